@@ -1,36 +1,268 @@
 package dev.forkd.server;
 
+import dev.forkd.agent.os.Posix;
+import dev.forkd.agent.os.SpawnException;
+import dev.forkd.server.agent.AgentLauncher;
+import dev.forkd.server.agent.AgentLink;
+import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
+import dev.forkd.server.grpc.AgentServiceAdapter;
+import dev.forkd.server.grpc.AuthInterceptor;
+import dev.forkd.server.grpc.ProcessServiceAdapter;
+import dev.forkd.server.grpc.SessionInterceptor;
+import dev.forkd.server.grpc.SessionServiceAdapter;
+import dev.forkd.server.process.ProcessTable;
+import dev.forkd.server.session.SessionRegistry;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 /** The supervisor: the gRPC server, its agents and its state, started and stopped as one. */
 public final class ForkdServer implements AutoCloseable {
 
-    private ForkdServer() {}
+    private static final Logger LOG = Logger.getLogger(ForkdServer.class.getName());
+    private static final Duration AGENT_START_LIMIT = Duration.ofSeconds(30);
+
+    private final ServerConfig config;
+    private final Server server;
+    private final ListenAddress address;
+    private final AgentLauncher launcher;
+    private final AgentRegistry agents;
+    private final ProcessTable processes;
+    private final HealthStatusManager health;
+    private final ScheduledExecutorService timers;
+    private final ExecutorService streams;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private volatile boolean closed;
+
+    private ForkdServer(ServerConfig config, Server server, ListenAddress address, AgentLauncher launcher,
+            AgentRegistry agents, ProcessTable processes, HealthStatusManager health,
+            ScheduledExecutorService timers, ExecutorService streams, EventLoopGroup boss,
+            EventLoopGroup workers) {
+        this.config = config;
+        this.server = server;
+        this.address = address;
+        this.launcher = launcher;
+        this.agents = agents;
+        this.processes = processes;
+        this.health = health;
+        this.timers = timers;
+        this.streams = streams;
+        this.boss = boss;
+        this.workers = workers;
+    }
 
     /**
-     * Starts listening and launches the agents. Returns once the server accepts calls.
+     * Starts listening and launches the agents. Returns once the server accepts calls and every
+     * agent has registered.
      *
-     * @throws IOException if it cannot listen (address in use, a live server already there)
+     * @throws IOException if it cannot listen (address in use, a live server already there) or
+     *     the agents do not come up
      */
     public static ForkdServer start(ServerConfig config) throws IOException {
-        throw new UnsupportedOperationException("being written");
+        Posix posix = new Posix();
+        Optional<String> clientToken = readToken(config.tokenFile());
+        String agentToken = HexFormat.of().formatHex(new SecureRandom().generateSeed(24));
+
+        var timers = new ScheduledThreadPoolExecutor(2, Thread.ofPlatform().name("forkd-timer-", 0).daemon().factory());
+        timers.setRemoveOnCancelPolicy(true);
+        ExecutorService streams = Executors.newFixedThreadPool(
+                Math.max(2, Runtime.getRuntime().availableProcessors()),
+                Thread.ofPlatform().name("forkd-stream-", 0).daemon().factory());
+
+        ProcessTable[] table = new ProcessTable[1];
+        AgentRegistry agents = new AgentRegistry(timers, Duration.ofSeconds(15),
+                (agentId, cause) -> table[0].onAgentLost(agentId, cause));
+        ProcessTable processes = new ProcessTable(agents, pgid -> posix.kill(-pgid, 9), timers,
+                Clock.systemUTC(), () -> ThreadLocalRandom.current().nextDouble(), config.maxProcesses());
+        table[0] = processes;
+        SessionRegistry sessions = new SessionRegistry(timers, 100_000);
+        sessions.onEnd(processes::terminateDaemonsOf);
+
+        EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());
+        EventLoopGroup workers = new EpollEventLoopGroup(2, Thread.ofPlatform().name("forkd-io-", 0).daemon().factory());
+        NettyServerBuilder builder;
+        String agentAddress;
+        switch (config.listen()) {
+            case ListenAddress.Unix u -> {
+                prepareSocket(u.path());
+                builder = NettyServerBuilder.forAddress(new DomainSocketAddress(u.path().toString()))
+                        .channelType(EpollServerDomainSocketChannel.class);
+                agentAddress = u.toString();
+            }
+            case ListenAddress.Tcp t -> {
+                builder = NettyServerBuilder.forAddress(new InetSocketAddress(t.host(), t.port()))
+                        .channelType(io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerSocketChannel.class);
+                agentAddress = null; // known once bound
+            }
+        }
+        HealthStatusManager health = new HealthStatusManager();
+        Map<String, String> forkdEnv = new HashMap<>();
+        var auth = new AuthInterceptor(agentToken, clientToken);
+        var session = new SessionInterceptor();
+        builder.bossEventLoopGroup(boss).workerEventLoopGroup(workers)
+                .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, System.getenv(),
+                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session, auth))
+                .addService(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session, auth))
+                .addService(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes), auth))
+                .addService(ServerInterceptors.intercept(health.getHealthService(), auth))
+                .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));
+        Server server = builder.build().start();
+
+        ListenAddress bound = config.listen();
+        if (bound instanceof ListenAddress.Tcp t) {
+            int port = ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
+            bound = new ListenAddress.Tcp(t.host(), port);
+            String host = t.host().equals("0.0.0.0") || t.host().equals("::") ? "127.0.0.1" : t.host();
+            agentAddress = new ListenAddress.Tcp(host, port).toString();
+        }
+        forkdEnv.put("FORKD_ADDRESS", bound.toString());
+        clientToken.ifPresent(tok -> forkdEnv.put("FORKD_TOKEN", tok));
+
+        CountDownLatch registered = new CountDownLatch(config.agents());
+        agents.onRegistration(registered::countDown);
+        AgentLauncher launcher = new AgentLauncher(posix,
+                AgentLauncher.AgentCommand.ofThisJvm(agentAddress, agentToken, config.agentCapacity()),
+                config.agents(), agents::agentProcessExited, timers);
+        ForkdServer forkd = new ForkdServer(config, server, bound, launcher, agents, processes, health,
+                timers, streams, boss, workers);
+        try {
+            launcher.start();
+            if (!registered.await(AGENT_START_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
+                throw new IOException("the worker-agents did not register within "
+                        + AGENT_START_LIMIT.toSeconds() + "s (see the log above)");
+            }
+        } catch (SpawnException e) {
+            forkd.close();
+            throw new IOException("cannot launch a worker-agent: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            forkd.close();
+            throw new IOException("interrupted while waiting for agents", e);
+        } catch (IOException e) {
+            forkd.close();
+            throw e;
+        }
+        health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+        LOG.info(() -> "forkd listening on " + forkd.address());
+        return forkd;
     }
 
     /** Where it listens (the TCP port is the real one when 0 was asked). */
     public ListenAddress address() {
-        throw new UnsupportedOperationException("being written");
+        return address;
     }
 
     /** Blocks until the server has stopped. */
     public void awaitTermination() throws InterruptedException {
-        throw new UnsupportedOperationException("being written");
+        server.awaitTermination();
     }
 
     /** Stops: no new calls, agents told to stop their children (SIGTERM, then SIGKILL), all reaped. */
     @Override
-    public void close() {
-        throw new UnsupportedOperationException("being written");
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        health.enterTerminalState();
+        server.shutdown();
+        int graceMillis = (int) config.shutdownGrace().toMillis();
+        for (AgentLink link : agents.links()) {
+            link.shutdown(graceMillis);
+        }
+        try {
+            if (!launcher.awaitAllExited(config.shutdownGrace().plusSeconds(5))) {
+                LOG.warning("agents did not stop in time; killing them");
+            }
+            launcher.close();
+            launcher.awaitAllExited(Duration.ofSeconds(5));
+            server.shutdownNow();
+            server.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        timers.shutdownNow();
+        streams.shutdownNow();
+        if (address instanceof ListenAddress.Unix u) {
+            try {
+                Files.deleteIfExists(u.path());
+            } catch (IOException e) {
+                LOG.warning("cannot remove socket " + u.path() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** The process table, for status reporting. */
+    public ProcessTable processes() {
+        return processes;
+    }
+
+    private static Optional<String> readToken(Optional<Path> file) throws IOException {
+        if (file.isEmpty()) {
+            return Optional.empty();
+        }
+        String token = Files.readString(file.get()).strip();
+        if (token.length() < 16) {
+            throw new IOException("the token in " + file.get() + " is shorter than 16 characters");
+        }
+        return Optional.of(token);
+    }
+
+    /** A private directory for the socket, and no stale socket in the way (nor a live server). */
+    private static void prepareSocket(Path socket) throws IOException {
+        Path dir = socket.getParent();
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        if (socket.toString().length() > 107) {
+            throw new IOException("the socket path " + socket + " is longer than 107 bytes");
+        }
+        if (Files.exists(socket)) {
+            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                ch.connect(UnixDomainSocketAddress.of(socket));
+                throw new IOException("a forkd server is already listening at unix:" + socket);
+            } catch (IOException e) {
+                if (e.getMessage() != null && e.getMessage().startsWith("a forkd server")) {
+                    throw e;
+                }
+                Files.delete(socket); // stale: nobody answers
+            }
+        }
     }
 }

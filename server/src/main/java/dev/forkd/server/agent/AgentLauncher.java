@@ -1,0 +1,207 @@
+package dev.forkd.server.agent;
+
+import dev.forkd.agent.os.Posix;
+import dev.forkd.agent.os.SpawnException;
+import dev.forkd.agent.os.SpawnSpec;
+import dev.forkd.agent.os.WaitResult;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Forks the worker-agent processes, reaps them (and any orphan that reparents to the supervisor,
+ * which is a child subreaper), and replaces an agent that dies, with back-off if they keep dying.
+ */
+public final class AgentLauncher implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(AgentLauncher.class.getName());
+
+    /** How to start one agent JVM. */
+    public record AgentCommand(String javaPath, String classPath, String supervisorAddress,
+            String agentToken, int capacity, Map<String, String> environment) {
+
+        /** This JVM's java and class path: the agent ships in the same distribution. */
+        public static AgentCommand ofThisJvm(String supervisorAddress, String agentToken, int capacity) {
+            String java = ProcessHandle.current().info().command().orElse("java");
+            return new AgentCommand(java, System.getProperty("java.class.path"), supervisorAddress,
+                    agentToken, capacity, System.getenv());
+        }
+    }
+
+    private final Posix posix;
+    private final AgentCommand command;
+    private final int count;
+    private final BiConsumer<String, String> onAgentExited;
+    private final ScheduledExecutorService timers;
+    private final Map<Integer, Launched> byPid = new ConcurrentHashMap<>();
+    private final AtomicInteger nextId = new AtomicInteger();
+    private final AtomicInteger quickDeaths = new AtomicInteger();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition spawned = lock.newCondition();
+    private final Condition reaped = lock.newCondition();
+    private final Thread reaper;
+    private volatile boolean closing;
+
+    private record Launched(String agentId, int pid, long startedNanos) {}
+
+    /** @param onAgentExited called with (agent id, cause) when an agent process ends */
+    public AgentLauncher(Posix posix, AgentCommand command, int count,
+            BiConsumer<String, String> onAgentExited, ScheduledExecutorService timers) {
+        this.posix = posix;
+        this.command = command;
+        this.count = count;
+        this.onAgentExited = onAgentExited;
+        this.timers = timers;
+        this.reaper = Thread.ofPlatform().name("forkd-reaper").daemon().unstarted(this::reapLoop);
+    }
+
+    /** Becomes the subreaper, starts the reaper and launches all agents. */
+    public void start() throws SpawnException {
+        posix.becomeChildSubreaper();
+        reaper.start();
+        for (int i = 0; i < count; i++) {
+            launch();
+        }
+    }
+
+    public List<Integer> agentPids() {
+        return new ArrayList<>(byPid.keySet());
+    }
+
+    /** True while no agent process is left. */
+    public boolean allExited() {
+        return byPid.isEmpty();
+    }
+
+    private void launch() throws SpawnException {
+        String agentId = "a-" + nextId.incrementAndGet();
+        List<String> argv = List.of(command.javaPath(),
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xss512k",
+                "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xmx256m",
+                "-cp", command.classPath(), "dev.forkd.agent.AgentMain",
+                "--supervisor", command.supervisorAddress(), "--agent-id", agentId,
+                "--capacity", Integer.toString(command.capacity()));
+        List<String> env = new ArrayList<>();
+        command.environment().forEach((k, v) -> {
+            if (!k.equals("FORKD_AGENT_TOKEN")) {
+                env.add(k + "=" + v);
+            }
+        });
+        env.add("FORKD_AGENT_TOKEN=" + command.agentToken());
+        lock.lock();
+        try {
+            // Own process group: a Ctrl-C at the supervisor's terminal reaches the supervisor,
+            // which then stops the agents in order.
+            int pid = posix.spawn(new SpawnSpec(command.javaPath(), argv, env, Optional.empty(),
+                    -1, 1, 2, SpawnSpec.Grouping.NEW_PROCESS_GROUP));
+            byPid.put(pid, new Launched(agentId, pid, System.nanoTime()));
+            spawned.signalAll();
+            LOG.info(() -> "launched agent " + agentId + " (pid " + pid + ")");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void reapLoop() {
+        while (true) {
+            Optional<WaitResult> r = posix.waitAnyChild();
+            if (r.isEmpty()) {
+                lock.lock();
+                try {
+                    // No child at all: wait for the next launch (never a poll), or end when closed.
+                    while (byPid.isEmpty()) {
+                        if (closing) {
+                            return;
+                        }
+                        spawned.awaitUninterruptibly();
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                continue;
+            }
+            Launched agent;
+            lock.lock();
+            try {
+                agent = byPid.remove(r.get().pid());
+                reaped.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            if (agent == null) {
+                continue; // an adopted orphan, now reaped
+            }
+            int code = r.get().exitCode();
+            String cause = code >= 0 ? "exited with code " + code : "was killed by signal " + (-code);
+            LOG.info(() -> "agent " + agent.agentId() + " (pid " + agent.pid() + ") " + cause);
+            try {
+                onAgentExited.accept(agent.agentId(), cause);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "handling the exit of agent " + agent.agentId(), e);
+            }
+            if (!closing) {
+                replace(agent);
+            }
+        }
+    }
+
+    private void replace(Launched dead) {
+        long livedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - dead.startedNanos());
+        int deaths = livedMillis < 5_000 ? quickDeaths.incrementAndGet() : quickDeaths.getAndSet(0) * 0;
+        // An agent that keeps dying at once is retried with back-off, not in a hot loop.
+        long delay = deaths <= 1 ? 0 : Math.min(30_000, 250L << Math.min(7, deaths - 2));
+        timers.schedule(() -> {
+            if (closing) {
+                return;
+            }
+            try {
+                launch();
+            } catch (SpawnException e) {
+                LOG.log(Level.SEVERE, "cannot launch a replacement agent", e);
+            }
+        }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops replacing agents; SIGKILLs any agent process still alive (after a graceful stop). */
+    @Override
+    public void close() {
+        closing = true;
+        for (Launched l : byPid.values()) {
+            posix.kill(-l.pid(), 9);
+        }
+        lock.lock();
+        try {
+            spawned.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits (bounded) until every agent process has been reaped. */
+    public boolean awaitAllExited(Duration limit) throws InterruptedException {
+        long left = limit.toNanos();
+        lock.lock();
+        try {
+            while (!byPid.isEmpty()) {
+                if (left <= 0) {
+                    return false;
+                }
+                left = reaped.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

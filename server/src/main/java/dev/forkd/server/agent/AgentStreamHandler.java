@@ -1,0 +1,96 @@
+package dev.forkd.server.agent;
+
+import dev.forkd.server.process.OutputLog;
+import dev.forkd.server.process.ProcessTable;
+import dev.forkd.server.process.StartError;
+import dev.forkd.v1.AgentMessage;
+import dev.forkd.v1.AgentRegister;
+import dev.forkd.v1.SupervisorMessage;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/**
+ * One agent's stream, seen from the supervisor: the first message registers it, the rest are
+ * events routed to the process table. Messages of one stream arrive in order, so a child's output
+ * is always recorded before its exit.
+ */
+public final class AgentStreamHandler {
+
+    private static final Logger LOG = Logger.getLogger(AgentStreamHandler.class.getName());
+
+    private final AgentRegistry registry;
+    private final ProcessTable processes;
+    private final Consumer<SupervisorMessage> stream;
+    private AgentLink link;
+
+    public AgentStreamHandler(AgentRegistry registry, ProcessTable processes,
+            Consumer<SupervisorMessage> stream) {
+        this.registry = registry;
+        this.processes = processes;
+        this.stream = stream;
+    }
+
+    /** @throws IllegalArgumentException if the stream does not start with a valid register */
+    public void onMessage(AgentMessage message) {
+        if (link == null) {
+            if (!message.hasRegister()) {
+                throw new IllegalArgumentException("the first message of an agent stream must be register");
+            }
+            AgentRegister r = message.getRegister();
+            if (r.getAgentId().isEmpty()) {
+                throw new IllegalArgumentException("register.agent_id is required");
+            }
+            link = new AgentLink(r.getAgentId(), r.getPid(), Math.max(1, r.getCapacity()), stream);
+            LOG.info(() -> "agent " + r.getAgentId() + " registered (pid " + r.getPid() + ")");
+            registry.register(link);
+            return;
+        }
+        switch (message.getEventCase()) {
+            case STARTED -> {
+                var s = message.getStarted();
+                processes.onStarted(s.getProcessId(), s.getRun(), s.getPid());
+            }
+            case START_FAILED -> {
+                var f = message.getStartFailed();
+                link.childEnded();
+                processes.onStartFailed(f.getProcessId(), f.getRun(),
+                        new StartError(kind(f.getReason()), f.getMessage()));
+            }
+            case OUTPUT -> {
+                var o = message.getOutput();
+                OutputLog.Stream s = o.getStream() == dev.forkd.v1.OutputStreamKind.OUTPUT_STREAM_KIND_STDERR
+                        ? OutputLog.Stream.STDERR : OutputLog.Stream.STDOUT;
+                processes.onOutput(o.getProcessId(), o.getRun(), s, o.getData().toByteArray());
+            }
+            case EXITED -> {
+                var e = message.getExited();
+                link.childEnded();
+                processes.onExited(e.getProcessId(), e.getRun(), e.getExitCode());
+            }
+            case STDIN_WRITTEN -> {
+                var w = message.getStdinWritten();
+                processes.onStdinWritten(w.getProcessId(), w.getRun(), w.getBytes(), w.getClosed(),
+                        w.getError().isEmpty() ? Optional.empty() : Optional.of(w.getError()));
+            }
+            case HEARTBEAT, REGISTER, EVENT_NOT_SET -> { }
+        }
+    }
+
+    /** The stream ended (agent exited, crashed or disconnected). */
+    public void onClosed(String cause) {
+        if (link != null) {
+            registry.disconnected(link, cause);
+        }
+    }
+
+    private static StartError.Kind kind(dev.forkd.v1.StartFailure f) {
+        return switch (f) {
+            case START_FAILURE_NOT_FOUND -> StartError.Kind.NOT_FOUND;
+            case START_FAILURE_NOT_EXECUTABLE -> StartError.Kind.NOT_EXECUTABLE;
+            case START_FAILURE_BAD_CWD -> StartError.Kind.BAD_CWD;
+            case START_FAILURE_RESOURCES -> StartError.Kind.RESOURCES;
+            default -> StartError.Kind.OTHER;
+        };
+    }
+}

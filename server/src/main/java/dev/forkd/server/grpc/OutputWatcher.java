@@ -1,0 +1,136 @@
+package dev.forkd.server.grpc;
+
+import com.google.protobuf.ByteString;
+import dev.forkd.server.process.OutputLog;
+import dev.forkd.server.process.ProcessSnapshot;
+import dev.forkd.server.process.ProcessTable;
+import dev.forkd.v1.OutputChunk;
+import dev.forkd.v1.OutputGap;
+import dev.forkd.v1.OutputStream;
+import dev.forkd.v1.WatchResponse;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One Watch call: pulls output and state from the process record and pushes it while the client's
+ * stream is ready (flow control), resuming on the next change or onReady. No thread waits for it:
+ * a change or readiness schedules one drain on the executor.
+ *
+ * <p>Order: all output is sent before the final state, so a watcher never misses the last line.
+ */
+final class OutputWatcher {
+
+    private static final int MAX_MESSAGE_BYTES = 256 * 1024;
+
+    private final ServerCallStreamObserver<WatchResponse> out;
+    private final Executor executor;
+    private final boolean follow;
+    private final boolean noOutput;
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicBoolean finished = new AtomicBoolean();
+    private ProcessTable.WatchHandle handle;
+    private long cursor;
+    private long sentVersion = -1;
+
+    OutputWatcher(ServerCallStreamObserver<WatchResponse> out, Executor executor, long fromOffset,
+            boolean follow, boolean noOutput) {
+        this.out = out;
+        this.executor = executor;
+        this.cursor = fromOffset;
+        this.follow = follow;
+        this.noOutput = noOutput;
+    }
+
+    void start(ProcessTable table, String id) {
+        handle = table.watch(id, this::schedule);
+        out.setOnCancelHandler(this::finish);
+        out.setOnReadyHandler(this::schedule);
+        schedule();
+    }
+
+    private void schedule() {
+        // Many signals collapse into one drain; a signal during a drain causes one more pass.
+        if (pending.getAndIncrement() == 0) {
+            executor.execute(this::drainLoop);
+        }
+    }
+
+    private void drainLoop() {
+        do {
+            pending.set(1);
+            try {
+                drain();
+            } catch (RuntimeException e) {
+                if (finished.compareAndSet(false, true)) {
+                    handle.close();
+                    out.onError(ErrorMapper.toStatus(e));
+                }
+                return;
+            }
+        } while (pending.decrementAndGet() != 0);
+    }
+
+    private void drain() {
+        if (finished.get()) {
+            return;
+        }
+        if (!handle.exists()) {
+            finish();
+            if (!out.isCancelled()) {
+                out.onCompleted();
+            }
+            return;
+        }
+        while (out.isReady() && !finished.get()) {
+            ProcessSnapshot snap = handle.snapshot();
+            if (!noOutput) {
+                OutputLog.Read read = handle.read(cursor, MAX_MESSAGE_BYTES);
+                switch (read) {
+                    case OutputLog.Read.Gap g -> {
+                        out.onNext(WatchResponse.newBuilder().setGap(OutputGap.newBuilder()
+                                .setRequested(g.requested()).setResumedAt(g.resumedAt())).build());
+                        cursor = g.resumedAt();
+                        continue;
+                    }
+                    case OutputLog.Read.Data d -> {
+                        for (OutputLog.Chunk c : d.chunks()) {
+                            out.onNext(WatchResponse.newBuilder().setOutput(OutputChunk.newBuilder()
+                                    .setStream(c.stream() == OutputLog.Stream.STDERR
+                                            ? OutputStream.OUTPUT_STREAM_STDERR : OutputStream.OUTPUT_STREAM_STDOUT)
+                                    .setOffset(c.offset())
+                                    .setData(ByteString.copyFrom(c.data()))).build());
+                            cursor = c.end();
+                        }
+                        continue;
+                    }
+                    case OutputLog.Read.AtEnd a -> {
+                        if (cursor > a.end()) {
+                            cursor = a.end(); // asked past the end: follow from there
+                        }
+                    }
+                }
+            }
+            // Output is drained up to what the snapshot saw; now the state, then maybe the end.
+            if (snap.version() != sentVersion) {
+                out.onNext(WatchResponse.newBuilder().setState(ProcessMessages.info(snap)).build());
+                sentVersion = snap.version();
+            }
+            if (!follow || snap.state().isFinal()) {
+                if (snap.state().isFinal() && !noOutput && handle.snapshot().outputEnd() > cursor) {
+                    continue; // output that raced in before the end; send it first
+                }
+                finish();
+                out.onCompleted();
+            }
+            return;
+        }
+    }
+
+    private void finish() {
+        if (finished.compareAndSet(false, true) && handle != null) {
+            handle.close();
+        }
+    }
+}

@@ -1,0 +1,187 @@
+package dev.forkd.server.grpc;
+
+import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.error.ForkdException.InvalidArgument;
+import dev.forkd.server.process.ProcessSnapshot;
+import dev.forkd.server.process.ProcessTable;
+import dev.forkd.server.process.ProcessTable.SignalAction;
+import dev.forkd.agent.os.Signals;
+import dev.forkd.v1.DeleteProcessRequest;
+import dev.forkd.v1.DeleteProcessResponse;
+import dev.forkd.v1.GetProcessRequest;
+import dev.forkd.v1.GetProcessResponse;
+import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinResponse;
+import dev.forkd.v1.ListProcessesRequest;
+import dev.forkd.v1.ListProcessesResponse;
+import dev.forkd.v1.ProcessServiceGrpc;
+import dev.forkd.v1.SignalRequest;
+import dev.forkd.v1.SignalResponse;
+import dev.forkd.v1.SpawnRequest;
+import dev.forkd.v1.SpawnResponse;
+import dev.forkd.v1.WatchRequest;
+import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WriteStdinRequest;
+import dev.forkd.v1.WriteStdinResponse;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executor;
+
+/** ProcessService: decode, call the {@link ProcessTable}, encode. */
+public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServiceImplBase {
+
+    private static final int MAX_PAGE = 1000;
+
+    private final ProcessTable table;
+    private final SpawnRequests spawnRequests;
+    private final Executor executor;
+
+    public ProcessServiceAdapter(ProcessTable table, java.util.Map<String, String> baseEnv,
+            java.util.Map<String, String> forkdEnv, long defaultOutputLimit, long maxOutputLimit,
+            Executor executor) {
+        this.table = table;
+        this.spawnRequests = new SpawnRequests(baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit);
+        this.executor = executor;
+    }
+
+    @Override
+    public void spawn(SpawnRequest request, StreamObserver<SpawnResponse> out) {
+        try {
+            var spec = spawnRequests.toSpec(request, Optional.ofNullable(Metadata.SESSION_ID.get()));
+            table.spawn(spec,
+                    p -> {
+                        out.onNext(SpawnResponse.newBuilder().setProcess(ProcessMessages.info(p)).build());
+                        out.onCompleted();
+                    },
+                    e -> out.onError(ErrorMapper.toStatus(e)));
+        } catch (RuntimeException e) {
+            out.onError(ErrorMapper.toStatus(e));
+        }
+    }
+
+    @Override
+    public void get(GetProcessRequest request, StreamObserver<GetProcessResponse> out) {
+        Calls.unary(out, () -> GetProcessResponse.newBuilder()
+                .setProcess(ProcessMessages.info(table.get(requireId(request.getId())))).build());
+    }
+
+    @Override
+    public void list(ListProcessesRequest request, StreamObserver<ListProcessesResponse> out) {
+        Calls.unary(out, () -> {
+            int size = request.getPageSize();
+            if (size < 0 || size > MAX_PAGE) {
+                throw new InvalidArgument("page_size", "must be between 0 (default " + MAX_PAGE + ") and " + MAX_PAGE);
+            }
+            if (size == 0) {
+                size = MAX_PAGE;
+            }
+            long after = 0;
+            if (!request.getPageToken().isEmpty()) {
+                try {
+                    after = Long.parseLong(request.getPageToken());
+                } catch (NumberFormatException e) {
+                    throw new InvalidArgument("page_token", "is not a token this server gave");
+                }
+            }
+            Set<dev.forkd.v1.ProcessState> states = new HashSet<>(request.getStatesList());
+            var labels = request.getLabelsMap();
+            String name = request.getName();
+            var found = table.list(s -> (states.isEmpty() || states.contains(ProcessMessages.state(s.state())))
+                    && (name.isEmpty() || name.equals(s.spec().name().orElse("")))
+                    && labels.entrySet().stream().allMatch(e -> e.getValue().equals(s.spec().labels().get(e.getKey()))),
+                    after, size);
+            var b = ListProcessesResponse.newBuilder();
+            for (int i = 0; i < Math.min(size, found.size()); i++) {
+                b.addProcesses(ProcessMessages.info(found.get(i)));
+            }
+            if (found.size() > size) {
+                b.setNextPageToken(Long.toString(table.seqOf(found.get(size - 1).id())));
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void join(JoinRequest request, StreamObserver<JoinResponse> out) {
+        try {
+            String id = requireId(request.getId());
+            Optional<Duration> timeout = request.hasTimeout()
+                    ? Optional.of(Protos.duration("timeout", request.getTimeout())) : Optional.empty();
+            var serverOut = (ServerCallStreamObserver<JoinResponse>) out;
+            var pending = table.join(id, timeout, (p, timedOut) -> {
+                if (!serverOut.isCancelled()) {
+                    out.onNext(JoinResponse.newBuilder().setProcess(ProcessMessages.info(p))
+                            .setTimedOut(timedOut).build());
+                    out.onCompleted();
+                }
+            });
+            serverOut.setOnCancelHandler(pending::cancel);
+        } catch (RuntimeException e) {
+            out.onError(ErrorMapper.toStatus(e));
+        }
+    }
+
+    @Override
+    public void signal(SignalRequest request, StreamObserver<SignalResponse> out) {
+        Calls.unary(out, () -> {
+            String id = requireId(request.getId());
+            SignalAction action = switch (request.getKind()) {
+                case SIGNAL_KIND_TERMINATE -> new SignalAction.Terminate(request.hasGrace()
+                        ? Optional.of(Protos.duration("grace", request.getGrace())) : Optional.empty());
+                case SIGNAL_KIND_KILL -> new SignalAction.Kill();
+                case SIGNAL_KIND_NAMED -> {
+                    int sig = Signals.byName(request.getSignal()).orElseThrow(() -> new InvalidArgument(
+                            "signal", "unknown signal \"" + request.getSignal() + "\" (use a name like TERM, HUP, USR1 or a number 1-64)"));
+                    yield new SignalAction.Send(sig);
+                }
+                case SIGNAL_KIND_UNSPECIFIED, UNRECOGNIZED -> throw new InvalidArgument("kind",
+                        "must be TERMINATE, KILL or NAMED");
+            };
+            ProcessSnapshot s = table.signal(id, action);
+            return SignalResponse.newBuilder().setProcess(ProcessMessages.info(s)).build();
+        });
+    }
+
+    @Override
+    public void delete(DeleteProcessRequest request, StreamObserver<DeleteProcessResponse> out) {
+        Calls.unary(out, () -> {
+            String id = table.get(requireId(request.getId())).id();
+            table.delete(id);
+            return DeleteProcessResponse.newBuilder().setId(id).build();
+        });
+    }
+
+    @Override
+    public void watch(WatchRequest request, StreamObserver<WatchResponse> out) {
+        try {
+            String id = requireId(request.getId());
+            if (request.getFromOffset() < 0) {
+                throw new InvalidArgument("from_offset", "must not be negative");
+            }
+            new OutputWatcher((ServerCallStreamObserver<WatchResponse>) out, executor,
+                    request.getFromOffset(), request.getFollow(), request.getNoOutput()).start(table, id);
+        } catch (RuntimeException e) {
+            out.onError(ErrorMapper.toStatus(e));
+        }
+    }
+
+    @Override
+    public StreamObserver<WriteStdinRequest> writeStdin(StreamObserver<WriteStdinResponse> out) {
+        return new StdinForwarder(table, (ServerCallStreamObserver<WriteStdinResponse>) out);
+    }
+
+    private static String requireId(String id) {
+        if (id.isEmpty()) {
+            throw new InvalidArgument("id", "is required (a process id or name)");
+        }
+        return id;
+    }
+
+    static ForkdException invalid(String field, String rule) {
+        return new InvalidArgument(field, rule);
+    }
+}

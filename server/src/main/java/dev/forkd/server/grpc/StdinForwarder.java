@@ -1,0 +1,99 @@
+package dev.forkd.server.grpc;
+
+import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.process.ProcessTable;
+import dev.forkd.v1.WriteStdinRequest;
+import dev.forkd.v1.WriteStdinResponse;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * One WriteStdin call. Flow control: it asks the client for the next message only after the agent
+ * has written the previous one to the child's pipe, so a child that reads slowly slows its writer.
+ */
+final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
+
+    private final ProcessTable table;
+    private final ServerCallStreamObserver<WriteStdinResponse> out;
+    private String id;
+    private long written;
+    private boolean closed;
+    private boolean done;
+    private boolean inFlight;
+    private boolean clientCompleted;
+
+    StdinForwarder(ProcessTable table, ServerCallStreamObserver<WriteStdinResponse> out) {
+        this.table = table;
+        this.out = out;
+        out.disableAutoRequest();
+        out.request(1);
+    }
+
+    @Override
+    public synchronized void onNext(WriteStdinRequest r) {
+        if (done) {
+            return;
+        }
+        try {
+            if (id == null) {
+                if (r.getId().isEmpty()) {
+                    throw new ForkdException.InvalidArgument("id", "is required in the first message");
+                }
+                id = r.getId();
+            } else if (!r.getId().isEmpty() && !r.getId().equals(id)) {
+                throw new ForkdException.InvalidArgument("id", "must not change within one WriteStdin stream");
+            }
+            if (r.getData().isEmpty() && !r.getClose()) {
+                out.request(1);
+                return;
+            }
+            inFlight = true;
+            table.writeStdin(id, r.getData().toByteArray(), r.getClose(), this::onWritten);
+        } catch (RuntimeException e) {
+            fail(e);
+        }
+    }
+
+    private synchronized void onWritten(ProcessTable.StdinResult result) {
+        inFlight = false;
+        if (done) {
+            return;
+        }
+        if (result.error().isPresent()) {
+            fail(new ForkdException.FailedPrecondition("STDIN_WRITE_FAILED",
+                    "writing to the stdin of process \"" + id + "\" failed: " + result.error().get()));
+            return;
+        }
+        written += result.bytes();
+        closed |= result.closed();
+        if (clientCompleted) {
+            complete();
+        } else {
+            out.request(1);
+        }
+    }
+
+    @Override
+    public synchronized void onError(Throwable t) {
+        done = true; // the client went away; what was written stays written
+    }
+
+    @Override
+    public synchronized void onCompleted() {
+        clientCompleted = true;
+        if (!inFlight && !done) {
+            complete();
+        }
+    }
+
+    private void complete() {
+        done = true;
+        out.onNext(WriteStdinResponse.newBuilder().setBytesWritten(written).setClosed(closed).build());
+        out.onCompleted();
+    }
+
+    private void fail(RuntimeException e) {
+        done = true;
+        out.onError(ErrorMapper.toStatus(e));
+    }
+}

@@ -1,0 +1,115 @@
+package dev.forkd.server.process;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
+import java.util.function.Consumer;
+
+/**
+ * One process's mutable record. Every field is guarded by the record's monitor; the
+ * {@link ProcessTable} changes it, and every state change goes through {@link #transition}.
+ * Listeners are called by the table outside the monitor.
+ */
+final class ProcessRecord {
+
+    final String id;
+    final long seq;
+    final ProcessSpec spec;
+    final Instant createdAt;
+    final OutputLog output;
+
+    ProcessState state;
+    int run;
+    int restartCount;
+    final List<Instant> restartTimes = new ArrayList<>();
+    boolean stopRequested;
+    AgentPort agent;
+    int pid;
+    Instant startedAt;
+    Instant endedAt;
+    long version;
+
+    /** Answer to the Spawn call, until the first run starts or fails. */
+    Consumer<SpawnOutcome> spawnWaiter;
+    /** Joiners, called once when the state becomes final. */
+    final List<Runnable> joiners = new ArrayList<>();
+    /** Watchers, called on every change (output or state); they pull what they need. */
+    final CopyOnWriteArrayList<Runnable> listeners = new CopyOnWriteArrayList<>();
+    /** Stdin writes in flight, answered in order by the agent. */
+    final ArrayDeque<Consumer<StdinAck>> stdinAcks = new ArrayDeque<>();
+    boolean stdinClosed;
+
+    ScheduledFuture<?> killTimer;
+    ScheduledFuture<?> timeoutTimer;
+    ScheduledFuture<?> restartTimer;
+
+    ProcessRecord(String id, long seq, ProcessSpec spec, Instant createdAt) {
+        this.id = id;
+        this.seq = seq;
+        this.spec = spec;
+        this.createdAt = createdAt;
+        this.output = new OutputLog(spec.outputLimit());
+    }
+
+    /** How a Spawn call is answered. */
+    sealed interface SpawnOutcome {
+        record Started(ProcessSnapshot process) implements SpawnOutcome {}
+
+        record Failed(StartError error) implements SpawnOutcome {}
+
+        record Lost(String cause) implements SpawnOutcome {}
+    }
+
+    /** The agent's answer to one stdin write. */
+    record StdinAck(long bytes, boolean closed, Optional<String> error) {}
+
+    /** The one place a state changes; collects who must hear of it. Call with the monitor held. */
+    List<Runnable> transition(ProcessState next, Instant now) {
+        state = next;
+        version++;
+        switch (next) {
+            case ProcessState.Running r -> {
+                startedAt = r.startedAt();
+                endedAt = null;
+                pid = r.pid();
+            }
+            case ProcessState.Starting s -> endedAt = null;
+            case ProcessState.Backoff b -> { }
+            case ProcessState.Fatal f -> { }
+            default -> endedAt = now;
+        }
+        List<Runnable> toRun = new ArrayList<>(listeners);
+        if (next.isFinal()) {
+            toRun.addAll(joiners);
+            joiners.clear();
+            cancelTimers();
+        }
+        return toRun;
+    }
+
+    void cancelTimers() {
+        for (ScheduledFuture<?> f : new ScheduledFuture<?>[] {killTimer, timeoutTimer, restartTimer}) {
+            if (f != null) {
+                f.cancel(false);
+            }
+        }
+        killTimer = null;
+        timeoutTimer = null;
+        restartTimer = null;
+    }
+
+    ProcessSnapshot snapshot() {
+        return new ProcessSnapshot(id, spec, state, run, restartCount, createdAt,
+                Optional.ofNullable(startedAt), Optional.ofNullable(endedAt),
+                Optional.ofNullable(agent).map(AgentPort::agentId), pid,
+                output.start(), output.end(), version);
+    }
+
+    boolean isRunOf(int r) {
+        return run == r;
+    }
+}

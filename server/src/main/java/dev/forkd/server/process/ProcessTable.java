@@ -1,0 +1,664 @@
+package dev.forkd.server.process;
+
+import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.process.ProcessRecord.SpawnOutcome;
+import dev.forkd.server.process.ProcessRecord.StdinAck;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
+import java.util.function.Predicate;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The supervisor's processes: spawn, join, signal, output and restarts, driven by client calls and
+ * by agent events. Plain Java: the gRPC adapters call it, agents report into it through the
+ * {@code on*} methods.
+ */
+public final class ProcessTable {
+
+    private static final Logger LOG = Logger.getLogger(ProcessTable.class.getName());
+    static final int SIGKILL = 9;
+    static final int SIGTERM = 15;
+
+    /** Kills a whole process group on this host; used when its agent is gone. */
+    public interface GroupKiller {
+        void killGroup(int pgid);
+    }
+
+    private final AgentPool agents;
+    private final GroupKiller groupKiller;
+    private final ScheduledExecutorService timers;
+    private final Clock clock;
+    private final DoubleSupplier random;
+    private final int maxProcesses;
+    private final Map<String, ProcessRecord> records = new ConcurrentHashMap<>();
+    private final Map<String, String> names = new ConcurrentHashMap<>();
+    private final AtomicLong seq = new AtomicLong();
+
+    public ProcessTable(AgentPool agents, GroupKiller groupKiller, ScheduledExecutorService timers,
+            Clock clock, DoubleSupplier random, int maxProcesses) {
+        this.agents = agents;
+        this.groupKiller = groupKiller;
+        this.timers = timers;
+        this.clock = clock;
+        this.random = random;
+        this.maxProcesses = maxProcesses;
+    }
+
+    // ---- client calls -------------------------------------------------------------------------
+
+    /**
+     * Starts a process; {@code onStarted} gets it once its first run has really started. If it
+     * cannot start, the record is removed (nothing is left behind) and {@code onError} says why.
+     */
+    public void spawn(ProcessSpec spec, Consumer<ProcessSnapshot> onStarted,
+            Consumer<ForkdException> onError) {
+        if (records.size() >= maxProcesses) {
+            onError.accept(new ForkdException.ResourceExhausted("PROCESS_TABLE_FULL",
+                    "the process table holds " + records.size() + " records (max " + maxProcesses
+                            + "); delete ended processes"));
+            return;
+        }
+        long n = seq.incrementAndGet();
+        String id = "p-" + n;
+        if (spec.name().isPresent() && names.putIfAbsent(spec.name().get(), id) != null) {
+            onError.accept(new ForkdException.AlreadyExists("process", spec.name().get()));
+            return;
+        }
+        ProcessRecord rec = new ProcessRecord(id, n, spec, clock.instant());
+        rec.state = new ProcessState.Starting("");
+        rec.spawnWaiter = outcome -> {
+            switch (outcome) {
+                case SpawnOutcome.Started s -> onStarted.accept(s.process());
+                case SpawnOutcome.Failed f -> {
+                    forget(rec);
+                    onError.accept(startError(spec, f.error()));
+                }
+                case SpawnOutcome.Lost l -> {
+                    forget(rec);
+                    onError.accept(new ForkdException.Unavailable("NO_AGENT", l.cause()));
+                }
+            }
+        };
+        records.put(id, rec);
+        startRun(rec, 0);
+    }
+
+    public ProcessSnapshot get(String idOrName) {
+        ProcessRecord rec = find(idOrName);
+        synchronized (rec) {
+            return rec.snapshot();
+        }
+    }
+
+    /** Processes matching {@code filter}, oldest first, starting after sequence {@code afterSeq}. */
+    public List<ProcessSnapshot> list(Predicate<ProcessSnapshot> filter, long afterSeq, int limit) {
+        List<ProcessRecord> sorted = new ArrayList<>(records.values());
+        sorted.sort(Comparator.comparingLong(r -> r.seq));
+        List<ProcessSnapshot> out = new ArrayList<>();
+        for (ProcessRecord rec : sorted) {
+            if (rec.seq <= afterSeq) {
+                continue;
+            }
+            ProcessSnapshot s;
+            synchronized (rec) {
+                s = rec.snapshot();
+            }
+            if (filter.test(s)) {
+                out.add(s);
+                if (out.size() > limit) {
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The sequence number of a process, for page tokens. */
+    public long seqOf(String id) {
+        ProcessRecord rec = records.get(id);
+        return rec == null ? 0 : rec.seq;
+    }
+
+    /** A pending join; cancel it when the caller goes away. */
+    public interface Cancellable {
+        void cancel();
+    }
+
+    /**
+     * Calls {@code onDone(process, timedOut)} once: when the process reaches a final state, or
+     * when {@code timeout} passes first (then with the process as it is).
+     */
+    public Cancellable join(String idOrName, Optional<Duration> timeout,
+            BiConsumer<ProcessSnapshot, Boolean> onDone) {
+        ProcessRecord rec = find(idOrName);
+        AtomicBoolean done = new AtomicBoolean();
+        Runnable finish = () -> {
+            if (done.compareAndSet(false, true)) {
+                ProcessSnapshot s;
+                synchronized (rec) {
+                    s = rec.snapshot();
+                }
+                onDone.accept(s, false);
+            }
+        };
+        synchronized (rec) {
+            if (rec.state.isFinal()) {
+                done.set(true);
+                ProcessSnapshot s = rec.snapshot();
+                // Answer outside the monitor.
+                timers.execute(() -> onDone.accept(s, false));
+                return () -> {};
+            }
+            rec.joiners.add(finish);
+        }
+        var timer = timeout.map(t -> timers.schedule(() -> {
+            if (done.compareAndSet(false, true)) {
+                ProcessSnapshot s;
+                synchronized (rec) {
+                    rec.joiners.remove(finish);
+                    s = rec.snapshot();
+                }
+                onDone.accept(s, true);
+            }
+        }, Math.max(0, t.toNanos()), TimeUnit.NANOSECONDS));
+        return () -> {
+            done.set(true);
+            timer.ifPresent(f -> f.cancel(false));
+            synchronized (rec) {
+                rec.joiners.remove(finish);
+            }
+        };
+    }
+
+    /** How to signal. */
+    public sealed interface SignalAction {
+        /** SIGTERM to the group, SIGKILL after {@code grace}; stops restarts. */
+        record Terminate(Optional<Duration> grace) implements SignalAction {}
+
+        /** SIGKILL to the group; stops restarts. */
+        record Kill() implements SignalAction {}
+
+        /** Any signal to the group; restarts still apply if it ends. */
+        record Send(int signal) implements SignalAction {}
+    }
+
+    public ProcessSnapshot signal(String idOrName, SignalAction action) {
+        ProcessRecord rec = find(idOrName);
+        List<Runnable> notify = List.of();
+        ProcessSnapshot snap;
+        synchronized (rec) {
+            switch (action) {
+                case SignalAction.Send s -> {
+                    if (!(rec.state instanceof ProcessState.Running)) {
+                        throw new ForkdException.FailedPrecondition("PROCESS_NOT_RUNNING",
+                                "process \"" + rec.id + "\" is not running (" + stateName(rec.state) + ")",
+                                Map.of("id", rec.id));
+                    }
+                    rec.agent.signal(rec.id, rec.run, s.signal());
+                }
+                case SignalAction.Terminate t -> notify = stop(rec, SIGTERM,
+                        t.grace().orElse(rec.spec.stopGrace()));
+                case SignalAction.Kill k -> notify = stop(rec, SIGKILL, Duration.ZERO);
+            }
+            snap = rec.snapshot();
+        }
+        notify.forEach(Runnable::run);
+        return snap;
+    }
+
+    /** Forgets an ended process and its output. */
+    public void delete(String idOrName) {
+        ProcessRecord rec = find(idOrName);
+        List<Runnable> notify;
+        synchronized (rec) {
+            if (!rec.state.isFinal()) {
+                throw new ForkdException.FailedPrecondition("PROCESS_NOT_ENDED",
+                        "process \"" + rec.id + "\" has not ended (" + stateName(rec.state)
+                                + "); terminate it first", Map.of("id", rec.id));
+            }
+            notify = new ArrayList<>(rec.listeners);
+            rec.listeners.clear();
+        }
+        forget(rec);
+        notify.forEach(Runnable::run);
+    }
+
+    /** A live view of one process for a watcher. */
+    public interface WatchHandle {
+        ProcessSnapshot snapshot();
+
+        OutputLog.Read read(long offset, int maxBytes);
+
+        /** False once the process was deleted. */
+        boolean exists();
+
+        void close();
+    }
+
+    /** Registers {@code onChange}, called (on any thread) after every output or state change. */
+    public WatchHandle watch(String idOrName, Runnable onChange) {
+        ProcessRecord rec = find(idOrName);
+        rec.listeners.add(onChange);
+        return new WatchHandle() {
+            @Override
+            public ProcessSnapshot snapshot() {
+                synchronized (rec) {
+                    return rec.snapshot();
+                }
+            }
+
+            @Override
+            public OutputLog.Read read(long offset, int maxBytes) {
+                synchronized (rec) {
+                    return rec.output.read(offset, maxBytes);
+                }
+            }
+
+            @Override
+            public boolean exists() {
+                return records.get(rec.id) == rec;
+            }
+
+            @Override
+            public void close() {
+                rec.listeners.remove(onChange);
+            }
+        };
+    }
+
+    /** The agent's answer to a stdin write. */
+    public record StdinResult(long bytes, boolean closed, Optional<String> error) {}
+
+    /** Writes to a running child's stdin; {@code onDone} gets the agent's answer. */
+    public void writeStdin(String idOrName, byte[] data, boolean close, Consumer<StdinResult> onDone) {
+        ProcessRecord rec = find(idOrName);
+        synchronized (rec) {
+            if (!rec.spec.stdinPipe()) {
+                throw new ForkdException.FailedPrecondition("STDIN_NOT_PIPED",
+                        "process \"" + rec.id + "\" was not spawned with stdin_mode PIPE",
+                        Map.of("id", rec.id));
+            }
+            if (!(rec.state instanceof ProcessState.Running)) {
+                throw new ForkdException.FailedPrecondition("PROCESS_NOT_RUNNING",
+                        "process \"" + rec.id + "\" is not running (" + stateName(rec.state) + ")",
+                        Map.of("id", rec.id));
+            }
+            if (rec.stdinClosed) {
+                throw new ForkdException.FailedPrecondition("STDIN_CLOSED",
+                        "stdin of process \"" + rec.id + "\" is already closed", Map.of("id", rec.id));
+            }
+            if (rec.stdinAcks.size() >= 64) {
+                throw new ForkdException.ResourceExhausted("STDIN_BACKLOG",
+                        "too many stdin writes in flight for process \"" + rec.id + "\"");
+            }
+            rec.stdinClosed = close;
+            rec.stdinAcks.addLast(ack -> onDone.accept(
+                    new StdinResult(ack.bytes(), ack.closed(), ack.error())));
+            rec.agent.writeStdin(rec.id, rec.run, data, close);
+        }
+    }
+
+    /** Terminates the daemon processes a session spawned; returns how many. */
+    public int terminateDaemonsOf(String sessionId) {
+        int n = 0;
+        for (ProcessRecord rec : records.values()) {
+            if (rec.spec.daemon() && rec.spec.sessionId().equals(Optional.of(sessionId))) {
+                List<Runnable> notify;
+                synchronized (rec) {
+                    if (rec.state.isFinal()) {
+                        continue;
+                    }
+                    notify = stop(rec, SIGTERM, rec.spec.stopGrace());
+                    n++;
+                }
+                notify.forEach(Runnable::run);
+            }
+        }
+        return n;
+    }
+
+    /** Counts of records by state name, for status. */
+    public Map<String, Integer> countByState() {
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        for (ProcessRecord rec : records.values()) {
+            synchronized (rec) {
+                counts.merge(stateName(rec.state), 1, Integer::sum);
+            }
+        }
+        return counts;
+    }
+
+    // ---- agent events -------------------------------------------------------------------------
+
+    public void onStarted(String processId, int run, int pid) {
+        ProcessRecord rec = records.get(processId);
+        if (rec == null) {
+            return;
+        }
+        List<Runnable> notify;
+        Consumer<SpawnOutcome> waiter;
+        ProcessSnapshot snap;
+        synchronized (rec) {
+            if (!rec.isRunOf(run) || !(rec.state instanceof ProcessState.Starting)) {
+                return;
+            }
+            notify = rec.transition(new ProcessState.Running(rec.agent.agentId(), pid, clock.instant()),
+                    clock.instant());
+            if (rec.stopRequested) {
+                rec.agent.signal(rec.id, run, SIGKILL);
+            } else {
+                rec.spec.timeout().ifPresent(t -> rec.timeoutTimer = timers.schedule(
+                        () -> onRunTimedOut(rec, run), t.toNanos(), TimeUnit.NANOSECONDS));
+            }
+            waiter = rec.spawnWaiter;
+            rec.spawnWaiter = null;
+            snap = rec.snapshot();
+        }
+        if (waiter != null) {
+            waiter.accept(new SpawnOutcome.Started(snap));
+        }
+        notify.forEach(Runnable::run);
+    }
+
+    public void onStartFailed(String processId, int run, StartError error) {
+        ProcessRecord rec = records.get(processId);
+        if (rec == null) {
+            return;
+        }
+        Consumer<SpawnOutcome> waiter;
+        List<Runnable> notify = List.of();
+        synchronized (rec) {
+            if (!rec.isRunOf(run) || !(rec.state instanceof ProcessState.Starting)) {
+                return;
+            }
+            waiter = rec.spawnWaiter;
+            rec.spawnWaiter = null;
+            if (waiter == null) {
+                notify = ended(rec, new ProcessState.FailedToStart(error, clock.instant()));
+            }
+        }
+        if (waiter != null) {
+            waiter.accept(new SpawnOutcome.Failed(error));
+        }
+        notify.forEach(Runnable::run);
+    }
+
+    public void onOutput(String processId, int run, OutputLog.Stream stream, byte[] data) {
+        ProcessRecord rec = records.get(processId);
+        if (rec == null) {
+            return;
+        }
+        synchronized (rec) {
+            if (!rec.isRunOf(run)) {
+                return;
+            }
+            rec.output.append(stream, data);
+        }
+        for (Runnable l : rec.listeners) {
+            l.run();
+        }
+    }
+
+    public void onExited(String processId, int run, int exitCode) {
+        ProcessRecord rec = records.get(processId);
+        if (rec == null) {
+            return;
+        }
+        List<Runnable> notify;
+        synchronized (rec) {
+            if (!rec.isRunOf(run) || !(rec.state instanceof ProcessState.Running r)) {
+                return;
+            }
+            Instant now = clock.instant();
+            ProcessState end = exitCode >= 0
+                    ? new ProcessState.Exited(r.pid(), exitCode, now)
+                    : new ProcessState.Signaled(r.pid(), -exitCode, now);
+            notify = ended(rec, end);
+        }
+        notify.forEach(Runnable::run);
+    }
+
+    public void onStdinWritten(String processId, int run, long bytes, boolean closed,
+            Optional<String> error) {
+        ProcessRecord rec = records.get(processId);
+        if (rec == null) {
+            return;
+        }
+        Consumer<StdinAck> ack;
+        synchronized (rec) {
+            if (!rec.isRunOf(run)) {
+                return;
+            }
+            ack = rec.stdinAcks.pollFirst();
+        }
+        if (ack != null) {
+            ack.accept(new StdinAck(bytes, closed, error));
+        }
+    }
+
+    /**
+     * An agent died or disconnected: its processes are lost, and their process groups are killed
+     * so nothing runs on unseen.
+     */
+    public void onAgentLost(String agentId, String cause) {
+        for (ProcessRecord rec : records.values()) {
+            Consumer<SpawnOutcome> waiter = null;
+            List<Runnable> notify = List.of();
+            synchronized (rec) {
+                if (rec.agent == null || !rec.agent.agentId().equals(agentId)) {
+                    continue;
+                }
+                String why = "agent " + agentId + " " + cause;
+                switch (rec.state) {
+                    case ProcessState.Starting s -> {
+                        waiter = rec.spawnWaiter;
+                        rec.spawnWaiter = null;
+                        if (waiter == null) {
+                            notify = ended(rec, new ProcessState.Lost(0, why, clock.instant()));
+                        }
+                    }
+                    case ProcessState.Running r -> {
+                        groupKiller.killGroup(r.pid());
+                        notify = ended(rec, new ProcessState.Lost(r.pid(), why, clock.instant()));
+                    }
+                    default -> { }
+                }
+                failStdin(rec, "agent lost");
+            }
+            if (waiter != null) {
+                waiter.accept(new SpawnOutcome.Lost("agent " + agentId + " " + cause
+                        + " before the process started"));
+            }
+            notify.forEach(Runnable::run);
+        }
+    }
+
+    // ---- transitions --------------------------------------------------------------------------
+
+    private void startRun(ProcessRecord rec, int run) {
+        agents.acquire(agent -> {
+            synchronized (rec) {
+                if (records.get(rec.id) != rec) {
+                    return;
+                }
+                if (run > 0 && !(rec.state instanceof ProcessState.Backoff)) {
+                    return; // stopped while backing off
+                }
+                rec.agent = agent;
+                rec.run = run;
+                rec.pid = 0;
+                rec.stdinClosed = false;
+                List<Runnable> notify = rec.transition(new ProcessState.Starting(agent.agentId()),
+                        clock.instant());
+                Map<String, String> env = new java.util.HashMap<>(rec.spec.env());
+                env.put("FORKD_PROCESS_ID", rec.id);
+                agent.start(new AgentPort.StartCommand(rec.id, run, rec.spec.argv(), env,
+                        rec.spec.cwd(), rec.spec.stdinPipe()));
+                notify.forEach(timers::execute);
+            }
+        }, error -> {
+            Consumer<SpawnOutcome> waiter;
+            List<Runnable> notify = List.of();
+            synchronized (rec) {
+                waiter = rec.spawnWaiter;
+                rec.spawnWaiter = null;
+                if (waiter == null) {
+                    notify = ended(rec, new ProcessState.FailedToStart(
+                            new StartError(StartError.Kind.RESOURCES, error.getMessage()), clock.instant()));
+                }
+            }
+            if (waiter != null) {
+                waiter.accept(new SpawnOutcome.Lost(error.getMessage()));
+            }
+            notify.forEach(Runnable::run);
+        });
+    }
+
+    /** A run ended: decide about restarting. Call with the monitor held. */
+    private List<Runnable> ended(ProcessRecord rec, ProcessState end) {
+        Instant now = clock.instant();
+        failStdin(rec, "process ended");
+        RestartDecision decision = RestartDecision.decide(rec.spec.restart(), end, rec.stopRequested,
+                rec.restartTimes, now, random);
+        return switch (decision) {
+            case RestartDecision.NoRestart n -> rec.transition(end, now);
+            case RestartDecision.GiveUp g -> rec.transition(new ProcessState.Fatal(end, g.cause()), now);
+            case RestartDecision.RestartAfter r -> {
+                Instant at = now.plus(r.delay());
+                List<Runnable> notify = rec.transition(new ProcessState.Backoff(end, at), now);
+                rec.endedAt = now;
+                int next = rec.run + 1;
+                rec.restartTimer = timers.schedule(() -> restart(rec, next), r.delay().toNanos(),
+                        TimeUnit.NANOSECONDS);
+                yield notify;
+            }
+        };
+    }
+
+    private void restart(ProcessRecord rec, int run) {
+        synchronized (rec) {
+            if (!(rec.state instanceof ProcessState.Backoff) || rec.stopRequested) {
+                return;
+            }
+            rec.restartCount++;
+            rec.restartTimes.add(clock.instant());
+            if (rec.restartTimes.size() > rec.spec.restart().maxRestarts() + 1) {
+                rec.restartTimes.remove(0);
+            }
+        }
+        startRun(rec, run);
+    }
+
+    /** Terminate or kill. Call with the monitor held; returns who to notify. */
+    private List<Runnable> stop(ProcessRecord rec, int signal, Duration grace) {
+        rec.stopRequested = true;
+        switch (rec.state) {
+            case ProcessState.Running r -> {
+                int run = rec.run;
+                rec.agent.signal(rec.id, run, signal);
+                if (signal != SIGKILL && rec.killTimer == null) {
+                    rec.killTimer = timers.schedule(() -> {
+                        synchronized (rec) {
+                            if (rec.isRunOf(run) && rec.state instanceof ProcessState.Running) {
+                                rec.agent.signal(rec.id, run, SIGKILL);
+                            }
+                        }
+                    }, grace.toNanos(), TimeUnit.NANOSECONDS);
+                }
+                return List.of();
+            }
+            case ProcessState.Backoff b -> {
+                return rec.transition(b.ended(), clock.instant());
+            }
+            default -> {
+                return List.of(); // Starting: killed as soon as it starts; ended: nothing to do
+            }
+        }
+    }
+
+    private void onRunTimedOut(ProcessRecord rec, int run) {
+        synchronized (rec) {
+            if (!rec.isRunOf(run) || !(rec.state instanceof ProcessState.Running)) {
+                return;
+            }
+            rec.agent.signal(rec.id, run, SIGTERM);
+            rec.killTimer = timers.schedule(() -> {
+                synchronized (rec) {
+                    if (rec.isRunOf(run) && rec.state instanceof ProcessState.Running) {
+                        rec.agent.signal(rec.id, run, SIGKILL);
+                    }
+                }
+            }, rec.spec.stopGrace().toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void failStdin(ProcessRecord rec, String why) {
+        while (!rec.stdinAcks.isEmpty()) {
+            Consumer<StdinAck> ack = rec.stdinAcks.pollFirst();
+            timers.execute(() -> ack.accept(new StdinAck(0, true, Optional.of(why))));
+        }
+    }
+
+    private void forget(ProcessRecord rec) {
+        records.remove(rec.id, rec);
+        rec.spec.name().ifPresent(n -> names.remove(n, rec.id));
+    }
+
+    private ProcessRecord find(String idOrName) {
+        ProcessRecord rec = records.get(idOrName);
+        if (rec == null) {
+            String id = names.get(idOrName);
+            rec = id == null ? null : records.get(id);
+        }
+        if (rec == null) {
+            throw new ForkdException.NotFound("process", idOrName);
+        }
+        return rec;
+    }
+
+    private static ForkdException startError(ProcessSpec spec, StartError error) {
+        Map<String, String> meta = Map.of("program", spec.argv().get(0), "detail", error.message());
+        return switch (error.kind()) {
+            case NOT_FOUND -> new ForkdException.NotFound("PROGRAM_NOT_FOUND", error.message(), meta);
+            case NOT_EXECUTABLE -> new ForkdException.FailedPrecondition("PROGRAM_NOT_EXECUTABLE",
+                    error.message(), meta);
+            case BAD_CWD -> new ForkdException.FailedPrecondition("BAD_CWD", error.message(), meta);
+            case RESOURCES -> new ForkdException.ResourceExhausted("AGENT_RESOURCES", error.message());
+            case OTHER -> new ForkdException.FailedPrecondition("START_FAILED", error.message(), meta);
+        };
+    }
+
+    /** The lower-case state name users see ("running", "exited", ...). */
+    public static String stateName(ProcessState state) {
+        return switch (state) {
+            case ProcessState.Starting s -> "starting";
+            case ProcessState.Running r -> "running";
+            case ProcessState.Exited e -> "exited";
+            case ProcessState.Signaled s -> "signaled";
+            case ProcessState.FailedToStart f -> "failed-to-start";
+            case ProcessState.Lost l -> "lost";
+            case ProcessState.Backoff b -> "backoff";
+            case ProcessState.Fatal f -> "fatal";
+        };
+    }
+
+    /** Used in logs only. */
+    static void logFailure(String what, Throwable t) {
+        LOG.log(Level.WARNING, what, t);
+    }
+}
