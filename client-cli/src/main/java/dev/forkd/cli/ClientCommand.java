@@ -1,0 +1,99 @@
+package dev.forkd.cli;
+
+import dev.forkd.client.ForkdClient;
+import dev.forkd.client.ServerLauncher;
+import dev.forkd.client.ServerTarget;
+import dev.forkd.server.config.ListenAddress;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * What every client subcommand does around its own work: find the server (starting one at the
+ * default address if none runs), connect, run, and turn "cannot reach" into one line and exit 3.
+ */
+abstract class ClientCommand implements Callable<Integer> {
+
+    /** How long an autostarted server may take to listen. */
+    static final Duration AUTOSTART_DEADLINE = Duration.ofSeconds(15);
+    /** The upper bound of a unary call that should answer at once. */
+    static final Duration CALL_DEADLINE = Duration.ofSeconds(30);
+
+    @ParentCommand
+    Main main;
+
+    @Mixin
+    ClientOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Does the work; the client is closed afterwards. Returns the exit code. */
+    abstract int run(ForkdClient client, Invocation inv) throws Exception;
+
+    /** Whether this command may start a server when there is none. */
+    boolean autostarts() {
+        return true;
+    }
+
+    @Override
+    public final Integer call() throws Exception {
+        Invocation inv = main.invocation();
+        ServerTarget target;
+        try {
+            target = ServerTarget.resolve(options.address(), inv.env());
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e, null, options.address);
+        }
+        if (target.isDefault() && !ServerLauncher.accepts(target.paths().socket())) {
+            if (!autostarts() || !options.autostart()) {
+                throw new CliFailure("no server at " + target.address() + " (start one with 'forkd serve'"
+                        + (options.autostart() ? "" : ", or leave out --no-autostart") + ")", ExitCodes.UNREACHABLE);
+            }
+            autostart(target, inv);
+        }
+        try (ForkdClient client = ForkdClient.connect(target.address(), options.token(inv), options.session(inv))) {
+            return run(client, inv);
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+                throw new CliFailure("cannot reach the server at " + target.address() + ": "
+                        + ExitCodes.describe(e.getStatus()) + hint(target), ExitCodes.UNREACHABLE, e);
+            }
+            throw e;
+        } finally {
+            inv.out().flush();
+            inv.err().flush();
+        }
+    }
+
+    private void autostart(ServerTarget target, Invocation inv) {
+        ServerLauncher launcher = ServerLauncher.forThisJvm(
+                target.paths(), Main.class.getName(), List.of("serve"), AUTOSTART_DEADLINE);
+        try {
+            launcher.ensureRunning().ifPresent(started -> {
+                inv.err().println("forkd: started a server at " + new ListenAddress.Unix(started.socket())
+                        + " (pid " + started.pid() + ", log " + started.logFile() + ")");
+                inv.err().flush();
+            });
+        } catch (IOException e) {
+            throw new CliFailure("could not start a server at " + target.address() + ": " + e.getMessage(),
+                    ExitCodes.UNREACHABLE, e);
+        }
+    }
+
+    private static String hint(ServerTarget target) {
+        return switch (target.address()) {
+            case ListenAddress.Unix u -> " (is 'forkd serve --listen " + u + "' running?)";
+            case ListenAddress.Tcp t -> " (is 'forkd serve --listen " + t + "' running and reachable?)";
+        };
+    }
+}

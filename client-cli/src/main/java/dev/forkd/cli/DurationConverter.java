@@ -1,0 +1,69 @@
+package dev.forkd.cli;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+
+/** Reads durations the way people write them: {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h30m}, {@code 1.5s}, {@code 10} (seconds), or ISO {@code PT10S}. */
+public final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+
+    private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|ms|s|m|h|d)");
+    private static final Pattern WHOLE = Pattern.compile("(?:\\d+(?:\\.\\d+)?(?:ns|us|ms|s|m|h|d))+");
+
+    @Override
+    public Duration convert(String value) {
+        return parse(value);
+    }
+
+    public static Duration parse(String value) {
+        String s = value.strip().toLowerCase(Locale.ROOT);
+        if (s.startsWith("pt") || s.startsWith("p")) {
+            try {
+                return nonNegative(Duration.parse(s.toUpperCase(Locale.ROOT)), value);
+            } catch (DateTimeParseException e) {
+                throw bad(value);
+            }
+        }
+        if (s.matches("\\d+(?:\\.\\d+)?")) {
+            return nanos(new BigDecimal(s), 1_000_000_000L);
+        }
+        if (!WHOLE.matcher(s).matches()) {
+            throw bad(value);
+        }
+        Duration total = Duration.ZERO;
+        Matcher m = PART.matcher(s);
+        while (m.find()) {
+            long unit = switch (m.group(2)) {
+                case "ns" -> 1L;
+                case "us" -> 1_000L;
+                case "ms" -> 1_000_000L;
+                case "s" -> 1_000_000_000L;
+                case "m" -> 60_000_000_000L;
+                case "h" -> 3_600_000_000_000L;
+                default -> 86_400_000_000_000L;
+            };
+            total = total.plus(nanos(new BigDecimal(m.group(1)), unit));
+        }
+        return total;
+    }
+
+    private static Duration nanos(BigDecimal amount, long unitNanos) {
+        return Duration.ofNanos(amount.multiply(BigDecimal.valueOf(unitNanos)).longValue());
+    }
+
+    private static Duration nonNegative(Duration d, String value) {
+        if (d.isNegative()) {
+            throw bad(value);
+        }
+        return d;
+    }
+
+    private static CommandLine.TypeConversionException bad(String value) {
+        return new CommandLine.TypeConversionException(
+                "'" + value + "' is not a duration (try 500ms, 10s, 2m, 1h30m)");
+    }
+}

@@ -1,0 +1,84 @@
+package dev.forkd.cli;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+
+/**
+ * The one place where failures become exit codes and one line on stderr:
+ * 0 ok; 1 the server said no (NOT_FOUND, FAILED_PRECONDITION, ...); 2 usage; 3 no server to talk to;
+ * {@code run} and {@code wait} exit with the child's status instead.
+ */
+public final class ExitCodes implements CommandLine.IExitCodeExceptionMapper,
+        CommandLine.IExecutionExceptionHandler, CommandLine.IParameterExceptionHandler {
+
+    public static final int OK = 0;
+    public static final int ERROR = 1;
+    public static final int USAGE = 2;
+    public static final int UNREACHABLE = 3;
+    /** A wait that timed out with the process still running, like timeout(1). */
+    public static final int STILL_RUNNING = 124;
+    /** A process that could not be started, like a shell's "command not found". */
+    public static final int FAILED_TO_START = 127;
+
+    @Override
+    public int getExitCode(Throwable exception) {
+        return switch (exception) {
+            case CliFailure f -> f.exitCode();
+            case CommandLine.ParameterException p -> USAGE;
+            case StatusRuntimeException s -> s.getStatus().getCode() == Status.Code.UNAVAILABLE ? UNREACHABLE : ERROR;
+            default -> ERROR;
+        };
+    }
+
+    /** One line per failure: no stack traces for things a user can act on. */
+    @Override
+    public int handleExecutionException(Exception ex, CommandLine cmd, CommandLine.ParseResult parseResult) {
+        PrintWriter err = cmd.getErr();
+        err.println("forkd: " + describe(ex));
+        err.flush();
+        return getExitCode(ex);
+    }
+
+    /** A usage error: what is wrong and where to read more, on one line, exit 2. */
+    @Override
+    public int handleParseException(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        String message = ex.getMessage();
+        err.println("forkd: " + lowerFirst(message) + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+        err.flush();
+        return USAGE;
+    }
+
+    static String describe(Throwable ex) {
+        return switch (ex) {
+            case CliFailure f -> f.getMessage();
+            case StatusRuntimeException s -> describe(s.getStatus());
+            default -> ex.getMessage() == null ? ex.getClass().getSimpleName()
+                    : ex.getClass().getSimpleName() + ": " + ex.getMessage();
+        };
+    }
+
+    static String describe(Status status) {
+        String description = status.getDescription();
+        String text = description == null || description.isBlank()
+                ? status.getCode().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+                : description;
+        return switch (status.getCode()) {
+            case UNAUTHENTICATED -> text + " (pass --token-file or set FORKD_TOKEN)";
+            case DEADLINE_EXCEEDED -> "no answer in time: " + text;
+            default -> text;
+        };
+    }
+
+    private static String lowerFirst(String s) {
+        if (s == null || s.isEmpty()) {
+            return "bad usage";
+        }
+        // picocli's messages start with a capital ("Missing required parameter"); ours follow "forkd: ".
+        return Character.isUpperCase(s.charAt(0)) && (s.length() < 2 || !Character.isUpperCase(s.charAt(1)))
+                ? Character.toLowerCase(s.charAt(0)) + s.substring(1) : s;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.forkd.cli;
+
+import dev.forkd.v1.OutputChunk;
+import dev.forkd.v1.OutputGap;
+import dev.forkd.v1.OutputStream;
+import dev.forkd.v1.ProcessInfo;
+import dev.forkd.v1.WatchResponse;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.Iterator;
+import java.util.Optional;
+
+/**
+ * Writes a watched process's output where it belongs: its stdout to ours, its stderr to ours,
+ * each chunk flushed so the two keep their order in a terminal. A gap (output dropped by the
+ * server's cap before it was read) is told on stderr.
+ */
+final class OutputSink {
+
+    private final Invocation inv;
+
+    OutputSink(Invocation inv) {
+        this.inv = inv;
+    }
+
+    /** Drains a watch; returns the last state it reported. */
+    Optional<ProcessInfo> drain(Iterator<WatchResponse> watch) throws IOException {
+        Optional<ProcessInfo> last = Optional.empty();
+        while (watch.hasNext()) {
+            WatchResponse event = watch.next();
+            switch (event.getEventCase()) {
+                case OUTPUT -> write(event.getOutput());
+                case GAP -> gap(event.getGap());
+                case STATE -> last = Optional.of(event.getState());
+                case EVENT_NOT_SET -> { } // an event kind added later: nothing to show
+            }
+        }
+        return last;
+    }
+
+    private void write(OutputChunk chunk) throws IOException {
+        PrintStream to = chunk.getStream() == OutputStream.OUTPUT_STREAM_STDERR ? inv.err() : inv.out();
+        chunk.getData().writeTo(to);
+        to.flush();
+    }
+
+    private void gap(OutputGap gap) {
+        inv.out().flush();
+        inv.err().println("forkd: output bytes " + gap.getRequested() + " to " + gap.getResumedAt()
+                + " were dropped by the server's output cap before they were read");
+        inv.err().flush();
+    }
+}

@@ -1,0 +1,49 @@
+package dev.forkd.cli;
+
+import dev.forkd.client.ForkdClient;
+import dev.forkd.v1.DeleteProcessRequest;
+import dev.forkd.v1.DeleteProcessResponse;
+import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.ProcessInfo;
+import dev.forkd.v1.ProcessServiceGrpc;
+import dev.forkd.v1.SignalKind;
+import dev.forkd.v1.SignalRequest;
+import dev.forkd.v1.GetProcessRequest;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "rm", mixinStandardHelpOptions = true,
+        description = {"Forget an ended process and its output.", "With -f, kill it first if it still runs."})
+final class RmCommand extends ClientCommand {
+
+    @Parameters(paramLabel = "ID", description = "Process id or name.")
+    String id;
+
+    @Option(names = {"-f", "--force"}, description = "Kill it first (SIGKILL to its group) and wait for it to end.")
+    boolean force;
+
+    @Override
+    int run(ForkdClient client, Invocation inv) {
+        ProcessServiceGrpc.ProcessServiceBlockingStub stub = client.processes();
+        if (force) {
+            ProcessInfo p = deadline(stub).get(GetProcessRequest.newBuilder().setId(id).build()).getProcess();
+            if (!ProcessText.ended(p)) {
+                deadline(stub).signal(SignalRequest.newBuilder().setId(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+                deadline(stub).join(JoinRequest.newBuilder().setId(id).build());
+            }
+        }
+        DeleteProcessResponse deleted = deadline(stub).delete(DeleteProcessRequest.newBuilder().setId(id).build());
+        if (options.json()) {
+            Json.print(inv.out(), deleted);
+        } else {
+            inv.out().println(deleted.getId());
+        }
+        return ExitCodes.OK;
+    }
+
+    private static ProcessServiceGrpc.ProcessServiceBlockingStub deadline(ProcessServiceGrpc.ProcessServiceBlockingStub stub) {
+        return stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+    }
+}

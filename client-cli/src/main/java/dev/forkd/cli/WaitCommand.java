@@ -1,0 +1,54 @@
+package dev.forkd.cli;
+
+import com.google.protobuf.util.Durations;
+import dev.forkd.client.ForkdClient;
+import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinResponse;
+import dev.forkd.v1.ProcessServiceGrpc;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "wait", mixinStandardHelpOptions = true,
+        description = {
+            "Wait for a process to end and exit with its status.",
+            "Prints how it ended and exits with its status (the code, or 128+N for signal N);",
+            "exits 124 if it is still running when the timeout passes."
+        })
+final class WaitCommand extends ClientCommand {
+
+    @Parameters(paramLabel = "ID", description = "Process id or name.")
+    String id;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Give up waiting after this long (500ms, 10s, 2m, ...); default: wait until it ends.")
+    Duration timeout;
+
+    @Override
+    int run(ForkdClient client, Invocation inv) {
+        JoinRequest.Builder request = JoinRequest.newBuilder().setId(id);
+        ProcessServiceGrpc.ProcessServiceBlockingStub stub = client.processes();
+        if (timeout != null) {
+            request.setTimeout(Durations.fromNanos(timeout.toNanos()));
+            // The server answers at the timeout; the deadline only guards against a server that does not.
+            stub = stub.withDeadlineAfter(timeout.plus(CALL_DEADLINE).toMillis(), TimeUnit.MILLISECONDS);
+        }
+        JoinResponse joined = stub.join(request.build());
+        if (joined.getTimedOut() || !ProcessText.ended(joined.getProcess())) {
+            if (options.json()) {
+                Json.print(inv.out(), joined.getProcess());
+            }
+            inv.err().println("forkd: " + ProcessText.summary(joined.getProcess())
+                    + (timeout == null ? "" : "; still running after " + ProcessText.shortDuration(timeout)));
+            return ExitCodes.STILL_RUNNING;
+        }
+        if (options.json()) {
+            Json.print(inv.out(), joined.getProcess());
+        } else {
+            inv.out().println(ProcessText.summary(joined.getProcess()));
+        }
+        return ProcessText.exitStatus(joined.getProcess());
+    }
+}

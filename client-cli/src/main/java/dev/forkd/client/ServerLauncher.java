@@ -1,0 +1,181 @@
+package dev.forkd.client;
+
+import dev.forkd.server.config.ForkdPaths;
+import java.io.File;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.SocketChannel;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import static java.nio.file.StandardWatchEventKinds.ENTRY_CREATE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
+
+/**
+ * Starts {@code forkd serve} in the background for the default socket, the way Gradle and Bazel
+ * start their daemons: same java, same class path, its own session (so a Ctrl-C in the terminal
+ * does not reach it), output appended to the log file. It returns once the socket accepts
+ * connections.
+ *
+ * <p>Concurrent clients take a lock file in the state directory, so only one of them starts a
+ * server; the others find it running when they get the lock.
+ */
+public final class ServerLauncher {
+
+    /** A server this launcher started. */
+    public record Started(Path socket, long pid, Path logFile) {}
+
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
+
+    private final ForkdPaths paths;
+    private final List<String> command;
+    private final Duration deadline;
+
+    ServerLauncher(ForkdPaths paths, List<String> command, Duration deadline) {
+        this.paths = paths;
+        this.command = List.copyOf(command);
+        this.deadline = deadline;
+    }
+
+    /**
+     * A launcher that runs {@code mainClass serveArgs... --listen unix:<default socket>} on this
+     * JVM's java binary and class path.
+     */
+    public static ServerLauncher forThisJvm(ForkdPaths paths, String mainClass, List<String> serveArgs, Duration deadline) {
+        String java = ProcessHandle.current().info().command()
+                .orElseGet(() -> Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // Absolute entries: the server runs from "/", not from the client's directory.
+        String classPath = String.join(File.pathSeparator, Arrays.stream(
+                        System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(s -> !s.isEmpty())
+                .map(s -> Path.of(s).toAbsolutePath().toString())
+                .toList());
+        List<String> command = new ArrayList<>();
+        if (Files.isExecutable(SETSID)) {
+            command.add(SETSID.toString());
+        }
+        command.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xshare:auto", "-cp", classPath, mainClass));
+        command.addAll(serveArgs);
+        command.addAll(List.of("--listen", "unix:" + paths.socket()));
+        return new ServerLauncher(paths, command, deadline);
+    }
+
+    /** True if something accepts connections on the Unix socket {@code socket}. */
+    public static boolean accepts(Path socket) {
+        if (!Files.exists(socket)) {
+            return false;
+        }
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            return channel.connect(UnixDomainSocketAddress.of(socket));
+        } catch (IOException e) {
+            return false; // refused: a stale socket file from a server that died
+        }
+    }
+
+    /**
+     * Makes sure a server accepts on the default socket, starting one if none does.
+     *
+     * @return the server started, or empty if one was already there
+     * @throws IOException if the server could not be started or did not come up before the deadline
+     */
+    public Optional<Started> ensureRunning() throws IOException {
+        Path dir = paths.stateDir();
+        Path socket = paths.socket();
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        try (FileChannel lockFile = FileChannel.open(dir.resolve("autostart.lock"),
+                        StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = lockFile.lock()) {
+            if (accepts(socket)) {
+                return Optional.empty(); // another client started it while we waited for the lock
+            }
+            try (WatchService watcher = FileSystems.getDefault().newWatchService()) {
+                dir.register(watcher, ENTRY_CREATE, ENTRY_MODIFY);
+                Process server = start();
+                // A server that dies early closes the watcher, which wakes the wait below.
+                server.onExit().thenRun(() -> closeQuietly(watcher));
+                awaitSocket(watcher, socket, server);
+                return Optional.of(new Started(socket, server.pid(), paths.logFile()));
+            }
+        } catch (ClosedChannelException e) {
+            throw new IOException("could not lock " + dir.resolve("autostart.lock"), e);
+        }
+    }
+
+    private Process start() throws IOException {
+        Path log = paths.logFile();
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(new File("/"))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectErrorStream(true);
+        return builder.start();
+    }
+
+    /**
+     * Waits for the socket to accept. Every change in the state directory wakes the wait: the socket
+     * appearing, and the server's "listening" line reaching the log once it accepts calls.
+     */
+    private void awaitSocket(WatchService watcher, Path socket, Process server) throws IOException {
+        long end = System.nanoTime() + deadline.toNanos();
+        try {
+            while (!accepts(socket)) {
+                long left = end - System.nanoTime();
+                WatchKey key = left > 0 ? watcher.poll(left, TimeUnit.NANOSECONDS) : null;
+                if (key == null) {
+                    if (accepts(socket)) {
+                        return;
+                    }
+                    throw new IOException("the server (pid " + server.pid() + ") did not listen on " + socket
+                            + " within " + deadline.toSeconds() + " s; see " + paths.logFile());
+                }
+                key.pollEvents();
+                key.reset();
+            }
+        } catch (ClosedWatchServiceException e) {
+            if (accepts(socket)) {
+                return;
+            }
+            throw new IOException(exitMessage(server));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the server to start", e);
+        }
+    }
+
+    private String exitMessage(Process server) {
+        String status;
+        try {
+            status = server.waitFor(1, TimeUnit.SECONDS) ? "status " + server.exitValue() : "unknown status";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            status = "unknown status";
+        }
+        return "the server it started exited with " + status + " before listening; see " + paths.logFile();
+    }
+
+    private static void closeQuietly(WatchService watcher) {
+        try {
+            watcher.close();
+        } catch (IOException ignored) {
+            // closing only wakes the waiter; nothing to do if it fails
+        }
+    }
+}
