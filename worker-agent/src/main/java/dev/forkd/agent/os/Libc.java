@@ -31,6 +31,12 @@ final class Libc {
     static final int F_GETFL = 3;
     static final int F_SETFL = 4;
     static final int PR_SET_CHILD_SUBREAPER = 36;
+    static final int P_ALL = 0;
+    static final int WEXITED = 4;
+    static final int WNOWAIT = 0x01000000;
+    /** siginfo_t is 128 bytes; for SIGCHLD si_pid is the int at offset 16 on x86_64. */
+    static final long SIGINFO_BYTES = 128;
+    static final long SIGINFO_PID_OFFSET = 16;
 
     /** glibc's sigset_t is 1024 bits. */
     static final long SIGSET_BYTES = 128;
@@ -66,6 +72,7 @@ final class Libc {
     final MethodHandle fcntl;
     final MethodHandle kill;
     final MethodHandle waitpid;
+    final MethodHandle waitid;
     final MethodHandle prctl;
     final MethodHandle getpid;
     final MethodHandle epollCreate1;
@@ -109,6 +116,7 @@ final class Libc {
                 errno, Linker.Option.firstVariadicArg(2));
         kill = plain.bind("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), errno);
         waitpid = plain.bind("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), errno);
+        waitid = plain.bind("waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), errno);
         prctl = plain.bind("prctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG),
                 errno, Linker.Option.firstVariadicArg(1));
         getpid = plain.bind("getpid", FunctionDescriptor.of(JAVA_INT));

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -254,6 +255,35 @@ public final class Posix {
     /** Blocks in waitpid(pid) until that child ends; empty if it is not (or no longer) our child. */
     public Optional<WaitResult> waitChild(int pid) {
         return waitFor(pid);
+    }
+
+    /**
+     * Blocks until any child has ended and returns its pid, leaving it a zombie (waitid WNOWAIT):
+     * while the zombie exists its pid, and so its process group id, cannot be reused, so the group
+     * can still be killed safely. Reap it afterwards with {@link #waitChild}. Empty on ECHILD.
+     */
+    public OptionalInt waitAnyChildNoReap() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(Libc.SIGINFO_BYTES, 8);
+            while (true) {
+                int rc = (int) libc.waitid.invokeExact(libc.errnoSegment(), Libc.P_ALL, 0, info,
+                        Libc.WEXITED | Libc.WNOWAIT);
+                if (rc == 0) {
+                    return OptionalInt.of(info.get(JAVA_INT, Libc.SIGINFO_PID_OFFSET));
+                }
+                int errno = libc.errno();
+                if (errno == Libc.ECHILD) {
+                    return OptionalInt.empty();
+                }
+                if (errno != Libc.EINTR) {
+                    throw new IllegalStateException("waitid failed: " + Errno.name(errno));
+                }
+            }
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.fail(t);
+        }
     }
 
     private Optional<WaitResult> waitFor(int which) {

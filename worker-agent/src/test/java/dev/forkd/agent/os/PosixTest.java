@@ -174,6 +174,16 @@ class PosixTest {
     }
 
     @Test
+    void waitingWithoutReapingKeepsTheZombieUntilWaitChild() throws Exception {
+        int pid = posix.spawn(spec(List.of("sh", "-c", "exit 7"), -1, SpawnSpec.Grouping.NEW_SESSION));
+        assertEquals(pid, posix.waitAnyChildNoReap().orElseThrow());
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        assertEquals("Z", stat.substring(stat.lastIndexOf(')') + 2).split(" ")[0]);
+        assertEquals(new WaitResult(pid, 7), posix.waitChild(pid).orElseThrow());
+        assertTrue(posix.waitAnyChildNoReap().isEmpty());
+    }
+
+    @Test
     void killOfAGoneProcessIsEsrch() throws Exception {
         int pid = posix.spawn(spec(List.of("true"), -1, SpawnSpec.Grouping.NEW_SESSION));
         posix.waitChild(pid);
