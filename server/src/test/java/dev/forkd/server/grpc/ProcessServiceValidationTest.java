@@ -1,0 +1,189 @@
+package dev.forkd.server.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Duration;
+import com.google.rpc.BadRequest;
+import dev.forkd.server.process.AgentPool;
+import dev.forkd.server.process.AgentPort;
+import dev.forkd.server.process.ProcessTable;
+import dev.forkd.v1.DeleteProcessRequest;
+import dev.forkd.v1.GetProcessRequest;
+import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.ListProcessesRequest;
+import dev.forkd.v1.ProcessServiceGrpc;
+import dev.forkd.v1.SignalKind;
+import dev.forkd.v1.SignalRequest;
+import dev.forkd.v1.SpawnRequest;
+import dev.forkd.v1.WatchRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.protobuf.StatusProto;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Bad requests get the right code and a message naming the problem, and change nothing. The
+ * service runs in-process over an agent that "starts" children at once (no OS process needed to
+ * check validation).
+ */
+@Timeout(30)
+class ProcessServiceValidationTest {
+
+    private ScheduledExecutorService timers;
+    private Server server;
+    private ManagedChannel channel;
+    private ProcessServiceGrpc.ProcessServiceBlockingStub stub;
+
+    /** An agent that reports every start as running with a made-up pid. */
+    private static final class InstantAgent implements AgentPort {
+        ProcessTable table;
+        final ScheduledExecutorService exec;
+
+        InstantAgent(ScheduledExecutorService exec) {
+            this.exec = exec;
+        }
+
+        @Override
+        public String agentId() {
+            return "a-test";
+        }
+
+        @Override
+        public void start(StartCommand c) {
+            exec.execute(() -> table.onStarted(c.processId(), c.run(), 4242));
+        }
+
+        @Override
+        public void signal(String processId, int run, int signal) {
+            exec.execute(() -> table.onExited(processId, run, -signal));
+        }
+
+        @Override
+        public void writeStdin(String processId, int run, byte[] data, boolean close) {}
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        timers = Executors.newScheduledThreadPool(2);
+        InstantAgent agent = new InstantAgent(timers);
+        AgentPool pool = (onAgent, onFailure) -> onAgent.accept(agent);
+        ProcessTable table = new ProcessTable(pool, pgid -> {}, timers, Clock.systemUTC(), () -> 0.5, 1000);
+        agent.table = table;
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).directExecutor()
+                .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(table, Map.of("PATH", "/bin"),
+                        Map.of(), 1024, 4096, timers), new SessionInterceptor()))
+                .build().start();
+        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        stub = ProcessServiceGrpc.newBlockingStub(channel);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        channel.shutdownNow();
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        timers.shutdownNow();
+    }
+
+    private StatusRuntimeException fails(Status.Code code, Runnable call) {
+        int before = stub.list(ListProcessesRequest.getDefaultInstance()).getProcessesCount();
+        var e = assertThrows(StatusRuntimeException.class, call::run);
+        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+        assertEquals(before, stub.list(ListProcessesRequest.getDefaultInstance()).getProcessesCount(),
+                "a rejected request changed the table");
+        return e;
+    }
+
+    private static String field(StatusRuntimeException e) throws Exception {
+        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
+            if (any.is(BadRequest.class)) {
+                return any.unpack(BadRequest.class).getFieldViolations(0).getField();
+            }
+        }
+        return "";
+    }
+
+    @Test
+    void emptyArgvNamesTheField() throws Exception {
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> stub.spawn(SpawnRequest.getDefaultInstance()));
+        assertEquals("argv", field(e));
+        assertTrue(e.getStatus().getDescription().startsWith("argv:"), e.getStatus().getDescription());
+    }
+
+    @Test
+    void unknownIdIsNotFoundNamingTheId() {
+        var e = fails(Status.Code.NOT_FOUND, () -> stub.get(GetProcessRequest.newBuilder().setId("p-999").build()));
+        assertTrue(e.getStatus().getDescription().contains("p-999"));
+        fails(Status.Code.NOT_FOUND, () -> stub.join(JoinRequest.newBuilder().setId("p-999").build()));
+        fails(Status.Code.NOT_FOUND, () -> stub.signal(SignalRequest.newBuilder().setId("p-999")
+                .setKind(SignalKind.SIGNAL_KIND_KILL).build()));
+        fails(Status.Code.NOT_FOUND, () -> stub.watch(WatchRequest.newBuilder().setId("p-999").build()).hasNext());
+    }
+
+    @Test
+    void negativeTimeoutIsInvalid() throws Exception {
+        String id = stub.spawn(SpawnRequest.newBuilder().addArgv("sleep").build()).getProcess().getId();
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> stub.join(JoinRequest.newBuilder().setId(id)
+                .setTimeout(Duration.newBuilder().setSeconds(-1)).build()));
+        assertEquals("timeout", field(e));
+        fails(Status.Code.INVALID_ARGUMENT, () -> stub.spawn(SpawnRequest.newBuilder().addArgv("x")
+                .setTimeout(Duration.newBuilder().setSeconds(-5)).build()));
+    }
+
+    @Test
+    void badSignalNameIsInvalidAndDoesNotSignal() throws Exception {
+        String id = stub.spawn(SpawnRequest.newBuilder().addArgv("sleep").build()).getProcess().getId();
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> stub.signal(SignalRequest.newBuilder().setId(id)
+                .setKind(SignalKind.SIGNAL_KIND_NAMED).setSignal("SIGNOPE").build()));
+        assertEquals("signal", field(e));
+        assertTrue(e.getStatus().getDescription().contains("SIGNOPE"));
+        assertTrue(stub.get(GetProcessRequest.newBuilder().setId(id).build()).getProcess().getIsAlive());
+        fails(Status.Code.INVALID_ARGUMENT, () -> stub.signal(SignalRequest.newBuilder().setId(id).build()));
+    }
+
+    @Test
+    void hugeEnvIsInvalid() throws Exception {
+        String big = "x".repeat(1024 * 1024 + 10);
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> stub.spawn(SpawnRequest.newBuilder().addArgv("true")
+                .putEnv("BIG", big).build()));
+        assertEquals("env", field(e));
+    }
+
+    @Test
+    void otherRulesNameTheirFields() throws Exception {
+        assertEquals("cwd", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.spawn(SpawnRequest.newBuilder().addArgv("true").setCwd("relative").build()))));
+        assertEquals("name", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.spawn(SpawnRequest.newBuilder().addArgv("true").setName("bad name!").build()))));
+        assertEquals("daemon", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.spawn(SpawnRequest.newBuilder().addArgv("true").setDaemon(true).build()))));
+        assertEquals("output_limit_bytes", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.spawn(SpawnRequest.newBuilder().addArgv("true").setOutputLimitBytes(-1).build()))));
+        assertEquals("page_size", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.list(ListProcessesRequest.newBuilder().setPageSize(-1).build()))));
+        assertEquals("id", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.get(GetProcessRequest.getDefaultInstance()))));
+    }
+
+    @Test
+    void takenNameAndDeletingARunningProcessAreRefused() {
+        stub.spawn(SpawnRequest.newBuilder().addArgv("sleep").setName("web").build());
+        fails(Status.Code.ALREADY_EXISTS, () -> stub.spawn(SpawnRequest.newBuilder().addArgv("sleep").setName("web").build()));
+        fails(Status.Code.FAILED_PRECONDITION, () -> stub.delete(DeleteProcessRequest.newBuilder().setId("web").build()));
+    }
+}

@@ -1,0 +1,63 @@
+package dev.forkd.server.it;
+
+import dev.forkd.server.ForkdServer;
+import dev.forkd.server.config.ForkdPaths;
+import dev.forkd.server.config.ListenAddress;
+import dev.forkd.server.config.ServerConfig;
+import dev.forkd.v1.ProcessServiceGrpc;
+import dev.forkd.v1.SessionServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+
+/** A real supervisor with real agents on a private socket, and a channel to it. */
+final class RealServer implements AutoCloseable {
+
+    final ForkdServer server;
+    final ManagedChannel channel;
+    final Path dir;
+    private final EpollEventLoopGroup group = new EpollEventLoopGroup(1);
+
+    RealServer(int agents) throws IOException {
+        dir = Files.createTempDirectory(Path.of("/tmp"), "forkd-it-");
+        ServerConfig config = ServerConfig.defaults(new ForkdPaths(dir))
+                .withListen(new ListenAddress.Unix(dir.resolve("s.sock")))
+                .withAgents(agents);
+        server = ForkdServer.start(config);
+        channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(dir.resolve("s.sock").toString()))
+                .channelType(EpollDomainSocketChannel.class)
+                .eventLoopGroup(group)
+                .usePlaintext()
+                .maxInboundMessageSize(16 * 1024 * 1024)
+                .build();
+    }
+
+    ProcessServiceGrpc.ProcessServiceBlockingStub processes() {
+        return ProcessServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
+    ProcessServiceGrpc.ProcessServiceStub processesAsync() {
+        return ProcessServiceGrpc.newStub(channel);
+    }
+
+    SessionServiceGrpc.SessionServiceStub sessionsAsync() {
+        return SessionServiceGrpc.newStub(channel);
+    }
+
+    @Override
+    public void close() throws Exception {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        server.close();
+        try (var files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}
