@@ -101,13 +101,24 @@ public final class ForkdServer implements AutoCloseable {
                 Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Thread.ofPlatform().name("forkd-stream-", 0).daemon().factory());
 
+        SessionRegistry sessions = new SessionRegistry(timers, 100_000);
         ProcessTable[] table = new ProcessTable[1];
         AgentRegistry agents = new AgentRegistry(timers, Duration.ofSeconds(15),
                 (agentId, cause) -> table[0].onAgentLost(agentId, cause));
-        ProcessTable processes = new ProcessTable(agents, pgid -> posix.kill(-pgid, 9), timers,
-                Clock.systemUTC(), () -> ThreadLocalRandom.current().nextDouble(), config.maxProcesses());
+        ProcessTable processes = new ProcessTable(agents, pgid -> posix.kill(-pgid, 9),
+                new ProcessTable.ChildSessions() {
+                    @Override
+                    public String open(String processId) {
+                        return sessions.openUnleased("process " + processId);
+                    }
+
+                    @Override
+                    public void end(String sessionId) {
+                        sessions.end(sessionId);
+                    }
+                }, timers, Clock.systemUTC(), () -> ThreadLocalRandom.current().nextDouble(),
+                config.maxProcesses());
         table[0] = processes;
-        SessionRegistry sessions = new SessionRegistry(timers, 100_000);
         sessions.onEnd(processes::terminateDaemonsOf);
 
         EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());

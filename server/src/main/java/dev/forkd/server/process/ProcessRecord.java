@@ -42,6 +42,8 @@ final class ProcessRecord {
     /** Stdin writes in flight, answered in order by the agent. */
     final ArrayDeque<Consumer<StdinAck>> stdinAcks = new ArrayDeque<>();
     boolean stdinClosed;
+    /** The session of the current run, ended when it ends. */
+    String childSession;
 
     ScheduledFuture<?> killTimer;
     ScheduledFuture<?> timeoutTimer;

@@ -39,8 +39,27 @@ public final class ProcessTable {
         void killGroup(int pgid);
     }
 
+    /** Each run of a child gets its own session, ended when the run ends (DESIGN.md §5). */
+    public interface ChildSessions {
+        /** Opens the session of one run of a process; returns its id. */
+        String open(String processId);
+
+        void end(String sessionId);
+
+        ChildSessions NONE = new ChildSessions() {
+            @Override
+            public String open(String processId) {
+                return "";
+            }
+
+            @Override
+            public void end(String sessionId) {}
+        };
+    }
+
     private final AgentPool agents;
     private final GroupKiller groupKiller;
+    private final ChildSessions childSessions;
     private final ScheduledExecutorService timers;
     private final Clock clock;
     private final DoubleSupplier random;
@@ -49,10 +68,11 @@ public final class ProcessTable {
     private final Map<String, String> names = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
 
-    public ProcessTable(AgentPool agents, GroupKiller groupKiller, ScheduledExecutorService timers,
-            Clock clock, DoubleSupplier random, int maxProcesses) {
+    public ProcessTable(AgentPool agents, GroupKiller groupKiller, ChildSessions childSessions,
+            ScheduledExecutorService timers, Clock clock, DoubleSupplier random, int maxProcesses) {
         this.agents = agents;
         this.groupKiller = groupKiller;
+        this.childSessions = childSessions;
         this.timers = timers;
         this.clock = clock;
         this.random = random;
@@ -507,6 +527,11 @@ public final class ProcessTable {
                         clock.instant());
                 Map<String, String> env = new java.util.HashMap<>(rec.spec.env());
                 env.put("FORKD_PROCESS_ID", rec.id);
+                endChildSession(rec);
+                rec.childSession = childSessions.open(rec.id);
+                if (!rec.childSession.isEmpty()) {
+                    env.put("FORKD_SESSION", rec.childSession);
+                }
                 agent.start(new AgentPort.StartCommand(rec.id, run, rec.spec.argv(), env,
                         rec.spec.cwd(), rec.spec.stdinPipe()));
                 notify.forEach(timers::execute);
@@ -532,6 +557,7 @@ public final class ProcessTable {
     /** A run ended: decide about restarting. Call with the monitor held. */
     private List<Runnable> ended(ProcessRecord rec, ProcessState end) {
         Instant now = clock.instant();
+        endChildSession(rec);
         failStdin(rec, "process ended");
         RestartDecision decision = RestartDecision.decide(rec.spec.restart(), end, rec.stopRequested,
                 rec.restartTimes, now, random);
@@ -607,6 +633,15 @@ public final class ProcessTable {
         }
     }
 
+    /** What the run's session owned (locks, deliveries) is released as soon as the run ends. */
+    private void endChildSession(ProcessRecord rec) {
+        if (rec.childSession != null && !rec.childSession.isEmpty()) {
+            String sid = rec.childSession;
+            rec.childSession = null;
+            timers.execute(() -> childSessions.end(sid));
+        }
+    }
+
     private void failStdin(ProcessRecord rec, String why) {
         while (!rec.stdinAcks.isEmpty()) {
             Consumer<StdinAck> ack = rec.stdinAcks.pollFirst();
@@ -615,6 +650,9 @@ public final class ProcessTable {
     }
 
     private void forget(ProcessRecord rec) {
+        synchronized (rec) {
+            endChildSession(rec);
+        }
         records.remove(rec.id, rec);
         rec.spec.name().ifPresent(n -> names.remove(n, rec.id));
     }

@@ -76,6 +76,20 @@ public final class SessionRegistry {
         return id;
     }
 
+    /**
+     * Opens a session with no lease: it lives until {@link #end} (used for each child process,
+     * whose session ends when the child exits).
+     */
+    public String openUnleased(String name) {
+        if (sessions.size() >= maxSessions) {
+            throw new ForkdException.ResourceExhausted("TOO_MANY_SESSIONS",
+                    "there are already " + sessions.size() + " sessions (max " + maxSessions + ")");
+        }
+        String id = "s-" + seq.incrementAndGet() + "-" + java.util.HexFormat.of().formatHex(nextBytes());
+        sessions.put(id, new Lease(id, name, Duration.ZERO));
+        return id;
+    }
+
     /** Extends the lease by its TTL from now. */
     public void renew(String id) {
         Lease lease = sessions.get(id);
@@ -85,6 +99,9 @@ public final class SessionRegistry {
         synchronized (lease) {
             if (lease.expiry != null) {
                 lease.expiry.cancel(false);
+            }
+            if (lease.ttl.isZero()) {
+                return; // unleased: ended explicitly
             }
             lease.expiry = timers.schedule(() -> end(id), lease.ttl.toMillis(), TimeUnit.MILLISECONDS);
         }

@@ -82,7 +82,7 @@ class ProcessServiceValidationTest {
         timers = Executors.newScheduledThreadPool(2);
         InstantAgent agent = new InstantAgent(timers);
         AgentPool pool = (onAgent, onFailure) -> onAgent.accept(agent);
-        ProcessTable table = new ProcessTable(pool, pgid -> {}, timers, Clock.systemUTC(), () -> 0.5, 1000);
+        ProcessTable table = new ProcessTable(pool, pgid -> {}, ProcessTable.ChildSessions.NONE, timers, Clock.systemUTC(), () -> 0.5, 1000);
         agent.table = table;
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).directExecutor()
