@@ -1,0 +1,116 @@
+package dev.forkd.agent;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import dev.forkd.agent.grpc.AgentConnection;
+import dev.forkd.agent.grpc.Outbound;
+import dev.forkd.agent.grpc.SupervisorChannel;
+import dev.forkd.agent.os.Epoll;
+import dev.forkd.agent.os.EventFd;
+import dev.forkd.agent.os.Posix;
+import dev.forkd.v1.AgentMessage;
+import dev.forkd.v1.AgentRegister;
+import dev.forkd.v1.AgentServiceGrpc;
+import io.grpc.ManagedChannel;
+
+/**
+ * The worker-agent process: dials the supervisor, registers, runs children on command, and exits
+ * when told to or when the supervisor goes away, leaving no child behind.
+ *
+ * <p>Exit codes: 0 after AgentShutdown or a stream the supervisor completed, 1 when the stream
+ * failed, 2 for a bad command line, 70 when an internal thread died.
+ */
+public final class AgentMain {
+    static final Duration HEARTBEAT_PERIOD = Duration.ofSeconds(2);
+    /** How long output may trail a child's exit before its pipes are closed anyway. */
+    static final Duration DRAIN_AFTER_EXIT = Duration.ofSeconds(2);
+    /** How long to wait for the supervisor to close its side after ours completed. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
+
+    private final System.Logger log = System.getLogger("forkd.agent");
+    private final AgentArgs args;
+
+    AgentMain(AgentArgs args) {
+        this.args = args;
+    }
+
+    public static void main(String[] argv) {
+        AgentArgs args;
+        try {
+            args = AgentArgs.parse(argv, System.getenv());
+        } catch (IllegalArgumentException e) {
+            System.err.println("forkd-agent: " + e.getMessage());
+            System.err.println(AgentArgs.USAGE);
+            System.exit(2);
+            return;
+        }
+        System.exit(new AgentMain(args).run());
+    }
+
+    int run() {
+        Posix posix = new Posix();
+        // Orphaned descendants reparent to us and are reaped here, never left as zombies elsewhere.
+        posix.becomeChildSubreaper();
+        ChildTable table = new ChildTable(args.capacity());
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("forkd-agent-timer").daemon().factory());
+        EventFd wake = new EventFd(posix);
+        Outbound outbound = new Outbound(wake::signal);
+        OutputPump pump = new OutputPump(posix, new Epoll(posix), wake, outbound, table, System::nanoTime,
+                DRAIN_AFTER_EXIT);
+        Reaper reaper = new Reaper(posix, table, pump);
+        ChildSignals signals = new ChildSignals(posix, table, timer);
+        AgentStop stop = new AgentStop(signals, outbound);
+        CommandDispatcher dispatcher = new CommandDispatcher(
+                new ChildLauncher(posix, table, pump, reaper, outbound), signals, pump, stop);
+
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("forkd-agent-kill-children")
+                .unstarted(signals::killAll));
+        Thread.Builder internal = Thread.ofPlatform().daemon().uncaughtExceptionHandler((thread, e) -> {
+            log.log(Level.ERROR, thread.getName() + " died; killing all children", e);
+            signals.killAll();
+            Runtime.getRuntime().halt(70);
+        });
+        internal.name("forkd-agent-pump").start(pump);
+        internal.name("forkd-agent-reaper").start(reaper);
+
+        ManagedChannel channel = SupervisorChannel.open(args.supervisor());
+        try {
+            AgentConnection connection = new AgentConnection(dispatcher, outbound);
+            connection.open(AgentServiceGrpc.newStub(channel), args.token());
+            outbound.send(AgentMessage.newBuilder().setRegister(AgentRegister.newBuilder()
+                    .setAgentId(args.agentId()).setPid(posix.getpid()).setHost(hostname())
+                    .setCapacity(args.capacity())).build());
+            timer.scheduleAtFixedRate(new Heartbeat(outbound, table), HEARTBEAT_PERIOD.toMillis(),
+                    HEARTBEAT_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+
+            int exitCode = stop.exitCode().join();
+            try {
+                connection.closed().get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                log.log(Level.WARNING, "supervisor did not close the stream within " + CLOSE_WAIT);
+            } catch (Exception e) {
+                log.log(Level.WARNING, "waiting for the stream to close failed", e);
+            }
+            return exitCode;
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    private static String hostname() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException e) {
+            return System.getenv().getOrDefault("HOSTNAME", "localhost");
+        }
+    }
+}

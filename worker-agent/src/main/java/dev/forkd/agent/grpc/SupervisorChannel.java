@@ -1,0 +1,40 @@
+package dev.forkd.agent.grpc;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
+
+/** Builds the channel to the supervisor from {@code unix:/abs/path} or {@code host:port}. */
+public final class SupervisorChannel {
+    /** Stdin writes arrive as single messages; leave room above gRPC's 4 MiB default. */
+    private static final int MAX_INBOUND_BYTES = 64 << 20;
+
+    private SupervisorChannel() {
+    }
+
+    public static ManagedChannel open(String address) {
+        if (address.startsWith("unix:")) {
+            String path = address.substring("unix:".length());
+            if (path.startsWith("//")) {
+                path = path.substring(2);
+            }
+            if (!path.startsWith("/")) {
+                throw new IllegalArgumentException("unix socket path must be absolute: " + address);
+            }
+            EpollEventLoopGroup group = new EpollEventLoopGroup(1, new DefaultThreadFactory("forkd-agent-io", true));
+            return NettyChannelBuilder.forAddress(new DomainSocketAddress(path))
+                    .channelType(EpollDomainSocketChannel.class)
+                    .eventLoopGroup(group)
+                    .usePlaintext()
+                    .maxInboundMessageSize(MAX_INBOUND_BYTES)
+                    .build();
+        }
+        return NettyChannelBuilder.forTarget(address)
+                .usePlaintext()
+                .maxInboundMessageSize(MAX_INBOUND_BYTES)
+                .build();
+    }
+}
