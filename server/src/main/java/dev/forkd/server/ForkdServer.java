@@ -211,6 +211,7 @@ public final class ForkdServer implements AutoCloseable {
         closed = true;
         health.enterTerminalState();
         server.shutdown();
+        launcher.stopReplacing();
         int graceMillis = (int) config.shutdownGrace().toMillis();
         for (AgentLink link : agents.links()) {
             link.shutdown(graceMillis);
