@@ -34,7 +34,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
@@ -139,7 +138,7 @@ public final class ForkdServer implements AutoCloseable {
             }
         }
         HealthStatusManager health = new HealthStatusManager();
-        Map<String, String> forkdEnv = new HashMap<>();
+        Map<String, String> forkdEnv = new java.util.concurrent.ConcurrentHashMap<>();
         var auth = new AuthInterceptor(agentToken, clientToken);
         var session = new SessionInterceptor();
         builder.bossEventLoopGroup(boss).workerEventLoopGroup(workers)

@@ -54,7 +54,9 @@ class ProcessLifecycleTest {
     static void stop() throws Exception {
         forkd.close();
         // Every agent and child reaped: nothing of ours is left, not even a zombie.
-        assertEquals(List.of(), Procs.childrenOf((int) ProcessHandle.current().pid()));
+        int me = (int) ProcessHandle.current().pid();
+        Eventually.await(java.time.Duration.ofSeconds(10), () -> Procs.childrenOf(me).isEmpty(),
+                () -> "left behind: " + Procs.childrenOf(me));
     }
 
     static SpawnRequest.Builder cmd(String... argv) {
@@ -102,8 +104,8 @@ class ProcessLifecycleTest {
         ProcessInfo done = join(p.getId());
         assertEquals(-15, done.getExitCode());
         for (int pid : sleeps) {
-            ProcessHandle.of(pid).ifPresent(h -> h.onExit().orTimeout(10, TimeUnit.SECONDS).join());
-            assertTrue(Procs.gone(pid), "sleep " + pid + " still there: " + Procs.stat(pid));
+            Eventually.await(java.time.Duration.ofSeconds(10), () -> Procs.gone(pid),
+                    () -> "sleep " + pid + " still there: " + Procs.stat(pid));
         }
         assertEquals(List.of(), Procs.inGroup(p.getPid()));
     }
