@@ -51,7 +51,7 @@ class AgentTest {
     @BeforeEach
     void startAgent() throws Exception {
         Path socket = dir.resolve("forkd.sock");
-        supervisor = new FakeSupervisor(socket, TOKEN);
+        supervisor = FakeSupervisor.onUnixSocket(socket, TOKEN);
         agent = new AgentProcess("unix:" + socket, "agent-1", CAPACITY, TOKEN, dir.resolve("agent.log"));
         AgentMessage first = supervisor.next(WAIT);
         assertTrue(first.hasRegister(), "first message is Register: " + first);
