@@ -153,6 +153,37 @@ class CliProcessTest {
     }
 
     @Test
+    void overTcpTheTokenIsSentAndRequired() throws Exception {
+        Path dir = runtimeDir("fkt");
+        Path token = dir.resolve("token");
+        Files.writeString(token, "s3cret-" + System.nanoTime() + "\n");
+        try (RunningServer tcp = RunningServer.startTcp(token)) {
+            assertTrue(tcp.address().startsWith("127.0.0.1:") && !tcp.address().endsWith(":0"), tcp.address());
+            Cli cli = new Cli(Map.of("HOME", dir.toString()), dir);
+
+            Cli.Result withToken = cli.run("run", "--address", tcp.address(), "--token-file", token.toString(),
+                    "--", "echo", "over tcp");
+            assertEquals(0, withToken.code(), withToken::toString);
+            assertEquals("over tcp\n", withToken.out(), withToken::toString);
+
+            Cli fromEnv = new Cli(Map.of("HOME", dir.toString(), "FORKD_ADDRESS", tcp.address(),
+                    "FORKD_TOKEN", Files.readString(token).strip()), dir);
+            Cli.Result envToken = fromEnv.run("ps", "--all");
+            assertEquals(0, envToken.code(), envToken::toString);
+            assertTrue(envToken.out().contains("echo 'over tcp'"), envToken::toString);
+
+            Cli.Result without = cli.run("ps", "--address", tcp.address());
+            assertEquals(1, without.code(), without::toString);
+            assertTrue(without.err().startsWith("forkd: ") && without.err().contains("--token-file"), without::toString);
+
+            Path wrong = dir.resolve("wrong");
+            Files.writeString(wrong, "not-the-token");
+            Cli.Result bad = cli.run("ps", "--address", tcp.address(), "--token-file", wrong.toString());
+            assertEquals(1, bad.code(), bad::toString);
+        }
+    }
+
+    @Test
     void noAutostartAndStatusReportANoServerWithExit3() throws Exception {
         Path runtime = runtimeDir("fkn");
         Map<String, String> env = Map.of("XDG_RUNTIME_DIR", runtime.toString());

@@ -27,18 +27,31 @@ final class RunningServer implements AutoCloseable {
     final Path dir;
     final Path socket;
     final Process process;
+    private volatile String address;
 
     private RunningServer(Path dir, Path socket, Process process) {
         this.dir = dir;
         this.socket = socket;
         this.process = process;
+        this.address = "unix:" + socket;
     }
 
+    /** A server on a Unix socket in a fresh directory. */
     static RunningServer start() throws Exception {
+        return start(dir -> List.of("--listen", "unix:" + dir.resolve("s.sock")));
+    }
+
+    /** A server on TCP at a free port of 127.0.0.1, requiring the token in {@code tokenFile}. */
+    static RunningServer startTcp(Path tokenFile) throws Exception {
+        return start(dir -> List.of("--listen", "127.0.0.1:0", "--token-file", tokenFile.toString()));
+    }
+
+    private static RunningServer start(java.util.function.Function<Path, List<String>> serveArgs) throws Exception {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "fkd");
         Path socket = dir.resolve("s.sock");
         List<String> command = new ArrayList<>(javaCommand());
-        command.addAll(List.of(Main.class.getName(), "serve", "--listen", "unix:" + socket));
+        command.addAll(List.of(Main.class.getName(), "serve"));
+        command.addAll(serveArgs.apply(dir));
         ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectError(dir.resolve("server.err").toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
@@ -52,6 +65,7 @@ final class RunningServer implements AutoCloseable {
                 String line;
                 while ((line = r.readLine()) != null) {
                     if (line.startsWith(ServerLauncher.READY_LINE)) {
+                        server.address = line.substring(ServerLauncher.READY_LINE.length()).strip();
                         ready.complete(line);
                     }
                 }
@@ -79,8 +93,9 @@ final class RunningServer implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"));
     }
 
+    /** Where it listens, as it said (the real port for TCP). */
     String address() {
-        return "unix:" + socket;
+        return address;
     }
 
     String stderr() {
