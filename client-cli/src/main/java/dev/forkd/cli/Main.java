@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             ServeCommand.class, RunCommand.class, SpawnCommand.class, PsCommand.class, GetCommand.class,
             WaitCommand.class, LogsCommand.class, KillCommand.class, RmCommand.class, StatusCommand.class,
+            QueueCommand.class, PipeCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Callable<Integer> {
