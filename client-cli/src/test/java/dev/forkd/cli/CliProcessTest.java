@@ -31,6 +31,7 @@ class CliProcessTest {
 
     private RunningServer server;
     private final List<ProcessHandle> autostarted = new ArrayList<>();
+    private final List<Path> runtimeDirs = new ArrayList<>();
 
     @BeforeAll
     void startServer() throws Exception {
@@ -45,6 +46,15 @@ class CliProcessTest {
         if (server != null) {
             server.close();
         }
+        for (Path dir : runtimeDirs) {
+            RunningServer.deleteTree(dir);
+        }
+    }
+
+    private Path runtimeDir(String prefix) throws IOException {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), prefix);
+        runtimeDirs.add(dir);
+        return dir;
     }
 
     private static Process cli(Map<String, String> env, String... args) throws IOException {
@@ -118,7 +128,7 @@ class CliProcessTest {
 
     @Test
     void aClientStartsAServerWhenNoneRunsAtTheDefaultAddress() throws Exception {
-        Path runtime = Files.createTempDirectory(Path.of("/tmp"), "fka");
+        Path runtime = runtimeDir("fka");
         Map<String, String> env = Map.of("XDG_RUNTIME_DIR", runtime.toString());
 
         Finished first = finish(cli(env, "run", "--", "echo", "auto"));
@@ -144,7 +154,7 @@ class CliProcessTest {
 
     @Test
     void noAutostartAndStatusReportANoServerWithExit3() throws Exception {
-        Path runtime = Files.createTempDirectory(Path.of("/tmp"), "fkn");
+        Path runtime = runtimeDir("fkn");
         Map<String, String> env = Map.of("XDG_RUNTIME_DIR", runtime.toString());
         Finished ps = finish(cli(env, "ps", "--no-autostart"));
         assertEquals(3, ps.code(), ps::toString);

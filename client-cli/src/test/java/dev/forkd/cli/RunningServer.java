@@ -74,7 +74,8 @@ final class RunningServer implements AutoCloseable {
     /** The java binary and class path of this test JVM, to start forkd JVMs like it. */
     static List<String> javaCommand() {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        return List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        return List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"));
     }
 
@@ -98,7 +99,21 @@ final class RunningServer implements AutoCloseable {
     @Override
     public void close() throws Exception {
         List<ProcessHandle> below = descendants();
-        stopAndCheck(process.toHandle(), below, STOP_LIMIT);
+        try {
+            stopAndCheck(process.toHandle(), below, STOP_LIMIT);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /** Removes a test's directory and everything in it; what cannot be removed is left to /tmp's cleaner. */
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
     }
 
     /**
