@@ -18,10 +18,11 @@ public final class Main implements Callable<Integer> {
     /**
      * The subcommands, in the order help lists them. They are registered lazily (see
      * {@link #newSubcommand}): picocli builds a command's model by reflection, and a short command
-     * should not pay for all eleven.
+     * should not pay for all thirteen.
      */
     private static final List<String> SUBCOMMANDS =
-            List.of("serve", "run", "spawn", "ps", "get", "wait", "logs", "kill", "rm", "status", "help");
+            List.of("serve", "run", "spawn", "ps", "get", "wait", "logs", "kill", "rm", "status", "queue", "pipe",
+                    "help");
 
     private final Invocation invocation;
 
@@ -87,6 +88,8 @@ public final class Main implements Callable<Integer> {
             case "kill" -> new KillCommand();
             case "rm" -> new RmCommand();
             case "status" -> new StatusCommand();
+            case "queue" -> new QueueCommand();
+            case "pipe" -> new PipeCommand();
             case "help" -> new CommandLine.HelpCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };
