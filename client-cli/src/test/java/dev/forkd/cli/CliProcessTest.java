@@ -153,6 +153,48 @@ class CliProcessTest {
     }
 
     @Test
+    void clientsStartingAtOnceStartOneServer() throws Exception {
+        Path runtime = runtimeDir("fkc");
+        Map<String, String> env = Map.of("XDG_RUNTIME_DIR", runtime.toString());
+        List<Process> clients = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            clients.add(cli(env, "run", "--", "echo", "client " + i));
+        }
+        List<Finished> finished = new ArrayList<>();
+        for (Process p : clients) {
+            finished.add(finish(p));
+        }
+        Pattern startedLine = Pattern.compile("forkd: started a server at \\S+ \\(pid (\\d+),");
+        List<Long> started = new ArrayList<>();
+        for (Finished f : finished) {
+            Matcher m = startedLine.matcher(f.err());
+            while (m.find()) {
+                long pid = Long.parseLong(m.group(1));
+                started.add(pid);
+                ProcessHandle.of(pid).ifPresent(autostarted::add);
+            }
+        }
+        for (int i = 0; i < finished.size(); i++) {
+            Finished f = finished.get(i);
+            assertEquals(0, f.code(), f::toString);
+            assertEquals("client " + i + "\n", f.out(), f::toString);
+        }
+        assertEquals(1, started.size(), () -> "one of them starts the server, the others wait for it: " + finished);
+    }
+
+    @Test
+    void aServerThatCannotStartIsReportedWithItsReason() throws Exception {
+        // A socket path longer than a Unix socket address can hold: the server cannot listen.
+        Path runtime = runtimeDir("fkl");
+        Path deep = Files.createDirectories(runtime.resolve("d".repeat(100)));
+        Finished f = finish(cli(Map.of("XDG_RUNTIME_DIR", deep.toString()), "ps"));
+        assertEquals(3, f.code(), f::toString);
+        assertTrue(f.err().startsWith("forkd: could not start a server at unix:" + deep), f::toString);
+        assertTrue(f.err().contains("exited with status"), f::toString);
+        assertEquals(1, f.err().lines().count(), f::toString);
+    }
+
+    @Test
     void overTcpTheTokenIsSentAndRequired() throws Exception {
         Path dir = runtimeDir("fkt");
         Path token = dir.resolve("token");

@@ -460,7 +460,7 @@ public final class ProcessTable {
             if (!rec.isRunOf(run)) {
                 return;
             }
-            rec.output.append(stream, data);
+            rec.output.append(stream, data, slowestHolder(rec));
             if (!rec.outputHeld && lag(rec) > rec.spec.outputLimit() / 2) {
                 rec.outputHeld = true;
                 rec.agent.holdOutput(rec.id, rec.run, true);
@@ -679,6 +679,15 @@ public final class ProcessTable {
             lag = Math.max(lag, end - cursor);
         }
         return lag;
+    }
+
+    /** The offset of the slowest holding watcher, or {@code Long.MAX_VALUE} if none. Monitor held. */
+    private static long slowestHolder(ProcessRecord rec) {
+        long min = Long.MAX_VALUE;
+        for (long cursor : rec.holders.values()) {
+            min = Math.min(min, cursor);
+        }
+        return min;
     }
 
     /** Resumes held output once every holding watcher is within a quarter of the cap. */
