@@ -12,6 +12,10 @@ import dev.forkd.server.grpc.AuthInterceptor;
 import dev.forkd.server.grpc.ProcessServiceAdapter;
 import dev.forkd.server.grpc.SessionInterceptor;
 import dev.forkd.server.grpc.SessionServiceAdapter;
+import dev.forkd.server.grpc.SharedServiceAdapter;
+import dev.forkd.server.grpc.SyncServiceAdapter;
+import dev.forkd.server.shared.SharedStore;
+import dev.forkd.server.sync.SyncTable;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.session.SessionRegistry;
 import io.grpc.Server;
@@ -120,6 +124,9 @@ public final class ForkdServer implements AutoCloseable {
                 config.maxProcesses());
         table[0] = processes;
         sessions.onEnd(processes::terminateDaemonsOf);
+        SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
+        sessions.onEnd(sync::sessionEnded);
+        SharedStore shared = new SharedStore(SharedStore.Limits.DEFAULT);
 
         EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());
         EventLoopGroup workers = new EpollEventLoopGroup(2, Thread.ofPlatform().name("forkd-io-", 0).daemon().factory());
@@ -148,6 +155,8 @@ public final class ForkdServer implements AutoCloseable {
                 .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, System.getenv(),
                         forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session, auth))
                 .addService(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session, auth))
+                .addService(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session, auth))
+                .addService(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session, auth))
                 .addService(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes), auth))
                 .addService(ServerInterceptors.intercept(health.getHealthService(), auth))
                 .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));
