@@ -66,6 +66,11 @@ public final class ExitCodes implements CommandLine.IExitCodeExceptionMapper,
         String text = description == null || description.isBlank()
                 ? status.getCode().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
                 : description;
+        if (status.getCause() != null && status.getCause().getMessage() != null
+                && (description == null || description.equals("io exception"))) {
+            // grpc's "io exception" says nothing; the cause says what (connection refused, no such file).
+            text = status.getCause().getMessage();
+        }
         return switch (status.getCode()) {
             case UNAUTHENTICATED -> text + " (pass --token-file or set FORKD_TOKEN)";
             case DEADLINE_EXCEEDED -> "no answer in time: " + text;

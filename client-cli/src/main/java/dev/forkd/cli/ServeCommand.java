@@ -1,5 +1,6 @@
 package dev.forkd.cli;
 
+import dev.forkd.client.ServerLauncher;
 import dev.forkd.server.ForkdServer;
 import dev.forkd.server.config.ForkdPaths;
 import dev.forkd.server.config.ListenAddress;
@@ -45,7 +46,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         Thread stop = new Thread(server::close, "forkd-shutdown");
         Runtime.getRuntime().addShutdownHook(stop);
-        inv.out().println("forkd listening on " + server.address());
+        inv.out().println(ServerLauncher.READY_LINE + server.address());
         inv.out().flush();
         server.awaitTermination();
         try {

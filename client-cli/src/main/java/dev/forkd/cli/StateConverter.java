@@ -1,10 +1,9 @@
 package dev.forkd.cli;
 
 import dev.forkd.v1.ProcessState;
-import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 import picocli.CommandLine;
 
 /** {@code running}, {@code exited}, {@code signaled} (or {@code signalled}), {@code failed-to-start}, ... */
@@ -31,13 +30,13 @@ final class StateConverter implements CommandLine.ITypeConverter<ProcessState>, 
                 "'" + value + "' is not a state (one of " + String.join(", ", this) + ")");
     }
 
-    /** The names, for help and for the error message. */
+    /**
+     * The names, for help and for the error message. Spelled out rather than read from the enum, so
+     * that building the command line (on every run) does not load the generated protobuf classes.
+     */
     @Override
     public Iterator<String> iterator() {
-        return Arrays.stream(ProcessState.values())
-                .filter(s -> s != ProcessState.PROCESS_STATE_UNSPECIFIED && s != ProcessState.UNRECOGNIZED)
-                .map(ProcessText::state)
-                .collect(Collectors.toList())
+        return List.of("starting", "running", "exited", "signaled", "failed-to-start", "lost", "backoff", "fatal")
                 .iterator();
     }
 }

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 /**
  * A connection to one forkd server: a channel over a Unix socket or plaintext TCP, with the bearer
@@ -36,6 +37,19 @@ public final class ForkdClient implements AutoCloseable {
 
     static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+    /**
+     * grpc-java asks every client socket for SO_KEEPALIVE, which a Unix socket does not have, and
+     * netty logs a warning for each connection. Only that message is dropped; the logger is held
+     * here because JUL keeps loggers weakly and would forget the filter.
+     */
+    private static final Logger NETTY_BOOTSTRAP =
+            Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap.Bootstrap");
+
+    static {
+        NETTY_BOOTSTRAP.setFilter(r -> r.getMessage() == null
+                || !r.getMessage().startsWith("Unknown channel option 'SO_KEEPALIVE'"));
+    }
 
     private final ListenAddress address;
     private final ManagedChannel channel;

@@ -5,6 +5,8 @@ import java.io.File;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -12,6 +14,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.WatchKey;
@@ -30,8 +33,8 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 /**
  * Starts {@code forkd serve} in the background for the default socket, the way Gradle and Bazel
  * start their daemons: same java, same class path, its own session (so a Ctrl-C in the terminal
- * does not reach it), output appended to the log file. It returns once the socket accepts
- * connections.
+ * does not reach it), output appended to the log file. It returns once the server says it is
+ * listening.
  *
  * <p>Concurrent clients take a lock file in the state directory, so only one of them starts a
  * server; the others find it running when they get the lock.
@@ -40,6 +43,9 @@ public final class ServerLauncher {
 
     /** A server this launcher started. */
     public record Started(Path socket, long pid, Path logFile) {}
+
+    /** What {@code forkd serve} prints once it accepts calls; autostart waits for it in the log. */
+    public static final String READY_LINE = "forkd listening on ";
 
     private static final Path SETSID = Path.of("/usr/bin/setsid");
 
@@ -96,31 +102,33 @@ public final class ServerLauncher {
      */
     public Optional<Started> ensureRunning() throws IOException {
         Path dir = paths.stateDir();
-        Path socket = paths.socket();
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
         try (FileChannel lockFile = FileChannel.open(dir.resolve("autostart.lock"),
                         StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock lock = lockFile.lock()) {
-            if (accepts(socket)) {
+            if (accepts(paths.socket())) {
                 return Optional.empty(); // another client started it while we waited for the lock
             }
             try (WatchService watcher = FileSystems.getDefault().newWatchService()) {
                 dir.register(watcher, ENTRY_CREATE, ENTRY_MODIFY);
-                Process server = start();
+                Path log = paths.logFile();
+                long logStart = Files.exists(log) ? Files.size(log) : 0;
+                Process server = start(log);
                 // A server that dies early closes the watcher, which wakes the wait below.
                 server.onExit().thenRun(() -> closeQuietly(watcher));
-                awaitSocket(watcher, socket, server);
-                return Optional.of(new Started(socket, server.pid(), paths.logFile()));
+                if (!awaitReady(watcher, server, logStart)) {
+                    return Optional.empty(); // ours lost the race to a server started by hand
+                }
+                return Optional.of(new Started(paths.socket(), server.pid(), log));
             }
         } catch (ClosedChannelException e) {
             throw new IOException("could not lock " + dir.resolve("autostart.lock"), e);
         }
     }
 
-    private Process start() throws IOException {
-        Path log = paths.logFile();
+    private Process start(Path log) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(new File("/"))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -130,37 +138,62 @@ public final class ServerLauncher {
     }
 
     /**
-     * Waits for the socket to accept. Every change in the state directory wakes the wait: the socket
-     * appearing, and the server's "listening" line reaching the log once it accepts calls.
+     * Waits until the server says it is listening ({@link #READY_LINE} in its log, written once it
+     * accepts calls). Every change in the state directory wakes the wait: the socket appearing, each
+     * line the server logs.
+     *
+     * @return true when our server is ready; false when it exited because another one took the socket
      */
-    private void awaitSocket(WatchService watcher, Path socket, Process server) throws IOException {
+    private boolean awaitReady(WatchService watcher, Process server, long logStart) throws IOException {
         long end = System.nanoTime() + deadline.toNanos();
         try {
-            while (!accepts(socket)) {
+            while (!logSays(logStart, READY_LINE)) {
                 long left = end - System.nanoTime();
                 WatchKey key = left > 0 ? watcher.poll(left, TimeUnit.NANOSECONDS) : null;
                 if (key == null) {
-                    if (accepts(socket)) {
-                        return;
+                    if (logSays(logStart, READY_LINE)) {
+                        return true;
                     }
-                    throw new IOException("the server (pid " + server.pid() + ") did not listen on " + socket
-                            + " within " + deadline.toSeconds() + " s; see " + paths.logFile());
+                    throw new IOException("the server (pid " + server.pid() + ") was not ready within "
+                            + deadline.toSeconds() + " s; see " + paths.logFile());
                 }
                 key.pollEvents();
                 key.reset();
             }
+            return true;
         } catch (ClosedWatchServiceException e) {
-            if (accepts(socket)) {
-                return;
+            if (logSays(logStart, READY_LINE)) {
+                return true;
             }
-            throw new IOException(exitMessage(server));
+            if (accepts(paths.socket())) {
+                return false;
+            }
+            throw new IOException(exitMessage(server, logStart));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while waiting for the server to start", e);
         }
     }
 
-    private String exitMessage(Process server) {
+    private boolean logSays(long from, String line) throws IOException {
+        return logSince(from).lines().anyMatch(l -> l.startsWith(line));
+    }
+
+    private String logSince(long from) throws IOException {
+        try (FileChannel ch = FileChannel.open(paths.logFile(), StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size <= from) {
+                return "";
+            }
+            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(size - from, 1 << 20));
+            ch.read(buf, from);
+            return new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return "";
+        }
+    }
+
+    private String exitMessage(Process server, long logStart) throws IOException {
         String status;
         try {
             status = server.waitFor(1, TimeUnit.SECONDS) ? "status " + server.exitValue() : "unknown status";
@@ -168,7 +201,10 @@ public final class ServerLauncher {
             Thread.currentThread().interrupt();
             status = "unknown status";
         }
-        return "the server it started exited with " + status + " before listening; see " + paths.logFile();
+        // The server's own last word is usually the reason (e.g. "cannot serve on ...").
+        String last = logSince(logStart).lines().filter(l -> !l.isBlank()).reduce((a, b) -> b).orElse("");
+        return "the server exited with " + status + (last.isEmpty() ? "" : ": " + last.strip())
+                + " (log: " + paths.logFile() + ")";
     }
 
     private static void closeQuietly(WatchService watcher) {

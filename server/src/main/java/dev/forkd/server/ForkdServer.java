@@ -38,7 +38,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
@@ -146,7 +145,7 @@ public final class ForkdServer implements AutoCloseable {
             }
         }
         HealthStatusManager health = new HealthStatusManager();
-        Map<String, String> forkdEnv = new HashMap<>();
+        Map<String, String> forkdEnv = new java.util.concurrent.ConcurrentHashMap<>();
         var auth = new AuthInterceptor(agentToken, clientToken);
         var session = new SessionInterceptor();
         builder.bossEventLoopGroup(boss).workerEventLoopGroup(workers)
@@ -220,6 +219,7 @@ public final class ForkdServer implements AutoCloseable {
         closed = true;
         health.enterTerminalState();
         server.shutdown();
+        launcher.stopReplacing();
         int graceMillis = (int) config.shutdownGrace().toMillis();
         for (AgentLink link : agents.links()) {
             link.shutdown(graceMillis);

@@ -173,6 +173,11 @@ public final class AgentLauncher implements AutoCloseable {
         }, delay, TimeUnit.MILLISECONDS);
     }
 
+    /** From now on a dead agent is not replaced (the server is stopping). */
+    public void stopReplacing() {
+        closing = true;
+    }
+
     /** Stops replacing agents; SIGKILLs any agent process still alive (after a graceful stop). */
     @Override
     public void close() {

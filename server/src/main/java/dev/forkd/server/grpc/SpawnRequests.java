@@ -31,12 +31,13 @@ final class SpawnRequests {
 
     /**
      * @param baseEnv the environment children inherit unless clean_env
-     * @param forkdEnv variables every child gets (FORKD_ADDRESS, ...), set last
+     * @param forkdEnv variables every child gets (FORKD_ADDRESS, ...), set last; read at each
+     *     spawn, since the server fills it once it knows its bound address
      */
     SpawnRequests(Map<String, String> baseEnv, Map<String, String> forkdEnv, long defaultOutputLimit,
             long maxOutputLimit) {
         this.baseEnv = Map.copyOf(baseEnv);
-        this.forkdEnv = Map.copyOf(forkdEnv);
+        this.forkdEnv = forkdEnv;
         this.defaultOutputLimit = defaultOutputLimit;
         this.maxOutputLimit = maxOutputLimit;
     }

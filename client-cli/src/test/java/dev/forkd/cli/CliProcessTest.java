@@ -1,0 +1,156 @@
+package dev.forkd.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/** The CLI as its own process: signals from a terminal, and starting a server when there is none. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class CliProcessTest {
+
+    private RunningServer server;
+    private final List<ProcessHandle> autostarted = new ArrayList<>();
+
+    @BeforeAll
+    void startServer() throws Exception {
+        server = RunningServer.start();
+    }
+
+    @AfterAll
+    void stopServers() throws Exception {
+        for (ProcessHandle p : autostarted) {
+            RunningServer.stopAndCheck(p, p.descendants().toList(), RunningServer.STOP_LIMIT);
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private static Process cli(Map<String, String> env, String... args) throws IOException {
+        List<String> command = new ArrayList<>(RunningServer.javaCommand());
+        command.add(Main.class.getName());
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().remove("FORKD_ADDRESS");
+        pb.environment().remove("FORKD_TOKEN");
+        pb.environment().putAll(env);
+        return pb.start();
+    }
+
+    private record Finished(int code, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + code + "\n--- stdout\n" + out + "--- stderr\n" + err;
+        }
+    }
+
+    private static Finished finish(Process p) throws Exception {
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("the CLI did not finish within 60 s");
+        }
+        return new Finished(p.exitValue(), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS));
+    }
+
+    private static String read(java.io.InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    @Test
+    void ctrlCGoesToTheChildAndTheCliExitsWithItsStatus() throws Exception {
+        Process p = cli(Map.of("FORKD_ADDRESS", server.address()), "run", "--",
+                "sh", "-c", "trap 'echo got-int; exit 7' INT; echo ready; while :; do sleep 1; done");
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<String> firstLine = CompletableFuture.supplyAsync(() -> {
+            try {
+                return out.readLine();
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        assertEquals("ready", firstLine.get(30, TimeUnit.SECONDS));
+        Process kill = new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start();
+        assertEquals(0, kill.waitFor());
+        CompletableFuture<String> rest = CompletableFuture.supplyAsync(() -> {
+            StringBuilder sb = new StringBuilder();
+            out.lines().forEach(l -> sb.append(l).append('\n'));
+            return sb.toString();
+        });
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the CLI ends once the child does");
+        assertEquals(7, p.exitValue(), () -> "stderr: " + read(p.getErrorStream()));
+        assertEquals("got-int\n", rest.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aRealCliProcessPrintsAndExitsWithTheChildsCode() throws Exception {
+        Finished f = finish(cli(Map.of("FORKD_ADDRESS", server.address()), "run", "--", "sh", "-c", "echo hi; exit 3"));
+        assertEquals(3, f.code(), f::toString);
+        assertEquals("hi\n", f.out(), f::toString);
+        assertEquals("", f.err(), f::toString);
+    }
+
+    @Test
+    void aClientStartsAServerWhenNoneRunsAtTheDefaultAddress() throws Exception {
+        Path runtime = Files.createTempDirectory(Path.of("/tmp"), "fka");
+        Map<String, String> env = Map.of("XDG_RUNTIME_DIR", runtime.toString());
+
+        Finished first = finish(cli(env, "run", "--", "echo", "auto"));
+        Matcher started = Pattern.compile("forkd: started a server at unix:(\\S+) \\(pid (\\d+), log (\\S+)\\)")
+                .matcher(first.err());
+        if (started.find()) {
+            ProcessHandle.of(Long.parseLong(started.group(2))).ifPresent(autostarted::add);
+        }
+        assertTrue(started.find(0), first::toString);
+        assertEquals(runtime.resolve("forkd/forkd.sock").toString(), started.group(1));
+        assertEquals(0, first.code(), first::toString);
+        assertEquals("auto\n", first.out(), first::toString);
+        assertTrue(Files.exists(Path.of(started.group(3))), "the server logs to " + started.group(3));
+
+        Finished second = finish(cli(env, "ps", "--all"));
+        assertEquals(0, second.code(), second::toString);
+        assertEquals("", second.err(), () -> "the second command finds the server running: " + second);
+        assertTrue(second.out().contains("echo auto"), second::toString);
+
+        Optional<ProcessHandle> serverProcess = ProcessHandle.of(Long.parseLong(started.group(2)));
+        assertTrue(serverProcess.isPresent() && serverProcess.get().isAlive(), "the server outlives the client");
+    }
+
+    @Test
+    void noAutostartAndStatusReportANoServerWithExit3() throws Exception {
+        Path runtime = Files.createTempDirectory(Path.of("/tmp"), "fkn");
+        Map<String, String> env = Map.of("XDG_RUNTIME_DIR", runtime.toString());
+        Finished ps = finish(cli(env, "ps", "--no-autostart"));
+        assertEquals(3, ps.code(), ps::toString);
+        assertTrue(ps.err().startsWith("forkd: no server at unix:" + runtime), ps::toString);
+        Finished status = finish(cli(env, "status"));
+        assertEquals(3, status.code(), status::toString);
+        assertTrue(!Files.exists(runtime.resolve("forkd/forkd.sock")), "status starts no server");
+    }
+}

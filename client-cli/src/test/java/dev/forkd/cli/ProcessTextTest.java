@@ -1,0 +1,56 @@
+package dev.forkd.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.forkd.v1.ProcessInfo;
+import dev.forkd.v1.ProcessState;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ProcessTextTest {
+
+    private static ProcessInfo ended(ProcessState state, int exitCode) {
+        return ProcessInfo.newBuilder().setId("p-7").setState(state).setExitCode(exitCode).build();
+    }
+
+    @Test
+    void exitStatusIsTheShells() {
+        assertEquals(3, ProcessText.exitStatus(ended(ProcessState.PROCESS_STATE_EXITED, 3)));
+        assertEquals(137, ProcessText.exitStatus(ended(ProcessState.PROCESS_STATE_SIGNALED, -9)));
+        assertEquals(143, ProcessText.exitStatus(ended(ProcessState.PROCESS_STATE_SIGNALED, -15)));
+        assertEquals(127, ProcessText.exitStatus(ended(ProcessState.PROCESS_STATE_FAILED_TO_START, 0)));
+    }
+
+    @Test
+    void summariesSayHowItEnded() {
+        assertEquals("p-7 exited with code 3", ProcessText.summary(ended(ProcessState.PROCESS_STATE_EXITED, 3)));
+        assertEquals("p-7 was killed by SIGKILL (signal 9)",
+                ProcessText.summary(ended(ProcessState.PROCESS_STATE_SIGNALED, -9)));
+        assertEquals("p-7 (web) exited with code 0", ProcessText.summary(
+                ended(ProcessState.PROCESS_STATE_EXITED, 0).toBuilder().setName("web").build()));
+    }
+
+    @Test
+    void statesReadAsWords() {
+        assertEquals("failed-to-start", ProcessText.state(ProcessState.PROCESS_STATE_FAILED_TO_START));
+        assertEquals(ProcessState.PROCESS_STATE_SIGNALED, new StateConverter().convert("signalled"));
+        assertEquals(ProcessState.PROCESS_STATE_FAILED_TO_START, new StateConverter().convert("failed-to-start"));
+        for (String name : new StateConverter()) {
+            assertEquals(name, ProcessText.state(new StateConverter().convert(name)));
+        }
+    }
+
+    @Test
+    void commandsAreQuotedForAShell() {
+        assertEquals("sh -c 'echo hi; exit 3'", ProcessText.command(List.of("sh", "-c", "echo hi; exit 3")));
+        assertEquals("echo 'it'\\''s'", ProcessText.command(List.of("echo", "it's")));
+    }
+
+    @Test
+    void durationsAreShort() {
+        assertEquals("850ms", ProcessText.shortDuration(Duration.ofMillis(850)));
+        assertEquals("3m05s", ProcessText.shortDuration(Duration.ofSeconds(185)));
+        assertEquals("2h10m", ProcessText.shortDuration(Duration.ofMinutes(130)));
+    }
+}

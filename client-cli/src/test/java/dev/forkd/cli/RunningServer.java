@@ -1,0 +1,132 @@
+package dev.forkd.cli;
+
+import dev.forkd.client.ServerLauncher;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real {@code forkd serve} in its own JVM, on a Unix socket in a fresh short directory under /tmp
+ * (which is also its XDG_RUNTIME_DIR, so its log and state stay there). Closing stops it with SIGTERM
+ * and checks that every process it had started is gone.
+ */
+final class RunningServer implements AutoCloseable {
+
+    static final Duration START_LIMIT = Duration.ofSeconds(60);
+    static final Duration STOP_LIMIT = Duration.ofSeconds(30);
+
+    final Path dir;
+    final Path socket;
+    final Process process;
+
+    private RunningServer(Path dir, Path socket, Process process) {
+        this.dir = dir;
+        this.socket = socket;
+        this.process = process;
+    }
+
+    static RunningServer start() throws Exception {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "fkd");
+        Path socket = dir.resolve("s.sock");
+        List<String> command = new ArrayList<>(javaCommand());
+        command.addAll(List.of(Main.class.getName(), "serve", "--listen", "unix:" + socket));
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .redirectError(dir.resolve("server.err").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().put("XDG_RUNTIME_DIR", dir.toString());
+        pb.environment().remove("FORKD_ADDRESS");
+        Process process = pb.start();
+        RunningServer server = new RunningServer(dir, socket, process);
+        CompletableFuture<String> ready = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (line.startsWith(ServerLauncher.READY_LINE)) {
+                        ready.complete(line);
+                    }
+                }
+                ready.completeExceptionally(new IOException("the server exited before listening: " + server.stderr()));
+            } catch (IOException e) {
+                ready.completeExceptionally(e);
+            }
+        }, "server-stdout");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            ready.get(START_LIMIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    /** The java binary and class path of this test JVM, to start forkd JVMs like it. */
+    static List<String> javaCommand() {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        return List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"));
+    }
+
+    String address() {
+        return "unix:" + socket;
+    }
+
+    String stderr() {
+        try {
+            return Files.readString(dir.resolve("server.err"));
+        } catch (IOException e) {
+            return "(no stderr: " + e.getMessage() + ")";
+        }
+    }
+
+    /** Every process below the server now: its agents and their children. */
+    List<ProcessHandle> descendants() {
+        return process.descendants().toList();
+    }
+
+    @Override
+    public void close() throws Exception {
+        List<ProcessHandle> below = descendants();
+        stopAndCheck(process.toHandle(), below, STOP_LIMIT);
+    }
+
+    /**
+     * SIGTERM to {@code server}; then checks that it and everything that was below it end within the
+     * limit. Whatever is left is killed, and the check fails naming it.
+     */
+    static void stopAndCheck(ProcessHandle server, List<ProcessHandle> below, Duration limit) throws Exception {
+        server.destroy();
+        List<String> survivors = new ArrayList<>();
+        long end = System.nanoTime() + limit.toNanos();
+        for (ProcessHandle p : concat(server, below)) {
+            long left = Math.max(0, end - System.nanoTime());
+            try {
+                p.onExit().get(left, TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                survivors.add(p.pid() + " " + p.info().commandLine().orElse("?"));
+                p.destroyForcibly();
+            }
+        }
+        if (!survivors.isEmpty()) {
+            throw new AssertionError("still alive " + limit.toSeconds() + " s after the server was told to stop: " + survivors);
+        }
+    }
+
+    private static List<ProcessHandle> concat(ProcessHandle first, List<ProcessHandle> rest) {
+        List<ProcessHandle> all = new ArrayList<>(rest.size() + 1);
+        all.add(first);
+        all.addAll(rest);
+        return all;
+    }
+}

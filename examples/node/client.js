@@ -1,0 +1,99 @@
+// A forkd client in Node.js, with nothing but @grpc/grpc-js and @grpc/proto-loader:
+// spawn a process, watch its output until it ends, join it, and print what happened as JSON.
+//
+//   node client.js [ADDRESS] [-- CMD ARGS...]
+//
+// ADDRESS defaults to $FORKD_ADDRESS (e.g. unix:/run/user/1000/forkd/forkd.sock or host:port;
+// with a token in $FORKD_TOKEN for TCP). Exits 0 when the process was spawned, watched and joined.
+'use strict';
+const path = require('path');
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+
+const PROTO_DIR = path.join(__dirname, '..', '..', 'proto', 'src', 'main', 'proto');
+
+function load() {
+  const def = protoLoader.loadSync(['forkd/v1/process.proto'], {
+    includeDirs: [PROTO_DIR],
+    keepCase: true,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  return grpc.loadPackageDefinition(def).forkd.v1;
+}
+
+function parseArgs(argv) {
+  const dash = argv.indexOf('--');
+  const before = dash < 0 ? argv : argv.slice(0, dash);
+  const cmd = dash < 0 ? ['sh', '-c', 'echo hello from node; echo to stderr >&2; exit 7'] : argv.slice(dash + 1);
+  const address = before[0] || process.env.FORKD_ADDRESS;
+  if (!address) {
+    throw new Error('no address: pass one or set FORKD_ADDRESS');
+  }
+  return { address, cmd };
+}
+
+function credentials() {
+  const token = process.env.FORKD_TOKEN;
+  if (!token) {
+    return grpc.credentials.createInsecure();
+  }
+  // A bearer token over plaintext needs the insecure-with-call-credentials combination.
+  const meta = grpc.credentials.createFromMetadataGenerator((_, cb) => {
+    const m = new grpc.Metadata();
+    m.add('authorization', 'Bearer ' + token);
+    cb(null, m);
+  });
+  return grpc.credentials.combineChannelCredentials(grpc.credentials.createInsecure(), meta);
+}
+
+function unary(client, method, request) {
+  return new Promise((resolve, reject) => {
+    client[method](request, { deadline: Date.now() + 60000 }, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+function watch(client, id) {
+  return new Promise((resolve, reject) => {
+    const out = { stdout: '', stderr: '', states: [] };
+    const call = client.Watch({ id, follow: true });
+    call.on('data', (msg) => {
+      if (msg.output) {
+        const key = msg.output.stream === 'OUTPUT_STREAM_STDERR' ? 'stderr' : 'stdout';
+        out[key] += Buffer.from(msg.output.data).toString('utf8');
+      } else if (msg.state) {
+        out.states.push(msg.state.state);
+      }
+    });
+    call.on('error', reject);
+    call.on('end', () => resolve(out));
+  });
+}
+
+async function main() {
+  const { address, cmd } = parseArgs(process.argv.slice(2));
+  const v1 = load();
+  const client = new v1.ProcessService(address, credentials());
+  const spawned = await unary(client, 'Spawn', { argv: cmd, name: 'node-' + process.pid });
+  const id = spawned.process.id;
+  const watched = await watch(client, id);
+  const joined = await unary(client, 'Join', { id });
+  const result = {
+    id,
+    pid: spawned.process.pid,
+    state: joined.process.state,
+    exit_code: joined.process.exit_code,
+    stdout: watched.stdout,
+    stderr: watched.stderr,
+    states: watched.states,
+  };
+  console.log(JSON.stringify(result));
+  client.close();
+}
+
+main().catch((err) => {
+  console.error('forkd node client: ' + (err.details || err.message));
+  process.exit(1);
+});
