@@ -14,7 +14,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -28,9 +27,6 @@ abstract class ClientCommand implements Callable<Integer> {
     /** The upper bound of a unary call that should answer at once. */
     static final Duration CALL_DEADLINE = Duration.ofSeconds(30);
 
-    @ParentCommand
-    Main main;
-
     @Mixin
     ClientOptions options;
 
@@ -40,6 +36,11 @@ abstract class ClientCommand implements Callable<Integer> {
     /** Does the work; the client is closed afterwards. Returns the exit code. */
     abstract int run(ForkdClient client, Invocation inv) throws Exception;
 
+    /** The root command's invocation (found through the root, so nested subcommands work too). */
+    Invocation invocation() {
+        return ((Main) spec.root().userObject()).invocation();
+    }
+
     /** Whether this command may start a server when there is none. */
     boolean autostarts() {
         return true;
@@ -47,7 +48,7 @@ abstract class ClientCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() throws Exception {
-        Invocation inv = main.invocation();
+        Invocation inv = invocation();
         ServerTarget target;
         try {
             target = ServerTarget.resolve(options.address(), inv.env());

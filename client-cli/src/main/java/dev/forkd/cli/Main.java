@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
         subcommands = {
             ServeCommand.class, RunCommand.class, SpawnCommand.class, PsCommand.class, GetCommand.class,
             WaitCommand.class, LogsCommand.class, KillCommand.class, RmCommand.class, StatusCommand.class,
+            LockCommand.class, WithLockCommand.class, SemCommand.class, EventCommand.class, BarrierCommand.class,
+            ValueCommand.class, DictCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements Callable<Integer> {
@@ -46,6 +48,7 @@ public final class Main implements Callable<Integer> {
         // Everything after the command's first word is the command's: `forkd run sh -c 'exit 3'` works without --.
         cl.getSubcommands().get("run").setStopAtPositional(true);
         cl.getSubcommands().get("spawn").setStopAtPositional(true);
+        cl.getSubcommands().get("with-lock").setStopAtPositional(true);
         return cl;
     }
 
