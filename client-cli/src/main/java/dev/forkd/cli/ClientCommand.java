@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -27,6 +28,10 @@ abstract class ClientCommand implements Callable<Integer> {
     /** The upper bound of a unary call that should answer at once. */
     static final Duration CALL_DEADLINE = Duration.ofSeconds(30);
 
+    /** Set for a command directly under {@code forkd}; nested ones ({@code forkd queue put}) find the root. */
+    @ParentCommand
+    Object parent;
+
     @Mixin
     ClientOptions options;
 
@@ -36,11 +41,6 @@ abstract class ClientCommand implements Callable<Integer> {
     /** Does the work; the client is closed afterwards. Returns the exit code. */
     abstract int run(ForkdClient client, Invocation inv) throws Exception;
 
-    /** The root command's invocation (found through the root, so nested subcommands work too). */
-    Invocation invocation() {
-        return ((Main) spec.root().userObject()).invocation();
-    }
-
     /** Whether this command may start a server when there is none. */
     boolean autostarts() {
         return true;
@@ -48,7 +48,7 @@ abstract class ClientCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() throws Exception {
-        Invocation inv = invocation();
+        Invocation inv = ((Main) spec.root().userObject()).invocation();
         ServerTarget target;
         try {
             target = ServerTarget.resolve(options.address(), inv.env());

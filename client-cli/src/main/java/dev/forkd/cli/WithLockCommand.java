@@ -37,6 +37,12 @@ final class WithLockCommand extends ClientCommand {
 
     @Override
     int run(ForkdClient client, Invocation inv) throws Exception {
+        if (command.getFirst().equals("--")) {
+            command = command.subList(1, command.size()); // `with-lock NAME -- CMD`: picocli stops at NAME
+        }
+        if (command.isEmpty()) {
+            throw new CliFailure("give the command to run after NAME (forkd with-lock NAME -- CMD...)", ExitCodes.USAGE);
+        }
         // Its own session, not $FORKD_SESSION: the lock must go when this command goes.
         ForkdClient own = options.session(inv).isEmpty() ? client
                 : ForkdClient.connect(client.address(), options.token(inv), Optional.empty());

@@ -9,14 +9,20 @@ import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.grpc.AgentServiceAdapter;
 import dev.forkd.server.grpc.AuthInterceptor;
+import dev.forkd.server.grpc.PipeServiceAdapter;
 import dev.forkd.server.grpc.ProcessServiceAdapter;
+import dev.forkd.server.grpc.QueueServiceAdapter;
 import dev.forkd.server.grpc.SessionInterceptor;
 import dev.forkd.server.grpc.SessionServiceAdapter;
 import dev.forkd.server.grpc.SharedServiceAdapter;
 import dev.forkd.server.grpc.SyncServiceAdapter;
 import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.sync.SyncTable;
+import dev.forkd.server.pipe.PipeLimits;
+import dev.forkd.server.pipe.PipeRegistry;
 import dev.forkd.server.process.ProcessTable;
+import dev.forkd.server.queue.QueueLimits;
+import dev.forkd.server.queue.QueueRegistry;
 import dev.forkd.server.session.SessionRegistry;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -126,6 +132,9 @@ public final class ForkdServer implements AutoCloseable {
         SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
         sessions.onEnd(sync::sessionEnded);
         SharedStore shared = new SharedStore(SharedStore.Limits.DEFAULT);
+        QueueRegistry queues = new QueueRegistry(QueueLimits.defaults(), timers);
+        sessions.onEnd(queues::releaseSession);
+        PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers);
 
         EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());
         EventLoopGroup workers = new EpollEventLoopGroup(2, Thread.ofPlatform().name("forkd-io-", 0).daemon().factory());
@@ -156,6 +165,8 @@ public final class ForkdServer implements AutoCloseable {
                 .addService(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session, auth))
                 .addService(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session, auth))
                 .addService(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session, auth))
+                .addService(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session, auth))
+                .addService(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session, auth))
                 .addService(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes), auth))
                 .addService(ServerInterceptors.intercept(health.getHealthService(), auth))
                 .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));

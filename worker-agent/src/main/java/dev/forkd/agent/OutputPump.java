@@ -60,6 +60,7 @@ final class OutputPump implements Runnable {
     /** Exited children whose pipes are not yet at EOF, in order of their (equal-length) deadlines. */
     private final ArrayDeque<PumpedChild> draining = new ArrayDeque<>();
     private long nextToken = 1;
+    private volatile boolean stopped;
 
     OutputPump(Posix posix, Epoll epoll, EventFd wake, SupervisorLink link, ChildTable table,
                LongSupplier nanoClock, Duration drainAfterExit) {
@@ -89,6 +90,12 @@ final class OutputPump implements Runnable {
         wake.signal();
     }
 
+    /** Ends the loop (pipes still open stay open: for tests and a process that is exiting anyway). */
+    void stop() {
+        stopped = true;
+        wake.signal();
+    }
+
     /** Called when the stream became ready again (and whenever the loop should look around). */
     void wakeUp() {
         wake.signal();
@@ -108,7 +115,7 @@ final class OutputPump implements Runnable {
             MemorySegment writeBuf = arena.allocate(CHUNK, 64);
             MemorySegment scratch = arena.allocate(8, 8);
             epoll.add(wake.fd(), Epoll.IN, WAKE_TOKEN);
-            while (true) {
+            while (!stopped) {
                 takeCommands();
                 closeOverdue();
                 writeStdin(writeBuf);

@@ -1,6 +1,7 @@
 package dev.forkd.agent;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -24,6 +25,7 @@ import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -44,7 +46,19 @@ final class FakeSupervisor implements AutoCloseable {
     private final AtomicReference<String> tokenSeen = new AtomicReference<>("");
     private final AtomicInteger heartbeats = new AtomicInteger();
 
-    FakeSupervisor(Path socket, String token) throws IOException {
+    /** On a Unix socket, as the real supervisor runs by default. */
+    static FakeSupervisor onUnixSocket(Path socket, String token) throws IOException {
+        return new FakeSupervisor(NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                .channelType(EpollServerDomainSocketChannel.class), token);
+    }
+
+    /** On a free TCP port of 127.0.0.1; see {@link #port()}. */
+    static FakeSupervisor onTcp(String token) throws IOException {
+        return new FakeSupervisor(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .channelType(EpollServerSocketChannel.class), token);
+    }
+
+    private FakeSupervisor(NettyServerBuilder builder, String token) throws IOException {
         this.token = token;
         ServerInterceptor auth = new ServerInterceptor() {
             @Override
@@ -59,8 +73,7 @@ final class FakeSupervisor implements AutoCloseable {
                 return next.startCall(call, headers);
             }
         };
-        server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-                .channelType(EpollServerDomainSocketChannel.class)
+        server = builder
                 .bossEventLoopGroup(group)
                 .workerEventLoopGroup(group)
                 .addService(ServerInterceptors.intercept(new Service(), auth))
@@ -99,6 +112,10 @@ final class FakeSupervisor implements AutoCloseable {
                 }
             };
         }
+    }
+
+    int port() {
+        return server.getPort();
     }
 
     String tokenSeen() {

@@ -110,6 +110,16 @@ class ProcessLifecycleTest {
         assertEquals(List.of(), Procs.inGroup(p.getPid()));
     }
 
+    @Test
+    void whatIsLeftOfTheGroupDiesWithTheLeader() throws Exception {
+        ProcessInfo p = spawn(cmd("sh", "-c", "sleep 1000 & echo $!"));
+        ProcessInfo done = join(p.getId());
+        assertEquals(0, done.getExitCode());
+        int sleep = Integer.parseInt(output(p.getId()).trim());
+        Eventually.await(java.time.Duration.ofSeconds(10), () -> Procs.gone(sleep),
+                () -> "the background sleep outlived its leader: " + Procs.stat(sleep));
+    }
+
     /** Follows a process's output until its first newline. */
     private static String firstLine(String id) throws Exception {
         try (var ctx = io.grpc.Context.current().withCancellation()) {

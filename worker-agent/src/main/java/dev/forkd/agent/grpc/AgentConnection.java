@@ -61,7 +61,7 @@ public final class AgentConnection implements ClientResponseObserver<AgentMessag
     @Override
     public void onError(Throwable t) {
         Status status = Status.fromThrowable(t);
-        log.log(Level.WARNING, "supervisor stream failed: " + status);
+        log.log(Level.WARNING, "supervisor stream failed: " + status.getCode() + " " + status.getDescription());
         outbound.closedBySupervisor();
         closed.complete(status);
         dispatcher.supervisorGone(false);
