@@ -139,6 +139,8 @@ public final class ForkdClient implements AutoCloseable {
 
     public SharedServiceGrpc.SharedServiceBlockingStub shared() {
         return SharedServiceGrpc.newBlockingStub(channel);
+    }
+
     public QueueServiceGrpc.QueueServiceBlockingStub queues() {
         return QueueServiceGrpc.newBlockingStub(channel);
     }
