@@ -63,9 +63,14 @@ public class SyncBench {
         Scalar one = Scalar.newBuilder().setInt64Value(1).build();
         Op add = (c, s) -> c.shared().addValue(AddValueRequest.newBuilder().setName("bench-counter-" + run).setDelta(one).build());
 
+        // The floor: one unary call that does nothing (gRPC health check) over the same connection.
+        Op health = (c, s) -> c.health().check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance());
+
         // Warm the JIT on both sides, then measure.
         measure(server, 2, 1, lockUncontended, null);
         measure(server, 2, 1, add, null);
+        measure(server, 2, 1, health, null);
+        measure(server, seconds, 1, health, "forkd_unary_health_check");
         measure(server, seconds, 1, lockUncontended, "forkd_lock_acquire_release");
         measure(server, seconds, clients, lockUncontended, "forkd_lock_acquire_release_uncontended");
         measure(server, seconds, clients, lockContended, "forkd_lock_acquire_release_contended");
