@@ -63,7 +63,7 @@ final class RunCommand extends ClientCommand {
                 ProcessInfo last;
                 try {
                     last = new OutputSink(inv)
-                            .drain(blocking.watch(WatchRequest.newBuilder().setId(id).setFollow(true).build()))
+                            .drain(blocking.watch(WatchRequest.newBuilder().setId(id).setFollow(true).setHoldOutput(true).build()))
                             .orElse(started);
                 } catch (OutputSink.Closed e) {
                     // As in a shell pipeline: the writer whose reader went away gets SIGPIPE.

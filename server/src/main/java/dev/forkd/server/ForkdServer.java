@@ -60,7 +60,7 @@ import java.util.logging.Logger;
 public final class ForkdServer implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(ForkdServer.class.getName());
-    private static final Duration AGENT_START_LIMIT = Duration.ofSeconds(30);
+    private static final Duration AGENT_START_LIMIT = Duration.ofSeconds(90);
 
     private final ServerConfig config;
     private final Server server;

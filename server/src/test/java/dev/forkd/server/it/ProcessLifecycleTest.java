@@ -262,6 +262,28 @@ class ProcessLifecycleTest {
     }
 
     @Test
+    void aHoldingWatcherLosesNothingPastTheCap() throws Exception {
+        long size = 32L * 1024 * 1024;
+        // The cap is 1 MiB: without holding, a watcher this far behind would be told of gaps.
+        ProcessInfo p = spawn(cmd("head", "-c", Long.toString(size), "/dev/zero").setOutputLimitBytes(1024 * 1024));
+        Iterator<WatchResponse> it = forkd.processes().withDeadlineAfter(120, TimeUnit.SECONDS)
+                .watch(WatchRequest.newBuilder().setId(p.getId()).setFollow(true).setHoldOutput(true).build());
+        long got = 0;
+        ProcessInfo last = null;
+        while (it.hasNext()) {
+            WatchResponse w = it.next();
+            assertFalse(w.hasGap(), "a holding watcher was told of a gap: " + w.getGap());
+            if (w.hasOutput()) {
+                got += w.getOutput().getData().size();
+            } else if (w.hasState()) {
+                last = w.getState();
+            }
+        }
+        assertEquals(size, got);
+        assertEquals(0, last.getExitCode());
+    }
+
+    @Test
     void stdinRoundTripsThroughCat() throws Exception {
         ProcessInfo p = spawn(cmd("cat").setStdinMode(StdinMode.STDIN_MODE_PIPE));
         CompletableFuture<WriteStdinResponse> written = new CompletableFuture<>();
