@@ -18,11 +18,11 @@ public final class Main implements Callable<Integer> {
     /**
      * The subcommands, in the order help lists them. They are registered lazily (see
      * {@link #newSubcommand}): picocli builds a command's model by reflection, and a short command
-     * should not pay for all thirteen.
+     * should not pay for all of them.
      */
     private static final List<String> SUBCOMMANDS =
             List.of("serve", "run", "spawn", "ps", "get", "wait", "logs", "kill", "rm", "status", "queue", "pipe",
-                    "help");
+                    "lock", "with-lock", "sem", "event", "barrier", "value", "dict", "help");
 
     private final Invocation invocation;
 
@@ -68,7 +68,7 @@ public final class Main implements Callable<Integer> {
                 .setExecutionExceptionHandler(exitCodes)
                 .setParameterExceptionHandler(exitCodes);
         // Everything after the command's first word is the command's: `forkd run sh -c 'exit 3'` works without --.
-        for (String name : List.of("run", "spawn")) {
+        for (String name : List.of("run", "spawn", "with-lock")) {
             Optional.ofNullable(cl.getSubcommands().get(name)).ifPresent(sub -> sub.setStopAtPositional(true));
         }
         return cl;
@@ -90,6 +90,13 @@ public final class Main implements Callable<Integer> {
             case "status" -> new StatusCommand();
             case "queue" -> new QueueCommand();
             case "pipe" -> new PipeCommand();
+            case "lock" -> new LockCommand();
+            case "with-lock" -> new WithLockCommand();
+            case "sem" -> new SemCommand();
+            case "event" -> new EventCommand();
+            case "barrier" -> new BarrierCommand();
+            case "value" -> new ValueCommand();
+            case "dict" -> new DictCommand();
             case "help" -> new CommandLine.HelpCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };

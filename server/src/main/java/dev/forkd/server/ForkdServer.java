@@ -14,6 +14,10 @@ import dev.forkd.server.grpc.ProcessServiceAdapter;
 import dev.forkd.server.grpc.QueueServiceAdapter;
 import dev.forkd.server.grpc.SessionInterceptor;
 import dev.forkd.server.grpc.SessionServiceAdapter;
+import dev.forkd.server.grpc.SharedServiceAdapter;
+import dev.forkd.server.grpc.SyncServiceAdapter;
+import dev.forkd.server.shared.SharedStore;
+import dev.forkd.server.sync.SyncTable;
 import dev.forkd.server.pipe.PipeLimits;
 import dev.forkd.server.pipe.PipeRegistry;
 import dev.forkd.server.process.ProcessTable;
@@ -125,6 +129,9 @@ public final class ForkdServer implements AutoCloseable {
                 config.maxProcesses());
         table[0] = processes;
         sessions.onEnd(processes::terminateDaemonsOf);
+        SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
+        sessions.onEnd(sync::sessionEnded);
+        SharedStore shared = new SharedStore(SharedStore.Limits.DEFAULT);
         QueueRegistry queues = new QueueRegistry(QueueLimits.defaults(), timers);
         sessions.onEnd(queues::releaseSession);
         PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers);
@@ -156,6 +163,8 @@ public final class ForkdServer implements AutoCloseable {
                 .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, System.getenv(),
                         forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session, auth))
                 .addService(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session, auth))
+                .addService(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session, auth))
+                .addService(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session, auth))
                 .addService(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session, auth))
                 .addService(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session, auth))
                 .addService(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes), auth))
