@@ -180,7 +180,7 @@ class CliTest {
         Cli.Result r = cli.run("logs", id);
         assertEquals(0, r.code(), r::toString);
         // The newest output is kept (how much of an over-sized chunk survives is the server's choice).
-        assertTrue(r.out().endsWith("end\n"), () -> "the newest output is kept: " + r.out().length() + " bytes");
+        assertTrue(r.out().endsWith("end\n"), () -> "the newest output is kept: " + r.out().length() + " bytes; " + r.err());
         assertTrue(r.out().length() <= 4096, () -> "at most the cap: " + r.out().length());
         assertTrue(r.err().startsWith("forkd: output bytes 0 to ") && r.err().contains("dropped"), r::toString);
     }

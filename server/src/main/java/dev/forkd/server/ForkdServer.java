@@ -125,6 +125,11 @@ public final class ForkdServer implements AutoCloseable {
                     public void end(String sessionId) {
                         sessions.end(sessionId);
                     }
+
+                    @Override
+                    public boolean isOpen(String sessionId) {
+                        return sessions.exists(sessionId);
+                    }
                 }, timers, Clock.systemUTC(), () -> ThreadLocalRandom.current().nextDouble(),
                 config.maxProcesses());
         table[0] = processes;

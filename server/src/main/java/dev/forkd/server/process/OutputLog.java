@@ -61,8 +61,10 @@ public final class OutputLog {
     }
 
     /**
-     * Appends, dropping the oldest chunks past the cap, but none that ends after {@code keepFrom}
-     * (the slowest holding watcher's offset) unless the log would exceed the cap plus the slack.
+     * Appends, dropping the oldest output past the cap, but none at or after {@code keepFrom} (the
+     * slowest holding watcher's offset) unless the log would exceed the cap plus the slack. A chunk
+     * that straddles the new start is cut, so the newest output survives even a chunk bigger than the
+     * cap.
      */
     public void append(Stream stream, byte[] data, long keepFrom) {
         if (data.length == 0) {
@@ -70,11 +72,16 @@ public final class OutputLog {
         }
         chunks.addLast(new Chunk(stream, end, data));
         end += data.length;
-        while (end - start > limit && !chunks.isEmpty() && chunks.peekFirst().end() <= keepFrom) {
+        long keep = Math.max(Math.min(end - limit, keepFrom), end - limit - slack);
+        while (!chunks.isEmpty() && chunks.peekFirst().end() <= keep) {
             start = chunks.removeFirst().end();
         }
-        while (end - start > limit + slack && !chunks.isEmpty()) {
-            start = chunks.removeFirst().end();
+        Chunk first = chunks.peekFirst();
+        if (first != null && first.offset() < keep) {
+            chunks.removeFirst();
+            byte[] rest = java.util.Arrays.copyOfRange(first.data(), (int) (keep - first.offset()), first.data().length);
+            chunks.addFirst(new Chunk(first.stream(), keep, rest));
+            start = keep;
         }
     }
 

@@ -46,6 +46,11 @@ public final class ProcessTable {
 
         void end(String sessionId);
 
+        /** Whether a client's session is open; a daemon may only be spawned into an open one. */
+        default boolean isOpen(String sessionId) {
+            return true;
+        }
+
         ChildSessions NONE = new ChildSessions() {
             @Override
             public String open(String processId) {
@@ -115,6 +120,13 @@ public final class ProcessTable {
             }
         };
         records.put(id, rec);
+        // Checked once the record is visible: a session ending from here on terminates it as a daemon
+        // of that session; one that ended before is refused, so no daemon outlives its session.
+        if (spec.daemon() && spec.sessionId().isPresent() && !childSessions.isOpen(spec.sessionId().get())) {
+            forget(rec);
+            onError.accept(new ForkdException.NotFound("session", spec.sessionId().get()));
+            return;
+        }
         startRun(rec, 0);
     }
 

@@ -162,6 +162,15 @@ class SupervisionTest {
                 .getProcess().getIsAlive());
         forkd.processes().signal(SignalRequest.newBuilder().setId(notDaemon.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
         join(notDaemon.getId());
+
+        // The session has ended: a daemon spawned into it would outlive it, so it is refused.
+        int before = forkd.processes().list(dev.forkd.v1.ListProcessesRequest.getDefaultInstance()).getProcessesCount();
+        var refused = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+                () -> withSession.spawn(SpawnRequest.newBuilder().addArgv("sleep").addArgv("1000").setDaemon(true).build()));
+        assertEquals(io.grpc.Status.Code.NOT_FOUND, refused.getStatus().getCode());
+        assertTrue(refused.getStatus().getDescription().contains(sid), refused.getStatus()::toString);
+        assertEquals(before, forkd.processes().list(dev.forkd.v1.ListProcessesRequest.getDefaultInstance()).getProcessesCount(),
+                "a refused spawn left a record");
     }
 
     @Test

@@ -48,12 +48,22 @@ class OutputLogTest {
         log.append(OutputLog.Stream.STDOUT, b("ccccc"), 0);
         assertEquals(0, log.start(), "the holder at 0 keeps everything while within cap + slack");
         log.append(OutputLog.Stream.STDOUT, b("ddddd"), 7);
-        assertEquals(5, log.start(), "chunks wholly before the holder's offset go");
+        assertEquals(7, log.start(), "output before the holder's offset goes (a chunk is cut there)");
         assertInstanceOf(OutputLog.Read.Data.class, log.read(7, 100));
         log.append(OutputLog.Stream.STDOUT, b("eeeee"), 7);
         log.append(OutputLog.Stream.STDOUT, b("fffff"), 7);
         assertEquals(10, log.start(), "past cap + slack the oldest goes even if the holder has not read it");
         assertEquals(30, log.end());
         assertInstanceOf(OutputLog.Read.Gap.class, log.read(7, 100));
+    }
+
+    @Test
+    void aChunkBiggerThanTheCapKeepsItsNewestBytes() {
+        OutputLog log = new OutputLog(4);
+        log.append(OutputLog.Stream.STDOUT, b("xxxxxxxxend\n"));
+        assertEquals(8, log.start());
+        var data = (OutputLog.Read.Data) log.read(8, 100);
+        assertArrayEquals(b("end\n"), data.chunks().get(0).data());
+        assertEquals(8, data.chunks().get(0).offset());
     }
 }
