@@ -77,7 +77,7 @@ final class SyncThroughput implements Scenario {
 
     @Override
     public List<Row> run(Bench bench) throws Exception {
-        Duration window = Duration.ofMillis(bench.size(200, 1_000));
+        Duration window = Duration.ofMillis(bench.size(200, 500));
         String prefix = "bench-" + Long.toHexString(System.nanoTime());
         List<Client> clients = new ArrayList<>();
         try {
