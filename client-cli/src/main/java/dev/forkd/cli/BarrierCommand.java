@@ -2,7 +2,6 @@ package dev.forkd.cli;
 
 import dev.forkd.client.ForkdClient;
 import dev.forkd.v1.AbortBarrierRequest;
-import dev.forkd.v1.GetSyncRequest;
 import dev.forkd.v1.ResetBarrierRequest;
 import dev.forkd.v1.WaitBarrierRequest;
 import dev.forkd.v1.WaitBarrierResponse;
@@ -16,7 +15,7 @@ import picocli.CommandLine.Parameters;
         description = {"Wait at, abort, reset and inspect named barriers.",
             "A party that dies while waiting breaks the barrier for the others, as a timeout does."},
         subcommands = {BarrierCommand.Wait.class, BarrierCommand.Abort.class, BarrierCommand.Reset.class,
-            BarrierCommand.Status.class})
+            SyncStatusCommand.class})
 final class BarrierCommand extends CommandGroup {
 
     @Command(name = "wait", mixinStandardHelpOptions = true,
@@ -79,24 +78,6 @@ final class BarrierCommand extends CommandGroup {
             int n = client.sync().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                     .resetBarrier(ResetBarrierRequest.newBuilder().setName(name).build()).getWoken();
             inv.out().println("reset " + name + " (" + n + " waiting were told it broke)");
-            return ExitCodes.OK;
-        }
-    }
-
-    @Command(name = "status", mixinStandardHelpOptions = true, description = "Show arrivals and whether it is broken.")
-    static final class Status extends ClientCommand {
-        @Parameters(paramLabel = "NAME")
-        String name;
-
-        @Override
-        int run(ForkdClient client, Invocation inv) {
-            var i = client.sync().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                    .get(GetSyncRequest.newBuilder().setName(name).build()).getInfo();
-            if (options.json()) {
-                Json.print(inv.out(), i);
-            } else {
-                inv.out().println(LockCommand.describe(i));
-            }
             return ExitCodes.OK;
         }
     }

@@ -2,7 +2,6 @@ package dev.forkd.cli;
 
 import dev.forkd.client.ForkdClient;
 import dev.forkd.v1.ClearEventRequest;
-import dev.forkd.v1.GetSyncRequest;
 import dev.forkd.v1.SetEventRequest;
 import dev.forkd.v1.WaitEventRequest;
 import dev.forkd.v1.WaitEventResponse;
@@ -14,7 +13,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "event", mixinStandardHelpOptions = true,
         description = "Set, clear, wait for and inspect named events (created clear on first use).",
-        subcommands = {EventCommand.Set.class, EventCommand.Clear.class, EventCommand.Wait.class, EventCommand.Status.class})
+        subcommands = {EventCommand.Set.class, EventCommand.Clear.class, EventCommand.Wait.class, SyncStatusCommand.class})
 final class EventCommand extends CommandGroup {
 
     @Command(name = "set", mixinStandardHelpOptions = true, description = "Set the event, waking every waiter.")
@@ -67,24 +66,6 @@ final class EventCommand extends CommandGroup {
                 return ExitCodes.STILL_RUNNING;
             }
             inv.out().println(name + " is set");
-            return ExitCodes.OK;
-        }
-    }
-
-    @Command(name = "status", mixinStandardHelpOptions = true, description = "Show whether it is set.")
-    static final class Status extends ClientCommand {
-        @Parameters(paramLabel = "NAME")
-        String name;
-
-        @Override
-        int run(ForkdClient client, Invocation inv) {
-            var i = client.sync().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                    .get(GetSyncRequest.newBuilder().setName(name).build()).getInfo();
-            if (options.json()) {
-                Json.print(inv.out(), i);
-            } else {
-                inv.out().println(LockCommand.describe(i));
-            }
             return ExitCodes.OK;
         }
     }

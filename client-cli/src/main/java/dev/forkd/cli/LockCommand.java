@@ -3,10 +3,8 @@ package dev.forkd.cli;
 import dev.forkd.client.ForkdClient;
 import dev.forkd.v1.AcquireRequest;
 import dev.forkd.v1.AcquireResponse;
-import dev.forkd.v1.GetSyncRequest;
 import dev.forkd.v1.ReleaseRequest;
 import dev.forkd.v1.ReleaseResponse;
-import dev.forkd.v1.SyncInfo;
 import dev.forkd.v1.SyncKind;
 import java.time.Duration;
 import picocli.CommandLine.Command;
@@ -20,7 +18,7 @@ import picocli.CommandLine.Parameters;
             "when that session ends, the lock passes to the next waiter, who is told it was abandoned.",
             "To hold a lock just while one command runs, use 'forkd with-lock NAME -- CMD'."
         },
-        subcommands = {LockCommand.Acquire.class, LockCommand.Release.class, LockCommand.Status.class})
+        subcommands = {LockCommand.Acquire.class, LockCommand.Release.class, SyncStatusCommand.class})
 final class LockCommand extends CommandGroup {
 
     static CliFailure needsSession(String verb) {
@@ -96,45 +94,5 @@ final class LockCommand extends CommandGroup {
             }
             return ExitCodes.OK;
         }
-    }
-
-    @Command(name = "status", mixinStandardHelpOptions = true,
-            description = "Show who holds a lock (or any named primitive), its fencing token and waiters.")
-    static final class Status extends ClientCommand {
-        @Parameters(paramLabel = "NAME")
-        String name;
-
-        @Override
-        boolean autostarts() {
-            return false;
-        }
-
-        @Override
-        int run(ForkdClient client, Invocation inv) {
-            SyncInfo i = client.sync().withDeadlineAfter(CALL_DEADLINE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-                    .get(GetSyncRequest.newBuilder().setName(name).build()).getInfo();
-            if (options.json()) {
-                Json.print(inv.out(), i);
-            } else {
-                inv.out().println(describe(i));
-            }
-            return ExitCodes.OK;
-        }
-    }
-
-    /** One line about any primitive. */
-    static String describe(SyncInfo i) {
-        String kind = i.getKind().name().substring("SYNC_KIND_".length()).toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
-        String state = switch (i.getKind()) {
-            case SYNC_KIND_LOCK, SYNC_KIND_RLOCK -> (i.getHolderSession().isEmpty() ? "free"
-                    : "held by session " + i.getHolderSession() + (i.getDepth() > 1 ? " (depth " + i.getDepth() + ")" : ""))
-                    + ", fencing token " + i.getFencingToken();
-            case SYNC_KIND_SEMAPHORE, SYNC_KIND_BOUNDED_SEMAPHORE -> i.getValue() + " of " + i.getInitialValue() + " free";
-            case SYNC_KIND_EVENT -> i.getIsSet() ? "set" : "clear";
-            case SYNC_KIND_CONDITION -> "bound to lock " + i.getLock();
-            case SYNC_KIND_BARRIER -> (i.getBroken() ? "broken" : i.getArrived() + " of " + i.getParties() + " arrived");
-            default -> "";
-        };
-        return i.getName() + ": " + kind + ", " + state + (i.getWaiters() > 0 ? ", " + i.getWaiters() + " waiting" : "");
     }
 }

@@ -3,7 +3,6 @@ package dev.forkd.cli;
 import dev.forkd.client.ForkdClient;
 import dev.forkd.v1.AcquireRequest;
 import dev.forkd.v1.AcquireResponse;
-import dev.forkd.v1.GetSyncRequest;
 import dev.forkd.v1.ReleaseRequest;
 import dev.forkd.v1.ReleaseResponse;
 import dev.forkd.v1.SyncKind;
@@ -18,7 +17,7 @@ import picocli.CommandLine.Parameters;
             "Acquire, release and inspect named semaphores.",
             "Permits belong to the session in $FORKD_SESSION or --session and come back when it ends."
         },
-        subcommands = {SemCommand.Acquire.class, SemCommand.Release.class, SemCommand.Status.class})
+        subcommands = {SemCommand.Acquire.class, SemCommand.Release.class, SyncStatusCommand.class})
 final class SemCommand extends CommandGroup {
 
     @Command(name = "acquire", mixinStandardHelpOptions = true,
@@ -78,24 +77,6 @@ final class SemCommand extends CommandGroup {
                 Json.print(inv.out(), r);
             } else {
                 inv.out().println("released a permit of " + name + " (" + r.getValue() + " free)");
-            }
-            return ExitCodes.OK;
-        }
-    }
-
-    @Command(name = "status", mixinStandardHelpOptions = true, description = "Show free permits and waiters.")
-    static final class Status extends ClientCommand {
-        @Parameters(paramLabel = "NAME")
-        String name;
-
-        @Override
-        int run(ForkdClient client, Invocation inv) {
-            var i = client.sync().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                    .get(GetSyncRequest.newBuilder().setName(name).build()).getInfo();
-            if (options.json()) {
-                Json.print(inv.out(), i);
-            } else {
-                inv.out().println(LockCommand.describe(i));
             }
             return ExitCodes.OK;
         }

@@ -11,7 +11,6 @@ import dev.forkd.v1.WatchResponse;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One Watch call: pulls output and state from the process record and pushes it while the client's
@@ -25,11 +24,10 @@ final class OutputWatcher {
     private static final int MAX_MESSAGE_BYTES = 256 * 1024;
 
     private final ServerCallStreamObserver<WatchResponse> out;
-    private final Executor executor;
+    private final SerialDrain drains;
     private final boolean follow;
     private final boolean noOutput;
     private final boolean hold;
-    private final AtomicInteger pending = new AtomicInteger();
     private final AtomicBoolean finished = new AtomicBoolean();
     private ProcessTable.WatchHandle handle;
     private long cursor;
@@ -39,40 +37,25 @@ final class OutputWatcher {
             boolean follow, boolean noOutput, boolean hold) {
         this.out = out;
         this.hold = hold;
-        this.executor = executor;
+        this.drains = new SerialDrain(executor, this::drain, e -> {
+            if (finished.compareAndSet(false, true)) {
+                handle.close();
+                out.onError(ErrorMapper.toStatus(e));
+            }
+        });
         this.cursor = fromOffset;
         this.follow = follow;
         this.noOutput = noOutput;
     }
 
     void start(ProcessTable table, String id) {
-        handle = table.watch(id, this::schedule, hold && follow && !noOutput, cursor);
+        handle = table.watch(id, drains::signal, hold && follow && !noOutput, cursor);
         out.setOnCancelHandler(this::finish);
-        out.setOnReadyHandler(this::schedule);
-        schedule();
+        out.setOnReadyHandler(drains::signal);
+        drains.signal();
     }
 
-    private void schedule() {
-        // Many signals collapse into one drain; a signal during a drain causes one more pass.
-        if (pending.getAndIncrement() == 0) {
-            executor.execute(this::drainLoop);
-        }
-    }
 
-    private void drainLoop() {
-        do {
-            pending.set(1);
-            try {
-                drain();
-            } catch (RuntimeException e) {
-                if (finished.compareAndSet(false, true)) {
-                    handle.close();
-                    out.onError(ErrorMapper.toStatus(e));
-                }
-                return;
-            }
-        } while (pending.decrementAndGet() != 0);
-    }
 
     private void drain() {
         if (finished.get()) {

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One Consume stream. The queue hands deliveries to an outbox under its lock, in order; a drain on
@@ -25,10 +24,9 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
 
     private final QueueRegistry queues;
     private final ServerCallStreamObserver<ConsumeResponse> out;
-    private final Executor executor;
+    private final SerialDrain drains;
     private final Optional<String> session;
     private final ConcurrentLinkedQueue<Object> outbox = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger pending = new AtomicInteger();
     private volatile QueueConsumer consumer;
     private volatile boolean finished;
     private volatile boolean released;
@@ -37,23 +35,27 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
             Optional<String> session) {
         this.queues = queues;
         this.out = out;
-        this.executor = executor;
+        this.drains = new SerialDrain(executor, this::drain, e -> {
+            finished = true;
+            release();
+            out.onError(ErrorMapper.toStatus(e));
+        });
         this.session = session;
         out.setOnCancelHandler(this::release);
-        out.setOnReadyHandler(this::schedule);
+        out.setOnReadyHandler(drains::signal);
     }
 
     private final QueueConsumer.Sink sink = new QueueConsumer.Sink() {
         @Override
         public void deliver(List<Outcomes.Delivery> batch) {
             outbox.add(batch);
-            schedule();
+            drains.signal();
         }
 
         @Override
         public void end(Outcomes.ConsumerEnd why) {
             outbox.add(why);
-            schedule();
+            drains.signal();
         }
     };
 
@@ -81,7 +83,7 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
         } catch (RuntimeException e) {
             release();
             outbox.add(e);
-            schedule();
+            drains.signal();
         }
     }
 
@@ -95,7 +97,7 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
         // The consumer stops: what it has not acked goes back; the stream ends once the outbox is sent.
         release();
         outbox.add(Boolean.TRUE);
-        schedule();
+        drains.signal();
     }
 
     private void release() {
@@ -106,18 +108,7 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
         }
     }
 
-    private void schedule() {
-        if (pending.getAndIncrement() == 0) {
-            executor.execute(this::drainLoop);
-        }
-    }
 
-    private void drainLoop() {
-        do {
-            pending.set(1);
-            drain();
-        } while (pending.decrementAndGet() != 0);
-    }
 
     private void drain() {
         while (!finished && out.isReady()) {

@@ -6,7 +6,6 @@ import io.grpc.stub.ServerCallStreamObserver;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One SharedService.Watch call, like {@link OutputWatcher}: a change or the stream becoming ready
@@ -16,8 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class SharedWatcher {
 
     private final ServerCallStreamObserver<WatchSharedResponse> out;
-    private final Executor executor;
-    private final AtomicInteger pending = new AtomicInteger();
+    private final SerialDrain drains;
     private final AtomicBoolean finished = new AtomicBoolean();
     private SharedStore.Watch watch;
     private Optional<String> key = Optional.empty();
@@ -25,41 +23,27 @@ final class SharedWatcher {
 
     SharedWatcher(ServerCallStreamObserver<WatchSharedResponse> out, Executor executor) {
         this.out = out;
-        this.executor = executor;
+        this.drains = new SerialDrain(executor, this::drain, e -> {
+            if (finished.compareAndSet(false, true)) {
+                watch.close();
+                out.onError(ErrorMapper.toStatus(e));
+            }
+        });
     }
 
     void start(SharedStore store, String name, Optional<String> key) {
         this.key = key;
         out.setOnCancelHandler(this::finish);
-        watch = store.watch(name, key, this::schedule);
+        watch = store.watch(name, key, drains::signal);
         if (finished.get()) {
             watch.close(); // cancelled while we registered
             return;
         }
-        out.setOnReadyHandler(this::schedule);
-        schedule();
+        out.setOnReadyHandler(drains::signal);
+        drains.signal();
     }
 
-    private void schedule() {
-        if (pending.getAndIncrement() == 0) {
-            executor.execute(this::drainLoop);
-        }
-    }
 
-    private void drainLoop() {
-        do {
-            pending.set(1);
-            try {
-                drain();
-            } catch (RuntimeException e) {
-                if (finished.compareAndSet(false, true)) {
-                    watch.close();
-                    out.onError(ErrorMapper.toStatus(e));
-                }
-                return;
-            }
-        } while (pending.decrementAndGet() != 0);
-    }
 
     private void drain() {
         if (finished.get() || !out.isReady()) {
