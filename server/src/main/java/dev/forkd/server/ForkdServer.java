@@ -162,7 +162,10 @@ public final class ForkdServer implements AutoCloseable {
         Map<String, String> forkdEnv = new java.util.concurrent.ConcurrentHashMap<>();
         var auth = new AuthInterceptor(agentToken, clientToken);
         var session = new SessionInterceptor();
-        builder.bossEventLoopGroup(boss).workerEventLoopGroup(workers)
+        // Every handler answers or parks a callback and returns; none blocks (DESIGN §8: no thread
+        // per waiter), and streams drain on `streams`. So calls run on the event loop that read
+        // them: a hand-off to a pool thread per call cost more than most calls' work.
+        builder.bossEventLoopGroup(boss).workerEventLoopGroup(workers).directExecutor()
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, System.getenv(),

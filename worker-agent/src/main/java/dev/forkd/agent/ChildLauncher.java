@@ -61,6 +61,10 @@ final class ChildLauncher {
             int[] err = open(pipes);
             int[] in = command.getStdinPipe() ? open(pipes) : new int[] {-1, -1};
             posix.setNonBlocking(out[0]);
+            // A stdout pipe of one chunk lets each read take a whole chunk (the default 64 KiB pipe
+            // caps every read, and so every message, at 64 KiB). Still a bound: a child whose reader
+            // is slow blocks once it is full. stderr keeps the default: it is rarely bulk.
+            posix.setPipeSize(out[0], OutputPump.CHUNK);
             posix.setNonBlocking(err[0]);
             if (in[1] >= 0) {
                 posix.setNonBlocking(in[1]);

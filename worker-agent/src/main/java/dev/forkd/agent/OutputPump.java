@@ -23,7 +23,7 @@ import dev.forkd.v1.ChildOutput;
 import dev.forkd.v1.OutputStreamKind;
 
 /**
- * One thread, one epoll, all children's pipes: reads stdout and stderr in chunks of up to 64 KiB
+ * One thread, one epoll, all children's pipes: reads stdout and stderr in chunks of up to 256 KiB
  * while the supervisor stream is ready, writes queued stdin, and sends each child's ChildExited
  * once its exit is known and its output pipes are closed, so the exit always follows all output.
  *
@@ -33,7 +33,12 @@ import dev.forkd.v1.OutputStreamKind;
  * without epoll reporting the same pipes again and again.
  */
 final class OutputPump implements Runnable {
-    static final int CHUNK = 64 * 1024;
+    /**
+     * The largest read, and so the largest output message. Output pays per message (a frame, a
+     * wake-up of each thread on the way, a watcher pass), so a quarter as many messages for the same
+     * bytes; the child's stdout pipe is sized to match (ChildLauncher).
+     */
+    static final int CHUNK = 256 * 1024;
     private static final long WAKE_TOKEN = 0;
     /** Reads per pass before commands, deadlines and stdin get their turn again. */
     private static final int READS_PER_PASS = 64;

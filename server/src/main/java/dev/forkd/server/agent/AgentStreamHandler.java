@@ -61,7 +61,8 @@ public final class AgentStreamHandler {
                 var o = message.getOutput();
                 OutputLog.Stream s = o.getStream() == dev.forkd.v1.OutputStreamKind.OUTPUT_STREAM_KIND_STDERR
                         ? OutputLog.Stream.STDERR : OutputLog.Stream.STDOUT;
-                processes.onOutput(o.getProcessId(), o.getRun(), s, o.getData().toByteArray());
+                // A view of the parsed message's bytes, not a copy: a ByteString never changes.
+                processes.onOutput(o.getProcessId(), o.getRun(), s, o.getData().asReadOnlyByteBuffer());
             }
             case EXITED -> {
                 var e = message.getExited();

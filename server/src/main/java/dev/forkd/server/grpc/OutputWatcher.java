@@ -22,6 +22,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class OutputWatcher {
 
     private static final int MAX_MESSAGE_BYTES = 256 * 1024;
+    /**
+     * How much may wait in the transport before the stream reports not ready. gRPC's default, 32 KiB,
+     * is less than one output message, so each message waited for its own onReady: a round of
+     * thread hand-offs per chunk, which capped a follower far below what the pipe delivers.
+     */
+    private static final int ON_READY_THRESHOLD = 1 << 20;
 
     private final ServerCallStreamObserver<WatchResponse> out;
     private final SerialDrain drains;
@@ -51,6 +57,7 @@ final class OutputWatcher {
     void start(ProcessTable table, String id) {
         handle = table.watch(id, drains::signal, hold && follow && !noOutput, cursor);
         out.setOnCancelHandler(this::finish);
+        out.setOnReadyThreshold(ON_READY_THRESHOLD);
         out.setOnReadyHandler(drains::signal);
         drains.signal();
     }

@@ -1,6 +1,6 @@
 package dev.forkd.server.process;
 
-import java.util.ArrayDeque;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,16 +10,30 @@ import java.util.List;
  * is told where the log resumes. Not thread-safe: its {@link ProcessRecord} guards it.
  *
  * <p>A holding watcher asks the agent to stop reading the child's pipes, but output already read
- * or in flight on the agent's stream still arrives. So {@link #append(Stream, byte[], long)} keeps
+ * or in flight on the agent's stream still arrives. So {@link #append(Stream, ByteBuffer, long)} keeps
  * what such a watcher has not read yet past the cap, up to a hard ceiling of the cap plus
  * {@link #HOLD_SLACK} bytes, which bounds memory whatever the watcher does.
  */
 public final class OutputLog {
 
-    /** One piece of output. */
-    public record Chunk(Stream stream, long offset, byte[] data) {
+    /**
+     * One piece of output. {@code data} is read-only, from position 0, and never changes, so a
+     * sender may wrap it without a copy.
+     */
+    public record Chunk(Stream stream, long offset, ByteBuffer data) {
+        public int length() {
+            return data.remaining();
+        }
+
         public long end() {
-            return offset + data.length;
+            return offset + data.remaining();
+        }
+
+        /** A copy of the bytes. */
+        public byte[] bytes() {
+            byte[] copy = new byte[data.remaining()];
+            data.duplicate().get(copy);
+            return copy;
         }
     }
 
@@ -42,7 +56,14 @@ public final class OutputLog {
 
     private final long limit;
     private final long slack;
-    private final ArrayDeque<Chunk> chunks = new ArrayDeque<>();
+    /**
+     * Chunks in offset order from index {@code head}; those before it were dropped and are cleared
+     * in batches. A list rather than a deque so a read finds its first chunk by binary search: a
+     * follower reads at the end of a log of thousands of chunks, and scanning them all per read
+     * was the supervisor's hottest code when streaming output.
+     */
+    private final ArrayList<Chunk> chunks = new ArrayList<>();
+    private int head;
     private long start;
     private long end;
 
@@ -57,31 +78,46 @@ public final class OutputLog {
     }
 
     public void append(Stream stream, byte[] data) {
-        append(stream, data, Long.MAX_VALUE);
+        append(stream, ByteBuffer.wrap(data), Long.MAX_VALUE);
+    }
+
+    public void append(Stream stream, byte[] data, long keepFrom) {
+        append(stream, ByteBuffer.wrap(data), keepFrom);
     }
 
     /**
      * Appends, dropping the oldest output past the cap, but none at or after {@code keepFrom} (the
      * slowest holding watcher's offset) unless the log would exceed the cap plus the slack. A chunk
-     * that straddles the new start is cut, so the newest output survives even a chunk bigger than the
-     * cap.
+     * that straddles the new start is cut there, so the newest output survives even a chunk bigger
+     * than the cap.
      */
-    public void append(Stream stream, byte[] data, long keepFrom) {
-        if (data.length == 0) {
+    public void append(Stream stream, ByteBuffer data, long keepFrom) {
+        if (!data.hasRemaining()) {
             return;
         }
-        chunks.addLast(new Chunk(stream, end, data));
-        end += data.length;
+        // Kept as given, not copied: the caller hands over bytes nobody changes (a parsed message's).
+        Chunk chunk = new Chunk(stream, end, data.asReadOnlyBuffer().slice());
+        chunks.add(chunk);
+        end += chunk.length();
         long keep = Math.max(Math.min(end - limit, keepFrom), end - limit - slack);
-        while (!chunks.isEmpty() && chunks.peekFirst().end() <= keep) {
-            start = chunks.removeFirst().end();
+        while (head < chunks.size() && chunks.get(head).end() <= keep) {
+            dropFirst();
         }
-        Chunk first = chunks.peekFirst();
-        if (first != null && first.offset() < keep) {
-            chunks.removeFirst();
-            byte[] rest = java.util.Arrays.copyOfRange(first.data(), (int) (keep - first.offset()), first.data().length);
-            chunks.addFirst(new Chunk(first.stream(), keep, rest));
+        if (head < chunks.size() && chunks.get(head).offset() < keep) {
+            Chunk first = chunks.get(head);
+            int skip = (int) (keep - first.offset());
+            chunks.set(head, new Chunk(first.stream(), keep, first.data().slice(skip, first.length() - skip)));
             start = keep;
+        }
+    }
+
+    private void dropFirst() {
+        start = chunks.get(head).end();
+        chunks.set(head++, null);
+        // Amortised O(1): the dropped prefix is cut once it is as long as what is kept.
+        if (head >= 64 && head * 2 >= chunks.size()) {
+            chunks.subList(0, head).clear();
+            head = 0;
         }
     }
 
@@ -101,25 +137,36 @@ public final class OutputLog {
         if (offset >= end) {
             return new Read.AtEnd(end);
         }
-        List<Chunk> out = new ArrayList<>();
+        List<Chunk> out = new ArrayList<>(4);
         long bytes = 0;
-        // Chunks are in offset order; skip those wholly before the offset.
-        for (Chunk c : chunks) {
-            if (c.end() <= offset) {
-                continue;
-            }
+        for (int i = firstEndingAfter(offset); i < chunks.size(); i++) {
+            Chunk c = chunks.get(i);
             Chunk piece = c;
             if (c.offset() < offset) {
                 int skip = (int) (offset - c.offset());
-                byte[] rest = java.util.Arrays.copyOfRange(c.data(), skip, c.data().length);
-                piece = new Chunk(c.stream(), offset, rest);
+                piece = new Chunk(c.stream(), offset, c.data().slice(skip, c.length() - skip));
             }
             out.add(piece);
-            bytes += piece.data().length;
+            bytes += piece.length();
             if (bytes >= maxBytes) {
                 break;
             }
         }
         return new Read.Data(out);
+    }
+
+    /** The index of the first kept chunk that ends after {@code offset} (start <= offset < end). */
+    private int firstEndingAfter(long offset) {
+        int lo = head;
+        int hi = chunks.size() - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (chunks.get(mid).end() <= offset) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 }

@@ -3,6 +3,7 @@ package dev.forkd.server.process;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.process.ProcessRecord.SpawnOutcome;
 import dev.forkd.server.process.ProcessRecord.StdinAck;
+import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -463,7 +464,7 @@ public final class ProcessTable {
         notify.forEach(Runnable::run);
     }
 
-    public void onOutput(String processId, int run, OutputLog.Stream stream, byte[] data) {
+    public void onOutput(String processId, int run, OutputLog.Stream stream, ByteBuffer data) {
         ProcessRecord rec = records.get(processId);
         if (rec == null) {
             return;

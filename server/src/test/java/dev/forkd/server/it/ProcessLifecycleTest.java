@@ -265,9 +265,19 @@ class ProcessLifecycleTest {
     void aHoldingWatcherLosesNothingPastTheCap() throws Exception {
         long size = 32L * 1024 * 1024;
         // The cap is 1 MiB: without holding, a watcher this far behind would be told of gaps.
-        ProcessInfo p = spawn(cmd("head", "-c", Long.toString(size), "/dev/zero").setOutputLimitBytes(1024 * 1024));
+        // The child writes only once told to: output written before a watcher is there is not
+        // held, and a fast agent can pass the cap before a Watch sent after the Spawn arrives.
+        ProcessInfo p = spawn(cmd("sh", "-c", "read go && exec head -c " + size + " /dev/zero")
+                .setStdinMode(StdinMode.STDIN_MODE_PIPE).setOutputLimitBytes(1024 * 1024));
         Iterator<WatchResponse> it = forkd.processes().withDeadlineAfter(120, TimeUnit.SECONDS)
                 .watch(WatchRequest.newBuilder().setId(p.getId()).setFollow(true).setHoldOutput(true).build());
+        // The first event comes once the watcher is registered as a holder.
+        assertTrue(it.next().hasState());
+        CompletableFuture<WriteStdinResponse> written = new CompletableFuture<>();
+        StreamObserver<WriteStdinRequest> in = forkd.processesAsync().writeStdin(observer(written));
+        in.onNext(WriteStdinRequest.newBuilder().setId(p.getId()).setData(ByteString.copyFromUtf8("go\n"))
+                .setClose(true).build());
+        in.onCompleted();
         long got = 0;
         ProcessInfo last = null;
         while (it.hasNext()) {

@@ -3,6 +3,7 @@ package dev.forkd.server.process;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,7 @@ class OutputLogTest {
         var read = (OutputLog.Read.Data) log.read(3, 100);
         assertEquals(2, read.chunks().size());
         assertEquals(3, read.chunks().get(0).offset());
-        assertArrayEquals(b("lo "), read.chunks().get(0).data());
+        assertArrayEquals(b("lo "), read.chunks().get(0).bytes());
         assertEquals(OutputLog.Stream.STDERR, read.chunks().get(1).stream());
         assertInstanceOf(OutputLog.Read.AtEnd.class, log.read(11, 100));
     }
@@ -63,7 +64,27 @@ class OutputLogTest {
         log.append(OutputLog.Stream.STDOUT, b("xxxxxxxxend\n"));
         assertEquals(8, log.start());
         var data = (OutputLog.Read.Data) log.read(8, 100);
-        assertArrayEquals(b("end\n"), data.chunks().get(0).data());
+        assertArrayEquals(b("end\n"), data.chunks().get(0).bytes());
         assertEquals(8, data.chunks().get(0).offset());
+    }
+
+    @Test
+    void aLongLogThatDropsAsItGrowsReadsEveryOffsetItStillHolds() {
+        OutputLog log = new OutputLog(1000);
+        for (int i = 0; i < 5000; i++) {
+            byte[] chunk = new byte[1 + i % 7];
+            java.util.Arrays.fill(chunk, (byte) i);
+            log.append(OutputLog.Stream.STDOUT, chunk);
+        }
+        assertInstanceOf(OutputLog.Read.Gap.class, log.read(log.start() - 1, 10));
+        for (long offset = log.start(); offset < log.end(); offset++) {
+            var data = (OutputLog.Read.Data) log.read(offset, 1);
+            OutputLog.Chunk first = data.chunks().get(0);
+            assertEquals(offset, first.offset());
+            assertTrue(first.length() > 0 && first.end() <= log.end());
+        }
+        // The next chunk follows the one that holds the offset, whole.
+        var two = (OutputLog.Read.Data) log.read(log.start(), 8);
+        assertEquals(two.chunks().get(0).end(), two.chunks().get(1).offset());
     }
 }

@@ -28,11 +28,16 @@ public final class SupervisorChannel {
             return NettyChannelBuilder.forAddress(new DomainSocketAddress(path))
                     .channelType(EpollDomainSocketChannel.class)
                     .eventLoopGroup(group)
+                    // Commands are handled where they are read: a spawn, a signal or a hand-off to
+                    // the pump, none of which waits on the stream (a full stdin queue waits only for
+                    // the pump, which never waits). Saves a thread hand-off per command.
+                    .directExecutor()
                     .usePlaintext()
                     .maxInboundMessageSize(MAX_INBOUND_BYTES)
                     .build();
         }
         return NettyChannelBuilder.forTarget(address)
+                .directExecutor()
                 .usePlaintext()
                 .maxInboundMessageSize(MAX_INBOUND_BYTES)
                 .build();

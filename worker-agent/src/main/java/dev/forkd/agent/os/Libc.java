@@ -30,6 +30,7 @@ final class Libc {
     static final int O_CLOEXEC = 0x80000;
     static final int F_GETFL = 3;
     static final int F_SETFL = 4;
+    static final int F_SETPIPE_SZ = 1031;
     static final int PR_SET_CHILD_SUBREAPER = 36;
     static final int P_ALL = 0;
     static final int WEXITED = 4;

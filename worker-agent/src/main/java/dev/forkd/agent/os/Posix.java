@@ -242,6 +242,20 @@ public final class Posix {
         }
     }
 
+    /**
+     * Asks for a pipe buffer of {@code bytes} (fcntl F_SETPIPE_SZ). Best effort: the kernel rounds up
+     * to a power of two of pages, and refuses past pipe-max-size or a user over the pipe page limits.
+     *
+     * @return the pipe's new capacity, or -1 if it kept its old one
+     */
+    public int setPipeSize(int fd, int bytes) {
+        try {
+            return (int) libc.fcntl.handle().invokeExact(libc.errnoSegment(), fd, Libc.F_SETPIPE_SZ, bytes);
+        } catch (Throwable t) {
+            throw Libc.fail(t);
+        }
+    }
+
     /** kill(pid, signal): 0, or the errno (ESRCH = 3 is normal for a process that is gone). -pgid for a group. */
     public int kill(int pid, int signal) {
         try {
