@@ -16,8 +16,8 @@ import java.util.function.Supplier;
 
 /**
  * Named shared values, arrays, dicts and lists with atomic operations (multiprocessing's Value and
- * Array and a Manager's dict and list). One monitor guards it all: each operation is a map or list update,
- * far cheaper than the call that carries it. Every size is bounded and says which bound it hit.
+ * Array and a Manager's dict and list). One monitor guards it all: each operation is a map, list or
+ * array update, far cheaper than the call that carries it. Every size is bounded and says which bound it hit.
  *
  * <p>Watchers are told "changed" under the monitor and must only schedule work (never block);
  * they then read the state they want with {@link Watch#snapshot()}.
@@ -440,7 +440,7 @@ public final class SharedStore {
         checkName(name);
         long n = length == 0 && !items.isEmpty() ? items.size() : length;
         if (n < 1 || n > limits.maxArrayLength()) {
-            throw new InvalidArgument("length", "must be between 1 and " + limits.maxArrayLength() + ", not " + length);
+            throw new InvalidArgument("length", "must be between 1 and " + limits.maxArrayLength() + ", not " + n);
         }
         if (!items.isEmpty() && items.size() != n) {
             throw new InvalidArgument("items", "has " + items.size() + " items for an array of length " + n
