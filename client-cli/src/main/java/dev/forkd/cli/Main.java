@@ -22,7 +22,8 @@ public final class Main implements Callable<Integer> {
      */
     private static final List<String> SUBCOMMANDS =
             List.of("serve", "run", "spawn", "ps", "get", "wait", "logs", "kill", "rm", "status", "queue", "pipe",
-                    "lock", "with-lock", "sem", "event", "barrier", "value", "dict", "help");
+                    "lock", "with-lock", "sem", "event", "barrier", "value", "array", "dict",
+                    "help");
 
     private final Invocation invocation;
 
@@ -96,6 +97,7 @@ public final class Main implements Callable<Integer> {
             case "event" -> new EventCommand();
             case "barrier" -> new BarrierCommand();
             case "value" -> new ValueCommand();
+            case "array" -> new ArrayCommand();
             case "dict" -> new DictCommand();
             case "help" -> new CommandLine.HelpCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);

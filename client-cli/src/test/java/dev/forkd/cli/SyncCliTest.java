@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
-/** lock, sem, event, barrier, value and dict as a user types them, against a real {@code forkd serve}. */
+/** lock, sem, event, barrier, value, array and dict as a user types them, against a real {@code forkd serve}. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SyncCliTest {
@@ -71,6 +71,34 @@ class SyncCliTest {
         assertEquals(0, cli.run("dict", "rm", "cfg", "a").code());
         assertEquals(1, cli.run("dict", "rm", "cfg", "a").code());
         assertEquals(2, cli.run("dict", "set", "cfg", "lonely").code());
+    }
+
+    @Test
+    void arrayCreateGetSetAndAddByIndexAndSlice() {
+        Cli.Result create = cli.run("array", "create", "arr", "--type", "int", "--length", "4");
+        assertEquals(0, create.code(), create::toString);
+        assertEquals("0\n0\n0\n0\n", cli.run("array", "get", "arr").out());
+        assertEquals(0, cli.run("array", "set", "arr", "1", "5", "6").code());
+        assertEquals("6\n", cli.run("array", "get", "arr", "2").out());
+        assertEquals("5\n6\n", cli.run("array", "get", "arr", "-3", "-1").out());
+        assertEquals(0, cli.run("array", "set", "arr", "-1", "0").code());
+        assertEquals("7\n", cli.run("array", "add", "arr", "2").out());
+        assertEquals("2\n", cli.run("array", "add", "arr", "0", "2").out());
+        Cli.Result past = cli.run("array", "set", "arr", "3", "1", "2");
+        assertEquals(1, past.code(), past::toString);
+        oneLine(past, "never changes");
+        Cli.Result range = cli.run("array", "get", "arr", "4");
+        assertEquals(1, range.code(), range::toString);
+        oneLine(range, "out of range");
+        Cli.Result mismatch = cli.run("array", "create", "arr", "--type", "double", "--length", "4");
+        assertEquals(1, mismatch.code(), mismatch::toString);
+        oneLine(mismatch, "4 int64");
+        assertEquals(2, cli.run("array", "create", "arr2", "--type", "complex", "--length", "4").code());
+        assertEquals(0, cli.run("array", "create", "fl", "--type", "double", "0.5", "1").code());
+        assertEquals(0, cli.run("array", "set", "fl", "1", "2").code());
+        assertEquals("0.5\n2.0\n", cli.run("array", "get", "fl").out());
+        assertEquals(0, cli.run("array", "create", "arr", "--type", "int64", "--length", "4").code());
+        assertEquals("2\n5\n7\n0\n", cli.run("array", "get", "arr").out());
     }
 
     @Test

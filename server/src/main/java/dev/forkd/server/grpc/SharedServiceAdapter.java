@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
 import dev.forkd.server.shared.Scalar;
 import dev.forkd.server.shared.SharedStore;
+import dev.forkd.v1.AddArrayItemRequest;
+import dev.forkd.v1.AddArrayItemResponse;
 import dev.forkd.v1.AddValueRequest;
 import dev.forkd.v1.AddValueResponse;
 import dev.forkd.v1.AppendListRequest;
@@ -12,11 +14,15 @@ import dev.forkd.v1.CompareAndSetDictItemRequest;
 import dev.forkd.v1.CompareAndSetDictItemResponse;
 import dev.forkd.v1.CompareAndSetValueRequest;
 import dev.forkd.v1.CompareAndSetValueResponse;
+import dev.forkd.v1.CreateArrayRequest;
+import dev.forkd.v1.CreateArrayResponse;
 import dev.forkd.v1.DeleteDictItemRequest;
 import dev.forkd.v1.DeleteDictItemResponse;
 import dev.forkd.v1.DeleteSharedRequest;
 import dev.forkd.v1.DeleteSharedResponse;
 import dev.forkd.v1.DictItem;
+import dev.forkd.v1.GetArrayRequest;
+import dev.forkd.v1.GetArrayResponse;
 import dev.forkd.v1.GetDictItemRequest;
 import dev.forkd.v1.GetDictItemResponse;
 import dev.forkd.v1.GetListItemRequest;
@@ -29,6 +35,9 @@ import dev.forkd.v1.ListSharedRequest;
 import dev.forkd.v1.ListSharedResponse;
 import dev.forkd.v1.PopListRequest;
 import dev.forkd.v1.PopListResponse;
+import dev.forkd.v1.ScalarType;
+import dev.forkd.v1.SetArrayRequest;
+import dev.forkd.v1.SetArrayResponse;
 import dev.forkd.v1.SetDictItemsRequest;
 import dev.forkd.v1.SetDictItemsResponse;
 import dev.forkd.v1.SetListItemRequest;
@@ -197,6 +206,45 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
     }
 
     @Override
+    public void createArray(CreateArrayRequest r, StreamObserver<CreateArrayResponse> out) {
+        Calls.unary(out, () -> {
+            var c = store.createArray(r.getName(), zero(r.getType()), r.getLength(),
+                    r.getItemsList().stream().map(s -> scalar("items", true, s)).toList());
+            return CreateArrayResponse.newBuilder().setCreated(c.created()).setLength(c.length())
+                    .setVersion(c.version()).build();
+        });
+    }
+
+    @Override
+    public void getArray(GetArrayRequest r, StreamObserver<GetArrayResponse> out) {
+        Calls.unary(out, () -> {
+            if (r.hasIndex() && (r.hasStart() || r.hasStop())) {
+                throw new InvalidArgument("index", "give an index or a start and stop, not both");
+            }
+            var s = r.hasIndex() ? store.arrayGet(r.getName(), r.getIndex())
+                    : store.arraySlice(r.getName(), r.hasStart() ? Optional.of(r.getStart()) : Optional.empty(),
+                            r.hasStop() ? Optional.of(r.getStop()) : Optional.empty());
+            var b = GetArrayResponse.newBuilder().setLength(s.length()).setType(type(s.zero())).setVersion(s.version());
+            s.items().forEach(i -> b.addItems(proto(i)));
+            return b.build();
+        });
+    }
+
+    @Override
+    public void setArray(SetArrayRequest r, StreamObserver<SetArrayResponse> out) {
+        Calls.unary(out, () -> SetArrayResponse.newBuilder().setVersion(store.arraySet(r.getName(), r.getStart(),
+                r.getItemsList().stream().map(s -> scalar("items", true, s)).toList())).build());
+    }
+
+    @Override
+    public void addArrayItem(AddArrayItemRequest r, StreamObserver<AddArrayItemResponse> out) {
+        Calls.unary(out, () -> {
+            var v = store.arrayAdd(r.getName(), r.getIndex(), scalar("delta", r.hasDelta(), r.getDelta()));
+            return AddArrayItemResponse.newBuilder().setItem(proto(v.value())).setVersion(v.version()).build();
+        });
+    }
+
+    @Override
     public void list(ListSharedRequest r, StreamObserver<ListSharedResponse> out) {
         Calls.unary(out, () -> {
             Optional<SharedStore.Kind> kind = switch (r.getKind()) {
@@ -204,6 +252,7 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
                 case SHARED_KIND_VALUE -> Optional.of(SharedStore.Kind.VALUE);
                 case SHARED_KIND_DICT -> Optional.of(SharedStore.Kind.DICT);
                 case SHARED_KIND_LIST -> Optional.of(SharedStore.Kind.LIST);
+                case SHARED_KIND_ARRAY -> Optional.of(SharedStore.Kind.ARRAY);
                 case UNRECOGNIZED -> throw new InvalidArgument("kind", "is not a kind this server knows");
             };
             var b = ListSharedResponse.newBuilder();
@@ -254,6 +303,29 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
             case Scalar.Bool x -> b.setBoolValue(x.value()).build();
             case Scalar.Text t -> b.setStringValue(t.value()).build();
             case Scalar.Bytes y -> b.setBytesValue(ByteString.copyFrom(y.value())).build();
+        };
+    }
+
+    /** An array's type, as its zero. */
+    static Scalar zero(ScalarType t) {
+        return switch (t) {
+            case SCALAR_TYPE_INT64 -> new Scalar.Int64(0);
+            case SCALAR_TYPE_DOUBLE -> new Scalar.Float64(0);
+            case SCALAR_TYPE_BOOL -> new Scalar.Bool(false);
+            case SCALAR_TYPE_STRING -> new Scalar.Text("");
+            case SCALAR_TYPE_BYTES -> new Scalar.Bytes(new byte[0]);
+            case SCALAR_TYPE_UNSPECIFIED, UNRECOGNIZED ->
+                    throw new InvalidArgument("type", "is required: int64, double, bool, string or bytes");
+        };
+    }
+
+    static ScalarType type(Scalar zero) {
+        return switch (zero) {
+            case Scalar.Int64 i -> ScalarType.SCALAR_TYPE_INT64;
+            case Scalar.Float64 d -> ScalarType.SCALAR_TYPE_DOUBLE;
+            case Scalar.Bool x -> ScalarType.SCALAR_TYPE_BOOL;
+            case Scalar.Text t -> ScalarType.SCALAR_TYPE_STRING;
+            case Scalar.Bytes y -> ScalarType.SCALAR_TYPE_BYTES;
         };
     }
 

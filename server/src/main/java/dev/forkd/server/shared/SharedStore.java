@@ -5,17 +5,19 @@ import dev.forkd.server.error.ForkdException.InvalidArgument;
 import dev.forkd.server.error.ForkdException.NotFound;
 import dev.forkd.server.error.ForkdException.ResourceExhausted;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 /**
- * Named shared values, dicts and lists with atomic operations (multiprocessing's Value and a
- * Manager's dict and list). One monitor guards it all: each operation is a map or list update,
- * far cheaper than the call that carries it. Every size is bounded and says which bound it hit.
+ * Named shared values, arrays, dicts and lists with atomic operations (multiprocessing's Value and
+ * Array and a Manager's dict and list). One monitor guards it all: each operation is a map, list or
+ * array update, far cheaper than the call that carries it. Every size is bounded and says which bound it hit.
  *
  * <p>Watchers are told "changed" under the monitor and must only schedule work (never block);
  * they then read the state they want with {@link Watch#snapshot()}.
@@ -24,12 +26,12 @@ public final class SharedStore {
 
     /** Bounds on what the store holds. */
     public record Limits(int maxNames, long maxScalarBytes, int maxDictEntries, int maxListLength,
-            long maxTotalBytes) {
-        public static final Limits DEFAULT = new Limits(10_000, 1 << 20, 100_000, 100_000, 256L << 20);
+            int maxArrayLength, long maxTotalBytes) {
+        public static final Limits DEFAULT = new Limits(10_000, 1 << 20, 100_000, 100_000, 1_000_000, 256L << 20);
     }
 
     public enum Kind {
-        VALUE("value"), DICT("dict"), LIST("list");
+        VALUE("value"), DICT("dict"), LIST("list"), ARRAY("array");
 
         private final String words;
 
@@ -54,7 +56,7 @@ public final class SharedStore {
         this.limits = limits;
     }
 
-    private abstract static sealed class Cell permits ValueCell, DictCell, ListCell {
+    private abstract static sealed class Cell permits ValueCell, DictCell, ListCell, ArrayCell {
         final String name;
         long version;
         final List<Runnable> watchers = new CopyOnWriteArrayList<>();
@@ -117,6 +119,30 @@ public final class SharedStore {
         }
     }
 
+    /**
+     * A fixed-length array of one type; {@code zero} is that type's zero and stands for the type.
+     * A new array's slots all hold the one (immutable) zero, so creating a long one allocates
+     * only the slot table.
+     */
+    private static final class ArrayCell extends Cell {
+        final Scalar zero;
+        final Scalar[] items;
+
+        ArrayCell(String name, Scalar zero, Scalar[] items) {
+            super(name);
+            this.zero = zero;
+            this.items = items;
+        }
+
+        Kind kind() {
+            return Kind.ARRAY;
+        }
+
+        long size() {
+            return items.length;
+        }
+    }
+
     public record Versioned(Scalar value, long version) {}
 
     public record Swap(boolean swapped, Optional<Scalar> current, long version) {}
@@ -130,6 +156,12 @@ public final class SharedStore {
     public record Slice(List<Scalar> items, long length) {}
 
     public record Info(String name, Kind kind, long size, long version) {}
+
+    /** What CreateArray answers: whether it made the array, and the array's length and version. */
+    public record ArrayCreated(boolean created, long length, long version) {}
+
+    /** Elements of an array, its length, its type (by its zero) and version. */
+    public record ArraySlice(List<Scalar> items, long length, Scalar zero, long version) {}
 
     // ---- values ------------------------------------------------------------------------------
 
@@ -173,20 +205,25 @@ public final class SharedStore {
         };
         ValueCell v = valueOrCreate(name, zero);
         requireType(v, delta, "delta");
-        v.value = switch (delta) {
+        v.value = add(v.value, delta, () -> "value \"" + name + "\"");
+        return new Versioned(v.value, changed(v));
+    }
+
+    /** {@code cur + delta}, both int64 or both double; int64 overflow is refused. */
+    private static Scalar add(Scalar cur, Scalar delta, Supplier<String> what) {
+        return switch (delta) {
             case Scalar.Int64 d -> {
-                long cur = ((Scalar.Int64) v.value).value();
+                long c = ((Scalar.Int64) cur).value();
                 try {
-                    yield new Scalar.Int64(Math.addExact(cur, d.value()));
+                    yield new Scalar.Int64(Math.addExact(c, d.value()));
                 } catch (ArithmeticException e) {
-                    throw new FailedPrecondition("INT64_OVERFLOW", "adding " + d.value() + " to value \"" + name
-                            + "\" (" + cur + ") overflows int64; it is unchanged");
+                    throw new FailedPrecondition("INT64_OVERFLOW", "adding " + d.value() + " to " + what.get()
+                            + " (" + c + ") overflows int64; it is unchanged");
                 }
             }
-            case Scalar.Float64 d -> new Scalar.Float64(((Scalar.Float64) v.value).value() + d.value());
+            case Scalar.Float64 d -> new Scalar.Float64(((Scalar.Float64) cur).value() + d.value());
             default -> throw new IllegalStateException();
         };
-        return new Versioned(v.value, changed(v));
     }
 
     private ValueCell valueOrCreate(String name, Scalar initial) {
@@ -392,6 +429,124 @@ public final class SharedStore {
         return (int) i;
     }
 
+    // ---- arrays ------------------------------------------------------------------------------
+
+    /**
+     * multiprocessing.Array: creates a fixed-length array of {@code zero}'s type, holding
+     * {@code items} (exactly {@code length} of them; {@code length} may be 0 then) or zeros. An
+     * existing array of that type and length is answered unchanged, whatever {@code items} say.
+     */
+    public synchronized ArrayCreated createArray(String name, Scalar zero, long length, List<Scalar> items) {
+        checkName(name);
+        long n = length == 0 && !items.isEmpty() ? items.size() : length;
+        if (n < 1 || n > limits.maxArrayLength()) {
+            throw new InvalidArgument("length", "must be between 1 and " + limits.maxArrayLength() + ", not " + n);
+        }
+        if (!items.isEmpty() && items.size() != n) {
+            throw new InvalidArgument("items", "has " + items.size() + " items for an array of length " + n
+                    + "; give all of them or none");
+        }
+        Cell c = byName.get(name);
+        if (c != null) {
+            ArrayCell a = as(c, ArrayCell.class, Kind.ARRAY);
+            if (!a.zero.sameType(zero) || a.items.length != n) {
+                throw new FailedPrecondition("ARRAY_MISMATCH", "array \"" + name + "\" holds " + a.items.length + " "
+                        + a.zero.typeName() + "; asked for " + n + " " + zero.typeName(),
+                        Map.of("name", name, "type", a.zero.typeName(), "length", Long.toString(a.items.length)));
+            }
+            return new ArrayCreated(false, a.items.length, a.version);
+        }
+        Scalar[] slots = new Scalar[(int) n];
+        long bytes;
+        if (items.isEmpty()) {
+            Arrays.fill(slots, zero);
+            bytes = zero.size() * n;
+        } else {
+            bytes = 0;
+            for (int i = 0; i < slots.length; i++) {
+                Scalar s = items.get(i);
+                checkScalar("items", s);
+                if (!zero.sameType(s)) {
+                    throw new InvalidArgument("items", "item " + i + " is " + s.typeName() + "; the array's type is "
+                            + zero.typeName());
+                }
+                slots[i] = s;
+                bytes += s.size();
+            }
+        }
+        newName();
+        account(bytes);
+        ArrayCell a = new ArrayCell(name, zero, slots);
+        byName.put(name, a);
+        return new ArrayCreated(true, n, a.version);
+    }
+
+    /** Python's {@code a[start:stop]}, at most {@link #MAX_PAGE} elements. */
+    public synchronized ArraySlice arraySlice(String name, Optional<Long> start, Optional<Long> stop) {
+        ArrayCell a = cell(name, ArrayCell.class, Kind.ARRAY);
+        int n = a.items.length;
+        int from = clamp(start.orElse(0L), n);
+        int to = clamp(stop.orElse((long) n), n);
+        if (to - from > MAX_PAGE) {
+            throw new InvalidArgument("stop", "the slice has " + (to - from) + " elements; ask for at most " + MAX_PAGE);
+        }
+        List<Scalar> items = from >= to ? List.of() : List.of(Arrays.copyOfRange(a.items, from, to));
+        return new ArraySlice(items, n, a.zero, a.version);
+    }
+
+    /** Python's {@code a[index]}. */
+    public synchronized ArraySlice arrayGet(String name, long index) {
+        ArrayCell a = cell(name, ArrayCell.class, Kind.ARRAY);
+        return new ArraySlice(List.of(a.items[position(a, index, "index")]), a.items.length, a.zero, a.version);
+    }
+
+    /** {@code a[start:start+len(items)] = items}: all or none; the length never changes. */
+    public synchronized long arraySet(String name, long start, List<Scalar> items) {
+        if (items.isEmpty()) {
+            throw new InvalidArgument("items", "must hold at least one item");
+        }
+        ArrayCell a = cell(name, ArrayCell.class, Kind.ARRAY);
+        int from = position(a, start, "start");
+        if ((long) from + items.size() > a.items.length) {
+            throw new InvalidArgument("items", items.size() + " items from index " + from + " run past the end of array \""
+                    + name + "\" of length " + a.items.length + " (an array's length never changes)");
+        }
+        long growth = 0;
+        for (int i = 0; i < items.size(); i++) {
+            Scalar s = items.get(i);
+            checkScalar("items", s);
+            requireType(a.name, "array", a.zero, s, "items[" + i + "]");
+            growth += s.size() - a.items[from + i].size();
+        }
+        account(growth);
+        for (int i = 0; i < items.size(); i++) {
+            a.items[from + i] = items.get(i);
+        }
+        return changed(a);
+    }
+
+    /** Atomically adds an int64 or double delta to one element. */
+    public synchronized Versioned arrayAdd(String name, long index, Scalar delta) {
+        if (!(delta instanceof Scalar.Int64 || delta instanceof Scalar.Float64)) {
+            throw new InvalidArgument("delta", "must be an int64 or double, not " + delta.typeName());
+        }
+        ArrayCell a = cell(name, ArrayCell.class, Kind.ARRAY);
+        requireType(a.name, "array", a.zero, delta, "delta");
+        int i = position(a, index, "index");
+        Scalar sum = add(a.items[i], delta, () -> "element " + i + " of array \"" + name + "\"");
+        a.items[i] = sum;
+        return new Versioned(sum, changed(a));
+    }
+
+    private static int position(ArrayCell a, long index, String field) {
+        long i = index < 0 ? index + a.items.length : index;
+        if (i < 0 || i >= a.items.length) {
+            throw new InvalidArgument(field, index + " is out of range for array \"" + a.name + "\" of length "
+                    + a.items.length);
+        }
+        return (int) i;
+    }
+
     // ---- names and watches -------------------------------------------------------------------
 
     public synchronized List<Info> list(Optional<Kind> kind) {
@@ -406,6 +561,7 @@ public final class SharedStore {
             case ValueCell v -> v.value.size();
             case DictCell d -> d.entries.entrySet().stream().mapToLong(e -> e.getKey().length() + e.getValue().size()).sum();
             case ListCell l -> l.items.stream().mapToLong(Scalar::size).sum();
+            case ArrayCell a -> Arrays.stream(a.items).mapToLong(Scalar::size).sum();
         });
         c.version++;
         c.watchers.forEach(Runnable::run); // they see it deleted
@@ -423,7 +579,10 @@ public final class SharedStore {
         void close();
     }
 
-    /** Watches a value, a dict (or one key of it) or a list; {@code changed} runs on every change. */
+    /**
+     * Watches a value, a dict (or one key of it), a list or an array; {@code changed} runs on every
+     * change. A list or array is seen as its size and version (its items are read separately).
+     */
     public synchronized Watch watch(String name, Optional<String> key, Runnable changed) {
         Cell c = require(name);
         if (key.isPresent() && !(c instanceof DictCell)) {
@@ -444,6 +603,7 @@ public final class SharedStore {
                                         d.entries.containsKey(key.get()), d.entries.size(), false)
                                 : new WatchState(d.version, Optional.empty(), false, d.entries.size(), false);
                         case ListCell l -> new WatchState(l.version, Optional.empty(), false, l.items.size(), false);
+                        case ArrayCell a -> new WatchState(a.version, Optional.empty(), false, a.items.length, false);
                     };
                 }
             }
@@ -487,16 +647,20 @@ public final class SharedStore {
     }
 
     private static void requireType(ValueCell v, Scalar s, String field) {
-        if (!v.value.sameType(s)) {
-            throw new FailedPrecondition("TYPE_MISMATCH", "value \"" + v.name + "\" holds " + v.value.typeName()
-                    + "; " + field + " is " + s.typeName(), Map.of("name", v.name, "type", v.value.typeName()));
+        requireType(v.name, "value", v.value, s, field);
+    }
+
+    private static void requireType(String name, String kind, Scalar held, Scalar s, String field) {
+        if (!held.sameType(s)) {
+            throw new FailedPrecondition("TYPE_MISMATCH", kind + " \"" + name + "\" holds " + held.typeName()
+                    + "; " + field + " is " + s.typeName(), Map.of("name", name, "type", held.typeName()));
         }
     }
 
     private void newName() {
         if (byName.size() >= limits.maxNames()) {
             throw new ResourceExhausted("TOO_MANY_SHARED_OBJECTS", "there are already " + byName.size()
-                    + " shared values, dicts and lists (max " + limits.maxNames() + ")");
+                    + " shared values, arrays, dicts and lists (max " + limits.maxNames() + ")");
         }
     }
 

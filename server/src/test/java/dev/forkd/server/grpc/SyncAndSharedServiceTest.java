@@ -14,20 +14,30 @@ import dev.forkd.server.sync.SyncTable;
 import dev.forkd.v1.AbortBarrierRequest;
 import dev.forkd.v1.AcquireRequest;
 import dev.forkd.v1.AcquireResponse;
+import dev.forkd.v1.AddArrayItemRequest;
 import dev.forkd.v1.AddValueRequest;
 import dev.forkd.v1.AppendListRequest;
 import dev.forkd.v1.CloseSessionRequest;
+import dev.forkd.v1.CreateArrayRequest;
+import dev.forkd.v1.DeleteSharedRequest;
 import dev.forkd.v1.DictItem;
+import dev.forkd.v1.GetArrayRequest;
+import dev.forkd.v1.GetArrayResponse;
 import dev.forkd.v1.GetDictItemRequest;
 import dev.forkd.v1.GetListItemRequest;
 import dev.forkd.v1.GetSyncRequest;
 import dev.forkd.v1.GetValueRequest;
+import dev.forkd.v1.ListSharedRequest;
 import dev.forkd.v1.ReleaseRequest;
 import dev.forkd.v1.Scalar;
+import dev.forkd.v1.ScalarType;
 import dev.forkd.v1.SessionServiceGrpc;
+import dev.forkd.v1.SetArrayRequest;
 import dev.forkd.v1.SetDictItemsRequest;
 import dev.forkd.v1.SetEventRequest;
 import dev.forkd.v1.SetValueRequest;
+import dev.forkd.v1.SharedInfo;
+import dev.forkd.v1.SharedKind;
 import dev.forkd.v1.SharedServiceGrpc;
 import dev.forkd.v1.SyncKind;
 import dev.forkd.v1.SyncServiceGrpc;
@@ -46,6 +56,7 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.MetadataUtils;
 import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -280,6 +291,117 @@ class SyncAndSharedServiceTest {
         assertFalse(woke.isDone());
         anon.setEvent(SetEventRequest.newBuilder().setName("e").build());
         assertTrue(woke.get(5, TimeUnit.SECONDS));
+    }
+
+    private GetArrayResponse array(String name, Long start, Long stop) {
+        var b = GetArrayRequest.newBuilder().setName(name);
+        if (start != null) {
+            b.setStart(start);
+        }
+        if (stop != null) {
+            b.setStop(stop);
+        }
+        return shared.getArray(b.build());
+    }
+
+    private static List<Scalar> ints(long... vs) {
+        return java.util.Arrays.stream(vs).mapToObj(SyncAndSharedServiceTest::int64).toList();
+    }
+
+    @Test
+    void arrayReadsAndWritesByIndexAndSliceWithNegativeIndices() {
+        var c = shared.createArray(CreateArrayRequest.newBuilder().setName("a").setType(ScalarType.SCALAR_TYPE_INT64)
+                .setLength(5).build());
+        assertTrue(c.getCreated());
+        assertEquals(ints(0, 0, 0, 0, 0), array("a", null, null).getItemsList());
+        shared.setArray(SetArrayRequest.newBuilder().setName("a").setStart(1).addAllItems(ints(1, 2, 3)).build());
+        shared.setArray(SetArrayRequest.newBuilder().setName("a").setStart(-1).addItems(int64(9)).build());
+        assertEquals(ints(0, 1, 2, 3, 9), array("a", null, null).getItemsList());
+        assertEquals(ints(2, 3), array("a", -3L, -1L).getItemsList());
+        assertEquals(ints(3, 9), array("a", 3L, 99L).getItemsList());
+        assertEquals(ints(), array("a", 4L, 2L).getItemsList());
+        var one = shared.getArray(GetArrayRequest.newBuilder().setName("a").setIndex(-4).build());
+        assertEquals(ints(1), one.getItemsList());
+        assertEquals(5, one.getLength());
+        assertEquals(ScalarType.SCALAR_TYPE_INT64, one.getType());
+        assertEquals(int64(11), shared.addArrayItem(AddArrayItemRequest.newBuilder().setName("a").setIndex(-1)
+                .setDelta(int64(2)).build()).getItem());
+        assertFalse(shared.createArray(CreateArrayRequest.newBuilder().setName("a").setType(ScalarType.SCALAR_TYPE_INT64)
+                .setLength(5).build()).getCreated());
+        var strings = shared.createArray(CreateArrayRequest.newBuilder().setName("s").setType(ScalarType.SCALAR_TYPE_STRING)
+                .addItems(Scalar.newBuilder().setStringValue("x")).addItems(Scalar.newBuilder().setStringValue("y")).build());
+        assertEquals(2, strings.getLength());
+        var listed = shared.list(ListSharedRequest.newBuilder().setKind(SharedKind.SHARED_KIND_ARRAY).build()).getObjectsList();
+        assertEquals(List.of("a", "s"), listed.stream().map(SharedInfo::getName).toList());
+        assertEquals(5, listed.getFirst().getSize());
+        assertEquals(SharedKind.SHARED_KIND_ARRAY, shared.delete(DeleteSharedRequest.newBuilder().setName("s").build()).getKind());
+    }
+
+    @Test
+    void arrayBadInputIsAClearStatusAndChangesNothing() throws Exception {
+        shared.createArray(CreateArrayRequest.newBuilder().setName("a").setType(ScalarType.SCALAR_TYPE_INT64)
+                .addAllItems(ints(1, 2, 3)).build());
+        var range = fails(Status.Code.INVALID_ARGUMENT, () -> shared.getArray(GetArrayRequest.newBuilder().setName("a")
+                .setIndex(3).build()));
+        assertEquals("index", field(range));
+        assertTrue(range.getStatus().getDescription().contains("out of range"), range.getStatus().getDescription());
+        assertEquals("index", field(fails(Status.Code.INVALID_ARGUMENT, () -> shared.getArray(GetArrayRequest.newBuilder()
+                .setName("a").setIndex(0).setStart(0).build()))));
+        assertEquals("start", field(fails(Status.Code.INVALID_ARGUMENT, () -> shared.setArray(SetArrayRequest.newBuilder()
+                .setName("a").setStart(-4).addItems(int64(0)).build()))));
+        assertEquals("items", field(fails(Status.Code.INVALID_ARGUMENT, () -> shared.setArray(SetArrayRequest.newBuilder()
+                .setName("a").setStart(2).addAllItems(ints(7, 8)).build()))));
+        var type = fails(Status.Code.FAILED_PRECONDITION, () -> shared.setArray(SetArrayRequest.newBuilder().setName("a")
+                .addItems(int64(7)).addItems(Scalar.newBuilder().setDoubleValue(0.5)).build()));
+        assertEquals("TYPE_MISMATCH", reason(type));
+        assertEquals("TYPE_MISMATCH", reason(fails(Status.Code.FAILED_PRECONDITION, () -> shared.addArrayItem(
+                AddArrayItemRequest.newBuilder().setName("a").setDelta(Scalar.newBuilder().setDoubleValue(1)).build()))));
+        assertEquals("ARRAY_MISMATCH", reason(fails(Status.Code.FAILED_PRECONDITION, () -> shared.createArray(
+                CreateArrayRequest.newBuilder().setName("a").setType(ScalarType.SCALAR_TYPE_DOUBLE).setLength(3).build()))));
+        assertEquals("type", field(fails(Status.Code.INVALID_ARGUMENT, () -> shared.createArray(
+                CreateArrayRequest.newBuilder().setName("b").setLength(3).build()))));
+        assertEquals("length", field(fails(Status.Code.INVALID_ARGUMENT, () -> shared.createArray(
+                CreateArrayRequest.newBuilder().setName("b").setType(ScalarType.SCALAR_TYPE_BOOL).build()))));
+        assertEquals("length", field(fails(Status.Code.INVALID_ARGUMENT, () -> shared.createArray(
+                CreateArrayRequest.newBuilder().setName("b").setType(ScalarType.SCALAR_TYPE_BOOL).setLength(1_000_001).build()))));
+        assertEquals("items", field(fails(Status.Code.INVALID_ARGUMENT, () -> shared.createArray(
+                CreateArrayRequest.newBuilder().setName("b").setType(ScalarType.SCALAR_TYPE_BOOL).addItems(int64(1)).build()))));
+        assertEquals("stop", field(fails(Status.Code.INVALID_ARGUMENT, () -> {
+            shared.createArray(CreateArrayRequest.newBuilder().setName("big").setType(ScalarType.SCALAR_TYPE_BOOL)
+                    .setLength(1_000_000).build());
+            array("big", null, null);
+        })));
+        shared.setDictItems(SetDictItemsRequest.newBuilder().setName("d")
+                .addItems(DictItem.newBuilder().setKey("k").setValue(int64(1))).build());
+        var kind = fails(Status.Code.FAILED_PRECONDITION, () -> array("d", null, null));
+        assertEquals("WRONG_KIND", reason(kind));
+        assertTrue(kind.getStatus().getDescription().contains("dict") && kind.getStatus().getDescription().contains("array"));
+        fails(Status.Code.FAILED_PRECONDITION, () -> shared.createArray(CreateArrayRequest.newBuilder().setName("d")
+                .setType(ScalarType.SCALAR_TYPE_INT64).setLength(1).build()));
+        assertTrue(fails(Status.Code.NOT_FOUND, () -> array("ghost", null, null)).getStatus().getDescription().contains("ghost"));
+        var a = array("a", null, null);
+        assertEquals(ints(1, 2, 3), a.getItemsList());
+        assertEquals(0, a.getVersion());
+        assertEquals(1, shared.getDictItem(GetDictItemRequest.newBuilder().setName("d").setKey("k").build()).getValue().getInt64Value());
+    }
+
+    @Test
+    void watchOfAnArraySeesASet() throws Exception {
+        shared.createArray(CreateArrayRequest.newBuilder().setName("a").setType(ScalarType.SCALAR_TYPE_DOUBLE).setLength(2).build());
+        try (var ctx = io.grpc.Context.current().withCancellation()) {
+            ctx.run(() -> {
+                Iterator<WatchSharedResponse> it = shared.watch(WatchSharedRequest.newBuilder().setName("a").build());
+                WatchSharedResponse first = it.next();
+                assertEquals(2, first.getSize());
+                long version = shared.setArray(SetArrayRequest.newBuilder().setName("a").setStart(1)
+                        .addItems(Scalar.newBuilder().setDoubleValue(0.5)).build()).getVersion();
+                WatchSharedResponse w = it.next();
+                assertEquals(version, w.getVersion());
+                assertTrue(w.getVersion() > first.getVersion());
+                shared.delete(DeleteSharedRequest.newBuilder().setName("a").build());
+                assertTrue(it.next().getDeleted());
+            });
+        }
     }
 
     private static <T> io.grpc.stub.StreamObserver<T> observer(CompletableFuture<T> f) {

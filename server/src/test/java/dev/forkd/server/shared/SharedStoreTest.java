@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(20)
 class SharedStoreTest {
 
-    private final SharedStore store = new SharedStore(new SharedStore.Limits(4, 16, 3, 3, 1000));
+    private final SharedStore store = new SharedStore(new SharedStore.Limits(4, 16, 3, 3, 5, 1000));
 
     private static Scalar i(long v) {
         return new Scalar.Int64(v);
@@ -149,5 +149,146 @@ class SharedStoreTest {
                     store.setValue("v", i(0));
                     store.watch("v", Optional.of("k"), () -> {});
                 });
+    }
+
+    private static Optional<Long> at(long i) {
+        return Optional.of(i);
+    }
+
+    @Test
+    void arrayStartsAtZeroAndReadsByIndexAndSliceLikePython() {
+        var c = store.createArray("a", i(0), 4, List.of());
+        assertTrue(c.created());
+        assertEquals(4, c.length());
+        assertEquals(List.of(i(0), i(0), i(0), i(0)), store.arraySlice("a", Optional.empty(), Optional.empty()).items());
+        store.arraySet("a", 1, List.of(i(7), i(8)));
+        assertEquals(List.of(i(8)), store.arrayGet("a", -2).items());
+        assertEquals(List.of(i(0), i(7), i(8)), store.arraySlice("a", Optional.empty(), at(-1)).items());
+        assertEquals(List.of(i(8), i(0)), store.arraySlice("a", at(-2), Optional.empty()).items());
+        assertEquals(List.of(), store.arraySlice("a", at(3), at(1)).items());
+        assertEquals(List.of(i(0), i(7), i(8), i(0)), store.arraySlice("a", at(-100), at(100)).items());
+        store.arraySet("a", -1, List.of(i(9)));
+        assertEquals(List.of(i(9)), store.arrayGet("a", 3).items());
+        assertEquals(4, store.arraySlice("a", Optional.empty(), Optional.empty()).length());
+        assertEquals(2, store.createArray("t", s(""), 0, List.of(s("x"), s("y"))).length());
+        store.createArray("u", s(""), 1, List.of());
+        assertEquals(List.of(s("")), store.arrayGet("u", 0).items());
+        assertEquals(List.of(s("x"), s("y")), store.arraySlice("t", Optional.empty(), Optional.empty()).items());
+    }
+
+    @Test
+    void outOfRangeAndOverlongSetsAreRefusedAndChangeNothing() {
+        store.createArray("a", i(0), 3, List.of(i(1), i(2), i(3)));
+        var get = assertThrows(ForkdException.InvalidArgument.class, () -> store.arrayGet("a", 3));
+        assertEquals("index", get.field());
+        assertTrue(get.getMessage().contains("out of range") && get.getMessage().contains("length 3"), get.getMessage());
+        assertThrows(ForkdException.InvalidArgument.class, () -> store.arrayGet("a", -4));
+        assertEquals("start", assertThrows(ForkdException.InvalidArgument.class,
+                () -> store.arraySet("a", 3, List.of(i(0)))).field());
+        var past = assertThrows(ForkdException.InvalidArgument.class, () -> store.arraySet("a", 2, List.of(i(8), i(9))));
+        assertEquals("items", past.field());
+        assertTrue(past.getMessage().contains("never changes"), past.getMessage());
+        assertEquals("items", assertThrows(ForkdException.InvalidArgument.class,
+                () -> store.arraySet("a", 0, List.of())).field());
+        assertEquals(List.of(i(1), i(2), i(3)), store.arraySlice("a", Optional.empty(), Optional.empty()).items());
+        assertEquals(0, store.arraySlice("a", Optional.empty(), Optional.empty()).version());
+    }
+
+    @Test
+    void arrayTypeMismatchIsRefusedAndChangesNothing() {
+        store.createArray("a", i(0), 3, List.of());
+        var e = assertThrows(ForkdException.FailedPrecondition.class, () -> store.arraySet("a", 0, List.of(i(5), s("x"))));
+        assertEquals("TYPE_MISMATCH", e.reason());
+        assertTrue(e.getMessage().contains("int64") && e.getMessage().contains("items[1] is string"), e.getMessage());
+        assertThrows(ForkdException.FailedPrecondition.class, () -> store.arrayAdd("a", 0, new Scalar.Float64(1)));
+        assertEquals("delta", assertThrows(ForkdException.InvalidArgument.class,
+                () -> store.arrayAdd("a", 0, s("1"))).field());
+        assertEquals("items", assertThrows(ForkdException.InvalidArgument.class,
+                () -> store.createArray("b", i(0), 2, List.of(i(1), s("x")))).field());
+        assertEquals(List.of(i(0), i(0), i(0)), store.arraySlice("a", Optional.empty(), Optional.empty()).items());
+        assertEquals("TOO_MANY_SHARED_OBJECTS", assertThrows(ForkdException.ResourceExhausted.class, () -> {
+            store.setValue("x", i(0));
+            store.setValue("y", i(0));
+            store.setValue("z", i(0));
+            store.createArray("b", i(0), 1, List.of());
+        }).reason());
+    }
+
+    @Test
+    void recreatingAnArrayAnswersItOnlyWithTheSameTypeAndLength() {
+        store.createArray("a", i(0), 3, List.of());
+        store.arraySet("a", 0, List.of(i(4)));
+        var again = store.createArray("a", i(0), 3, List.of(i(9), i(9), i(9)));
+        assertFalse(again.created());
+        assertEquals(List.of(i(4)), store.arrayGet("a", 0).items());
+        assertEquals("ARRAY_MISMATCH", assertThrows(ForkdException.FailedPrecondition.class,
+                () -> store.createArray("a", i(0), 4, List.of())).reason());
+        var type = assertThrows(ForkdException.FailedPrecondition.class, () -> store.createArray("a", s(""), 3, List.of()));
+        assertTrue(type.getMessage().contains("3 int64") && type.getMessage().contains("3 string"), type.getMessage());
+    }
+
+    @Test
+    void arrayBoundsAndWrongKind() {
+        assertEquals("length", assertThrows(ForkdException.InvalidArgument.class,
+                () -> store.createArray("a", i(0), 0, List.of())).field());
+        var big = assertThrows(ForkdException.InvalidArgument.class, () -> store.createArray("a", i(0), 6, List.of()));
+        assertTrue(big.getMessage().contains("between 1 and 5"), big.getMessage());
+        assertEquals("items", assertThrows(ForkdException.InvalidArgument.class,
+                () -> store.createArray("a", i(0), 3, List.of(i(1)))).field());
+        store.createArray("t", s(""), 5, List.of());
+        var scalar = assertThrows(ForkdException.InvalidArgument.class, () -> store.arraySet("t", 0, List.of(s("x".repeat(17)))));
+        assertTrue(scalar.getMessage().contains("at most 16 bytes"), scalar.getMessage());
+        for (int k = 0; k < 5; k++) {
+            store.arraySet("t", k, List.of(s("x".repeat(16))));
+        }
+        assertEquals(80, store.totalBytes());
+        store.dictSet("d", List.of(Map.entry("k", s("y".repeat(16)))));
+        var e = assertThrows(ForkdException.FailedPrecondition.class, () -> store.arrayGet("d", 0));
+        assertEquals("WRONG_KIND", e.reason());
+        assertTrue(e.getMessage().contains("dict") && e.getMessage().contains("array"), e.getMessage());
+        assertThrows(ForkdException.FailedPrecondition.class, () -> store.dictGet("t", "k"));
+        assertEquals(SharedStore.Kind.ARRAY, store.delete("t"));
+        assertEquals(17, store.totalBytes());
+    }
+
+    @Test
+    void arrayAddIsAtomicAcrossThreadsAndRefusesOverflow() throws Exception {
+        store.createArray("a", i(0), 2, List.of());
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            ts.add(Thread.ofPlatform().start(() -> {
+                for (int k = 0; k < 10_000; k++) {
+                    store.arrayAdd("a", -1, i(1));
+                }
+            }));
+        }
+        for (Thread t : ts) {
+            t.join(10_000);
+        }
+        assertEquals(List.of(i(0), i(40_000)), store.arraySlice("a", Optional.empty(), Optional.empty()).items());
+        store.arraySet("a", 0, List.of(i(Long.MAX_VALUE)));
+        assertEquals("INT64_OVERFLOW", assertThrows(ForkdException.FailedPrecondition.class,
+                () -> store.arrayAdd("a", 0, i(1))).reason());
+        assertEquals(List.of(i(Long.MAX_VALUE)), store.arrayGet("a", 0).items());
+        store.createArray("d", new Scalar.Float64(0), 1, List.of());
+        assertEquals(new Scalar.Float64(2.5), store.arrayAdd("d", 0, new Scalar.Float64(2.5)).value());
+    }
+
+    @Test
+    void arrayWatchersSeeEachSetAndTheDelete() {
+        store.createArray("a", i(0), 3, List.of());
+        AtomicInteger calls = new AtomicInteger();
+        try (var w = store.watch("a", Optional.empty(), calls::incrementAndGet)) {
+            assertEquals(3, w.snapshot().size());
+            long before = w.snapshot().version();
+            store.arraySet("a", 0, List.of(i(1)));
+            assertEquals(1, calls.get());
+            assertEquals(before + 1, w.snapshot().version());
+            assertThrows(ForkdException.InvalidArgument.class, () -> store.arraySet("a", 5, List.of(i(1))));
+            assertEquals(1, calls.get());
+            store.delete("a");
+            assertTrue(w.snapshot().deleted());
+        }
+        assertEquals(List.of(), store.list(Optional.of(SharedStore.Kind.ARRAY)));
     }
 }
