@@ -9,9 +9,11 @@ import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.grpc.AgentServiceAdapter;
 import dev.forkd.server.grpc.AuthInterceptor;
+import dev.forkd.server.grpc.PoolServiceAdapter;
 import dev.forkd.server.grpc.ProcessServiceAdapter;
 import dev.forkd.server.grpc.SessionInterceptor;
 import dev.forkd.server.grpc.SessionServiceAdapter;
+import dev.forkd.server.pool.PoolRegistry;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.session.SessionRegistry;
 import io.grpc.Server;
@@ -120,6 +122,8 @@ public final class ForkdServer implements AutoCloseable {
         table[0] = processes;
         sessions.onEnd(processes::terminateDaemonsOf);
 
+        PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000);
+
         EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());
         EventLoopGroup workers = new EpollEventLoopGroup(2, Thread.ofPlatform().name("forkd-io-", 0).daemon().factory());
         NettyServerBuilder builder;
@@ -147,6 +151,9 @@ public final class ForkdServer implements AutoCloseable {
                 .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, System.getenv(),
                         forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session, auth))
                 .addService(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session, auth))
+                .addService(ServerInterceptors.intercept(new PoolServiceAdapter(pools, System.getenv(), forkdEnv,
+                        config.defaultOutputLimit(), config.maxOutputLimit(),
+                        Runtime.getRuntime().availableProcessors(), streams), session, auth))
                 .addService(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes), auth))
                 .addService(ServerInterceptors.intercept(health.getHealthService(), auth))
                 .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));
