@@ -31,11 +31,11 @@ final class PoolRequests {
             throw new InvalidArgument(p + "name", "must be 1-128 of [A-Za-z0-9._-], start with a letter or digit,"
                     + " and not look like an id (pool-N)");
         }
-        if (r.getProcesses() < 0 || r.getProcesses() > PoolRegistry.MAX_PROCESSES) {
+        if (r.hasProcesses() && (r.getProcesses() < 1 || r.getProcesses() > PoolRegistry.MAX_PROCESSES)) {
             throw new InvalidArgument(p + "processes", "must be between 1 and " + PoolRegistry.MAX_PROCESSES
-                    + " (0 means the CPU count, " + cpus + "), got " + r.getProcesses());
+                    + " (leave it unset for the CPU count, " + cpus + "), got " + r.getProcesses());
         }
-        int processes = r.getProcesses() == 0 ? cpus : r.getProcesses();
+        int processes = r.hasProcesses() ? r.getProcesses() : cpus;
         if (!r.hasWorker() || r.getWorker().getArgvCount() == 0) {
             throw new InvalidArgument(p + "worker.argv", "must hold at least the program (argv[0])");
         }

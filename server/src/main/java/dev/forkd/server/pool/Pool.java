@@ -370,7 +370,7 @@ public final class Pool {
         if (!terminated && pending > 0) {
             return;
         }
-        for (Worker w : workers) {
+        for (Worker w : List.copyOf(workers)) {
             if (w.state == WState.READY) {
                 retire(w);
             }
@@ -638,7 +638,7 @@ public final class Pool {
 
     private void spawnWorker(Worker w) {
         ProcessSpec ps = processSpec(spec.worker().argv(), w.workerId, Map.of(), true, "worker");
-        executor.execute(() -> table.spawn(ps, started -> onWorkerStarted(w, started), error -> {
+        executor.execute(() -> table.spawn(ps, started -> guarded(() -> onWorkerStarted(w, started)), error -> {
             synchronized (this) {
                 workers.remove(w);
                 workerCouldNotStart(FailureKind.START, error.getMessage());
@@ -717,9 +717,10 @@ public final class Pool {
         ensureWorkers();
         boolean progress = true;
         // One chunk per worker per round, so work spreads over all workers.
+        boolean replace = false;
         while (progress && hasQueued()) {
             progress = false;
-            for (Worker w : workers) {
+            for (Worker w : List.copyOf(workers)) {
                 if (w.state != WState.READY || w.inFlight.size() >= PERSISTENT_WINDOW) {
                     continue;
                 }
@@ -752,11 +753,14 @@ public final class Pool {
                 startHeadTimer(w);
                 if (spec.maxTasksPerChild() > 0 && w.assigned >= spec.maxTasksPerChild()) {
                     retire(w);
-                    ensureWorkers();
+                    replace = true;
                 }
             }
         }
-        for (Worker w : workers) {
+        if (replace) {
+            ensureWorkers();
+        }
+        for (Worker w : List.copyOf(workers)) {
             flush(w);
         }
     }
@@ -1030,7 +1034,7 @@ public final class Pool {
     /** Spawns, waits for the end, collects the output, and deletes the record. */
     private void runProcess(ProcessSpec ps, Optional<byte[]> stdin, Consumer<ProcessSnapshot> onStarted,
             Consumer<RunOutcome> onEnd) {
-        executor.execute(() -> table.spawn(ps, started -> {
+        executor.execute(() -> table.spawn(ps, started -> guarded(() -> {
             onStarted.accept(started);
             stdin.ifPresent(bytes -> {
                 try {
@@ -1039,8 +1043,9 @@ public final class Pool {
                     // ended already; its exit tells the rest
                 }
             });
-            table.join(started.id(), Optional.empty(), (snap, timedOut) -> onEnd.accept(collect(snap)));
-        }, error -> onEnd.accept(new RunOutcome.NotStarted(error))));
+            table.join(started.id(), Optional.empty(),
+                    (snap, timedOut) -> guarded(() -> onEnd.accept(collect(snap))));
+        }), error -> guarded(() -> onEnd.accept(new RunOutcome.NotStarted(error)))));
     }
 
     private RunOutcome collect(ProcessSnapshot end) {
@@ -1173,6 +1178,19 @@ public final class Pool {
             }
         }
         return -1;
+    }
+
+    /**
+     * Process-table callbacks run on agent stream threads: a bug here must not break the agent's
+     * stream, so it is logged instead of thrown.
+     */
+    private static void guarded(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            java.util.logging.Logger.getLogger(Pool.class.getName())
+                    .log(java.util.logging.Level.SEVERE, "pool callback failed", e);
+        }
     }
 
     /** Runs result callbacks outside the monitor, in order, batched onto one executor task. */
