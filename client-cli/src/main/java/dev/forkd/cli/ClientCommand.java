@@ -28,8 +28,9 @@ abstract class ClientCommand implements Callable<Integer> {
     /** The upper bound of a unary call that should answer at once. */
     static final Duration CALL_DEADLINE = Duration.ofSeconds(30);
 
+    /** Set for a command directly under {@code forkd}; nested ones ({@code forkd queue put}) find the root. */
     @ParentCommand
-    Main main;
+    Object parent;
 
     @Mixin
     ClientOptions options;
@@ -47,7 +48,7 @@ abstract class ClientCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() throws Exception {
-        Invocation inv = main.invocation();
+        Invocation inv = ((Main) spec.root().userObject()).invocation();
         ServerTarget target;
         try {
             target = ServerTarget.resolve(options.address(), inv.env());

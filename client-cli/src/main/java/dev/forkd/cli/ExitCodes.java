@@ -17,6 +17,10 @@ public final class ExitCodes implements CommandLine.IExitCodeExceptionMapper,
     public static final int ERROR = 1;
     public static final int USAGE = 2;
     public static final int UNREACHABLE = 3;
+    /** queue and pipe commands: nothing came or went in time (queue.Empty / queue.Full). */
+    public static final int TIMED_OUT = 1;
+    /** queue and pipe commands: the server said no (there, 1 means timed out). */
+    public static final int REFUSED = 4;
     /** A wait that timed out with the process still running, like timeout(1). */
     public static final int STILL_RUNNING = 124;
     /** A process that could not be started, like a shell's "command not found". */

@@ -25,8 +25,12 @@ final class LogsCommand extends ClientCommand {
         if (from < 0) {
             throw new CliFailure("--from must be 0 or more, got " + from, ExitCodes.USAGE);
         }
-        new OutputSink(inv).drain(client.processes().watch(WatchRequest.newBuilder()
-                .setId(id).setFromOffset(from).setFollow(follow).build()));
+        try {
+            new OutputSink(inv).drain(client.processes().watch(WatchRequest.newBuilder()
+                    .setId(id).setFromOffset(from).setFollow(follow).build()));
+        } catch (OutputSink.Closed e) {
+            return RunCommand.BROKEN_PIPE; // `forkd logs -f x | head` ends when head does
+        }
         return ExitCodes.OK;
     }
 }

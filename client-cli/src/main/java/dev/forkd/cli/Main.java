@@ -3,19 +3,26 @@ package dev.forkd.cli;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.io.OutputStreamWriter;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code forkd} command: {@code serve} runs the server; every other subcommand is a client. */
 @Command(name = "forkd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Python's multiprocessing model, served over gRPC.",
-        subcommands = {
-            ServeCommand.class, RunCommand.class, SpawnCommand.class, PsCommand.class, GetCommand.class,
-            WaitCommand.class, LogsCommand.class, KillCommand.class, RmCommand.class, StatusCommand.class,
-            CommandLine.HelpCommand.class,
-        })
+        description = "Python's multiprocessing model, served over gRPC.")
 public final class Main implements Callable<Integer> {
+
+    /**
+     * The subcommands, in the order help lists them. They are registered lazily (see
+     * {@link #newSubcommand}): picocli builds a command's model by reflection, and a short command
+     * should not pay for all of them.
+     */
+    private static final List<String> SUBCOMMANDS =
+            List.of("serve", "run", "spawn", "ps", "get", "wait", "logs", "kill", "rm", "status", "queue", "pipe",
+                    "lock", "with-lock", "sem", "event", "barrier", "value", "dict", "help");
 
     private final Invocation invocation;
 
@@ -34,25 +41,71 @@ public final class Main implements Callable<Integer> {
         return ExitCodes.USAGE;
     }
 
-    /** The command line for one invocation, with forkd's error handling and streams. */
+    /** The command line for one invocation with every subcommand, forkd's error handling and streams. */
     public static CommandLine commandLine(Invocation invocation) {
+        return commandLine(invocation, new String[0]);
+    }
+
+    /**
+     * The command line for {@code args}: only the subcommand they name is registered (all of them
+     * when they name none or an unknown one, so help and "did you mean" see every command).
+     */
+    static CommandLine commandLine(Invocation invocation, String[] args) {
         ExitCodes exitCodes = new ExitCodes();
-        CommandLine cl = new CommandLine(new Main(invocation))
+        CommandLine cl = new CommandLine(new Main(invocation));
+        Optional<String> named = Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst()
+                .filter(first -> !first.equals("help"));
+        boolean known = named.isPresent() && SUBCOMMANDS.contains(named.get());
+        for (String name : SUBCOMMANDS) {
+            if (!known || name.equals(named.get())) {
+                cl.addSubcommand(name, newSubcommand(name));
+            }
+        }
+        cl
                 .setOut(new PrintWriter(new OutputStreamWriter(invocation.out(), StandardCharsets.UTF_8), true))
                 .setErr(new PrintWriter(new OutputStreamWriter(invocation.err(), StandardCharsets.UTF_8), true))
                 .setExitCodeExceptionMapper(exitCodes)
                 .setExecutionExceptionHandler(exitCodes)
                 .setParameterExceptionHandler(exitCodes);
         // Everything after the command's first word is the command's: `forkd run sh -c 'exit 3'` works without --.
-        cl.getSubcommands().get("run").setStopAtPositional(true);
-        cl.getSubcommands().get("spawn").setStopAtPositional(true);
+        for (String name : List.of("run", "spawn", "with-lock")) {
+            Optional.ofNullable(cl.getSubcommands().get(name)).ifPresent(sub -> sub.setStopAtPositional(true));
+        }
         return cl;
+    }
+
+    // A switch, not a table of constructor references: the JDK's AOT cache cannot hold a method
+    // reference to picocli's HelpCommand (an old class file) and the JVM fails writing the cache.
+    private static Object newSubcommand(String name) {
+        return switch (name) {
+            case "serve" -> new ServeCommand();
+            case "run" -> new RunCommand();
+            case "spawn" -> new SpawnCommand();
+            case "ps" -> new PsCommand();
+            case "get" -> new GetCommand();
+            case "wait" -> new WaitCommand();
+            case "logs" -> new LogsCommand();
+            case "kill" -> new KillCommand();
+            case "rm" -> new RmCommand();
+            case "status" -> new StatusCommand();
+            case "queue" -> new QueueCommand();
+            case "pipe" -> new PipeCommand();
+            case "lock" -> new LockCommand();
+            case "with-lock" -> new WithLockCommand();
+            case "sem" -> new SemCommand();
+            case "event" -> new EventCommand();
+            case "barrier" -> new BarrierCommand();
+            case "value" -> new ValueCommand();
+            case "dict" -> new DictCommand();
+            case "help" -> new CommandLine.HelpCommand();
+            default -> throw new IllegalArgumentException("no subcommand " + name);
+        };
     }
 
     /** Runs one command and returns its exit code; output is flushed. */
     public static int execute(Invocation invocation, String... args) {
         try {
-            return commandLine(invocation).execute(args);
+            return commandLine(invocation, args).execute(args);
         } finally {
             invocation.out().flush();
             invocation.err().flush();

@@ -42,6 +42,17 @@ final class OutputSink {
         PrintStream to = chunk.getStream() == OutputStream.OUTPUT_STREAM_STDERR ? inv.err() : inv.out();
         chunk.getData().writeTo(to);
         to.flush();
+        if (to.checkError()) {
+            // PrintStream swallows EPIPE: without this, `forkd run -- yes | head -1` would never end.
+            throw new Closed();
+        }
+    }
+
+    /** Our stdout or stderr was closed by its reader (a broken pipe): nobody reads the output any more. */
+    static final class Closed extends IOException {
+        Closed() {
+            super("output closed", null);
+        }
     }
 
     private void gap(OutputGap gap) {

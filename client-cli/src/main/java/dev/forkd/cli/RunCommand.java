@@ -26,6 +26,9 @@ import picocli.CommandLine.Option;
         })
 final class RunCommand extends ClientCommand {
 
+    /** 128 + SIGPIPE: what a shell reports for a writer whose reader closed the pipe. */
+    static final int BROKEN_PIPE = 128 + 13;
+
     @Mixin
     SpawnOptions spawn;
 
@@ -57,9 +60,16 @@ final class RunCommand extends ClientCommand {
                 if (interactive) {
                     StdinForwarder.start(client.processesAsync(), inv.in(), id);
                 }
-                ProcessInfo last = new OutputSink(inv)
-                        .drain(blocking.watch(WatchRequest.newBuilder().setId(id).setFollow(true).build()))
-                        .orElse(started);
+                ProcessInfo last;
+                try {
+                    last = new OutputSink(inv)
+                            .drain(blocking.watch(WatchRequest.newBuilder().setId(id).setFollow(true).setHoldOutput(true).build()))
+                            .orElse(started);
+                } catch (OutputSink.Closed e) {
+                    // As in a shell pipeline: the writer whose reader went away gets SIGPIPE.
+                    forward(blocking, id, "PIPE", inv);
+                    return BROKEN_PIPE;
+                }
                 if (!ProcessText.ended(last)) {
                     // The watch ended early (the server went away, or a restart policy keeps it going).
                     last = blocking.join(JoinRequest.newBuilder().setId(id).build()).getProcess();

@@ -43,6 +43,10 @@ final class SpawnOptions {
             description = "Restart policy: ${COMPLETION-CANDIDATES} (default never).")
     RestartPolicy restart;
 
+    @Option(names = "--output-limit", paramLabel = "BYTES",
+            description = "Output to keep for it, in bytes (default: the server's; older output is dropped first).")
+    Long outputLimit;
+
     @Option(names = "--daemon", description = "Terminate it when the spawning session ends, like a Python daemon process.")
     boolean daemon;
 
@@ -66,6 +70,9 @@ final class SpawnOptions {
         }
         if (stopGrace != null) {
             b.setStopGrace(Durations.fromNanos(stopGrace.toNanos()));
+        }
+        if (outputLimit != null) {
+            b.setOutputLimitBytes(outputLimit);
         }
         if (restart != null) {
             b.setRestart(RestartSpec.newBuilder().setPolicy(restart));

@@ -4,6 +4,7 @@ import com.google.protobuf.util.Durations;
 import dev.forkd.client.ForkdClient;
 import dev.forkd.v1.JoinRequest;
 import dev.forkd.v1.JoinResponse;
+import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessServiceGrpc;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -40,8 +41,11 @@ final class WaitCommand extends ClientCommand {
             if (options.json()) {
                 Json.print(inv.out(), joined.getProcess());
             }
-            inv.err().println("forkd: " + ProcessText.summary(joined.getProcess())
-                    + (timeout == null ? "" : "; still running after " + ProcessText.shortDuration(timeout)));
+            ProcessInfo p = joined.getProcess();
+            String who = p.getName().isEmpty() ? p.getId() : p.getId() + " (" + p.getName() + ")";
+            inv.err().println("forkd: " + who + " is still " + ProcessText.state(p.getState())
+                    + (timeout == null ? "" : " after " + ProcessText.shortDuration(timeout))
+                    + (p.getPid() == 0 ? "" : " (pid " + p.getPid() + ")"));
             return ExitCodes.STILL_RUNNING;
         }
         if (options.json()) {

@@ -1,8 +1,12 @@
 package dev.forkd.client;
 
 import dev.forkd.server.config.ListenAddress;
+import dev.forkd.v1.PipeServiceGrpc;
 import dev.forkd.v1.ProcessServiceGrpc;
+import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.SessionServiceGrpc;
+import dev.forkd.v1.SharedServiceGrpc;
+import dev.forkd.v1.SyncServiceGrpc;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -123,6 +127,34 @@ public final class ForkdClient implements AutoCloseable {
 
     public SessionServiceGrpc.SessionServiceStub sessionsAsync() {
         return SessionServiceGrpc.newStub(channel);
+    }
+
+    public SyncServiceGrpc.SyncServiceBlockingStub sync() {
+        return SyncServiceGrpc.newBlockingStub(channel);
+    }
+
+    public SyncServiceGrpc.SyncServiceStub syncAsync() {
+        return SyncServiceGrpc.newStub(channel);
+    }
+
+    public SharedServiceGrpc.SharedServiceBlockingStub shared() {
+        return SharedServiceGrpc.newBlockingStub(channel);
+    }
+
+    public QueueServiceGrpc.QueueServiceBlockingStub queues() {
+        return QueueServiceGrpc.newBlockingStub(channel);
+    }
+
+    public QueueServiceGrpc.QueueServiceStub queuesAsync() {
+        return QueueServiceGrpc.newStub(channel);
+    }
+
+    public PipeServiceGrpc.PipeServiceBlockingStub pipes() {
+        return PipeServiceGrpc.newBlockingStub(channel);
+    }
+
+    public PipeServiceGrpc.PipeServiceStub pipesAsync() {
+        return PipeServiceGrpc.newStub(channel);
     }
 
     public HealthGrpc.HealthBlockingStub health() {

@@ -76,7 +76,8 @@ public final class ServerLauncher {
         if (Files.isExecutable(SETSID)) {
             command.add(SETSID.toString());
         }
-        command.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xshare:auto", "-cp", classPath, mainClass));
+        command.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-Xshare:auto", "-cp", classPath, mainClass));
         command.addAll(serveArgs);
         command.addAll(List.of("--listen", "unix:" + paths.socket()));
         return new ServerLauncher(paths, command, deadline);

@@ -2,6 +2,7 @@ package dev.forkd.cli;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,11 +47,17 @@ final class Cli {
 
     Result withStdin(byte[] stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        return withStreams(stdin, out, args);
+    }
+
+    /** Runs with stdout going to {@code stdout} (the result's out is then empty). */
+    Result withStreams(byte[] stdin, OutputStream stdout, String... args) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Invocation inv = new Invocation(env, cwd, new ByteArrayInputStream(stdin),
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+                new PrintStream(stdout, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
                 false);
         int code = Main.execute(inv, args);
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        String out = stdout instanceof ByteArrayOutputStream b ? b.toString(StandardCharsets.UTF_8) : "";
+        return new Result(code, out, err.toString(StandardCharsets.UTF_8));
     }
 }

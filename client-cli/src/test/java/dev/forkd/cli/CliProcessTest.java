@@ -31,6 +31,7 @@ class CliProcessTest {
 
     private RunningServer server;
     private final List<ProcessHandle> autostarted = new ArrayList<>();
+    private final List<Path> runtimeDirs = new ArrayList<>();
 
     @BeforeAll
     void startServer() throws Exception {
@@ -45,6 +46,15 @@ class CliProcessTest {
         if (server != null) {
             server.close();
         }
+        for (Path dir : runtimeDirs) {
+            RunningServer.deleteTree(dir);
+        }
+    }
+
+    private Path runtimeDir(String prefix) throws IOException {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), prefix);
+        runtimeDirs.add(dir);
+        return dir;
     }
 
     private static Process cli(Map<String, String> env, String... args) throws IOException {
@@ -118,7 +128,7 @@ class CliProcessTest {
 
     @Test
     void aClientStartsAServerWhenNoneRunsAtTheDefaultAddress() throws Exception {
-        Path runtime = Files.createTempDirectory(Path.of("/tmp"), "fka");
+        Path runtime = runtimeDir("fka");
         Map<String, String> env = Map.of("XDG_RUNTIME_DIR", runtime.toString());
 
         Finished first = finish(cli(env, "run", "--", "echo", "auto"));
@@ -143,8 +153,81 @@ class CliProcessTest {
     }
 
     @Test
+    void clientsStartingAtOnceStartOneServer() throws Exception {
+        Path runtime = runtimeDir("fkc");
+        Map<String, String> env = Map.of("XDG_RUNTIME_DIR", runtime.toString());
+        List<Process> clients = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            clients.add(cli(env, "run", "--", "echo", "client " + i));
+        }
+        List<Finished> finished = new ArrayList<>();
+        for (Process p : clients) {
+            finished.add(finish(p));
+        }
+        Pattern startedLine = Pattern.compile("forkd: started a server at \\S+ \\(pid (\\d+),");
+        List<Long> started = new ArrayList<>();
+        for (Finished f : finished) {
+            Matcher m = startedLine.matcher(f.err());
+            while (m.find()) {
+                long pid = Long.parseLong(m.group(1));
+                started.add(pid);
+                ProcessHandle.of(pid).ifPresent(autostarted::add);
+            }
+        }
+        for (int i = 0; i < finished.size(); i++) {
+            Finished f = finished.get(i);
+            assertEquals(0, f.code(), f::toString);
+            assertEquals("client " + i + "\n", f.out(), f::toString);
+        }
+        assertEquals(1, started.size(), () -> "one of them starts the server, the others wait for it: " + finished);
+    }
+
+    @Test
+    void aServerThatCannotStartIsReportedWithItsReason() throws Exception {
+        // A socket path longer than a Unix socket address can hold: the server cannot listen.
+        Path runtime = runtimeDir("fkl");
+        Path deep = Files.createDirectories(runtime.resolve("d".repeat(100)));
+        Finished f = finish(cli(Map.of("XDG_RUNTIME_DIR", deep.toString()), "ps"));
+        assertEquals(3, f.code(), f::toString);
+        assertTrue(f.err().startsWith("forkd: could not start a server at unix:" + deep), f::toString);
+        assertTrue(f.err().contains("exited with status"), f::toString);
+        assertEquals(1, f.err().lines().count(), f::toString);
+    }
+
+    @Test
+    void overTcpTheTokenIsSentAndRequired() throws Exception {
+        Path dir = runtimeDir("fkt");
+        Path token = dir.resolve("token");
+        Files.writeString(token, "s3cret-" + System.nanoTime() + "\n");
+        try (RunningServer tcp = RunningServer.startTcp(token)) {
+            assertTrue(tcp.address().startsWith("127.0.0.1:") && !tcp.address().endsWith(":0"), tcp.address());
+            Cli cli = new Cli(Map.of("HOME", dir.toString()), dir);
+
+            Cli.Result withToken = cli.run("run", "--address", tcp.address(), "--token-file", token.toString(),
+                    "--", "echo", "over tcp");
+            assertEquals(0, withToken.code(), withToken::toString);
+            assertEquals("over tcp\n", withToken.out(), withToken::toString);
+
+            Cli fromEnv = new Cli(Map.of("HOME", dir.toString(), "FORKD_ADDRESS", tcp.address(),
+                    "FORKD_TOKEN", Files.readString(token).strip()), dir);
+            Cli.Result envToken = fromEnv.run("ps", "--all");
+            assertEquals(0, envToken.code(), envToken::toString);
+            assertTrue(envToken.out().contains("echo 'over tcp'"), envToken::toString);
+
+            Cli.Result without = cli.run("ps", "--address", tcp.address());
+            assertEquals(1, without.code(), without::toString);
+            assertTrue(without.err().startsWith("forkd: ") && without.err().contains("--token-file"), without::toString);
+
+            Path wrong = dir.resolve("wrong");
+            Files.writeString(wrong, "not-the-token");
+            Cli.Result bad = cli.run("ps", "--address", tcp.address(), "--token-file", wrong.toString());
+            assertEquals(1, bad.code(), bad::toString);
+        }
+    }
+
+    @Test
     void noAutostartAndStatusReportANoServerWithExit3() throws Exception {
-        Path runtime = Files.createTempDirectory(Path.of("/tmp"), "fkn");
+        Path runtime = runtimeDir("fkn");
         Map<String, String> env = Map.of("XDG_RUNTIME_DIR", runtime.toString());
         Finished ps = finish(cli(env, "ps", "--no-autostart"));
         assertEquals(3, ps.code(), ps::toString);

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.util.JsonFormat;
 import dev.forkd.v1.ListProcessesResponse;
 import dev.forkd.v1.ProcessInfo;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,8 +47,12 @@ class CliTest {
         }
     }
 
+    /** {@code forkd spawn -- command...}, or {@code forkd spawn options... -- command...} when it has a "--". */
     private String spawn(String... command) {
-        List<String> args = new ArrayList<>(List.of("spawn", "--"));
+        List<String> args = new ArrayList<>(List.of("spawn"));
+        if (!List.of(command).contains("--")) {
+            args.add("--");
+        }
         args.addAll(List.of(command));
         Cli.Result r = cli.run(args.toArray(String[]::new));
         assertEquals(0, r.code(), r::toString);
@@ -121,6 +127,62 @@ class CliTest {
         assertTrue(r.code() == ExitCodes.FAILED_TO_START || r.code() == ExitCodes.ERROR, r::toString);
         assertOneLine(r);
         assertTrue(r.err().contains("/no/such/program") || r.err().toLowerCase().contains("not found"), r::toString);
+    }
+
+    @Test
+    void runSendsSigpipeToTheChildWhenItsOutputIsClosed() {
+        String name = "yes-" + System.nanoTime();
+        OutputStream closesAfter64k = new OutputStream() {
+            private long written;
+
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                written += len;
+                if (written > 64 * 1024) {
+                    throw new IOException("Broken pipe");
+                }
+            }
+        };
+        Cli.Result r = cli.withStreams(new byte[0], closesAfter64k, "run", "--name", name, "--", "yes");
+        assertEquals(141, r.code(), r::toString);
+        Cli.Result waited = cli.run("wait", "--timeout", "30s", name);
+        assertEquals(141, waited.code(), () -> "yes ends by SIGPIPE as in a shell pipeline: " + waited);
+    }
+
+    @Test
+    void runDaemonTiesTheProcessToTheCommandsSession() throws Exception {
+        String name = "daemon-" + System.nanoTime();
+        Cli.Result r = cli.run("run", "--daemon", "--name", name, "--", "true");
+        assertEquals(0, r.code(), r::toString);
+        Cli.Result got = cli.run("get", "--json", name);
+        ProcessInfo.Builder p = ProcessInfo.newBuilder();
+        JsonFormat.parser().merge(got.out(), p);
+        assertTrue(p.getDaemon(), got::toString);
+        assertTrue(!p.getSessionId().isEmpty(), got::toString);
+    }
+
+    @Test
+    void spawnDaemonWithoutASessionIsAUsageError() {
+        Cli.Result r = cli.run("spawn", "--daemon", "--", "true");
+        assertEquals(2, r.code(), r::toString);
+        assertOneLine(r);
+    }
+
+    @Test
+    void logsSaysWhenTheOutputCapDroppedSome() {
+        String id = spawn("--output-limit", "4096", "--", "sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x; echo; echo end");
+        assertEquals(0, cli.run("wait", "--timeout", "30s", id).code());
+        Cli.Result r = cli.run("logs", id);
+        assertEquals(0, r.code(), r::toString);
+        // The newest output is kept (how much of an over-sized chunk survives is the server's choice).
+        assertTrue(r.out().endsWith("end\n"), () -> "the newest output is kept: " + r.out().length() + " bytes");
+        assertTrue(r.out().length() <= 4096, () -> "at most the cap: " + r.out().length());
+        assertTrue(r.err().startsWith("forkd: output bytes 0 to ") && r.err().contains("dropped"), r::toString);
     }
 
     @Test

@@ -27,18 +27,31 @@ final class RunningServer implements AutoCloseable {
     final Path dir;
     final Path socket;
     final Process process;
+    private volatile String address;
 
     private RunningServer(Path dir, Path socket, Process process) {
         this.dir = dir;
         this.socket = socket;
         this.process = process;
+        this.address = "unix:" + socket;
     }
 
+    /** A server on a Unix socket in a fresh directory. */
     static RunningServer start() throws Exception {
+        return start(dir -> List.of("--listen", "unix:" + dir.resolve("s.sock")));
+    }
+
+    /** A server on TCP at a free port of 127.0.0.1, requiring the token in {@code tokenFile}. */
+    static RunningServer startTcp(Path tokenFile) throws Exception {
+        return start(dir -> List.of("--listen", "127.0.0.1:0", "--token-file", tokenFile.toString()));
+    }
+
+    private static RunningServer start(java.util.function.Function<Path, List<String>> serveArgs) throws Exception {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "fkd");
         Path socket = dir.resolve("s.sock");
         List<String> command = new ArrayList<>(javaCommand());
-        command.addAll(List.of(Main.class.getName(), "serve", "--listen", "unix:" + socket));
+        command.addAll(List.of(Main.class.getName(), "serve"));
+        command.addAll(serveArgs.apply(dir));
         ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectError(dir.resolve("server.err").toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
@@ -52,6 +65,7 @@ final class RunningServer implements AutoCloseable {
                 String line;
                 while ((line = r.readLine()) != null) {
                     if (line.startsWith(ServerLauncher.READY_LINE)) {
+                        server.address = line.substring(ServerLauncher.READY_LINE.length()).strip();
                         ready.complete(line);
                     }
                 }
@@ -74,12 +88,14 @@ final class RunningServer implements AutoCloseable {
     /** The java binary and class path of this test JVM, to start forkd JVMs like it. */
     static List<String> javaCommand() {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        return List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        return List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"));
     }
 
+    /** Where it listens, as it said (the real port for TCP). */
     String address() {
-        return "unix:" + socket;
+        return address;
     }
 
     String stderr() {
@@ -98,7 +114,21 @@ final class RunningServer implements AutoCloseable {
     @Override
     public void close() throws Exception {
         List<ProcessHandle> below = descendants();
-        stopAndCheck(process.toHandle(), below, STOP_LIMIT);
+        try {
+            stopAndCheck(process.toHandle(), below, STOP_LIMIT);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /** Removes a test's directory and everything in it; what cannot be removed is left to /tmp's cleaner. */
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
     }
 
     /**

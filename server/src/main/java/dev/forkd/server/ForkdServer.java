@@ -10,11 +10,21 @@ import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.grpc.AgentServiceAdapter;
 import dev.forkd.server.grpc.AuthInterceptor;
 import dev.forkd.server.grpc.PoolServiceAdapter;
+import dev.forkd.server.grpc.PipeServiceAdapter;
 import dev.forkd.server.grpc.ProcessServiceAdapter;
+import dev.forkd.server.grpc.QueueServiceAdapter;
 import dev.forkd.server.grpc.SessionInterceptor;
 import dev.forkd.server.grpc.SessionServiceAdapter;
 import dev.forkd.server.pool.PoolRegistry;
+import dev.forkd.server.grpc.SharedServiceAdapter;
+import dev.forkd.server.grpc.SyncServiceAdapter;
+import dev.forkd.server.shared.SharedStore;
+import dev.forkd.server.sync.SyncTable;
+import dev.forkd.server.pipe.PipeLimits;
+import dev.forkd.server.pipe.PipeRegistry;
 import dev.forkd.server.process.ProcessTable;
+import dev.forkd.server.queue.QueueLimits;
+import dev.forkd.server.queue.QueueRegistry;
 import dev.forkd.server.session.SessionRegistry;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -52,7 +62,7 @@ import java.util.logging.Logger;
 public final class ForkdServer implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(ForkdServer.class.getName());
-    private static final Duration AGENT_START_LIMIT = Duration.ofSeconds(30);
+    private static final Duration AGENT_START_LIMIT = Duration.ofSeconds(90);
 
     private final ServerConfig config;
     private final Server server;
@@ -121,6 +131,12 @@ public final class ForkdServer implements AutoCloseable {
                 config.maxProcesses());
         table[0] = processes;
         sessions.onEnd(processes::terminateDaemonsOf);
+        SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
+        sessions.onEnd(sync::sessionEnded);
+        SharedStore shared = new SharedStore(SharedStore.Limits.DEFAULT);
+        QueueRegistry queues = new QueueRegistry(QueueLimits.defaults(), timers);
+        sessions.onEnd(queues::releaseSession);
+        PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers);
 
         PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000);
 
@@ -154,6 +170,10 @@ public final class ForkdServer implements AutoCloseable {
                 .addService(ServerInterceptors.intercept(new PoolServiceAdapter(pools, System.getenv(), forkdEnv,
                         config.defaultOutputLimit(), config.maxOutputLimit(),
                         Runtime.getRuntime().availableProcessors(), streams), session, auth))
+                .addService(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session, auth))
+                .addService(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session, auth))
+                .addService(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session, auth))
+                .addService(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session, auth))
                 .addService(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes), auth))
                 .addService(ServerInterceptors.intercept(health.getHealthService(), auth))
                 .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));

@@ -36,6 +36,8 @@ public final class CommandDispatcher {
                     Thread.currentThread().interrupt();
                 }
             }
+            case HOLD_OUTPUT -> pump.hold(new ChildKey(message.getHoldOutput().getProcessId(),
+                    message.getHoldOutput().getRun()), message.getHoldOutput().getHold());
             case SHUTDOWN -> stop.shutdownRequested(Duration.ofMillis(Math.max(0, message.getShutdown().getGraceMillis())));
             // A command from a newer supervisor that this agent does not know: ignored.
             case COMMAND_NOT_SET -> { }

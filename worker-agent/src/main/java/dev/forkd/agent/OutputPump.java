@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -51,6 +52,8 @@ final class OutputPump implements Runnable {
     private final BlockingQueue<PumpCommand> lifecycle;
     /** Stdin writes; a full queue makes the dispatching thread wait for this (never-blocking) loop. */
     private final BlockingQueue<PumpCommand.Stdin> stdinRequests = new ArrayBlockingQueue<>(256);
+    /** Hold and resume requests; a full queue makes the dispatching thread wait, like stdin. */
+    private final BlockingQueue<PumpCommand.Hold> holdRequests = new ArrayBlockingQueue<>(256);
 
     private final Map<Long, PipeReader> readers = new HashMap<>();
     private final Map<Long, StdinWriter> writers = new HashMap<>();
@@ -87,6 +90,17 @@ final class OutputPump implements Runnable {
     /** Queues a stdin write; waits only if the pump is 256 writes behind. */
     void writeStdin(ChildKey key, ByteString data, boolean close) throws InterruptedException {
         stdinRequests.put(new PumpCommand.Stdin(key, data, close));
+        wake.signal();
+    }
+
+    /** Stops or resumes reading a child's output pipes. */
+    void hold(ChildKey key, boolean hold) {
+        try {
+            holdRequests.put(new PumpCommand.Hold(key, hold));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
         wake.signal();
     }
 
@@ -130,11 +144,13 @@ final class OutputPump implements Runnable {
 
     private void takeCommands() {
         PumpCommand command;
-        while ((command = lifecycle.poll()) != null || (command = stdinRequests.poll()) != null) {
+        while ((command = lifecycle.poll()) != null || (command = stdinRequests.poll()) != null
+                || (command = holdRequests.poll()) != null) {
             switch (command) {
                 case PumpCommand.Watch w -> watchNow(w.child());
                 case PumpCommand.Exit e -> exitNow(e.child(), e.exitCode());
                 case PumpCommand.Stdin s -> stdinNow(s);
+                case PumpCommand.Hold h -> holdNow(h);
             }
         }
     }
@@ -172,6 +188,27 @@ final class OutputPump implements Runnable {
         }
     }
 
+    private void holdNow(PumpCommand.Hold request) {
+        PumpedChild pumped = children.get(request.key());
+        if (pumped == null || pumped.held == request.hold()) {
+            return;
+        }
+        pumped.held = request.hold();
+        if (!pumped.held) {
+            // Edge-triggered epoll does not fire again for data already waiting: read each pipe once.
+            for (PipeReader reader : pumped.readers) {
+                if (reader.open && !reader.queued) {
+                    reader.queued = true;
+                    readable.add(reader);
+                }
+            }
+            // The drain deadline is for pipes held open by an escaped descendant, not by our hold.
+            if (pumped.exitCode.isPresent()) {
+                pumped.drainDeadlineNanos = nanoClock.getAsLong() + drainNanos;
+            }
+        }
+    }
+
     private void stdinNow(PumpCommand.Stdin request) {
         PumpedChild pumped = children.get(request.key());
         if (pumped == null || pumped.exitCode.isPresent()) {
@@ -191,8 +228,11 @@ final class OutputPump implements Runnable {
     /** Past the drain deadline, pipes still open are held by a descendant that left the group. */
     private void closeOverdue() {
         long now = nanoClock.getAsLong();
-        while (!draining.isEmpty() && draining.peek().drainDeadlineNanos - now <= 0) {
-            PumpedChild pumped = draining.poll();
+        for (PumpedChild pumped : List.copyOf(draining)) {
+            if (pumped.held || pumped.drainDeadlineNanos - now > 0) {
+                continue;
+            }
+            draining.remove(pumped);
             for (PipeReader reader : pumped.readers) {
                 if (reader.open) {
                     reader.closing = true;
@@ -217,6 +257,10 @@ final class OutputPump implements Runnable {
         for (int reads = 0; reads < READS_PER_PASS && !readable.isEmpty() && link.isReady(); reads++) {
             PipeReader reader = readable.poll();
             if (!reader.open) {
+                continue;
+            }
+            if (reader.owner.held) {
+                reader.queued = false; // read again when the hold is lifted
                 continue;
             }
             int n;
@@ -281,13 +325,19 @@ final class OutputPump implements Runnable {
 
     private int timeoutMillis() {
         if ((!readable.isEmpty() && link.isReady()) || !writable.isEmpty()
-                || !lifecycle.isEmpty() || !stdinRequests.isEmpty()) {
+                || !lifecycle.isEmpty() || !stdinRequests.isEmpty() || !holdRequests.isEmpty()) {
             return 0;
         }
-        if (draining.isEmpty()) {
+        long next = Long.MAX_VALUE;
+        for (PumpedChild pumped : draining) {
+            if (!pumped.held) {
+                next = Math.min(next, pumped.drainDeadlineNanos);
+            }
+        }
+        if (next == Long.MAX_VALUE) {
             return -1;
         }
-        long nanos = draining.peek().drainDeadlineNanos - nanoClock.getAsLong();
+        long nanos = next - nanoClock.getAsLong();
         return (int) Math.max(0, Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000));
     }
 

@@ -13,6 +13,10 @@ sealed interface PumpCommand {
     record Exit(Child child, int exitCode) implements PumpCommand {
     }
 
+    /** Stop or resume reading the child's output (a lossless watcher is behind). */
+    record Hold(ChildKey key, boolean hold) implements PumpCommand {
+    }
+
     /** Write to the child's stdin, then close it if asked. */
     record Stdin(ChildKey key, ByteString data, boolean close) implements PumpCommand {
     }

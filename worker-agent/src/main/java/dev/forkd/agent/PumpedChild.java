@@ -13,6 +13,8 @@ final class PumpedChild {
     OptionalInt exitCode = OptionalInt.empty();
     /** When the pipes are closed even without EOF (an escaped descendant may hold them open). */
     long drainDeadlineNanos;
+    /** The supervisor asked to stop reading its output for now. */
+    boolean held;
 
     PumpedChild(Child child, Optional<StdinWriter> stdin) {
         this.child = child;

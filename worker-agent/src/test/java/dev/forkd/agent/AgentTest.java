@@ -273,14 +273,17 @@ class AgentTest {
         // setsid takes the grandchild out of the group, so the group kill misses it; it keeps
         // stdout open. The exit must still come (after the 2 s drain deadline), and once it ends
         // the grandchild, now an orphan of the agent, must be reaped by it.
-        supervisor.send(start("esc", false, "sh", "-c", "setsid sleep 4 & echo spawned"));
+        // The leader waits (on a fifo) until the grandchild has left the group, or the group kill
+        // could catch it first.
+        supervisor.send(start("esc", false, "sh", "-c", "f=$(mktemp -u); mkfifo $f;"
+                + " setsid sh -c \"echo > $f; exec sleep 6\" & read x < $f; rm -f $f; echo spawned"));
         started("esc");
         long t0 = System.nanoTime();
         Finished f = collectUntilExit("esc");
         long millis = (System.nanoTime() - t0) / 1_000_000;
         assertEquals("spawned\n", f.stdout().toString());
         assertEquals(0, f.exitCode());
-        assertTrue(millis >= 1500 && millis < 3900, "exit reported after " + millis + " ms");
+        assertTrue(millis >= 1500 && millis < 5500, "exit reported after " + millis + " ms");
         agent.assertNoChildrenWithin(Duration.ofSeconds(10));
     }
 

@@ -87,8 +87,8 @@ public final class AgentLauncher implements AutoCloseable {
     private void launch() throws SpawnException {
         String agentId = "a-" + nextId.incrementAndGet();
         List<String> argv = List.of(command.javaPath(),
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xss512k",
-                "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xmx256m",
+                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC", "-Xss512k",
+                "-Xshare:auto", "-Xmx256m",
                 "-cp", command.classPath(), "dev.forkd.agent.AgentMain",
                 "--supervisor", command.supervisorAddress(), "--agent-id", agentId,
                 "--capacity", Integer.toString(command.capacity()));

@@ -74,6 +74,12 @@ public final class AgentLink implements AgentPort {
                 .setClose(close)).build());
     }
 
+    @Override
+    public void holdOutput(String processId, int run, boolean hold) {
+        stream.accept(SupervisorMessage.newBuilder().setHoldOutput(dev.forkd.v1.HoldOutput.newBuilder()
+                .setProcessId(processId).setRun(run).setHold(hold)).build());
+    }
+
     /** Asks the agent to stop its children and exit. */
     public void shutdown(int graceMillis) {
         stream.accept(SupervisorMessage.newBuilder().setShutdown(

@@ -1,6 +1,6 @@
 package dev.forkd.server.grpc;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.forkd.server.process.OutputLog;
 import dev.forkd.server.process.ProcessSnapshot;
 import dev.forkd.server.process.ProcessTable;
@@ -28,6 +28,7 @@ final class OutputWatcher {
     private final Executor executor;
     private final boolean follow;
     private final boolean noOutput;
+    private final boolean hold;
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicBoolean finished = new AtomicBoolean();
     private ProcessTable.WatchHandle handle;
@@ -35,8 +36,9 @@ final class OutputWatcher {
     private long sentVersion = -1;
 
     OutputWatcher(ServerCallStreamObserver<WatchResponse> out, Executor executor, long fromOffset,
-            boolean follow, boolean noOutput) {
+            boolean follow, boolean noOutput, boolean hold) {
         this.out = out;
+        this.hold = hold;
         this.executor = executor;
         this.cursor = fromOffset;
         this.follow = follow;
@@ -44,7 +46,7 @@ final class OutputWatcher {
     }
 
     void start(ProcessTable table, String id) {
-        handle = table.watch(id, this::schedule);
+        handle = table.watch(id, this::schedule, hold && follow && !noOutput, cursor);
         out.setOnCancelHandler(this::finish);
         out.setOnReadyHandler(this::schedule);
         schedule();
@@ -100,9 +102,11 @@ final class OutputWatcher {
                                     .setStream(c.stream() == OutputLog.Stream.STDERR
                                             ? OutputStream.OUTPUT_STREAM_STDERR : OutputStream.OUTPUT_STREAM_STDOUT)
                                     .setOffset(c.offset())
-                                    .setData(ByteString.copyFrom(c.data()))).build());
+                                    // Logged chunks are never changed: no copy needed.
+                                    .setData(UnsafeByteOperations.unsafeWrap(c.data()))).build());
                             cursor = c.end();
                         }
+                        handle.readUpTo(cursor);
                         continue;
                     }
                     case OutputLog.Read.AtEnd a -> {

@@ -163,7 +163,8 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
                 throw new InvalidArgument("from_offset", "must not be negative");
             }
             new OutputWatcher((ServerCallStreamObserver<WatchResponse>) out, executor,
-                    request.getFromOffset(), request.getFollow(), request.getNoOutput()).start(table, id);
+                    request.getFromOffset(), request.getFollow(), request.getNoOutput(), request.getHoldOutput())
+                    .start(table, id);
         } catch (RuntimeException e) {
             out.onError(ErrorMapper.toStatus(e));
         }

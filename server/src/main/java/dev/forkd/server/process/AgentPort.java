@@ -15,6 +15,9 @@ public interface AgentPort {
     /** Send {@code signal} to the child's whole process group. */
     void signal(String processId, int run, int signal);
 
+    /** Stop ({@code hold}) or resume reading the child's output, for a watcher that must lose nothing. */
+    void holdOutput(String processId, int run, boolean hold);
+
     /** Write to the child's stdin; the answer comes back as {@code onStdinWritten}. */
     void writeStdin(String processId, int run, byte[] data, boolean close);
 

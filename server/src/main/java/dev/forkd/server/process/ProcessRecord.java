@@ -42,6 +42,9 @@ final class ProcessRecord {
     /** Stdin writes in flight, answered in order by the agent. */
     final ArrayDeque<Consumer<StdinAck>> stdinAcks = new ArrayDeque<>();
     boolean stdinClosed;
+    /** Lossless watchers and how far each has read; while one lags too far, output is held. */
+    final java.util.Map<Object, Long> holders = new java.util.IdentityHashMap<>();
+    boolean outputHeld;
     /** The session of the current run, ended when it ends. */
     String childSession;
 

@@ -264,6 +264,9 @@ public final class ProcessTable {
 
         OutputLog.Read read(long offset, int maxBytes);
 
+        /** A holding watcher has read up to {@code offset}; output may resume. */
+        void readUpTo(long offset);
+
         /** False once the process was deleted. */
         boolean exists();
 
@@ -272,9 +275,33 @@ public final class ProcessTable {
 
     /** Registers {@code onChange}, called (on any thread) after every output or state change. */
     public WatchHandle watch(String idOrName, Runnable onChange) {
+        return watch(idOrName, onChange, false, 0);
+    }
+
+    /**
+     * Like {@link #watch(String, Runnable)}; with {@code hold}, the child's output is held while
+     * this watcher is more than half the output cap behind, so it loses nothing.
+     */
+    public WatchHandle watch(String idOrName, Runnable onChange, boolean hold, long fromOffset) {
         ProcessRecord rec = find(idOrName);
         rec.listeners.add(onChange);
+        Object holder = new Object();
+        if (hold) {
+            synchronized (rec) {
+                rec.holders.put(holder, fromOffset);
+            }
+        }
         return new WatchHandle() {
+            @Override
+            public void readUpTo(long offset) {
+                if (hold) {
+                    synchronized (rec) {
+                        rec.holders.put(holder, offset);
+                        maybeResume(rec);
+                    }
+                }
+            }
+
             @Override
             public ProcessSnapshot snapshot() {
                 synchronized (rec) {
@@ -297,6 +324,12 @@ public final class ProcessTable {
             @Override
             public void close() {
                 rec.listeners.remove(onChange);
+                if (hold) {
+                    synchronized (rec) {
+                        rec.holders.remove(holder);
+                        maybeResume(rec);
+                    }
+                }
             }
         };
     }
@@ -427,7 +460,11 @@ public final class ProcessTable {
             if (!rec.isRunOf(run)) {
                 return;
             }
-            rec.output.append(stream, data);
+            rec.output.append(stream, data, slowestHolder(rec));
+            if (!rec.outputHeld && lag(rec) > rec.spec.outputLimit() / 2) {
+                rec.outputHeld = true;
+                rec.agent.holdOutput(rec.id, rec.run, true);
+            }
         }
         for (Runnable l : rec.listeners) {
             l.run();
@@ -523,6 +560,7 @@ public final class ProcessTable {
                 rec.run = run;
                 rec.pid = 0;
                 rec.stdinClosed = false;
+                rec.outputHeld = false; // a new child: nothing held yet
                 List<Runnable> notify = rec.transition(new ProcessState.Starting(agent.agentId()),
                         clock.instant());
                 Map<String, String> env = new java.util.HashMap<>(rec.spec.env());
@@ -630,6 +668,35 @@ public final class ProcessTable {
                     }
                 }
             }, rec.spec.stopGrace().toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** How far the slowest holding watcher is behind. Call with the monitor held. */
+    private static long lag(ProcessRecord rec) {
+        long end = rec.output.end();
+        long lag = 0;
+        for (long cursor : rec.holders.values()) {
+            lag = Math.max(lag, end - cursor);
+        }
+        return lag;
+    }
+
+    /** The offset of the slowest holding watcher, or {@code Long.MAX_VALUE} if none. Monitor held. */
+    private static long slowestHolder(ProcessRecord rec) {
+        long min = Long.MAX_VALUE;
+        for (long cursor : rec.holders.values()) {
+            min = Math.min(min, cursor);
+        }
+        return min;
+    }
+
+    /** Resumes held output once every holding watcher is within a quarter of the cap. */
+    private static void maybeResume(ProcessRecord rec) {
+        if (rec.outputHeld && lag(rec) <= rec.spec.outputLimit() / 4) {
+            rec.outputHeld = false;
+            if (rec.agent != null && rec.state instanceof ProcessState.Running) {
+                rec.agent.holdOutput(rec.id, rec.run, false);
+            }
         }
     }
 

@@ -75,6 +75,9 @@ class ProcessServiceValidationTest {
 
         @Override
         public void writeStdin(String processId, int run, byte[] data, boolean close) {}
+
+        @Override
+        public void holdOutput(String processId, int run, boolean hold) {}
     }
 
     @BeforeEach

@@ -110,6 +110,16 @@ class ProcessLifecycleTest {
         assertEquals(List.of(), Procs.inGroup(p.getPid()));
     }
 
+    @Test
+    void whatIsLeftOfTheGroupDiesWithTheLeader() throws Exception {
+        ProcessInfo p = spawn(cmd("sh", "-c", "sleep 1000 & echo $!"));
+        ProcessInfo done = join(p.getId());
+        assertEquals(0, done.getExitCode());
+        int sleep = Integer.parseInt(output(p.getId()).trim());
+        Eventually.await(java.time.Duration.ofSeconds(10), () -> Procs.gone(sleep),
+                () -> "the background sleep outlived its leader: " + Procs.stat(sleep));
+    }
+
     /** Follows a process's output until its first newline. */
     private static String firstLine(String id) throws Exception {
         try (var ctx = io.grpc.Context.current().withCancellation()) {
@@ -249,6 +259,28 @@ class ProcessLifecycleTest {
         String s = b.toString(StandardCharsets.ISO_8859_1);
         String[] lines = s.split("\n");
         return lines[lines.length - 1];
+    }
+
+    @Test
+    void aHoldingWatcherLosesNothingPastTheCap() throws Exception {
+        long size = 32L * 1024 * 1024;
+        // The cap is 1 MiB: without holding, a watcher this far behind would be told of gaps.
+        ProcessInfo p = spawn(cmd("head", "-c", Long.toString(size), "/dev/zero").setOutputLimitBytes(1024 * 1024));
+        Iterator<WatchResponse> it = forkd.processes().withDeadlineAfter(120, TimeUnit.SECONDS)
+                .watch(WatchRequest.newBuilder().setId(p.getId()).setFollow(true).setHoldOutput(true).build());
+        long got = 0;
+        ProcessInfo last = null;
+        while (it.hasNext()) {
+            WatchResponse w = it.next();
+            assertFalse(w.hasGap(), "a holding watcher was told of a gap: " + w.getGap());
+            if (w.hasOutput()) {
+                got += w.getOutput().getData().size();
+            } else if (w.hasState()) {
+                last = w.getState();
+            }
+        }
+        assertEquals(size, got);
+        assertEquals(0, last.getExitCode());
     }
 
     @Test

@@ -39,4 +39,21 @@ class OutputLogTest {
         var data = (OutputLog.Read.Data) log.read(5, 100);
         assertEquals(2, data.chunks().size());
     }
+
+    @Test
+    void outputAHolderHasNotReadIsKeptPastTheCapUpToTheSlack() {
+        OutputLog log = new OutputLog(10, 10);
+        log.append(OutputLog.Stream.STDOUT, b("aaaaa"), 0);
+        log.append(OutputLog.Stream.STDOUT, b("bbbbb"), 0);
+        log.append(OutputLog.Stream.STDOUT, b("ccccc"), 0);
+        assertEquals(0, log.start(), "the holder at 0 keeps everything while within cap + slack");
+        log.append(OutputLog.Stream.STDOUT, b("ddddd"), 7);
+        assertEquals(5, log.start(), "chunks wholly before the holder's offset go");
+        assertInstanceOf(OutputLog.Read.Data.class, log.read(7, 100));
+        log.append(OutputLog.Stream.STDOUT, b("eeeee"), 7);
+        log.append(OutputLog.Stream.STDOUT, b("fffff"), 7);
+        assertEquals(10, log.start(), "past cap + slack the oldest goes even if the holder has not read it");
+        assertEquals(30, log.end());
+        assertInstanceOf(OutputLog.Read.Gap.class, log.read(7, 100));
+    }
 }

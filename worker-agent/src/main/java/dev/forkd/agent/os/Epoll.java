@@ -35,7 +35,7 @@ public final class Epoll implements AutoCloseable {
         this.posix = posix;
         this.libc = posix.libc();
         try {
-            epfd = (int) libc.epollCreate1.invokeExact(libc.errnoSegment(), Libc.O_CLOEXEC);
+            epfd = (int) libc.epollCreate1.handle().invokeExact(libc.errnoSegment(), Libc.O_CLOEXEC);
         } catch (Throwable t) {
             throw Libc.fail(t);
         }
@@ -50,7 +50,7 @@ public final class Epoll implements AutoCloseable {
             MemorySegment event = call.allocate(EVENT);
             event.set(JAVA_INT, 0, interest);
             event.set(JAVA_LONG_UNALIGNED, 4, token);
-            int rc = (int) libc.epollCtl.invokeExact(libc.errnoSegment(), epfd, EPOLL_CTL_ADD, fd, event);
+            int rc = (int) libc.epollCtl.handle().invokeExact(libc.errnoSegment(), epfd, EPOLL_CTL_ADD, fd, event);
             if (rc != 0) {
                 throw new IllegalStateException("epoll_ctl(ADD, " + fd + ") failed: " + Errno.name(libc.errno()));
             }
@@ -64,7 +64,7 @@ public final class Epoll implements AutoCloseable {
     /** Stops watching fd; call before closing it, so a reused fd number never carries old interest. */
     public void remove(int fd) {
         try {
-            int ignored = (int) libc.epollCtl.invokeExact(libc.errnoSegment(), epfd, EPOLL_CTL_DEL, fd,
+            int ignored = (int) libc.epollCtl.handle().invokeExact(libc.errnoSegment(), epfd, EPOLL_CTL_DEL, fd,
                     MemorySegment.NULL);
         } catch (Throwable t) {
             throw Libc.fail(t);
@@ -74,7 +74,7 @@ public final class Epoll implements AutoCloseable {
     /** Waits up to timeoutMillis (-1: no limit) and returns how many events are ready; 0 on EINTR. */
     public int await(int timeoutMillis) {
         try {
-            int n = (int) libc.epollWait.invokeExact(libc.errnoSegment(), epfd, events, MAX_EVENTS, timeoutMillis);
+            int n = (int) libc.epollWait.handle().invokeExact(libc.errnoSegment(), epfd, events, MAX_EVENTS, timeoutMillis);
             if (n >= 0) {
                 return n;
             }

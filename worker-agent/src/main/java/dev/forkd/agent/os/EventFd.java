@@ -22,7 +22,7 @@ public final class EventFd implements AutoCloseable {
         this.posix = posix;
         Libc libc = posix.libc();
         try {
-            fd = (int) libc.eventfd.invokeExact(libc.errnoSegment(), 0, EFD_NONBLOCK | EFD_CLOEXEC);
+            fd = (int) libc.eventfd.handle().invokeExact(libc.errnoSegment(), 0, EFD_NONBLOCK | EFD_CLOEXEC);
         } catch (Throwable t) {
             throw Libc.fail(t);
         }

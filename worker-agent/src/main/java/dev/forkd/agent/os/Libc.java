@@ -50,42 +50,41 @@ final class Libc {
     private final ThreadLocal<MemorySegment> errnoSegments =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(captureLayout));
 
-    final MethodHandle posixSpawn;
-    final MethodHandle fileActionsInit;
-    final MethodHandle fileActionsDestroy;
-    final MethodHandle fileActionsAddDup2;
-    final MethodHandle fileActionsAddOpen;
-    final MethodHandle fileActionsAddChdir;
-    final MethodHandle fileActionsAddClosefrom;
-    final MethodHandle attrInit;
-    final MethodHandle attrDestroy;
-    final MethodHandle attrSetFlags;
-    final MethodHandle attrSetPgroup;
-    final MethodHandle attrSetSigmask;
-    final MethodHandle attrSetSigdefault;
-    final MethodHandle sigemptyset;
-    final MethodHandle sigfillset;
-    final MethodHandle pipe2;
-    final MethodHandle read;
-    final MethodHandle write;
-    final MethodHandle close;
-    final MethodHandle fcntl;
-    final MethodHandle kill;
-    final MethodHandle waitpid;
-    final MethodHandle waitid;
-    final MethodHandle prctl;
-    final MethodHandle getpid;
-    final MethodHandle epollCreate1;
-    final MethodHandle epollCtl;
-    final MethodHandle epollWait;
-    final MethodHandle eventfd;
+    final Downcall posixSpawn;
+    final Downcall fileActionsInit;
+    final Downcall fileActionsDestroy;
+    final Downcall fileActionsAddDup2;
+    final Downcall fileActionsAddOpen;
+    final Downcall fileActionsAddChdir;
+    final Downcall fileActionsAddClosefrom;
+    final Downcall attrInit;
+    final Downcall attrDestroy;
+    final Downcall attrSetFlags;
+    final Downcall attrSetPgroup;
+    final Downcall attrSetSigmask;
+    final Downcall attrSetSigdefault;
+    final Downcall sigemptyset;
+    final Downcall sigfillset;
+    final Downcall pipe2;
+    final Downcall read;
+    final Downcall write;
+    final Downcall close;
+    final Downcall fcntl;
+    final Downcall kill;
+    final Downcall waitpid;
+    final Downcall waitid;
+    final Downcall prctl;
+    final Downcall getpid;
+    final Downcall epollCreate1;
+    final Downcall epollCtl;
+    final Downcall epollWait;
+    final Downcall eventfd;
 
     Libc() {
         Linker linker = Linker.nativeLinker();
         SymbolLookup lookup = linker.defaultLookup();
         Linker.Option errno = Linker.Option.captureCallState("errno");
-        Binder plain = (name, fd, options) -> linker.downcallHandle(
-                lookup.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)), fd, options);
+        Binder plain = (name, fd, options) -> new Downcall(linker, lookup, name, fd, options);
 
         posixSpawn = plain.bind("posix_spawn",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
@@ -146,8 +145,52 @@ final class Libc {
         return new AssertionError("libc downcall failed", t);
     }
 
+    /** Binds every handle now, so the first spawn does not pay for it; safe to call from any thread. */
+    void bindAll() {
+        for (Downcall d : new Downcall[] {posixSpawn, fileActionsInit, fileActionsDestroy, fileActionsAddDup2,
+                fileActionsAddOpen, fileActionsAddChdir, fileActionsAddClosefrom, attrInit, attrDestroy,
+                attrSetFlags, attrSetPgroup, attrSetSigmask, attrSetSigdefault, sigemptyset, sigfillset, pipe2,
+                read, write, close, fcntl, kill, waitpid, waitid, prctl, getpid, epollCreate1, epollCtl,
+                epollWait, eventfd}) {
+            d.handle();
+        }
+    }
+
     @FunctionalInterface
     private interface Binder {
-        MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... options);
+        Downcall bind(String name, FunctionDescriptor descriptor, Linker.Option... options);
+    }
+
+    /**
+     * A libc function bound on first use. Binding spins code (tens of milliseconds each on a busy
+     * machine), so the agent binds only what registering needs and the rest in the background.
+     */
+    static final class Downcall {
+        private final Linker linker;
+        private final SymbolLookup lookup;
+        private final String name;
+        private final FunctionDescriptor descriptor;
+        private final Linker.Option[] options;
+        private volatile MethodHandle handle;
+
+        Downcall(Linker linker, SymbolLookup lookup, String name, FunctionDescriptor descriptor,
+                 Linker.Option... options) {
+            this.linker = linker;
+            this.lookup = lookup;
+            this.name = name;
+            this.descriptor = descriptor;
+            this.options = options.clone();
+        }
+
+        MethodHandle handle() {
+            MethodHandle h = handle;
+            if (h == null) {
+                // Two threads may both bind; both handles are equivalent and one wins. No lock needed.
+                h = linker.downcallHandle(lookup.find(name)
+                        .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)), descriptor, options);
+                handle = h;
+            }
+            return h;
+        }
     }
 }

@@ -36,6 +36,11 @@ public final class Posix {
         return libc;
     }
 
+    /** Binds every libc function now (they are bound on first use otherwise); any thread. */
+    public void bindAll() {
+        libc.bindAll();
+    }
+
     /** posix_spawn. Returns the pid, or throws SpawnException (with errno) for a start that failed. */
     public int spawn(SpawnSpec spec) throws SpawnException {
         // glibc reports a failed chdir in the child with the same errnos as a failed exec (ENOENT,
@@ -47,34 +52,34 @@ public final class Posix {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(Libc.OPAQUE_BYTES, 16);
             MemorySegment attr = arena.allocate(Libc.OPAQUE_BYTES, 16);
-            check((int) libc.fileActionsInit.invokeExact(actions), "posix_spawn_file_actions_init");
+            check((int) libc.fileActionsInit.handle().invokeExact(actions), "posix_spawn_file_actions_init");
             try {
-                check((int) libc.attrInit.invokeExact(attr), "posix_spawnattr_init");
+                check((int) libc.attrInit.handle().invokeExact(attr), "posix_spawnattr_init");
                 try {
                     addStdio(arena, actions, 0, spec.stdinFd());
                     addStdio(arena, actions, 1, spec.stdoutFd());
                     addStdio(arena, actions, 2, spec.stderrFd());
                     // Belt and braces: our fds are O_CLOEXEC, but the JVM and libraries may hold
                     // some that are not, and a leaked pipe end would keep a reader from seeing EOF.
-                    check((int) libc.fileActionsAddClosefrom.invokeExact(actions, 3),
+                    check((int) libc.fileActionsAddClosefrom.handle().invokeExact(actions, 3),
                             "posix_spawn_file_actions_addclosefrom_np");
                     if (spec.cwd().isPresent()) {
-                        check((int) libc.fileActionsAddChdir.invokeExact(actions,
+                        check((int) libc.fileActionsAddChdir.handle().invokeExact(actions,
                                 arena.allocateFrom(spec.cwd().get())), "posix_spawn_file_actions_addchdir_np");
                     }
                     setAttributes(arena, attr, spec.grouping());
                     MemorySegment pid = arena.allocate(JAVA_INT);
-                    int rc = (int) libc.posixSpawn.invokeExact(pid, arena.allocateFrom(spec.path()), actions, attr,
+                    int rc = (int) libc.posixSpawn.handle().invokeExact(pid, arena.allocateFrom(spec.path()), actions, attr,
                             stringArray(arena, spec.argv()), stringArray(arena, spec.env()));
                     if (rc != 0) {
                         throw failure(spec, rc);
                     }
                     return pid.get(JAVA_INT, 0);
                 } finally {
-                    int ignored = (int) libc.attrDestroy.invokeExact(attr);
+                    int ignored = (int) libc.attrDestroy.handle().invokeExact(attr);
                 }
             } finally {
-                int ignored = (int) libc.fileActionsDestroy.invokeExact(actions);
+                int ignored = (int) libc.fileActionsDestroy.handle().invokeExact(actions);
             }
         } catch (SpawnException e) {
             throw e;
@@ -85,10 +90,10 @@ public final class Posix {
 
     private void addStdio(Arena arena, MemorySegment actions, int target, int fd) throws Throwable {
         if (fd < 0) {
-            check((int) libc.fileActionsAddOpen.invokeExact(actions, target, arena.allocateFrom("/dev/null"),
+            check((int) libc.fileActionsAddOpen.handle().invokeExact(actions, target, arena.allocateFrom("/dev/null"),
                     Libc.O_RDWR, 0), "posix_spawn_file_actions_addopen");
         } else {
-            check((int) libc.fileActionsAddDup2.invokeExact(actions, fd, target), "posix_spawn_file_actions_adddup2");
+            check((int) libc.fileActionsAddDup2.handle().invokeExact(actions, fd, target), "posix_spawn_file_actions_adddup2");
         }
     }
 
@@ -100,16 +105,16 @@ public final class Posix {
             case NEW_PROCESS_GROUP -> POSIX_SPAWN_SETPGROUP;
             case INHERIT -> 0;
         });
-        check((int) libc.attrSetFlags.invokeExact(attr, flags), "posix_spawnattr_setflags");
+        check((int) libc.attrSetFlags.handle().invokeExact(attr, flags), "posix_spawnattr_setflags");
         if (grouping == SpawnSpec.Grouping.NEW_PROCESS_GROUP) {
-            check((int) libc.attrSetPgroup.invokeExact(attr, 0), "posix_spawnattr_setpgroup");
+            check((int) libc.attrSetPgroup.handle().invokeExact(attr, 0), "posix_spawnattr_setpgroup");
         }
         MemorySegment empty = arena.allocate(Libc.SIGSET_BYTES, 8);
         MemorySegment all = arena.allocate(Libc.SIGSET_BYTES, 8);
-        check((int) libc.sigemptyset.invokeExact(empty), "sigemptyset");
-        check((int) libc.sigfillset.invokeExact(all), "sigfillset");
-        check((int) libc.attrSetSigmask.invokeExact(attr, empty), "posix_spawnattr_setsigmask");
-        check((int) libc.attrSetSigdefault.invokeExact(attr, all), "posix_spawnattr_setsigdefault");
+        check((int) libc.sigemptyset.handle().invokeExact(empty), "sigemptyset");
+        check((int) libc.sigfillset.handle().invokeExact(all), "sigfillset");
+        check((int) libc.attrSetSigmask.handle().invokeExact(attr, empty), "posix_spawnattr_setsigmask");
+        check((int) libc.attrSetSigdefault.handle().invokeExact(attr, all), "posix_spawnattr_setsigdefault");
     }
 
     private static MemorySegment stringArray(Arena arena, List<String> strings) {
@@ -150,7 +155,7 @@ public final class Posix {
     public int[] pipe() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            int rc = (int) libc.pipe2.invokeExact(libc.errnoSegment(), fds, Libc.O_CLOEXEC);
+            int rc = (int) libc.pipe2.handle().invokeExact(libc.errnoSegment(), fds, Libc.O_CLOEXEC);
             if (rc != 0) {
                 throw new IllegalStateException("pipe2 failed: " + Errno.name(libc.errno()));
             }
@@ -166,7 +171,7 @@ public final class Posix {
     public int read(int fd, MemorySegment buf, int len) throws IOException {
         try {
             while (true) {
-                long n = (long) libc.read.invokeExact(libc.errnoSegment(), fd, buf, (long) len);
+                long n = (long) libc.read.handle().invokeExact(libc.errnoSegment(), fd, buf, (long) len);
                 if (n >= 0) {
                     return (int) n;
                 }
@@ -192,7 +197,7 @@ public final class Posix {
     public int write(int fd, MemorySegment buf, int len) throws IOException {
         try {
             while (true) {
-                long n = (long) libc.write.invokeExact(libc.errnoSegment(), fd, buf, (long) len);
+                long n = (long) libc.write.handle().invokeExact(libc.errnoSegment(), fd, buf, (long) len);
                 if (n >= 0) {
                     return (int) n;
                 }
@@ -217,7 +222,7 @@ public final class Posix {
     /** close(fd); errors are ignored because on Linux the fd is released whatever close returns. */
     public void close(int fd) {
         try {
-            int ignored = (int) libc.close.invokeExact(libc.errnoSegment(), fd);
+            int ignored = (int) libc.close.handle().invokeExact(libc.errnoSegment(), fd);
         } catch (Throwable t) {
             throw Libc.fail(t);
         }
@@ -225,8 +230,8 @@ public final class Posix {
 
     public void setNonBlocking(int fd) {
         try {
-            int flags = (int) libc.fcntl.invokeExact(libc.errnoSegment(), fd, Libc.F_GETFL, 0);
-            if (flags < 0 || (int) libc.fcntl.invokeExact(libc.errnoSegment(), fd, Libc.F_SETFL,
+            int flags = (int) libc.fcntl.handle().invokeExact(libc.errnoSegment(), fd, Libc.F_GETFL, 0);
+            if (flags < 0 || (int) libc.fcntl.handle().invokeExact(libc.errnoSegment(), fd, Libc.F_SETFL,
                     flags | Libc.O_NONBLOCK) < 0) {
                 throw new IllegalStateException("fcntl(" + fd + ", O_NONBLOCK) failed: " + Errno.name(libc.errno()));
             }
@@ -240,7 +245,7 @@ public final class Posix {
     /** kill(pid, signal): 0, or the errno (ESRCH = 3 is normal for a process that is gone). -pgid for a group. */
     public int kill(int pid, int signal) {
         try {
-            int rc = (int) libc.kill.invokeExact(libc.errnoSegment(), pid, signal);
+            int rc = (int) libc.kill.handle().invokeExact(libc.errnoSegment(), pid, signal);
             return rc == 0 ? 0 : libc.errno();
         } catch (Throwable t) {
             throw Libc.fail(t);
@@ -266,7 +271,7 @@ public final class Posix {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(Libc.SIGINFO_BYTES, 8);
             while (true) {
-                int rc = (int) libc.waitid.invokeExact(libc.errnoSegment(), Libc.P_ALL, 0, info,
+                int rc = (int) libc.waitid.handle().invokeExact(libc.errnoSegment(), Libc.P_ALL, 0, info,
                         Libc.WEXITED | Libc.WNOWAIT);
                 if (rc == 0) {
                     return OptionalInt.of(info.get(JAVA_INT, Libc.SIGINFO_PID_OFFSET));
@@ -290,7 +295,7 @@ public final class Posix {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment status = arena.allocate(JAVA_INT);
             while (true) {
-                int pid = (int) libc.waitpid.invokeExact(libc.errnoSegment(), which, status, 0);
+                int pid = (int) libc.waitpid.handle().invokeExact(libc.errnoSegment(), which, status, 0);
                 if (pid > 0) {
                     return Optional.of(WaitResult.fromStatus(pid, status.get(JAVA_INT, 0)));
                 }
@@ -312,7 +317,7 @@ public final class Posix {
     /** Orphaned descendants reparent to this process instead of init, so we can reap them. */
     public void becomeChildSubreaper() {
         try {
-            int rc = (int) libc.prctl.invokeExact(libc.errnoSegment(), Libc.PR_SET_CHILD_SUBREAPER, 1L);
+            int rc = (int) libc.prctl.handle().invokeExact(libc.errnoSegment(), Libc.PR_SET_CHILD_SUBREAPER, 1L);
             if (rc != 0) {
                 throw new IllegalStateException("prctl(PR_SET_CHILD_SUBREAPER) failed: " + Errno.name(libc.errno()));
             }
@@ -325,7 +330,7 @@ public final class Posix {
 
     public int getpid() {
         try {
-            return (int) libc.getpid.invokeExact();
+            return (int) libc.getpid.handle().invokeExact();
         } catch (Throwable t) {
             throw Libc.fail(t);
         }

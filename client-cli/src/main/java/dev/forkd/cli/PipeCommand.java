@@ -1,0 +1,24 @@
+package dev.forkd.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Spec;
+
+/** {@code forkd pipe ...}: server-held pipes, like multiprocessing.Pipe. */
+@Command(name = "pipe", mixinStandardHelpOptions = true,
+        description = {"Server-held pipes, like multiprocessing.Pipe: two ends, END ids like p-1.0 and p-1.1.",
+            "Exit codes: 0 ok, 1 timed out, 2 usage, 3 no server, 4 refused by the server (closed, broken pipe)."},
+        subcommands = {PipeCreateCommand.class, PipeSendCommand.class, PipeRecvCommand.class, PipePollCommand.class,
+            PipeCloseCommand.class, PipeRmCommand.class})
+final class PipeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(((Main) spec.root().userObject()).invocation().err());
+        return ExitCodes.USAGE;
+    }
+}

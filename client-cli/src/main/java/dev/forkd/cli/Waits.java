@@ -1,0 +1,21 @@
+package dev.forkd.cli;
+
+import com.google.protobuf.util.Durations;
+import io.grpc.stub.AbstractStub;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/** Blocking calls: the server answers at the timeout; the deadline only guards against one that does not. */
+final class Waits {
+
+    private Waits() {}
+
+    static <S extends AbstractStub<S>> S bounded(S stub, Duration timeout) {
+        return timeout == null ? stub
+                : stub.withDeadlineAfter(timeout.plus(ClientCommand.CALL_DEADLINE).toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    static com.google.protobuf.Duration proto(Duration d) {
+        return Durations.fromNanos(d.toNanos());
+    }
+}

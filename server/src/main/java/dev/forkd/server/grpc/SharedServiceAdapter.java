@@ -1,0 +1,263 @@
+package dev.forkd.server.grpc;
+
+import com.google.protobuf.ByteString;
+import dev.forkd.server.error.ForkdException.InvalidArgument;
+import dev.forkd.server.shared.Scalar;
+import dev.forkd.server.shared.SharedStore;
+import dev.forkd.v1.AddValueRequest;
+import dev.forkd.v1.AddValueResponse;
+import dev.forkd.v1.AppendListRequest;
+import dev.forkd.v1.AppendListResponse;
+import dev.forkd.v1.CompareAndSetDictItemRequest;
+import dev.forkd.v1.CompareAndSetDictItemResponse;
+import dev.forkd.v1.CompareAndSetValueRequest;
+import dev.forkd.v1.CompareAndSetValueResponse;
+import dev.forkd.v1.DeleteDictItemRequest;
+import dev.forkd.v1.DeleteDictItemResponse;
+import dev.forkd.v1.DeleteSharedRequest;
+import dev.forkd.v1.DeleteSharedResponse;
+import dev.forkd.v1.DictItem;
+import dev.forkd.v1.GetDictItemRequest;
+import dev.forkd.v1.GetDictItemResponse;
+import dev.forkd.v1.GetListItemRequest;
+import dev.forkd.v1.GetListItemResponse;
+import dev.forkd.v1.GetValueRequest;
+import dev.forkd.v1.GetValueResponse;
+import dev.forkd.v1.ListDictItemsRequest;
+import dev.forkd.v1.ListDictItemsResponse;
+import dev.forkd.v1.ListSharedRequest;
+import dev.forkd.v1.ListSharedResponse;
+import dev.forkd.v1.PopListRequest;
+import dev.forkd.v1.PopListResponse;
+import dev.forkd.v1.SetDictItemsRequest;
+import dev.forkd.v1.SetDictItemsResponse;
+import dev.forkd.v1.SetListItemRequest;
+import dev.forkd.v1.SetListItemResponse;
+import dev.forkd.v1.SetValueRequest;
+import dev.forkd.v1.SetValueResponse;
+import dev.forkd.v1.SharedInfo;
+import dev.forkd.v1.SharedKind;
+import dev.forkd.v1.SharedServiceGrpc;
+import dev.forkd.v1.SliceListRequest;
+import dev.forkd.v1.SliceListResponse;
+import dev.forkd.v1.WatchSharedRequest;
+import dev.forkd.v1.WatchSharedResponse;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+
+/** SharedService: decode, call the {@link SharedStore}, encode. */
+public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceImplBase {
+
+    private final SharedStore store;
+    private final Executor executor;
+
+    public SharedServiceAdapter(SharedStore store, Executor executor) {
+        this.store = store;
+        this.executor = executor;
+    }
+
+    @Override
+    public void getValue(GetValueRequest r, StreamObserver<GetValueResponse> out) {
+        Calls.unary(out, () -> {
+            var v = store.getValue(r.getName());
+            return GetValueResponse.newBuilder().setValue(proto(v.value())).setVersion(v.version()).build();
+        });
+    }
+
+    @Override
+    public void setValue(SetValueRequest r, StreamObserver<SetValueResponse> out) {
+        Calls.unary(out, () -> SetValueResponse.newBuilder()
+                .setVersion(store.setValue(r.getName(), scalar("value", r.hasValue(), r.getValue()))).build());
+    }
+
+    @Override
+    public void compareAndSetValue(CompareAndSetValueRequest r, StreamObserver<CompareAndSetValueResponse> out) {
+        Calls.unary(out, () -> {
+            var s = store.compareAndSetValue(r.getName(), scalar("expected", r.hasExpected(), r.getExpected()),
+                    scalar("value", r.hasValue(), r.getValue()));
+            var b = CompareAndSetValueResponse.newBuilder().setSwapped(s.swapped()).setVersion(s.version());
+            s.current().ifPresent(c -> b.setCurrent(proto(c)));
+            return b.build();
+        });
+    }
+
+    @Override
+    public void addValue(AddValueRequest r, StreamObserver<AddValueResponse> out) {
+        Calls.unary(out, () -> {
+            var v = store.addValue(r.getName(), scalar("delta", r.hasDelta(), r.getDelta()));
+            return AddValueResponse.newBuilder().setValue(proto(v.value())).setVersion(v.version()).build();
+        });
+    }
+
+    @Override
+    public void getDictItem(GetDictItemRequest r, StreamObserver<GetDictItemResponse> out) {
+        Calls.unary(out, () -> {
+            var b = GetDictItemResponse.newBuilder();
+            store.dictGet(r.getName(), r.getKey()).ifPresent(v -> b.setFound(true).setValue(proto(v)));
+            return b.build();
+        });
+    }
+
+    @Override
+    public void setDictItems(SetDictItemsRequest r, StreamObserver<SetDictItemsResponse> out) {
+        Calls.unary(out, () -> {
+            List<Map.Entry<String, Scalar>> items = r.getItemsList().stream()
+                    .map(i -> Map.entry(i.getKey(), scalar("items.value", i.hasValue(), i.getValue()))).toList();
+            var s = store.dictSet(r.getName(), items);
+            return SetDictItemsResponse.newBuilder().setSize(s.size()).setVersion(s.version()).build();
+        });
+    }
+
+    @Override
+    public void deleteDictItem(DeleteDictItemRequest r, StreamObserver<DeleteDictItemResponse> out) {
+        Calls.unary(out, () -> {
+            var d = store.dictDelete(r.getName(), r.getKey());
+            var b = DeleteDictItemResponse.newBuilder().setSize(d.size());
+            d.value().ifPresent(v -> b.setFound(true).setValue(proto(v)));
+            return b.build();
+        });
+    }
+
+    @Override
+    public void compareAndSetDictItem(CompareAndSetDictItemRequest r, StreamObserver<CompareAndSetDictItemResponse> out) {
+        Calls.unary(out, () -> {
+            Optional<Scalar> expected = r.hasExpected() ? Optional.of(scalar("expected", true, r.getExpected()))
+                    : Optional.empty();
+            var s = store.dictCompareAndSet(r.getName(), r.getKey(), expected, scalar("value", r.hasValue(), r.getValue()));
+            var b = CompareAndSetDictItemResponse.newBuilder().setSwapped(s.swapped()).setVersion(s.version());
+            s.current().ifPresent(c -> b.setCurrent(proto(c)));
+            return b.build();
+        });
+    }
+
+    @Override
+    public void listDictItems(ListDictItemsRequest r, StreamObserver<ListDictItemsResponse> out) {
+        Calls.unary(out, () -> {
+            if (r.getPageSize() < 0 || r.getPageSize() > SharedStore.MAX_PAGE) {
+                throw new InvalidArgument("page_size", "must be between 0 (default " + SharedStore.MAX_PAGE
+                        + ") and " + SharedStore.MAX_PAGE);
+            }
+            int size = r.getPageSize() == 0 ? SharedStore.MAX_PAGE : r.getPageSize();
+            Optional<String> after = r.getPageToken().isEmpty() ? Optional.empty() : Optional.of(r.getPageToken());
+            var page = store.dictItems(r.getName(), size, after);
+            var b = ListDictItemsResponse.newBuilder().setSize(page.size());
+            for (var e : page.items()) {
+                var item = DictItem.newBuilder().setKey(e.getKey());
+                if (!r.getKeysOnly()) {
+                    item.setValue(proto(e.getValue()));
+                }
+                b.addItems(item);
+            }
+            page.nextAfter().ifPresent(b::setNextPageToken);
+            return b.build();
+        });
+    }
+
+    @Override
+    public void appendList(AppendListRequest r, StreamObserver<AppendListResponse> out) {
+        Calls.unary(out, () -> AppendListResponse.newBuilder().setLength(store.listAppend(r.getName(),
+                r.getItemsList().stream().map(s -> scalar("items", true, s)).toList())).build());
+    }
+
+    @Override
+    public void getListItem(GetListItemRequest r, StreamObserver<GetListItemResponse> out) {
+        Calls.unary(out, () -> GetListItemResponse.newBuilder()
+                .setItem(proto(store.listGet(r.getName(), r.getIndex()))).build());
+    }
+
+    @Override
+    public void setListItem(SetListItemRequest r, StreamObserver<SetListItemResponse> out) {
+        Calls.unary(out, () -> {
+            store.listSet(r.getName(), r.getIndex(), scalar("item", r.hasItem(), r.getItem()));
+            return SetListItemResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void popList(PopListRequest r, StreamObserver<PopListResponse> out) {
+        Calls.unary(out, () -> {
+            var p = store.listPop(r.getName(), r.hasIndex() ? Optional.of(r.getIndex()) : Optional.empty());
+            return PopListResponse.newBuilder().setItem(proto(p.value().orElseThrow())).setLength(p.size()).build();
+        });
+    }
+
+    @Override
+    public void sliceList(SliceListRequest r, StreamObserver<SliceListResponse> out) {
+        Calls.unary(out, () -> {
+            var s = store.listSlice(r.getName(), r.hasStart() ? Optional.of(r.getStart()) : Optional.empty(),
+                    r.hasStop() ? Optional.of(r.getStop()) : Optional.empty());
+            var b = SliceListResponse.newBuilder().setLength(s.length());
+            s.items().forEach(i -> b.addItems(proto(i)));
+            return b.build();
+        });
+    }
+
+    @Override
+    public void list(ListSharedRequest r, StreamObserver<ListSharedResponse> out) {
+        Calls.unary(out, () -> {
+            Optional<SharedStore.Kind> kind = switch (r.getKind()) {
+                case SHARED_KIND_UNSPECIFIED -> Optional.empty();
+                case SHARED_KIND_VALUE -> Optional.of(SharedStore.Kind.VALUE);
+                case SHARED_KIND_DICT -> Optional.of(SharedStore.Kind.DICT);
+                case SHARED_KIND_LIST -> Optional.of(SharedStore.Kind.LIST);
+                case UNRECOGNIZED -> throw new InvalidArgument("kind", "is not a kind this server knows");
+            };
+            var b = ListSharedResponse.newBuilder();
+            for (var i : store.list(kind)) {
+                b.addObjects(SharedInfo.newBuilder().setName(i.name()).setKind(proto(i.kind()))
+                        .setSize(i.size()).setVersion(i.version()));
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void delete(DeleteSharedRequest r, StreamObserver<DeleteSharedResponse> out) {
+        Calls.unary(out, () -> DeleteSharedResponse.newBuilder().setKind(proto(store.delete(r.getName()))).build());
+    }
+
+    @Override
+    public void watch(WatchSharedRequest r, StreamObserver<WatchSharedResponse> out) {
+        try {
+            new SharedWatcher((ServerCallStreamObserver<WatchSharedResponse>) out, executor)
+                    .start(store, r.getName(), r.hasKey() ? Optional.of(r.getKey()) : Optional.empty());
+        } catch (RuntimeException e) {
+            out.onError(ErrorMapper.toStatus(e));
+        }
+    }
+
+    // ---- conversions -------------------------------------------------------------------------
+
+    static Scalar scalar(String field, boolean present, dev.forkd.v1.Scalar s) {
+        if (!present) {
+            throw new InvalidArgument(field, "is required");
+        }
+        return switch (s.getKindCase()) {
+            case INT64_VALUE -> new Scalar.Int64(s.getInt64Value());
+            case DOUBLE_VALUE -> new Scalar.Float64(s.getDoubleValue());
+            case BOOL_VALUE -> new Scalar.Bool(s.getBoolValue());
+            case STRING_VALUE -> new Scalar.Text(s.getStringValue());
+            case BYTES_VALUE -> new Scalar.Bytes(s.getBytesValue().toByteArray());
+            case KIND_NOT_SET -> throw new InvalidArgument(field, "must hold an int64, double, bool, string or bytes");
+        };
+    }
+
+    static dev.forkd.v1.Scalar proto(Scalar s) {
+        var b = dev.forkd.v1.Scalar.newBuilder();
+        return switch (s) {
+            case Scalar.Int64 i -> b.setInt64Value(i.value()).build();
+            case Scalar.Float64 d -> b.setDoubleValue(d.value()).build();
+            case Scalar.Bool x -> b.setBoolValue(x.value()).build();
+            case Scalar.Text t -> b.setStringValue(t.value()).build();
+            case Scalar.Bytes y -> b.setBytesValue(ByteString.copyFrom(y.value())).build();
+        };
+    }
+
+    static SharedKind proto(SharedStore.Kind k) {
+        return SharedKind.valueOf("SHARED_KIND_" + k.name());
+    }
+}

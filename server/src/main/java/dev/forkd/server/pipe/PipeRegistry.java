@@ -1,0 +1,99 @@
+package dev.forkd.server.pipe;
+
+import dev.forkd.server.error.ForkdException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.regex.Pattern;
+
+/** The server's pipes by id and name; an end is named {@code <pipe id or name>.<0|1>}. */
+public final class PipeRegistry {
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+    private static final Pattern ID = Pattern.compile("p-[0-9]+");
+
+    private final PipeLimits limits;
+    private final ScheduledExecutorService timers;
+    private final Map<String, Pipe> byId = new HashMap<>();
+    private final Map<String, Pipe> byName = new HashMap<>();
+    private long seq;
+
+    public PipeRegistry(PipeLimits limits, ScheduledExecutorService timers) {
+        this.limits = limits;
+        this.timers = timers;
+    }
+
+    /** One end of a pipe. */
+    public record End(Pipe pipe, int end) {}
+
+    public synchronized Pipe create(Optional<String> name, boolean duplex) {
+        if (name.isPresent()) {
+            if (!NAME.matcher(name.get()).matches()) {
+                throw new ForkdException.InvalidArgument("name", "must be 1-128 letters, digits, '_' or '-'");
+            }
+            if (ID.matcher(name.get()).matches()) {
+                throw new ForkdException.InvalidArgument("name", "must not look like a pipe id (p-<number>)");
+            }
+            if (byName.containsKey(name.get())) {
+                throw new ForkdException.AlreadyExists("pipe", name.get());
+            }
+        }
+        if (byId.size() >= limits.maxPipes()) {
+            throw new ForkdException.ResourceExhausted("TOO_MANY_PIPES", "there are already " + byId.size()
+                    + " pipes (the server's limit is " + limits.maxPipes() + "); delete some first");
+        }
+        Pipe p = new Pipe("p-" + (++seq), name, duplex, limits, timers);
+        byId.put(p.id(), p);
+        name.ifPresent(n -> byName.put(n, p));
+        return p;
+    }
+
+    /** By pipe id or name, or an end id (which names its pipe). */
+    public synchronized Pipe get(String ref, String field) {
+        if (ref.isEmpty()) {
+            throw new ForkdException.InvalidArgument(field, "is required (a pipe id or name)");
+        }
+        Pipe p = byId.get(ref);
+        if (p == null) {
+            p = byName.get(ref);
+        }
+        if (p == null) {
+            int dot = ref.lastIndexOf('.');
+            if (dot > 0 && (ref.endsWith(".0") || ref.endsWith(".1"))) {
+                return get(ref.substring(0, dot), field);
+            }
+            throw new ForkdException.NotFound("pipe", ref);
+        }
+        return p;
+    }
+
+    /** An end by its id: {@code <pipe id or name>.0} or {@code .1}. */
+    public End end(String ref) {
+        if (ref.isEmpty()) {
+            throw new ForkdException.InvalidArgument("end", "is required (an end id like p-1.0)");
+        }
+        int dot = ref.lastIndexOf('.');
+        String suffix = dot < 0 ? "" : ref.substring(dot + 1);
+        if (!suffix.equals("0") && !suffix.equals("1")) {
+            throw new ForkdException.InvalidArgument("end", "must be a pipe id or name followed by .0 or .1, got \""
+                    + ref + "\"");
+        }
+        return new End(get(ref.substring(0, dot), "end"), Integer.parseInt(suffix));
+    }
+
+    public String delete(String ref) {
+        Pipe p;
+        synchronized (this) {
+            p = get(ref, "pipe");
+            byId.remove(p.id());
+            p.name().ifPresent(byName::remove);
+        }
+        p.delete();
+        return p.id();
+    }
+
+    public synchronized int count() {
+        return byId.size();
+    }
+}

@@ -1,0 +1,833 @@
+package dev.forkd.server.queue;
+
+import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.queue.Outcomes.Delivery;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One server-held queue: a bounded FIFO of items, and the callers blocked on it.
+ *
+ * <p>Blocked callers are not threads but callbacks queued on this object: putters, takers (single
+ * Take calls and Consume streams with credit) and joiners, each served first come, first served.
+ * Every change runs {@link #dispatch} under the lock, which moves items from waiting putters into
+ * the queue and from the queue to waiting takers until neither can move; the callbacks of calls it
+ * finished run after the lock is released, so a callback may call back into the queue.
+ * Consume sinks are the exception: they are told of deliveries under the lock, in order, and must
+ * only hand them on (see {@link QueueConsumer.Sink}).
+ *
+ * <p>Capacity counts items delivered by Consume and not yet acked, so that putting them back at the
+ * head when their consumer dies never overflows the bound.
+ */
+public final class ItemQueue {
+
+    private static final Logger LOG = Logger.getLogger(ItemQueue.class.getName());
+
+    private final String id;
+    private final Optional<String> name;
+    private final long maxsize;
+    private final QueueLimits limits;
+    private final ScheduledExecutorService timers;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    private record Entry(Item item, boolean redelivered) {}
+
+    private final ArrayDeque<Entry> items = new ArrayDeque<>();
+    private long bytes;
+    private long inFlight;
+    private long inFlightBytes;
+    private long unfinished;
+    private boolean closed;
+    private boolean deleted;
+    private long nextTag = 1;
+    private long totalPut;
+    private long totalTaken;
+    private int producerStreams;
+
+    private final ArrayDeque<Putter> putters = new ArrayDeque<>();
+    private final ArrayDeque<Object> takers = new ArrayDeque<>(); // TakeCall or QueueConsumer
+    private final List<JoinCall> joiners = new ArrayList<>();
+    private final Set<QueueConsumer> consumers = new LinkedHashSet<>();
+
+    ItemQueue(String id, Optional<String> name, long maxsize, QueueLimits limits, ScheduledExecutorService timers) {
+        this.id = id;
+        this.name = name;
+        this.maxsize = maxsize;
+        this.limits = limits;
+        this.timers = timers;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public Optional<String> name() {
+        return name;
+    }
+
+    /** A blocked call that can be given up (its client went away). */
+    public interface Pending {
+        /** Forgets the call if it still waits; its callback is then never called. */
+        void cancel();
+
+        Pending DONE = () -> {};
+    }
+
+    // ---------------------------------------------------------------- state
+
+    public QueueSnapshot snapshot() {
+        lock.lock();
+        try {
+            return snapshotLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private QueueSnapshot snapshotLocked() {
+        int unaryPutters = (int) putters.stream().filter(p -> p.unary).count();
+        int takeCalls = (int) takers.stream().filter(t -> t instanceof TakeCall).count();
+        return new QueueSnapshot(id, name, maxsize, items.size(), inFlight, unfinished, closed, drained(),
+                producerStreams + unaryPutters, consumers.size() + takeCalls, bytes + inFlightBytes, totalPut,
+                totalTaken);
+    }
+
+    private boolean drained() {
+        return closed && items.isEmpty() && inFlight == 0;
+    }
+
+    private String label() {
+        return "queue \"" + name.orElse(id) + "\"";
+    }
+
+    private ForkdException closedError() {
+        return new ForkdException.FailedPrecondition("QUEUE_CLOSED", label() + " is closed: no more puts",
+                Map.of("queue", id));
+    }
+
+    private ForkdException deletedError() {
+        return new ForkdException.FailedPrecondition("QUEUE_DELETED", label() + " was deleted",
+                Map.of("queue", id));
+    }
+
+    private void requireLive() {
+        if (deleted) {
+            throw new ForkdException.NotFound("queue", name.orElse(id));
+        }
+    }
+
+    private void requireWaiterRoom() {
+        if (putters.size() + takers.size() + joiners.size() >= limits.maxWaiters()) {
+            throw new ForkdException.ResourceExhausted("TOO_MANY_WAITERS", label() + " already has "
+                    + limits.maxWaiters() + " blocked callers (the server's limit per queue)");
+        }
+    }
+
+    // ---------------------------------------------------------------- put
+
+    /** A waiting put: a unary batch (all or none) or a producer's batch (as much as fits, in order). */
+    private final class Putter {
+        final List<Item> batch;
+        final boolean unary;
+        final Consumer<Outcomes.Put> done;
+        int next;
+        long remainingBytes;
+        ScheduledFuture<?> timer;
+
+        Putter(List<Item> batch, boolean unary, long batchBytes, Consumer<Outcomes.Put> done) {
+            this.batch = batch;
+            this.unary = unary;
+            this.remainingBytes = batchBytes;
+            this.done = done;
+        }
+
+        int remaining() {
+            return batch.size() - next;
+        }
+    }
+
+    /** Checks a batch against the item and batch limits; returns its cost in bytes. */
+    private long checkBatch(List<Item> batch, String field) {
+        if (batch.isEmpty()) {
+            throw new ForkdException.InvalidArgument(field, "must hold at least one item");
+        }
+        if (batch.size() > limits.maxBatch()) {
+            throw new ForkdException.InvalidArgument(field, "holds " + batch.size()
+                    + " items; at most " + limits.maxBatch() + " per batch (the server's limit)");
+        }
+        long cost = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            Item it = batch.get(i);
+            if (it.data().length > limits.maxItemBytes()) {
+                throw new ForkdException.InvalidArgument(field + "[" + i + "].data", "is " + it.data().length
+                        + " bytes; items are at most " + limits.maxItemBytes() + " bytes (the server's limit)");
+            }
+            if (it.contentType().length() > 256) {
+                throw new ForkdException.InvalidArgument(field + "[" + i + "].content_type",
+                        "is longer than 256 characters");
+            }
+            cost += it.cost();
+        }
+        return cost;
+    }
+
+    /**
+     * Puts a batch, all or none, waiting up to {@code timeout} for room (empty: as long as it takes;
+     * zero: not at all).
+     *
+     * @throws ForkdException.FailedPrecondition if the queue is closed
+     * @throws ForkdException.InvalidArgument for an empty, oversized or too large batch
+     */
+    public Pending put(List<Item> batch, Optional<Duration> timeout, Consumer<Outcomes.Put> done) {
+        long cost = checkBatch(batch, "items");
+        if (batch.size() > maxsize) {
+            throw new ForkdException.InvalidArgument("items", "holds " + batch.size() + " items but "
+                    + label() + " holds at most " + maxsize + " (its maxsize)");
+        }
+        if (cost > limits.maxQueueBytes()) {
+            throw new ForkdException.InvalidArgument("items", "is " + cost + " bytes but a queue holds at most "
+                    + limits.maxQueueBytes() + " bytes (the server's limit)");
+        }
+        return enqueuePutter(new Putter(List.copyOf(batch), true, cost, done), timeout);
+    }
+
+    /**
+     * Puts a producer's batch: as many items as fit at once, the rest as room appears, never
+     * reordered and never overtaking an earlier blocked putter. {@code done} is told once all are in.
+     */
+    public Pending produce(List<Item> batch, Consumer<Outcomes.Put> done) {
+        long cost = checkBatch(batch, "items");
+        return enqueuePutter(new Putter(List.copyOf(batch), false, cost, done), Optional.empty());
+    }
+
+    private Pending enqueuePutter(Putter p, Optional<Duration> timeout) {
+        List<Runnable> after = new ArrayList<>();
+        lock.lock();
+        try {
+            requireLive();
+            if (closed) {
+                throw closedError();
+            }
+            requireWaiterRoom();
+            putters.addLast(p);
+            dispatch(after);
+            if (putters.contains(p)) {
+                if (timeout.isPresent() && timeout.get().isZero()) {
+                    putters.remove(p);
+                    after.add(() -> p.done.accept(new Outcomes.Put.TimedOut()));
+                } else if (timeout.isPresent()) {
+                    p.timer = timers.schedule(() -> expirePutter(p), timeout.get().toNanos(), TimeUnit.NANOSECONDS);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        runAll(after);
+        return () -> cancelPutter(p);
+    }
+
+    private void expirePutter(Putter p) {
+        boolean expired;
+        List<Runnable> after = new ArrayList<>();
+        lock.lock();
+        try {
+            // A partial producer never times out, so a putter that expires has put nothing.
+            expired = putters.remove(p);
+            if (expired) {
+                dispatch(after); // the head may have been blocking smaller puts behind it
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (expired) {
+            p.done.accept(new Outcomes.Put.TimedOut());
+        }
+        runAll(after);
+    }
+
+    private void cancelPutter(Putter p) {
+        List<Runnable> after = new ArrayList<>();
+        lock.lock();
+        try {
+            if (putters.remove(p)) {
+                if (p.timer != null) {
+                    p.timer.cancel(false);
+                }
+                dispatch(after);
+            }
+        } finally {
+            lock.unlock();
+        }
+        runAll(after);
+    }
+
+    private boolean fits(long count, long cost) {
+        return items.size() + inFlight + count <= maxsize && bytes + inFlightBytes + cost <= limits.maxQueueBytes();
+    }
+
+    private void append(Item it) {
+        items.addLast(new Entry(it, false));
+        bytes += it.cost();
+        unfinished++;
+        totalPut++;
+    }
+
+    /** Moves what it can from the head putter into the queue; true if it moved anything. */
+    private boolean admitHead(List<Runnable> after) {
+        Putter p = putters.peekFirst();
+        if (p == null) {
+            return false;
+        }
+        boolean moved = false;
+        if (p.unary) {
+            if (!fits(p.remaining(), p.remainingBytes)) {
+                return false;
+            }
+            for (Item it : p.batch) {
+                append(it);
+            }
+            p.next = p.batch.size();
+            moved = true;
+        } else {
+            while (p.remaining() > 0) {
+                Item it = p.batch.get(p.next);
+                if (!fits(1, it.cost())) {
+                    break;
+                }
+                append(it);
+                p.remainingBytes -= it.cost();
+                p.next++;
+                moved = true;
+            }
+        }
+        if (p.remaining() == 0) {
+            putters.pollFirst();
+            if (p.timer != null) {
+                p.timer.cancel(false);
+            }
+            Outcomes.Put.Done result = new Outcomes.Put.Done(p.batch.size(), items.size());
+            after.add(() -> p.done.accept(result));
+        }
+        return moved;
+    }
+
+    // ---------------------------------------------------------------- take
+
+    /** A waiting Take call. */
+    private final class TakeCall {
+        final int max;
+        final Consumer<Outcomes.Take> done;
+        ScheduledFuture<?> timer;
+
+        TakeCall(int max, Consumer<Outcomes.Take> done) {
+            this.max = max;
+            this.done = done;
+        }
+    }
+
+    /**
+     * Takes up to {@code max} items (at least one), waiting up to {@code timeout} while the queue is
+     * empty. At-most-once: the items leave the queue when handed to {@code done}.
+     */
+    public Pending take(int max, Optional<Duration> timeout, Consumer<Outcomes.Take> done) {
+        if (max < 1 || max > limits.maxBatch()) {
+            throw new ForkdException.InvalidArgument("max_items",
+                    "must be between 1 and " + limits.maxBatch() + " (the server's batch limit)");
+        }
+        TakeCall t = new TakeCall(max, done);
+        List<Runnable> after = new ArrayList<>();
+        lock.lock();
+        try {
+            requireLive();
+            requireWaiterRoom();
+            takers.addLast(t);
+            dispatch(after);
+            if (takers.contains(t)) {
+                if (timeout.isPresent() && timeout.get().isZero()) {
+                    takers.remove(t);
+                    after.add(() -> done.accept(new Outcomes.Take.TimedOut()));
+                } else if (timeout.isPresent()) {
+                    t.timer = timers.schedule(() -> expireTaker(t), timeout.get().toNanos(), TimeUnit.NANOSECONDS);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        runAll(after);
+        return () -> cancelTaker(t);
+    }
+
+    private void expireTaker(TakeCall t) {
+        boolean expired;
+        lock.lock();
+        try {
+            expired = takers.remove(t);
+        } finally {
+            lock.unlock();
+        }
+        if (expired) {
+            t.done.accept(new Outcomes.Take.TimedOut());
+        }
+    }
+
+    private void cancelTaker(TakeCall t) {
+        lock.lock();
+        try {
+            if (takers.remove(t) && t.timer != null) {
+                t.timer.cancel(false);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Hands items to the head taker; true if it handed any. */
+    private boolean serveHead(List<Runnable> after) {
+        if (items.isEmpty() || takers.isEmpty()) {
+            return false;
+        }
+        Object head = takers.pollFirst();
+        switch (head) {
+            case TakeCall t -> {
+                int n = Math.min(t.max, items.size());
+                List<Item> got = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    Entry e = items.pollFirst();
+                    bytes -= e.item().cost();
+                    got.add(e.item());
+                }
+                totalTaken += n;
+                if (t.timer != null) {
+                    t.timer.cancel(false);
+                }
+                after.add(() -> t.done.accept(new Outcomes.Take.Items(got)));
+            }
+            case QueueConsumer c -> {
+                int n = Math.min(Math.min(c.credit, items.size()), limits.maxBatch());
+                List<Delivery> batch = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    Entry e = items.pollFirst();
+                    long cost = e.item().cost();
+                    bytes -= cost;
+                    inFlight++;
+                    inFlightBytes += cost;
+                    Delivery d = new Delivery(nextTag++, e.item(), e.redelivered());
+                    c.unacked.put(d.tag(), d.item());
+                    batch.add(d);
+                }
+                c.credit -= n;
+                c.sink.deliver(batch);
+                if (c.credit > 0) {
+                    takers.addLast(c); // round robin among consumers with credit
+                }
+            }
+            default -> throw new IllegalStateException("unknown taker " + head);
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- consume
+
+    /**
+     * Opens a Consume stream's consumer. It receives nothing until it is given credit.
+     *
+     * @param session the caller's session, whose end gives back what the consumer has not acked
+     */
+    public QueueConsumer consume(Optional<String> session, QueueConsumer.Sink sink) {
+        List<Runnable> after = new ArrayList<>();
+        QueueConsumer c = new QueueConsumer(this, session, sink);
+        lock.lock();
+        try {
+            requireLive();
+            consumers.add(c);
+            dispatch(after); // a drained queue ends it at once
+        } finally {
+            lock.unlock();
+        }
+        runAll(after);
+        return c;
+    }
+
+    void grant(QueueConsumer c, int credit) {
+        if (credit < 0) {
+            throw new ForkdException.InvalidArgument("credit", "must not be negative");
+        }
+        List<Runnable> after = new ArrayList<>();
+        lock.lock();
+        try {
+            if (!consumers.contains(c) || credit == 0) {
+                return;
+            }
+            boolean waiting = c.credit > 0;
+            c.credit = (int) Math.min((long) c.credit + credit, limits.maxCredit());
+            if (!waiting && c.credit > 0) {
+                takers.addLast(c);
+            }
+            dispatch(after);
+        } finally {
+            lock.unlock();
+        }
+        runAll(after);
+    }
+
+    /** Acks by tag and/or every tag up to {@code through} (0: none); returns how many it acked. */
+    int ack(QueueConsumer c, List<Long> tags, long through, boolean taskDone) {
+        List<Runnable> after = new ArrayList<>();
+        int acked = 0;
+        lock.lock();
+        try {
+            if (!consumers.contains(c)) {
+                return 0;
+            }
+            List<Long> hit = new ArrayList<>();
+            for (Long tag : tags) {
+                if (c.unacked.containsKey(tag)) {
+                    hit.add(tag);
+                }
+            }
+            int upTo = 0;
+            for (Long tag : c.unacked.keySet()) {
+                if (tag > through) {
+                    break; // tags grow in delivery order
+                }
+                if (!hit.contains(tag)) {
+                    upTo++;
+                }
+            }
+            int n = hit.size() + upTo;
+            if (taskDone && n > unfinished) {
+                throw tooManyDone(n);
+            }
+            for (Long tag : hit) {
+                release(c.unacked.remove(tag));
+            }
+            Iterator<Map.Entry<Long, Item>> it = c.unacked.entrySet().iterator();
+            while (it.hasNext()) {
+                Map.Entry<Long, Item> e = it.next();
+                if (e.getKey() > through) {
+                    break;
+                }
+                release(e.getValue());
+                it.remove();
+            }
+            acked = n;
+            totalTaken += n;
+            if (taskDone) {
+                unfinished -= n;
+            }
+            dispatch(after);
+        } finally {
+            lock.unlock();
+        }
+        runAll(after);
+        return acked;
+    }
+
+    private void release(Item it) {
+        inFlight--;
+        inFlightBytes -= it.cost();
+    }
+
+    /**
+     * Ends a consumer (its stream ended or its session did): what it has not acked goes back to the
+     * head of the queue, in its order, ahead of everything else. Returns how many items went back.
+     */
+    int endConsumer(QueueConsumer c, Optional<Outcomes.ConsumerEnd> tell) {
+        List<Runnable> after = new ArrayList<>();
+        int back;
+        lock.lock();
+        try {
+            if (!consumers.remove(c)) {
+                return 0;
+            }
+            takers.remove(c);
+            back = c.unacked.size();
+            List<Item> unacked = new ArrayList<>(c.unacked.values());
+            for (int i = unacked.size() - 1; i >= 0; i--) {
+                Item it = unacked.get(i);
+                release(it);
+                items.addFirst(new Entry(it, true));
+                bytes += it.cost();
+            }
+            c.unacked.clear();
+            c.credit = 0;
+            tell.ifPresent(c.sink::end);
+            dispatch(after);
+        } finally {
+            lock.unlock();
+        }
+        runAll(after);
+        return back;
+    }
+
+    /** Gives back what the consumers of {@code session} have not acked, and ends them. */
+    int releaseSession(String session) {
+        List<QueueConsumer> owned;
+        lock.lock();
+        try {
+            owned = consumers.stream().filter(c -> c.session.filter(session::equals).isPresent()).toList();
+        } finally {
+            lock.unlock();
+        }
+        int released = 0;
+        for (QueueConsumer c : owned) {
+            released += endConsumer(c, Optional.of(new Outcomes.ConsumerEnd.Failed(
+                    new ForkdException.FailedPrecondition("SESSION_ENDED", "session \"" + session
+                            + "\" ended; its unacked items went back to " + label(), Map.of("session", session)))));
+        }
+        return released;
+    }
+
+    // ---------------------------------------------------------------- producers
+
+    /** A Produce stream started on this queue. */
+    public void producerOpened() {
+        lock.lock();
+        try {
+            producerStreams++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A Produce stream on this queue ended. */
+    public void producerClosed() {
+        lock.lock();
+        try {
+            producerStreams--;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- join, task_done, close
+
+    private final class JoinCall {
+        final Consumer<Outcomes.Join> done;
+        ScheduledFuture<?> timer;
+
+        JoinCall(Consumer<Outcomes.Join> done) {
+            this.done = done;
+        }
+    }
+
+    private ForkdException tooManyDone(long n) {
+        return new ForkdException.FailedPrecondition("TASK_DONE_TOO_MANY", "task_done of " + n
+                + " on " + label() + " is more than its " + unfinished + " unfinished items (called too many times)",
+                Map.of("queue", id, "count", Long.toString(n), "unfinished", Long.toString(unfinished)));
+    }
+
+    /** Marks {@code count} tasks done; returns how many remain unfinished. */
+    public long taskDone(int count) {
+        if (count < 1) {
+            throw new ForkdException.InvalidArgument("count", "must be at least 1");
+        }
+        List<Runnable> after = new ArrayList<>();
+        long left;
+        lock.lock();
+        try {
+            requireLive();
+            if (count > unfinished) {
+                throw tooManyDone(count);
+            }
+            unfinished -= count;
+            left = unfinished;
+            dispatch(after);
+        } finally {
+            lock.unlock();
+        }
+        runAll(after);
+        return left;
+    }
+
+    /** Waits until every item put is marked done, up to {@code timeout}. */
+    public Pending join(Optional<Duration> timeout, Consumer<Outcomes.Join> done) {
+        JoinCall j = new JoinCall(done);
+        List<Runnable> after = new ArrayList<>();
+        lock.lock();
+        try {
+            requireLive();
+            if (unfinished == 0) {
+                after.add(() -> done.accept(new Outcomes.Join.Done()));
+            } else if (timeout.isPresent() && timeout.get().isZero()) {
+                long left = unfinished;
+                after.add(() -> done.accept(new Outcomes.Join.TimedOut(left)));
+            } else {
+                requireWaiterRoom();
+                joiners.add(j);
+                timeout.ifPresent(t -> j.timer = timers.schedule(() -> expireJoiner(j), t.toNanos(), TimeUnit.NANOSECONDS));
+            }
+        } finally {
+            lock.unlock();
+        }
+        runAll(after);
+        return () -> {
+            lock.lock();
+            try {
+                if (joiners.remove(j) && j.timer != null) {
+                    j.timer.cancel(false);
+                }
+            } finally {
+                lock.unlock();
+            }
+        };
+    }
+
+    private void expireJoiner(JoinCall j) {
+        boolean expired;
+        long left;
+        lock.lock();
+        try {
+            expired = joiners.remove(j);
+            left = unfinished;
+        } finally {
+            lock.unlock();
+        }
+        if (expired) {
+            j.done.accept(new Outcomes.Join.TimedOut(left));
+        }
+    }
+
+    /** No more puts; blocked putters fail; takers drain, then learn it is closed. */
+    public QueueSnapshot close() {
+        List<Runnable> after = new ArrayList<>();
+        QueueSnapshot snap;
+        lock.lock();
+        try {
+            requireLive();
+            if (!closed) {
+                closed = true;
+                ForkdException err = closedError();
+                for (Putter p : putters) {
+                    if (p.timer != null) {
+                        p.timer.cancel(false);
+                    }
+                    after.add(() -> p.done.accept(new Outcomes.Put.Failed(err)));
+                }
+                putters.clear();
+                dispatch(after);
+            }
+            snap = snapshotLocked();
+        } finally {
+            lock.unlock();
+        }
+        runAll(after);
+        return snap;
+    }
+
+    /** Drops everything and fails every blocked caller; returns how many items were dropped. */
+    long delete() {
+        List<Runnable> after = new ArrayList<>();
+        long dropped;
+        lock.lock();
+        try {
+            if (deleted) {
+                return 0;
+            }
+            deleted = true;
+            dropped = items.size() + inFlight;
+            ForkdException err = deletedError();
+            for (Putter p : putters) {
+                cancelTimer(p.timer);
+                after.add(() -> p.done.accept(new Outcomes.Put.Failed(err)));
+            }
+            for (Object t : takers) {
+                if (t instanceof TakeCall tc) {
+                    cancelTimer(tc.timer);
+                    after.add(() -> tc.done.accept(new Outcomes.Take.Failed(err)));
+                }
+            }
+            for (JoinCall j : joiners) {
+                cancelTimer(j.timer);
+                after.add(() -> j.done.accept(new Outcomes.Join.Failed(err)));
+            }
+            for (QueueConsumer c : consumers) {
+                c.unacked.clear();
+                c.sink.end(new Outcomes.ConsumerEnd.Failed(err));
+            }
+            putters.clear();
+            takers.clear();
+            joiners.clear();
+            consumers.clear();
+            items.clear();
+            bytes = inFlight = inFlightBytes = 0;
+        } finally {
+            lock.unlock();
+        }
+        runAll(after);
+        return dropped;
+    }
+
+    private static void cancelTimer(ScheduledFuture<?> f) {
+        if (f != null) {
+            f.cancel(false);
+        }
+    }
+
+    // ---------------------------------------------------------------- the one transition
+
+    /**
+     * Moves items until nothing moves: from the head putter into the queue, from the queue to the
+     * head taker. Then wakes what the new state allows: takers and consumers of a drained queue,
+     * joiners once nothing is unfinished. Called under the lock after every change.
+     */
+    private void dispatch(List<Runnable> after) {
+        boolean moved = true;
+        while (moved) {
+            moved = false;
+            while (serveHead(after)) {
+                moved = true;
+            }
+            while (admitHead(after)) {
+                moved = true;
+            }
+        }
+        if (drained()) {
+            for (Object t : takers) {
+                if (t instanceof TakeCall tc) {
+                    cancelTimer(tc.timer);
+                    after.add(() -> tc.done.accept(new Outcomes.Take.Drained()));
+                }
+            }
+            takers.clear();
+            for (QueueConsumer c : consumers) {
+                c.credit = 0;
+                c.sink.end(new Outcomes.ConsumerEnd.Drained());
+            }
+            consumers.clear();
+        }
+        if (unfinished == 0 && !joiners.isEmpty()) {
+            for (JoinCall j : joiners) {
+                cancelTimer(j.timer);
+                after.add(() -> j.done.accept(new Outcomes.Join.Done()));
+            }
+            joiners.clear();
+        }
+    }
+
+    /** Runs the callbacks of finished calls, each on its own: one failing does not stop the rest. */
+    private static void runAll(List<Runnable> after) {
+        for (Runnable r : after) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "a queue callback failed", e);
+            }
+        }
+    }
+}

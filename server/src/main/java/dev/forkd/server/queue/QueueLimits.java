@@ -1,0 +1,30 @@
+package dev.forkd.server.queue;
+
+/**
+ * What bounds the queues of one server. Every queue is bounded: asking for {@code maxsize = 0} gets
+ * {@link #defaultMaxsize}, never an unbounded queue.
+ *
+ * @param maxQueues the most queues at once
+ * @param defaultMaxsize the bound of a queue created with maxsize 0
+ * @param maxMaxsize the largest maxsize a queue may ask for
+ * @param maxItemBytes the largest item
+ * @param maxQueueBytes the most bytes one queue holds (waiting plus in flight); puts block beyond it
+ * @param maxBatch the most items in one put, take or delivery
+ * @param maxCredit the most credit one Consume stream keeps (so the most it has in flight)
+ * @param maxWaiters the most blocked calls (put, take, join) on one queue
+ */
+public record QueueLimits(int maxQueues, long defaultMaxsize, long maxMaxsize, int maxItemBytes,
+        long maxQueueBytes, int maxBatch, int maxCredit, int maxWaiters) {
+
+    public QueueLimits {
+        if (maxQueues < 1 || defaultMaxsize < 1 || maxMaxsize < defaultMaxsize || maxItemBytes < 1
+                || maxQueueBytes < maxItemBytes || maxBatch < 1 || maxCredit < 1 || maxWaiters < 1) {
+            throw new IllegalArgumentException("inconsistent queue limits: " + this);
+        }
+    }
+
+    /** 1,000 queues of up to 1M items and 256 MiB each; items up to 1 MiB. */
+    public static QueueLimits defaults() {
+        return new QueueLimits(1_000, 100_000, 1_000_000, 1 << 20, 256L << 20, 10_000, 10_000, 10_000);
+    }
+}

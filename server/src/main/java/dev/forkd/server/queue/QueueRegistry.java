@@ -1,0 +1,132 @@
+package dev.forkd.server.queue;
+
+import dev.forkd.server.error.ForkdException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.regex.Pattern;
+
+/** The server's queues by id and name, within the configured limits. */
+public final class QueueRegistry {
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+    private static final Pattern ID = Pattern.compile("q-[0-9]+");
+
+    private final QueueLimits limits;
+    private final ScheduledExecutorService timers;
+    private final TreeMap<Long, ItemQueue> bySeq = new TreeMap<>();
+    private final Map<String, Long> seqById = new HashMap<>();
+    private final Map<String, Long> seqByName = new HashMap<>();
+    private long seq;
+
+    public QueueRegistry(QueueLimits limits, ScheduledExecutorService timers) {
+        this.limits = limits;
+        this.timers = timers;
+    }
+
+    public QueueLimits limits() {
+        return limits;
+    }
+
+    /** A created queue, or the one that had the name already (with {@code ifNotExists}). */
+    public record Created(ItemQueue queue, boolean created) {}
+
+    public synchronized Created create(Optional<String> name, long maxsize, boolean ifNotExists) {
+        if (maxsize < 0) {
+            throw new ForkdException.InvalidArgument("maxsize", "must not be negative (0 means the server's default, "
+                    + limits.defaultMaxsize() + ")");
+        }
+        if (maxsize > limits.maxMaxsize()) {
+            throw new ForkdException.InvalidArgument("maxsize", "must be at most " + limits.maxMaxsize()
+                    + " (the server's limit)");
+        }
+        if (name.isPresent()) {
+            String n = name.get();
+            if (!NAME.matcher(n).matches()) {
+                throw new ForkdException.InvalidArgument("name",
+                        "must be 1-128 letters, digits, '.', '_' or '-'");
+            }
+            if (ID.matcher(n).matches()) {
+                throw new ForkdException.InvalidArgument("name", "must not look like a queue id (q-<number>)");
+            }
+            Long existing = seqByName.get(n);
+            if (existing != null) {
+                if (ifNotExists) {
+                    return new Created(bySeq.get(existing), false);
+                }
+                throw new ForkdException.AlreadyExists("queue", n);
+            }
+        }
+        if (bySeq.size() >= limits.maxQueues()) {
+            throw new ForkdException.ResourceExhausted("TOO_MANY_QUEUES", "there are already " + bySeq.size()
+                    + " queues (the server's limit is " + limits.maxQueues() + "); delete some first");
+        }
+        long s = ++seq;
+        String id = "q-" + s;
+        ItemQueue q = new ItemQueue(id, name, maxsize == 0 ? limits.defaultMaxsize() : maxsize, limits, timers);
+        bySeq.put(s, q);
+        seqById.put(id, s);
+        name.ifPresent(n -> seqByName.put(n, s));
+        return new Created(q, true);
+    }
+
+    /** By id or name. */
+    public synchronized ItemQueue get(String idOrName) {
+        if (idOrName.isEmpty()) {
+            throw new ForkdException.InvalidArgument("queue", "is required (a queue id or name)");
+        }
+        Long s = seqById.get(idOrName);
+        if (s == null) {
+            s = seqByName.get(idOrName);
+        }
+        if (s == null) {
+            throw new ForkdException.NotFound("queue", idOrName);
+        }
+        return bySeq.get(s);
+    }
+
+    /** Up to {@code limit} queues created after the one with sequence {@code after}. */
+    public synchronized List<ItemQueue> list(long after, int limit) {
+        return new ArrayList<>(bySeq.tailMap(after, false).values()).subList(0,
+                Math.min(limit, bySeq.tailMap(after, false).size()));
+    }
+
+    public synchronized long seqOf(ItemQueue q) {
+        return seqById.get(q.id());
+    }
+
+    /** Deletes by id or name; returns the id and how many items it dropped. */
+    public record Deleted(String id, long droppedItems) {}
+
+    public Deleted delete(String idOrName) {
+        ItemQueue q;
+        synchronized (this) {
+            q = get(idOrName);
+            long s = seqById.remove(q.id());
+            bySeq.remove(s);
+            q.name().ifPresent(seqByName::remove);
+        }
+        return new Deleted(q.id(), q.delete());
+    }
+
+    /** Session-end hook: consumers of the session give back what they have not acked. */
+    public int releaseSession(String session) {
+        List<ItemQueue> all;
+        synchronized (this) {
+            all = List.copyOf(bySeq.values());
+        }
+        int released = 0;
+        for (ItemQueue q : all) {
+            released += q.releaseSession(session);
+        }
+        return released;
+    }
+
+    public synchronized int count() {
+        return bySeq.size();
+    }
+}

@@ -1,0 +1,976 @@
+package dev.forkd.server.sync;
+
+import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.error.ForkdException.FailedPrecondition;
+import dev.forkd.server.error.ForkdException.InvalidArgument;
+import dev.forkd.server.error.ForkdException.NotFound;
+import dev.forkd.server.error.ForkdException.ResourceExhausted;
+import dev.forkd.server.sync.SyncResults.BarrierPassed;
+import dev.forkd.server.sync.SyncResults.Callback;
+import dev.forkd.server.sync.SyncResults.ConditionWoken;
+import dev.forkd.server.sync.SyncResults.Grant;
+import dev.forkd.server.sync.SyncResults.Info;
+import dev.forkd.server.sync.SyncResults.Pending;
+import dev.forkd.server.sync.SyncResults.Released;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * Named locks, semaphores, events, conditions and barriers, owned by sessions.
+ *
+ * <p>One monitor guards all of it: every critical section is a few field updates, so one lock
+ * costs less than the gRPC call around it, and a condition can move waiters between its own
+ * queue and its lock's atomically. Waiters are records in FIFO queues, completed by callbacks;
+ * no thread waits. Callbacks run after the monitor is released, on the thread that caused them.
+ *
+ * <p>Owners are session ids. The session-alive check and the session-end hook both run under the
+ * monitor, so a grant can never go to a session whose end was already handled.
+ */
+public final class SyncTable {
+
+    /** Bounds: names in the table, and waiters per name. */
+    public record Limits(int maxNames, int maxWaitersPerName) {
+        public static final Limits DEFAULT = new Limits(10_000, 10_000);
+    }
+
+    public static final int MAX_NAME_LENGTH = 200;
+    public static final int MAX_SEMAPHORE_VALUE = 1_000_000;
+    public static final int MAX_PARTIES = 10_000;
+
+    private final ScheduledExecutorService timers;
+    private final Predicate<String> sessionAlive;
+    private final Limits limits;
+    private final Map<String, Primitive> byName = new TreeMap<>();
+    /** What each session touched (held or waited on), so its end finds it without a scan. */
+    private final Map<String, Set<Primitive>> touchedBy = new HashMap<>();
+    /** Fencing tokens: one counter for every grant of every primitive, so tokens never repeat. */
+    private long tokens;
+
+    public SyncTable(ScheduledExecutorService timers, Predicate<String> sessionAlive, Limits limits) {
+        this.timers = timers;
+        this.sessionAlive = sessionAlive;
+        this.limits = limits;
+    }
+
+    // ---- states --------------------------------------------------------------------------
+
+    /** A lock is free or held by one session, possibly several times (RLock). */
+    sealed interface LockState {
+        record Free() implements LockState {}
+
+        record Held(String owner, int depth, long token) implements LockState {}
+    }
+
+    private static final LockState FREE = new LockState.Free();
+
+    /** A barrier fills up and passes, or is broken until reset. */
+    sealed interface BarrierState {
+        record Filling() implements BarrierState {}
+
+        record Broken() implements BarrierState {}
+    }
+
+    private static final BarrierState FILLING = new BarrierState.Filling();
+    private static final BarrierState BROKEN = new BarrierState.Broken();
+
+    private abstract static sealed class Primitive permits Mutex, Semaphore, Event, Condition, Barrier {
+        final String name;
+        final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+
+        Primitive(String name) {
+            this.name = name;
+        }
+
+        abstract SyncKind kind();
+
+        abstract boolean idle();
+    }
+
+    private static final class Mutex extends Primitive {
+        final boolean reentrant;
+        LockState state = FREE;
+        /** The last holder's session ended holding it: the next grant is told. */
+        boolean abandoned;
+        long lastToken;
+
+        Mutex(String name, boolean reentrant) {
+            super(name);
+            this.reentrant = reentrant;
+        }
+
+        @Override
+        SyncKind kind() {
+            return reentrant ? SyncKind.RLOCK : SyncKind.LOCK;
+        }
+
+        @Override
+        boolean idle() {
+            return state instanceof LockState.Free && waiters.isEmpty();
+        }
+    }
+
+    private static final class Semaphore extends Primitive {
+        final boolean bounded;
+        final int initial;
+        int value;
+        /** Permits each session holds, returned when it ends. */
+        final Map<String, Integer> held = new HashMap<>();
+        boolean abandoned;
+        long lastToken;
+
+        Semaphore(String name, boolean bounded, int initial) {
+            super(name);
+            this.bounded = bounded;
+            this.initial = initial;
+            this.value = initial;
+        }
+
+        @Override
+        SyncKind kind() {
+            return bounded ? SyncKind.BOUNDED_SEMAPHORE : SyncKind.SEMAPHORE;
+        }
+
+        @Override
+        boolean idle() {
+            return waiters.isEmpty() && held.isEmpty();
+        }
+    }
+
+    private static final class Event extends Primitive {
+        boolean set;
+
+        Event(String name) {
+            super(name);
+        }
+
+        @Override
+        SyncKind kind() {
+            return SyncKind.EVENT;
+        }
+
+        @Override
+        boolean idle() {
+            return waiters.isEmpty();
+        }
+    }
+
+    private static final class Condition extends Primitive {
+        final String lock;
+
+        Condition(String name, String lock) {
+            super(name);
+            this.lock = lock;
+        }
+
+        @Override
+        SyncKind kind() {
+            return SyncKind.CONDITION;
+        }
+
+        @Override
+        boolean idle() {
+            return waiters.isEmpty();
+        }
+    }
+
+    private static final class Barrier extends Primitive {
+        final int parties;
+        BarrierState state = FILLING;
+
+        Barrier(String name, int parties) {
+            super(name);
+            this.parties = parties;
+        }
+
+        @Override
+        SyncKind kind() {
+            return SyncKind.BARRIER;
+        }
+
+        @Override
+        boolean idle() {
+            return waiters.isEmpty();
+        }
+    }
+
+    /** A blocked call: in exactly one queue until it is done. */
+    private static final class Waiter implements Pending {
+        final SyncTable table;
+        final String owner; // "" when the call has no session (events, barriers)
+        Primitive queue;
+        int depth = 1;
+        boolean notified;
+        int index;
+        Callback<Grant> onGrant;
+        Callback<Boolean> onEvent;
+        Callback<ConditionWoken> onCondition;
+        Callback<BarrierPassed> onBarrier;
+        ScheduledFuture<?> timer;
+        boolean done;
+
+        Waiter(SyncTable table, String owner) {
+            this.table = table;
+            this.owner = owner;
+        }
+
+        @Override
+        public void cancel() {
+            table.cancel(this);
+        }
+    }
+
+    /** Effects to run once the monitor is released (callbacks into gRPC). */
+    private static final class Effects {
+        final List<Runnable> list = new ArrayList<>();
+
+        void add(Runnable r) {
+            list.add(r);
+        }
+
+        void run() {
+            for (Runnable r : list) {
+                r.run();
+            }
+        }
+    }
+
+    // ---- create, get, list, delete ---------------------------------------------------------
+
+    /** Creates a primitive; ALREADY_EXISTS if the name is taken. */
+    public Info create(String name, SyncKind kind, int value, int parties, String lock) {
+        synchronized (this) {
+            checkName(name);
+            if (byName.containsKey(name)) {
+                throw new ForkdException.AlreadyExists(byName.get(name).kind().words(), name);
+            }
+            return info(newPrimitive(name, kind, value, parties, lock));
+        }
+    }
+
+    public synchronized Info get(String name) {
+        return info(require(name));
+    }
+
+    public synchronized List<Info> list(Optional<SyncKind> kind) {
+        return byName.values().stream().filter(p -> kind.isEmpty() || p.kind() == kind.get())
+                .map(this::info).toList();
+    }
+
+    /** Forgets a primitive nobody holds or waits on. */
+    public synchronized SyncKind delete(String name) {
+        Primitive p = require(name);
+        if (!p.idle()) {
+            throw new FailedPrecondition("SYNC_IN_USE", p.kind().words() + " \"" + name
+                    + "\" is held or waited on; release it first", Map.of("name", name));
+        }
+        byName.remove(name);
+        return p.kind();
+    }
+
+    // ---- locks and semaphores ----------------------------------------------------------------
+
+    /**
+     * Acquires a lock or a semaphore permit for {@code owner}.
+     *
+     * @param kindIfNew the kind to create if the name is new, or to require if it exists; empty
+     *     accepts any lock or semaphore and creates a Lock
+     * @param value a semaphore's initial permits when created here (0: default 1; else must match)
+     * @param timeout empty waits for ever; zero only tries
+     */
+    public Pending acquire(String name, Optional<SyncKind> kindIfNew, int value, String owner,
+            Optional<Duration> timeout, Callback<Grant> done) {
+        Effects fx = new Effects();
+        Pending pending = Pending.NONE;
+        try {
+            synchronized (this) {
+                checkName(name);
+                if (kindIfNew.isPresent() && !kindIfNew.get().isLock() && !kindIfNew.get().isSemaphore()) {
+                    throw new InvalidArgument("kind", "must be a lock or semaphore kind to acquire, not "
+                            + kindIfNew.get().withArticle());
+                }
+                requireOwner(owner);
+                Primitive p = byName.get(name);
+                if (p == null) {
+                    p = newPrimitive(name, kindIfNew.orElse(SyncKind.LOCK), value, 0, "");
+                } else if (kindIfNew.isPresent()) {
+                    requireKind(p, kindIfNew.get());
+                } else if (!p.kind().isLock() && !p.kind().isSemaphore()) {
+                    throw wrongKind(p, "a lock or semaphore");
+                }
+                switch (p) {
+                    case Mutex m -> {
+                        if (m.state instanceof LockState.Held h && h.owner().equals(owner) && m.reentrant) {
+                            m.state = new LockState.Held(owner, h.depth() + 1, h.token());
+                            Grant g = new Grant(true, h.token(), false, h.depth() + 1);
+                            fx.add(() -> done.done(g));
+                        } else if (m.state instanceof LockState.Free && m.waiters.isEmpty()) {
+                            touch(owner, m);
+                            Grant g = grantMutex(m, owner, 1);
+                            fx.add(() -> done.done(g));
+                        } else if (timeout.isPresent() && timeout.get().isZero()) {
+                            fx.add(() -> done.done(Grant.TIMED_OUT));
+                        } else {
+                            touch(owner, m);
+                            Waiter w = new Waiter(this, owner);
+                            w.onGrant = done;
+                            pending = enqueue(m, w, timeout);
+                        }
+                    }
+                    case Semaphore s -> {
+                        if (value != 0 && value != s.initial) {
+                            throw new FailedPrecondition("SEMAPHORE_VALUE_MISMATCH", s.kind().words() + " \""
+                                    + name + "\" was created with value " + s.initial + ", not " + value);
+                        }
+                        if (s.value > 0 && s.waiters.isEmpty()) {
+                            touch(owner, s);
+                            Grant g = grantPermit(s, owner);
+                            fx.add(() -> done.done(g));
+                        } else if (timeout.isPresent() && timeout.get().isZero()) {
+                            fx.add(() -> done.done(Grant.TIMED_OUT));
+                        } else {
+                            touch(owner, s);
+                            Waiter w = new Waiter(this, owner);
+                            w.onGrant = done;
+                            pending = enqueue(s, w, timeout);
+                        }
+                    }
+                    default -> throw new IllegalStateException("checked above");
+                }
+            }
+        } finally {
+            fx.run();
+        }
+        return pending;
+    }
+
+    /** Releases a lock held by {@code owner}, or one semaphore permit. */
+    public Released release(String name, String owner) {
+        Effects fx = new Effects();
+        try {
+            synchronized (this) {
+                Primitive p = require(name);
+                switch (p) {
+                    case Mutex m -> {
+                        requireOwner(owner);
+                        if (!(m.state instanceof LockState.Held h) || !h.owner().equals(owner)) {
+                            String who = m.state instanceof LockState.Held h2
+                                    ? "held by another session (" + h2.owner() + ")" : "not held";
+                            throw new FailedPrecondition("LOCK_NOT_HELD", m.kind().words() + " \"" + name
+                                    + "\" is " + who + "; only its holder may release it",
+                                    Map.of("name", name));
+                        }
+                        if (h.depth() > 1) {
+                            m.state = new LockState.Held(owner, h.depth() - 1, h.token());
+                            return new Released(h.depth() - 1, 0);
+                        }
+                        passOn(m, fx);
+                        return new Released(0, 0);
+                    }
+                    case Semaphore s -> {
+                        if (s.bounded && s.value >= s.initial) {
+                            throw new FailedPrecondition("SEMAPHORE_OVER_BOUND", "bounded semaphore \"" + name
+                                    + "\" is already at its bound " + s.initial + "; release without acquire",
+                                    Map.of("name", name, "bound", Integer.toString(s.initial)));
+                        }
+                        if (!owner.isEmpty()) {
+                            s.held.computeIfPresent(owner, (k, n) -> n > 1 ? n - 1 : null);
+                        }
+                        s.value++;
+                        wakeSemaphore(s, fx);
+                        return new Released(0, s.value);
+                    }
+                    default -> throw wrongKind(p, "a lock or semaphore");
+                }
+            }
+        } finally {
+            fx.run();
+        }
+    }
+
+    private Grant grantMutex(Mutex m, String owner, int depth) {
+        long token = ++tokens;
+        m.lastToken = token;
+        m.state = new LockState.Held(owner, depth, token);
+        boolean abandoned = m.abandoned;
+        m.abandoned = false;
+        return new Grant(true, token, abandoned, depth);
+    }
+
+    private Grant grantPermit(Semaphore s, String owner) {
+        long token = ++tokens;
+        s.lastToken = token;
+        s.value--;
+        s.held.merge(owner, 1, Integer::sum);
+        boolean abandoned = s.abandoned;
+        s.abandoned = false;
+        return new Grant(true, token, abandoned, 1);
+    }
+
+    /** The lock becomes free, or goes straight to its first waiter. */
+    private void passOn(Mutex m, Effects fx) {
+        m.state = FREE;
+        Waiter w = m.waiters.poll();
+        if (w == null) {
+            return;
+        }
+        Grant g = grantMutex(m, w.owner, w.depth);
+        finish(w, fx);
+        if (w.onCondition != null) {
+            ConditionWoken c = new ConditionWoken(w.notified, g.fencingToken(), g.abandoned());
+            Callback<ConditionWoken> cb = w.onCondition;
+            fx.add(() -> cb.done(c));
+        } else {
+            Callback<Grant> cb = w.onGrant;
+            fx.add(() -> cb.done(g));
+        }
+    }
+
+    private void wakeSemaphore(Semaphore s, Effects fx) {
+        while (s.value > 0 && !s.waiters.isEmpty()) {
+            Waiter w = s.waiters.poll();
+            Grant g = grantPermit(s, w.owner);
+            finish(w, fx);
+            Callback<Grant> cb = w.onGrant;
+            fx.add(() -> cb.done(g));
+        }
+    }
+
+    // ---- events ------------------------------------------------------------------------------
+
+    /** Sets the event (created if new) and wakes every waiter; answers how many. */
+    public int setEvent(String name) {
+        Effects fx = new Effects();
+        try {
+            synchronized (this) {
+                Event e = event(name);
+                e.set = true;
+                int n = e.waiters.size();
+                for (Waiter w; (w = e.waiters.poll()) != null; ) {
+                    finish(w, fx);
+                    Callback<Boolean> cb = w.onEvent;
+                    fx.add(() -> cb.done(true));
+                }
+                return n;
+            }
+        } finally {
+            fx.run();
+        }
+    }
+
+    public synchronized void clearEvent(String name) {
+        event(name).set = false;
+    }
+
+    /** Answers {@code true} once the event is set, {@code false} if the timeout passes first. */
+    public Pending waitEvent(String name, Optional<Duration> timeout, Callback<Boolean> done) {
+        boolean now;
+        synchronized (this) {
+            Event e = event(name);
+            if (!e.set && !(timeout.isPresent() && timeout.get().isZero())) {
+                Waiter w = new Waiter(this, "");
+                w.onEvent = done;
+                return enqueue(e, w, timeout);
+            }
+            now = e.set;
+        }
+        done.done(now);
+        return Pending.NONE;
+    }
+
+    private Event event(String name) {
+        checkName(name);
+        Primitive p = byName.get(name);
+        if (p == null) {
+            return (Event) newPrimitive(name, SyncKind.EVENT, 0, 0, "");
+        }
+        return switch (p) {
+            case Event e -> e;
+            default -> throw wrongKind(p, SyncKind.EVENT.withArticle());
+        };
+    }
+
+    // ---- conditions --------------------------------------------------------------------------
+
+    /**
+     * Condition.wait: releases the bound lock (which {@code owner} must hold), waits for a notify
+     * or the timeout, then re-acquires the lock at the same depth before answering.
+     */
+    public Pending waitCondition(String name, String lock, String owner, Optional<Duration> timeout,
+            Callback<ConditionWoken> done) {
+        Effects fx = new Effects();
+        try {
+            synchronized (this) {
+                requireOwner(owner);
+                Condition c = condition(name, lock);
+                Mutex m = conditionLock(c);
+                LockState.Held h = requireHolder(c, m, owner, "wait on");
+                touch(owner, c);
+                Waiter w = new Waiter(this, owner);
+                w.depth = h.depth();
+                w.onCondition = done;
+                passOn(m, fx); // release fully; the next holder may now notify us
+                if (timeout.isPresent() && timeout.get().isZero()) {
+                    requeueForLock(m, w, fx);
+                    return Pending.NONE;
+                }
+                return enqueue(c, w, timeout);
+            }
+        } finally {
+            fx.run();
+        }
+    }
+
+    /** Condition.notify(n) or notify_all: moves waiters to the lock's queue; answers how many. */
+    public int notifyCondition(String name, String lock, String owner, int n, boolean all) {
+        synchronized (this) {
+            requireOwner(owner);
+            Condition c = condition(name, lock);
+            Mutex m = conditionLock(c);
+            requireHolder(c, m, owner, "notify");
+            int woken = 0;
+            Effects none = new Effects(); // the caller holds the lock: nobody is granted now
+            while ((all || woken < n) && !c.waiters.isEmpty()) {
+                Waiter w = c.waiters.poll();
+                if (w.timer != null) {
+                    w.timer.cancel(false);
+                    w.timer = null;
+                }
+                w.notified = true;
+                requeueForLock(m, w, none);
+                woken++;
+            }
+            return woken;
+        }
+    }
+
+    private Condition condition(String name, String lock) {
+        checkName(name);
+        Primitive p = byName.get(name);
+        if (p == null) {
+            return (Condition) newPrimitive(name, SyncKind.CONDITION, 0, 0, lock);
+        }
+        return switch (p) {
+            case Condition c -> {
+                if (!lock.isEmpty() && !lock.equals(c.lock)) {
+                    throw new FailedPrecondition("CONDITION_LOCK_MISMATCH", "condition \"" + name
+                            + "\" is bound to lock \"" + c.lock + "\", not \"" + lock + "\"");
+                }
+                yield c;
+            }
+            default -> throw wrongKind(p, SyncKind.CONDITION.withArticle());
+        };
+    }
+
+    private Mutex conditionLock(Condition c) {
+        Primitive p = byName.get(c.lock);
+        if (p == null) {
+            return (Mutex) newPrimitive(c.lock, SyncKind.RLOCK, 0, 0, "");
+        }
+        return switch (p) {
+            case Mutex m -> m;
+            default -> throw wrongKind(p, "a lock (condition \"" + c.name + "\" is bound to it)");
+        };
+    }
+
+    private static LockState.Held requireHolder(Condition c, Mutex m, String owner, String verb) {
+        if (m.state instanceof LockState.Held h && h.owner().equals(owner)) {
+            return h;
+        }
+        throw new FailedPrecondition("LOCK_NOT_HELD", "cannot " + verb + " condition \"" + c.name
+                + "\" without holding its lock \"" + m.name + "\"", Map.of("name", c.name, "lock", m.name));
+    }
+
+    /** A condition waiter (notified or timed out) waits for the lock without a timeout. */
+    private void requeueForLock(Mutex m, Waiter w, Effects fx) {
+        touch(w.owner, m);
+        w.queue = m;
+        m.waiters.add(w);
+        if (m.state instanceof LockState.Free && m.waiters.size() == 1) {
+            passOn(m, fx);
+        }
+    }
+
+    // ---- barriers ----------------------------------------------------------------------------
+
+    /**
+     * Barrier.wait: answers the arrival index once {@code parties} callers have arrived, or
+     * broken. A timeout breaks the barrier; so does a waiting session that ends.
+     *
+     * @param parties the parties when this call creates the barrier (0: it must exist); else 0 or equal
+     */
+    public Pending waitBarrier(String name, int parties, String owner, Optional<Duration> timeout,
+            Callback<BarrierPassed> done) {
+        Effects fx = new Effects();
+        try {
+            synchronized (this) {
+                checkName(name);
+                Primitive p = byName.get(name);
+                if (p == null) {
+                    if (parties <= 0) {
+                        throw new InvalidArgument("parties", "is required to create barrier \"" + name
+                                + "\" (1-" + MAX_PARTIES + ")");
+                    }
+                    p = newPrimitive(name, SyncKind.BARRIER, 0, parties, "");
+                }
+                if (!(p instanceof Barrier b)) {
+                    throw wrongKind(p, SyncKind.BARRIER.withArticle());
+                }
+                if (parties != 0 && parties != b.parties) {
+                    throw new FailedPrecondition("BARRIER_PARTIES_MISMATCH", "barrier \"" + name + "\" has "
+                            + b.parties + " parties, not " + parties);
+                }
+                if (b.state instanceof BarrierState.Broken) {
+                    fx.add(() -> done.done(new BarrierPassed(0, true, false)));
+                    return Pending.NONE;
+                }
+                int index = b.waiters.size();
+                if (index + 1 == b.parties) {
+                    for (Waiter w; (w = b.waiters.poll()) != null; ) {
+                        finish(w, fx);
+                        BarrierPassed r = new BarrierPassed(w.index, false, false);
+                        Callback<BarrierPassed> cb = w.onBarrier;
+                        fx.add(() -> cb.done(r));
+                    }
+                    fx.add(() -> done.done(new BarrierPassed(index, false, false)));
+                    return Pending.NONE;
+                }
+                Waiter w = new Waiter(this, owner != null && sessionAlive.test(owner) ? owner : "");
+                w.index = index;
+                w.onBarrier = done;
+                if (!w.owner.isEmpty()) {
+                    touch(w.owner, b);
+                }
+                if (timeout.isPresent() && timeout.get().isZero()) {
+                    breakBarrier(b, Optional.empty(), fx);
+                    fx.add(() -> done.done(new BarrierPassed(0, true, true)));
+                    return Pending.NONE;
+                }
+                return enqueue(b, w, timeout);
+            }
+        } finally {
+            fx.run();
+        }
+    }
+
+    /** Breaks the barrier; answers how many waiters were told. */
+    public int abortBarrier(String name) {
+        Effects fx = new Effects();
+        try {
+            synchronized (this) {
+                Barrier b = barrier(name);
+                int n = b.waiters.size();
+                breakBarrier(b, Optional.empty(), fx);
+                return n;
+            }
+        } finally {
+            fx.run();
+        }
+    }
+
+    /** Back to empty and unbroken; current waiters are told it broke. */
+    public int resetBarrier(String name) {
+        Effects fx = new Effects();
+        try {
+            synchronized (this) {
+                Barrier b = barrier(name);
+                int n = b.waiters.size();
+                breakBarrier(b, Optional.empty(), fx);
+                b.state = FILLING; // BROKEN -> FILLING
+                return n;
+            }
+        } finally {
+            fx.run();
+        }
+    }
+
+    private Barrier barrier(String name) {
+        Primitive p = require(name);
+        if (p instanceof Barrier b) {
+            return b;
+        }
+        throw wrongKind(p, SyncKind.BARRIER.withArticle());
+    }
+
+    /** FILLING -> BROKEN: every waiter is told (the one whose timeout did it, as timed out). */
+    private void breakBarrier(Barrier b, Optional<Waiter> timedOut, Effects fx) {
+        b.state = BROKEN;
+        for (Waiter w; (w = b.waiters.poll()) != null; ) {
+            finish(w, fx);
+            BarrierPassed r = new BarrierPassed(0, true, timedOut.isPresent() && timedOut.get() == w);
+            Callback<BarrierPassed> cb = w.onBarrier;
+            fx.add(() -> cb.done(r));
+        }
+    }
+
+    // ---- sessions ----------------------------------------------------------------------------
+
+    /**
+     * A session ended: its locks pass on (abandoned), its permits come back, its waits end and a
+     * barrier it waited at breaks. Answers how many holds were released.
+     */
+    public int sessionEnded(String session) {
+        Effects fx = new Effects();
+        int released = 0;
+        try {
+            synchronized (this) {
+                Set<Primitive> touched = touchedBy.remove(session);
+                if (touched == null) {
+                    return 0;
+                }
+                ForkdException gone = new FailedPrecondition("SESSION_ENDED",
+                        "session " + session + " ended while waiting");
+                for (Primitive p : touched) {
+                    boolean barrierParty = false;
+                    for (Iterator<Waiter> it = p.waiters.iterator(); it.hasNext(); ) {
+                        Waiter w = it.next();
+                        if (w.owner.equals(session)) {
+                            it.remove();
+                            barrierParty |= p instanceof Barrier;
+                            finish(w, fx);
+                            fx.add(() -> fail(w, gone));
+                        }
+                    }
+                    switch (p) {
+                        case Mutex m -> {
+                            if (m.state instanceof LockState.Held h && h.owner().equals(session)) {
+                                m.abandoned = true;
+                                passOn(m, fx);
+                                released++;
+                            }
+                        }
+                        case Semaphore s -> {
+                            Integer n = s.held.remove(session);
+                            if (n != null) {
+                                s.value = s.bounded ? Math.min(s.initial, s.value + n) : s.value + n;
+                                s.abandoned = true;
+                                released += n;
+                                wakeSemaphore(s, fx);
+                            }
+                        }
+                        case Barrier b -> {
+                            if (barrierParty) {
+                                breakBarrier(b, Optional.empty(), fx);
+                            }
+                        }
+                        case Event e -> {}
+                        case Condition c -> {}
+                    }
+                }
+            }
+        } finally {
+            fx.run();
+        }
+        return released;
+    }
+
+    private static void fail(Waiter w, ForkdException e) {
+        if (w.onGrant != null) {
+            w.onGrant.failed(e);
+        } else if (w.onCondition != null) {
+            w.onCondition.failed(e);
+        } else if (w.onEvent != null) {
+            w.onEvent.failed(e);
+        } else if (w.onBarrier != null) {
+            // A barrier party that died: its own call is answered "broken".
+            w.onBarrier.done(new BarrierPassed(0, true, false));
+        }
+    }
+
+    // ---- waiting -----------------------------------------------------------------------------
+
+    private Pending enqueue(Primitive p, Waiter w, Optional<Duration> timeout) {
+        if (p.waiters.size() >= limits.maxWaitersPerName()) {
+            throw new ResourceExhausted("TOO_MANY_WAITERS", p.kind().words() + " \"" + p.name + "\" already has "
+                    + p.waiters.size() + " waiters (max " + limits.maxWaitersPerName() + ")");
+        }
+        w.queue = p;
+        p.waiters.add(w);
+        timeout.ifPresent(t -> w.timer = timers.schedule(() -> timedOut(w), t.toNanos(), TimeUnit.NANOSECONDS));
+        return w;
+    }
+
+    private void timedOut(Waiter w) {
+        Effects fx = new Effects();
+        try {
+            synchronized (this) {
+                if (w.done) {
+                    return;
+                }
+                w.timer = null;
+                switch (w.queue) {
+                    case Condition c -> {
+                        c.waiters.remove(w);
+                        w.notified = false;
+                        requeueForLock(conditionLock(c), w, fx);
+                    }
+                    case Barrier b -> breakBarrier(b, Optional.of(w), fx);
+                    case Event e -> {
+                        e.waiters.remove(w);
+                        finish(w, fx);
+                        Callback<Boolean> cb = w.onEvent;
+                        fx.add(() -> cb.done(false));
+                    }
+                    case Mutex m -> {
+                        m.waiters.remove(w);
+                        finish(w, fx);
+                        Callback<Grant> cb = w.onGrant;
+                        fx.add(() -> cb.done(Grant.TIMED_OUT));
+                    }
+                    case Semaphore s -> {
+                        s.waiters.remove(w);
+                        finish(w, fx);
+                        Callback<Grant> cb = w.onGrant;
+                        fx.add(() -> cb.done(Grant.TIMED_OUT));
+                    }
+                }
+            }
+        } finally {
+            fx.run();
+        }
+    }
+
+    /** The caller went away: forget its wait (a barrier party that leaves breaks the barrier). */
+    private void cancel(Waiter w) {
+        Effects fx = new Effects();
+        try {
+            synchronized (this) {
+                if (w.done) {
+                    return;
+                }
+                if (w.queue instanceof Barrier b) {
+                    breakBarrier(b, Optional.empty(), fx);
+                    return;
+                }
+                w.queue.waiters.remove(w);
+                finish(w, fx);
+            }
+        } finally {
+            fx.run();
+        }
+    }
+
+    private static void finish(Waiter w, Effects fx) {
+        w.done = true;
+        if (w.timer != null) {
+            w.timer.cancel(false);
+            w.timer = null;
+        }
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private Primitive newPrimitive(String name, SyncKind kind, int value, int parties, String lock) {
+        if (byName.size() >= limits.maxNames()) {
+            throw new ResourceExhausted("TOO_MANY_SYNC_PRIMITIVES", "there are already " + byName.size()
+                    + " locks, semaphores, events, conditions and barriers (max " + limits.maxNames() + ")");
+        }
+        Primitive p = switch (kind) {
+            case LOCK -> new Mutex(name, false);
+            case RLOCK -> new Mutex(name, true);
+            case SEMAPHORE, BOUNDED_SEMAPHORE -> {
+                if (value < 0 || value > MAX_SEMAPHORE_VALUE) {
+                    throw new InvalidArgument("value", "must be between 0 (default 1) and " + MAX_SEMAPHORE_VALUE);
+                }
+                yield new Semaphore(name, kind == SyncKind.BOUNDED_SEMAPHORE, value == 0 ? 1 : value);
+            }
+            case EVENT -> new Event(name);
+            case CONDITION -> {
+                String l = lock.isEmpty() ? name + ".lock" : lock;
+                checkName(l);
+                if (l.equals(name)) {
+                    throw new InvalidArgument("lock", "must not be the condition's own name");
+                }
+                Primitive existing = byName.get(l);
+                if (existing != null && !existing.kind().isLock()) {
+                    throw wrongKind(existing, "a lock (for condition \"" + name + "\")");
+                }
+                yield new Condition(name, l);
+            }
+            case BARRIER -> {
+                if (parties < 1 || parties > MAX_PARTIES) {
+                    throw new InvalidArgument("parties", "must be between 1 and " + MAX_PARTIES);
+                }
+                yield new Barrier(name, parties);
+            }
+        };
+        byName.put(name, p);
+        return p;
+    }
+
+    private Primitive require(String name) {
+        checkName(name);
+        Primitive p = byName.get(name);
+        if (p == null) {
+            throw new NotFound("sync primitive", name);
+        }
+        return p;
+    }
+
+    private static void requireKind(Primitive p, SyncKind kind) {
+        if (p.kind() != kind) {
+            throw wrongKind(p, kind.withArticle());
+        }
+    }
+
+    private static FailedPrecondition wrongKind(Primitive p, String wanted) {
+        return new FailedPrecondition("WRONG_KIND", "\"" + p.name + "\" is " + p.kind().withArticle()
+                + ", not " + wanted, Map.of("name", p.name, "kind", p.kind().name()));
+    }
+
+    private void requireOwner(String owner) {
+        if (owner == null || owner.isEmpty()) {
+            throw new FailedPrecondition("SESSION_REQUIRED", "this call needs a session to own the lock:"
+                    + " open one with SessionService.Open and send its id in the forkd-session header"
+                    + " (children of forkd have it in $FORKD_SESSION)");
+        }
+        if (!sessionAlive.test(owner)) {
+            throw new NotFound("session", owner);
+        }
+    }
+
+    private void touch(String owner, Primitive p) {
+        touchedBy.computeIfAbsent(owner, k -> new LinkedHashSet<>()).add(p);
+    }
+
+    static void checkName(String name) {
+        if (name == null || name.isEmpty()) {
+            throw new InvalidArgument("name", "is required");
+        }
+        if (name.length() > MAX_NAME_LENGTH) {
+            throw new InvalidArgument("name", "must be at most " + MAX_NAME_LENGTH + " characters");
+        }
+        if (name.chars().anyMatch(Character::isISOControl)) {
+            throw new InvalidArgument("name", "must not contain control characters");
+        }
+    }
+
+    private Info info(Primitive p) {
+        return switch (p) {
+            case Mutex m -> {
+                Optional<String> holder = m.state instanceof LockState.Held h ? Optional.of(h.owner()) : Optional.empty();
+                int depth = m.state instanceof LockState.Held h ? h.depth() : 0;
+                yield new Info(p.name, p.kind(), holder, depth, m.lastToken, m.waiters.size(), 0, 0, false, "", 0, 0, false);
+            }
+            case Semaphore s -> new Info(p.name, p.kind(), Optional.empty(), 0, s.lastToken, s.waiters.size(),
+                    s.value, s.initial, false, "", 0, 0, false);
+            case Event e -> new Info(p.name, p.kind(), Optional.empty(), 0, 0, e.waiters.size(), 0, 0, e.set, "", 0, 0, false);
+            case Condition c -> new Info(p.name, p.kind(), Optional.empty(), 0, 0, c.waiters.size(), 0, 0, false,
+                    c.lock, 0, 0, false);
+            case Barrier b -> new Info(p.name, p.kind(), Optional.empty(), 0, 0, b.waiters.size(), 0, 0, false, "",
+                    b.parties, b.waiters.size(), b.state instanceof BarrierState.Broken);
+        };
+    }
+}

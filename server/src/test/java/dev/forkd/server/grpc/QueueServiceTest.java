@@ -1,0 +1,289 @@
+package dev.forkd.server.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Duration;
+import com.google.rpc.BadRequest;
+import com.google.rpc.ErrorInfo;
+import dev.forkd.server.pipe.PipeLimits;
+import dev.forkd.server.pipe.PipeRegistry;
+import dev.forkd.server.queue.QueueLimits;
+import dev.forkd.server.queue.QueueRegistry;
+import dev.forkd.v1.CloseQueueRequest;
+import dev.forkd.v1.ConsumeRequest;
+import dev.forkd.v1.ConsumeResponse;
+import dev.forkd.v1.CreatePipeRequest;
+import dev.forkd.v1.CreateQueueRequest;
+import dev.forkd.v1.GetQueueRequest;
+import dev.forkd.v1.PipeServiceGrpc;
+import dev.forkd.v1.ProduceRequest;
+import dev.forkd.v1.ProduceResponse;
+import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.QueueInfo;
+import dev.forkd.v1.QueueItem;
+import dev.forkd.v1.QueueServiceGrpc;
+import dev.forkd.v1.RecvRequest;
+import dev.forkd.v1.SendRequest;
+import dev.forkd.v1.TakeItemsRequest;
+import dev.forkd.v1.TaskDoneRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** QueueService and PipeService over in-process gRPC: bad input gets the right code and changes nothing; streams. */
+@Timeout(30)
+class QueueServiceTest {
+
+    private ScheduledExecutorService timers;
+    private ExecutorService streams;
+    private Server server;
+    private ManagedChannel channel;
+    private QueueServiceGrpc.QueueServiceBlockingStub queues;
+
+    @BeforeEach
+    void start() throws Exception {
+        timers = Executors.newScheduledThreadPool(1);
+        streams = Executors.newFixedThreadPool(2);
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).directExecutor()
+                .addService(ServerInterceptors.intercept(new QueueServiceAdapter(
+                        new QueueRegistry(new QueueLimits(10, 100, 1000, 1024, 1 << 20, 500, 100, 100), timers), streams),
+                        new SessionInterceptor()))
+                .addService(new PipeServiceAdapter(new PipeRegistry(PipeLimits.defaults(), timers), streams))
+                .build().start();
+        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        queues = QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        channel.shutdownNow();
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        timers.shutdownNow();
+        streams.shutdownNow();
+    }
+
+    private static QueueItem item(String s) {
+        return QueueItem.newBuilder().setData(ByteString.copyFromUtf8(s)).build();
+    }
+
+    private QueueInfo create(String name, long maxsize) {
+        return queues.create(CreateQueueRequest.newBuilder().setName(name).setMaxsize(maxsize).build()).getQueue();
+    }
+
+    private QueueInfo info(String q) {
+        return queues.get(GetQueueRequest.newBuilder().setQueue(q).build()).getQueue();
+    }
+
+    private static StatusRuntimeException fails(Status.Code code, org.junit.jupiter.api.function.Executable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call);
+        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+        return e;
+    }
+
+    private static String reason(StatusRuntimeException e) throws Exception {
+        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
+            if (any.is(ErrorInfo.class)) {
+                return any.unpack(ErrorInfo.class).getReason();
+            }
+        }
+        return "";
+    }
+
+    private static String badField(StatusRuntimeException e) throws Exception {
+        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
+            if (any.is(BadRequest.class)) {
+                return any.unpack(BadRequest.class).getFieldViolations(0).getField();
+            }
+        }
+        return "";
+    }
+
+    @Test
+    void unknownQueueIsNotFoundNamingIt() {
+        var e = fails(Status.Code.NOT_FOUND, () -> queues.take(TakeItemsRequest.newBuilder().setQueue("nope").build()));
+        assertTrue(e.getStatus().getDescription().contains("\"nope\""), e.getStatus().getDescription());
+    }
+
+    @Test
+    void putToAClosedQueueFailsAndChangesNothing() throws Exception {
+        create("c", 10);
+        queues.put(PutItemsRequest.newBuilder().setQueue("c").addItems(item("a")).build());
+        queues.close(CloseQueueRequest.newBuilder().setQueue("c").build());
+        var e = fails(Status.Code.FAILED_PRECONDITION,
+                () -> queues.put(PutItemsRequest.newBuilder().setQueue("c").addItems(item("b")).build()));
+        assertEquals("QUEUE_CLOSED", reason(e));
+        assertTrue(e.getStatus().getDescription().contains("closed"));
+        assertEquals(1, info("c").getSize());
+        assertEquals(1, info("c").getTotalPut());
+    }
+
+    @Test
+    void taskDoneMoreThanPutsFailsAndChangesNothing() throws Exception {
+        create("t", 10);
+        queues.put(PutItemsRequest.newBuilder().setQueue("t").addItems(item("a")).build());
+        var e = fails(Status.Code.FAILED_PRECONDITION,
+                () -> queues.taskDone(TaskDoneRequest.newBuilder().setQueue("t").setCount(2).build()));
+        assertEquals("TASK_DONE_TOO_MANY", reason(e));
+        assertTrue(e.getStatus().getDescription().contains("too many"), e.getStatus().getDescription());
+        assertEquals(1, info("t").getUnfinished());
+    }
+
+    @Test
+    void negativeTimeoutIsInvalidNamingTheField() throws Exception {
+        create("n", 10);
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> queues.put(PutItemsRequest.newBuilder().setQueue("n")
+                .addItems(item("a")).setTimeout(Duration.newBuilder().setSeconds(-1)).build()));
+        assertEquals("timeout", badField(e));
+        assertEquals(0, info("n").getSize());
+        var t = fails(Status.Code.INVALID_ARGUMENT, () -> queues.take(TakeItemsRequest.newBuilder().setQueue("n")
+                .setTimeout(Duration.newBuilder().setNanos(-5)).build()));
+        assertEquals("timeout", badField(t));
+    }
+
+    @Test
+    void negativeOrTooLargeMaxsizeIsInvalidAndMakesNoQueue() throws Exception {
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> create("m", -1));
+        assertEquals("maxsize", badField(e));
+        var big = fails(Status.Code.INVALID_ARGUMENT, () -> create("m", 1001));
+        assertTrue(big.getStatus().getDescription().contains("1000"), big.getStatus().getDescription());
+        fails(Status.Code.NOT_FOUND, () -> info("m"));
+    }
+
+    @Test
+    void oversizedItemIsInvalidNamingTheLimitAndNothingIsPut() throws Exception {
+        create("o", 10);
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> queues.put(PutItemsRequest.newBuilder().setQueue("o")
+                .addItems(item("ok")).addItems(QueueItem.newBuilder().setData(ByteString.copyFrom(new byte[1025]))).build()));
+        assertEquals("items[1].data", badField(e));
+        assertTrue(e.getStatus().getDescription().contains("1024 bytes"), e.getStatus().getDescription());
+        assertEquals(0, info("o").getSize());
+    }
+
+    @Test
+    void takenNameIsAlreadyExists() {
+        create("dup", 1);
+        fails(Status.Code.ALREADY_EXISTS, () -> create("dup", 1));
+    }
+
+    @Test
+    void timedOutTakeIsAResultNotAnError() {
+        create("e", 1);
+        var r = queues.take(TakeItemsRequest.newBuilder().setQueue("e").setTimeout(Duration.newBuilder().setNanos(20_000_000)).build());
+        assertTrue(r.getTimedOut());
+    }
+
+    @Test
+    void produceThenConsumeWithAcksAndCancelledConsumerGivesItemsBack() throws Exception {
+        create("s", 100);
+        CompletableFuture<Long> produced = new CompletableFuture<>();
+        var async = QueueServiceGrpc.newStub(channel);
+        StreamObserver<ProduceRequest> p = async.produce(new StreamObserver<>() {
+            long put;
+
+            @Override
+            public void onNext(ProduceResponse r) {
+                put = r.getPut();
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                produced.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                produced.complete(put);
+            }
+        });
+        for (int b = 0; b < 5; b++) {
+            var req = ProduceRequest.newBuilder().setQueue("s");
+            for (int i = 0; i < 10; i++) {
+                req.addItems(item(Integer.toString(b * 10 + i)));
+            }
+            p.onNext(req.build());
+        }
+        p.onCompleted();
+        assertEquals(50L, produced.get(10, TimeUnit.SECONDS));
+
+        // A consumer takes 20 with credit, acks the first 5, then its stream is cancelled.
+        List<ConsumeResponse> got = new CopyOnWriteArrayList<>();
+        CompletableFuture<Integer> twenty = new CompletableFuture<>();
+        var ctx = io.grpc.Context.current().withCancellation();
+        StreamObserver<ConsumeRequest>[] c = new StreamObserver[1];
+        ctx.run(() -> c[0] = async.consume(new StreamObserver<>() {
+            int n;
+
+            @Override
+            public void onNext(ConsumeResponse r) {
+                got.add(r);
+                n += r.getDeliveriesCount();
+                if (n >= 20) {
+                    twenty.complete(n);
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {}
+        }));
+        c[0].onNext(ConsumeRequest.newBuilder().setQueue("s").setCredit(20).build());
+        assertEquals(20, twenty.get(10, TimeUnit.SECONDS));
+        long fifthTag = got.stream().flatMap(r -> r.getDeliveriesList().stream()).toList().get(4).getTag();
+        c[0].onNext(ConsumeRequest.newBuilder().setAckThrough(fifthTag).build());
+        assertEquals(15, info("s").getInFlight());
+        ctx.cancel(null);
+        // No sleep: the cancel reaches the server as part of the in-process call on this thread, and
+        // the next call is ordered after it on the same channel.
+        QueueInfo after = awaitInFlight("s", 0);
+        assertEquals(45, after.getSize());
+        var rest = queues.take(TakeItemsRequest.newBuilder().setQueue("s").setMaxItems(100).build());
+        assertEquals("5", rest.getItems(0).getData().toStringUtf8()); // the unacked come back first, in order
+        assertEquals("49", rest.getItems(44).getData().toStringUtf8());
+    }
+
+    private QueueInfo awaitInFlight(String q, long expected) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        QueueInfo i = info(q);
+        while (i.getInFlight() != expected && System.nanoTime() < end) {
+            Thread.onSpinWait();
+            i = info(q);
+        }
+        assertEquals(expected, i.getInFlight());
+        return i;
+    }
+
+    @Test
+    void pipeEndClosedGivesEofAndBadEndIdsAreInvalid() {
+        var pipes = PipeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var p = pipes.create(CreatePipeRequest.newBuilder().setName("x").setDuplex(true).build()).getPipe();
+        pipes.send(SendRequest.newBuilder().setEnd("x.1").addMessages(ByteString.copyFromUtf8("hi")).build());
+        pipes.closeEnd(dev.forkd.v1.CloseEndRequest.newBuilder().setEnd(p.getEnds(1).getId()).build());
+        assertEquals("hi", pipes.recv(RecvRequest.newBuilder().setEnd("x.0").build()).getMessages(0).toStringUtf8());
+        assertTrue(pipes.recv(RecvRequest.newBuilder().setEnd("x.0").build()).getEof());
+        fails(Status.Code.INVALID_ARGUMENT, () -> pipes.recv(RecvRequest.newBuilder().setEnd("x.7").build()));
+        fails(Status.Code.NOT_FOUND, () -> pipes.recv(RecvRequest.newBuilder().setEnd("nope.0").build()));
+    }
+}

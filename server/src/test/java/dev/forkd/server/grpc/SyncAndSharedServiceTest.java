@@ -1,0 +1,306 @@
+package dev.forkd.server.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Duration;
+import com.google.rpc.BadRequest;
+import com.google.rpc.ErrorInfo;
+import dev.forkd.server.session.SessionRegistry;
+import dev.forkd.server.shared.SharedStore;
+import dev.forkd.server.sync.SyncTable;
+import dev.forkd.v1.AbortBarrierRequest;
+import dev.forkd.v1.AcquireRequest;
+import dev.forkd.v1.AcquireResponse;
+import dev.forkd.v1.AddValueRequest;
+import dev.forkd.v1.AppendListRequest;
+import dev.forkd.v1.CloseSessionRequest;
+import dev.forkd.v1.DictItem;
+import dev.forkd.v1.GetDictItemRequest;
+import dev.forkd.v1.GetListItemRequest;
+import dev.forkd.v1.GetSyncRequest;
+import dev.forkd.v1.GetValueRequest;
+import dev.forkd.v1.ReleaseRequest;
+import dev.forkd.v1.Scalar;
+import dev.forkd.v1.SessionServiceGrpc;
+import dev.forkd.v1.SetDictItemsRequest;
+import dev.forkd.v1.SetEventRequest;
+import dev.forkd.v1.SetValueRequest;
+import dev.forkd.v1.SharedServiceGrpc;
+import dev.forkd.v1.SyncKind;
+import dev.forkd.v1.SyncServiceGrpc;
+import dev.forkd.v1.WaitBarrierRequest;
+import dev.forkd.v1.WaitEventRequest;
+import dev.forkd.v1.WatchSharedRequest;
+import dev.forkd.v1.WatchSharedResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.MetadataUtils;
+import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * SyncService and SharedService over in-process gRPC: bad input gets the right code, a message
+ * naming the problem, and changes nothing; results that are not errors (timeouts) are results.
+ */
+@Timeout(30)
+class SyncAndSharedServiceTest {
+
+    private ScheduledExecutorService timers;
+    private SessionRegistry sessions;
+    private Server server;
+    private ManagedChannel channel;
+    private SyncServiceGrpc.SyncServiceBlockingStub anon;
+    private SharedServiceGrpc.SharedServiceBlockingStub shared;
+
+    @BeforeEach
+    void start() throws Exception {
+        timers = Executors.newScheduledThreadPool(2);
+        sessions = new SessionRegistry(timers, 100);
+        SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
+        sessions.onEnd(sync::sessionEnded);
+        String name = InProcessServerBuilder.generateName();
+        var si = new SessionInterceptor();
+        server = InProcessServerBuilder.forName(name).directExecutor()
+                .addService(ServerInterceptors.intercept(new SyncServiceAdapter(sync), si))
+                .addService(ServerInterceptors.intercept(new SharedServiceAdapter(
+                        new SharedStore(SharedStore.Limits.DEFAULT), timers), si))
+                .addService(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), si))
+                .build().start();
+        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        anon = SyncServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
+        shared = SharedServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        channel.shutdownNow();
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        timers.shutdownNow();
+    }
+
+    private SyncServiceGrpc.SyncServiceBlockingStub as(String session) {
+        Metadata h = new Metadata();
+        h.put(Metadata.Key.of("forkd-session", Metadata.ASCII_STRING_MARSHALLER), session);
+        return anon.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(h));
+    }
+
+    private SyncServiceGrpc.SyncServiceStub asyncAs(String session) {
+        Metadata h = new Metadata();
+        h.put(Metadata.Key.of("forkd-session", Metadata.ASCII_STRING_MARSHALLER), session);
+        return SyncServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(h));
+    }
+
+    private String session() {
+        return sessions.open("test", SessionRegistry.DEFAULT_TTL);
+    }
+
+    private static AcquireRequest lock(String name) {
+        return AcquireRequest.newBuilder().setName(name).build();
+    }
+
+    private static StatusRuntimeException fails(Status.Code code, Runnable call) {
+        var e = assertThrows(StatusRuntimeException.class, call::run);
+        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+        return e;
+    }
+
+    private static String reason(StatusRuntimeException e) throws Exception {
+        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
+            if (any.is(ErrorInfo.class)) {
+                return any.unpack(ErrorInfo.class).getReason();
+            }
+        }
+        return "";
+    }
+
+    private static String field(StatusRuntimeException e) throws Exception {
+        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
+            if (any.is(BadRequest.class)) {
+                return any.unpack(BadRequest.class).getFieldViolations(0).getField();
+            }
+        }
+        return "";
+    }
+
+    private static Scalar int64(long v) {
+        return Scalar.newBuilder().setInt64Value(v).build();
+    }
+
+    @Test
+    void lockUsedAsAnEventIsFailedPreconditionNamingBothKinds() throws Exception {
+        String s = session();
+        as(s).acquire(lock("l"));
+        var e = fails(Status.Code.FAILED_PRECONDITION, () -> anon.setEvent(SetEventRequest.newBuilder().setName("l").build()));
+        assertEquals("WRONG_KIND", reason(e));
+        assertTrue(e.getStatus().getDescription().contains("a lock") && e.getStatus().getDescription().contains("an event"));
+        fails(Status.Code.FAILED_PRECONDITION, () -> anon.waitBarrier(WaitBarrierRequest.newBuilder().setName("l").setParties(2).build()));
+        var info = anon.get(GetSyncRequest.newBuilder().setName("l").build()).getInfo();
+        assertEquals(SyncKind.SYNC_KIND_LOCK, info.getKind());
+        assertEquals(s, info.getHolderSession());
+    }
+
+    @Test
+    void releaseOfAnUnheldOrForeignLockIsFailedPrecondition() throws Exception {
+        String a = session();
+        String b = session();
+        as(a).acquire(lock("l"));
+        var e = fails(Status.Code.FAILED_PRECONDITION, () -> as(b).release(ReleaseRequest.newBuilder().setName("l").build()));
+        assertEquals("LOCK_NOT_HELD", reason(e));
+        assertTrue(e.getStatus().getDescription().contains("\"l\""));
+        assertEquals(a, anon.get(GetSyncRequest.newBuilder().setName("l").build()).getInfo().getHolderSession());
+        as(a).release(ReleaseRequest.newBuilder().setName("l").build());
+        fails(Status.Code.FAILED_PRECONDITION, () -> as(a).release(ReleaseRequest.newBuilder().setName("l").build()));
+    }
+
+    @Test
+    void semaphoreReleasedOverItsBoundIsFailedPrecondition() throws Exception {
+        String a = session();
+        as(a).acquire(AcquireRequest.newBuilder().setName("s").setKind(SyncKind.SYNC_KIND_BOUNDED_SEMAPHORE).setValue(2).build());
+        as(a).release(ReleaseRequest.newBuilder().setName("s").build());
+        var e = fails(Status.Code.FAILED_PRECONDITION, () -> as(a).release(ReleaseRequest.newBuilder().setName("s").build()));
+        assertEquals("SEMAPHORE_OVER_BOUND", reason(e));
+        assertEquals(2, anon.get(GetSyncRequest.newBuilder().setName("s").build()).getInfo().getValue());
+    }
+
+    @Test
+    void unknownNamesAreNotFoundNamingTheName() {
+        for (Runnable call : new Runnable[] {
+                () -> anon.get(GetSyncRequest.newBuilder().setName("ghost").build()),
+                () -> anon.abortBarrier(AbortBarrierRequest.newBuilder().setName("ghost").build()),
+                () -> as(session()).release(ReleaseRequest.newBuilder().setName("ghost").build()),
+                () -> shared.getValue(GetValueRequest.newBuilder().setName("ghost").build()),
+                () -> shared.getDictItem(GetDictItemRequest.newBuilder().setName("ghost").setKey("k").build()),
+                () -> shared.getListItem(GetListItemRequest.newBuilder().setName("ghost").build())}) {
+            var e = fails(Status.Code.NOT_FOUND, call);
+            assertTrue(e.getStatus().getDescription().contains("ghost"), e.getStatus().getDescription());
+        }
+    }
+
+    @Test
+    void valueTypeMismatchIsFailedPreconditionAndTheValueIsUnchanged() throws Exception {
+        shared.setValue(SetValueRequest.newBuilder().setName("n").setValue(int64(7)).build());
+        var e = fails(Status.Code.FAILED_PRECONDITION, () -> shared.setValue(SetValueRequest.newBuilder().setName("n")
+                .setValue(Scalar.newBuilder().setStringValue("seven")).build()));
+        assertEquals("TYPE_MISMATCH", reason(e));
+        fails(Status.Code.FAILED_PRECONDITION, () -> shared.addValue(AddValueRequest.newBuilder().setName("n")
+                .setDelta(Scalar.newBuilder().setDoubleValue(0.5)).build()));
+        var bad = fails(Status.Code.INVALID_ARGUMENT, () -> shared.addValue(AddValueRequest.newBuilder().setName("n").build()));
+        assertEquals("delta", field(bad));
+        assertEquals(int64(7), shared.getValue(GetValueRequest.newBuilder().setName("n").build()).getValue());
+        fails(Status.Code.FAILED_PRECONDITION, () -> shared.appendList(AppendListRequest.newBuilder().setName("n")
+                .addItems(int64(1)).build()));
+    }
+
+    @Test
+    void acquireWithoutASessionOrWithAnEndedOneIsRefused() throws Exception {
+        var e = fails(Status.Code.FAILED_PRECONDITION, () -> anon.acquire(lock("l")));
+        assertEquals("SESSION_REQUIRED", reason(e));
+        assertTrue(e.getStatus().getDescription().contains("forkd-session"));
+        String s = session();
+        sessions.end(s);
+        fails(Status.Code.NOT_FOUND, () -> as(s).acquire(lock("l")));
+    }
+
+    @Test
+    void badArgumentsNameTheirField() throws Exception {
+        String s = session();
+        assertEquals("name", field(fails(Status.Code.INVALID_ARGUMENT, () -> as(s).acquire(lock("")))));
+        assertEquals("timeout", field(fails(Status.Code.INVALID_ARGUMENT, () -> anon.waitEvent(
+                WaitEventRequest.newBuilder().setName("e").setTimeout(Duration.newBuilder().setSeconds(-1)).build()))));
+        assertEquals("parties", field(fails(Status.Code.INVALID_ARGUMENT, () -> anon.waitBarrier(
+                WaitBarrierRequest.newBuilder().setName("b").build()))));
+        assertEquals("value", field(fails(Status.Code.INVALID_ARGUMENT, () -> shared.setValue(
+                SetValueRequest.newBuilder().setName("v").build()))));
+        assertEquals("items", field(fails(Status.Code.INVALID_ARGUMENT, () -> shared.setDictItems(
+                SetDictItemsRequest.newBuilder().setName("d").build()))));
+        fails(Status.Code.NOT_FOUND, () -> shared.getValue(GetValueRequest.newBuilder().setName("v").build()));
+    }
+
+    @Test
+    void acquireTimeoutIsAResultNotAnError() {
+        as(session()).acquire(lock("l"));
+        AcquireResponse r = as(session()).acquire(AcquireRequest.newBuilder().setName("l")
+                .setTimeout(Duration.newBuilder().setNanos(50_000_000)).build());
+        assertFalse(r.getAcquired());
+    }
+
+    @Test
+    void closedSessionPassesItsLockToTheWaiterAsAbandoned() throws Exception {
+        String dead = session();
+        long token = as(dead).acquire(lock("l")).getFencingToken();
+        CompletableFuture<AcquireResponse> next = new CompletableFuture<>();
+        asyncAs(session()).acquire(lock("l"), observer(next));
+        assertFalse(next.isDone());
+        SessionServiceGrpc.newBlockingStub(channel).close(CloseSessionRequest.newBuilder().setSessionId(dead).build());
+        AcquireResponse r = next.get(5, TimeUnit.SECONDS);
+        assertTrue(r.getAcquired() && r.getAbandoned());
+        assertTrue(r.getFencingToken() > token);
+    }
+
+    @Test
+    void watchSendsTheCurrentValueThenEachChange() throws Exception {
+        shared.setDictItems(SetDictItemsRequest.newBuilder().setName("d")
+                .addItems(DictItem.newBuilder().setKey("k").setValue(int64(1))).build());
+        try (var ctx = io.grpc.Context.current().withCancellation()) {
+            ctx.run(() -> {
+                Iterator<WatchSharedResponse> it = shared.watch(WatchSharedRequest.newBuilder().setName("d").setKey("k").build());
+                assertEquals(int64(1), it.next().getValue());
+                shared.setDictItems(SetDictItemsRequest.newBuilder().setName("d")
+                        .addItems(DictItem.newBuilder().setKey("other").setValue(int64(5)))
+                        .addItems(DictItem.newBuilder().setKey("k").setValue(int64(2))).build());
+                WatchSharedResponse w = it.next();
+                assertEquals(int64(2), w.getValue());
+                assertTrue(w.getPresent());
+            });
+        }
+    }
+
+    @Test
+    void eventWaitWakesOnSet() throws Exception {
+        CompletableFuture<Boolean> woke = new CompletableFuture<>();
+        SyncServiceGrpc.newStub(channel).waitEvent(WaitEventRequest.newBuilder().setName("e").build(),
+                observer(woke, r -> r.getIsSet()));
+        assertFalse(woke.isDone());
+        anon.setEvent(SetEventRequest.newBuilder().setName("e").build());
+        assertTrue(woke.get(5, TimeUnit.SECONDS));
+    }
+
+    private static <T> io.grpc.stub.StreamObserver<T> observer(CompletableFuture<T> f) {
+        return observer(f, x -> x);
+    }
+
+    private static <T, R> io.grpc.stub.StreamObserver<T> observer(CompletableFuture<R> f, java.util.function.Function<T, R> map) {
+        return new io.grpc.stub.StreamObserver<>() {
+            @Override
+            public void onNext(T v) {
+                f.complete(map.apply(v));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                f.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+        };
+    }
+
+}
