@@ -139,6 +139,7 @@ public final class ForkdServer implements AutoCloseable {
         PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers);
 
         PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000);
+        sessions.onEnd(pools::sessionEnded);
 
         EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());
         EventLoopGroup workers = new EpollEventLoopGroup(2, Thread.ofPlatform().name("forkd-io-", 0).daemon().factory());

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,6 +27,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * fewer than {@code max_in_flight} items are taken in and not yet answered; results are sent only
  * while the client's side is ready. So a slow reader stops the intake, and memory per stream is
  * bounded by the window whatever the number of items.
+ *
+ * <p>halt_on_error: after the first failure no more items are taken, and the tasks taken but not
+ * started are cancelled; they are skipped without a result, and the stream ends once the started
+ * ones are answered.
  */
 final class MapSession implements StreamObserver<MapRequest> {
 
@@ -53,6 +58,9 @@ final class MapSession implements StreamObserver<MapRequest> {
     private long sent;
     private long nextToEmit;
     private final TreeMap<Long, TaskResult> waiting = new TreeMap<>();
+    /** Indices skipped after a halt and not yet passed over by the in-order emission. */
+    private final java.util.TreeSet<Long> skipped = new java.util.TreeSet<>();
+    private long skippedCount;
     private final ArrayDeque<TaskResult> ready = new ArrayDeque<>();
     private final Map<Long, Pool.Task> open = new HashMap<>();
     private boolean inputDone;
@@ -126,6 +134,7 @@ final class MapSession implements StreamObserver<MapRequest> {
             case CREATE -> {
                 var spec = requests.toSpec(s.getCreate(), true, "start.create");
                 p = pools.create(spec, error -> error.ifPresent(e -> fail(e, e)));
+                Optional.ofNullable(Metadata.SESSION_ID.get()).ifPresent(session -> pools.own(p, session));
                 made = true;
             }
             default -> throw new InvalidArgument("start.pool", "name a pool (pool_id) or create one (create)");
@@ -158,7 +167,7 @@ final class MapSession implements StreamObserver<MapRequest> {
             List<Pool.Task> chunk = new ArrayList<>(Math.min(chunksize, inputs.size()));
             for (TaskInput in : inputs) {
                 long index = received++;
-                Pool.Task t = new Pool.Task(index, in, this::onResult);
+                Pool.Task t = new Pool.Task(index, in, this::onResult, () -> onSkipped(index));
                 open.put(index, t);
                 chunk.add(t);
                 if (chunk.size() == chunksize) {
@@ -189,6 +198,7 @@ final class MapSession implements StreamObserver<MapRequest> {
     }
 
     private void onResult(TaskResult r) {
+        List<Pool.Task> unstarted = List.of();
         synchronized (this) {
             if (finished) {
                 return;
@@ -199,8 +209,25 @@ final class MapSession implements StreamObserver<MapRequest> {
             } else {
                 ready.addLast(r);
             }
-            if (haltOnError && !r.ok()) {
+            if (haltOnError && !r.ok() && !halted) {
                 halted = true;
+                unstarted = new ArrayList<>(open.values());
+            }
+        }
+        // Started ones still answer; the others are skipped (onSkipped).
+        unstarted.forEach(Pool.Task::cancel);
+        scheduleDrain();
+    }
+
+    private void onSkipped(long index) {
+        synchronized (this) {
+            if (finished) {
+                return;
+            }
+            open.remove(index);
+            skippedCount++;
+            if (ordered) {
+                skipped.add(index);
             }
         }
         scheduleDrain();
@@ -256,6 +283,9 @@ final class MapSession implements StreamObserver<MapRequest> {
                     while (msg.getResultsCount() < MAX_RESULTS_PER_MESSAGE && bytes < MAX_MESSAGE_BYTES) {
                         TaskResult r;
                         if (ordered) {
+                            while (skipped.remove(nextToEmit)) {
+                                nextToEmit++;
+                            }
                             r = waiting.isEmpty() || waiting.firstKey() != nextToEmit ? null : waiting.pollFirstEntry().getValue();
                             if (r != null) {
                                 nextToEmit++;
@@ -271,7 +301,7 @@ final class MapSession implements StreamObserver<MapRequest> {
                         msg.addResults(pr);
                     }
                     sent += msg.getResultsCount();
-                    if (sent == received && (inputDone || halted)) {
+                    if (sent + skippedCount == received && (inputDone || halted)) {
                         complete = true;
                         finished = true;
                         if (halted) {

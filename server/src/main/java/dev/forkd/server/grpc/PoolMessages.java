@@ -72,7 +72,12 @@ final class PoolMessages {
                 .setIndex(r.index())
                 .setAttempts(r.attempts())
                 .setProcessId(r.processId())
-                .setPid(r.pid());
+                .setPid(r.pid())
+                .setAgentId(r.agentId())
+                .setStartedAt(Timestamp.newBuilder().setSeconds(r.startedAt().getEpochSecond())
+                        .setNanos(r.startedAt().getNano()))
+                .setRuntime(com.google.protobuf.Duration.newBuilder().setSeconds(r.runtime().getSeconds())
+                        .setNanos(r.runtime().getNano()));
         switch (r.outcome()) {
             case TaskResult.Outcome.Output o -> b.setOutput(ByteString.copyFrom(o.data()));
             case TaskResult.Outcome.Failure f -> b.setFailure(TaskFailure.newBuilder()

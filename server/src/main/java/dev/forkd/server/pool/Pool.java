@@ -56,18 +56,31 @@ public final class Pool {
         final long index;
         final TaskInput input;
         final Consumer<TaskResult> onDone;
+        final Runnable onSkipped;
         int attempts;
         boolean done;
         boolean timedOut;
         volatile boolean cancelled;
         String processId = "";
         int pid;
+        String agentId = "";
+        /** When its last attempt started (epoch); {@code null} before the first. */
+        Instant startedAt;
 
         /** {@code onDone} is called once, outside the pool's monitor. */
         public Task(long index, TaskInput input, Consumer<TaskResult> onDone) {
+            this(index, input, onDone, () -> {});
+        }
+
+        /**
+         * {@code onSkipped} is called instead of {@code onDone} (once, outside the monitor) if the task
+         * is cancelled before it starts.
+         */
+        public Task(long index, TaskInput input, Consumer<TaskResult> onDone, Runnable onSkipped) {
             this.index = index;
             this.input = input;
             this.onDone = onDone;
+            this.onSkipped = onSkipped;
         }
 
         /** Its caller went away: skip it if it has not started. */
@@ -82,6 +95,7 @@ public final class Pool {
     private final ScheduledExecutorService timers;
     private final Executor executor;
     private final Instant createdAt;
+    private final java.time.Clock clock;
 
     private Phase phase = Phase.RUNNING;
     private boolean terminated;
@@ -107,13 +121,14 @@ public final class Pool {
     private boolean outboxScheduled;
 
     Pool(String id, PoolSpec spec, ProcessTable table, ScheduledExecutorService timers, Executor executor,
-            Instant createdAt) {
+            java.time.Clock clock) {
+        this.clock = clock;
+        this.createdAt = clock.instant();
         this.id = id;
         this.spec = spec;
         this.table = table;
         this.timers = timers;
         this.executor = executor;
-        this.createdAt = createdAt;
     }
 
     public String id() {
@@ -349,6 +364,7 @@ public final class Pool {
             if (t.cancelled && !t.done) {
                 t.done = true;
                 pending--;
+                deliver(t.onSkipped);
                 continue;
             }
             if (!t.done) {
@@ -396,7 +412,10 @@ public final class Pool {
         } else {
             failed++;
         }
-        TaskResult r = new TaskResult(t.index, outcome, t.attempts, t.processId, t.pid);
+        Instant now = clock.instant();
+        Instant started = t.startedAt == null ? now : t.startedAt;
+        TaskResult r = new TaskResult(t.index, outcome, t.attempts, t.processId, t.pid, t.agentId, started,
+                Duration.between(started, now));
         deliver(() -> t.onDone.accept(r));
     }
 
@@ -484,6 +503,7 @@ public final class Pool {
 
     private void startTask(Slot s, Task t, int run) {
         t.attempts++;
+        t.startedAt = clock.instant();
         if (!t.input.isTuple() && indexOf(t.input.item(), 0, t.input.item().length, (byte) 0) >= 0 && !spec.stdinItem()) {
             complete(t, new Outcome.Failure(FailureKind.START, 0, new byte[0],
                     "item " + t.index + " contains a NUL byte, which cannot be a command argument"));
@@ -506,6 +526,7 @@ public final class Pool {
                 s.processId = started.id();
                 t.processId = started.id();
                 t.pid = started.pid();
+                t.agentId = started.agentId().orElse("");
                 workersStarted++;
                 if (t.done) {
                     kill(started.id());
@@ -586,6 +607,7 @@ public final class Pool {
         boolean initializing;
         String processId = "";
         int pid;
+        String agentId = "";
         final ArrayDeque<Task> inFlight = new ArrayDeque<>();
         int assigned;
         final ByteArrayOutputStream toWrite = new ByteArrayOutputStream();
@@ -651,6 +673,7 @@ public final class Pool {
         synchronized (this) {
             w.processId = started.id();
             w.pid = started.pid();
+            w.agentId = started.agentId().orElse("");
             workersStarted++;
             kill = terminated;
             if (!kill) {
@@ -740,11 +763,14 @@ public final class Pool {
                     if (t.cancelled) {
                         t.done = true;
                         pending--;
+                        deliver(t.onSkipped);
                         continue;
                     }
                     t.attempts++;
+                    t.startedAt = clock.instant();
                     t.processId = w.processId;
                     t.pid = w.pid;
+                    t.agentId = w.agentId;
                     w.inFlight.addLast(t);
                     w.assigned++;
                     encode(t.input, w.toWrite);

@@ -27,6 +27,8 @@ public final class PoolRegistry {
     private final int maxPools;
     private final Map<String, Pool> pools = new ConcurrentHashMap<>();
     private final Map<String, String> names = new ConcurrentHashMap<>();
+    /** Ephemeral pools by id, and the session whose Map stream made them. */
+    private final Map<String, String> owners = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
 
     public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
@@ -51,7 +53,7 @@ public final class PoolRegistry {
         if (spec.name().isPresent() && names.putIfAbsent(spec.name().get(), id) != null) {
             throw new ForkdException.AlreadyExists("pool", spec.name().get());
         }
-        Pool pool = new Pool(id, spec, table, timers, executor, clock.instant());
+        Pool pool = new Pool(id, spec, table, timers, executor, clock);
         pools.put(id, pool);
         pool.start(result -> {
             if (result.isPresent()) {
@@ -106,6 +108,32 @@ public final class PoolRegistry {
         forget(p);
     }
 
+    /**
+     * Ties an ephemeral pool to the session that made it: when that session ends (its client
+     * died, or the child that called Map exited) the pool is discarded even if the stream lingers.
+     */
+    public void own(Pool p, String sessionId) {
+        owners.put(p.id(), sessionId);
+        if (!pools.containsKey(p.id())) {
+            owners.remove(p.id());
+        }
+    }
+
+    /** A session ended: discard the ephemeral pools it made; answers how many. */
+    public int sessionEnded(String sessionId) {
+        int n = 0;
+        for (var e : List.copyOf(owners.entrySet())) {
+            if (e.getValue().equals(sessionId) && owners.remove(e.getKey(), sessionId)) {
+                Pool p = pools.get(e.getKey());
+                if (p != null) {
+                    discard(p);
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
     /** Ends an ephemeral pool: terminate it and forget it once it has ended. */
     public void discard(Pool p) {
         p.terminate();
@@ -114,6 +142,7 @@ public final class PoolRegistry {
 
     private void forget(Pool p) {
         pools.remove(p.id(), p);
+        owners.remove(p.id());
         p.spec().name().ifPresent(n -> names.remove(n, p.id()));
     }
 }

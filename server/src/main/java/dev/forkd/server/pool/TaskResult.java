@@ -6,8 +6,12 @@ package dev.forkd.server.pool;
  * @param index the task's index (in its Map stream, or its apply id number)
  * @param attempts how many times it was run
  * @param processId the process of its last attempt; empty if it never ran
+ * @param agentId the agent that ran its last attempt; empty if it never ran
+ * @param startedAt when its last attempt started (when it ended, if it never ran)
+ * @param runtime how long its last attempt ran
  */
-public record TaskResult(long index, Outcome outcome, int attempts, String processId, int pid) {
+public record TaskResult(long index, Outcome outcome, int attempts, String processId, int pid, String agentId,
+        java.time.Instant startedAt, java.time.Duration runtime) {
 
     /** A result, or why there is none. */
     public sealed interface Outcome {

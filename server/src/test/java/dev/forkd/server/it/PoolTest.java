@@ -295,4 +295,62 @@ class PoolTest {
         assertEquals(PoolState.POOL_STATE_ENDED, joined.getPool().getState());
         assertFalse(joined.getTimedOut());
     }
+
+    @Test
+    void haltOnErrorSkipsTheTasksNotStartedAndResultsSayWhereAndWhen() throws Exception {
+        java.time.Instant before = java.time.Instant.now().minusSeconds(1);
+        MapCall call = MapCall.start(poolsAsync(), MapStart.newBuilder().setHaltOnError(true)
+                .setCreate(perTask(1, "sh", "-c", "if [ {} -eq 3 ]; then exit 1; fi; echo {}")).build(),
+                numbers(200).iterator(), 200, r -> {});
+        var results = call.done.get(120, TimeUnit.SECONDS);
+        assertTrue(results.size() >= 4 && results.size() < 200, "ran " + results.size() + " of 200 after a halt");
+        for (int i = 0; i < results.size(); i++) {
+            assertEquals(i, results.get(i).getIndex(), "in order, with no gap");
+        }
+        assertEquals("2", text(results.get(2)));
+        assertEquals(TaskFailureKind.TASK_FAILURE_KIND_EXIT, results.get(3).getFailure().getKind());
+        assertTrue(call.messages.getLast().getHalted());
+        TaskResult first = results.getFirst();
+        assertTrue(first.getAgentId().startsWith("a-"), first.toString());
+        assertTrue(first.getStartedAt().getSeconds() >= before.getEpochSecond(), first.toString());
+        assertTrue(first.hasRuntime() && first.getRuntime().getSeconds() < 60, first.toString());
+    }
+
+    @Test
+    void ephemeralPoolEndsWithTheSessionThatMadeIt() throws Exception {
+        java.util.concurrent.CompletableFuture<dev.forkd.v1.OpenSessionResponse> opened =
+                new java.util.concurrent.CompletableFuture<>();
+        io.grpc.stub.StreamObserver<dev.forkd.v1.OpenSessionRequest> session = forkd.sessionsAsync().open(
+                new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(dev.forkd.v1.OpenSessionResponse r) {
+                        opened.complete(r);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        opened.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {}
+                });
+        session.onNext(dev.forkd.v1.OpenSessionRequest.newBuilder().setName("pool-owner").build());
+        String sid = opened.get(30, TimeUnit.SECONDS).getSessionId();
+        io.grpc.Metadata h = new io.grpc.Metadata();
+        h.put(io.grpc.Metadata.Key.of("forkd-session", io.grpc.Metadata.ASCII_STRING_MARSHALLER), sid);
+        MapCall call = MapCall.start(poolsAsync().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(h)),
+                MapStart.newBuilder().setCreate(perTask(1, "sleep", "{}").setName("owned-by-session")).build(),
+                List.of(MapCall.item(1000)).iterator(), 1, r -> {});
+        Eventually.await(java.time.Duration.ofSeconds(60), () -> pools().list(dev.forkd.v1.ListPoolsRequest
+                .getDefaultInstance()).getPoolsList().stream().anyMatch(p -> p.getName().equals("owned-by-session")
+                        && p.getWorkerProcessIdsCount() == 1), () -> "the task never started");
+        session.onCompleted(); // the session ends with its stream; the Map stream is still open
+        var results = call.done.get(60, TimeUnit.SECONDS);
+        assertEquals(1, results.size());
+        assertEquals(TaskFailureKind.TASK_FAILURE_KIND_TERMINATED, results.getFirst().getFailure().getKind());
+        Eventually.await(java.time.Duration.ofSeconds(30), () -> pools().list(dev.forkd.v1.ListPoolsRequest
+                .getDefaultInstance()).getPoolsList().stream().noneMatch(p -> p.getName().equals("owned-by-session")),
+                () -> "the pool outlived its session");
+    }
 }
