@@ -53,6 +53,8 @@ final class MapSession implements StreamObserver<MapRequest> {
     private int chunksize;
     private int window;
     private boolean haltOnError;
+    /** Shared by this stream's tasks when halt_on_error: the pool starts none of them after one fails. */
+    private Optional<java.util.concurrent.atomic.AtomicBoolean> haltGroup = Optional.empty();
     private boolean poolInfoDue;
     private long received;
     private long sent;
@@ -147,6 +149,7 @@ final class MapSession implements StreamObserver<MapRequest> {
             int cap = (int) Math.min(MAX_WINDOW, Math.max(MIN_WINDOW, 64L * p.spec().processes() * chunksize));
             window = s.getMaxInFlight() == 0 ? cap : Math.min(cap, s.getMaxInFlight());
             haltOnError = s.getHaltOnError();
+            haltGroup = haltOnError ? Optional.of(new java.util.concurrent.atomic.AtomicBoolean()) : Optional.empty();
             poolInfoDue = true;
         }
         scheduleDrain();
@@ -167,7 +170,7 @@ final class MapSession implements StreamObserver<MapRequest> {
             List<Pool.Task> chunk = new ArrayList<>(Math.min(chunksize, inputs.size()));
             for (TaskInput in : inputs) {
                 long index = received++;
-                Pool.Task t = new Pool.Task(index, in, this::onResult, () -> onSkipped(index));
+                Pool.Task t = new Pool.Task(index, in, this::onResult, () -> onSkipped(index), haltGroup);
                 open.put(index, t);
                 chunk.add(t);
                 if (chunk.size() == chunksize) {

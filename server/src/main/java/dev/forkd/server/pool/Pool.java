@@ -23,6 +23,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -57,6 +58,8 @@ public final class Pool {
         final TaskInput input;
         final Consumer<TaskResult> onDone;
         final Runnable onSkipped;
+        /** Set (under the pool's monitor, as its failure is recorded) by the first failed task of a halting group. */
+        final Optional<AtomicBoolean> haltGroup;
         int attempts;
         boolean done;
         boolean timedOut;
@@ -69,18 +72,27 @@ public final class Pool {
 
         /** {@code onDone} is called once, outside the pool's monitor. */
         public Task(long index, TaskInput input, Consumer<TaskResult> onDone) {
-            this(index, input, onDone, () -> {});
+            this(index, input, onDone, () -> {}, Optional.empty());
         }
 
         /**
          * {@code onSkipped} is called instead of {@code onDone} (once, outside the monitor) if the task
-         * is cancelled before it starts.
+         * is cancelled before it starts. Tasks sharing a {@code haltGroup} stop starting once one of
+         * them fails: the flag is set in the same step that records the failure, so no task of the
+         * group starts after it (a Map stream's halt_on_error).
          */
-        public Task(long index, TaskInput input, Consumer<TaskResult> onDone, Runnable onSkipped) {
+        public Task(long index, TaskInput input, Consumer<TaskResult> onDone, Runnable onSkipped,
+                Optional<AtomicBoolean> haltGroup) {
             this.index = index;
             this.input = input;
             this.onDone = onDone;
             this.onSkipped = onSkipped;
+            this.haltGroup = haltGroup;
+        }
+
+        /** Not to be started: its caller went away, or its group halted. */
+        boolean skip() {
+            return cancelled || haltGroup.map(AtomicBoolean::get).orElse(false);
         }
 
         /** Its caller went away: skip it if it has not started. */
@@ -361,7 +373,7 @@ public final class Pool {
                 queue.addFirst(chunk.subList(1, chunk.size()));
             }
             Task t = chunk.getFirst();
-            if (t.cancelled && !t.done) {
+            if (t.skip() && !t.done) {
                 t.done = true;
                 pending--;
                 deliver(t.onSkipped);
@@ -411,6 +423,7 @@ public final class Pool {
             idleCrashes = 0;
         } else {
             failed++;
+            t.haltGroup.ifPresent(h -> h.set(true));
         }
         Instant now = clock.instant();
         Instant started = t.startedAt == null ? now : t.startedAt;
@@ -760,7 +773,7 @@ public final class Pool {
                     if (t.done) {
                         continue;
                     }
-                    if (t.cancelled) {
+                    if (t.skip()) {
                         t.done = true;
                         pending--;
                         deliver(t.onSkipped);
