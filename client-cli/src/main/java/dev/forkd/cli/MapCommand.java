@@ -7,6 +7,7 @@ import dev.forkd.v1.MapResponse;
 import dev.forkd.v1.MapStart;
 import dev.forkd.v1.PoolInfo;
 import dev.forkd.v1.ResultOrder;
+import dev.forkd.v1.TaskFailureKind;
 import dev.forkd.v1.TaskInput;
 import dev.forkd.v1.TaskResult;
 import dev.forkd.v1.WorkerKind;
@@ -302,7 +303,7 @@ final class MapCommand extends ClientCommand {
                 printer.result(result);
             }
             if (r.getHalted()) {
-                printer.halted(r.getHaltedAfter());
+                printer.halted();
             }
             printer.flush();
         }
@@ -379,9 +380,11 @@ final class MapCommand extends ClientCommand {
             log.ifPresent(l -> l.println(joblogLine(r, text)));
         }
 
-        synchronized void halted(long after) {
+        /** The stream's last message: every started task has answered, so the items left never ran. */
+        synchronized void halted() {
             clearBar();
-            inv.err().println("forkd: halted after a failed task; items from " + after + " on were not run");
+            inv.err().println("forkd: halted after a failed task; " + inFlight.size() + " item(s) taken were not run"
+                    + (total < 0 ? " (nor the rest of stdin)" : ""));
         }
 
         synchronized void flush() {
@@ -412,8 +415,8 @@ final class MapCommand extends ClientCommand {
                         : "exit code " + f.getExitCode();
                 default -> f.getMessage().isEmpty() ? f.getKind().name() : f.getMessage();
             };
-            if (r.getAttempts() > 1) {
-                how += " (after " + r.getAttempts() + " attempts)";
+            if (r.getAttempts() > 1 && f.getKind() == TaskFailureKind.TASK_FAILURE_KIND_EXIT) {
+                how += " (after " + r.getAttempts() + " attempts)"; // the server's other messages count them
             }
             String tail = tail(f.getStderrTail().toStringUtf8());
             return tail.isEmpty() ? how : how + ": " + tail;
