@@ -16,9 +16,7 @@ final class Scenarios {
                 new QueueBench(),
                 new PendingScenario("sync", "lock acquire+release, shared counter increments",
                         "forkd.v1.SyncService", "multiprocessing.Lock, Value, Manager().dict() in peers/mp_sync.py"),
-                new PendingScenario("pool", "tasks/s on tiny tasks, per-task and persistent workers; CPU-bound speed-up",
-                        "forkd.v1.PoolService", "Pool.map, imap_unordered, ProcessPoolExecutor in peers/mp_pool.py;"
-                                + " xargs -P2 and GNU parallel -j2 in peers/xargs_parallel.sh"),
+                new PoolBench(),
                 new Footprint());
     }
 }
