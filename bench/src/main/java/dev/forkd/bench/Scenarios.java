@@ -15,9 +15,7 @@ final class Scenarios {
                 new OutputThroughput(),
                 new QueueBench(),
                 new SyncThroughput(),
-                new PendingScenario("pool", "tasks/s on tiny tasks, per-task and persistent workers; CPU-bound speed-up",
-                        "forkd.v1.PoolService", "Pool.map, imap_unordered, ProcessPoolExecutor in peers/mp_pool.py;"
-                                + " xargs -P2 and GNU parallel -j2 in peers/xargs_parallel.sh"),
+                new PoolBench(),
                 new Footprint());
     }
 }

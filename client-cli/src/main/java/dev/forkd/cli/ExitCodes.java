@@ -8,7 +8,8 @@ import picocli.CommandLine;
 /**
  * The one place where failures become exit codes and one line on stderr:
  * 0 ok; 1 the server said no (NOT_FOUND, FAILED_PRECONDITION, ...); 2 usage; 3 no server to talk to;
- * {@code run} and {@code wait} exit with the child's status instead.
+ * {@code run} and {@code wait} exit with the child's status instead; {@code map} with the number of
+ * failed tasks (capped at 101, as GNU parallel).
  */
 public final class ExitCodes implements CommandLine.IExitCodeExceptionMapper,
         CommandLine.IExecutionExceptionHandler, CommandLine.IParameterExceptionHandler {

@@ -52,6 +52,11 @@ final class Items {
         }
     }
 
+    /** Whether an item's first byte is already read (so {@link #next} will not wait on the stream). */
+    boolean buffered() {
+        return pos < end;
+    }
+
     static void write(PrintStream out, byte[] item, boolean nul) {
         out.write(item, 0, item.length);
         out.write(nul ? 0 : '\n');

@@ -21,9 +21,8 @@ public final class Main implements Callable<Integer> {
      * should not pay for all of them.
      */
     private static final List<String> SUBCOMMANDS =
-            List.of("serve", "run", "spawn", "ps", "get", "wait", "logs", "kill", "rm", "status", "queue", "pipe",
-                    "lock", "with-lock", "sem", "event", "barrier", "value", "array", "dict",
-                    "help");
+            List.of("serve", "run", "spawn", "ps", "get", "wait", "logs", "kill", "rm", "status", "map", "pool", "queue", "pipe",
+                    "lock", "with-lock", "sem", "event", "barrier", "value", "array", "dict", "help");
 
     private final Invocation invocation;
 
@@ -69,9 +68,12 @@ public final class Main implements Callable<Integer> {
                 .setExecutionExceptionHandler(exitCodes)
                 .setParameterExceptionHandler(exitCodes);
         // Everything after the command's first word is the command's: `forkd run sh -c 'exit 3'` works without --.
-        for (String name : List.of("run", "spawn", "with-lock")) {
+        for (String name : List.of("run", "spawn", "with-lock", "map")) {
             Optional.ofNullable(cl.getSubcommands().get(name)).ifPresent(sub -> sub.setStopAtPositional(true));
         }
+        Optional.ofNullable(cl.getSubcommands().get("pool"))
+                .map(pool -> pool.getSubcommands().get("create"))
+                .ifPresent(create -> create.setStopAtPositional(true));
         return cl;
     }
 
@@ -89,6 +91,8 @@ public final class Main implements Callable<Integer> {
             case "kill" -> new KillCommand();
             case "rm" -> new RmCommand();
             case "status" -> new StatusCommand();
+            case "map" -> new MapCommand();
+            case "pool" -> new PoolCommand();
             case "queue" -> new QueueCommand();
             case "pipe" -> new PipeCommand();
             case "lock" -> new LockCommand();

@@ -2,6 +2,7 @@ package dev.forkd.client;
 
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.v1.PipeServiceGrpc;
+import dev.forkd.v1.PoolServiceGrpc;
 import dev.forkd.v1.ProcessServiceGrpc;
 import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.SessionServiceGrpc;
@@ -155,6 +156,14 @@ public final class ForkdClient implements AutoCloseable {
 
     public PipeServiceGrpc.PipeServiceStub pipesAsync() {
         return PipeServiceGrpc.newStub(channel);
+    }
+
+    public PoolServiceGrpc.PoolServiceBlockingStub pools() {
+        return PoolServiceGrpc.newBlockingStub(channel);
+    }
+
+    public PoolServiceGrpc.PoolServiceStub poolsAsync() {
+        return PoolServiceGrpc.newStub(channel);
     }
 
     public HealthGrpc.HealthBlockingStub health() {

@@ -9,11 +9,13 @@ import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.grpc.AgentServiceAdapter;
 import dev.forkd.server.grpc.AuthInterceptor;
+import dev.forkd.server.grpc.PoolServiceAdapter;
 import dev.forkd.server.grpc.PipeServiceAdapter;
 import dev.forkd.server.grpc.ProcessServiceAdapter;
 import dev.forkd.server.grpc.QueueServiceAdapter;
 import dev.forkd.server.grpc.SessionInterceptor;
 import dev.forkd.server.grpc.SessionServiceAdapter;
+import dev.forkd.server.pool.PoolRegistry;
 import dev.forkd.server.grpc.SharedServiceAdapter;
 import dev.forkd.server.grpc.SyncServiceAdapter;
 import dev.forkd.server.shared.SharedStore;
@@ -141,6 +143,9 @@ public final class ForkdServer implements AutoCloseable {
         sessions.onEnd(queues::releaseSession);
         PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers);
 
+        PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000);
+        sessions.onEnd(pools::sessionEnded);
+
         EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());
         EventLoopGroup workers = new EpollEventLoopGroup(2, Thread.ofPlatform().name("forkd-io-", 0).daemon().factory());
         NettyServerBuilder builder;
@@ -171,6 +176,9 @@ public final class ForkdServer implements AutoCloseable {
                 .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, System.getenv(),
                         forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session, auth))
                 .addService(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session, auth))
+                .addService(ServerInterceptors.intercept(new PoolServiceAdapter(pools, System.getenv(), forkdEnv,
+                        config.defaultOutputLimit(), config.maxOutputLimit(),
+                        Runtime.getRuntime().availableProcessors(), streams), session, auth))
                 .addService(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session, auth))
                 .addService(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session, auth))
                 .addService(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session, auth))

@@ -1,0 +1,209 @@
+package dev.forkd.server.grpc;
+
+import dev.forkd.server.error.ForkdException.InvalidArgument;
+import dev.forkd.server.pool.Pool;
+import dev.forkd.server.pool.PoolRegistry;
+import dev.forkd.v1.ApplyAsyncRequest;
+import dev.forkd.v1.ApplyAsyncResponse;
+import dev.forkd.v1.ApplyRequest;
+import dev.forkd.v1.ApplyResponse;
+import dev.forkd.v1.ClosePoolRequest;
+import dev.forkd.v1.ClosePoolResponse;
+import dev.forkd.v1.CreatePoolRequest;
+import dev.forkd.v1.CreatePoolResponse;
+import dev.forkd.v1.DeletePoolRequest;
+import dev.forkd.v1.DeletePoolResponse;
+import dev.forkd.v1.GetPoolRequest;
+import dev.forkd.v1.GetPoolResponse;
+import dev.forkd.v1.GetResultRequest;
+import dev.forkd.v1.GetResultResponse;
+import dev.forkd.v1.JoinPoolRequest;
+import dev.forkd.v1.JoinPoolResponse;
+import dev.forkd.v1.ListPoolsRequest;
+import dev.forkd.v1.ListPoolsResponse;
+import dev.forkd.v1.MapRequest;
+import dev.forkd.v1.MapResponse;
+import dev.forkd.v1.PoolServiceGrpc;
+import dev.forkd.v1.TerminatePoolRequest;
+import dev.forkd.v1.TerminatePoolResponse;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+
+/** PoolService: decode, call the {@link PoolRegistry} and its pools, encode. */
+public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBase {
+
+    private static final int MAX_PAGE = 1000;
+
+    private final PoolRegistry pools;
+    private final PoolRequests requests;
+    private final Executor executor;
+
+    public PoolServiceAdapter(PoolRegistry pools, Map<String, String> baseEnv, Map<String, String> forkdEnv,
+            long defaultOutputLimit, long maxOutputLimit, int cpus, Executor executor) {
+        this.pools = pools;
+        this.requests = new PoolRequests(new SpawnRequests(baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit),
+                cpus);
+        this.executor = executor;
+    }
+
+    @Override
+    public void create(CreatePoolRequest request, StreamObserver<CreatePoolResponse> out) {
+        try {
+            var spec = requests.toSpec(request, false, "");
+            Pool[] pool = new Pool[1];
+            Object lock = new Object();
+            synchronized (lock) {
+                pool[0] = pools.create(spec, error -> {
+                    synchronized (lock) {
+                        if (error.isPresent()) {
+                            out.onError(ErrorMapper.toStatus(error.get()));
+                        } else {
+                            out.onNext(CreatePoolResponse.newBuilder()
+                                    .setPool(PoolMessages.info(pool[0].snapshot())).build());
+                            out.onCompleted();
+                        }
+                    }
+                });
+            }
+        } catch (RuntimeException e) {
+            out.onError(ErrorMapper.toStatus(e));
+        }
+    }
+
+    @Override
+    public void get(GetPoolRequest request, StreamObserver<GetPoolResponse> out) {
+        Calls.unary(out, () -> GetPoolResponse.newBuilder()
+                .setPool(PoolMessages.info(pools.find(requireId("id", request.getId())).snapshot())).build());
+    }
+
+    @Override
+    public void list(ListPoolsRequest request, StreamObserver<ListPoolsResponse> out) {
+        Calls.unary(out, () -> {
+            int size = request.getPageSize();
+            if (size < 0 || size > MAX_PAGE) {
+                throw new InvalidArgument("page_size", "must be between 0 (default " + MAX_PAGE + ") and " + MAX_PAGE);
+            }
+            size = size == 0 ? MAX_PAGE : size;
+            long after = 0;
+            if (!request.getPageToken().isEmpty()) {
+                try {
+                    after = Long.parseLong(request.getPageToken());
+                } catch (NumberFormatException e) {
+                    throw new InvalidArgument("page_token", "is not a token this server gave");
+                }
+            }
+            var found = pools.list(after, size);
+            var b = ListPoolsResponse.newBuilder();
+            for (int i = 0; i < Math.min(size, found.size()); i++) {
+                b.addPools(PoolMessages.info(found.get(i).snapshot()));
+            }
+            if (found.size() > size) {
+                b.setNextPageToken(Long.toString(PoolRegistry.seqOf(found.get(size - 1))));
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void close(ClosePoolRequest request, StreamObserver<ClosePoolResponse> out) {
+        Calls.unary(out, () -> ClosePoolResponse.newBuilder()
+                .setPool(PoolMessages.info(pools.find(requireId("id", request.getId())).close())).build());
+    }
+
+    @Override
+    public void terminate(TerminatePoolRequest request, StreamObserver<TerminatePoolResponse> out) {
+        Calls.unary(out, () -> TerminatePoolResponse.newBuilder()
+                .setPool(PoolMessages.info(pools.find(requireId("id", request.getId())).terminate())).build());
+    }
+
+    @Override
+    public void join(JoinPoolRequest request, StreamObserver<JoinPoolResponse> out) {
+        try {
+            Pool pool = pools.find(requireId("id", request.getId()));
+            Optional<Duration> timeout = request.hasTimeout()
+                    ? Optional.of(Protos.duration("timeout", request.getTimeout())) : Optional.empty();
+            var serverOut = (ServerCallStreamObserver<JoinPoolResponse>) out;
+            pool.join(timeout, (s, timedOut) -> {
+                if (!serverOut.isCancelled()) {
+                    out.onNext(JoinPoolResponse.newBuilder().setPool(PoolMessages.info(s)).setTimedOut(timedOut).build());
+                    out.onCompleted();
+                }
+            });
+        } catch (RuntimeException e) {
+            out.onError(ErrorMapper.toStatus(e));
+        }
+    }
+
+    @Override
+    public void delete(DeletePoolRequest request, StreamObserver<DeletePoolResponse> out) {
+        Calls.unary(out, () -> {
+            String id = pools.find(requireId("id", request.getId())).id();
+            pools.delete(id);
+            return DeletePoolResponse.newBuilder().setId(id).build();
+        });
+    }
+
+    @Override
+    public StreamObserver<MapRequest> map(StreamObserver<MapResponse> out) {
+        return new MapSession(pools, requests, (ServerCallStreamObserver<MapResponse>) out, executor);
+    }
+
+    @Override
+    public void apply(ApplyRequest request, StreamObserver<ApplyResponse> out) {
+        try {
+            Pool pool = pools.find(requireId("pool_id", request.getPoolId()));
+            var input = PoolMessages.input(request.getInput());
+            pool.validate("input", input);
+            pool.apply(input, r -> {
+                out.onNext(ApplyResponse.newBuilder().setResult(PoolMessages.result(r)).build());
+                out.onCompleted();
+            });
+        } catch (RuntimeException e) {
+            out.onError(ErrorMapper.toStatus(e));
+        }
+    }
+
+    @Override
+    public void applyAsync(ApplyAsyncRequest request, StreamObserver<ApplyAsyncResponse> out) {
+        Calls.unary(out, () -> {
+            Pool pool = pools.find(requireId("pool_id", request.getPoolId()));
+            var input = PoolMessages.input(request.getInput());
+            pool.validate("input", input);
+            return ApplyAsyncResponse.newBuilder().setTaskId(pool.applyAsync(input)).build();
+        });
+    }
+
+    @Override
+    public void getResult(GetResultRequest request, StreamObserver<GetResultResponse> out) {
+        try {
+            Pool pool = pools.find(requireId("pool_id", request.getPoolId()));
+            if (request.getTaskId().isEmpty()) {
+                throw new InvalidArgument("task_id", "is required (the id ApplyAsync answered)");
+            }
+            Optional<Duration> timeout = request.hasTimeout()
+                    ? Optional.of(Protos.duration("timeout", request.getTimeout())) : Optional.empty();
+            var serverOut = (ServerCallStreamObserver<GetResultResponse>) out;
+            pool.getResult(request.getTaskId(), timeout, (r, ready) -> {
+                if (!serverOut.isCancelled()) {
+                    var b = GetResultResponse.newBuilder().setReady(ready);
+                    r.ifPresent(x -> b.setResult(PoolMessages.result(x)));
+                    out.onNext(b.build());
+                    out.onCompleted();
+                }
+            });
+        } catch (RuntimeException e) {
+            out.onError(ErrorMapper.toStatus(e));
+        }
+    }
+
+    private static String requireId(String field, String id) {
+        if (id.isEmpty()) {
+            throw new InvalidArgument(field, "is required (a pool id or name)");
+        }
+        return id;
+    }
+}

@@ -1,0 +1,19 @@
+package dev.forkd.server.pool;
+
+import java.util.List;
+
+/** One task's input: an item, or (starmap) an argument tuple. */
+public record TaskInput(byte[] item, List<String> args) {
+
+    public TaskInput {
+        args = List.copyOf(args);
+    }
+
+    public static TaskInput of(byte[] item) {
+        return new TaskInput(item, List.of());
+    }
+
+    public boolean isTuple() {
+        return !args.isEmpty();
+    }
+}

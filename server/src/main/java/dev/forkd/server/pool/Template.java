@@ -1,0 +1,75 @@
+package dev.forkd.server.pool;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A per-task argv template, like GNU parallel's: {@code {}} is the item (or a tuple's arguments
+ * joined by spaces), {@code {#}} the task index, {@code {1}}, {@code {2}}, ... a tuple's arguments.
+ * One pass, so an item that itself contains {@code {}} is left as it is.
+ */
+final class Template {
+
+    private Template() {}
+
+    /** True if some argument has a placeholder for the item. */
+    static boolean hasItemPlaceholder(List<String> argv) {
+        for (String a : argv) {
+            int i = 0;
+            while ((i = a.indexOf('{', i)) >= 0) {
+                int end = a.indexOf('}', i);
+                if (end < 0) {
+                    break;
+                }
+                String inner = a.substring(i + 1, end);
+                if (inner.isEmpty() || inner.chars().allMatch(Character::isDigit)) {
+                    return true;
+                }
+                i = end;
+            }
+        }
+        return false;
+    }
+
+    static List<String> substitute(List<String> argv, TaskInput input, long index) {
+        String all = input.isTuple() ? String.join(" ", input.args())
+                : new String(input.item(), StandardCharsets.UTF_8);
+        List<String> out = new ArrayList<>(argv.size());
+        for (String a : argv) {
+            StringBuilder b = new StringBuilder(a.length() + all.length());
+            int i = 0;
+            while (i < a.length()) {
+                char c = a.charAt(i);
+                int end = c == '{' ? a.indexOf('}', i) : -1;
+                if (end > i) {
+                    String inner = a.substring(i + 1, end);
+                    if (inner.isEmpty()) {
+                        b.append(all);
+                        i = end + 1;
+                        continue;
+                    }
+                    if (inner.equals("#")) {
+                        b.append(index);
+                        i = end + 1;
+                        continue;
+                    }
+                    if (inner.length() <= 4 && inner.chars().allMatch(Character::isDigit)) {
+                        int n = Integer.parseInt(inner);
+                        if (n >= 1 && n <= input.args().size()) {
+                            b.append(input.args().get(n - 1));
+                        } else if (n == 1 && !input.isTuple()) {
+                            b.append(all);
+                        }
+                        i = end + 1;
+                        continue;
+                    }
+                }
+                b.append(c);
+                i++;
+            }
+            out.add(b.toString());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,246 @@
+package dev.forkd.server.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.rpc.BadRequest;
+import com.google.rpc.ErrorInfo;
+import dev.forkd.server.pool.PoolRegistry;
+import dev.forkd.server.process.AgentPool;
+import dev.forkd.server.process.AgentPort;
+import dev.forkd.server.process.ProcessTable;
+import dev.forkd.v1.ApplyAsyncRequest;
+import dev.forkd.v1.CreatePoolRequest;
+import dev.forkd.v1.DeletePoolRequest;
+import dev.forkd.v1.GetPoolRequest;
+import dev.forkd.v1.GetResultRequest;
+import dev.forkd.v1.JoinPoolRequest;
+import dev.forkd.v1.ListPoolsRequest;
+import dev.forkd.v1.MapRequest;
+import dev.forkd.v1.MapStart;
+import dev.forkd.v1.PoolServiceGrpc;
+import dev.forkd.v1.TaskInput;
+import dev.forkd.v1.WorkerKind;
+import dev.forkd.v1.WorkerSpec;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.protobuf.StatusProto;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Bad pool requests get the right code, a reason and the field, and create nothing. In-process,
+ * over an agent that "starts" children at once: validation needs no OS process.
+ */
+@Timeout(30)
+class PoolServiceValidationTest {
+
+    private ScheduledExecutorService timers;
+    private Server server;
+    private ManagedChannel channel;
+    private PoolServiceGrpc.PoolServiceBlockingStub stub;
+
+    private static final class InstantAgent implements AgentPort {
+        ProcessTable table;
+        final ScheduledExecutorService exec;
+
+        InstantAgent(ScheduledExecutorService exec) {
+            this.exec = exec;
+        }
+
+        @Override
+        public String agentId() {
+            return "a-test";
+        }
+
+        @Override
+        public void start(StartCommand c) {
+            exec.execute(() -> table.onStarted(c.processId(), c.run(), 4242));
+        }
+
+        @Override
+        public void signal(String processId, int run, int signal) {
+            exec.execute(() -> table.onExited(processId, run, -signal));
+        }
+
+        @Override
+        public void holdOutput(String processId, int run, boolean hold) {}
+
+        @Override
+        public void writeStdin(String processId, int run, byte[] data, boolean close) {
+            exec.execute(() -> table.onStdinWritten(processId, run, data.length, close, java.util.Optional.empty()));
+        }
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        timers = Executors.newScheduledThreadPool(2);
+        InstantAgent agent = new InstantAgent(timers);
+        AgentPool agents = (onAgent, onFailure) -> onAgent.accept(agent);
+        ProcessTable table = new ProcessTable(agents, pgid -> {}, ProcessTable.ChildSessions.NONE, timers,
+                Clock.systemUTC(), () -> 0.5, 1000);
+        agent.table = table;
+        PoolRegistry pools = new PoolRegistry(table, timers, timers, Clock.systemUTC(), 100);
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).directExecutor()
+                .addService(ServerInterceptors.intercept(new PoolServiceAdapter(pools, Map.of("PATH", "/bin"),
+                        Map.of(), 1024, 4096, 2, timers), new SessionInterceptor()))
+                .build().start();
+        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        stub = PoolServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        channel.shutdownNow();
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        timers.shutdownNow();
+    }
+
+    private static CreatePoolRequest.Builder perTask(String... argv) {
+        return CreatePoolRequest.newBuilder().setProcesses(2).setWorker(WorkerSpec.newBuilder()
+                .setKind(WorkerKind.WORKER_KIND_PER_TASK).addAllArgv(List.of(argv)));
+    }
+
+    private StatusRuntimeException fails(Status.Code code, Runnable call) {
+        int before = stub.list(ListPoolsRequest.getDefaultInstance()).getPoolsCount();
+        var e = assertThrows(StatusRuntimeException.class, call::run);
+        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+        assertEquals(before, stub.list(ListPoolsRequest.getDefaultInstance()).getPoolsCount(),
+                "a rejected request changed the pools");
+        return e;
+    }
+
+    private static String field(StatusRuntimeException e) throws Exception {
+        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
+            if (any.is(BadRequest.class)) {
+                return any.unpack(BadRequest.class).getFieldViolations(0).getField();
+            }
+        }
+        return "";
+    }
+
+    private static String reason(StatusRuntimeException e) throws Exception {
+        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
+            if (any.is(ErrorInfo.class)) {
+                return any.unpack(ErrorInfo.class).getReason();
+            }
+        }
+        return "";
+    }
+
+    @Test
+    void emptyArgvIsInvalidNamingTheField() throws Exception {
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> stub.create(CreatePoolRequest.newBuilder()
+                .setWorker(WorkerSpec.newBuilder().setKind(WorkerKind.WORKER_KIND_PERSISTENT)).build()));
+        assertEquals("worker.argv", field(e));
+        e = fails(Status.Code.INVALID_ARGUMENT, () -> stub.create(CreatePoolRequest.getDefaultInstance()));
+        assertEquals("worker.argv", field(e));
+        e = fails(Status.Code.INVALID_ARGUMENT, () -> stub.create(perTask("", "{}").build()));
+        assertEquals("worker.argv[0]", field(e));
+    }
+
+    @Test
+    void processesZeroNegativeOrHugeAreInvalid() throws Exception {
+        for (int n : new int[] {0, -1, 1025, Integer.MAX_VALUE}) {
+            var e = fails(Status.Code.INVALID_ARGUMENT, () -> stub.create(perTask("echo", "{}").setProcesses(n).build()));
+            assertEquals("processes", field(e));
+            assertTrue(e.getStatus().getDescription().contains("between 1 and 1024"), e.getStatus().getDescription());
+        }
+        // Unset means the CPU count.
+        var made = stub.create(perTask("echo", "{}").clearProcesses().build()).getPool();
+        assertEquals(2, made.getProcesses());
+    }
+
+    @Test
+    void missingPlaceholderWithoutStdinItemIsInvalid() throws Exception {
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> stub.create(perTask("echo", "hello").build()));
+        assertEquals("worker.argv", field(e));
+        assertTrue(e.getStatus().getDescription().contains("{}"), e.getStatus().getDescription());
+        // The same command with the item on stdin is fine; so are {1} and {#}-free templates with {}.
+        stub.create(perTask("cat").setWorker(WorkerSpec.newBuilder().addArgv("cat").setStdinItem(true)).build());
+        stub.create(perTask("sh", "-c", "echo {1} {2}").build());
+    }
+
+    @Test
+    void otherBadFieldsAreNamed() throws Exception {
+        assertEquals("max_retries", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.create(perTask("echo", "{}").setMaxRetries(-1).build()))));
+        assertEquals("max_tasks_per_child", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.create(perTask("echo", "{}").setMaxTasksPerChild(-3).build()))));
+        assertEquals("task_timeout", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.create(perTask("echo", "{}").setTaskTimeout(com.google.protobuf.Duration.getDefaultInstance()).build()))));
+        assertEquals("worker.stdin_item", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.create(CreatePoolRequest.newBuilder().setWorker(WorkerSpec.newBuilder()
+                        .setKind(WorkerKind.WORKER_KIND_PERSISTENT).addArgv("cat").setStdinItem(true)).build()))));
+        assertEquals("name", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.create(perTask("echo", "{}").setName("pool-7").build()))));
+    }
+
+    @Test
+    void unknownPoolIsNotFound() throws Exception {
+        var e = fails(Status.Code.NOT_FOUND, () -> stub.get(GetPoolRequest.newBuilder().setId("pool-99").build()));
+        assertEquals("POOL_NOT_FOUND", reason(e));
+        assertTrue(e.getStatus().getDescription().contains("pool-99"));
+        fails(Status.Code.NOT_FOUND, () -> stub.applyAsync(ApplyAsyncRequest.newBuilder().setPoolId("nope").build()));
+        fails(Status.Code.NOT_FOUND, () -> stub.join(JoinPoolRequest.newBuilder().setId("nope").build()));
+        fails(Status.Code.NOT_FOUND, () -> stub.delete(DeletePoolRequest.newBuilder().setId("nope").build()));
+        var failed = new java.util.concurrent.CompletableFuture<Throwable>();
+        var requests = PoolServiceGrpc.newStub(channel).map(new io.grpc.stub.StreamObserver<>() {
+            @Override
+            public void onNext(dev.forkd.v1.MapResponse value) {}
+
+            @Override
+            public void onError(Throwable t) {
+                failed.complete(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                failed.complete(null);
+            }
+        });
+        requests.onNext(MapRequest.newBuilder().setStart(MapStart.newBuilder().setPoolId("nope")).build());
+        var status = Status.fromThrowable(failed.get(10, TimeUnit.SECONDS));
+        assertEquals(Status.Code.NOT_FOUND, status.getCode());
+        requests.onCompleted();
+    }
+
+    @Test
+    void resultOfAnUnknownTaskIsNotFound() throws Exception {
+        String pool = stub.create(perTask("echo", "{}").setName("p1").build()).getPool().getId();
+        var e = fails(Status.Code.NOT_FOUND, () -> stub.getResult(GetResultRequest.newBuilder().setPoolId(pool)
+                .setTaskId("t-12345").build()));
+        assertEquals("TASK_NOT_FOUND", reason(e));
+        assertTrue(e.getStatus().getDescription().contains("t-12345"));
+        assertEquals("task_id", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.getResult(GetResultRequest.newBuilder().setPoolId(pool).build()))));
+    }
+
+    @Test
+    void wrongStatesAreFailedPrecondition() throws Exception {
+        String pool = stub.create(perTask("echo", "{}").build()).getPool().getId();
+        assertEquals("POOL_RUNNING", reason(fails(Status.Code.FAILED_PRECONDITION,
+                () -> stub.join(JoinPoolRequest.newBuilder().setId(pool).build()))));
+        assertEquals("POOL_NOT_ENDED", reason(fails(Status.Code.FAILED_PRECONDITION,
+                () -> stub.delete(DeletePoolRequest.newBuilder().setId(pool).build()))));
+        stub.close(dev.forkd.v1.ClosePoolRequest.newBuilder().setId(pool).build());
+        assertEquals("POOL_CLOSED", reason(fails(Status.Code.FAILED_PRECONDITION,
+                () -> stub.applyAsync(ApplyAsyncRequest.newBuilder().setPoolId(pool)
+                        .setInput(TaskInput.newBuilder().setItem(com.google.protobuf.ByteString.copyFromUtf8("1"))).build()))));
+    }
+}
