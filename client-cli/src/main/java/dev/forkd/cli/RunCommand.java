@@ -46,6 +46,7 @@ final class RunCommand extends ClientCommand {
                     .orElseGet(client::processes);
             SpawnRequest request = spawn.toRequest(inv.cwd())
                     .setStdinMode(interactive ? StdinMode.STDIN_MODE_PIPE : StdinMode.STDIN_MODE_NONE)
+                    .setHoldOutput(true) // nothing is lost before our Watch attaches
                     .build();
             ProcessInfo started = blocking.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                     .spawn(request).getProcess();

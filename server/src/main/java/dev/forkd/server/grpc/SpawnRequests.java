@@ -133,7 +133,7 @@ final class SpawnRequests {
         env.putAll(forkdEnv);
         return new ProcessSpec(r.getArgvList(), env, cwd, name, r.getLabelsMap(),
                 r.getStdinMode() == dev.forkd.v1.StdinMode.STDIN_MODE_PIPE, r.getDaemon(), timeout,
-                restart(r), outputLimit, grace, sessionId);
+                restart(r), outputLimit, grace, sessionId, r.getHoldOutput());
     }
 
     private static RestartSpec restart(SpawnRequest r) {

@@ -1157,7 +1157,7 @@ public final class Pool {
         labels.put("forkd.pool.worker", workerId);
         labels.put("forkd.pool.role", role);
         return new ProcessSpec(argv, env, w.cwd(), Optional.empty(), labels, stdinPipe, false, Optional.empty(),
-                RestartSpec.NEVER, w.outputLimit(), Duration.ofSeconds(1), Optional.empty());
+                RestartSpec.NEVER, w.outputLimit(), Duration.ofSeconds(1), Optional.empty(), false);
     }
 
     private void kill(String processId) {

@@ -45,6 +45,8 @@ final class ProcessRecord {
     /** Lossless watchers and how far each has read; while one lags too far, output is held. */
     final java.util.Map<Object, Long> holders = new java.util.IdentityHashMap<>();
     boolean outputHeld;
+    /** The holder a spawn with hold_output puts at offset 0 until a holding watcher attaches. */
+    final Object spawnHold = new Object();
     /** The session of the current run, ended when it ends. */
     String childSession;
 

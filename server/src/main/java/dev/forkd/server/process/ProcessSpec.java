@@ -9,6 +9,7 @@ import java.util.Optional;
  * What to run, validated. {@code env} is the child's whole environment, already merged.
  *
  * @param sessionId the session that spawned it; a daemon is terminated when it ends
+ * @param holdUntilWatched hold the output from the start until a holding watcher attaches
  */
 public record ProcessSpec(
         List<String> argv,
@@ -22,7 +23,8 @@ public record ProcessSpec(
         RestartSpec restart,
         long outputLimit,
         Duration stopGrace,
-        Optional<String> sessionId) {
+        Optional<String> sessionId,
+        boolean holdUntilWatched) {
 
     public ProcessSpec {
         argv = List.copyOf(argv);

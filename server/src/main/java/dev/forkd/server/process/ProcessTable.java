@@ -128,7 +128,24 @@ public final class ProcessTable {
             onError.accept(new ForkdException.NotFound("session", spec.sessionId().get()));
             return;
         }
+        if (spec.holdUntilWatched()) {
+            synchronized (rec) {
+                rec.holders.put(rec.spawnHold, 0L);
+            }
+            timers.schedule(() -> releaseSpawnHold(rec), SPAWN_HOLD_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        }
         startRun(rec, 0);
+    }
+
+    /** A spawn's hold lasts until a holding watcher attaches, or this long if none does. */
+    static final Duration SPAWN_HOLD_LIMIT = Duration.ofSeconds(30);
+
+    private static void releaseSpawnHold(ProcessRecord rec) {
+        synchronized (rec) {
+            if (rec.holders.remove(rec.spawnHold) != null) {
+                maybeResume(rec);
+            }
+        }
     }
 
     public ProcessSnapshot get(String idOrName) {
@@ -302,6 +319,10 @@ public final class ProcessTable {
         if (hold) {
             synchronized (rec) {
                 rec.holders.put(holder, fromOffset);
+                // The watcher the spawn held for is here: from now on its cursor decides.
+                if (rec.holders.remove(rec.spawnHold) != null) {
+                    maybeResume(rec);
+                }
             }
         }
         return new WatchHandle() {

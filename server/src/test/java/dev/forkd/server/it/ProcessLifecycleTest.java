@@ -294,6 +294,35 @@ class ProcessLifecycleTest {
     }
 
     @Test
+    void aSpawnWithHoldOutputKeepsEverythingUntilItsWatcherComes() throws Exception {
+        long size = 8L * 1024 * 1024;
+        ProcessInfo p = spawn(cmd("head", "-c", Long.toString(size), "/dev/zero")
+                .setOutputLimitBytes(1024 * 1024).setHoldOutput(true));
+        // No watcher yet: the child writes until the output is held, then blocks on its full pipe.
+        // Without the hold it would write all 8 MiB and the log would keep only the last 1 MiB.
+        Eventually.await(java.time.Duration.ofSeconds(60), () -> forkd.processes()
+                .get(GetProcessRequest.newBuilder().setId(p.getId()).build()).getProcess().getOutputEndOffset() >= 512 * 1024,
+                () -> "no output");
+        Iterator<WatchResponse> it = forkd.processes().withDeadlineAfter(120, TimeUnit.SECONDS)
+                .watch(WatchRequest.newBuilder().setId(p.getId()).setFollow(true).setHoldOutput(true).build());
+        long got = 0;
+        ProcessInfo last = null;
+        while (it.hasNext()) {
+            WatchResponse w = it.next();
+            assertFalse(w.hasGap(), () -> "the watcher the spawn held for was told of a gap: " + w.getGap());
+            if (w.hasOutput()) {
+                assertEquals(got, w.getOutput().getOffset());
+                got += w.getOutput().getData().size();
+            } else if (w.hasState()) {
+                last = w.getState();
+            }
+        }
+        assertEquals(size, got);
+        assertEquals(0, last.getExitCode());
+        forkd.processes().delete(DeleteProcessRequest.newBuilder().setId(p.getId()).build());
+    }
+
+    @Test
     void stdinRoundTripsThroughCat() throws Exception {
         ProcessInfo p = spawn(cmd("cat").setStdinMode(StdinMode.STDIN_MODE_PIPE));
         CompletableFuture<WriteStdinResponse> written = new CompletableFuture<>();
