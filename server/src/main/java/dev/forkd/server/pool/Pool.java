@@ -941,9 +941,9 @@ public final class Pool {
                 case OutputLog.Read.Data d -> {
                     for (OutputLog.Chunk c : d.chunks()) {
                         if (c.stream() == OutputLog.Stream.STDERR) {
-                            w.stderr.add(c.data());
+                            w.stderr.add(c.bytes());
                         } else if (w.killCause == null) {
-                            append(w, c.data());
+                            append(w, c.bytes());
                         }
                         w.cursor = c.end();
                     }
@@ -1105,9 +1105,9 @@ public final class Pool {
                         case OutputLog.Read.Data d -> {
                             for (OutputLog.Chunk c : d.chunks()) {
                                 if (c.stream() == OutputLog.Stream.STDERR) {
-                                    stderr.add(c.data());
+                                    stderr.add(c.bytes());
                                 } else {
-                                    stdout.write(c.data(), 0, c.data().length);
+                                    stdout.writeBytes(c.bytes());
                                 }
                                 cursor = c.end();
                             }

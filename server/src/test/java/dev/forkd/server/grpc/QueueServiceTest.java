@@ -253,7 +253,7 @@ class QueueServiceTest {
         assertEquals(20, twenty.get(10, TimeUnit.SECONDS));
         long fifthTag = got.stream().flatMap(r -> r.getDeliveriesList().stream()).toList().get(4).getTag();
         c[0].onNext(ConsumeRequest.newBuilder().setAckThrough(fifthTag).build());
-        assertEquals(15, info("s").getInFlight());
+        assertEquals(15, awaitInFlight("s", 15).getInFlight()); // the ack is asynchronous
         ctx.cancel(null);
         // No sleep: the cancel reaches the server as part of the in-process call on this thread, and
         // the next call is ordered after it on the same channel.
