@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import dev.forkd.server.pool.PoolRegistry;
-import dev.forkd.server.process.AgentPool;
-import dev.forkd.server.process.AgentPort;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.v1.ApplyAsyncRequest;
 import dev.forkd.v1.CreatePoolRequest;
@@ -54,46 +52,11 @@ class PoolServiceValidationTest {
     private ManagedChannel channel;
     private PoolServiceGrpc.PoolServiceBlockingStub stub;
 
-    private static final class InstantAgent implements AgentPort {
-        ProcessTable table;
-        final ScheduledExecutorService exec;
-
-        InstantAgent(ScheduledExecutorService exec) {
-            this.exec = exec;
-        }
-
-        @Override
-        public String agentId() {
-            return "a-test";
-        }
-
-        @Override
-        public void start(StartCommand c) {
-            exec.execute(() -> table.onStarted(c.processId(), c.run(), 4242));
-        }
-
-        @Override
-        public void signal(String processId, int run, int signal) {
-            exec.execute(() -> table.onExited(processId, run, -signal));
-        }
-
-        @Override
-        public void holdOutput(String processId, int run, boolean hold) {}
-
-        @Override
-        public void writeStdin(String processId, int run, byte[] data, boolean close) {
-            exec.execute(() -> table.onStdinWritten(processId, run, data.length, close, java.util.Optional.empty()));
-        }
-    }
 
     @BeforeEach
     void start() throws Exception {
         timers = Executors.newScheduledThreadPool(2);
-        InstantAgent agent = new InstantAgent(timers);
-        AgentPool agents = (onAgent, onFailure) -> onAgent.accept(agent);
-        ProcessTable table = new ProcessTable(agents, pgid -> {}, ProcessTable.ChildSessions.NONE, timers,
-                Clock.systemUTC(), () -> 0.5, 1000);
-        agent.table = table;
+        ProcessTable table = InstantAgent.table(timers);
         PoolRegistry pools = new PoolRegistry(table, timers, timers, Clock.systemUTC(), 100);
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).directExecutor()

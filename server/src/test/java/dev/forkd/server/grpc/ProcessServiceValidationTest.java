@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
 import com.google.rpc.BadRequest;
-import dev.forkd.server.process.AgentPool;
-import dev.forkd.server.process.AgentPort;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.GetProcessRequest;
@@ -26,7 +24,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
-import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -49,44 +46,11 @@ class ProcessServiceValidationTest {
     private ManagedChannel channel;
     private ProcessServiceGrpc.ProcessServiceBlockingStub stub;
 
-    /** An agent that reports every start as running with a made-up pid. */
-    private static final class InstantAgent implements AgentPort {
-        ProcessTable table;
-        final ScheduledExecutorService exec;
-
-        InstantAgent(ScheduledExecutorService exec) {
-            this.exec = exec;
-        }
-
-        @Override
-        public String agentId() {
-            return "a-test";
-        }
-
-        @Override
-        public void start(StartCommand c) {
-            exec.execute(() -> table.onStarted(c.processId(), c.run(), 4242));
-        }
-
-        @Override
-        public void signal(String processId, int run, int signal) {
-            exec.execute(() -> table.onExited(processId, run, -signal));
-        }
-
-        @Override
-        public void writeStdin(String processId, int run, byte[] data, boolean close) {}
-
-        @Override
-        public void holdOutput(String processId, int run, boolean hold) {}
-    }
 
     @BeforeEach
     void start() throws Exception {
         timers = Executors.newScheduledThreadPool(2);
-        InstantAgent agent = new InstantAgent(timers);
-        AgentPool pool = (onAgent, onFailure) -> onAgent.accept(agent);
-        ProcessTable table = new ProcessTable(pool, pgid -> {}, ProcessTable.ChildSessions.NONE, timers, Clock.systemUTC(), () -> 0.5, 1000);
-        agent.table = table;
+        ProcessTable table = InstantAgent.table(timers);
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).directExecutor()
                 .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(table, Map.of("PATH", "/bin"),

@@ -38,7 +38,7 @@ class DiscoveryTest {
 
     @AfterAll
     static void stop() throws Exception {
-        forkd.close();
+        forkd.closeLeavingNothing();
     }
 
     @Test

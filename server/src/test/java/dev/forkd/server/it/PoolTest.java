@@ -59,10 +59,7 @@ class PoolTest {
 
     @AfterAll
     static void stop() throws Exception {
-        forkd.close();
-        int me = (int) ProcessHandle.current().pid();
-        Eventually.await(java.time.Duration.ofSeconds(10), () -> Procs.childrenOf(me).isEmpty(),
-                () -> "left behind: " + Procs.childrenOf(me));
+        forkd.closeLeavingNothing();
     }
 
     static PoolServiceGrpc.PoolServiceBlockingStub pools() {

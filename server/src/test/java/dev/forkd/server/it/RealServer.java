@@ -51,6 +51,14 @@ final class RealServer implements AutoCloseable {
         return SessionServiceGrpc.newStub(channel);
     }
 
+    /** Closes, then checks that every agent and child was reaped: nothing is left, not even a zombie. */
+    void closeLeavingNothing() throws Exception {
+        close();
+        int me = (int) ProcessHandle.current().pid();
+        Eventually.await(java.time.Duration.ofSeconds(10), () -> Procs.childrenOf(me).isEmpty(),
+                () -> "left behind: " + Procs.childrenOf(me));
+    }
+
     @Override
     public void close() throws Exception {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

@@ -42,11 +42,7 @@ class SupervisionTest {
 
     @AfterAll
     static void stop() throws Exception {
-        forkd.close();
-        // Every agent and child reaped: nothing of ours is left, not even a zombie.
-        int me = (int) ProcessHandle.current().pid();
-        Eventually.await(java.time.Duration.ofSeconds(10), () -> Procs.childrenOf(me).isEmpty(),
-                () -> "left behind: " + Procs.childrenOf(me));
+        forkd.closeLeavingNothing();
     }
 
     private static ProcessInfo spawn(SpawnRequest.Builder r) {
