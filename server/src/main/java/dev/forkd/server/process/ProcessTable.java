@@ -142,9 +142,14 @@ public final class ProcessTable {
 
     private static void releaseSpawnHold(ProcessRecord rec) {
         synchronized (rec) {
-            if (rec.holders.remove(rec.spawnHold) != null) {
-                maybeResume(rec);
-            }
+            dropSpawnHold(rec);
+        }
+    }
+
+    /** Ends a spawn's hold, if it still stands. Call with the monitor held. */
+    private static void dropSpawnHold(ProcessRecord rec) {
+        if (rec.holders.remove(rec.spawnHold) != null) {
+            maybeResume(rec);
         }
     }
 
@@ -320,9 +325,7 @@ public final class ProcessTable {
             synchronized (rec) {
                 rec.holders.put(holder, fromOffset);
                 // The watcher the spawn held for is here: from now on its cursor decides.
-                if (rec.holders.remove(rec.spawnHold) != null) {
-                    maybeResume(rec);
-                }
+                dropSpawnHold(rec);
             }
         }
         return new WatchHandle() {
@@ -494,8 +497,9 @@ public final class ProcessTable {
             if (!rec.isRunOf(run)) {
                 return;
             }
-            rec.output.append(stream, data, slowestHolder(rec));
-            if (!rec.outputHeld && lag(rec) > rec.spec.outputLimit() / 2) {
+            long slowest = slowestHolder(rec);
+            rec.output.append(stream, data, slowest);
+            if (!rec.outputHeld && behind(rec, slowest) > rec.spec.outputLimit() / 2) {
                 rec.outputHeld = true;
                 rec.agent.holdOutput(rec.id, rec.run, true);
             }
@@ -705,14 +709,9 @@ public final class ProcessTable {
         }
     }
 
-    /** How far the slowest holding watcher is behind. Call with the monitor held. */
-    private static long lag(ProcessRecord rec) {
-        long end = rec.output.end();
-        long lag = 0;
-        for (long cursor : rec.holders.values()) {
-            lag = Math.max(lag, end - cursor);
-        }
-        return lag;
+    /** How far a holder at {@code offset} is behind the end of the output (0 without holders). */
+    private static long behind(ProcessRecord rec, long offset) {
+        return offset == Long.MAX_VALUE ? 0 : Math.max(0, rec.output.end() - offset);
     }
 
     /** The offset of the slowest holding watcher, or {@code Long.MAX_VALUE} if none. Monitor held. */
@@ -726,7 +725,7 @@ public final class ProcessTable {
 
     /** Resumes held output once every holding watcher is within a quarter of the cap. */
     private static void maybeResume(ProcessRecord rec) {
-        if (rec.outputHeld && lag(rec) <= rec.spec.outputLimit() / 4) {
+        if (rec.outputHeld && behind(rec, slowestHolder(rec)) <= rec.spec.outputLimit() / 4) {
             rec.outputHeld = false;
             if (rec.agent != null && rec.state instanceof ProcessState.Running) {
                 rec.agent.holdOutput(rec.id, rec.run, false);

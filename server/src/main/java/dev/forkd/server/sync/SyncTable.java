@@ -96,7 +96,10 @@ public final class SyncTable {
 
         abstract SyncKind kind();
 
-        abstract boolean idle();
+        /** Nothing waits on it (kinds that can be held also need it free): it may be deleted. */
+        boolean idle() {
+            return waiters.isEmpty();
+        }
     }
 
     private static final class Mutex extends Primitive {
@@ -118,7 +121,7 @@ public final class SyncTable {
 
         @Override
         boolean idle() {
-            return state instanceof LockState.Free && waiters.isEmpty();
+            return state instanceof LockState.Free && super.idle();
         }
     }
 
@@ -145,7 +148,7 @@ public final class SyncTable {
 
         @Override
         boolean idle() {
-            return waiters.isEmpty() && held.isEmpty();
+            return super.idle() && held.isEmpty();
         }
     }
 
@@ -159,11 +162,6 @@ public final class SyncTable {
         @Override
         SyncKind kind() {
             return SyncKind.EVENT;
-        }
-
-        @Override
-        boolean idle() {
-            return waiters.isEmpty();
         }
     }
 
@@ -179,11 +177,6 @@ public final class SyncTable {
         SyncKind kind() {
             return SyncKind.CONDITION;
         }
-
-        @Override
-        boolean idle() {
-            return waiters.isEmpty();
-        }
     }
 
     private static final class Barrier extends Primitive {
@@ -198,11 +191,6 @@ public final class SyncTable {
         @Override
         SyncKind kind() {
             return SyncKind.BARRIER;
-        }
-
-        @Override
-        boolean idle() {
-            return waiters.isEmpty();
         }
     }
 
