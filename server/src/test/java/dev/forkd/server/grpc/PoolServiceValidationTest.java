@@ -1,11 +1,11 @@
 package dev.forkd.server.grpc;
 
+import static dev.forkd.server.testing.ErrorDetails.reason;
+import static dev.forkd.server.testing.ErrorDetails.field;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.rpc.BadRequest;
-import com.google.rpc.ErrorInfo;
 import dev.forkd.server.pool.PoolRegistry;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.v1.ApplyAsyncRequest;
@@ -28,7 +28,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.protobuf.StatusProto;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -88,23 +87,7 @@ class PoolServiceValidationTest {
         return e;
     }
 
-    private static String field(StatusRuntimeException e) throws Exception {
-        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
-            if (any.is(BadRequest.class)) {
-                return any.unpack(BadRequest.class).getFieldViolations(0).getField();
-            }
-        }
-        return "";
-    }
 
-    private static String reason(StatusRuntimeException e) throws Exception {
-        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
-            if (any.is(ErrorInfo.class)) {
-                return any.unpack(ErrorInfo.class).getReason();
-            }
-        }
-        return "";
-    }
 
     @Test
     void emptyArgvIsInvalidNamingTheField() throws Exception {

@@ -1,11 +1,11 @@
 package dev.forkd.server.grpc;
 
+import static dev.forkd.server.testing.ErrorDetails.field;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
-import com.google.rpc.BadRequest;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.GetProcessRequest;
@@ -23,7 +23,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.protobuf.StatusProto;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -76,14 +75,6 @@ class ProcessServiceValidationTest {
         return e;
     }
 
-    private static String field(StatusRuntimeException e) throws Exception {
-        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
-            if (any.is(BadRequest.class)) {
-                return any.unpack(BadRequest.class).getFieldViolations(0).getField();
-            }
-        }
-        return "";
-    }
 
     @Test
     void emptyArgvNamesTheField() throws Exception {

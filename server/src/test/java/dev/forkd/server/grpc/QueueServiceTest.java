@@ -1,13 +1,13 @@
 package dev.forkd.server.grpc;
 
+import static dev.forkd.server.testing.ErrorDetails.reason;
+import static dev.forkd.server.testing.ErrorDetails.field;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
-import com.google.rpc.BadRequest;
-import com.google.rpc.ErrorInfo;
 import dev.forkd.server.pipe.PipeLimits;
 import dev.forkd.server.pipe.PipeRegistry;
 import dev.forkd.server.queue.QueueLimits;
@@ -36,7 +36,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -101,23 +100,7 @@ class QueueServiceTest {
         return e;
     }
 
-    private static String reason(StatusRuntimeException e) throws Exception {
-        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
-            if (any.is(ErrorInfo.class)) {
-                return any.unpack(ErrorInfo.class).getReason();
-            }
-        }
-        return "";
-    }
 
-    private static String badField(StatusRuntimeException e) throws Exception {
-        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
-            if (any.is(BadRequest.class)) {
-                return any.unpack(BadRequest.class).getFieldViolations(0).getField();
-            }
-        }
-        return "";
-    }
 
     @Test
     void unknownQueueIsNotFoundNamingIt() {
@@ -154,17 +137,17 @@ class QueueServiceTest {
         create("n", 10);
         var e = fails(Status.Code.INVALID_ARGUMENT, () -> queues.put(PutItemsRequest.newBuilder().setQueue("n")
                 .addItems(item("a")).setTimeout(Duration.newBuilder().setSeconds(-1)).build()));
-        assertEquals("timeout", badField(e));
+        assertEquals("timeout", field(e));
         assertEquals(0, info("n").getSize());
         var t = fails(Status.Code.INVALID_ARGUMENT, () -> queues.take(TakeItemsRequest.newBuilder().setQueue("n")
                 .setTimeout(Duration.newBuilder().setNanos(-5)).build()));
-        assertEquals("timeout", badField(t));
+        assertEquals("timeout", field(t));
     }
 
     @Test
     void negativeOrTooLargeMaxsizeIsInvalidAndMakesNoQueue() throws Exception {
         var e = fails(Status.Code.INVALID_ARGUMENT, () -> create("m", -1));
-        assertEquals("maxsize", badField(e));
+        assertEquals("maxsize", field(e));
         var big = fails(Status.Code.INVALID_ARGUMENT, () -> create("m", 1001));
         assertTrue(big.getStatus().getDescription().contains("1000"), big.getStatus().getDescription());
         fails(Status.Code.NOT_FOUND, () -> info("m"));
@@ -175,7 +158,7 @@ class QueueServiceTest {
         create("o", 10);
         var e = fails(Status.Code.INVALID_ARGUMENT, () -> queues.put(PutItemsRequest.newBuilder().setQueue("o")
                 .addItems(item("ok")).addItems(QueueItem.newBuilder().setData(ByteString.copyFrom(new byte[1025]))).build()));
-        assertEquals("items[1].data", badField(e));
+        assertEquals("items[1].data", field(e));
         assertTrue(e.getStatus().getDescription().contains("1024 bytes"), e.getStatus().getDescription());
         assertEquals(0, info("o").getSize());
     }

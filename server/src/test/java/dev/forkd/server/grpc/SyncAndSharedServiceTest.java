@@ -1,13 +1,13 @@
 package dev.forkd.server.grpc;
 
+import static dev.forkd.server.testing.ErrorDetails.reason;
+import static dev.forkd.server.testing.ErrorDetails.field;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
-import com.google.rpc.BadRequest;
-import com.google.rpc.ErrorInfo;
 import dev.forkd.server.session.SessionRegistry;
 import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.sync.SyncTable;
@@ -53,7 +53,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.MetadataUtils;
 import java.util.Iterator;
 import java.util.List;
@@ -132,23 +131,7 @@ class SyncAndSharedServiceTest {
         return e;
     }
 
-    private static String reason(StatusRuntimeException e) throws Exception {
-        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
-            if (any.is(ErrorInfo.class)) {
-                return any.unpack(ErrorInfo.class).getReason();
-            }
-        }
-        return "";
-    }
 
-    private static String field(StatusRuntimeException e) throws Exception {
-        for (var any : StatusProto.fromThrowable(e).getDetailsList()) {
-            if (any.is(BadRequest.class)) {
-                return any.unpack(BadRequest.class).getFieldViolations(0).getField();
-            }
-        }
-        return "";
-    }
 
     private static Scalar int64(long v) {
         return Scalar.newBuilder().setInt64Value(v).build();

@@ -1,5 +1,6 @@
 package dev.forkd.server.it;
 
+import static dev.forkd.server.testing.ErrorDetails.reason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
-import com.google.rpc.ErrorInfo;
 import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.GetProcessRequest;
 import dev.forkd.v1.JoinRequest;
@@ -25,7 +25,6 @@ import dev.forkd.v1.WriteStdinRequest;
 import dev.forkd.v1.WriteStdinResponse;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -368,19 +367,6 @@ class ProcessLifecycleTest {
         return b.toString(StandardCharsets.UTF_8);
     }
 
-    static String reason(StatusRuntimeException e) {
-        var status = StatusProto.fromThrowable(e);
-        for (var any : status.getDetailsList()) {
-            if (any.is(ErrorInfo.class)) {
-                try {
-                    return any.unpack(ErrorInfo.class).getReason();
-                } catch (com.google.protobuf.InvalidProtocolBufferException x) {
-                    throw new AssertionError(x);
-                }
-            }
-        }
-        return "";
-    }
 
     static <T> StreamObserver<T> observer(CompletableFuture<T> f) {
         return new StreamObserver<>() {
