@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -71,6 +72,8 @@ public final class ProcessTable {
     private final DoubleSupplier random;
     private final int maxProcesses;
     private final Map<String, ProcessRecord> records = new ConcurrentHashMap<>();
+    /** Daemon records by the session that spawned them, so a session's end finds its daemons at once. */
+    private final Map<String, Set<ProcessRecord>> daemonsBySession = new ConcurrentHashMap<>();
     private final Map<String, String> names = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
 
@@ -121,6 +124,7 @@ public final class ProcessTable {
             }
         };
         records.put(id, rec);
+        daemonOf(rec).ifPresent(sid -> daemonsBySession.computeIfAbsent(sid, k -> ConcurrentHashMap.newKeySet()).add(rec));
         // Checked once the record is visible: a session ending from here on terminates it as a daemon
         // of that session; one that ended before is refused, so no daemon outlives its session.
         if (spec.daemon() && spec.sessionId().isPresent() && !childSessions.isOpen(spec.sessionId().get())) {
@@ -405,21 +409,26 @@ public final class ProcessTable {
 
     /** Terminates the daemon processes a session spawned; returns how many. */
     public int terminateDaemonsOf(String sessionId) {
+        // From the index, not a pass over all records: every child's session ends when it exits.
+        Set<ProcessRecord> daemons = daemonsBySession.getOrDefault(sessionId, Set.of());
         int n = 0;
-        for (ProcessRecord rec : records.values()) {
-            if (rec.spec.daemon() && rec.spec.sessionId().equals(Optional.of(sessionId))) {
-                List<Runnable> notify;
-                synchronized (rec) {
-                    if (rec.state.isFinal()) {
-                        continue;
-                    }
-                    notify = stop(rec, SIGTERM, rec.spec.stopGrace());
-                    n++;
+        for (ProcessRecord rec : List.copyOf(daemons)) {
+            List<Runnable> notify;
+            synchronized (rec) {
+                if (rec.state.isFinal()) {
+                    continue;
                 }
-                notify.forEach(Runnable::run);
+                notify = stop(rec, SIGTERM, rec.spec.stopGrace());
+                n++;
             }
+            notify.forEach(Runnable::run);
         }
         return n;
+    }
+
+    /** The session a daemon belongs to; empty for a process that is not a daemon of a session. */
+    private static Optional<String> daemonOf(ProcessRecord rec) {
+        return rec.spec.daemon() ? rec.spec.sessionId() : Optional.empty();
     }
 
     /** Counts of records by state name, for status. */
@@ -754,6 +763,10 @@ public final class ProcessTable {
             endChildSession(rec);
         }
         records.remove(rec.id, rec);
+        daemonOf(rec).ifPresent(sid -> daemonsBySession.computeIfPresent(sid, (k, set) -> {
+            set.remove(rec);
+            return set.isEmpty() ? null : set;
+        }));
         rec.spec.name().ifPresent(n -> names.remove(n, rec.id));
     }
 
