@@ -64,6 +64,11 @@ public final class Bench {
         return 1;
     }
 
+    /** How long forkd's side of a scenario warms up before it is measured (Runs.Side#daemon). */
+    public java.time.Duration daemonWarmUp() {
+        return java.time.Duration.ofSeconds(quick ? 2 : 8);
+    }
+
     public Path work() {
         return work;
     }

@@ -45,7 +45,7 @@ final class Footprint implements Scenario {
                 f.putAll(live(server, client));
                 return f;
             }));
-            Runs runs = Runs.measure(name(), 0, bench.size(1, 3), sides, bench::log);
+            Runs runs = Runs.measure(name(), 0, bench.size(1, 3), java.time.Duration.ZERO, sides, bench::log);
             String s = name();
             String live = LIVE + " live";
             return List.of(

@@ -42,7 +42,7 @@ final class OutputThroughput implements Scenario {
         int rounds = Math.min(bench.rounds(), bench.size(3, 5));
         try (ForkdClient client = bench.server().connect()) {
             List<Runs.Side> sides = new ArrayList<>();
-            sides.add(Runs.Side.of("forkd", () -> forkd(client, size)));
+            sides.add(Runs.Side.forkd(() -> forkd(client, size)));
             if (bench.pythonMissing().isEmpty()) {
                 sides.add(Runs.Side.of("python readinto", () -> bench.python("output.py", "readinto", sizeArg)));
                 sides.add(Runs.Side.of("cat > /dev/null", () -> bench.python("output.py", "cat", sizeArg)));
@@ -50,7 +50,7 @@ final class OutputThroughput implements Scenario {
                 sides.add(Runs.Side.unavailable("python readinto", bench.pythonMissing().orElseThrow()));
                 sides.add(Runs.Side.unavailable("cat > /dev/null", bench.pythonMissing().orElseThrow()));
             }
-            Runs runs = Runs.measure(name(), bench.warmUps(), rounds, sides, bench::log);
+            Runs runs = Runs.measure(name(), bench.warmUps(), rounds, bench.daemonWarmUp(), sides, bench::log);
             String metric = "stdout " + size / MIB + " MiB";
             Row lost = runs.alone(name(), "lost to the cap", "MB", Better.LOWER, "lost_mb", Target.none());
             return List.of(

@@ -61,7 +61,7 @@ final class PoolBench implements Scenario {
         String python = bench.pythonMissing().isEmpty() ? "python3" : "";
         try (ForkdClient c = bench.server().connect()) {
             List<Runs.Side> sides = new ArrayList<>();
-            sides.add(Runs.Side.of("forkd", () -> {
+            sides.add(Runs.Side.forkd(() -> {
                 Map<String, Double> f = new HashMap<>();
                 f.put("per_task_tasks_per_s", perTask / map(c, pool(2, WorkerKind.WORKER_KIND_PER_TASK, "true", "{}"),
                         perTask, i -> Integer.toString(i), 1));
@@ -85,7 +85,7 @@ final class PoolBench implements Scenario {
                     ? Runs.Side.unavailable("multiprocessing", bench.pythonMissing().orElseThrow())
                     : Runs.Side.of("multiprocessing", () -> bench.python("mp_pool.py", Integer.toString(persistent),
                             Integer.toString(cpuTasks), Integer.toString(cpuLoop))));
-            Runs runs = Runs.measure(name(), bench.warmUps(), bench.rounds(), sides, bench::log);
+            Runs runs = Runs.measure(name(), bench.warmUps(), bench.rounds(), bench.daemonWarmUp(), sides, bench::log);
             String s = name();
             return List.of(
                     runs.compare(s, "per-task vs xargs -P2", "tasks/s", Better.HIGHER, "per_task_tasks_per_s",

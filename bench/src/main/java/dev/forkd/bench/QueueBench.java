@@ -57,7 +57,7 @@ final class QueueBench implements Scenario {
         int pings = bench.size(500, 2_000);
         try (ForkdClient prod = bench.server().connect(); ForkdClient cons = bench.server().connect()) {
             List<Runs.Side> sides = new ArrayList<>();
-            sides.add(Runs.Side.of("forkd", () -> {
+            sides.add(Runs.Side.forkd(() -> {
                 Map<String, Double> f = new HashMap<>();
                 f.putAll(stream(prod, cons, n));
                 f.putAll(unary(prod, cons, unary));
@@ -68,7 +68,7 @@ final class QueueBench implements Scenario {
                     ? Runs.Side.of("multiprocessing", () -> bench.python("mp_queue.py",
                             Integer.toString(n), Integer.toString(pings)))
                     : Runs.Side.unavailable("multiprocessing", bench.pythonMissing().orElseThrow()));
-            Runs runs = Runs.measure(name(), bench.warmUps(), bench.rounds(), sides, bench::log);
+            Runs runs = Runs.measure(name(), bench.warmUps(), bench.rounds(), bench.daemonWarmUp(), sides, bench::log);
             String s = name();
             return List.of(
                     label(runs.compare(s, "stream", "items/s", Better.HIGHER, "stream_items_per_s",

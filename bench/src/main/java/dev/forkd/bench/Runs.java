@@ -1,11 +1,13 @@
 package dev.forkd.bench;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * The samples of one scenario: each side (forkd, each peer) run once per round, in an order that
@@ -20,14 +22,23 @@ public final class Runs {
         Map<String, Double> run() throws Exception;
     }
 
-    /** Something to measure, or the reason it cannot be. */
-    public record Side(String name, Optional<Once> once, String unavailable) {
+    /**
+     * Something to measure, or the reason it cannot be. A {@code daemon} side is a long-running
+     * JVM's (forkd's): its warm-up lasts a minimum time, not one run, so what is measured is the
+     * JIT-compiled steady state a server reaches after its first few thousand calls.
+     */
+    public record Side(String name, Optional<Once> once, String unavailable, boolean daemon) {
         public static Side of(String name, Once once) {
-            return new Side(name, Optional.of(once), "");
+            return new Side(name, Optional.of(once), "", false);
+        }
+
+        /** The forkd side of a scenario. */
+        public static Side forkd(Once once) {
+            return new Side("forkd", Optional.of(once), "", true);
         }
 
         public static Side unavailable(String name, String reason) {
-            return new Side(name, Optional.empty(), reason);
+            return new Side(name, Optional.empty(), reason, false);
         }
     }
 
@@ -37,10 +48,17 @@ public final class Runs {
     private Runs() {}
 
     /**
-     * Runs {@code warmUps} rounds, then {@code rounds} measured ones. A side that throws is reported
-     * failed with the first line of the cause and not run again.
+     * Runs {@code warmUps} rounds, then {@code rounds} measured ones; in the warm-up rounds a daemon
+     * side is run again until it has warmed for {@code daemonWarmUp}. A side that throws is
+     * reported failed with the first line of the cause and not run again.
      */
-    public static Runs measure(String scenario, int warmUps, int rounds, List<Side> sides, Consumer<String> log) {
+    public static Runs measure(String scenario, int warmUps, int rounds, Duration daemonWarmUp, List<Side> sides,
+            Consumer<String> log) {
+        return measure(scenario, warmUps, rounds, daemonWarmUp, sides, log, System::nanoTime);
+    }
+
+    static Runs measure(String scenario, int warmUps, int rounds, Duration daemonWarmUp, List<Side> sides,
+            Consumer<String> log, LongSupplier nanoClock) {
         Runs runs = new Runs();
         List<Side> live = new ArrayList<>();
         for (Side s : sides) {
@@ -62,7 +80,11 @@ public final class Runs {
                 log.accept(String.format("%s: %s %d/%d %s", scenario, warm ? "warm-up" : "run",
                         warm ? round + 1 : round - warmUps + 1, warm ? warmUps : rounds, side.name()));
                 try {
+                    long warmUntil = nanoClock.getAsLong() + daemonWarmUp.toNanos();
                     Map<String, Double> figures = side.once().orElseThrow().run();
+                    while (warm && side.daemon() && nanoClock.getAsLong() - warmUntil < 0) {
+                        side.once().orElseThrow().run();
+                    }
                     if (!warm) {
                         figures.forEach((figure, value) -> runs.samples.get(side.name())
                                 .computeIfAbsent(figure, f -> new ArrayList<>()).add(value));

@@ -32,14 +32,14 @@ final class SpawnBurst implements Scenario {
         String n = Integer.toString(BURST);
         try (ForkdClient client = bench.server().connect()) {
             List<Runs.Side> sides = new ArrayList<>();
-            sides.add(Runs.Side.of("forkd", () -> forkd(client)));
+            sides.add(Runs.Side.forkd(() -> forkd(client)));
             sides.add(bench.pythonMissing().isEmpty()
                     ? Runs.Side.of("subprocess.Popen", () -> bench.python("spawn.py", "popen-burst", n))
                     : Runs.Side.unavailable("subprocess.Popen", bench.pythonMissing().orElseThrow()));
             sides.add(bench.spawnC().isPresent()
                     ? Runs.Side.of("C posix_spawn", () -> bench.c("burst", "1", n))
                     : Runs.Side.unavailable("C posix_spawn", bench.spawnCMissing()));
-            Runs runs = Runs.measure(name(), bench.warmUps(), bench.rounds(), sides, bench::log);
+            Runs runs = Runs.measure(name(), bench.warmUps(), bench.rounds(), bench.daemonWarmUp(), sides, bench::log);
             return List.of(
                     runs.compare(name(), BURST + " at once", "ms", Better.LOWER, "wall_ms", "subprocess.Popen", "wall_ms", Target.none()),
                     runs.compare(name(), BURST + " at once", "ms", Better.LOWER, "wall_ms", "C posix_spawn", "wall_ms", Target.none()));

@@ -35,7 +35,7 @@ final class SpawnClients implements Scenario {
                 clients.add(bench.server().connect());
             }
             List<Runs.Side> sides = new ArrayList<>();
-            sides.add(Runs.Side.of("forkd", () -> forkd(clients, perClient)));
+            sides.add(Runs.Side.forkd(() -> forkd(clients, perClient)));
             String total = Integer.toString(perClient * CLIENTS * 2);
             if (bench.spawnC().isPresent()) {
                 sides.add(Runs.Side.of("C posix_spawn x2 threads", () -> bench.c("seq", "2", total)));
@@ -44,7 +44,7 @@ final class SpawnClients implements Scenario {
                 sides.add(Runs.Side.unavailable("C posix_spawn x2 threads", bench.spawnCMissing()));
                 sides.add(Runs.Side.unavailable("C posix_spawn x1 thread", bench.spawnCMissing()));
             }
-            Runs runs = Runs.measure(name(), bench.warmUps(), bench.rounds(), sides, bench::log);
+            Runs runs = Runs.measure(name(), bench.warmUps(), bench.rounds(), bench.daemonWarmUp(), sides, bench::log);
             return List.of(
                     runs.compare(name(), CLIENTS + " clients", "1/s", Better.HIGHER, "spawns_per_s",
                             "C posix_spawn x2 threads", "spawns_per_s", Target.ratio(0.8)),

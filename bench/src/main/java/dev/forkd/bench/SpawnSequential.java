@@ -32,7 +32,7 @@ final class SpawnSequential implements Scenario {
         String fewer = Integer.toString(bench.size(6, 20));
         try (ForkdClient client = bench.server().connect()) {
             List<Runs.Side> sides = new ArrayList<>();
-            sides.add(Runs.Side.of("forkd", () -> forkd(client, n)));
+            sides.add(Runs.Side.forkd(() -> forkd(client, n)));
             if (bench.pythonMissing().isEmpty()) {
                 sides.add(Runs.Side.of("subprocess.run", () -> bench.python("spawn.py", "subprocess", count)));
                 sides.add(Runs.Side.of("mp.Process(fork)", () -> bench.python("spawn.py", "mp-fork", count)));
@@ -45,7 +45,7 @@ final class SpawnSequential implements Scenario {
             sides.add(bench.spawnC().isPresent()
                     ? Runs.Side.of("C posix_spawn", () -> bench.c("seq", "1", Integer.toString(n * 2)))
                     : Runs.Side.unavailable("C posix_spawn", bench.spawnCMissing()));
-            Runs runs = Runs.measure(name(), bench.warmUps(), bench.rounds(), sides, bench::log);
+            Runs runs = Runs.measure(name(), bench.warmUps(), bench.rounds(), bench.daemonWarmUp(), sides, bench::log);
             String s = name();
             return List.of(
                     runs.compare(s, "spawn+join", "1/s", Better.HIGHER, "spawns_per_s", "subprocess.run", "spawns_per_s", Target.ratio(0.6)),

@@ -85,12 +85,12 @@ final class SyncThroughput implements Scenario {
                 clients.add(Client.open(bench.server().connect(), i));
             }
             List<Runs.Side> sides = new ArrayList<>();
-            sides.add(Runs.Side.of("forkd", () -> forkd(clients, prefix, window)));
+            sides.add(Runs.Side.forkd(() -> forkd(clients, prefix, window)));
             sides.add(bench.pythonMissing().isEmpty()
                     ? Runs.Side.of(PEER, () -> bench.python("mp_sync.py", "--seconds",
                             Double.toString(window.toMillis() / 1000.0), "--procs", Integer.toString(CLIENTS)))
                     : Runs.Side.unavailable(PEER, bench.pythonMissing().orElseThrow()));
-            Runs runs = Runs.measure(name(), bench.warmUps(), bench.rounds(), sides, bench::log);
+            Runs runs = Runs.measure(name(), bench.warmUps(), bench.rounds(), bench.daemonWarmUp(), sides, bench::log);
             String n = CLIENTS + " clients";
             return List.of(
                     row(runs, "lock, 1 client", "lock_1_per_s", "mp.Lock", "mp_lock_1_per_s", Target.none()),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +56,7 @@ class ReportTest {
     void roundsRotateTheOrderAndDropWarmUpAndAFailingSide() {
         List<String> order = new ArrayList<>();
         int[] calls = {0};
-        Runs runs = Runs.measure("t", 1, 3, List.of(
+        Runs runs = Runs.measure("t", 1, 3, Duration.ZERO, List.of(
                 Runs.Side.of("forkd", () -> {
                     order.add("forkd");
                     return Map.of("x", (double) ++calls[0]);
@@ -70,6 +71,25 @@ class ReportTest {
         assertEquals(new Outcome.Failed("IllegalStateException: boom"), runs.outcome("peer", "x"));
         assertEquals(new Outcome.NotAvailable("not installed"), runs.outcome("gone", "x"));
         assertInstanceOf(Outcome.Failed.class, runs.outcome("forkd", "y"));
+    }
+
+    @Test
+    void aDaemonSideWarmsUpForItsMinimumTimeAndIsThenMeasuredLikeAPeer() {
+        List<String> order = new ArrayList<>();
+        long[] now = {0};
+        Runs runs = Runs.measure("t", 1, 2, Duration.ofMillis(3), List.of(
+                Runs.Side.forkd(() -> {
+                    order.add("forkd");
+                    return Map.of("x", 1.0);
+                }),
+                Runs.Side.of("peer", () -> {
+                    order.add("peer");
+                    return Map.of("x", 2.0);
+                })), line -> { }, () -> now[0] += 1_000_000);
+        // Warm-up: forkd runs until 3 ms of the (ticking) clock have passed, the peer once; then
+        // one run each per measured round, the order rotating.
+        assertEquals(List.of("forkd", "forkd", "forkd", "peer", "peer", "forkd", "forkd", "peer"), order);
+        assertEquals(new Outcome.Measured(new Summary(1, 1, 1, 2)), runs.outcome("forkd", "x"));
     }
 
     @Test
