@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,7 +67,7 @@ public final class Bench {
 
     /** How long forkd's side of a scenario warms up before it is measured (Runs.Side#daemon). */
     public java.time.Duration daemonWarmUp() {
-        return java.time.Duration.ofSeconds(quick ? 2 : 8);
+        return java.time.Duration.ofSeconds(quick ? 1 : 5);
     }
 
     public Path work() {
@@ -82,6 +83,9 @@ public final class Bench {
         if (server == null) {
             log("starting forkd serve (2 agents)...");
             server = ServerUnderTest.start(work, 2, serverJvm);
+            Duration warm = Duration.ofSeconds(quick ? 5 : 20);
+            log("warming the server up: " + warm.toSeconds() + " s of spawn+join, untimed...");
+            log("warm-up: " + server.warmUp(warm) + " spawns");
         }
         return server;
     }

@@ -107,6 +107,31 @@ public final class ServerUnderTest implements AutoCloseable {
         return ForkdClient.connect(address, Optional.empty(), Optional.empty());
     }
 
+    /**
+     * Spawns and joins {@code /bin/true} for {@code time}, untimed: the server and its agents are
+     * JVMs whose hot paths run interpreted or C1-compiled for their first few thousand calls, and
+     * their JIT compiler threads then take CPU the children need. A daemon is measured in the steady
+     * state it lives in. Returns how many spawns it took.
+     */
+    public int warmUp(Duration time) throws Exception {
+        long until = System.nanoTime() + time.toNanos();
+        int n = 0;
+        try (ForkdClient c = connect()) {
+            List<String> ids = new ArrayList<>();
+            while (System.nanoTime() - until < 0) {
+                ids.add(Spawns.spawnAndJoin(c, Spawns.TRUE));
+                if (ids.size() == 500) {
+                    Spawns.deleteAll(c, ids);
+                    n += ids.size();
+                    ids.clear();
+                }
+            }
+            Spawns.deleteAll(c, ids);
+            n += ids.size();
+        }
+        return n;
+    }
+
     String stderr() {
         try {
             String s = Files.readString(dir.resolve("server.err"));
