@@ -754,10 +754,15 @@ public final class Pool {
         boolean progress = true;
         // One chunk per worker per round, so work spreads over all workers.
         boolean replace = false;
+        // A worker takes at most its fair share of the unfinished tasks (up to the window): the
+        // first worker to be ready must not take every task of a short map while the others start.
+        long live = Math.max(1, workers.stream()
+                .filter(w -> w.state != WState.RETIRING && w.state != WState.DEAD).count());
+        long share = Math.max(1, Math.min(PERSISTENT_WINDOW, (pending + live - 1) / live));
         while (progress && hasQueued()) {
             progress = false;
             for (Worker w : List.copyOf(workers)) {
-                if (w.state != WState.READY || w.inFlight.size() >= PERSISTENT_WINDOW) {
+                if (w.state != WState.READY || w.inFlight.size() >= share) {
                     continue;
                 }
                 int room = spec.maxTasksPerChild() > 0 ? spec.maxTasksPerChild() - w.assigned : Integer.MAX_VALUE;

@@ -42,6 +42,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Pools over real worker processes on real agents: the "done means" list of the pools issue. */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
@@ -231,6 +232,24 @@ class PoolTest {
         results.forEach(r -> perPid.merge(text(r), 1, Integer::sum));
         assertTrue(perPid.size() >= 10, "pids: " + perPid);
         perPid.values().forEach(c -> assertTrue(c <= 10, "a worker ran more than 10 tasks: " + perPid));
+    }
+
+    @Test
+    void aShortMapIsSharedByAllWorkersNotTakenByTheFirstReady(@TempDir Path dir) throws Exception {
+        // Each task waits (up to 20 s) until two different workers have each taken one; a worker
+        // that took both tasks would wait out its deadline and answer "alone".
+        String py = "import sys, os, time\nd = sys.argv[1]\nfor l in sys.stdin:\n"
+                + "    open(os.path.join(d, str(os.getpid())), 'w').close()\n"
+                + "    end = time.monotonic() + 20\n"
+                + "    while len(os.listdir(d)) < 2 and time.monotonic() < end:\n"
+                + "        time.sleep(0.005)\n"
+                + "    print(os.getpid() if len(os.listdir(d)) >= 2 else 'alone', flush=True)\n";
+        var results = map(MapStart.newBuilder().setCreate(persistent(2, "python3", "-c", py, dir.toString()))
+                .build(), numbers(4), 4);
+        Set<String> pids = new HashSet<>();
+        results.forEach(r -> pids.add(text(r)));
+        assertFalse(pids.contains("alone"), "a worker waited alone: " + pids);
+        assertEquals(2, pids.size(), "workers that answered: " + pids);
     }
 
     @Test
