@@ -45,7 +45,7 @@ def main():
     with mp.Pool(2) as p:
         pass  # warm the import of the worker module once, outside the figures
     figure("mp_map_per_s", N / timed(lambda: _pool(lambda p: p.map(double, items))))
-    small = range(min(N, 20_000))
+    small = range(min(N // 5, 20_000))
     figure("mp_imap_unordered_per_s",
            len(small) / timed(lambda: _pool(lambda p: list(p.imap_unordered(double, small, chunksize=1)))))
     figure("ppe_map_per_s", len(small) / timed(lambda: _ppe(lambda e: list(e.map(double, small)))))

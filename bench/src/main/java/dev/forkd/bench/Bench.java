@@ -83,7 +83,7 @@ public final class Bench {
         if (server == null) {
             log("starting forkd serve (2 agents)...");
             server = ServerUnderTest.start(work, 2, serverJvm);
-            Duration warm = Duration.ofSeconds(quick ? 5 : 20);
+            Duration warm = Duration.ofSeconds(quick ? 3 : 20);
             log("warming the server up: " + warm.toSeconds() + " s of spawn+join, untimed...");
             log("warm-up: " + server.warmUp(warm) + " spawns");
         }

@@ -54,10 +54,10 @@ final class PoolBench implements Scenario {
 
     @Override
     public List<Row> run(Bench bench) throws Exception {
-        int perTask = bench.size(1_000, 5_000);
-        int persistent = bench.size(100_000, 1_000_000);
+        int perTask = bench.size(600, 5_000);
+        int persistent = bench.size(50_000, 1_000_000);
         int cpuTasks = 8;
-        int cpuLoop = bench.size(1_000_000, 3_000_000);
+        int cpuLoop = bench.size(600_000, 3_000_000);
         String python = bench.pythonMissing().isEmpty() ? "python3" : "";
         try (ForkdClient c = bench.server().connect()) {
             List<Runs.Side> sides = new ArrayList<>();

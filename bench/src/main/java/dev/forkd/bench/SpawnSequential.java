@@ -29,7 +29,7 @@ final class SpawnSequential implements Scenario {
         int n = bench.size(150, 500);
         String count = Integer.toString(n);
         // multiprocessing's spawn start method starts a whole interpreter: ~50 ms each.
-        String fewer = Integer.toString(bench.size(6, 20));
+        String fewer = Integer.toString(bench.size(3, 20));
         try (ForkdClient client = bench.server().connect()) {
             List<Runs.Side> sides = new ArrayList<>();
             sides.add(Runs.Side.forkd(() -> forkd(client, n)));
