@@ -111,14 +111,6 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
             String id = requireId(request.getId());
             Optional<Duration> timeout = request.hasTimeout()
                     ? Optional.of(Protos.duration("timeout", request.getTimeout())) : Optional.empty();
-            ProcessSnapshot now = table.get(id);
-            if (now.state().isFinal()) {
-                // Ended already (the common case for a short child): answered here, not after a
-                // hand-off to the timer thread.
-                out.onNext(JoinResponse.newBuilder().setProcess(ProcessMessages.info(now)).build());
-                out.onCompleted();
-                return;
-            }
             var serverOut = (ServerCallStreamObserver<JoinResponse>) out;
             var pending = table.join(id, timeout, (p, timedOut) -> {
                 if (!serverOut.isCancelled()) {

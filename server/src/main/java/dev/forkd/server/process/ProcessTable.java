@@ -124,12 +124,13 @@ public final class ProcessTable {
             }
         };
         records.put(id, rec);
-        daemonOf(rec).ifPresent(sid -> daemonsBySession.computeIfAbsent(sid, k -> ConcurrentHashMap.newKeySet()).add(rec));
+        Optional<String> daemonSession = daemonOf(rec);
+        daemonSession.ifPresent(sid -> daemonsBySession.computeIfAbsent(sid, k -> ConcurrentHashMap.newKeySet()).add(rec));
         // Checked once the record is visible: a session ending from here on terminates it as a daemon
         // of that session; one that ended before is refused, so no daemon outlives its session.
-        if (spec.daemon() && spec.sessionId().isPresent() && !childSessions.isOpen(spec.sessionId().get())) {
+        if (daemonSession.isPresent() && !childSessions.isOpen(daemonSession.get())) {
             forget(rec);
-            onError.accept(new ForkdException.NotFound("session", spec.sessionId().get()));
+            onError.accept(new ForkdException.NotFound("session", daemonSession.get()));
             return;
         }
         if (spec.holdUntilWatched()) {
@@ -215,15 +216,19 @@ public final class ProcessTable {
                 onDone.accept(s, false);
             }
         };
+        ProcessSnapshot ended = null;
         synchronized (rec) {
             if (rec.state.isFinal()) {
-                done.set(true);
-                ProcessSnapshot s = rec.snapshot();
-                // Answer outside the monitor.
-                timers.execute(() -> onDone.accept(s, false));
-                return () -> {};
+                ended = rec.snapshot();
+            } else {
+                rec.joiners.add(finish);
             }
-            rec.joiners.add(finish);
+        }
+        if (ended != null) {
+            // Ended already (the common case for a short child): answered here, outside the
+            // monitor, rather than after a hand-off to the timer thread.
+            onDone.accept(ended, false);
+            return () -> {};
         }
         var timer = timeout.map(t -> timers.schedule(() -> {
             if (done.compareAndSet(false, true)) {
