@@ -62,8 +62,6 @@ final class OutputWatcher {
         drains.signal();
     }
 
-
-
     private void drain() {
         if (finished.get()) {
             return;

@@ -29,6 +29,15 @@ public final class OutputLog {
             return offset + data.remaining();
         }
 
+        /** This chunk without its bytes before {@code at} (offset <= at < end); a view, no copy. */
+        Chunk from(long at) {
+            if (at == offset) {
+                return this;
+            }
+            int skip = (int) (at - offset);
+            return new Chunk(stream, at, data.slice(skip, data.remaining() - skip));
+        }
+
         /** A copy of the bytes. */
         public byte[] bytes() {
             byte[] copy = new byte[data.remaining()];
@@ -104,9 +113,7 @@ public final class OutputLog {
             dropFirst();
         }
         if (head < chunks.size() && chunks.get(head).offset() < keep) {
-            Chunk first = chunks.get(head);
-            int skip = (int) (keep - first.offset());
-            chunks.set(head, new Chunk(first.stream(), keep, first.data().slice(skip, first.length() - skip)));
+            chunks.set(head, chunks.get(head).from(keep));
             start = keep;
         }
     }
@@ -141,11 +148,7 @@ public final class OutputLog {
         long bytes = 0;
         for (int i = firstEndingAfter(offset); i < chunks.size(); i++) {
             Chunk c = chunks.get(i);
-            Chunk piece = c;
-            if (c.offset() < offset) {
-                int skip = (int) (offset - c.offset());
-                piece = new Chunk(c.stream(), offset, c.data().slice(skip, c.length() - skip));
-            }
+            Chunk piece = c.offset() < offset ? c.from(offset) : c;
             out.add(piece);
             bytes += piece.length();
             if (bytes >= maxBytes) {
