@@ -55,10 +55,7 @@ final class LockCommand extends CommandGroup {
             }
             var req = AcquireRequest.newBuilder().setName(name)
                     .setKind(rlock ? SyncKind.SYNC_KIND_RLOCK : SyncKind.SYNC_KIND_LOCK);
-            if (timeout != null) {
-                req.setTimeout(Waits.proto(timeout));
-            }
-            AcquireResponse r = Waits.bounded(client.sync(), timeout).acquire(req.build());
+            AcquireResponse r = Waits.acquire(client.sync(), req, timeout);
             if (options.json()) {
                 Json.print(inv.out(), r);
             }

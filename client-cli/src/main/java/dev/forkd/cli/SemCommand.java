@@ -45,10 +45,7 @@ final class SemCommand extends CommandGroup {
             }
             var req = AcquireRequest.newBuilder().setName(name).setValue(value)
                     .setKind(bounded ? SyncKind.SYNC_KIND_BOUNDED_SEMAPHORE : SyncKind.SYNC_KIND_SEMAPHORE);
-            if (timeout != null) {
-                req.setTimeout(Waits.proto(timeout));
-            }
-            AcquireResponse r = Waits.bounded(client.sync(), timeout).acquire(req.build());
+            AcquireResponse r = Waits.acquire(client.sync(), req, timeout);
             if (options.json()) {
                 Json.print(inv.out(), r);
             }

@@ -49,10 +49,7 @@ final class WithLockCommand extends ClientCommand {
         try (ClientSession session = own.openSession("forkd with-lock " + name, Duration.ofSeconds(10), CALL_DEADLINE)) {
             var sync = own.sync().withInterceptors(ForkdClient.sessionHeader(session.id()));
             var req = AcquireRequest.newBuilder().setName(name).setKind(SyncKind.SYNC_KIND_LOCK);
-            if (timeout != null) {
-                req.setTimeout(Waits.proto(timeout));
-            }
-            AcquireResponse got = Waits.bounded(sync, timeout).acquire(req.build());
+            AcquireResponse got = Waits.acquire(sync, req, timeout);
             if (!got.getAcquired()) {
                 inv.err().println("forkd: " + name + " not acquired within " + ProcessText.shortDuration(timeout));
                 return ExitCodes.STILL_RUNNING;
