@@ -1,5 +1,6 @@
 package dev.forkd.server.shared;
 
+import dev.forkd.server.error.FreeNames;
 import dev.forkd.server.error.ForkdException.FailedPrecondition;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
 import dev.forkd.server.error.ForkdException.NotFound;
@@ -43,8 +44,6 @@ public final class SharedStore {
             return words;
         }
     }
-
-    public static final int MAX_NAME_LENGTH = 200;
     public static final int MAX_KEY_LENGTH = 4096;
     public static final int MAX_PAGE = 10_000;
 
@@ -227,7 +226,7 @@ public final class SharedStore {
     }
 
     private ValueCell valueOrCreate(String name, Scalar initial) {
-        checkName(name);
+        FreeNames.check(name);
         Cell c = byName.get(name);
         if (c == null) {
             newName();
@@ -297,7 +296,7 @@ public final class SharedStore {
 
     /** Sets {@code key} to {@code value} if it now equals {@code expected} (empty: is absent). */
     public synchronized Swap dictCompareAndSet(String name, String key, Optional<Scalar> expected, Scalar value) {
-        checkName(name);
+        FreeNames.check(name);
         checkKey(key);
         checkScalar("value", value);
         Cell existing = byName.get(name);
@@ -334,7 +333,7 @@ public final class SharedStore {
     }
 
     private DictCell dictOrCreate(String name) {
-        checkName(name);
+        FreeNames.check(name);
         Cell c = byName.get(name);
         if (c == null) {
             newName();
@@ -357,7 +356,7 @@ public final class SharedStore {
             checkScalar("items", s);
             growth += s.size();
         }
-        checkName(name);
+        FreeNames.check(name);
         ListCell l;
         Cell c = byName.get(name);
         if (c == null) {
@@ -437,7 +436,7 @@ public final class SharedStore {
      * existing array of that type and length is answered unchanged, whatever {@code items} say.
      */
     public synchronized ArrayCreated createArray(String name, Scalar zero, long length, List<Scalar> items) {
-        checkName(name);
+        FreeNames.check(name);
         long n = length == 0 && !items.isEmpty() ? items.size() : length;
         if (n < 1 || n > limits.maxArrayLength()) {
             throw new InvalidArgument("length", "must be between 1 and " + limits.maxArrayLength() + ", not " + n);
@@ -626,7 +625,7 @@ public final class SharedStore {
     }
 
     private Cell require(String name) {
-        checkName(name);
+        FreeNames.check(name);
         Cell c = byName.get(name);
         if (c == null) {
             throw new NotFound("shared object", name);
@@ -682,18 +681,6 @@ public final class SharedStore {
     private static void checkKey(String key) {
         if (key.length() > MAX_KEY_LENGTH) {
             throw new InvalidArgument("key", "must be at most " + MAX_KEY_LENGTH + " characters");
-        }
-    }
-
-    static void checkName(String name) {
-        if (name == null || name.isEmpty()) {
-            throw new InvalidArgument("name", "is required");
-        }
-        if (name.length() > MAX_NAME_LENGTH) {
-            throw new InvalidArgument("name", "must be at most " + MAX_NAME_LENGTH + " characters");
-        }
-        if (name.chars().anyMatch(Character::isISOControl)) {
-            throw new InvalidArgument("name", "must not contain control characters");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.forkd.server.sync;
 
+import dev.forkd.server.error.FreeNames;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.error.ForkdException.FailedPrecondition;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
@@ -45,8 +46,6 @@ public final class SyncTable {
     public record Limits(int maxNames, int maxWaitersPerName) {
         public static final Limits DEFAULT = new Limits(10_000, 10_000);
     }
-
-    public static final int MAX_NAME_LENGTH = 200;
     public static final int MAX_SEMAPHORE_VALUE = 1_000_000;
     public static final int MAX_PARTIES = 10_000;
 
@@ -240,7 +239,7 @@ public final class SyncTable {
     /** Creates a primitive; ALREADY_EXISTS if the name is taken. */
     public Info create(String name, SyncKind kind, int value, int parties, String lock) {
         synchronized (this) {
-            checkName(name);
+            FreeNames.check(name);
             if (byName.containsKey(name)) {
                 throw new ForkdException.AlreadyExists(byName.get(name).kind().words(), name);
             }
@@ -284,7 +283,7 @@ public final class SyncTable {
         Pending pending = Pending.NONE;
         try {
             synchronized (this) {
-                checkName(name);
+                FreeNames.check(name);
                 if (kindIfNew.isPresent() && !kindIfNew.get().isLock() && !kindIfNew.get().isSemaphore()) {
                     throw new InvalidArgument("kind", "must be a lock or semaphore kind to acquire, not "
                             + kindIfNew.get().withArticle());
@@ -479,7 +478,7 @@ public final class SyncTable {
     }
 
     private Event event(String name) {
-        checkName(name);
+        FreeNames.check(name);
         Primitive p = byName.get(name);
         if (p == null) {
             return (Event) newPrimitive(name, SyncKind.EVENT, 0, 0, "");
@@ -545,7 +544,7 @@ public final class SyncTable {
     }
 
     private Condition condition(String name, String lock) {
-        checkName(name);
+        FreeNames.check(name);
         Primitive p = byName.get(name);
         if (p == null) {
             return (Condition) newPrimitive(name, SyncKind.CONDITION, 0, 0, lock);
@@ -604,7 +603,7 @@ public final class SyncTable {
         Effects fx = new Effects();
         try {
             synchronized (this) {
-                checkName(name);
+                FreeNames.check(name);
                 Primitive p = byName.get(name);
                 if (p == null) {
                     if (parties <= 0) {
@@ -877,7 +876,7 @@ public final class SyncTable {
             case EVENT -> new Event(name);
             case CONDITION -> {
                 String l = lock.isEmpty() ? name + ".lock" : lock;
-                checkName(l);
+                FreeNames.check(l);
                 if (l.equals(name)) {
                     throw new InvalidArgument("lock", "must not be the condition's own name");
                 }
@@ -899,7 +898,7 @@ public final class SyncTable {
     }
 
     private Primitive require(String name) {
-        checkName(name);
+        FreeNames.check(name);
         Primitive p = byName.get(name);
         if (p == null) {
             throw new NotFound("sync primitive", name);
@@ -931,18 +930,6 @@ public final class SyncTable {
 
     private void touch(String owner, Primitive p) {
         touchedBy.computeIfAbsent(owner, k -> new LinkedHashSet<>()).add(p);
-    }
-
-    static void checkName(String name) {
-        if (name == null || name.isEmpty()) {
-            throw new InvalidArgument("name", "is required");
-        }
-        if (name.length() > MAX_NAME_LENGTH) {
-            throw new InvalidArgument("name", "must be at most " + MAX_NAME_LENGTH + " characters");
-        }
-        if (name.chars().anyMatch(Character::isISOControl)) {
-            throw new InvalidArgument("name", "must not contain control characters");
-        }
     }
 
     private Info info(Primitive p) {
