@@ -26,10 +26,8 @@ final class PoolRequests {
 
     PoolSpec toSpec(CreatePoolRequest r, boolean ephemeral, String field) {
         String p = field.isEmpty() ? "" : field + ".";
-        if (!r.getName().isEmpty() && (!SpawnRequests.NAME.matcher(r.getName()).matches()
-                || r.getName().matches("pool-[0-9]+"))) {
-            throw new InvalidArgument(p + "name", "must be 1-128 of [A-Za-z0-9._-], start with a letter or digit,"
-                    + " and not look like an id (pool-N)");
+        if (!r.getName().isEmpty()) {
+            SpawnRequests.checkName(p + "name", r.getName(), "pool");
         }
         if (r.hasProcesses() && (r.getProcesses() < 1 || r.getProcesses() > PoolRegistry.MAX_PROCESSES)) {
             throw new InvalidArgument(p + "processes", "must be between 1 and " + PoolRegistry.MAX_PROCESSES

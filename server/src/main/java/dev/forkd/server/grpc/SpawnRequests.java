@@ -81,10 +81,7 @@ final class SpawnRequests {
         }
         Optional<String> name = Optional.empty();
         if (!r.getName().isEmpty()) {
-            if (!NAME.matcher(r.getName()).matches() || r.getName().matches("p-[0-9]+")) {
-                throw new InvalidArgument("name", "must be 1-128 of [A-Za-z0-9._-], start with a letter"
-                        + " or digit, and not look like an id (p-N)");
-            }
+            checkName("name", r.getName(), "p");
             name = Optional.of(r.getName());
         }
         if (r.getLabelsCount() > MAX_LABELS) {
@@ -171,6 +168,17 @@ final class SpawnRequests {
     private static void noNul(String field, String value) {
         if (value.indexOf('\0') >= 0) {
             throw new InvalidArgument(field, "must not contain a NUL character");
+        }
+    }
+
+    /**
+     * A process's or a pool's name: 1-128 of [A-Za-z0-9._-] starting with a letter or digit, and not
+     * one that looks like an id ({@code idPrefix}-N).
+     */
+    static void checkName(String field, String name, String idPrefix) {
+        if (!NAME.matcher(name).matches() || name.matches(idPrefix + "-[0-9]+")) {
+            throw new InvalidArgument(field, "must be 1-128 of [A-Za-z0-9._-], start with a letter or digit,"
+                    + " and not look like an id (" + idPrefix + "-N)");
         }
     }
 }
