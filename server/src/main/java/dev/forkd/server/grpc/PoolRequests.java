@@ -4,6 +4,7 @@ import dev.forkd.server.error.ForkdException.InvalidArgument;
 import dev.forkd.server.pool.PoolRegistry;
 import dev.forkd.server.pool.PoolSpec;
 import dev.forkd.server.process.ProcessSpec;
+import dev.forkd.server.time.Timeout;
 import dev.forkd.v1.CreatePoolRequest;
 import dev.forkd.v1.SpawnRequest;
 import dev.forkd.v1.WorkerSpec;
@@ -77,7 +78,7 @@ final class PoolRequests {
             if (t.isZero()) {
                 throw new InvalidArgument(p + "task_timeout", "must be positive (leave it unset for no limit)");
             }
-            timeout = Optional.of(t);
+            timeout = Timeout.limit(t); // a huge one is no limit
         }
         spawnSpec(p + "labels", SpawnRequest.newBuilder().addArgv("x").putAllLabels(r.getLabelsMap()).build());
         return new PoolSpec(r.getName().isEmpty() ? Optional.empty() : Optional.of(r.getName()), processes, kind,

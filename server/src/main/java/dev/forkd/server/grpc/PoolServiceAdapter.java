@@ -124,15 +124,15 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
     public void join(JoinPoolRequest request, StreamObserver<JoinPoolResponse> out) {
         try {
             Pool pool = pools.find(requireId("id", request.getId()));
-            Optional<Duration> timeout = request.hasTimeout()
-                    ? Optional.of(Protos.duration("timeout", request.getTimeout())) : Optional.empty();
+            Optional<Duration> timeout = Protos.timeout("timeout", request.hasTimeout(), request.getTimeout());
             var serverOut = (ServerCallStreamObserver<JoinPoolResponse>) out;
-            pool.join(timeout, (s, timedOut) -> {
+            var pending = pool.join(timeout, (s, timedOut) -> {
                 if (!serverOut.isCancelled()) {
                     out.onNext(JoinPoolResponse.newBuilder().setPool(PoolMessages.info(s)).setTimedOut(timedOut).build());
                     out.onCompleted();
                 }
             });
+            serverOut.setOnCancelHandler(pending::cancel);
         } catch (RuntimeException e) {
             out.onError(ErrorMapper.toStatus(e));
         }
@@ -184,10 +184,9 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
             if (request.getTaskId().isEmpty()) {
                 throw new InvalidArgument("task_id", "is required (the id ApplyAsync answered)");
             }
-            Optional<Duration> timeout = request.hasTimeout()
-                    ? Optional.of(Protos.duration("timeout", request.getTimeout())) : Optional.empty();
+            Optional<Duration> timeout = Protos.timeout("timeout", request.hasTimeout(), request.getTimeout());
             var serverOut = (ServerCallStreamObserver<GetResultResponse>) out;
-            pool.getResult(request.getTaskId(), timeout, (r, ready) -> {
+            var pending = pool.getResult(request.getTaskId(), timeout, (r, ready) -> {
                 if (!serverOut.isCancelled()) {
                     var b = GetResultResponse.newBuilder().setReady(ready);
                     r.ifPresent(x -> b.setResult(PoolMessages.result(x)));
@@ -195,6 +194,7 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
                     out.onCompleted();
                 }
             });
+            serverOut.setOnCancelHandler(pending::cancel);
         } catch (RuntimeException e) {
             out.onError(ErrorMapper.toStatus(e));
         }

@@ -109,8 +109,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
     public void join(JoinRequest request, StreamObserver<JoinResponse> out) {
         try {
             String id = requireId(request.getId());
-            Optional<Duration> timeout = request.hasTimeout()
-                    ? Optional.of(Protos.duration("timeout", request.getTimeout())) : Optional.empty();
+            Optional<Duration> timeout = Protos.timeout("timeout", request.hasTimeout(), request.getTimeout());
             var serverOut = (ServerCallStreamObserver<JoinResponse>) out;
             var pending = table.join(id, timeout, (p, timedOut) -> {
                 if (!serverOut.isCancelled()) {

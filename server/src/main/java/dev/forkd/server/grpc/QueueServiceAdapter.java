@@ -148,7 +148,7 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
                         out.onCompleted();
                     }
                     case Outcomes.Put.TimedOut t -> {
-                        out.onNext(PutItemsResponse.newBuilder().setTimedOut(true).build());
+                        out.onNext(PutItemsResponse.newBuilder().setTimedOut(true).setSize(t.size()).build());
                         out.onCompleted();
                     }
                     case Outcomes.Put.Failed f -> out.onError(ErrorMapper.toStatus(f.error()));
@@ -238,7 +238,7 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
     }
 
     static Optional<Duration> timeout(boolean has, com.google.protobuf.Duration d) {
-        return has ? Optional.of(Protos.duration("timeout", d)) : Optional.empty();
+        return Protos.timeout("timeout", has, d);
     }
 
     static List<Item> items(List<QueueItem> in) {

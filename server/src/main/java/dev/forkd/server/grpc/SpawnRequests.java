@@ -1,8 +1,10 @@
 package dev.forkd.server.grpc;
 
 import dev.forkd.server.error.ForkdException.InvalidArgument;
+import dev.forkd.server.process.ArgvLimits;
 import dev.forkd.server.process.ProcessSpec;
 import dev.forkd.server.process.RestartSpec;
+import dev.forkd.server.time.Timeout;
 import dev.forkd.v1.SpawnRequest;
 import java.time.Duration;
 import java.util.HashMap;
@@ -18,7 +20,6 @@ final class SpawnRequests {
 
     static final int MAX_ARGS = 4096;
     static final int MAX_ENV = 4096;
-    static final long MAX_ARGV_ENV_BYTES = 1024 * 1024;
     static final int MAX_LABELS = 64;
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,62}");
@@ -52,10 +53,8 @@ final class SpawnRequests {
         if (r.getArgvCount() > MAX_ARGS) {
             throw new InvalidArgument("argv", "at most " + MAX_ARGS + " arguments");
         }
-        long bytes = 0;
         for (int i = 0; i < r.getArgvCount(); i++) {
             noNul("argv[" + i + "]", r.getArgv(i));
-            bytes += r.getArgv(i).length() + 1;
         }
         if (r.getEnvCount() > MAX_ENV) {
             throw new InvalidArgument("env", "at most " + MAX_ENV + " variables, got " + r.getEnvCount());
@@ -65,11 +64,6 @@ final class SpawnRequests {
                 throw new InvalidArgument("env", "variable name \"" + e.getKey() + "\" must be non-empty and without '='");
             }
             noNul("env[" + e.getKey() + "]", e.getKey() + e.getValue());
-            bytes += e.getKey().length() + e.getValue().length() + 2;
-        }
-        if (bytes > MAX_ARGV_ENV_BYTES) {
-            throw new InvalidArgument("env", "argv and env together must be at most "
-                    + MAX_ARGV_ENV_BYTES + " bytes, got " + bytes);
         }
         Optional<String> cwd = Optional.empty();
         if (!r.getCwd().isEmpty()) {
@@ -101,7 +95,7 @@ final class SpawnRequests {
             if (t.isZero()) {
                 throw new InvalidArgument("timeout", "must be positive (leave it unset for no limit)");
             }
-            timeout = Optional.of(t);
+            timeout = Timeout.limit(t); // a huge one is no limit
         }
         long outputLimit = defaultOutputLimit;
         if (r.getOutputLimitBytes() < 0 || r.getOutputLimitBytes() > maxOutputLimit) {
@@ -128,6 +122,8 @@ final class SpawnRequests {
         Map<String, String> env = new HashMap<>(r.getCleanEnv() ? Map.of() : baseEnv);
         env.putAll(r.getEnvMap());
         env.putAll(forkdEnv);
+        // In bytes, on what the child really gets: the limits execve applies.
+        ArgvLimits.check(r.getArgvList(), env, "argv", "env");
         return new ProcessSpec(r.getArgvList(), env, cwd, name, r.getLabelsMap(),
                 r.getStdinMode() == dev.forkd.v1.StdinMode.STDIN_MODE_PIPE, r.getDaemon(), timeout,
                 restart(r), outputLimit, grace, sessionId, r.getHoldOutput());

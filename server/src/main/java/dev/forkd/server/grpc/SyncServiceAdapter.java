@@ -226,7 +226,7 @@ public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBas
     }
 
     private static Optional<Duration> timeout(boolean has, com.google.protobuf.Duration d) {
-        return has ? Optional.of(Protos.duration("timeout", d)) : Optional.empty();
+        return Protos.timeout("timeout", has, d);
     }
 
     static Optional<dev.forkd.server.sync.SyncKind> kind(SyncKind k) {

@@ -1,6 +1,7 @@
 package dev.forkd.server.pipe;
 
 import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.time.Timeout;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -9,7 +10,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -164,8 +164,13 @@ public final class Pipe {
                     d.senders.remove(s);
                     after.add(() -> done.accept(new PipeOutcomes.Send.TimedOut()));
                 } else if (timeout.isPresent()) {
-                    s.timer = timers.schedule(() -> expire(d.senders, s, () -> done.accept(new PipeOutcomes.Send.TimedOut())),
-                            timeout.get().toNanos(), TimeUnit.NANOSECONDS);
+                    try {
+                        s.timer = Timeout.schedule(timers, timeout.get(), () -> expire(d.senders, s,
+                                () -> done.accept(new PipeOutcomes.Send.TimedOut()))).orElse(null);
+                    } catch (RuntimeException e) {
+                        d.senders.remove(s); // a call that fails leaves no waiter behind
+                        throw e;
+                    }
                 }
             }
         }
@@ -202,8 +207,13 @@ public final class Pipe {
                     d.receivers.remove(r);
                     after.add(() -> done.accept(new PipeOutcomes.Recv.TimedOut()));
                 } else if (timeout.isPresent()) {
-                    r.timer = timers.schedule(() -> expire(d.receivers, r, () -> done.accept(new PipeOutcomes.Recv.TimedOut())),
-                            timeout.get().toNanos(), TimeUnit.NANOSECONDS);
+                    try {
+                        r.timer = Timeout.schedule(timers, timeout.get(), () -> expire(d.receivers, r,
+                                () -> done.accept(new PipeOutcomes.Recv.TimedOut()))).orElse(null);
+                    } catch (RuntimeException e) {
+                        d.receivers.remove(r); // a call that fails leaves no waiter behind
+                        throw e;
+                    }
                 }
             }
         }
@@ -231,9 +241,11 @@ public final class Pipe {
                 after.add(() -> done.accept(new PipeOutcomes.Poll(false, false)));
             } else {
                 d.requireWaiterRoom();
+                // Scheduled before the poller is registered, so a failure leaves no waiter behind;
+                // the expiry needs the monitor held here, so it cannot run before the add.
+                p.timer = Timeout.schedule(timers, timeout, () -> expire(d.pollers, p,
+                        () -> done.accept(new PipeOutcomes.Poll(false, false)))).orElse(null);
                 d.pollers.addLast(p);
-                p.timer = timers.schedule(() -> expire(d.pollers, p, () -> done.accept(new PipeOutcomes.Poll(false, false))),
-                        timeout.toNanos(), TimeUnit.NANOSECONDS);
             }
         }
         runAll(after);

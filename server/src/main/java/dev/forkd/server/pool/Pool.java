@@ -3,12 +3,14 @@ package dev.forkd.server.pool;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.pool.TaskResult.FailureKind;
 import dev.forkd.server.pool.TaskResult.Outcome;
+import dev.forkd.server.process.ArgvLimits;
 import dev.forkd.server.process.OutputLog;
 import dev.forkd.server.process.ProcessSnapshot;
 import dev.forkd.server.process.ProcessSpec;
 import dev.forkd.server.process.ProcessState;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.process.RestartSpec;
+import dev.forkd.server.time.Timeout;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -174,6 +176,17 @@ public final class Pool {
 
     /** Checks an input against the worker kind; INVALID_ARGUMENT naming {@code field}. */
     public void validate(String field, TaskInput input) {
+        if (spec.kind() == PoolSpec.Kind.PER_TASK && !spec.stdinItem()) {
+            // The item becomes arguments: too long for execve is a bad item, not a failed task.
+            // The largest index stands in for the task's own, which is not known yet.
+            try {
+                ArgvLimits.check(Template.substitute(spec.worker().argv(), input, Long.MAX_VALUE),
+                        spec.worker().env(), "argv", "env");
+            } catch (ForkdException.InvalidArgument e) {
+                throw new ForkdException.InvalidArgument(field, "makes the task's command too long: "
+                        + e.field() + " " + e.rule());
+            }
+        }
         if (spec.kind() == PoolSpec.Kind.PERSISTENT && spec.framing() == PoolSpec.Framing.LINE) {
             boolean bad = input.isTuple()
                     ? input.args().stream().anyMatch(a -> a.indexOf('\n') >= 0 || a.indexOf('\t') >= 0)
@@ -226,7 +239,8 @@ public final class Pool {
      * Calls {@code onDone(result, ready)} once: with the result when it is ready (the result is then
      * forgotten), or with {@code ready = false} when {@code timeout} passes first.
      */
-    public void getResult(String taskId, Optional<Duration> timeout, BiConsumer<Optional<TaskResult>, Boolean> onDone) {
+    public ProcessTable.Cancellable getResult(String taskId, Optional<Duration> timeout,
+            BiConsumer<Optional<TaskResult>, Boolean> onDone) {
         long n = -1;
         if (taskId.startsWith("t-")) {
             try {
@@ -242,7 +256,7 @@ public final class Pool {
                 throw new ForkdException.NotFound("task", taskId);
             }
         }
-        slot.await(timeout, (r, ok) -> {
+        return slot.await(timeout, (r, ok) -> {
             if (ok) {
                 synchronized (this) {
                     asyncResults.remove(r.index());
@@ -303,15 +317,17 @@ public final class Pool {
 
     /**
      * Calls {@code onDone(pool, timedOut)} once the pool has ended, or when {@code timeout} passes.
-     * FAILED_PRECONDITION while it still runs (close or terminate it first).
+     * FAILED_PRECONDITION while it still runs (close or terminate it first). Cancel the answer when
+     * the caller goes away, so no waiter is left behind.
      */
-    public void join(Optional<Duration> timeout, BiConsumer<PoolSnapshot, Boolean> onDone) {
-        java.util.concurrent.atomic.AtomicBoolean fired = new java.util.concurrent.atomic.AtomicBoolean();
+    public ProcessTable.Cancellable join(Optional<Duration> timeout, BiConsumer<PoolSnapshot, Boolean> onDone) {
+        AtomicBoolean fired = new AtomicBoolean();
         Runnable finish = () -> {
             if (fired.compareAndSet(false, true)) {
                 onDone.accept(snapshot(), false);
             }
         };
+        Optional<ScheduledFuture<?>> timer;
         synchronized (this) {
             if (phase == Phase.RUNNING) {
                 throw new ForkdException.FailedPrecondition("POOL_RUNNING", "pool \"" + id
@@ -319,18 +335,27 @@ public final class Pool {
             }
             if (phase == Phase.ENDED) {
                 deliver(finish);
-                return;
+                return () -> {};
             }
+            // The timer first, so that a failure leaves no waiter behind; its expiry needs this
+            // monitor, so it cannot run before the waiter is added.
+            timer = timeout.flatMap(t -> Timeout.schedule(timers, t, () -> {
+                if (fired.compareAndSet(false, true)) {
+                    synchronized (this) {
+                        endWaiters.remove(finish);
+                    }
+                    onDone.accept(snapshot(), true);
+                }
+            }));
             endWaiters.add(finish);
         }
-        timeout.ifPresent(t -> timers.schedule(() -> {
-            if (fired.compareAndSet(false, true)) {
-                synchronized (this) {
-                    endWaiters.remove(finish);
-                }
-                onDone.accept(snapshot(), true);
+        return () -> {
+            fired.set(true);
+            timer.ifPresent(f -> f.cancel(false));
+            synchronized (this) {
+                endWaiters.remove(finish);
             }
-        }, t.toNanos(), TimeUnit.NANOSECONDS));
+        };
     }
 
     public synchronized PoolSnapshot snapshot() {
@@ -524,7 +549,7 @@ public final class Pool {
             s.task = null;
             return;
         }
-        List<String> argv = spec.stdinItem() ? spec.worker().argv()
+        List<String> argv = spec.stdinItem() ? Template.substituteIndex(spec.worker().argv(), t.index)
                 : Template.substitute(spec.worker().argv(), t.input, t.index);
         Map<String, String> extra = Map.of("FORKD_TASK_INDEX", Long.toString(t.index));
         ProcessSpec ps = processSpec(argv, s.workerId, extra, spec.stdinItem(), "task");
@@ -553,7 +578,7 @@ public final class Pool {
                         t.timedOut = true;
                     }
                     kill(started.id());
-                }, limit.toNanos(), TimeUnit.NANOSECONDS));
+                }, Timeout.nanos(limit), TimeUnit.NANOSECONDS));
             }
         }, end -> {
             synchronized (this) {
@@ -911,7 +936,7 @@ public final class Pool {
                 pid = w.processId;
             }
             kill(pid);
-        }, limit.toNanos(), TimeUnit.NANOSECONDS);
+        }, Timeout.nanos(limit), TimeUnit.NANOSECONDS);
     }
 
     private void scheduleParse(Worker w) {
@@ -1319,34 +1344,49 @@ public final class Pool {
             }
         }
 
-        void await(Optional<Duration> timeout, BiConsumer<TaskResult, Boolean> onDone) {
-            java.util.concurrent.atomic.AtomicBoolean fired = new java.util.concurrent.atomic.AtomicBoolean();
+        /**
+         * Waits for the result. Cancelling removes the waiter, so a caller that went away never
+         * takes (and loses) the result another caller would get.
+         */
+        ProcessTable.Cancellable await(Optional<Duration> timeout, BiConsumer<TaskResult, Boolean> onDone) {
+            AtomicBoolean fired = new AtomicBoolean();
             BiConsumer<TaskResult, Boolean> once = (r, ok) -> {
                 if (fired.compareAndSet(false, true)) {
                     onDone.accept(r, ok);
                 }
             };
             TaskResult now;
+            Optional<ScheduledFuture<?>> timer = Optional.empty();
             synchronized (Pool.this) {
                 now = result;
                 if (now == null) {
                     if (timeout.isPresent() && timeout.get().isZero()) {
                         deliver(() -> once.accept(null, false));
-                        return;
+                        return () -> {};
                     }
+                    // The timer first, so that a failure leaves no waiter behind; its expiry needs
+                    // this monitor, so it cannot run before the waiter is added.
+                    timer = timeout.flatMap(t -> Timeout.schedule(timers, t, () -> {
+                        synchronized (Pool.this) {
+                            waiters.remove(once);
+                        }
+                        once.accept(null, false);
+                    }));
                     waiters.add(once);
                 }
             }
             if (now != null) {
                 once.accept(now, true);
-                return;
+                return () -> {};
             }
-            timeout.ifPresent(t -> timers.schedule(() -> {
+            Optional<ScheduledFuture<?>> waitTimer = timer;
+            return () -> {
+                fired.set(true);
+                waitTimer.ifPresent(f -> f.cancel(false));
                 synchronized (Pool.this) {
                     waiters.remove(once);
                 }
-                once.accept(null, false);
-            }, t.toNanos(), TimeUnit.NANOSECONDS));
+            };
         }
     }
 }

@@ -32,6 +32,16 @@ final class Template {
         return false;
     }
 
+    /** With stdin_item the item goes to stdin, so only {@code {#}} (the task index) is replaced. */
+    static List<String> substituteIndex(List<String> argv, long index) {
+        String n = Long.toString(index);
+        List<String> out = new ArrayList<>(argv.size());
+        for (String a : argv) {
+            out.add(a.replace("{#}", n));
+        }
+        return out;
+    }
+
     static List<String> substitute(List<String> argv, TaskInput input, long index) {
         String all = input.isTuple() ? String.join(" ", input.args())
                 : new String(input.item(), StandardCharsets.UTF_8);

@@ -69,6 +69,9 @@ final class ProcessRecord {
         record Failed(StartError error) implements SpawnOutcome {}
 
         record Lost(String cause) implements SpawnOutcome {}
+
+        /** The run was refused before it reached an agent (a limit): the spawn fails with it. */
+        record Refused(dev.forkd.server.error.ForkdException error) implements SpawnOutcome {}
     }
 
     /** The agent's answer to one stdin write. */

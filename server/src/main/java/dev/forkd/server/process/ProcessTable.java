@@ -3,6 +3,7 @@ package dev.forkd.server.process;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.process.ProcessRecord.SpawnOutcome;
 import dev.forkd.server.process.ProcessRecord.StdinAck;
+import dev.forkd.server.time.Timeout;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,8 +16,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -76,6 +79,8 @@ public final class ProcessTable {
     private final Map<String, Set<ProcessRecord>> daemonsBySession = new ConcurrentHashMap<>();
     private final Map<String, String> names = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
+    /** Records in the table, counted apart from the map so that admission is one atomic step. */
+    private final AtomicInteger recordCount = new AtomicInteger();
 
     public ProcessTable(AgentPool agents, GroupKiller groupKiller, ChildSessions childSessions,
             ScheduledExecutorService timers, Clock clock, DoubleSupplier random, int maxProcesses) {
@@ -96,15 +101,17 @@ public final class ProcessTable {
      */
     public void spawn(ProcessSpec spec, Consumer<ProcessSnapshot> onStarted,
             Consumer<ForkdException> onError) {
-        if (records.size() >= maxProcesses) {
+        // The check and the count are one step, so concurrent spawns cannot overshoot the limit.
+        if (recordCount.getAndUpdate(c -> c < maxProcesses ? c + 1 : c) >= maxProcesses) {
             onError.accept(new ForkdException.ResourceExhausted("PROCESS_TABLE_FULL",
-                    "the process table holds " + records.size() + " records (max " + maxProcesses
+                    "the process table holds " + maxProcesses + " records (max " + maxProcesses
                             + "); delete ended processes"));
             return;
         }
         long n = seq.incrementAndGet();
         String id = "p-" + n;
         if (spec.name().isPresent() && names.putIfAbsent(spec.name().get(), id) != null) {
+            recordCount.decrementAndGet();
             onError.accept(new ForkdException.AlreadyExists("process", spec.name().get()));
             return;
         }
@@ -120,6 +127,10 @@ public final class ProcessTable {
                 case SpawnOutcome.Lost l -> {
                     forget(rec);
                     onError.accept(new ForkdException.Unavailable("NO_AGENT", l.cause()));
+                }
+                case SpawnOutcome.Refused r -> {
+                    forget(rec);
+                    onError.accept(r.error());
                 }
             }
         };
@@ -217,10 +228,23 @@ public final class ProcessTable {
             }
         };
         ProcessSnapshot ended = null;
+        Optional<ScheduledFuture<?>> timer = Optional.empty();
         synchronized (rec) {
             if (rec.state.isFinal()) {
                 ended = rec.snapshot();
             } else {
+                // The timer first, so that a failure leaves no joiner behind (its expiry takes
+                // the monitor held here, so it cannot run before the joiner is added).
+                timer = timeout.flatMap(t -> Timeout.schedule(timers, t, () -> {
+                    if (done.compareAndSet(false, true)) {
+                        ProcessSnapshot s;
+                        synchronized (rec) {
+                            rec.joiners.remove(finish);
+                            s = rec.snapshot();
+                        }
+                        onDone.accept(s, true);
+                    }
+                }));
                 rec.joiners.add(finish);
             }
         }
@@ -230,19 +254,10 @@ public final class ProcessTable {
             onDone.accept(ended, false);
             return () -> {};
         }
-        var timer = timeout.map(t -> timers.schedule(() -> {
-            if (done.compareAndSet(false, true)) {
-                ProcessSnapshot s;
-                synchronized (rec) {
-                    rec.joiners.remove(finish);
-                    s = rec.snapshot();
-                }
-                onDone.accept(s, true);
-            }
-        }, Math.max(0, t.toNanos()), TimeUnit.NANOSECONDS));
+        Optional<ScheduledFuture<?>> joinTimer = timer;
         return () -> {
             done.set(true);
-            timer.ifPresent(f -> f.cancel(false));
+            joinTimer.ifPresent(f -> f.cancel(false));
             synchronized (rec) {
                 rec.joiners.remove(finish);
             }
@@ -466,8 +481,8 @@ public final class ProcessTable {
             if (rec.stopRequested) {
                 rec.agent.signal(rec.id, run, SIGKILL);
             } else {
-                rec.spec.timeout().ifPresent(t -> rec.timeoutTimer = timers.schedule(
-                        () -> onRunTimedOut(rec, run), t.toNanos(), TimeUnit.NANOSECONDS));
+                rec.spec.timeout().flatMap(t -> Timeout.schedule(timers, t, () -> onRunTimedOut(rec, run)))
+                        .ifPresent(f -> rec.timeoutTimer = f);
             }
             waiter = rec.spawnWaiter;
             rec.spawnWaiter = null;
@@ -608,6 +623,14 @@ public final class ProcessTable {
                 if (run > 0 && !(rec.state instanceof ProcessState.Backoff)) {
                     return; // stopped while backing off
                 }
+                endChildSession(rec);
+                try {
+                    // First, as it can be refused (the session limit): nothing has changed yet.
+                    rec.childSession = childSessions.open(rec.id);
+                } catch (ForkdException e) {
+                    timers.execute(() -> runRefused(rec, e));
+                    return;
+                }
                 rec.agent = agent;
                 rec.run = run;
                 rec.pid = 0;
@@ -617,8 +640,6 @@ public final class ProcessTable {
                         clock.instant());
                 Map<String, String> env = new java.util.HashMap<>(rec.spec.env());
                 env.put("FORKD_PROCESS_ID", rec.id);
-                endChildSession(rec);
-                rec.childSession = childSessions.open(rec.id);
                 if (!rec.childSession.isEmpty()) {
                     env.put("FORKD_SESSION", rec.childSession);
                 }
@@ -644,6 +665,27 @@ public final class ProcessTable {
         });
     }
 
+    /**
+     * A run could not begin (its session was refused): a spawn still waiting fails with that error
+     * and leaves no record; a restart ends the process as failed to start.
+     */
+    private void runRefused(ProcessRecord rec, ForkdException error) {
+        Consumer<SpawnOutcome> waiter;
+        List<Runnable> notify = List.of();
+        synchronized (rec) {
+            waiter = rec.spawnWaiter;
+            rec.spawnWaiter = null;
+            if (waiter == null && !rec.state.isFinal()) {
+                notify = ended(rec, new ProcessState.FailedToStart(
+                        new StartError(StartError.Kind.RESOURCES, error.getMessage()), clock.instant()));
+            }
+        }
+        if (waiter != null) {
+            waiter.accept(new SpawnOutcome.Refused(error));
+        }
+        notify.forEach(Runnable::run);
+    }
+
     /** A run ended: decide about restarting. Call with the monitor held. */
     private List<Runnable> ended(ProcessRecord rec, ProcessState end) {
         Instant now = clock.instant();
@@ -659,7 +701,7 @@ public final class ProcessTable {
                 List<Runnable> notify = rec.transition(new ProcessState.Backoff(end, at), now);
                 rec.endedAt = now;
                 int next = rec.run + 1;
-                rec.restartTimer = timers.schedule(() -> restart(rec, next), r.delay().toNanos(),
+                rec.restartTimer = timers.schedule(() -> restart(rec, next), Timeout.nanos(r.delay()),
                         TimeUnit.NANOSECONDS);
                 yield notify;
             }
@@ -688,13 +730,8 @@ public final class ProcessTable {
                 int run = rec.run;
                 rec.agent.signal(rec.id, run, signal);
                 if (signal != SIGKILL && rec.killTimer == null) {
-                    rec.killTimer = timers.schedule(() -> {
-                        synchronized (rec) {
-                            if (rec.isRunOf(run) && rec.state instanceof ProcessState.Running) {
-                                rec.agent.signal(rec.id, run, SIGKILL);
-                            }
-                        }
-                    }, grace.toNanos(), TimeUnit.NANOSECONDS);
+                    // A grace of NO_LIMIT or more never escalates to SIGKILL.
+                    rec.killTimer = Timeout.schedule(timers, grace, () -> killAfterGrace(rec, run)).orElse(null);
                 }
                 return List.of();
             }
@@ -713,13 +750,16 @@ public final class ProcessTable {
                 return;
             }
             rec.agent.signal(rec.id, run, SIGTERM);
-            rec.killTimer = timers.schedule(() -> {
-                synchronized (rec) {
-                    if (rec.isRunOf(run) && rec.state instanceof ProcessState.Running) {
-                        rec.agent.signal(rec.id, run, SIGKILL);
-                    }
-                }
-            }, rec.spec.stopGrace().toNanos(), TimeUnit.NANOSECONDS);
+            rec.killTimer = Timeout.schedule(timers, rec.spec.stopGrace(), () -> killAfterGrace(rec, run))
+                    .orElse(null);
+        }
+    }
+
+    private static void killAfterGrace(ProcessRecord rec, int run) {
+        synchronized (rec) {
+            if (rec.isRunOf(run) && rec.state instanceof ProcessState.Running) {
+                rec.agent.signal(rec.id, run, SIGKILL);
+            }
         }
     }
 
@@ -767,7 +807,9 @@ public final class ProcessTable {
         synchronized (rec) {
             endChildSession(rec);
         }
-        records.remove(rec.id, rec);
+        if (records.remove(rec.id, rec)) {
+            recordCount.decrementAndGet();
+        }
         daemonOf(rec).ifPresent(sid -> daemonsBySession.computeIfPresent(sid, (k, set) -> {
             set.remove(rec);
             return set.isEmpty() ? null : set;

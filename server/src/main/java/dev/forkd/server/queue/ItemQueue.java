@@ -2,6 +2,7 @@ package dev.forkd.server.queue;
 
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.queue.Outcomes.Delivery;
+import dev.forkd.server.time.Timeout;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -14,7 +15,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.logging.Level;
@@ -229,9 +229,15 @@ public final class ItemQueue {
             if (putters.contains(p)) {
                 if (timeout.isPresent() && timeout.get().isZero()) {
                     putters.remove(p);
-                    after.add(() -> p.done.accept(new Outcomes.Put.TimedOut()));
+                    long size = items.size();
+                    after.add(() -> p.done.accept(new Outcomes.Put.TimedOut(size)));
                 } else if (timeout.isPresent()) {
-                    p.timer = timers.schedule(() -> expirePutter(p), timeout.get().toNanos(), TimeUnit.NANOSECONDS);
+                    try {
+                        p.timer = Timeout.schedule(timers, timeout.get(), () -> expirePutter(p)).orElse(null);
+                    } catch (RuntimeException e) {
+                        putters.remove(p); // a call that fails leaves no waiter behind
+                        throw e;
+                    }
                 }
             }
         } finally {
@@ -243,11 +249,13 @@ public final class ItemQueue {
 
     private void expirePutter(Putter p) {
         boolean expired;
+        long size;
         List<Runnable> after = new ArrayList<>();
         lock.lock();
         try {
             // A partial producer never times out, so a putter that expires has put nothing.
             expired = putters.remove(p);
+            size = items.size();
             if (expired) {
                 dispatch(after); // the head may have been blocking smaller puts behind it
             }
@@ -255,7 +263,7 @@ public final class ItemQueue {
             lock.unlock();
         }
         if (expired) {
-            p.done.accept(new Outcomes.Put.TimedOut());
+            p.done.accept(new Outcomes.Put.TimedOut(size));
         }
         runAll(after);
     }
@@ -362,7 +370,12 @@ public final class ItemQueue {
                     takers.remove(t);
                     after.add(() -> done.accept(new Outcomes.Take.TimedOut()));
                 } else if (timeout.isPresent()) {
-                    t.timer = timers.schedule(() -> expireTaker(t), timeout.get().toNanos(), TimeUnit.NANOSECONDS);
+                    try {
+                        t.timer = Timeout.schedule(timers, timeout.get(), () -> expireTaker(t)).orElse(null);
+                    } catch (RuntimeException e) {
+                        takers.remove(t); // a call that fails leaves no waiter behind
+                        throw e;
+                    }
                 }
             }
         } finally {
@@ -485,7 +498,10 @@ public final class ItemQueue {
         runAll(after);
     }
 
-    /** Acks by tag and/or every tag up to {@code through} (0: none); returns how many it acked. */
+    /**
+     * Acks by tag and/or every tag up to {@code through} (0: none); returns how many it acked. Tags
+     * not (or no longer) delivered to {@code c}, and repeats, are ignored.
+     */
     int ack(QueueConsumer c, List<Long> tags, long through, boolean taskDone) {
         List<Runnable> after = new ArrayList<>();
         int acked = 0;
@@ -494,7 +510,8 @@ public final class ItemQueue {
             if (!consumers.contains(c)) {
                 return 0;
             }
-            List<Long> hit = new ArrayList<>();
+            // A set: a tag repeated in one ack is acked once, like a tag acked twice, or unknown.
+            Set<Long> hit = new LinkedHashSet<>();
             for (Long tag : tags) {
                 if (c.unacked.containsKey(tag)) {
                     hit.add(tag);
@@ -669,8 +686,12 @@ public final class ItemQueue {
                 after.add(() -> done.accept(new Outcomes.Join.TimedOut(left)));
             } else {
                 requireWaiterRoom();
+                // Scheduled before the joiner is registered, so a failure leaves no waiter behind;
+                // the expiry takes the lock held here, so it cannot run before the add.
+                if (timeout.isPresent()) {
+                    j.timer = Timeout.schedule(timers, timeout.get(), () -> expireJoiner(j)).orElse(null);
+                }
                 joiners.add(j);
-                timeout.ifPresent(t -> j.timer = timers.schedule(() -> expireJoiner(j), t.toNanos(), TimeUnit.NANOSECONDS));
             }
         } finally {
             lock.unlock();

@@ -13,8 +13,8 @@ public final class Outcomes {
         /** All items are in the queue; {@code size} is the queue's size right after. */
         record Done(int put, long size) implements Put {}
 
-        /** No room in time: nothing was put. */
-        record TimedOut() implements Put {}
+        /** No room in time: nothing was put; {@code size} is the queue's size when it gave up. */
+        record TimedOut(long size) implements Put {}
 
         /** The queue was closed or deleted while the put waited: nothing was put. */
         record Failed(ForkdException error) implements Put {}

@@ -13,11 +13,13 @@ import dev.forkd.server.sync.SyncResults.Grant;
 import dev.forkd.server.sync.SyncResults.Info;
 import dev.forkd.server.sync.SyncResults.Pending;
 import dev.forkd.server.sync.SyncResults.Released;
+import dev.forkd.server.time.Timeout;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +28,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -128,8 +129,8 @@ public final class SyncTable {
         final boolean bounded;
         final int initial;
         int value;
-        /** Permits each session holds, returned when it ends. */
-        final Map<String, Integer> held = new HashMap<>();
+        /** Permits each session holds, returned when it ends; oldest holder first. */
+        final Map<String, Integer> held = new LinkedHashMap<>();
         boolean abandoned;
         long lastToken;
 
@@ -372,9 +373,7 @@ public final class SyncTable {
                                     + "\" is already at its bound " + s.initial + "; release without acquire",
                                     Map.of("name", name, "bound", Integer.toString(s.initial)));
                         }
-                        if (!owner.isEmpty()) {
-                            s.held.computeIfPresent(owner, (k, n) -> n > 1 ? n - 1 : null);
-                        }
+                        returnPermit(s, owner);
                         s.value++;
                         wakeSemaphore(s, fx);
                         return new Released(0, s.value);
@@ -384,6 +383,19 @@ public final class SyncTable {
             }
         } finally {
             fx.run();
+        }
+    }
+
+    /**
+     * Whose permit a release returns: the releaser's own if it holds one; else, as any caller may
+     * release (like Python), the oldest holder's, which that session's end then does not return a
+     * second time; else nobody's (a plain semaphore then rises above its initial value, as in Python).
+     */
+    private static void returnPermit(Semaphore s, String owner) {
+        String from = s.held.containsKey(owner) ? owner
+                : s.held.isEmpty() ? null : s.held.keySet().iterator().next();
+        if (from != null) {
+            s.held.computeIfPresent(from, (k, n) -> n > 1 ? n - 1 : null);
         }
     }
 
@@ -508,6 +520,8 @@ public final class SyncTable {
                 Waiter w = new Waiter(this, owner);
                 w.depth = h.depth();
                 w.onCondition = done;
+                // Checked before the lock is given up: a refused wait still holds its lock.
+                requireWaiterRoom(c);
                 passOn(m, fx); // release fully; the next holder may now notify us
                 if (timeout.isPresent() && timeout.get().isZero()) {
                     requeueForLock(m, w, fx);
@@ -778,15 +792,25 @@ public final class SyncTable {
 
     // ---- waiting -----------------------------------------------------------------------------
 
+    /**
+     * Queues a waiter. Everything that can fail runs before it joins the queue, so a call that fails
+     * leaves no waiter behind; the timer cannot fire early, as it needs the monitor held here.
+     */
     private Pending enqueue(Primitive p, Waiter w, Optional<Duration> timeout) {
+        requireWaiterRoom(p);
+        w.queue = p;
+        if (timeout.isPresent()) {
+            w.timer = Timeout.schedule(timers, timeout.get(), () -> timedOut(w)).orElse(null);
+        }
+        p.waiters.add(w);
+        return w;
+    }
+
+    private void requireWaiterRoom(Primitive p) {
         if (p.waiters.size() >= limits.maxWaitersPerName()) {
             throw new ResourceExhausted("TOO_MANY_WAITERS", p.kind().words() + " \"" + p.name + "\" already has "
                     + p.waiters.size() + " waiters (max " + limits.maxWaitersPerName() + ")");
         }
-        w.queue = p;
-        p.waiters.add(w);
-        timeout.ifPresent(t -> w.timer = timers.schedule(() -> timedOut(w), t.toNanos(), TimeUnit.NANOSECONDS));
-        return w;
     }
 
     private void timedOut(Waiter w) {
