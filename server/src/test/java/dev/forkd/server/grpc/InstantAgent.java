@@ -23,10 +23,14 @@ final class InstantAgent implements AgentPort {
 
     /** A process table whose every process runs on an instant agent. */
     static ProcessTable table(ScheduledExecutorService timers) {
+        return table(timers, ProcessTable.ChildSessions.NONE, 1000);
+    }
+
+    /** The same, with the sessions each run gets and a process limit. */
+    static ProcessTable table(ScheduledExecutorService timers, ProcessTable.ChildSessions sessions, int maxProcesses) {
         InstantAgent agent = new InstantAgent(timers);
         AgentPool agents = (onAgent, onFailure) -> onAgent.accept(agent);
-        agent.table = new ProcessTable(agents, pgid -> {}, ProcessTable.ChildSessions.NONE, timers,
-                Clock.systemUTC(), () -> 0.5, 1000);
+        agent.table = new ProcessTable(agents, pgid -> {}, sessions, timers, Clock.systemUTC(), () -> 0.5, maxProcesses);
         return agent.table;
     }
 
