@@ -52,6 +52,10 @@ public final class AgentServiceAdapter extends AgentServiceGrpc.AgentServiceImpl
                     synchronized (serverOut) {
                         serverOut.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
                     }
+                } catch (RuntimeException e) {
+                    // A fault in handling one event (a bug on this side, as the overflow of issue 10 was)
+                    // must not end the stream: the agent would take every client's children with it.
+                    LOG.log(java.util.logging.Level.WARNING, "handling an agent event failed; the stream goes on", e);
                 }
             }
 
