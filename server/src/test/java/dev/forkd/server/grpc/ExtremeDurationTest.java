@@ -1,6 +1,5 @@
 package dev.forkd.server.grpc;
 
-import static dev.forkd.server.testing.ErrorDetails.field;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,40 +9,22 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
 import dev.forkd.server.pipe.PipeLimits;
 import dev.forkd.server.pipe.PipeRegistry;
-import dev.forkd.server.pool.PoolRegistry;
-import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.queue.QueueLimits;
 import dev.forkd.server.queue.QueueRegistry;
 import dev.forkd.server.session.SessionRegistry;
 import dev.forkd.server.sync.SyncTable;
 import dev.forkd.v1.AcquireRequest;
 import dev.forkd.v1.AcquireResponse;
-import dev.forkd.v1.ApplyAsyncRequest;
-import dev.forkd.v1.ClosePoolRequest;
 import dev.forkd.v1.CreatePipeRequest;
-import dev.forkd.v1.CreatePoolRequest;
 import dev.forkd.v1.CreateQueueRequest;
-import dev.forkd.v1.GetPoolRequest;
-import dev.forkd.v1.GetProcessRequest;
 import dev.forkd.v1.GetQueueRequest;
-import dev.forkd.v1.GetResultRequest;
-import dev.forkd.v1.GetResultResponse;
 import dev.forkd.v1.GetSyncRequest;
-import dev.forkd.v1.JoinPoolRequest;
-import dev.forkd.v1.JoinPoolResponse;
 import dev.forkd.v1.JoinQueueRequest;
 import dev.forkd.v1.JoinQueueResponse;
-import dev.forkd.v1.JoinRequest;
-import dev.forkd.v1.JoinResponse;
 import dev.forkd.v1.NotifyConditionRequest;
-import dev.forkd.v1.OpenSessionRequest;
 import dev.forkd.v1.PipeServiceGrpc;
 import dev.forkd.v1.PollRequest;
 import dev.forkd.v1.PollResponse;
-import dev.forkd.v1.PoolServiceGrpc;
-import dev.forkd.v1.PoolState;
-import dev.forkd.v1.ProcessServiceGrpc;
-import dev.forkd.v1.ProcessState;
 import dev.forkd.v1.PutItemsRequest;
 import dev.forkd.v1.PutItemsResponse;
 import dev.forkd.v1.QueueItem;
@@ -51,28 +32,18 @@ import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.RecvRequest;
 import dev.forkd.v1.RecvResponse;
 import dev.forkd.v1.ReleaseRequest;
-import dev.forkd.v1.RestartPolicy;
-import dev.forkd.v1.RestartSpec;
 import dev.forkd.v1.SendRequest;
-import dev.forkd.v1.SendResponse;
-import dev.forkd.v1.SessionServiceGrpc;
 import dev.forkd.v1.SetEventRequest;
-import dev.forkd.v1.SignalKind;
-import dev.forkd.v1.SignalRequest;
-import dev.forkd.v1.SpawnRequest;
 import dev.forkd.v1.SyncServiceGrpc;
 import dev.forkd.v1.TakeItemsRequest;
 import dev.forkd.v1.TakeItemsResponse;
 import dev.forkd.v1.TaskDoneRequest;
-import dev.forkd.v1.TaskInput;
 import dev.forkd.v1.WaitBarrierRequest;
 import dev.forkd.v1.WaitBarrierResponse;
 import dev.forkd.v1.WaitConditionRequest;
 import dev.forkd.v1.WaitConditionResponse;
 import dev.forkd.v1.WaitEventRequest;
 import dev.forkd.v1.WaitEventResponse;
-import dev.forkd.v1.WorkerKind;
-import dev.forkd.v1.WorkerSpec;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
@@ -82,9 +53,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.StreamObserver;
-import java.time.Clock;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -97,11 +65,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Issue 10, item 1: every duration a request may carry, at the extremes (the largest valid proto
- * Duration, and 2^63 ns, the first that overflows nanoseconds), means "no limit". Each blocking
- * call waits as if it had no timeout (it is ended by a concurrent event or by its caller going
- * away), never answers INTERNAL, and leaves no ghost waiter: the next caller gets the item, the
- * message, the lock, the barrier party count or the pool result that a ghost used to take.
+ * Issue 10, item 1: every timeout a queue, pipe or sync call may carry, at the extremes (the largest
+ * valid proto Duration, and 2^63 ns, the first that overflows nanoseconds), means "no limit". Each
+ * blocking call waits as if it had no timeout (it is ended by a concurrent event or by its caller
+ * going away), never answers INTERNAL, and leaves no ghost waiter: the next caller gets the item,
+ * the message, the lock or the barrier party count that a ghost used to take. Processes and pools:
+ * {@link ExtremeDurationProcessTest}.
  */
 @Timeout(30)
 class ExtremeDurationTest {
@@ -126,7 +95,6 @@ class ExtremeDurationTest {
         sessions = new SessionRegistry(timers, 100);
         SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
         sessions.onEnd(sync::sessionEnded);
-        ProcessTable table = InstantAgent.table(timers);
         String name = InProcessServerBuilder.generateName();
         var si = new SessionInterceptor();
         server = InProcessServerBuilder.forName(name).directExecutor()
@@ -134,12 +102,6 @@ class ExtremeDurationTest {
                         new QueueRegistry(new QueueLimits(10, 100, 1000, 1024, 1 << 20, 500, 100, 100), timers), timers), si))
                 .addService(new PipeServiceAdapter(new PipeRegistry(PipeLimits.defaults(), timers), timers))
                 .addService(ServerInterceptors.intercept(new SyncServiceAdapter(sync), si))
-                .addService(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), si))
-                .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(table, Map.of("PATH", "/bin"),
-                        Map.of(), 1024, 4096, timers), si))
-                .addService(ServerInterceptors.intercept(new PoolServiceAdapter(
-                        new PoolRegistry(table, timers, timers, Clock.systemUTC(), 100), Map.of("PATH", "/bin"),
-                        Map.of(), 1024, 4096, 2, timers), si))
                 .build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     }
@@ -159,14 +121,6 @@ class ExtremeDurationTest {
 
     private PipeServiceGrpc.PipeServiceBlockingStub pipes() {
         return PipeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
-    }
-
-    private ProcessServiceGrpc.ProcessServiceBlockingStub processes() {
-        return ProcessServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
-    }
-
-    private PoolServiceGrpc.PoolServiceBlockingStub pools() {
-        return PoolServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     }
 
     private SyncServiceGrpc.SyncServiceBlockingStub sync(String session) {
@@ -346,129 +300,5 @@ class ExtremeDurationTest {
                 .setTimeout(huge).build());
         assertFalse(third.getBroken());
         assertEquals(Set.of(0, 1, 2), Set.of(first.answer().getIndex(), second.answer().getIndex(), third.getIndex()));
-    }
-
-    // ---- processes ---------------------------------------------------------------------------
-
-    @ParameterizedTest
-    @MethodSource("extremes")
-    void spawnWithAHugeTimeoutRunsWithoutALimitAndAnswers(Duration huge) {
-        var p = processes().spawn(SpawnRequest.newBuilder().addArgv("sleep").setTimeout(huge).build()).getProcess();
-        assertEquals(ProcessState.PROCESS_STATE_RUNNING, p.getState());
-        assertTrue(processes().get(GetProcessRequest.newBuilder().setId(p.getId()).build()).getProcess().getIsAlive());
-    }
-
-    @ParameterizedTest
-    @MethodSource("extremes")
-    void joinWithAHugeTimeoutWaitsForTheEndAndLeavesNoGhost(Duration huge) throws Exception {
-        String id = processes().spawn(SpawnRequest.newBuilder().addArgv("sleep").build()).getProcess().getId();
-        var gone = BlockingCall.<JoinResponse>start(o -> ProcessServiceGrpc.newStub(channel)
-                .join(JoinRequest.newBuilder().setId(id).setTimeout(huge).build(), o)).assertWaiting();
-        gone.cancel();
-        var join = BlockingCall.<JoinResponse>start(o -> ProcessServiceGrpc.newStub(channel)
-                .join(JoinRequest.newBuilder().setId(id).setTimeout(huge).build(), o)).assertWaiting();
-        processes().signal(SignalRequest.newBuilder().setId(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        JoinResponse r = join.answer();
-        assertFalse(r.getTimedOut());
-        assertEquals(-9, r.getProcess().getExitCode());
-    }
-
-    @ParameterizedTest
-    @MethodSource("extremes")
-    void terminateWithAHugeGraceSignalsAndNeverEscalates(Duration huge) {
-        String id = processes().spawn(SpawnRequest.newBuilder().addArgv("sleep").build()).getProcess().getId();
-        processes().signal(SignalRequest.newBuilder().setId(id).setKind(SignalKind.SIGNAL_KIND_TERMINATE)
-                .setGrace(huge).build());
-        JoinResponse r = processes().join(JoinRequest.newBuilder().setId(id).build());
-        assertEquals(-15, r.getProcess().getExitCode(), "ended by the SIGTERM, not a SIGKILL: " + r);
-    }
-
-    @ParameterizedTest
-    @MethodSource("extremes")
-    void durationsWithADocumentedRangeAreInvalidArgumentNotInternal(Duration huge) {
-        assertEquals("stop_grace", field(fails(Status.Code.INVALID_ARGUMENT, () -> processes().spawn(SpawnRequest
-                .newBuilder().addArgv("sleep").setStopGrace(huge).build()))));
-        assertEquals("restart.max_backoff", field(fails(Status.Code.INVALID_ARGUMENT, () -> processes().spawn(
-                SpawnRequest.newBuilder().addArgv("sleep").setRestart(RestartSpec.newBuilder()
-                        .setPolicy(RestartPolicy.RESTART_POLICY_ALWAYS).setMaxBackoff(huge)).build()))));
-        // A huge restart window is no limit on how far back restarts count: accepted.
-        var p = processes().spawn(SpawnRequest.newBuilder().addArgv("sleep").setRestart(RestartSpec.newBuilder()
-                .setPolicy(RestartPolicy.RESTART_POLICY_ALWAYS).setWindow(huge)).build()).getProcess();
-        assertEquals(ProcessState.PROCESS_STATE_RUNNING, p.getState());
-        processes().signal(SignalRequest.newBuilder().setId(p.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        // A session's TTL has a documented range: a huge one is refused, and no session is left.
-        var failed = new java.util.concurrent.CompletableFuture<Throwable>();
-        var open = SessionServiceGrpc.newStub(channel).open(new StreamObserver<>() {
-            @Override
-            public void onNext(dev.forkd.v1.OpenSessionResponse r) {
-                failed.complete(null);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                failed.complete(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-        });
-        open.onNext(OpenSessionRequest.newBuilder().setTtl(huge).build());
-        Throwable t = failed.join();
-        assertEquals(Status.Code.INVALID_ARGUMENT, Status.fromThrowable(t).getCode(), String.valueOf(t));
-    }
-
-    // ---- pools -------------------------------------------------------------------------------
-
-    private String perTaskPool(Duration taskTimeout) {
-        var b = CreatePoolRequest.newBuilder().setProcesses(1).setWorker(WorkerSpec.newBuilder()
-                .setKind(WorkerKind.WORKER_KIND_PER_TASK).addArgv("echo").addArgv("{}"));
-        if (taskTimeout != null) {
-            b.setTaskTimeout(taskTimeout);
-        }
-        return pools().create(b.build()).getPool().getId();
-    }
-
-    /** The process running a pool's one task (the instant agent keeps it running until signalled). */
-    private String taskProcess(String pool) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < end) {
-            var info = pools().get(GetPoolRequest.newBuilder().setId(pool).build()).getPool();
-            if (info.getWorkerProcessIdsCount() > 0) {
-                return info.getWorkerProcessIds(0);
-            }
-            Thread.onSpinWait();
-        }
-        throw new AssertionError("no task started");
-    }
-
-    @ParameterizedTest
-    @MethodSource("extremes")
-    void getResultWithAHugeTimeoutWaitsAndLeavesNoGhostToTakeTheResult(Duration huge) throws Exception {
-        String pool = perTaskPool(huge);
-        String task = pools().applyAsync(ApplyAsyncRequest.newBuilder().setPoolId(pool)
-                .setInput(TaskInput.newBuilder().setItem(ByteString.copyFromUtf8("x"))).build()).getTaskId();
-        var gone = BlockingCall.<GetResultResponse>start(o -> PoolServiceGrpc.newStub(channel).getResult(
-                GetResultRequest.newBuilder().setPoolId(pool).setTaskId(task).setTimeout(huge).build(), o)).assertWaiting();
-        gone.cancel();
-        processes().signal(SignalRequest.newBuilder().setId(taskProcess(pool)).setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        GetResultResponse r = pools().getResult(GetResultRequest.newBuilder().setPoolId(pool).setTaskId(task).build());
-        assertTrue(r.getReady(), "a ghost waiter took the result: " + r);
-        assertTrue(r.getResult().hasFailure(), "the killed task's result: " + r);
-    }
-
-    @ParameterizedTest
-    @MethodSource("extremes")
-    void poolJoinWithAHugeTimeoutWaitsForTheEnd(Duration huge) throws Exception {
-        String pool = perTaskPool(null);
-        pools().applyAsync(ApplyAsyncRequest.newBuilder().setPoolId(pool)
-                .setInput(TaskInput.newBuilder().setItem(ByteString.copyFromUtf8("x"))).build());
-        String running = taskProcess(pool);
-        pools().close(ClosePoolRequest.newBuilder().setId(pool).build());
-        var join = BlockingCall.<JoinPoolResponse>start(o -> PoolServiceGrpc.newStub(channel)
-                .join(JoinPoolRequest.newBuilder().setId(pool).setTimeout(huge).build(), o)).assertWaiting();
-        processes().signal(SignalRequest.newBuilder().setId(running).setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        JoinPoolResponse r = join.answer();
-        assertFalse(r.getTimedOut());
-        assertEquals(PoolState.POOL_STATE_ENDED, r.getPool().getState());
     }
 }
