@@ -1,6 +1,7 @@
 package dev.forkd.agent;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,7 +37,7 @@ final class AgentProcess implements AutoCloseable {
                 .redirectErrorStream(true);
         process = builder.start();
         try (var secrets = process.getOutputStream()) {
-            secrets.write((token + "\n" + AGENT_SECRET + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            secrets.write((token + "\n" + AGENT_SECRET + "\n").getBytes(StandardCharsets.UTF_8));
         }
     }
 

@@ -39,7 +39,9 @@ class OutputPumpTest {
     private final RecordingLink link = new RecordingLink();
     private final OutputPump pump = new OutputPump(posix, epoll, wake, link, table, System::nanoTime,
             Duration.ofSeconds(2));
-    private final ChildLauncher launcher = new ChildLauncher(posix, table, pump, new Reaper(posix, table, pump), link);
+    private final ChildLauncher launcher = new ChildLauncher(posix, table, pump,
+            // This JVM is not a subreaper: no orphans to look for.
+            new Reaper(posix, table, pump, new Escapees(posix, table, null, pid -> java.util.List.of(), 0)), link);
     private Thread pumpThread;
 
     /** Records events in a bounded queue (a slow test blocks the pump: backpressure) or only counts output. */
