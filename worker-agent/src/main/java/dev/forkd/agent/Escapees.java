@@ -46,31 +46,30 @@ final class Escapees {
         this.self = self;
     }
 
-    /** After a child was reaped: SIGTERM to each new orphan, SIGKILL after the grace. */
+    /**
+     * After a child was reaped: SIGTERM to each new orphan, SIGKILL after the grace. Our children
+     * are read and signalled under the table's lock: a child being spawned is in the table before
+     * the lock is free, and an orphan is reaped only under it, so only live orphans are signalled.
+     */
     void sweep() {
-        for (int pid : childrenOf.apply(self)) {
-            boolean first;
-            synchronized (table) {
-                // Under the table's lock: a child being spawned now is in the table before the
-                // lock is free, so only true orphans are signalled.
-                if (table.byPid(pid).isPresent()) {
-                    continue;
-                }
-                first = warned.add(pid);
-                if (first) {
+        List<Integer> warnedNow = new java.util.ArrayList<>();
+        synchronized (table) {
+            for (int pid : childrenOf.apply(self)) {
+                if (table.byPid(pid).isEmpty() && warned.add(pid)) {
                     signal(pid, SIGTERM);
+                    warnedNow.add(pid);
                 }
             }
-            if (first) {
-                timer.schedule(() -> killIfStillOrphan(pid), GRACE.toMillis(), TimeUnit.MILLISECONDS);
-            }
+        }
+        for (int pid : warnedNow) {
+            timer.schedule(() -> killIfStillOrphan(pid), GRACE.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
     /** When the agent stops: SIGKILL to every orphan now (its children were given their grace). */
     void killAll() {
-        for (int pid : childrenOf.apply(self)) {
-            synchronized (table) {
+        synchronized (table) {
+            for (int pid : childrenOf.apply(self)) {
                 if (table.byPid(pid).isEmpty()) {
                     signal(pid, SIGKILL);
                 }
@@ -81,8 +80,6 @@ final class Escapees {
     private void killIfStillOrphan(int pid) {
         synchronized (table) {
             warned.remove(pid);
-            // Still our child (a reaped pid that was reused would be a new child: tracked, or an
-            // orphan again), and not one of the children we run.
             if (table.byPid(pid).isEmpty() && childrenOf.apply(self).contains(pid)) {
                 signal(pid, SIGKILL);
             }

@@ -82,7 +82,16 @@ final class Reaper implements Runnable {
                 c.markEnded();
                 posix.kill(-pid, SIGKILL);
             });
-            Optional<WaitResult> result = posix.waitChild(pid);
+            Optional<WaitResult> result;
+            if (child.isPresent()) {
+                result = posix.waitChild(pid);
+            } else {
+                // An orphan is reaped under the table's lock, which Escapees holds from reading
+                // our children to signalling them: a pid it signals is still ours, never reused.
+                synchronized (table) {
+                    result = posix.waitChild(pid);
+                }
+            }
             if (child.isPresent() && result.isPresent()) {
                 pump.exited(child.get(), result.get().exitCode());
             }
