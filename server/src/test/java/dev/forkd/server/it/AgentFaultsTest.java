@@ -117,20 +117,6 @@ class AgentFaultsTest {
     }
 
     @Test
-    void aCleanStopLeavesNoEscapedDescendantBehind() throws Exception {
-        RealServer own = new RealServer(1);
-        try {
-            own.processes().spawn(SpawnRequest.newBuilder().addAllArgv(
-                    List.of("sh", "-c", "(setsid sleep 780 &); sleep 1000")).build());
-            Eventually.await(Duration.ofSeconds(10), () -> !Agents.running("sleep", "780").isEmpty(), () -> "not started");
-        } finally {
-            own.closeLeavingNothing();
-        }
-        Eventually.await(Duration.ofSeconds(10), () -> Agents.running("sleep", "780").isEmpty(),
-                () -> "left running after the server stopped: " + Agents.running("sleep", "780"));
-    }
-
-    @Test
     void anAgentsSecretsAreNeitherInItsEnvironmentNorItsArgvNorInheritedByChildren() throws Exception {
         ProcessInfo p = spawn("sh", "-c", "if [ -e /proc/$$/fd/3 ]; then echo open; else echo closed; fi; sleep 1000");
         int agentPid = Agents.pid(p.getAgentId());
