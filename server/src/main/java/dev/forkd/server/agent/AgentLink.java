@@ -7,19 +7,27 @@ import dev.forkd.v1.StartChild;
 import dev.forkd.v1.SupervisorMessage;
 import dev.forkd.v1.WriteChildStdin;
 import java.util.ArrayDeque;
-import java.util.function.BiConsumer;
 
 /**
  * One registered agent, as the process core sees it: commands go down its stream, within gRPC's
  * flow control. While the agent does not read (it is stopped, hung, or slow), commands wait here,
  * bounded by {@link #MAX_QUEUED} and {@link #MAX_QUEUED_BYTES}; past the bound a start is refused
- * (naming the agent) and other commands are dropped — a stalled agent is soon declared lost by
+ * and a stdin write fails (naming the agent); other commands are dropped — a stalled agent is soon declared lost by
  * {@link AgentLiveness}, and its processes' groups are then killed by the supervisor itself.
  */
 public final class AgentLink implements AgentPort {
 
     static final int MAX_QUEUED = 4096;
     static final long MAX_QUEUED_BYTES = 16L << 20;
+
+    /** Told (on the calling thread) of a command the link could not send; must not take the caller's locks. */
+    public interface Refusals {
+        /** A start that was not sent: it fails (and its slot is freed). */
+        void start(StartCommand command, String why);
+
+        /** A stdin write that was not sent: its writer is answered with the error. */
+        void stdin(String processId, int run, String why);
+    }
 
     /** The agent's stream, as the link needs it. */
     public interface Outlet {
@@ -34,7 +42,7 @@ public final class AgentLink implements AgentPort {
     private final int pid;
     private final int capacity;
     private final Outlet outlet;
-    private final BiConsumer<StartCommand, String> startRefused;
+    private final Refusals refusals;
     private final ArrayDeque<SupervisorMessage> queued = new ArrayDeque<>();
     private long queuedBytes;
     /** Slots taken: children reserved, started and not yet ended. Guarded by the registry. */
@@ -42,17 +50,12 @@ public final class AgentLink implements AgentPort {
     /** Set once the registry let it go: whatever it still sends is stale and ignored. */
     private volatile boolean lost;
 
-    /**
-     * @param startRefused told (on the calling thread) of a start this link could not send; the
-     *     caller must not be holding locks the handler needs
-     */
-    public AgentLink(String agentId, int pid, int capacity, Outlet outlet,
-            BiConsumer<StartCommand, String> startRefused) {
+    public AgentLink(String agentId, int pid, int capacity, Outlet outlet, Refusals refusals) {
         this.agentId = agentId;
         this.pid = pid;
         this.capacity = capacity;
         this.outlet = outlet;
-        this.startRefused = startRefused;
+        this.refusals = refusals;
     }
 
     @Override
@@ -105,8 +108,7 @@ public final class AgentLink implements AgentPort {
                 .setStdinPipe(c.stdinPipe());
         c.cwd().ifPresent(b::setCwd);
         if (!send(SupervisorMessage.newBuilder().setStart(b).build())) {
-            startRefused.accept(c, "agent " + agentId + " is not reading its commands ("
-                    + MAX_QUEUED + " commands or " + (MAX_QUEUED_BYTES >> 20) + " MiB waiting)");
+            refusals.start(c, stalled());
         }
     }
 
@@ -118,9 +120,16 @@ public final class AgentLink implements AgentPort {
 
     @Override
     public void writeStdin(String processId, int run, byte[] data, boolean close) {
-        send(SupervisorMessage.newBuilder().setStdin(WriteChildStdin.newBuilder()
+        if (!send(SupervisorMessage.newBuilder().setStdin(WriteChildStdin.newBuilder()
                 .setProcessId(processId).setRun(run).setData(ByteString.copyFrom(data))
-                .setClose(close)).build());
+                .setClose(close)).build())) {
+            refusals.stdin(processId, run, stalled());
+        }
+    }
+
+    private String stalled() {
+        return "agent " + agentId + " is not reading its commands (" + MAX_QUEUED + " commands or "
+                + (MAX_QUEUED_BYTES >> 20) + " MiB are waiting for it)";
     }
 
     @Override

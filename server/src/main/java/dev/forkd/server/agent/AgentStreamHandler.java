@@ -1,5 +1,6 @@
 package dev.forkd.server.agent;
 
+import dev.forkd.server.process.AgentPort;
 import dev.forkd.server.process.OutputLog;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.process.StartError;
@@ -49,11 +50,22 @@ public final class AgentStreamHandler {
             }
             AgentLink[] self = new AgentLink[1];
             self[0] = new AgentLink(r.getAgentId(), r.getPid(), Math.max(1, r.getCapacity()), outlet,
-                    (start, why) -> executor.execute(() -> {
-                        processes.onStartFailed(start.processId(), start.run(),
-                                new StartError(StartError.Kind.RESOURCES, why));
-                        registry.childEnded(self[0]);
-                    }));
+                    new AgentLink.Refusals() {
+                        @Override
+                        public void start(AgentPort.StartCommand c, String why) {
+                            executor.execute(() -> {
+                                processes.onStartFailed(c.processId(), c.run(),
+                                        new StartError(StartError.Kind.RESOURCES, why));
+                                registry.childEnded(self[0]);
+                            });
+                        }
+
+                        @Override
+                        public void stdin(String processId, int run, String why) {
+                            executor.execute(() -> processes.onStdinWritten(processId, run, 0, false,
+                                    Optional.of(why)));
+                        }
+                    });
             registry.register(self[0], r.getSecret());
             link = self[0];
             LOG.info(() -> "agent " + r.getAgentId() + " registered (pid " + r.getPid() + ")");

@@ -51,10 +51,25 @@ class AgentRegistryTest {
     }
 
     private final List<String> refusedStarts = new CopyOnWriteArrayList<>();
+    private final List<String> refusedStdin = new CopyOnWriteArrayList<>();
+
+    private AgentLink.Refusals refusals() {
+        return new AgentLink.Refusals() {
+            @Override
+            public void start(AgentPort.StartCommand command, String why) {
+                refusedStarts.add(why);
+            }
+
+            @Override
+            public void stdin(String processId, int run, String why) {
+                refusedStdin.add(processId + ": " + why);
+            }
+        };
+    }
 
     private AgentLink admitted(String id, int capacity, FakeStream stream) {
         credentials.expect(id, 100, "secret-" + id);
-        AgentLink link = new AgentLink(id, 100, capacity, stream, (c, why) -> refusedStarts.add(why));
+        AgentLink link = new AgentLink(id, 100, capacity, stream, refusals());
         registry.register(link, "secret-" + id);
         return link;
     }
@@ -131,6 +146,9 @@ class AgentRegistryTest {
         startOne("p-late", got);
         assertEquals(1, refusedStarts.size());
         assertTrue(refusedStarts.getFirst().contains("a-1"), refusedStarts.getFirst());
+        link.writeStdin("p-0", 0, new byte[10], false);
+        assertEquals(1, refusedStdin.size());
+        assertTrue(refusedStdin.getFirst().startsWith("p-0: agent a-1 is not reading"), refusedStdin.getFirst());
         assertEquals(0, stream.sent.size(), "nothing is sent while the agent does not read");
         // It reads again: what waited goes, in order.
         stream.ready.set(true);
@@ -146,16 +164,16 @@ class AgentRegistryTest {
         admitted("a-1", 4, real);
         credentials.expect("a-2", 200, "secret-a-2");
         var unknown = assertThrows(AgentRegistry.Refused.class, () -> registry.register(
-                new AgentLink("a-9", 100, 4, new FakeStream(), (c, w) -> {}), "anything"));
+                new AgentLink("a-9", 100, 4, new FakeStream(), refusals()), "anything"));
         assertEquals(AgentCredentials.Refusal.UNKNOWN_AGENT, unknown.refusal());
         var wrong = assertThrows(AgentRegistry.Refused.class, () -> registry.register(
-                new AgentLink("a-1", 100, 4, new FakeStream(), (c, w) -> {}), "guessed"));
+                new AgentLink("a-1", 100, 4, new FakeStream(), refusals()), "guessed"));
         assertEquals(AgentCredentials.Refusal.WRONG_SECRET, wrong.refusal());
         var again = assertThrows(AgentRegistry.Refused.class, () -> registry.register(
-                new AgentLink("a-1", 100, 4, new FakeStream(), (c, w) -> {}), "secret-a-1"));
+                new AgentLink("a-1", 100, 4, new FakeStream(), refusals()), "secret-a-1"));
         assertEquals(AgentCredentials.Refusal.ALREADY_REGISTERED, again.refusal());
         var otherPid = assertThrows(AgentRegistry.Refused.class, () -> registry.register(
-                new AgentLink("a-2", 201, 4, new FakeStream(), (c, w) -> {}), "secret-a-2"));
+                new AgentLink("a-2", 201, 4, new FakeStream(), refusals()), "secret-a-2"));
         assertEquals(AgentCredentials.Refusal.WRONG_PID, otherPid.refusal());
 
         assertEquals(List.of("a-1"), registry.links().stream().map(AgentLink::agentId).toList());
