@@ -2,7 +2,10 @@ package dev.forkd.server;
 
 import dev.forkd.agent.os.Posix;
 import dev.forkd.agent.os.SpawnException;
+import dev.forkd.server.agent.AgentCredentials;
 import dev.forkd.server.agent.AgentLauncher;
+import dev.forkd.server.agent.AgentLiveness;
+import dev.forkd.server.agent.AgentWatchdog;
 import dev.forkd.server.agent.AgentLink;
 import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.config.ListenAddress;
@@ -63,6 +66,10 @@ public final class ForkdServer implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(ForkdServer.class.getName());
     private static final Duration AGENT_START_LIMIT = Duration.ofSeconds(90);
+    /** The whole server, and the services that need an agent for their work. */
+    private static final java.util.List<String> HEALTH_SERVICES = java.util.List.of(
+            HealthStatusManager.SERVICE_NAME_ALL_SERVICES, dev.forkd.v1.ProcessServiceGrpc.SERVICE_NAME,
+            dev.forkd.v1.PoolServiceGrpc.SERVICE_NAME);
 
     private final ServerConfig config;
     private final Server server;
@@ -102,6 +109,11 @@ public final class ForkdServer implements AutoCloseable {
      *     the agents do not come up
      */
     public static ForkdServer start(ServerConfig config) throws IOException {
+        return start(config, AgentLiveness.Settings.DEFAULT);
+    }
+
+    /** {@link #start(ServerConfig)} with the agents' heartbeat and the silence that declares one lost. */
+    public static ForkdServer start(ServerConfig config, AgentLiveness.Settings liveness) throws IOException {
         Posix posix = new Posix();
         Optional<String> clientToken = readToken(config.tokenFile());
         String agentToken = HexFormat.of().formatHex(new SecureRandom().generateSeed(24));
@@ -114,8 +126,10 @@ public final class ForkdServer implements AutoCloseable {
 
         SessionRegistry sessions = new SessionRegistry(timers, 100_000);
         ProcessTable[] table = new ProcessTable[1];
+        AgentCredentials credentials = new AgentCredentials();
         AgentRegistry agents = new AgentRegistry(timers, Duration.ofSeconds(15),
-                (agentId, cause) -> table[0].onAgentLost(agentId, cause));
+                (agentId, cause) -> table[0].onAgentLost(agentId, cause), credentials,
+                new AgentLiveness(liveness, System::nanoTime));
         ProcessTable processes = new ProcessTable(agents, pgid -> posix.kill(-pgid, 9),
                 new ProcessTable.ChildSessions() {
                     @Override
@@ -164,6 +178,14 @@ public final class ForkdServer implements AutoCloseable {
             }
         }
         HealthStatusManager health = new HealthStatusManager();
+        // Serving only while a live agent can take work: a probe sees the truth.
+        agents.onAvailability(available -> {
+            var status = available ? io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING
+                    : io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING;
+            for (String service : HEALTH_SERVICES) {
+                health.setStatus(service, status);
+            }
+        });
         Map<String, String> forkdEnv = new java.util.concurrent.ConcurrentHashMap<>();
         var auth = new AuthInterceptor(agentToken, clientToken);
         var session = new SessionInterceptor();
@@ -183,7 +205,7 @@ public final class ForkdServer implements AutoCloseable {
                 .addService(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session, auth))
                 .addService(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session, auth))
                 .addService(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session, auth))
-                .addService(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes), auth))
+                .addService(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes, timers), auth))
                 .addService(ServerInterceptors.intercept(health.getHealthService(), auth))
                 .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));
         Server server = builder.build().start();
@@ -201,8 +223,10 @@ public final class ForkdServer implements AutoCloseable {
         CountDownLatch registered = new CountDownLatch(config.agents());
         agents.onRegistration(registered::countDown);
         AgentLauncher launcher = new AgentLauncher(posix,
-                AgentLauncher.AgentCommand.ofThisJvm(agentAddress, agentToken, config.agentCapacity()),
-                config.agents(), agents::agentProcessExited, timers);
+                AgentLauncher.AgentCommand.ofThisJvm(agentAddress, agentToken, config.agentCapacity(),
+                        liveness.heartbeat()),
+                credentials, config.agents(), agents::agentProcessExited, timers);
+        new AgentWatchdog(agents, launcher::kill, timers); // ends with the timers
         ForkdServer forkd = new ForkdServer(config, server, bound, launcher, agents, processes, health,
                 timers, streams, boss, workers);
         try {
@@ -222,7 +246,6 @@ public final class ForkdServer implements AutoCloseable {
             forkd.close();
             throw e;
         }
-        health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
         LOG.info(() -> "forkd listening on " + forkd.address());
         return forkd;
     }

@@ -1,17 +1,24 @@
 package dev.forkd.agent;
 
-import java.util.Map;
+import java.time.Duration;
 
-/** The agent's command line: {@code --supervisor ADDRESS --agent-id ID --capacity N}, token from the environment. */
-record AgentArgs(String supervisor, String agentId, int capacity, String token) {
-    static final String TOKEN_ENV = "FORKD_AGENT_TOKEN";
+/**
+ * The agent's command line: {@code --supervisor ADDRESS --agent-id ID --capacity N --secret-fd FD
+ * [--heartbeat-millis MS]}. The secrets come on the inherited fd (see {@link AgentSecrets}), never
+ * in the environment or argv, where other processes of the same user could read them.
+ */
+record AgentArgs(String supervisor, String agentId, int capacity, int secretFd, Duration heartbeat) {
+    static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(1);
     static final String USAGE = "usage: AgentMain --supervisor unix:/path/forkd.sock|host:port --agent-id ID"
-            + " --capacity N   (env " + TOKEN_ENV + "=<secret>)";
+            + " --capacity N --secret-fd FD [--heartbeat-millis MS]   (FD holds two lines: the channel"
+            + " token, then this agent's secret)";
 
-    static AgentArgs parse(String[] args, Map<String, String> env) {
+    static AgentArgs parse(String[] args) {
         String supervisor = null;
         String agentId = null;
         Integer capacity = null;
+        Integer secretFd = null;
+        Duration heartbeat = DEFAULT_HEARTBEAT;
         for (int i = 0; i < args.length; i++) {
             String name = args[i];
             if (i + 1 >= args.length) {
@@ -21,7 +28,9 @@ record AgentArgs(String supervisor, String agentId, int capacity, String token) 
             switch (name) {
                 case "--supervisor" -> supervisor = value;
                 case "--agent-id" -> agentId = value;
-                case "--capacity" -> capacity = parseCapacity(value);
+                case "--capacity" -> capacity = positive(name, value, 1);
+                case "--secret-fd" -> secretFd = positive(name, value, 0);
+                case "--heartbeat-millis" -> heartbeat = Duration.ofMillis(positive(name, value, 1));
                 default -> throw new IllegalArgumentException("unknown option " + name);
             }
         }
@@ -34,22 +43,21 @@ record AgentArgs(String supervisor, String agentId, int capacity, String token) 
         if (capacity == null) {
             throw new IllegalArgumentException("--capacity is required");
         }
-        String token = env.getOrDefault(TOKEN_ENV, "");
-        if (token.isEmpty()) {
-            throw new IllegalArgumentException(TOKEN_ENV + " is not set");
+        if (secretFd == null) {
+            throw new IllegalArgumentException("--secret-fd is required");
         }
-        return new AgentArgs(supervisor, agentId, capacity, token);
+        return new AgentArgs(supervisor, agentId, capacity, secretFd, heartbeat);
     }
 
-    private static int parseCapacity(String value) {
+    private static int positive(String name, String value, int min) {
         try {
             int n = Integer.parseInt(value);
-            if (n >= 1) {
+            if (n >= min) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException("--capacity must be a positive integer, not \"" + value + "\"");
+        throw new IllegalArgumentException(name + " must be an integer of at least " + min + ", not \"" + value + "\"");
     }
 }

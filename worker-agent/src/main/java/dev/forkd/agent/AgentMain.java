@@ -16,6 +16,7 @@ import dev.forkd.agent.grpc.SupervisorChannel;
 import dev.forkd.agent.os.Epoll;
 import dev.forkd.agent.os.EventFd;
 import dev.forkd.agent.os.Posix;
+import dev.forkd.agent.os.ProcChildren;
 import dev.forkd.v1.AgentMessage;
 import dev.forkd.v1.AgentRegister;
 import dev.forkd.v1.AgentServiceGrpc;
@@ -29,7 +30,6 @@ import io.grpc.ManagedChannel;
  * failed, 2 for a bad command line, 70 when an internal thread died.
  */
 public final class AgentMain {
-    static final Duration HEARTBEAT_PERIOD = Duration.ofSeconds(2);
     /** How long output may trail a child's exit before its pipes are closed anyway. */
     static final Duration DRAIN_AFTER_EXIT = Duration.ofSeconds(2);
     /** How long to wait for the supervisor to close its side after ours completed. */
@@ -45,7 +45,7 @@ public final class AgentMain {
     public static void main(String[] argv) {
         AgentArgs args;
         try {
-            args = AgentArgs.parse(argv, System.getenv());
+            args = AgentArgs.parse(argv);
         } catch (IllegalArgumentException e) {
             System.err.println("forkd-agent: " + e.getMessage());
             System.err.println(AgentArgs.USAGE);
@@ -57,6 +57,13 @@ public final class AgentMain {
 
     int run() {
         Posix posix = new Posix();
+        AgentSecrets secrets;
+        try {
+            secrets = AgentSecrets.read(posix, args.secretFd());
+        } catch (IOException e) {
+            log.log(Level.ERROR, "no secrets from the supervisor: " + e.getMessage());
+            return 2;
+        }
         // Binding libc functions and loading Netty each take hundreds of milliseconds on a busy
         // machine: do them side by side (agent start to registered has a 500 ms budget).
         Thread.ofPlatform().name("forkd-agent-bind").daemon().start(posix::bindAll);
@@ -70,8 +77,9 @@ public final class AgentMain {
         Outbound outbound = new Outbound(wake::signal);
         OutputPump pump = new OutputPump(posix, new Epoll(posix), wake, outbound, table, System::nanoTime,
                 DRAIN_AFTER_EXIT);
-        Reaper reaper = new Reaper(posix, table, pump);
-        ChildSignals signals = new ChildSignals(posix, table, timer);
+        Escapees escapees = new Escapees(posix, table, timer, ProcChildren::ofLeader, posix.getpid());
+        Reaper reaper = new Reaper(posix, table, pump, escapees);
+        ChildSignals signals = new ChildSignals(posix, table, timer, escapees);
         AgentStop stop = new AgentStop(signals, outbound);
         CommandDispatcher dispatcher = new CommandDispatcher(
                 new ChildLauncher(posix, table, pump, reaper, outbound), signals, pump, stop);
@@ -88,12 +96,13 @@ public final class AgentMain {
 
         try {
             AgentConnection connection = new AgentConnection(dispatcher, outbound);
-            connection.open(AgentServiceGrpc.newStub(channel), args.token());
+            connection.open(AgentServiceGrpc.newStub(channel), secrets.channelToken());
             outbound.send(AgentMessage.newBuilder().setRegister(AgentRegister.newBuilder()
                     .setAgentId(args.agentId()).setPid(posix.getpid()).setHost(hostname())
-                    .setCapacity(args.capacity())).build());
-            timer.scheduleAtFixedRate(new Heartbeat(outbound, table), HEARTBEAT_PERIOD.toMillis(),
-                    HEARTBEAT_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+                    .setCapacity(args.capacity()).setSecret(secrets.agentSecret())).build());
+            // The supervisor declares an agent that falls silent lost: this is how it hears us.
+            timer.scheduleAtFixedRate(new Heartbeat(outbound, table), args.heartbeat().toMillis(),
+                    args.heartbeat().toMillis(), TimeUnit.MILLISECONDS);
 
             int exitCode = stop.exitCode().join();
             try {

@@ -16,11 +16,13 @@ final class ChildSignals {
     private final Posix posix;
     private final ChildTable table;
     private final ScheduledExecutorService timer;
+    private final Escapees escapees;
 
-    ChildSignals(Posix posix, ChildTable table, ScheduledExecutorService timer) {
+    ChildSignals(Posix posix, ChildTable table, ScheduledExecutorService timer, Escapees escapees) {
         this.posix = posix;
         this.table = table;
         this.timer = timer;
+        this.escapees = escapees;
     }
 
     /** SignalChild: the whole group; nothing happens if the child has already ended or is unknown. */
@@ -33,21 +35,27 @@ final class ChildSignals {
 
     /**
      * Refuses new children, sends SIGTERM to every group, SIGKILL to those still running after the
-     * grace; completes once every child's ChildExited has been sent.
+     * grace; completes once every child's ChildExited has been sent, and every orphan that escaped
+     * a child's group has been sent SIGKILL: nothing the agent ran outlives it.
      */
     CompletableFuture<Void> endAll(Duration grace) {
         CompletableFuture<Void> drained = table.close();
         table.all().forEach(child -> signalGroup(child, SIGTERM));
+        escapees.sweep();
         if (!drained.isDone()) {
             var kill = timer.schedule(this::killAll, grace.toMillis(), TimeUnit.MILLISECONDS);
             drained.whenComplete((ok, failed) -> kill.cancel(false));
         }
-        return drained;
+        return drained.thenRun(escapees::killAll);
     }
 
-    /** SIGKILL to every group still running (also the JVM shutdown hook: no child outlives us). */
+    /**
+     * SIGKILL to every group still running and every escaped orphan (also the JVM shutdown hook:
+     * nothing the agent ran outlives it).
+     */
     void killAll() {
         table.all().forEach(child -> signalGroup(child, SIGKILL));
+        escapees.killAll();
     }
 
     private void signalGroup(Child child, int signal) {

@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The children the agent runs, bounded by its capacity. A child stays here from its spawn until its
- * ChildExited has been sent. Spawning happens under this table's lock (see {@link ChildLauncher}),
+ * ChildExited is sent. Spawning happens under this table's lock (see {@link ChildLauncher}),
  * so the reaper never sees a pid that is not yet in the table.
  */
 final class ChildTable {
@@ -18,6 +18,8 @@ final class ChildTable {
     private final Map<Integer, Child> byPid = new HashMap<>();
     private final CompletableFuture<Void> emptyAfterClose = new CompletableFuture<>();
     private boolean closed;
+    /** Children forgotten whose ChildExited is not sent yet. */
+    private int exitsUnsent;
 
     ChildTable(int capacity) {
         if (capacity < 1) {
@@ -66,12 +68,25 @@ final class ChildTable {
         return new ArrayList<>(byKey.values());
     }
 
-    void remove(Child child) {
+    /**
+     * Forgets a child that has ended, freeing its slot at once: the supervisor may send the next
+     * start as soon as it reads the exit. Call {@link #exitSent()} once its ChildExited is sent:
+     * the drain after a close waits for that (what waits for it ends the stream, which must carry
+     * every exit).
+     */
+    synchronized void forget(Child child) {
+        if (byKey.remove(child.key(), child)) {
+            exitsUnsent++;
+        }
+        byPid.remove(child.pid(), child);
+    }
+
+    /** The ChildExited of a child {@link #forget forgotten} was sent. */
+    void exitSent() {
         boolean drained;
         synchronized (this) {
-            byKey.remove(child.key(), child);
-            byPid.remove(child.pid(), child);
-            drained = closed && byKey.isEmpty();
+            exitsUnsent--;
+            drained = closed && byKey.isEmpty() && exitsUnsent == 0;
         }
         // Completed outside the lock: what waits on it (completing the stream) must not run under it.
         if (drained) {
@@ -84,7 +99,7 @@ final class ChildTable {
         boolean drained;
         synchronized (this) {
             closed = true;
-            drained = byKey.isEmpty();
+            drained = byKey.isEmpty() && exitsUnsent == 0;
         }
         if (drained) {
             emptyAfterClose.complete(null);

@@ -319,12 +319,14 @@ final class OutputPump implements Runnable {
             writers.remove(writer.token);
         });
         ChildKey key = pumped.child.key();
+        // Its slot is free before the supervisor can read the exit and send the next start.
+        table.forget(pumped.child);
         link.send(AgentMessage.newBuilder().setExited(ChildExited.newBuilder()
                 .setProcessId(key.processId()).setRun(key.run())
                 .setExitCode(pumped.exitCode.getAsInt())).build());
         children.remove(key);
         draining.remove(pumped);
-        table.remove(pumped.child);
+        table.exitSent();
         return true;
     }
 

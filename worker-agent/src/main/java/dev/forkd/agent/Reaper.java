@@ -15,7 +15,8 @@ import dev.forkd.agent.os.WaitResult;
  *
  * <p>For one of our children it first only peeks at the exit (the zombie keeps the pid, and so the
  * process group id, from being reused), kills what is left of the group, and then reaps: a process's
- * life is its group's life, and nothing it started is left running after it.
+ * life is its group's life, and nothing it started is left running after it. After every reap it
+ * ends the orphans the exit left behind ({@link Escapees}).
  */
 final class Reaper implements Runnable {
     private static final int SIGKILL = 9;
@@ -23,14 +24,16 @@ final class Reaper implements Runnable {
     private final Posix posix;
     private final ChildTable table;
     private final OutputPump pump;
+    private final Escapees escapees;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition spawned = lock.newCondition();
     private boolean spawnedSinceLastCheck;
 
-    Reaper(Posix posix, ChildTable table, OutputPump pump) {
+    Reaper(Posix posix, ChildTable table, OutputPump pump, Escapees escapees) {
         this.posix = posix;
         this.table = table;
         this.pump = pump;
+        this.escapees = escapees;
     }
 
     /** Called after every successful spawn. */
@@ -79,11 +82,22 @@ final class Reaper implements Runnable {
                 c.markEnded();
                 posix.kill(-pid, SIGKILL);
             });
-            Optional<WaitResult> result = posix.waitChild(pid);
+            Optional<WaitResult> result;
+            if (child.isPresent()) {
+                result = posix.waitChild(pid);
+            } else {
+                // An orphan is reaped under the table's lock, which Escapees holds from reading
+                // our children to signalling them: a pid it signals is still ours, never reused.
+                synchronized (table) {
+                    result = posix.waitChild(pid);
+                }
+            }
             if (child.isPresent() && result.isPresent()) {
                 pump.exited(child.get(), result.get().exitCode());
             }
-            // Otherwise an adopted orphan: reaping it is all there is to do.
+            // Otherwise an adopted orphan, now reaped. Either way an exit is what leaves orphans
+            // behind (the ended process's escaped descendants are reparented to us): end them.
+            escapees.sweep();
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.forkd.agent;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,19 +18,27 @@ final class AgentProcess implements AutoCloseable {
     private final Process process;
     private final Path log;
 
+    /** The secret every test agent registers with (the supervisor's side is a fake here). */
+    static final String AGENT_SECRET = "agent-secret-for-tests";
+
     AgentProcess(String supervisorAddress, String agentId, int capacity, String token, Path log) throws IOException {
         this.log = log;
         String java = ProcessHandle.current().info().command().orElseThrow();
         List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), AgentMain.class.getName(),
-                "--supervisor", supervisorAddress, "--agent-id", agentId, "--capacity", String.valueOf(capacity)));
+                "--supervisor", supervisorAddress, "--agent-id", agentId, "--capacity", String.valueOf(capacity),
+                // ProcessBuilder can pass no fd but 0-2: the secrets come on stdin here (fd 3 from
+                // the real supervisor); the agent reads either to its end, as it does fd 3.
+                "--secret-fd", "0", "--heartbeat-millis", "500"));
         ProcessBuilder builder = new ProcessBuilder(command)
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .redirectInput(ProcessBuilder.Redirect.PIPE)
                 .redirectOutput(log.toFile())
                 .redirectErrorStream(true);
-        builder.environment().put(AgentArgs.TOKEN_ENV, token);
         process = builder.start();
+        try (var secrets = process.getOutputStream()) {
+            secrets.write((token + "\n" + AGENT_SECRET + "\n").getBytes(StandardCharsets.UTF_8));
+        }
     }
 
     long pid() {

@@ -130,7 +130,7 @@ class AgentTest {
         assertEquals(agent.pid(), pid);
         assertEquals(TOKEN, supervisor.tokenSeen());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        // A heartbeat every 2 s: wait for one without taking other events.
+        // A heartbeat every 500 ms (--heartbeat-millis): wait for one without taking other events.
         while (supervisor.heartbeats() == 0 && System.nanoTime() < deadline) {
             assertTrue(supervisor.nothingWithin(Duration.ofMillis(500)));
         }
@@ -269,22 +269,74 @@ class AgentTest {
     }
 
     @Test
-    void anEscapedGrandchildHoldingThePipeDelaysExitOnlyUntilTheDeadlineAndIsReaped() throws Exception {
-        // setsid takes the grandchild out of the group, so the group kill misses it; it keeps
-        // stdout open. The exit must still come (after the 2 s drain deadline), and once it ends
-        // the grandchild, now an orphan of the agent, must be reaped by it.
+    void anEscapedGrandchildIsEndedOnceItsLeaderExits() throws Exception {
+        // setsid takes the grandchild out of the group, so the group kill misses it, and it keeps
+        // stdout open. Once the leader has ended, the grandchild (now the agent's orphan) belongs
+        // to nothing that runs: the agent ends it, so the exit comes at once and nothing is left.
         // The leader waits (on a fifo) until the grandchild has left the group, or the group kill
         // could catch it first.
-        supervisor.send(start("esc", false, "sh", "-c", "f=$(mktemp -u); mkfifo $f;"
-                + " setsid sh -c \"echo > $f; exec sleep 6\" & read x < $f; rm -f $f; echo spawned"));
-        started("esc");
-        long t0 = System.nanoTime();
-        Finished f = collectUntilExit("esc");
-        long millis = (System.nanoTime() - t0) / 1_000_000;
-        assertEquals("spawned\n", f.stdout().toString());
-        assertEquals(0, f.exitCode());
-        assertTrue(millis >= 1500 && millis < 5500, "exit reported after " + millis + " ms");
+        int grandchild = escapeAndExit("esc", "");
+        assertEndedWithin(grandchild, Duration.ofSeconds(10));
         agent.assertNoChildrenWithin(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void anEscapedGrandchildThatIgnoresSigtermIsKilledAfterTheGrace() throws Exception {
+        int grandchild = escapeAndExit("stubborn-esc", "trap '' TERM; ");
+        assertEndedWithin(grandchild, Duration.ofSeconds(10));
+        agent.assertNoChildrenWithin(Duration.ofSeconds(10));
+    }
+
+    /** Starts a leader whose grandchild escapes with setsid and sleeps; returns its pid after the exit. */
+    private int escapeAndExit(String id, String grandchildPrologue) throws Exception {
+        supervisor.send(start(id, false, "sh", "-c", "f=$(mktemp -u); mkfifo $f; setsid sh -c \""
+                + grandchildPrologue + "echo \\$\\$; echo > $f; exec sleep 1000\" & read x < $f; rm -f $f"));
+        started(id);
+        long t0 = System.nanoTime();
+        Finished f = collectUntilExit(id);
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals(0, f.exitCode(), "log:\n" + agent.log());
+        assertTrue(millis < 5500, "exit reported after " + millis + " ms");
+        return Integer.parseInt(f.stdout().toString().strip());
+    }
+
+    @Test
+    void shutdownEndsAnOrphanWhoseLeaderStillRuns() throws Exception {
+        // The subshell that started it has ended, so the orphan is the agent's; no child of the
+        // agent has ended since, so only the shutdown finds it.
+        supervisor.send(start("runs-on", false, "sh", "-c", "f=$(mktemp -u); mkfifo $f;"
+                + " (setsid sh -c \"echo \\$\\$; echo > $f; exec sleep 1000\" &); read x < $f; rm -f $f;"
+                + " echo ready; exec sleep 1000"));
+        started("runs-on");
+        var out = new StringBuilder();
+        while (!out.toString().contains("ready")) {
+            out.append(supervisor.next(WAIT).getOutput().getData().toStringUtf8());
+        }
+        int orphan = Integer.parseInt(out.toString().lines().findFirst().orElseThrow().strip());
+        assertTrue(ProcessHandle.of(orphan).isPresent(), "the orphan runs until the shutdown");
+        supervisor.send(SupervisorMessage.newBuilder()
+                .setShutdown(AgentShutdown.newBuilder().setGraceMillis(300)).build());
+        assertEquals(-15, collectUntilExit("runs-on").exitCode());
+        assertEquals(0, agent.awaitExit(WAIT), "log:\n" + agent.log());
+        assertEndedWithin(orphan, Duration.ofSeconds(10));
+    }
+
+    /** Gone, or a zombie waiting for whoever adopted it: either way it no longer runs. */
+    private static void assertEndedWithin(int pid, Duration limit) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            String stat;
+            try {
+                stat = java.nio.file.Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+            } catch (java.io.IOException gone) {
+                return;
+            }
+            if (stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, "pid " + pid + " still runs: " + stat);
+            Thread.sleep(20);
+        }
     }
 
     @Test

@@ -39,7 +39,9 @@ class OutputPumpTest {
     private final RecordingLink link = new RecordingLink();
     private final OutputPump pump = new OutputPump(posix, epoll, wake, link, table, System::nanoTime,
             Duration.ofSeconds(2));
-    private final ChildLauncher launcher = new ChildLauncher(posix, table, pump, new Reaper(posix, table, pump), link);
+    private final ChildLauncher launcher = new ChildLauncher(posix, table, pump,
+            // This JVM is not a subreaper: no orphans to look for.
+            new Reaper(posix, table, pump, new Escapees(posix, table, null, pid -> java.util.List.of(), 0)), link);
     private Thread pumpThread;
 
     /** Records events in a bounded queue (a slow test blocks the pump: backpressure) or only counts output. */
@@ -48,9 +50,14 @@ class OutputPumpTest {
         final AtomicBoolean ready = new AtomicBoolean(true);
         final AtomicBoolean countOnly = new AtomicBoolean();
         final AtomicLong outputBytes = new AtomicLong();
+        /** The children the table held as each ChildExited was sent. */
+        final java.util.List<Integer> tableSizeAtExit = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         @Override
         public void send(AgentMessage message) {
+            if (message.hasExited()) {
+                tableSizeAtExit.add(table.size());
+            }
             if (message.hasOutput()) {
                 outputBytes.addAndGet(message.getOutput().getData().size());
                 if (countOnly.get()) {
@@ -117,6 +124,17 @@ class OutputPumpTest {
             pump.exited(child, code);
             return code;
         });
+    }
+
+    @Test
+    void aChildsSlotIsFreeBeforeItsExitIsSent() throws Exception {
+        // The supervisor gives the slot to the next start the moment it reads the exit: the agent
+        // must not refuse that start as over capacity.
+        Child child = start("quick", "true");
+        assertEquals(0, reap(child).get(10, TimeUnit.SECONDS));
+        AgentMessage exited = link.next();
+        assertTrue(exited.hasExited(), exited.toString());
+        assertEquals(java.util.List.of(0), link.tableSizeAtExit);
     }
 
     @Test

@@ -1,9 +1,15 @@
 package dev.forkd.server.agent;
 
 import dev.forkd.agent.os.Posix;
+import dev.forkd.agent.os.ProcChildren;
 import dev.forkd.agent.os.SpawnException;
 import dev.forkd.agent.os.SpawnSpec;
 import dev.forkd.agent.os.WaitResult;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,27 +26,38 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Forks the worker-agent processes, reaps them (and any orphan that reparents to the supervisor,
- * which is a child subreaper), and replaces an agent that dies, with back-off if they keep dying.
+ * Forks the worker-agent processes, each with its own secret on an inherited pipe, reaps them
+ * (and kills and reaps any orphan of theirs that reparents to the supervisor, a child subreaper),
+ * and replaces an agent that dies, with back-off if they keep dying.
  */
 public final class AgentLauncher implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(AgentLauncher.class.getName());
 
-    /** How to start one agent JVM. */
+    /**
+     * How to start one agent JVM. {@code channelToken} opens the agent channel; it reaches the
+     * agents on an inherited pipe with each one's own secret, never through their environment.
+     */
     public record AgentCommand(String javaPath, String classPath, String supervisorAddress,
-            String agentToken, int capacity, Map<String, String> environment) {
+            String channelToken, int capacity, Map<String, String> environment, Duration heartbeat) {
 
         /** This JVM's java and class path: the agent ships in the same distribution. */
-        public static AgentCommand ofThisJvm(String supervisorAddress, String agentToken, int capacity) {
+        public static AgentCommand ofThisJvm(String supervisorAddress, String channelToken, int capacity,
+                Duration heartbeat) {
             String java = ProcessHandle.current().info().command().orElse("java");
             return new AgentCommand(java, System.getProperty("java.class.path"), supervisorAddress,
-                    agentToken, capacity, System.getenv());
+                    channelToken, capacity, System.getenv(), heartbeat);
+        }
+
+        @Override
+        public String toString() {
+            return "AgentCommand[" + supervisorAddress + ", capacity " + capacity + "]";
         }
     }
 
     private final Posix posix;
     private final AgentCommand command;
+    private final AgentCredentials credentials;
     private final int count;
     private final BiConsumer<String, String> onAgentExited;
     private final ScheduledExecutorService timers;
@@ -56,10 +73,11 @@ public final class AgentLauncher implements AutoCloseable {
     private record Launched(String agentId, int pid, long startedNanos) {}
 
     /** @param onAgentExited called with (agent id, cause) when an agent process ends */
-    public AgentLauncher(Posix posix, AgentCommand command, int count,
+    public AgentLauncher(Posix posix, AgentCommand command, AgentCredentials credentials, int count,
             BiConsumer<String, String> onAgentExited, ScheduledExecutorService timers) {
         this.posix = posix;
         this.command = command;
+        this.credentials = credentials;
         this.count = count;
         this.onAgentExited = onAgentExited;
         this.timers = timers;
@@ -91,25 +109,63 @@ public final class AgentLauncher implements AutoCloseable {
                 "-Xshare:auto", "-Xmx256m", "-Xmn16m",
                 "-cp", command.classPath(), "dev.forkd.agent.AgentMain",
                 "--supervisor", command.supervisorAddress(), "--agent-id", agentId,
-                "--capacity", Integer.toString(command.capacity()));
+                "--capacity", Integer.toString(command.capacity()),
+                "--secret-fd", Integer.toString(SpawnSpec.SECRET_TARGET_FD),
+                "--heartbeat-millis", Long.toString(command.heartbeat().toMillis()));
         List<String> env = new ArrayList<>();
+        // An older supervisor put the agent token here: never pass one on.
         command.environment().forEach((k, v) -> {
             if (!k.equals("FORKD_AGENT_TOKEN")) {
                 env.add(k + "=" + v);
             }
         });
-        env.add("FORKD_AGENT_TOKEN=" + command.agentToken());
-        lock.lock();
+        String secret = credentials.newSecret();
+        int[] pipe = posix.pipe();
         try {
-            // Own process group: a Ctrl-C at the supervisor's terminal reaches the supervisor,
-            // which then stops the agents in order.
-            int pid = posix.spawn(new SpawnSpec(command.javaPath(), argv, env, Optional.empty(),
-                    -1, 1, 2, SpawnSpec.Grouping.NEW_PROCESS_GROUP));
-            byPid.put(pid, new Launched(agentId, pid, System.nanoTime()));
-            spawned.signalAll();
-            LOG.info(() -> "launched agent " + agentId + " (pid " + pid + ")");
+            lock.lock();
+            try {
+                // Own process group: a Ctrl-C at the supervisor's terminal reaches the supervisor,
+                // which then stops the agents in order.
+                int pid = posix.spawn(new SpawnSpec(command.javaPath(), argv, env, Optional.empty(),
+                        -1, 1, 2, SpawnSpec.Grouping.NEW_PROCESS_GROUP, pipe[0]));
+                credentials.expect(agentId, pid, secret);
+                byPid.put(pid, new Launched(agentId, pid, System.nanoTime()));
+                spawned.signalAll();
+                LOG.info(() -> "launched agent " + agentId + " (pid " + pid + ")");
+            } finally {
+                lock.unlock();
+            }
+            handOver(pipe[1], command.channelToken() + "\n" + secret + "\n");
         } finally {
-            lock.unlock();
+            posix.close(pipe[0]);
+            posix.close(pipe[1]);
+        }
+    }
+
+    /** Writes the agent's secrets into its pipe (far below a pipe's buffer: never blocks). */
+    private void handOver(int fd, String secrets) throws SpawnException {
+        byte[] bytes = secrets.getBytes(StandardCharsets.UTF_8);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocateFrom(ValueLayout.JAVA_BYTE, bytes);
+            int written = 0;
+            while (written < bytes.length) {
+                written += posix.write(fd, buf.asSlice(written), bytes.length - written);
+            }
+        } catch (IOException e) {
+            throw new SpawnException(SpawnException.Kind.OTHER, 0,
+                    "cannot hand the agent its secret: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Kills the agent process with this id (SIGKILL: a stopped agent can never resume and act).
+     * Its exit is then handled like any agent's: lost, replaced.
+     */
+    public void kill(String agentId) {
+        for (Launched l : byPid.values()) {
+            if (l.agentId().equals(agentId)) {
+                posix.kill(l.pid(), 9);
+            }
         }
     }
 
@@ -139,9 +195,13 @@ public final class AgentLauncher implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
+            // An exit is what reparents orphans to us: a dead agent's children, or what an
+            // orphan we killed had started. They belong to no live agent: kill them.
+            killOrphans();
             if (agent == null) {
                 continue; // an adopted orphan, now reaped
             }
+            credentials.forget(agent.agentId());
             int code = r.get().exitCode();
             String cause = code >= 0 ? "exited with code " + code : "was killed by signal " + (-code);
             LOG.info(() -> "agent " + agent.agentId() + " (pid " + agent.pid() + ") " + cause);
@@ -152,6 +212,24 @@ public final class AgentLauncher implements AutoCloseable {
             }
             if (!closing) {
                 replace(agent);
+            }
+        }
+    }
+
+    /**
+     * SIGKILL to every child of the supervisor that is not an agent and not in the supervisor's
+     * session: the descendants of agents' children (each child is started in a session of its
+     * own) orphaned by an agent's death. Anything else this JVM started stays untouched.
+     */
+    private void killOrphans() {
+        int self = posix.getpid();
+        int mySession = ProcChildren.sessionOf(self);
+        for (int pid : ProcChildren.ofLeader(self)) {
+            if (!byPid.containsKey(pid) && ProcChildren.sessionOf(pid) != mySession) {
+                if (ProcChildren.groupOf(pid) == pid) {
+                    posix.kill(-pid, 9);
+                }
+                posix.kill(pid, 9);
             }
         }
     }

@@ -6,7 +6,6 @@ import dev.forkd.server.process.AgentPort;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
@@ -16,9 +15,10 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * The agents connected now. Hands the least-loaded one to each start; a start that finds none
- * waits, bounded in number and time, for the next to register (at start-up, or while a dead agent
- * is replaced).
+ * The agents connected now. Hands each start a slot on the least-loaded agent, picked and reserved
+ * in one step (so capacity is never overshot); a start that finds no free slot waits, bounded in
+ * number and time, until one frees: a child ends, a reserved slot goes unused, or an agent
+ * registers. Admits only agents the supervisor launched, each once, with the secret of its id.
  */
 public final class AgentRegistry implements AgentPool {
 
@@ -27,26 +27,49 @@ public final class AgentRegistry implements AgentPool {
     private final ScheduledExecutorService timers;
     private final Duration waitLimit;
     private final BiConsumer<String, String> onLost;
+    private final AgentCredentials credentials;
+    private final AgentLiveness liveness;
     private final List<AgentLink> links = new ArrayList<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private final List<Runnable> registrationListeners = new ArrayList<>();
+    private final List<Consumer<Boolean>> availabilityListeners = new ArrayList<>();
 
     private record Waiter(Consumer<AgentPort> onAgent, Consumer<ForkdException> onFailure,
             ScheduledFuture<?>[] timer) {}
 
+    /** A registration the registry refuses; the stream is closed with it. */
+    public static final class Refused extends RuntimeException {
+        private final AgentCredentials.Refusal refusal;
+
+        Refused(AgentCredentials.Refusal refusal, String message) {
+            super(message, null, false, false);
+            this.refusal = refusal;
+        }
+
+        public AgentCredentials.Refusal refusal() {
+            return refusal;
+        }
+    }
+
     /** @param onLost called with (agent id, cause) when a registered agent goes away */
     public AgentRegistry(ScheduledExecutorService timers, Duration waitLimit,
-            BiConsumer<String, String> onLost) {
+            BiConsumer<String, String> onLost, AgentCredentials credentials, AgentLiveness liveness) {
         this.timers = timers;
         this.waitLimit = waitLimit;
         this.onLost = onLost;
+        this.credentials = credentials;
+        this.liveness = liveness;
+    }
+
+    public AgentLiveness liveness() {
+        return liveness;
     }
 
     @Override
     public void acquire(Consumer<AgentPort> onAgent, Consumer<ForkdException> onFailure) {
         AgentLink chosen;
         synchronized (this) {
-            chosen = pick();
+            chosen = reserve();
             if (chosen == null) {
                 if (waiters.size() >= MAX_WAITERS) {
                     onFailure.accept(new ForkdException.ResourceExhausted("AGENT_WAIT_QUEUE_FULL",
@@ -60,7 +83,28 @@ public final class AgentRegistry implements AgentPool {
                 return;
             }
         }
-        onAgent.accept(chosen);
+        hand(chosen, onAgent);
+    }
+
+    /** Gives a reserved slot to a start; a slot the start did not use is freed again. */
+    private void hand(AgentLink link, Consumer<AgentPort> onAgent) {
+        Slot slot = new Slot(link);
+        try {
+            onAgent.accept(slot);
+        } finally {
+            if (!slot.used) {
+                slotFreed(link);
+            }
+        }
+        if (slot.used && !isRegistered(link)) {
+            // Lost between the reservation and the start: the loss may have looked for this
+            // agent's processes before this one was on it, so it is told again (idempotent).
+            onLost.accept(link.agentId(), "went away as a start was sent to it");
+        }
+    }
+
+    private synchronized boolean isRegistered(AgentLink link) {
+        return links.contains(link);
     }
 
     private void expire(Waiter w) {
@@ -70,50 +114,102 @@ public final class AgentRegistry implements AgentPool {
         }
         if (removed) {
             w.onFailure().accept(new ForkdException.Unavailable("NO_AGENT",
-                    "no worker-agent became available within " + waitLimit.toSeconds() + "s"));
+                    "no worker-agent had room within " + waitLimit.toSeconds() + "s"));
         }
     }
 
-    /** Least loaded agent with room, or null. Call with the monitor held. */
-    private AgentLink pick() {
-        return links.stream()
-                .filter(l -> l.running() < l.capacity())
-                .min(Comparator.comparingInt(AgentLink::running))
-                .orElse(null);
+    /** Reserves a slot on the least-loaded agent with room, or returns null. Monitor held. */
+    private AgentLink reserve() {
+        AgentLink best = null;
+        for (AgentLink l : links) {
+            if (l.slotsTaken() < l.capacity() && (best == null || l.slotsTaken() < best.slotsTaken())) {
+                best = l;
+            }
+        }
+        if (best != null) {
+            best.tryReserve();
+        }
+        return best;
     }
 
-    /** An agent registered; waiting starts get it. */
-    public void register(AgentLink link) {
-        List<Waiter> ready = new ArrayList<>();
+    /**
+     * An agent opened its stream and says who it is: admitted if the supervisor launched it, with
+     * that id's secret, and it has not registered before. Waiting starts get its slots.
+     *
+     * @throws Refused otherwise; the live agent of that id, if any, is untouched
+     */
+    public void register(AgentLink link, String secret) {
+        Optional<AgentCredentials.Refusal> refusal = credentials.admit(link.agentId(), link.pid(), secret);
+        if (refusal.isPresent()) {
+            throw new Refused(refusal.get(), switch (refusal.get()) {
+                case UNKNOWN_AGENT -> "no agent \"" + link.agentId() + "\" was launched by this supervisor";
+                case WRONG_SECRET -> "the secret for agent \"" + link.agentId() + "\" is wrong";
+                case WRONG_PID -> "agent \"" + link.agentId() + "\" was launched with another pid";
+                case ALREADY_REGISTERED -> "agent \"" + link.agentId() + "\" has registered already";
+            });
+        }
         List<Runnable> listeners;
+        boolean becameAvailable;
         synchronized (this) {
-            links.removeIf(l -> l.agentId().equals(link.agentId()));
+            becameAvailable = links.isEmpty();
             links.add(link);
-            while (!waiters.isEmpty() && link.running() + ready.size() < link.capacity()) {
-                ready.add(waiters.pollFirst());
-            }
+            liveness.watch(link.agentId());
             listeners = List.copyOf(registrationListeners);
         }
-        for (Waiter w : ready) {
-            w.timer()[0].cancel(false);
-            w.onAgent().accept(link);
+        if (becameAvailable) {
+            availability(true);
         }
+        handOutSlots(link);
         listeners.forEach(Runnable::run);
     }
 
-    /** The agent's stream ended or its process died; its processes are lost. Idempotent. */
+    /** A child on {@code link} ended (or failed to start): its slot goes to a waiting start. */
+    public void childEnded(AgentLink link) {
+        slotFreed(link);
+    }
+
+    private void slotFreed(AgentLink link) {
+        synchronized (this) {
+            link.freeSlot();
+        }
+        handOutSlots(link);
+    }
+
+    private void handOutSlots(AgentLink link) {
+        while (true) {
+            Waiter w;
+            synchronized (this) {
+                if (waiters.isEmpty() || !links.contains(link) || !link.tryReserve()) {
+                    return;
+                }
+                w = waiters.pollFirst();
+            }
+            w.timer()[0].cancel(false);
+            hand(link, w.onAgent());
+        }
+    }
+
+    /** The agent's stream ended, its process died, or it fell silent: its processes are lost. Idempotent. */
     public void disconnected(AgentLink link, String cause) {
         boolean removed;
+        boolean none;
         synchronized (this) {
             removed = links.remove(link);
+            none = links.isEmpty();
+            link.markLost();
         }
         if (removed) {
+            liveness.forget(link.agentId());
+            if (none) {
+                availability(false);
+            }
             onLost.accept(link.agentId(), cause);
         }
     }
 
     /** The agent process with this id died; if it is still registered, it is lost. */
     public void agentProcessExited(String agentId, String cause) {
+        credentials.forget(agentId);
         find(agentId).ifPresent(l -> disconnected(l, cause));
     }
 
@@ -128,5 +224,58 @@ public final class AgentRegistry implements AgentPool {
     /** Called after each registration (used to wait for agents at start-up). */
     public synchronized void onRegistration(Runnable listener) {
         registrationListeners.add(listener);
+    }
+
+    /**
+     * Called with true when the first agent that can take work registers, false when the last
+     * one goes away (health follows it), and at once with the state now.
+     */
+    public synchronized void onAvailability(Consumer<Boolean> listener) {
+        availabilityListeners.add(listener);
+        listener.accept(!links.isEmpty());
+    }
+
+    /** Listeners run under the monitor, so the last change is the one they are left with. */
+    private synchronized void availability(boolean available) {
+        // Re-read: a registration and a loss may race; only a real change is told.
+        if (available == !links.isEmpty()) {
+            availabilityListeners.forEach(l -> l.accept(available));
+        }
+    }
+
+    /** A reserved slot on one agent, handed to one start. */
+    private static final class Slot implements AgentPort {
+        private final AgentLink link;
+        private boolean used;
+
+        Slot(AgentLink link) {
+            this.link = link;
+        }
+
+        @Override
+        public String agentId() {
+            return link.agentId();
+        }
+
+        @Override
+        public void start(StartCommand command) {
+            used = true;
+            link.start(command);
+        }
+
+        @Override
+        public void signal(String processId, int run, int signal) {
+            link.signal(processId, run, signal);
+        }
+
+        @Override
+        public void holdOutput(String processId, int run, boolean hold) {
+            link.holdOutput(processId, run, hold);
+        }
+
+        @Override
+        public void writeStdin(String processId, int run, byte[] data, boolean close) {
+            link.writeStdin(processId, run, data, close);
+        }
     }
 }

@@ -1,19 +1,19 @@
 package dev.forkd.server.agent;
 
+import dev.forkd.server.process.AgentPort;
 import dev.forkd.server.process.OutputLog;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.process.StartError;
 import dev.forkd.v1.AgentMessage;
 import dev.forkd.v1.AgentRegister;
-import dev.forkd.v1.SupervisorMessage;
 import java.util.Optional;
-import java.util.function.Consumer;
+import java.util.concurrent.Executor;
 import java.util.logging.Logger;
 
 /**
  * One agent's stream, seen from the supervisor: the first message registers it, the rest are
  * events routed to the process table. Messages of one stream arrive in order, so a child's output
- * is always recorded before its exit.
+ * is always recorded before its exit. Every message is a sign of life for {@link AgentLiveness}.
  */
 public final class AgentStreamHandler {
 
@@ -21,17 +21,24 @@ public final class AgentStreamHandler {
 
     private final AgentRegistry registry;
     private final ProcessTable processes;
-    private final Consumer<SupervisorMessage> stream;
-    private AgentLink link;
+    private final AgentLink.Outlet outlet;
+    private final Executor executor;
+    /** Set once registered; read by the start-refusal task too. */
+    private volatile AgentLink link;
 
-    public AgentStreamHandler(AgentRegistry registry, ProcessTable processes,
-            Consumer<SupervisorMessage> stream) {
+    /** @param executor runs the refusal of a start the link could not send, off the caller's locks */
+    public AgentStreamHandler(AgentRegistry registry, ProcessTable processes, AgentLink.Outlet outlet,
+            Executor executor) {
         this.registry = registry;
         this.processes = processes;
-        this.stream = stream;
+        this.outlet = outlet;
+        this.executor = executor;
     }
 
-    /** @throws IllegalArgumentException if the stream does not start with a valid register */
+    /**
+     * @throws IllegalArgumentException if the stream does not start with a valid register
+     * @throws AgentRegistry.Refused if the registration is not admitted
+     */
     public void onMessage(AgentMessage message) {
         if (link == null) {
             if (!message.hasRegister()) {
@@ -41,11 +48,35 @@ public final class AgentStreamHandler {
             if (r.getAgentId().isEmpty()) {
                 throw new IllegalArgumentException("register.agent_id is required");
             }
-            link = new AgentLink(r.getAgentId(), r.getPid(), Math.max(1, r.getCapacity()), stream);
+            AgentLink[] self = new AgentLink[1];
+            self[0] = new AgentLink(r.getAgentId(), r.getPid(), Math.max(1, r.getCapacity()), outlet,
+                    new AgentLink.Refusals() {
+                        @Override
+                        public void start(AgentPort.StartCommand c, String why) {
+                            executor.execute(() -> {
+                                processes.onStartFailed(c.processId(), c.run(),
+                                        new StartError(StartError.Kind.RESOURCES, why));
+                                registry.childEnded(self[0]);
+                            });
+                        }
+
+                        @Override
+                        public void stdin(String processId, int run, String why) {
+                            executor.execute(() -> processes.onStdinWritten(processId, run, 0, false,
+                                    Optional.of(why)));
+                        }
+                    });
+            registry.register(self[0], r.getSecret());
+            link = self[0];
             LOG.info(() -> "agent " + r.getAgentId() + " registered (pid " + r.getPid() + ")");
-            registry.register(link);
             return;
         }
+        if (link.isLost()) {
+            // Declared lost (silent too long) while its messages were still in flight: its
+            // processes are LOST or sent elsewhere, so nothing it says may change them now.
+            return;
+        }
+        registry.liveness().heard(link.agentId());
         switch (message.getEventCase()) {
             case STARTED -> {
                 var s = message.getStarted();
@@ -53,9 +84,9 @@ public final class AgentStreamHandler {
             }
             case START_FAILED -> {
                 var f = message.getStartFailed();
-                link.childEnded();
                 processes.onStartFailed(f.getProcessId(), f.getRun(),
                         new StartError(kind(f.getReason()), f.getMessage()));
+                registry.childEnded(link);
             }
             case OUTPUT -> {
                 var o = message.getOutput();
@@ -66,8 +97,9 @@ public final class AgentStreamHandler {
             }
             case EXITED -> {
                 var e = message.getExited();
-                link.childEnded();
                 processes.onExited(e.getProcessId(), e.getRun(), e.getExitCode());
+                // After the exit is recorded: a start waiting for room may take the slot now.
+                registry.childEnded(link);
             }
             case STDIN_WRITTEN -> {
                 var w = message.getStdinWritten();
@@ -76,6 +108,18 @@ public final class AgentStreamHandler {
             }
             case HEARTBEAT, REGISTER, EVENT_NOT_SET -> { }
         }
+    }
+
+    /** The stream can take more: commands that waited go now. */
+    public void onReady() {
+        if (link != null) {
+            link.onReady();
+        }
+    }
+
+    /** The agent registered here, if it has. */
+    public Optional<AgentLink> link() {
+        return Optional.ofNullable(link);
     }
 
     /** The stream ended (agent exited, crashed or disconnected). */

@@ -1,5 +1,9 @@
 package dev.forkd.server.grpc;
 
+import com.google.protobuf.Any;
+import com.google.rpc.Code;
+import com.google.rpc.ErrorInfo;
+import dev.forkd.server.agent.AgentLink;
 import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.agent.AgentStreamHandler;
 import dev.forkd.server.process.ProcessTable;
@@ -7,8 +11,10 @@ import dev.forkd.v1.AgentMessage;
 import dev.forkd.v1.AgentServiceGrpc;
 import dev.forkd.v1.SupervisorMessage;
 import io.grpc.Status;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.concurrent.Executor;
 import java.util.logging.Logger;
 
 /** AgentService: one stream per agent, handed to an {@link AgentStreamHandler}. */
@@ -18,44 +24,66 @@ public final class AgentServiceAdapter extends AgentServiceGrpc.AgentServiceImpl
 
     private final AgentRegistry registry;
     private final ProcessTable processes;
+    private final Executor executor;
 
-    public AgentServiceAdapter(AgentRegistry registry, ProcessTable processes) {
+    public AgentServiceAdapter(AgentRegistry registry, ProcessTable processes, Executor executor) {
         this.registry = registry;
         this.processes = processes;
+        this.executor = executor;
     }
 
     @Override
     public StreamObserver<AgentMessage> connect(StreamObserver<SupervisorMessage> out) {
         var serverOut = (ServerCallStreamObserver<SupervisorMessage>) out;
         // Commands come from many threads; a stream observer is not thread-safe.
-        var handler = new AgentStreamHandler(registry, processes, m -> {
-            synchronized (serverOut) {
-                try {
-                    if (!serverOut.isCancelled()) {
-                        serverOut.onNext(m);
+        var handler = new AgentStreamHandler(registry, processes, new AgentLink.Outlet() {
+            @Override
+            public boolean isReady() {
+                return serverOut.isReady() || serverOut.isCancelled();
+            }
+
+            @Override
+            public void send(SupervisorMessage m) {
+                synchronized (serverOut) {
+                    try {
+                        if (!serverOut.isCancelled()) {
+                            serverOut.onNext(m);
+                        }
+                    } catch (IllegalStateException closedAlready) {
+                        // The agent is gone; its loss is handled where the stream ended.
                     }
-                } catch (IllegalStateException closedAlready) {
-                    // The agent is gone; its loss is handled where the stream ended.
                 }
             }
-        });
+        }, executor);
+        serverOut.setOnReadyHandler(handler::onReady);
         return new StreamObserver<>() {
             private boolean closed;
 
             @Override
             public void onNext(AgentMessage m) {
+                if (closed) {
+                    return;
+                }
                 try {
                     handler.onMessage(m);
                 } catch (IllegalArgumentException e) {
-                    closed = true;
-                    handler.onClosed("sent a bad message: " + e.getMessage());
-                    synchronized (serverOut) {
-                        serverOut.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
-                    }
+                    end("sent a bad message: " + e.getMessage(),
+                            Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+                } catch (AgentRegistry.Refused e) {
+                    LOG.warning("refused an agent registration: " + e.getMessage());
+                    end("refused", refusal(e));
                 } catch (RuntimeException e) {
                     // A fault in handling one event (a bug on this side, as the overflow of issue 10 was)
                     // must not end the stream: the agent would take every client's children with it.
                     LOG.log(java.util.logging.Level.WARNING, "handling an agent event failed; the stream goes on", e);
+                }
+            }
+
+            private void end(String cause, RuntimeException status) {
+                closed = true;
+                handler.onClosed(cause);
+                synchronized (serverOut) {
+                    serverOut.onError(status);
                 }
             }
 
@@ -72,12 +100,26 @@ public final class AgentServiceAdapter extends AgentServiceGrpc.AgentServiceImpl
                 if (!closed) {
                     closed = true;
                     handler.onClosed("closed its stream");
-                }
-                synchronized (serverOut) {
-                    serverOut.onCompleted();
+                    synchronized (serverOut) {
+                        serverOut.onCompleted();
+                    }
                 }
                 LOG.fine("agent stream completed");
             }
         };
+    }
+
+    /** PERMISSION_DENIED for a stranger or a wrong secret, ALREADY_EXISTS for a taken id. */
+    private static RuntimeException refusal(AgentRegistry.Refused e) {
+        Code code = switch (e.refusal()) {
+            case ALREADY_REGISTERED -> Code.ALREADY_EXISTS;
+            case UNKNOWN_AGENT, WRONG_SECRET, WRONG_PID -> Code.PERMISSION_DENIED;
+        };
+        return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                .setCode(code.getNumber())
+                .setMessage(e.getMessage())
+                .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain(ErrorMapper.DOMAIN)
+                        .setReason("AGENT_" + e.refusal().name()).build()))
+                .build());
     }
 }

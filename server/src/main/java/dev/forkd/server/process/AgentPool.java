@@ -7,8 +7,10 @@ import java.util.function.Consumer;
 public interface AgentPool {
 
     /**
-     * Calls {@code onAgent} with the least-loaded connected agent, now or as soon as one registers;
-     * calls {@code onFailure} if none comes within the pool's wait limit or its waiting list is full.
+     * Calls {@code onAgent} with a slot reserved on the least-loaded connected agent (picked and
+     * reserved in one step), now or as soon as a slot frees (a child ends, or an agent registers);
+     * a slot {@code onAgent} does not start a child on is freed when it returns. Calls
+     * {@code onFailure} if no slot frees within the pool's wait limit or its waiting list is full.
      */
     void acquire(Consumer<AgentPort> onAgent, Consumer<ForkdException> onFailure);
 }

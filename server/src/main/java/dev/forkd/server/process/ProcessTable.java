@@ -583,12 +583,20 @@ public final class ProcessTable {
         for (ProcessRecord rec : records.values()) {
             Consumer<SpawnOutcome> waiter = null;
             List<Runnable> notify = List.of();
+            boolean resend = false;
             synchronized (rec) {
                 if (rec.agent == null || !rec.agent.agentId().equals(agentId)) {
                     continue;
                 }
                 String why = "agent " + agentId + " " + cause;
                 switch (rec.state) {
+                    case ProcessState.Starting s when rec.spawnWaiter != null && !rec.stopRequested -> {
+                        // The agent never answered this spawn: it is sent to another agent (waiting
+                        // for a replacement within the wait for an agent). Had the lost agent
+                        // started it in its last instant, that copy dies with the agent's others.
+                        rec.agent = null;
+                        resend = true;
+                    }
                     case ProcessState.Starting s -> {
                         waiter = rec.spawnWaiter;
                         rec.spawnWaiter = null;
@@ -607,6 +615,9 @@ public final class ProcessTable {
             if (waiter != null) {
                 waiter.accept(new SpawnOutcome.Lost("agent " + agentId + " " + cause
                         + " before the process started"));
+            }
+            if (resend) {
+                startRun(rec, rec.run);
             }
             notify.forEach(Runnable::run);
         }

@@ -1,6 +1,7 @@
 package dev.forkd.server.it;
 
 import dev.forkd.server.ForkdServer;
+import dev.forkd.server.agent.AgentLiveness;
 import dev.forkd.server.config.ForkdPaths;
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
@@ -26,11 +27,16 @@ final class RealServer implements AutoCloseable {
     private final EpollEventLoopGroup group = new EpollEventLoopGroup(1);
 
     RealServer(int agents) throws IOException {
+        this(agents, AgentLiveness.Settings.DEFAULT);
+    }
+
+    /** With the agents' heartbeat and the silence after which one is declared lost. */
+    RealServer(int agents, AgentLiveness.Settings liveness) throws IOException {
         dir = Files.createTempDirectory(Path.of("/tmp"), "forkd-it-");
         ServerConfig config = ServerConfig.defaults(new ForkdPaths(dir))
                 .withListen(new ListenAddress.Unix(dir.resolve("s.sock")))
                 .withAgents(agents);
-        server = ForkdServer.start(config);
+        server = ForkdServer.start(config, liveness);
         channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(dir.resolve("s.sock").toString()))
                 .channelType(EpollDomainSocketChannel.class)
                 .eventLoopGroup(group)

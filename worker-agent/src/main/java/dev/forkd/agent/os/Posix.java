@@ -59,9 +59,16 @@ public final class Posix {
                     addStdio(arena, actions, 0, spec.stdinFd());
                     addStdio(arena, actions, 1, spec.stdoutFd());
                     addStdio(arena, actions, 2, spec.stderrFd());
+                    int firstClosed = 3;
+                    if (spec.secretFd() >= 0) {
+                        // dup2 clears close-on-exec on the copy: only fd 3 of this child holds it.
+                        check((int) libc.fileActionsAddDup2.handle().invokeExact(actions, spec.secretFd(),
+                                SpawnSpec.SECRET_TARGET_FD), "posix_spawn_file_actions_adddup2");
+                        firstClosed = SpawnSpec.SECRET_TARGET_FD + 1;
+                    }
                     // Belt and braces: our fds are O_CLOEXEC, but the JVM and libraries may hold
                     // some that are not, and a leaked pipe end would keep a reader from seeing EOF.
-                    check((int) libc.fileActionsAddClosefrom.handle().invokeExact(actions, 3),
+                    check((int) libc.fileActionsAddClosefrom.handle().invokeExact(actions, firstClosed),
                             "posix_spawn_file_actions_addclosefrom_np");
                     if (spec.cwd().isPresent()) {
                         check((int) libc.fileActionsAddChdir.handle().invokeExact(actions,

@@ -55,6 +55,29 @@ class PosixTest {
     }
 
     @Test
+    void aSecretPipeArrivesOnFd3AndNothingElseIsInherited() throws Exception {
+        int[] secret = posix.pipe();
+        int[] other = posix.pipe(); // a higher fd, close-on-exec: must not reach the child
+        int[] out = posix.pipe();
+        String script = "cat <&3; for fd in 4 " + other[0] + " " + other[1] + " " + secret[1]
+                + "; do [ -e /proc/$$/fd/$fd ] && echo \" open $fd\"; done; echo";
+        int pid = posix.spawn(new SpawnSpec("/bin/sh", List.of("sh", "-c", script), ENV, Optional.empty(),
+                -1, out[1], -1, SpawnSpec.Grouping.NEW_SESSION, secret[0]));
+        posix.close(out[1]);
+        posix.close(secret[0]);
+        try (Arena arena = Arena.ofConfined()) {
+            byte[] bytes = "token\nsecret\n".getBytes(StandardCharsets.UTF_8);
+            posix.write(secret[1], arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, bytes), bytes.length);
+        }
+        posix.close(secret[1]);
+        assertEquals("token\nsecret\n\n", readToEof(out[0]));
+        assertEquals(0, posix.waitChild(pid).orElseThrow().exitCode());
+        posix.close(out[0]);
+        posix.close(other[0]);
+        posix.close(other[1]);
+    }
+
+    @Test
     void trueExitsZero() throws Exception {
         assertEquals(0, run("true"));
     }

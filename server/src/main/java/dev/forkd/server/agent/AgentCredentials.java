@@ -1,0 +1,67 @@
+package dev.forkd.server.agent;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The secret of each agent the supervisor launched, bound to its agent id and pid. An agent gets
+ * its secret on an inherited pipe; a registration must present it. An id is good for one
+ * registration: agents do not re-register (they exit when their stream ends), so a second one
+ * under a spent id is refused even after the first went away. Bounded by the agents launched and
+ * not yet reaped.
+ */
+public final class AgentCredentials {
+
+    private final SecureRandom random = new SecureRandom();
+    private final Map<String, Expected> expected = new ConcurrentHashMap<>();
+
+    private record Expected(byte[] secret, int pid, boolean registered) {}
+
+    /** Why a registration was refused. */
+    public enum Refusal { UNKNOWN_AGENT, WRONG_SECRET, WRONG_PID, ALREADY_REGISTERED }
+
+    /** A fresh secret (192 random bits, hex). */
+    public String newSecret() {
+        byte[] bytes = new byte[24];
+        random.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+
+    /** The launcher started {@code agentId} as {@code pid} and handed it {@code secret}. */
+    public void expect(String agentId, int pid, String secret) {
+        expected.put(agentId, new Expected(secret.getBytes(StandardCharsets.UTF_8), pid, false));
+    }
+
+    /** The agent's process ended: its id is never accepted again. */
+    public void forget(String agentId) {
+        expected.remove(agentId);
+    }
+
+    /**
+     * Checks a registration and, if it is good, spends the id. Empty when accepted.
+     */
+    public java.util.Optional<Refusal> admit(String agentId, int pid, String secret) {
+        Refusal[] refusal = {Refusal.UNKNOWN_AGENT};
+        expected.computeIfPresent(agentId, (id, e) -> {
+            refusal[0] = null;
+            if (!MessageDigest.isEqual(e.secret(), secret.getBytes(StandardCharsets.UTF_8))) {
+                refusal[0] = Refusal.WRONG_SECRET;
+                return e;
+            }
+            if (e.registered()) {
+                refusal[0] = Refusal.ALREADY_REGISTERED;
+                return e;
+            }
+            if (e.pid() != pid) {
+                refusal[0] = Refusal.WRONG_PID;
+                return e;
+            }
+            return new Expected(e.secret(), e.pid(), true);
+        });
+        return java.util.Optional.ofNullable(refusal[0]);
+    }
+}
