@@ -18,6 +18,7 @@ import dev.forkd.server.grpc.SessionServiceAdapter;
 import dev.forkd.server.pool.PoolRegistry;
 import dev.forkd.server.grpc.SharedServiceAdapter;
 import dev.forkd.server.grpc.SyncServiceAdapter;
+import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.sync.SyncTable;
 import dev.forkd.server.pipe.PipeLimits;
@@ -112,6 +113,7 @@ public final class ForkdServer implements AutoCloseable {
                 Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Thread.ofPlatform().name("forkd-stream-", 0).daemon().factory());
 
+        MemoryBudget memory = new MemoryBudget(config.memoryBudget());
         SessionRegistry sessions = new SessionRegistry(timers, 100_000);
         ProcessTable[] table = new ProcessTable[1];
         AgentRegistry agents = new AgentRegistry(timers, Duration.ofSeconds(15),
@@ -133,15 +135,15 @@ public final class ForkdServer implements AutoCloseable {
                         return sessions.exists(sessionId);
                     }
                 }, timers, Clock.systemUTC(), () -> ThreadLocalRandom.current().nextDouble(),
-                config.maxProcesses());
+                config.maxProcesses(), memory);
         table[0] = processes;
         sessions.onEnd(processes::terminateDaemonsOf);
         SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
         sessions.onEnd(sync::sessionEnded);
-        SharedStore shared = new SharedStore(SharedStore.Limits.DEFAULT);
-        QueueRegistry queues = new QueueRegistry(QueueLimits.defaults(), timers);
+        SharedStore shared = new SharedStore(SharedStore.Limits.DEFAULT, memory);
+        QueueRegistry queues = new QueueRegistry(QueueLimits.defaults(), timers, memory);
         sessions.onEnd(queues::releaseSession);
-        PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers);
+        PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers, memory);
 
         PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000);
         sessions.onEnd(pools::sessionEnded);

@@ -1,6 +1,7 @@
 package dev.forkd.server.shared;
 
 import dev.forkd.server.error.FreeNames;
+import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.error.ForkdException.FailedPrecondition;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
 import dev.forkd.server.error.ForkdException.NotFound;
@@ -48,11 +49,18 @@ public final class SharedStore {
     public static final int MAX_PAGE = 10_000;
 
     private final Limits limits;
+    private final MemoryBudget memory;
     private final Map<String, Cell> byName = new TreeMap<>();
     private long totalBytes;
 
     public SharedStore(Limits limits) {
+        this(limits, MemoryBudget.unlimited());
+    }
+
+    /** A store whose bytes are also charged to the server's {@code memory} budget. */
+    public SharedStore(Limits limits, MemoryBudget memory) {
         this.limits = limits;
+        this.memory = memory;
     }
 
     private abstract static sealed class Cell permits ValueCell, DictCell, ListCell, ArrayCell {
@@ -663,10 +671,19 @@ public final class SharedStore {
         }
     }
 
+    /**
+     * Charges a change in size to the store's bound and the server's budget, or refuses it. Every
+     * caller calls it before it changes anything, so a refusal leaves the store as it was.
+     */
     private void account(long delta) {
         if (delta > 0 && totalBytes + delta > limits.maxTotalBytes()) {
             throw new ResourceExhausted("SHARED_STORE_FULL", "shared state would hold " + (totalBytes + delta)
                     + " bytes (max " + limits.maxTotalBytes() + ")");
+        }
+        if (delta > 0) {
+            memory.reserve(delta, "shared state");
+        } else {
+            memory.release(-delta);
         }
         totalBytes += delta;
     }
