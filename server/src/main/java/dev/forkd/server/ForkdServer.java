@@ -9,6 +9,7 @@ import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.grpc.AgentServiceAdapter;
 import dev.forkd.server.grpc.AuthInterceptor;
+import dev.forkd.server.grpc.MalformedRequests;
 import dev.forkd.server.grpc.PoolServiceAdapter;
 import dev.forkd.server.grpc.PipeServiceAdapter;
 import dev.forkd.server.grpc.ProcessServiceAdapter;
@@ -30,6 +31,7 @@ import dev.forkd.server.session.SessionRegistry;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
@@ -155,8 +157,11 @@ public final class ForkdServer implements AutoCloseable {
         switch (config.listen()) {
             case ListenAddress.Unix u -> {
                 prepareSocket(u.path());
+                // grpc-java sets SO_KEEPALIVE on every accepted channel; a Unix socket has no such
+                // option and Netty warned about it for every client connection.
                 builder = NettyServerBuilder.forAddress(new DomainSocketAddress(u.path().toString()))
-                        .channelType(EpollServerDomainSocketChannel.class);
+                        .channelType(EpollServerDomainSocketChannel.class)
+                        .withChildOption(ChannelOption.SO_KEEPALIVE, null);
                 agentAddress = u.toString();
             }
             case ListenAddress.Tcp t -> {
@@ -172,22 +177,24 @@ public final class ForkdServer implements AutoCloseable {
         // Every handler answers or parks a callback and returns; none blocks (DESIGN §8: no thread
         // per waiter), and streams drain on `streams`. So calls run on the event loop that read
         // them: a hand-off to a pool thread per call cost more than most calls' work.
+        // Request bytes that do not parse answer INVALID_ARGUMENT with one rate-limited log line.
+        MalformedRequests malformed = new MalformedRequests(System::nanoTime);
         builder.bossEventLoopGroup(boss).workerEventLoopGroup(workers).directExecutor()
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
-                .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, System.getenv(),
-                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session, auth))
-                .addService(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session, auth))
-                .addService(ServerInterceptors.intercept(new PoolServiceAdapter(pools, System.getenv(), forkdEnv,
+                .addService(malformed.guard(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, System.getenv(),
+                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new PoolServiceAdapter(pools, System.getenv(), forkdEnv,
                         config.defaultOutputLimit(), config.maxOutputLimit(),
-                        Runtime.getRuntime().availableProcessors(), streams), session, auth))
-                .addService(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session, auth))
-                .addService(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session, auth))
-                .addService(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session, auth))
-                .addService(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session, auth))
-                .addService(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes), auth))
-                .addService(ServerInterceptors.intercept(health.getHealthService(), auth))
-                .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));
+                        Runtime.getRuntime().availableProcessors(), streams), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes), auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(health.getHealthService(), auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth)));
         Server server = builder.build().start();
 
         ListenAddress bound = config.listen();
