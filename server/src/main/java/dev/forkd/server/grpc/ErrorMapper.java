@@ -98,8 +98,17 @@ public final class ErrorMapper {
             return "";
         }
         String words = LONG_WORD.matcher(text).replaceAll(m -> java.util.regex.Matcher.quoteReplacement(
-                cut(m.group(), MAX_WORD)));
+                cutWord(m.group())));
         return cut(words, MAX_MESSAGE);
+    }
+
+    /** A long word cut with an ellipsis, keeping the quote or punctuation that closed it. */
+    private static String cutWord(String word) {
+        int end = word.length();
+        while (end > word.length() - 3 && "\"')]},.;:".indexOf(word.charAt(end - 1)) >= 0) {
+            end--;
+        }
+        return cut(word.substring(0, end), MAX_WORD) + word.substring(end);
     }
 
     private static Map<String, String> metadata(Map<String, String> in) {
