@@ -102,6 +102,11 @@ public final class ServerLauncher {
         }
     }
 
+    /** The command this launcher runs, for tests. */
+    List<String> command() {
+        return command;
+    }
+
     /** True if something accepts connections on the Unix socket {@code socket}. */
     public static boolean accepts(Path socket) {
         if (!Files.exists(socket)) {
