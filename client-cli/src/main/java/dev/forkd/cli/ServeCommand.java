@@ -16,7 +16,8 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {
             "Run the server (supervisor and worker-agents) in the foreground.",
-            "SIGTERM or Ctrl-C stops it: its children get SIGTERM, then SIGKILL after a grace."
+            "SIGTERM or Ctrl-C stops it: its children get SIGTERM, then SIGKILL after a grace.",
+            "SIGHUP never stops it: it reopens the log file (for logrotate) and logs that it did."
         })
 final class ServeCommand implements Callable<Integer> {
 
@@ -34,12 +35,26 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--agents", paramLabel = "N", description = "How many worker-agents to run (default 1).")
     Integer agents;
 
+    @Option(names = "--memory-budget", paramLabel = "SIZE",
+            description = "The most bytes the server holds for clients in all: output kept, queue items, pipe"
+                    + " buffers, shared state, stdin in flight (e.g. 512MiB; default: half the heap, -Xmx)."
+                    + " Past it, new work is refused with RESOURCE_EXHAUSTED (MEMORY_BUDGET_EXHAUSTED) and"
+                    + " output logs drop their oldest bytes.")
+    String memoryBudget;
+
+    @Option(names = "--log-file", paramLabel = "FILE",
+            description = "Append the log to FILE and reopen it on SIGHUP (default: stderr; a file stderr"
+                    + " was sent to is reopened on SIGHUP too).")
+    Path logFile;
+
     @Override
     public Integer call() throws InterruptedException {
         Invocation inv = main.invocation();
         ServerConfig config = config(inv);
         ForkdServer server;
         try {
+            ServeLog log = ServeLog.open(config.logFile());
+            log.handleHangup();
             server = ForkdServer.start(config);
         } catch (IOException e) {
             throw new CliFailure("cannot serve on " + config.listen() + ": " + e.getMessage(), ExitCodes.ERROR, e);
@@ -69,6 +84,12 @@ final class ServeCommand implements Callable<Integer> {
             }
             if (agents != null) {
                 config = config.withAgents(agents);
+            }
+            if (memoryBudget != null) {
+                config = config.withMemoryBudget(ServerConfig.parseSize(memoryBudget));
+            }
+            if (logFile != null) {
+                config = config.withLogFile(Optional.of(inv.cwd().resolve(logFile).toAbsolutePath()));
             }
             return config;
         } catch (IllegalArgumentException e) {

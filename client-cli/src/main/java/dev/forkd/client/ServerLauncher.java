@@ -76,11 +76,35 @@ public final class ServerLauncher {
         if (Files.isExecutable(SETSID)) {
             command.add(SETSID.toString());
         }
-        command.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-Xshare:auto", "-cp", classPath, mainClass));
+        command.add(java);
+        command.addAll(serveJvmOptions());
+        command.addAll(List.of("-cp", classPath, mainClass));
         command.addAll(serveArgs);
         command.addAll(List.of("--listen", "unix:" + paths.socket()));
         return new ServerLauncher(paths, command, deadline);
+    }
+
+    /**
+     * The JVM options of {@code forkd serve} (an explicit heap, exit on OutOfMemoryError), from the
+     * resource the {@code forkd} script reads too, so a server started either way runs the same JVM.
+     */
+    public static List<String> serveJvmOptions() {
+        try (var in = ServerLauncher.class.getResourceAsStream("serve-jvm-options")) {
+            if (in == null) {
+                throw new IllegalStateException("serve-jvm-options is missing from the class path");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
+                    .map(String::strip)
+                    .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                    .toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The command this launcher runs, for tests. */
+    List<String> command() {
+        return command;
     }
 
     /** True if something accepts connections on the Unix socket {@code socket}. */

@@ -12,6 +12,7 @@ import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.grpc.AgentServiceAdapter;
 import dev.forkd.server.grpc.AuthInterceptor;
+import dev.forkd.server.grpc.MalformedRequests;
 import dev.forkd.server.grpc.PoolServiceAdapter;
 import dev.forkd.server.grpc.PipeServiceAdapter;
 import dev.forkd.server.grpc.ProcessServiceAdapter;
@@ -21,6 +22,7 @@ import dev.forkd.server.grpc.SessionServiceAdapter;
 import dev.forkd.server.pool.PoolRegistry;
 import dev.forkd.server.grpc.SharedServiceAdapter;
 import dev.forkd.server.grpc.SyncServiceAdapter;
+import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.sync.SyncTable;
 import dev.forkd.server.pipe.PipeLimits;
@@ -32,6 +34,7 @@ import dev.forkd.server.session.SessionRegistry;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
@@ -124,6 +127,7 @@ public final class ForkdServer implements AutoCloseable {
                 Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Thread.ofPlatform().name("forkd-stream-", 0).daemon().factory());
 
+        MemoryBudget memory = new MemoryBudget(config.memoryBudget());
         SessionRegistry sessions = new SessionRegistry(timers, 100_000);
         ProcessTable[] table = new ProcessTable[1];
         AgentCredentials credentials = new AgentCredentials();
@@ -147,15 +151,15 @@ public final class ForkdServer implements AutoCloseable {
                         return sessions.exists(sessionId);
                     }
                 }, timers, Clock.systemUTC(), () -> ThreadLocalRandom.current().nextDouble(),
-                config.maxProcesses());
+                config.maxProcesses(), memory);
         table[0] = processes;
         sessions.onEnd(processes::terminateDaemonsOf);
         SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
         sessions.onEnd(sync::sessionEnded);
-        SharedStore shared = new SharedStore(SharedStore.Limits.DEFAULT);
-        QueueRegistry queues = new QueueRegistry(QueueLimits.defaults(), timers);
+        SharedStore shared = new SharedStore(SharedStore.Limits.DEFAULT, memory);
+        QueueRegistry queues = new QueueRegistry(QueueLimits.defaults(), timers, memory);
         sessions.onEnd(queues::releaseSession);
-        PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers);
+        PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers, memory);
 
         PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000);
         sessions.onEnd(pools::sessionEnded);
@@ -167,8 +171,11 @@ public final class ForkdServer implements AutoCloseable {
         switch (config.listen()) {
             case ListenAddress.Unix u -> {
                 prepareSocket(u.path());
+                // grpc-java sets SO_KEEPALIVE on every accepted channel; a Unix socket has no such
+                // option and Netty warned about it for every client connection.
                 builder = NettyServerBuilder.forAddress(new DomainSocketAddress(u.path().toString()))
-                        .channelType(EpollServerDomainSocketChannel.class);
+                        .channelType(EpollServerDomainSocketChannel.class)
+                        .withChildOption(ChannelOption.SO_KEEPALIVE, null);
                 agentAddress = u.toString();
             }
             case ListenAddress.Tcp t -> {
@@ -192,22 +199,24 @@ public final class ForkdServer implements AutoCloseable {
         // Every handler answers or parks a callback and returns; none blocks (DESIGN §8: no thread
         // per waiter), and streams drain on `streams`. So calls run on the event loop that read
         // them: a hand-off to a pool thread per call cost more than most calls' work.
+        // Request bytes that do not parse answer INVALID_ARGUMENT with one rate-limited log line.
+        MalformedRequests malformed = new MalformedRequests(System::nanoTime);
         builder.bossEventLoopGroup(boss).workerEventLoopGroup(workers).directExecutor()
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
-                .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, System.getenv(),
-                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session, auth))
-                .addService(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session, auth))
-                .addService(ServerInterceptors.intercept(new PoolServiceAdapter(pools, System.getenv(), forkdEnv,
+                .addService(malformed.guard(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, System.getenv(),
+                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new PoolServiceAdapter(pools, System.getenv(), forkdEnv,
                         config.defaultOutputLimit(), config.maxOutputLimit(),
-                        Runtime.getRuntime().availableProcessors(), streams), session, auth))
-                .addService(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session, auth))
-                .addService(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session, auth))
-                .addService(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session, auth))
-                .addService(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session, auth))
-                .addService(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes, timers), auth))
-                .addService(ServerInterceptors.intercept(health.getHealthService(), auth))
-                .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth));
+                        Runtime.getRuntime().availableProcessors(), streams), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session, auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes, timers), auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(health.getHealthService(), auth)))
+                .addService(malformed.guard(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth)));
         Server server = builder.build().start();
 
         ListenAddress bound = config.listen();

@@ -52,7 +52,20 @@ public final class AgentMain {
             System.exit(2);
             return;
         }
+        ignoreHangup();
         System.exit(new AgentMain(args).run());
+    }
+
+    /**
+     * A SIGHUP (to the agent's process group, or from a hung-up terminal) must not end the agent and,
+     * with it, every child it runs; the JVM's default would exit. The supervisor decides when it stops.
+     */
+    private static void ignoreHangup() {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sun.misc.SignalHandler.SIG_IGN);
+        } catch (IllegalArgumentException e) {
+            // the JVM keeps HUP (e.g. under -Xrs): nothing to change
+        }
     }
 
     int run() {

@@ -106,7 +106,7 @@ public final class AgentLauncher implements AutoCloseable {
         String agentId = "a-" + nextId.incrementAndGet();
         List<String> argv = List.of(command.javaPath(),
                 "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC", "-Xss512k",
-                "-Xshare:auto", "-Xmx256m", "-Xmn16m",
+                "-Xshare:auto", "-Xmx256m", "-Xmn16m", "-XX:+ExitOnOutOfMemoryError",
                 "-cp", command.classPath(), "dev.forkd.agent.AgentMain",
                 "--supervisor", command.supervisorAddress(), "--agent-id", agentId,
                 "--capacity", Integer.toString(command.capacity()),

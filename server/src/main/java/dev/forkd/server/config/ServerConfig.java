@@ -15,6 +15,9 @@ import java.util.Optional;
  * @param defaultOutputLimit output kept per process unless the spawn asks for less or more
  * @param maxOutputLimit the most output a spawn may ask to keep
  * @param maxProcesses the most process records kept at once (ended ones count until deleted)
+ * @param memoryBudget the most bytes the server holds for clients in all (output, queue items, pipe
+ *     buffers, shared state, stdin in flight); {@code --memory-budget}, by default half the heap
+ * @param logFile the file {@code forkd serve} writes its log to and reopens on SIGHUP; empty: stderr
  */
 public record ServerConfig(
         ListenAddress listen,
@@ -24,9 +27,18 @@ public record ServerConfig(
         Path stateDir,
         long defaultOutputLimit,
         long maxOutputLimit,
-        int maxProcesses) {
+        int maxProcesses,
+        long memoryBudget,
+        Optional<Path> logFile) {
 
     public static final long MIB = 1024L * 1024L;
+    /** Less than this would refuse most work outright. */
+    public static final long MIN_MEMORY_BUDGET = 4 * MIB;
+
+    /** Half the heap: the rest is for the server's own objects, gRPC's buffers and garbage. */
+    public static long defaultMemoryBudget() {
+        return Math.max(MIN_MEMORY_BUDGET, Runtime.getRuntime().maxMemory() / 2);
+    }
 
     public ServerConfig {
         if (agents < 1 || agents > 64) {
@@ -34,6 +46,10 @@ public record ServerConfig(
         }
         if (agentCapacity < 1) {
             throw new IllegalArgumentException("agent capacity must be at least 1");
+        }
+        if (memoryBudget < MIN_MEMORY_BUDGET) {
+            throw new IllegalArgumentException("--memory-budget must be at least " + MIN_MEMORY_BUDGET / MIB
+                    + " MiB, got " + memoryBudget + " bytes");
         }
         if (listen instanceof ListenAddress.Tcp && tokenFile.isEmpty()) {
             throw new IllegalArgumentException(
@@ -46,22 +62,61 @@ public record ServerConfig(
     public static ServerConfig defaults(ForkdPaths paths) {
         return new ServerConfig(
                 paths.defaultAddress(), Optional.empty(), 1, 4096, paths.stateDir(),
-                16 * MIB, 1024 * MIB, 100_000);
+                16 * MIB, 1024 * MIB, 100_000, defaultMemoryBudget(), Optional.empty());
     }
 
     public ServerConfig withListen(ListenAddress address) {
         return new ServerConfig(address, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile);
     }
 
     public ServerConfig withTokenFile(Optional<Path> file) {
         return new ServerConfig(listen, file, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile);
     }
 
     public ServerConfig withAgents(int count) {
         return new ServerConfig(listen, tokenFile, count, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile);
+    }
+
+    public ServerConfig withMemoryBudget(long bytes) {
+        return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
+                defaultOutputLimit, maxOutputLimit, maxProcesses, bytes, logFile);
+    }
+
+    public ServerConfig withLogFile(Optional<Path> file) {
+        return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, file);
+    }
+
+    /**
+     * A size as {@code --memory-budget} takes it: bytes, or a number with K, M, G (or KiB, MiB, GiB;
+     * powers of 1024), e.g. {@code 512MiB}.
+     */
+    public static long parseSize(String text) {
+        String t = text.strip();
+        int i = 0;
+        while (i < t.length() && Character.isDigit(t.charAt(i))) {
+            i++;
+        }
+        if (i == 0 || i > 18) {
+            throw new IllegalArgumentException("a size must be a number of bytes, optionally with K, M or G"
+                    + " (e.g. 512MiB), got \"" + text + "\"");
+        }
+        long n = Long.parseLong(t.substring(0, i));
+        long unit = switch (t.substring(i).toUpperCase(java.util.Locale.ROOT)) {
+            case "", "B" -> 1;
+            case "K", "KB", "KIB" -> 1024;
+            case "M", "MB", "MIB" -> MIB;
+            case "G", "GB", "GIB" -> 1024 * MIB;
+            default -> throw new IllegalArgumentException("a size's unit must be K, M or G (e.g. 512MiB), got \""
+                    + text + "\"");
+        };
+        if (n > Long.MAX_VALUE / unit) {
+            throw new IllegalArgumentException("size \"" + text + "\" is too large");
+        }
+        return n * unit;
     }
 
     /** Grace given to children between SIGTERM and SIGKILL when the server stops. */

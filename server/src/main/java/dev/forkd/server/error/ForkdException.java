@@ -88,6 +88,10 @@ public abstract sealed class ForkdException extends RuntimeException
         public ResourceExhausted(String reason, String message) {
             super(reason, message, Map.of());
         }
+
+        public ResourceExhausted(String reason, String message, Map<String, String> metadata) {
+            super(reason, message, metadata);
+        }
     }
 
     /** Nothing can serve it right now (no agent, agent lost mid-call); retrying may work. */

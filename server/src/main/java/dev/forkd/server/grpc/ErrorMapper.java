@@ -5,26 +5,43 @@ import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 import dev.forkd.server.error.ForkdException;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.regex.Pattern;
 
 /**
  * The one place domain errors become gRPC statuses (AIP-193): a code, the message, an ErrorInfo
  * with an UPPER_SNAKE reason, and a BadRequest field violation for invalid arguments. Anything
  * unexpected becomes INTERNAL with its message — never UNKNOWN.
+ *
+ * <p>Every text that goes out is bounded here, whatever the request held: an error travels in
+ * trailers, and a client refuses trailers over 8 KiB (default), failing the call and, while such
+ * errors flow, others on the same channel. A word (a name, an id) longer than {@link #MAX_WORD}
+ * characters is cut with an ellipsis, a message at {@link #MAX_MESSAGE}, a metadata value or a field
+ * violation at {@link #MAX_WORD}; so a whole error stays under about 4 KiB.
  */
 public final class ErrorMapper {
 
     private static final Logger LOG = Logger.getLogger(ErrorMapper.class.getName());
     static final String DOMAIN = "forkd";
+    /** The longest word (a name echoed from the request) and the longest metadata value. */
+    static final int MAX_WORD = 100;
+    /** The longest message. */
+    static final int MAX_MESSAGE = 1000;
+    /** The most metadata entries. */
+    private static final int MAX_METADATA = 8;
+    private static final Pattern LONG_WORD = Pattern.compile("\\S{" + (MAX_WORD + 1) + ",}");
 
     private ErrorMapper() {}
 
     public static StatusRuntimeException toStatus(Throwable t) {
         if (t instanceof StatusRuntimeException s) {
-            return s;
+            return bounded(s);
         }
         if (t instanceof ForkdException f) {
             return toStatus(f);
@@ -32,7 +49,7 @@ public final class ErrorMapper {
         LOG.log(Level.WARNING, "internal error", t);
         return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
                 .setCode(Code.INTERNAL_VALUE)
-                .setMessage("internal error: " + t)
+                .setMessage(message("internal error: " + t))
                 .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN).setReason("INTERNAL").build()))
                 .build());
     }
@@ -48,19 +65,69 @@ public final class ErrorMapper {
         };
         com.google.rpc.Status.Builder status = com.google.rpc.Status.newBuilder()
                 .setCode(code.getNumber())
-                .setMessage(f.getMessage())
+                .setMessage(message(f.getMessage()))
                 .addDetails(Any.pack(ErrorInfo.newBuilder()
                         .setDomain(DOMAIN)
-                        .setReason(f.reason())
-                        .putAllMetadata(f.metadata())
+                        .setReason(cut(f.reason(), MAX_WORD))
+                        .putAllMetadata(metadata(f.metadata()))
                         .build()));
         if (f instanceof ForkdException.InvalidArgument i) {
             status.addDetails(Any.pack(BadRequest.newBuilder()
                     .addFieldViolations(BadRequest.FieldViolation.newBuilder()
-                            .setField(i.field())
-                            .setDescription(i.rule()))
+                            .setField(cut(i.field(), MAX_WORD))
+                            .setDescription(message(i.rule())))
                     .build()));
         }
         return StatusProto.toStatusRuntimeException(status.build());
+    }
+
+    /** A status made elsewhere (an interceptor's, a library's), with its description bounded. */
+    private static StatusRuntimeException bounded(StatusRuntimeException s) {
+        String d = s.getStatus().getDescription();
+        if (d == null || d.equals(message(d))) {
+            return s;
+        }
+        Status status = s.getStatus().withDescription(message(d));
+        // Details, if any, were built by this class and are bounded already.
+        return s.getTrailers() == null ? status.asRuntimeException() : status.asRuntimeException(s.getTrailers());
+    }
+
+    /** {@code text} with every overlong word cut with an ellipsis, and at most {@link #MAX_MESSAGE} long. */
+    static String message(String text) {
+        if (text == null) {
+            return "";
+        }
+        String words = LONG_WORD.matcher(text).replaceAll(m -> java.util.regex.Matcher.quoteReplacement(
+                cutWord(m.group())));
+        return cut(words, MAX_MESSAGE);
+    }
+
+    /** A long word cut with an ellipsis, keeping the quote or punctuation that closed it. */
+    private static String cutWord(String word) {
+        int end = word.length();
+        while (end > word.length() - 3 && "\"')]},.;:".indexOf(word.charAt(end - 1)) >= 0) {
+            end--;
+        }
+        return cut(word.substring(0, end), MAX_WORD) + word.substring(end);
+    }
+
+    private static Map<String, String> metadata(Map<String, String> in) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : in.entrySet()) {
+            if (out.size() == MAX_METADATA) {
+                break;
+            }
+            out.put(cut(e.getKey(), MAX_WORD), cut(e.getValue(), MAX_WORD));
+        }
+        return out;
+    }
+
+    /** The first {@code max} characters and an ellipsis, if longer (never splitting a surrogate pair). */
+    static String cut(String s, int max) {
+        if (s.length() <= max) {
+            return s;
+        }
+        int end = Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max;
+        return s.substring(0, end) + "…";
     }
 }

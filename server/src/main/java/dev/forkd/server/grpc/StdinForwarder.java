@@ -10,6 +10,8 @@ import io.grpc.stub.StreamObserver;
 /**
  * One WriteStdin call. Flow control: it asks the client for the next message only after the agent
  * has written the previous one to the child's pipe, so a child that reads slowly slows its writer.
+ * The message in flight is charged to the server's memory budget until the agent has written it; a
+ * message the budget cannot hold ends the call with RESOURCE_EXHAUSTED (nothing of it written).
  */
 final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
 
@@ -20,6 +22,8 @@ final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
     private boolean closed;
     private boolean done;
     private boolean inFlight;
+    /** The bytes of the message in flight, reserved from the budget. */
+    private long reserved;
     private boolean clientCompleted;
 
     StdinForwarder(ProcessTable table, ServerCallStreamObserver<WriteStdinResponse> out) {
@@ -47,8 +51,17 @@ final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
                 out.request(1);
                 return;
             }
+            byte[] data = r.getData().toByteArray();
+            table.memory().reserve(data.length, "stdin for process \"" + id + "\"");
+            reserved = data.length;
             inFlight = true;
-            table.writeStdin(id, r.getData().toByteArray(), r.getClose(), this::onWritten);
+            try {
+                table.writeStdin(id, data, r.getClose(), this::onWritten);
+            } catch (RuntimeException e) {
+                inFlight = false;
+                unreserve();
+                throw e;
+            }
         } catch (RuntimeException e) {
             fail(e);
         }
@@ -56,6 +69,7 @@ final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
 
     private synchronized void onWritten(ProcessTable.StdinResult result) {
         inFlight = false;
+        unreserve();
         if (done) {
             return;
         }
@@ -84,6 +98,11 @@ final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
         if (!inFlight && !done) {
             complete();
         }
+    }
+
+    private void unreserve() {
+        table.memory().release(reserved);
+        reserved = 0;
     }
 
     private void complete() {

@@ -1,6 +1,8 @@
 package dev.forkd.server.pipe;
 
 import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.memory.ReplySize;
 import dev.forkd.server.time.Timeout;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -20,6 +22,11 @@ import java.util.logging.Logger;
  * whole pipe; callbacks run after it is released.
  *
  * <p>Duplex: both directions. One-way, as {@code Pipe(duplex=False)}: end 0 receives, end 1 sends.
+ *
+ * <p>A send charges the server's {@link MemoryBudget} for its messages (waiting or buffered, they
+ * are held) and is refused at once if the budget cannot hold them; the budget gets them back when
+ * they are received, refused, dropped or deleted. A receive ends its batch before its payload passes
+ * {@link ReplySize#MAX_BATCH_BYTES}; the rest stays buffered.
  */
 public final class Pipe {
 
@@ -35,17 +42,20 @@ public final class Pipe {
     private final boolean duplex;
     private final PipeLimits limits;
     private final ScheduledExecutorService timers;
+    private final MemoryBudget memory;
     private final boolean[] endClosed = new boolean[2];
     /** {@code toEnd[k]}: the direction whose messages end k receives (null if end k cannot receive). */
     private final Direction[] toEnd = new Direction[2];
     private boolean deleted;
 
-    Pipe(String id, Optional<String> name, boolean duplex, PipeLimits limits, ScheduledExecutorService timers) {
+    Pipe(String id, Optional<String> name, boolean duplex, PipeLimits limits, ScheduledExecutorService timers,
+            MemoryBudget memory) {
         this.id = id;
         this.name = name;
         this.duplex = duplex;
         this.limits = limits;
         this.timers = timers;
+        this.memory = memory;
         toEnd[0] = new Direction();
         toEnd[1] = duplex ? new Direction() : null;
     }
@@ -145,6 +155,18 @@ public final class Pipe {
         }
         List<Runnable> after = new ArrayList<>();
         Sender s = new Sender(List.copyOf(messages), partial, bytes, done);
+        memory.reserve(bytes, messages.size() + (messages.size() == 1 ? " message" : " messages") + " for "
+                + endLabel(1 - end));
+        try {
+            return sendReserved(end, s, timeout, after);
+        } catch (RuntimeException e) {
+            memory.release(s.unsentBytes);
+            throw e;
+        }
+    }
+
+    private Pending sendReserved(int end, Sender s, Optional<Duration> timeout, List<Runnable> after) {
+        Consumer<PipeOutcomes.Send> done = s.done;
         Direction d;
         synchronized (this) {
             requireOpen(end);
@@ -162,6 +184,7 @@ public final class Pipe {
             if (d.senders.contains(s)) {
                 if (timeout.isPresent() && timeout.get().isZero()) {
                     d.senders.remove(s);
+                    refund(s);
                     after.add(() -> done.accept(new PipeOutcomes.Send.TimedOut()));
                 } else if (timeout.isPresent()) {
                     try {
@@ -180,6 +203,7 @@ public final class Pipe {
             synchronized (this) {
                 if (d.senders.remove(s)) {
                     cancel(s.timer);
+                    refund(s);
                     d.dispatch(later);
                 }
             }
@@ -290,6 +314,7 @@ public final class Pipe {
             if (in != null) { // what was sent to this end: nobody will read it
                 in.readerClosed = true;
                 in.buffer.clear();
+                memory.release(in.bytes);
                 in.bytes = 0;
                 in.failSenders(broken(1 - end), after);
                 in.failReceivers(closedError(end), after);
@@ -314,6 +339,7 @@ public final class Pipe {
                     d.failSenders(deletedError(), after);
                     d.failReceivers(deletedError(), after);
                     d.buffer.clear();
+                    memory.release(d.bytes);
                     d.bytes = 0;
                 }
             }
@@ -327,7 +353,9 @@ public final class Pipe {
         final List<byte[]> messages;
         final boolean partial;
         final Consumer<PipeOutcomes.Send> done;
-        long remainingBytes;
+        final long remainingBytes;
+        /** The bytes of the messages not yet buffered: what the budget holds for this sender. */
+        long unsentBytes;
         int next;
         ScheduledFuture<?> timer;
 
@@ -335,6 +363,7 @@ public final class Pipe {
             this.messages = messages;
             this.partial = partial;
             this.remainingBytes = bytes;
+            this.unsentBytes = bytes;
             this.done = done;
         }
     }
@@ -386,13 +415,16 @@ public final class Pipe {
                 moved = false;
                 while (!buffer.isEmpty() && !receivers.isEmpty()) {
                     Receiver r = receivers.pollFirst();
-                    int n = Math.min(r.max, buffer.size());
-                    List<byte[]> got = new ArrayList<>(n);
-                    for (int i = 0; i < n; i++) {
+                    List<byte[]> got = new ArrayList<>(Math.min(r.max, buffer.size()));
+                    long gotBytes = 0;
+                    while (got.size() < r.max && !buffer.isEmpty()
+                            && ReplySize.fits(got.size(), gotBytes, buffer.peekFirst().length)) {
                         byte[] m = buffer.pollFirst();
                         bytes -= m.length;
+                        gotBytes += m.length;
                         got.add(m);
                     }
+                    memory.release(gotBytes);
                     cancel(r.timer);
                     after.add(() -> r.done.accept(new PipeOutcomes.Recv.Messages(got)));
                     moved = true;
@@ -401,13 +433,13 @@ public final class Pipe {
                 if (s != null) {
                     if (!s.partial) {
                         if (fits(s.messages.size(), s.remainingBytes)) {
-                            s.messages.forEach(this::append);
+                            s.messages.forEach(m -> append(s, m));
                             s.next = s.messages.size();
                             moved = true;
                         }
                     } else {
                         while (s.next < s.messages.size() && fits(1, s.messages.get(s.next).length)) {
-                            append(s.messages.get(s.next++));
+                            append(s, s.messages.get(s.next++));
                             moved = true;
                         }
                     }
@@ -435,14 +467,16 @@ public final class Pipe {
             }
         }
 
-        void append(byte[] m) {
+        void append(Sender s, byte[] m) {
             buffer.addLast(m);
             bytes += m.length;
+            s.unsentBytes -= m.length; // now charged as buffered
         }
 
         void failSenders(ForkdException e, List<Runnable> after) {
             for (Sender s : senders) {
                 cancel(s.timer);
+                refund(s);
                 after.add(() -> s.done.accept(new PipeOutcomes.Send.Failed(e)));
             }
             senders.clear();
@@ -467,7 +501,8 @@ public final class Pipe {
         boolean expired;
         synchronized (this) {
             expired = waiters.remove(w);
-            if (expired && w instanceof Sender) {
+            if (expired && w instanceof Sender s) {
+                refund(s);
                 for (Direction d : toEnd) {
                     if (d != null && d.senders == waiters) {
                         d.dispatch(after); // a big batch at the head may have held smaller ones back
@@ -479,6 +514,12 @@ public final class Pipe {
             timedOut.run();
         }
         runAll(after);
+    }
+
+    /** A sender leaves with messages unsent: the budget gets their bytes back. */
+    private void refund(Sender s) {
+        memory.release(s.unsentBytes);
+        s.unsentBytes = 0;
     }
 
     private static void cancel(ScheduledFuture<?> f) {

@@ -1,6 +1,7 @@
 package dev.forkd.server.pipe;
 
 import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.memory.MemoryBudget;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -15,13 +16,20 @@ public final class PipeRegistry {
 
     private final PipeLimits limits;
     private final ScheduledExecutorService timers;
+    private final MemoryBudget memory;
     private final Map<String, Pipe> byId = new HashMap<>();
     private final Map<String, Pipe> byName = new HashMap<>();
     private long seq;
 
     public PipeRegistry(PipeLimits limits, ScheduledExecutorService timers) {
+        this(limits, timers, MemoryBudget.unlimited());
+    }
+
+    /** Pipes whose buffered messages are charged to the server's {@code memory} budget. */
+    public PipeRegistry(PipeLimits limits, ScheduledExecutorService timers, MemoryBudget memory) {
         this.limits = limits;
         this.timers = timers;
+        this.memory = memory;
     }
 
     /** One end of a pipe. */
@@ -43,7 +51,7 @@ public final class PipeRegistry {
             throw new ForkdException.ResourceExhausted("TOO_MANY_PIPES", "there are already " + byId.size()
                     + " pipes (the server's limit is " + limits.maxPipes() + "); delete some first");
         }
-        Pipe p = new Pipe("p-" + (++seq), name, duplex, limits, timers);
+        Pipe p = new Pipe("p-" + (++seq), name, duplex, limits, timers, memory);
         byId.put(p.id(), p);
         name.ifPresent(n -> byName.put(n, p));
         return p;

@@ -1,5 +1,6 @@
 package dev.forkd.server.process;
 
+import dev.forkd.server.memory.MemoryBudget;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +14,11 @@ import java.util.List;
  * or in flight on the agent's stream still arrives. So {@link #append(Stream, ByteBuffer, long)} keeps
  * what such a watcher has not read yet past the cap, up to a hard ceiling of the cap plus
  * {@link #HOLD_SLACK} bytes, which bounds memory whatever the watcher does.
+ *
+ * <p>What it keeps is charged to the server's {@link MemoryBudget}. When the budget cannot hold new
+ * output, the log drops its oldest output until what is left fits, exactly as past its cap (a
+ * reader is told where the log resumes): logs shrink, the server does not run out. {@link #free}
+ * gives everything back when the process record goes.
  */
 public final class OutputLog {
 
@@ -65,6 +71,10 @@ public final class OutputLog {
 
     private final long limit;
     private final long slack;
+    private final MemoryBudget memory;
+    /** The bytes reserved from the budget: what is kept, {@code end - start}, after each change. */
+    private long charged;
+    private boolean freed;
     /**
      * Chunks in offset order from index {@code head}; those before it were dropped and are cleared
      * in batches. A list rather than a deque so a read finds its first chunk by binary search: a
@@ -82,8 +92,14 @@ public final class OutputLog {
 
     /** A log capped at {@code limit} bytes that grows at most {@code slack} past it for a holder. */
     public OutputLog(long limit, long slack) {
+        this(limit, slack, MemoryBudget.unlimited());
+    }
+
+    /** A capped log whose bytes are charged to the server's {@code memory} budget. */
+    public OutputLog(long limit, long slack, MemoryBudget memory) {
         this.limit = limit;
         this.slack = slack;
+        this.memory = memory;
     }
 
     public void append(Stream stream, byte[] data) {
@@ -101,14 +117,40 @@ public final class OutputLog {
      * than the cap.
      */
     public void append(Stream stream, ByteBuffer data, long keepFrom) {
-        if (!data.hasRemaining()) {
+        if (!data.hasRemaining() || freed) {
             return;
         }
         // Kept as given, not copied: the caller hands over bytes nobody changes (a parsed message's).
         Chunk chunk = new Chunk(stream, end, data.asReadOnlyBuffer().slice());
         chunks.add(chunk);
         end += chunk.length();
-        long keep = Math.max(Math.min(end - limit, keepFrom), end - limit - slack);
+        cutTo(Math.max(Math.min(end - limit, keepFrom), end - limit - slack));
+        charge();
+    }
+
+    /**
+     * Brings the budget's reservation to what is kept. When the budget is short, the oldest output
+     * goes (holders' too: the budget bounds the whole server) until the rest fits; at worst all of it.
+     */
+    private void charge() {
+        while (true) {
+            long delta = (end - start) - charged;
+            if (delta <= 0) {
+                memory.release(-delta);
+                charged += delta;
+                return;
+            }
+            if (memory.tryReserve(delta)) {
+                charged += delta;
+                return;
+            }
+            long room = charged + memory.available();
+            cutTo(Math.max(start, end - room));
+        }
+    }
+
+    /** Drops the output before {@code keep}, cutting a chunk that straddles it. */
+    private void cutTo(long keep) {
         while (head < chunks.size() && chunks.get(head).end() <= keep) {
             dropFirst();
         }
@@ -116,6 +158,23 @@ public final class OutputLog {
             chunks.set(head, chunks.get(head).from(keep));
             start = keep;
         }
+    }
+
+    /**
+     * Drops everything kept and gives its bytes back to the budget; later output is ignored. For a
+     * record that is going away.
+     */
+    public void free() {
+        freed = true;
+        cutTo(end);
+        start = end;
+        memory.release(charged);
+        charged = 0;
+    }
+
+    /** The bytes kept now (charged to the budget). */
+    public long kept() {
+        return end - start;
     }
 
     private void dropFirst() {

@@ -1,5 +1,6 @@
 package dev.forkd.server.process;
 
+import dev.forkd.server.memory.MemoryBudget;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -54,12 +55,12 @@ final class ProcessRecord {
     ScheduledFuture<?> timeoutTimer;
     ScheduledFuture<?> restartTimer;
 
-    ProcessRecord(String id, long seq, ProcessSpec spec, Instant createdAt) {
+    ProcessRecord(String id, long seq, ProcessSpec spec, Instant createdAt, MemoryBudget memory) {
         this.id = id;
         this.seq = seq;
         this.spec = spec;
         this.createdAt = createdAt;
-        this.output = new OutputLog(spec.outputLimit());
+        this.output = new OutputLog(spec.outputLimit(), OutputLog.HOLD_SLACK, memory);
     }
 
     /** How a Spawn call is answered. */

@@ -1,6 +1,7 @@
 package dev.forkd.server.process;
 
 import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.process.ProcessRecord.SpawnOutcome;
 import dev.forkd.server.process.ProcessRecord.StdinAck;
 import dev.forkd.server.time.Timeout;
@@ -74,6 +75,7 @@ public final class ProcessTable {
     private final Clock clock;
     private final DoubleSupplier random;
     private final int maxProcesses;
+    private final MemoryBudget memory;
     private final Map<String, ProcessRecord> records = new ConcurrentHashMap<>();
     /** Daemon records by the session that spawned them, so a session's end finds its daemons at once. */
     private final Map<String, Set<ProcessRecord>> daemonsBySession = new ConcurrentHashMap<>();
@@ -84,6 +86,14 @@ public final class ProcessTable {
 
     public ProcessTable(AgentPool agents, GroupKiller groupKiller, ChildSessions childSessions,
             ScheduledExecutorService timers, Clock clock, DoubleSupplier random, int maxProcesses) {
+        this(agents, groupKiller, childSessions, timers, clock, random, maxProcesses, MemoryBudget.unlimited());
+    }
+
+    /** A table whose output logs and stdin in flight are charged to the server's {@code memory} budget. */
+    public ProcessTable(AgentPool agents, GroupKiller groupKiller, ChildSessions childSessions,
+            ScheduledExecutorService timers, Clock clock, DoubleSupplier random, int maxProcesses,
+            MemoryBudget memory) {
+        this.memory = memory;
         this.agents = agents;
         this.groupKiller = groupKiller;
         this.childSessions = childSessions;
@@ -108,6 +118,10 @@ public final class ProcessTable {
                             + "); delete ended processes"));
             return;
         }
+        if (memory.available() < MIN_OUTPUT_BYTES) {
+            onError.accept(memory.exhausted(MIN_OUTPUT_BYTES, "the output of a new process"));
+            return;
+        }
         long n = seq.incrementAndGet();
         String id = "p-" + n;
         if (spec.name().isPresent() && names.putIfAbsent(spec.name().get(), id) != null) {
@@ -115,7 +129,7 @@ public final class ProcessTable {
             onError.accept(new ForkdException.AlreadyExists("process", spec.name().get()));
             return;
         }
-        ProcessRecord rec = new ProcessRecord(id, n, spec, clock.instant());
+        ProcessRecord rec = new ProcessRecord(id, n, spec, clock.instant(), memory);
         rec.state = new ProcessState.Starting("");
         rec.spawnWaiter = outcome -> {
             switch (outcome) {
@@ -151,6 +165,17 @@ public final class ProcessTable {
             timers.schedule(() -> releaseSpawnHold(rec), SPAWN_HOLD_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
         }
         startRun(rec, 0);
+    }
+
+    /**
+     * The budget a spawn needs free: with less, a new process's output would be dropped as soon as
+     * it is written, so the spawn is refused instead (its log still shrinks if the budget fills later).
+     */
+    static final long MIN_OUTPUT_BYTES = 64 * 1024;
+
+    /** The server's memory budget, which stdin on its way to a child is charged to as well. */
+    public MemoryBudget memory() {
+        return memory;
     }
 
     /** A spawn's hold lasts until a holding watcher attaches, or this long if none does. */
@@ -817,6 +842,7 @@ public final class ProcessTable {
     private void forget(ProcessRecord rec) {
         synchronized (rec) {
             endChildSession(rec);
+            rec.output.free();
         }
         if (records.remove(rec.id, rec)) {
             recordCount.decrementAndGet();

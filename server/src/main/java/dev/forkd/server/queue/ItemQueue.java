@@ -1,6 +1,8 @@
 package dev.forkd.server.queue;
 
 import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.memory.ReplySize;
 import dev.forkd.server.queue.Outcomes.Delivery;
 import dev.forkd.server.time.Timeout;
 import java.time.Duration;
@@ -33,6 +35,11 @@ import java.util.logging.Logger;
  *
  * <p>Capacity counts items delivered by Consume and not yet acked, so that putting them back at the
  * head when their consumer dies never overflows the bound.
+ *
+ * <p>The server's {@link MemoryBudget} is charged for a batch when it is put (waiting, queued or in
+ * flight it is held) and refunded when its items leave: taken, acked, timed out, refused or deleted.
+ * A put the budget cannot hold is refused at once and changes nothing. A reply or delivery ends
+ * before its payload passes {@link ReplySize#MAX_BATCH_BYTES}; the rest stays queued.
  */
 public final class ItemQueue {
 
@@ -43,6 +50,7 @@ public final class ItemQueue {
     private final long maxsize;
     private final QueueLimits limits;
     private final ScheduledExecutorService timers;
+    private final MemoryBudget memory;
     private final ReentrantLock lock = new ReentrantLock();
 
     private record Entry(Item item, boolean redelivered) {}
@@ -64,12 +72,14 @@ public final class ItemQueue {
     private final List<JoinCall> joiners = new ArrayList<>();
     private final Set<QueueConsumer> consumers = new LinkedHashSet<>();
 
-    ItemQueue(String id, Optional<String> name, long maxsize, QueueLimits limits, ScheduledExecutorService timers) {
+    ItemQueue(String id, Optional<String> name, long maxsize, QueueLimits limits, ScheduledExecutorService timers,
+            MemoryBudget memory) {
         this.id = id;
         this.name = name;
         this.maxsize = maxsize;
         this.limits = limits;
         this.timers = timers;
+        this.memory = memory;
     }
 
     public String id() {
@@ -146,6 +156,7 @@ public final class ItemQueue {
         final boolean unary;
         final Consumer<Outcomes.Put> done;
         int next;
+        /** The cost of the items not yet in the queue: what the budget holds for this putter. */
         long remainingBytes;
         ScheduledFuture<?> timer;
 
@@ -203,7 +214,7 @@ public final class ItemQueue {
             throw new ForkdException.InvalidArgument("items", "is " + cost + " bytes but a queue holds at most "
                     + limits.maxQueueBytes() + " bytes (the server's limit)");
         }
-        return enqueuePutter(new Putter(List.copyOf(batch), true, cost, done), timeout);
+        return reserveAndEnqueue(new Putter(List.copyOf(batch), true, cost, done), timeout);
     }
 
     /**
@@ -212,7 +223,25 @@ public final class ItemQueue {
      */
     public Pending produce(List<Item> batch, Consumer<Outcomes.Put> done) {
         long cost = checkBatch(batch, "items");
-        return enqueuePutter(new Putter(List.copyOf(batch), false, cost, done), Optional.empty());
+        return reserveAndEnqueue(new Putter(List.copyOf(batch), false, cost, done), Optional.empty());
+    }
+
+    /** Charges the budget for the batch, then queues the putter; a refusal anywhere refunds it. */
+    private Pending reserveAndEnqueue(Putter p, Optional<Duration> timeout) {
+        memory.reserve(p.remainingBytes, p.batch.size() + (p.batch.size() == 1 ? " item" : " items")
+                + " for " + label());
+        try {
+            return enqueuePutter(p, timeout);
+        } catch (RuntimeException e) {
+            memory.release(p.remainingBytes);
+            throw e;
+        }
+    }
+
+    /** A putter leaves without its remaining items: the budget gets their bytes back. */
+    private void refund(Putter p) {
+        memory.release(p.remainingBytes);
+        p.remainingBytes = 0;
     }
 
     private Pending enqueuePutter(Putter p, Optional<Duration> timeout) {
@@ -229,6 +258,7 @@ public final class ItemQueue {
             if (putters.contains(p)) {
                 if (timeout.isPresent() && timeout.get().isZero()) {
                     putters.remove(p);
+                    refund(p);
                     long size = items.size();
                     after.add(() -> p.done.accept(new Outcomes.Put.TimedOut(size)));
                 } else if (timeout.isPresent()) {
@@ -257,6 +287,7 @@ public final class ItemQueue {
             expired = putters.remove(p);
             size = items.size();
             if (expired) {
+                refund(p);
                 dispatch(after); // the head may have been blocking smaller puts behind it
             }
         } finally {
@@ -276,6 +307,7 @@ public final class ItemQueue {
                 if (p.timer != null) {
                     p.timer.cancel(false);
                 }
+                refund(p);
                 dispatch(after);
             }
         } finally {
@@ -310,6 +342,7 @@ public final class ItemQueue {
                 append(it);
             }
             p.next = p.batch.size();
+            p.remainingBytes = 0;
             moved = true;
         } else {
             while (p.remaining() > 0) {
@@ -417,13 +450,17 @@ public final class ItemQueue {
         Object head = takers.pollFirst();
         switch (head) {
             case TakeCall t -> {
-                int n = Math.min(t.max, items.size());
-                List<Item> got = new ArrayList<>(n);
-                for (int i = 0; i < n; i++) {
+                List<Item> got = new ArrayList<>(Math.min(t.max, items.size()));
+                long gotBytes = 0;
+                while (got.size() < t.max && !items.isEmpty()
+                        && ReplySize.fits(got.size(), gotBytes, items.peekFirst().item().cost())) {
                     Entry e = items.pollFirst();
                     bytes -= e.item().cost();
+                    gotBytes += e.item().cost();
                     got.add(e.item());
                 }
+                int n = got.size();
+                memory.release(gotBytes);
                 totalTaken += n;
                 if (t.timer != null) {
                     t.timer.cancel(false);
@@ -431,11 +468,14 @@ public final class ItemQueue {
                 after.add(() -> t.done.accept(new Outcomes.Take.Items(got)));
             }
             case QueueConsumer c -> {
-                int n = Math.min(Math.min(c.credit, items.size()), limits.maxBatch());
-                List<Delivery> batch = new ArrayList<>(n);
-                for (int i = 0; i < n; i++) {
+                int max = Math.min(c.credit, limits.maxBatch());
+                List<Delivery> batch = new ArrayList<>(Math.min(max, items.size()));
+                long batchBytes = 0;
+                while (batch.size() < max && !items.isEmpty()
+                        && ReplySize.fits(batch.size(), batchBytes, items.peekFirst().item().cost())) {
                     Entry e = items.pollFirst();
                     long cost = e.item().cost();
+                    batchBytes += cost;
                     bytes -= cost;
                     inFlight++;
                     inFlightBytes += cost;
@@ -443,7 +483,7 @@ public final class ItemQueue {
                     c.unacked.put(d.tag(), d.item());
                     batch.add(d);
                 }
-                c.credit -= n;
+                c.credit -= batch.size();
                 c.sink.deliver(batch);
                 if (c.credit > 0) {
                     takers.addLast(c); // round robin among consumers with credit
@@ -555,9 +595,11 @@ public final class ItemQueue {
         return acked;
     }
 
+    /** An acked delivery leaves the server. */
     private void release(Item it) {
         inFlight--;
         inFlightBytes -= it.cost();
+        memory.release(it.cost());
     }
 
     /**
@@ -577,7 +619,8 @@ public final class ItemQueue {
             List<Item> unacked = new ArrayList<>(c.unacked.values());
             for (int i = unacked.size() - 1; i >= 0; i--) {
                 Item it = unacked.get(i);
-                release(it);
+                inFlight--;
+                inFlightBytes -= it.cost(); // back in the queue: still held, still charged
                 items.addFirst(new Entry(it, true));
                 bytes += it.cost();
             }
@@ -738,6 +781,7 @@ public final class ItemQueue {
                     if (p.timer != null) {
                         p.timer.cancel(false);
                     }
+                    refund(p);
                     after.add(() -> p.done.accept(new Outcomes.Put.Failed(err)));
                 }
                 putters.clear();
@@ -765,6 +809,7 @@ public final class ItemQueue {
             ForkdException err = deletedError();
             for (Putter p : putters) {
                 cancelTimer(p.timer);
+                refund(p);
                 after.add(() -> p.done.accept(new Outcomes.Put.Failed(err)));
             }
             for (Object t : takers) {
@@ -786,6 +831,7 @@ public final class ItemQueue {
             joiners.clear();
             consumers.clear();
             items.clear();
+            memory.release(bytes + inFlightBytes);
             bytes = inFlight = inFlightBytes = 0;
         } finally {
             lock.unlock();

@@ -1,6 +1,7 @@
 package dev.forkd.server.queue;
 
 import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.memory.MemoryBudget;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,14 +19,21 @@ public final class QueueRegistry {
 
     private final QueueLimits limits;
     private final ScheduledExecutorService timers;
+    private final MemoryBudget memory;
     private final TreeMap<Long, ItemQueue> bySeq = new TreeMap<>();
     private final Map<String, Long> seqById = new HashMap<>();
     private final Map<String, Long> seqByName = new HashMap<>();
     private long seq;
 
     public QueueRegistry(QueueLimits limits, ScheduledExecutorService timers) {
+        this(limits, timers, MemoryBudget.unlimited());
+    }
+
+    /** Queues whose items are charged to the server's {@code memory} budget. */
+    public QueueRegistry(QueueLimits limits, ScheduledExecutorService timers, MemoryBudget memory) {
         this.limits = limits;
         this.timers = timers;
+        this.memory = memory;
     }
 
     public QueueLimits limits() {
@@ -67,7 +75,7 @@ public final class QueueRegistry {
         }
         long s = ++seq;
         String id = "q-" + s;
-        ItemQueue q = new ItemQueue(id, name, maxsize == 0 ? limits.defaultMaxsize() : maxsize, limits, timers);
+        ItemQueue q = new ItemQueue(id, name, maxsize == 0 ? limits.defaultMaxsize() : maxsize, limits, timers, memory);
         bySeq.put(s, q);
         seqById.put(id, s);
         name.ifPresent(n -> seqByName.put(n, s));

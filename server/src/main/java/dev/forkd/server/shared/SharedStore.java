@@ -1,6 +1,8 @@
 package dev.forkd.server.shared;
 
 import dev.forkd.server.error.FreeNames;
+import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.memory.ReplySize;
 import dev.forkd.server.error.ForkdException.FailedPrecondition;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
 import dev.forkd.server.error.ForkdException.NotFound;
@@ -48,11 +50,18 @@ public final class SharedStore {
     public static final int MAX_PAGE = 10_000;
 
     private final Limits limits;
+    private final MemoryBudget memory;
     private final Map<String, Cell> byName = new TreeMap<>();
     private long totalBytes;
 
     public SharedStore(Limits limits) {
+        this(limits, MemoryBudget.unlimited());
+    }
+
+    /** A store whose bytes are also charged to the server's {@code memory} budget. */
+    public SharedStore(Limits limits, MemoryBudget memory) {
         this.limits = limits;
+        this.memory = memory;
     }
 
     private abstract static sealed class Cell permits ValueCell, DictCell, ListCell, ArrayCell {
@@ -323,11 +332,15 @@ public final class SharedStore {
         DictCell d = cell(name, DictCell.class, Kind.DICT);
         var tail = after.isPresent() ? d.entries.tailMap(after.get(), false) : d.entries;
         List<Map.Entry<String, Scalar>> out = new ArrayList<>(Math.min(pageSize, tail.size()));
+        long bytes = 0;
         for (var e : tail.entrySet()) {
-            if (out.size() == pageSize) {
+            long entryBytes = e.getKey().length() + e.getValue().size();
+            // A page also ends before a default client could not read it; the token resumes there.
+            if (out.size() == pageSize || !ReplySize.fits(out.size(), bytes, entryBytes)) {
                 return new Page(out, d.entries.size(), Optional.of(out.getLast().getKey()));
             }
             out.add(Map.entry(e.getKey(), e.getValue()));
+            bytes += entryBytes;
         }
         return new Page(out, d.entries.size(), Optional.empty());
     }
@@ -411,6 +424,7 @@ public final class SharedStore {
         if (to - from > MAX_PAGE) {
             throw new InvalidArgument("stop", "the slice has " + (to - from) + " items; ask for at most " + MAX_PAGE);
         }
+        requireReadableSlice(l.items.subList(Math.min(from, to), to));
         return new Slice(from >= to ? List.of() : List.copyOf(l.items.subList(from, to)), n);
     }
 
@@ -489,6 +503,7 @@ public final class SharedStore {
         if (to - from > MAX_PAGE) {
             throw new InvalidArgument("stop", "the slice has " + (to - from) + " elements; ask for at most " + MAX_PAGE);
         }
+        requireReadableSlice(Arrays.asList(a.items).subList(Math.min(from, to), to));
         List<Scalar> items = from >= to ? List.of() : List.of(Arrays.copyOfRange(a.items, from, to));
         return new ArraySlice(items, n, a.zero, a.version);
     }
@@ -663,10 +678,19 @@ public final class SharedStore {
         }
     }
 
+    /**
+     * Charges a change in size to the store's bound and the server's budget, or refuses it. Every
+     * caller calls it before it changes anything, so a refusal leaves the store as it was.
+     */
     private void account(long delta) {
         if (delta > 0 && totalBytes + delta > limits.maxTotalBytes()) {
             throw new ResourceExhausted("SHARED_STORE_FULL", "shared state would hold " + (totalBytes + delta)
                     + " bytes (max " + limits.maxTotalBytes() + ")");
+        }
+        if (delta > 0) {
+            memory.reserve(delta, "shared state");
+        } else {
+            memory.release(-delta);
         }
         totalBytes += delta;
     }
@@ -681,6 +705,18 @@ public final class SharedStore {
     private static void checkKey(String key) {
         if (key.length() > MAX_KEY_LENGTH) {
             throw new InvalidArgument("key", "must be at most " + MAX_KEY_LENGTH + " characters");
+        }
+    }
+
+    /** A slice must fit one reply a default client reads (a slice has no page token to go on with). */
+    private static void requireReadableSlice(List<Scalar> slice) {
+        long bytes = 0;
+        for (Scalar s : slice) {
+            bytes += s.size();
+        }
+        if (bytes > ReplySize.MAX_BATCH_BYTES) {
+            throw new InvalidArgument("stop", "the slice holds " + bytes + " bytes; a reply holds at most "
+                    + ReplySize.MAX_BATCH_BYTES + " (what any gRPC client reads): ask for fewer items");
         }
     }
 

@@ -27,21 +27,40 @@ final class RealServer implements AutoCloseable {
     private final EpollEventLoopGroup group = new EpollEventLoopGroup(1);
 
     RealServer(int agents) throws IOException {
-        this(agents, AgentLiveness.Settings.DEFAULT);
+        this(agents, AgentLiveness.Settings.DEFAULT, c -> c);
     }
 
     /** With the agents' heartbeat and the silence after which one is declared lost. */
     RealServer(int agents, AgentLiveness.Settings liveness) throws IOException {
+        this(agents, liveness, c -> c);
+    }
+
+    /** A server whose configuration {@code tweak} changes (e.g. a small memory budget). */
+    RealServer(int agents, java.util.function.UnaryOperator<ServerConfig> tweak) throws IOException {
+        this(agents, AgentLiveness.Settings.DEFAULT, tweak);
+    }
+
+    private RealServer(int agents, AgentLiveness.Settings liveness,
+            java.util.function.UnaryOperator<ServerConfig> tweak) throws IOException {
         dir = Files.createTempDirectory(Path.of("/tmp"), "forkd-it-");
-        ServerConfig config = ServerConfig.defaults(new ForkdPaths(dir))
+        ServerConfig config = tweak.apply(ServerConfig.defaults(new ForkdPaths(dir))
                 .withListen(new ListenAddress.Unix(dir.resolve("s.sock")))
-                .withAgents(agents);
+                .withAgents(agents));
         server = ForkdServer.start(config, liveness);
         channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(dir.resolve("s.sock").toString()))
                 .channelType(EpollDomainSocketChannel.class)
                 .eventLoopGroup(group)
                 .usePlaintext()
                 .maxInboundMessageSize(16 * 1024 * 1024)
+                .build();
+    }
+
+    /** A new channel as any gRPC client makes it by default: 4 MiB messages, 8 KiB metadata. */
+    ManagedChannel defaultChannel() {
+        return NettyChannelBuilder.forAddress(new DomainSocketAddress(dir.resolve("s.sock").toString()))
+                .channelType(EpollDomainSocketChannel.class)
+                .eventLoopGroup(group)
+                .usePlaintext()
                 .build();
     }
 
