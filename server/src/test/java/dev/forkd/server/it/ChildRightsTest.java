@@ -115,8 +115,9 @@ class ChildRightsTest {
 
     @Test
     void aChildsEnvironmentHoldsItsOwnCredentialAndNoSessionIdOrAdminSecret() throws Exception {
-        ProcessInfo child = spawnAsAdmin();
-        Map<String, String> env = environOf(child.getPid());
+        // Whatever the spawner puts there, a child's credential variables are its own.
+        ProcessInfo child = spawnAsAdmin(sleeper().putEnv("FORKD_SESSION", "forged").putEnv("FORKD_TOKEN", "forged"));
+        Map<String, String> env = environOf(child);
         String credential = env.get("FORKD_SESSION");
         assertTrue(credential != null && credential.startsWith("fksc_") && credential.length() >= 40, env::toString);
         assertEquals(credential, env.get("FORKD_TOKEN"), "FORKD_TOKEN carries the child's credential");
@@ -333,7 +334,7 @@ class ChildRightsTest {
                         .withDeadlineAfter(60, TimeUnit.SECONDS);
                 ProcessInfo child = admin.spawn(sleeper().build()).getProcess();
                 ProcessInfo sibling = admin.spawn(sleeper().build()).getProcess();
-                Map<String, String> env = environOf(child.getPid());
+                Map<String, String> env = environOf(child);
                 String token = env.get("FORKD_TOKEN");
                 assertNotEquals(adminToken, token, "a child must not get the admin token");
                 assertFalse(env.containsValue(adminToken), "the admin token is nowhere in a child's environment");
@@ -388,9 +389,25 @@ class ChildRightsTest {
 
     /** The credential a child would send: its own FORKD_SESSION. */
     private String credentialOf(ProcessInfo p) throws IOException {
-        String c = environOf(p.getPid()).get("FORKD_SESSION");
+        String c = environOf(p).get("FORKD_SESSION");
         credentials.add(c);
         return c;
+    }
+
+    /**
+     * The environment of a started process, once exec has laid it out: the kernel lets the spawning
+     * agent go on (vfork) before the new image's environment is set up, and /proc shows it empty
+     * until then.
+     */
+    private static Map<String, String> environOf(ProcessInfo p) throws IOException {
+        Eventually.await(java.time.Duration.ofSeconds(30), () -> {
+            try {
+                return p.getId().equals(environOf(p.getPid()).get("FORKD_PROCESS_ID"));
+            } catch (IOException e) {
+                return false;
+            }
+        }, () -> "process " + p.getId() + " (pid " + p.getPid() + ") never showed its own environment");
+        return environOf(p.getPid());
     }
 
     private static Map<String, String> environOf(int pid) throws IOException {
