@@ -117,6 +117,7 @@ class SyncCliTest {
         Cli.Result stolen = cli.run("lock", "release", "L", "--session", first.publicId());
         assertEquals(ExitCodes.ERROR, stolen.code(), stolen::toString);
         assertTrue(stolen.err().contains("not the credential of an open session"), stolen::toString);
+        assertFalse(stolen.err().contains("--token-file"), "a token does not fix a wrong session: " + stolen);
         assertTrue(cli.run("lock", "status", "L").out().contains("held by session " + first.publicId()));
         try (ClientSession second = client.openSession("test", Duration.ofSeconds(10), Duration.ofSeconds(10))) {
             Cli.Result busy = cli.run("lock", "acquire", "L", "--session", second.credential(), "--timeout", "0");
