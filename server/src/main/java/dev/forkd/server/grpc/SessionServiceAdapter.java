@@ -78,9 +78,10 @@ public final class SessionServiceAdapter extends SessionServiceGrpc.SessionServi
         Calls.unary(out, () -> {
             String id = session(request);
             if (!request.getSessionId().isEmpty() && !request.getSessionId().equals(id)) {
-                throw new ForkdException.PermissionDenied("NOT_YOUR_SESSION", "session_id \""
-                        + request.getSessionId() + "\" is not the session the credential names (" + id
-                        + "); a public id closes nothing", Map.of("session", request.getSessionId()));
+                // Not echoed: an old client may still put a credential in session_id.
+                throw new ForkdException.PermissionDenied("NOT_YOUR_SESSION", "session_id is not the public id of"
+                        + " the session the credential names (" + id + "); a public id closes nothing",
+                        Map.of("session", id));
             }
             sessions.require(id);
             int n = sessions.end(id);
