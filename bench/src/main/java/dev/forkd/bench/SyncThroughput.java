@@ -132,7 +132,7 @@ final class SyncThroughput implements Scenario {
 
         static Client open(ForkdClient c, int index) {
             ClientSession s = c.openSession("bench-sync-" + index, Duration.ofSeconds(10), Duration.ofSeconds(30));
-            var header = ForkdClient.sessionHeader(s.id());
+            var header = ForkdClient.sessionHeader(s.credential());
             return new Client(index, c, s, c.sync().withInterceptors(header), c.shared().withInterceptors(header),
                     c.health());
         }

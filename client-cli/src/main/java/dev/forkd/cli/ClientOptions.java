@@ -18,8 +18,10 @@ public final class ClientOptions {
             description = "File holding the bearer token (default: the token in $FORKD_TOKEN, if set).")
     Path tokenFile;
 
-    @Option(names = "--session", paramLabel = "ID",
-            description = "Make calls in this session (default: $FORKD_SESSION, if set).")
+    @Option(names = "--session", paramLabel = "CREDENTIAL",
+            description = "Make calls in the session this credential names, as SessionService.Open gave it"
+                    + " (default: $FORKD_SESSION, which every forkd child has). A session's public id, as"
+                    + " 'lock status' or 'get' show it, is not a credential.")
     String session;
 
     @Option(names = "--json", description = "Print results as JSON (protobuf's JSON mapping).")

@@ -77,7 +77,9 @@ public final class ExitCodes implements CommandLine.IExitCodeExceptionMapper,
             text = status.getCause().getMessage();
         }
         return switch (status.getCode()) {
-            case UNAUTHENTICATED -> text + " (pass --token-file or set FORKD_TOKEN)";
+            // A session credential that names nothing is not fixed by a token.
+            case UNAUTHENTICATED -> text.contains("forkd-session") || text.startsWith("credential:") ? text
+                    : text + " (pass --token-file or set FORKD_TOKEN)";
             case DEADLINE_EXCEEDED -> "no answer in time: " + text;
             default -> text;
         };

@@ -14,8 +14,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "lock", mixinStandardHelpOptions = true,
         description = {
             "Acquire, release and inspect named locks held by a session.",
-            "A lock belongs to the session in $FORKD_SESSION (every forkd child has one) or --session;",
-            "when that session ends, the lock passes to the next waiter, who is told it was abandoned.",
+            "A lock belongs to the session whose credential is in $FORKD_SESSION (every forkd child has one)",
+            "or --session; when that session ends, the lock passes to the next waiter, who is told it was",
+            "abandoned. 'lock status' shows the holder's public id, which releases nothing.",
             "To hold a lock just while one command runs, use 'forkd with-lock NAME -- CMD'."
         },
         subcommands = {LockCommand.Acquire.class, LockCommand.Release.class, SyncStatusCommand.class})
@@ -23,7 +24,7 @@ final class LockCommand extends CommandGroup {
 
     static CliFailure needsSession(String verb) {
         return new CliFailure("'forkd lock " + verb + "' needs a session to own the lock (run it in a forkd child,"
-                + " where $FORKD_SESSION is set, or pass --session ID); to hold a lock while a command runs, use"
+                + " where $FORKD_SESSION is set, or pass --session CREDENTIAL); to hold a lock while a command runs, use"
                 + " 'forkd with-lock NAME -- CMD'", ExitCodes.USAGE);
     }
 

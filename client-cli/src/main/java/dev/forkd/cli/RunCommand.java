@@ -42,7 +42,7 @@ final class RunCommand extends ClientCommand {
                 : Optional.empty();
         try {
             ProcessServiceGrpc.ProcessServiceBlockingStub blocking = ownSession
-                    .map(s -> client.processes().withInterceptors(ForkdClient.sessionHeader(s.id())))
+                    .map(s -> client.processes().withInterceptors(ForkdClient.sessionHeader(s.credential())))
                     .orElseGet(client::processes);
             SpawnRequest request = spawn.toRequest(inv.cwd())
                     .setStdinMode(interactive ? StdinMode.STDIN_MODE_PIPE : StdinMode.STDIN_MODE_NONE)

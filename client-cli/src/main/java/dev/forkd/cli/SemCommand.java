@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "sem", mixinStandardHelpOptions = true,
         description = {
             "Acquire, release and inspect named semaphores.",
-            "Permits belong to the session in $FORKD_SESSION or --session and come back when it ends."
+            "Permits belong to the session whose credential is in $FORKD_SESSION or --session, and come back when it ends."
         },
         subcommands = {SemCommand.Acquire.class, SemCommand.Release.class, SyncStatusCommand.class})
 final class SemCommand extends CommandGroup {
@@ -41,7 +41,7 @@ final class SemCommand extends CommandGroup {
         int run(ForkdClient client, Invocation inv) {
             if (options.session(inv).isEmpty()) {
                 throw new CliFailure("'forkd sem acquire' needs a session to own the permit (run it in a forkd child,"
-                        + " where $FORKD_SESSION is set, or pass --session ID)", ExitCodes.USAGE);
+                        + " where $FORKD_SESSION is set, or pass --session CREDENTIAL)", ExitCodes.USAGE);
             }
             var req = AcquireRequest.newBuilder().setName(name).setValue(value)
                     .setKind(bounded ? SyncKind.SYNC_KIND_BOUNDED_SEMAPHORE : SyncKind.SYNC_KIND_SEMAPHORE);

@@ -9,8 +9,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code forkd lock|sem|event|barrier status NAME}: one line (or JSON) about any named primitive. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Show a named primitive: holder and fencing token, free permits, set or clear, arrivals,"
-                + " broken, and how many wait.")
+        description = "Show a named primitive: holder (its session's public id) and fencing token, free permits,"
+                + " set or clear, arrivals, broken, and how many wait.")
 final class SyncStatusCommand extends ClientCommand {
     @Parameters(paramLabel = "NAME")
     String name;

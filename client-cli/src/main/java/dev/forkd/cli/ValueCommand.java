@@ -106,7 +106,7 @@ final class ValueCommand extends CommandGroup {
                         : Optional.of(client.openSession("forkd value add", Duration.ofSeconds(10), CALL_DEADLINE));
                 try {
                     SyncServiceGrpc.SyncServiceBlockingStub sync = own
-                            .map(s -> client.sync().withInterceptors(ForkdClient.sessionHeader(s.id())))
+                            .map(s -> client.sync().withInterceptors(ForkdClient.sessionHeader(s.credential())))
                             .orElseGet(client::sync);
                     last = addUnderLock(sync, client.shared(), d);
                 } finally {

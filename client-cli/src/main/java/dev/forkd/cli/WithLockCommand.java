@@ -47,7 +47,7 @@ final class WithLockCommand extends ClientCommand {
         ForkdClient own = options.session(inv).isEmpty() ? client
                 : ForkdClient.connect(client.address(), options.token(inv), Optional.empty());
         try (ClientSession session = own.openSession("forkd with-lock " + name, Duration.ofSeconds(10), CALL_DEADLINE)) {
-            var sync = own.sync().withInterceptors(ForkdClient.sessionHeader(session.id()));
+            var sync = own.sync().withInterceptors(ForkdClient.sessionHeader(session.credential()));
             var req = AcquireRequest.newBuilder().setName(name).setKind(SyncKind.SYNC_KIND_LOCK);
             AcquireResponse got = Waits.acquire(sync, req, timeout);
             if (!got.getAcquired()) {

@@ -23,14 +23,16 @@ import java.util.concurrent.TimeoutException;
  */
 public final class ClientSession implements AutoCloseable {
 
-    private final String id;
+    private final String publicId;
+    private final String credential;
     private final ClientCallStreamObserver<OpenSessionRequest> requests;
     private final ScheduledExecutorService renewals;
     private boolean closed; // guarded by requests
 
-    private ClientSession(
-            String id, ClientCallStreamObserver<OpenSessionRequest> requests, ScheduledExecutorService renewals) {
-        this.id = id;
+    private ClientSession(String publicId, String credential,
+            ClientCallStreamObserver<OpenSessionRequest> requests, ScheduledExecutorService renewals) {
+        this.publicId = publicId;
+        this.credential = credential;
         this.requests = requests;
         this.renewals = renewals;
     }
@@ -93,14 +95,22 @@ public final class ClientSession implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        ClientSession session = new ClientSession(opened.getSessionId(), requests, renewals);
+        ClientSession session = new ClientSession(opened.getSessionId(), opened.getCredential(), requests, renewals);
         renewals.scheduleAtFixedRate(session::renew, every, every, TimeUnit.MILLISECONDS);
         return session;
     }
 
-    /** The id to send as the {@code forkd-session} header. */
-    public String id() {
-        return id;
+    /** The session's public id, as lock holders and process info show it; it acts as nothing. */
+    public String publicId() {
+        return publicId;
+    }
+
+    /**
+     * The secret to send as the {@code forkd-session} header: whoever has it acts as this session,
+     * so it goes nowhere else (not into output, logs or other processes' arguments).
+     */
+    public String credential() {
+        return credential;
     }
 
     private void renew() {

@@ -1,6 +1,7 @@
 package dev.forkd.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkd.client.ClientSession;
@@ -107,20 +108,28 @@ class SyncCliTest {
         assertEquals(2, none.code(), none::toString);
         oneLine(none, "with-lock");
         ClientSession first = client.openSession("test", Duration.ofSeconds(10), Duration.ofSeconds(10));
-        Cli.Result got = cli.run("lock", "acquire", "L", "--session", first.id());
+        Cli.Result got = cli.run("lock", "acquire", "L", "--session", first.credential());
         assertEquals(0, got.code(), got::toString);
-        assertTrue(cli.run("lock", "status", "L").out().contains("held by session " + first.id()));
+        String status = cli.run("lock", "status", "L", "--json").out() + cli.run("lock", "status", "L").out();
+        assertTrue(status.contains("held by session " + first.publicId()), status);
+        assertFalse(status.contains(first.credential()), "status must show the public id only: " + status);
+        // What status shows acts as nothing: another client cannot release the lock with it.
+        Cli.Result stolen = cli.run("lock", "release", "L", "--session", first.publicId());
+        assertEquals(ExitCodes.ERROR, stolen.code(), stolen::toString);
+        assertTrue(stolen.err().contains("not the credential of an open session"), stolen::toString);
+        assertFalse(stolen.err().contains("--token-file"), "a token does not fix a wrong session: " + stolen);
+        assertTrue(cli.run("lock", "status", "L").out().contains("held by session " + first.publicId()));
         try (ClientSession second = client.openSession("test", Duration.ofSeconds(10), Duration.ofSeconds(10))) {
-            Cli.Result busy = cli.run("lock", "acquire", "L", "--session", second.id(), "--timeout", "0");
+            Cli.Result busy = cli.run("lock", "acquire", "L", "--session", second.credential(), "--timeout", "0");
             assertEquals(124, busy.code(), busy::toString);
-            Cli.Result foreign = cli.run("lock", "release", "L", "--session", second.id());
+            Cli.Result foreign = cli.run("lock", "release", "L", "--session", second.credential());
             assertEquals(1, foreign.code(), foreign::toString);
             oneLine(foreign, "only its holder may release it");
             first.close(); // its session ends holding the lock
-            Cli.Result next = cli.run("lock", "acquire", "L", "--session", second.id(), "--timeout", "10s");
+            Cli.Result next = cli.run("lock", "acquire", "L", "--session", second.credential(), "--timeout", "10s");
             assertEquals(0, next.code(), next::toString);
             assertTrue(next.out().contains("previous holder died holding it"), next::toString);
-            assertEquals(0, cli.run("lock", "release", "L", "--session", second.id()).code());
+            assertEquals(0, cli.run("lock", "release", "L", "--session", second.credential()).code());
         }
     }
 

@@ -191,7 +191,7 @@ class SyncRealProcessTest {
         awaitOutput(holder.getId(), "acquired doomed");
         try (ClientSession s = client.openSession("waiter", Duration.ofSeconds(10), Duration.ofSeconds(10))) {
             CompletableFuture<AcquireResponse> got = new CompletableFuture<>();
-            client.syncAsync().withInterceptors(ForkdClient.sessionHeader(s.id()))
+            client.syncAsync().withInterceptors(ForkdClient.sessionHeader(s.credential()))
                     .acquire(AcquireRequest.newBuilder().setName("doomed").build(), observer(got));
             eventually(Duration.ofSeconds(10), () -> client.sync()
                     .get(GetSyncRequest.newBuilder().setName("doomed").build()).getInfo().getWaiters() == 1,

@@ -30,6 +30,7 @@ import dev.forkd.server.pipe.PipeRegistry;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.queue.QueueLimits;
 import dev.forkd.server.queue.QueueRegistry;
+import dev.forkd.server.session.ChildCredentials;
 import dev.forkd.server.session.SessionRegistry;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -137,8 +138,9 @@ public final class ForkdServer implements AutoCloseable {
         ProcessTable processes = new ProcessTable(agents, pgid -> posix.kill(-pgid, 9),
                 new ProcessTable.ChildSessions() {
                     @Override
-                    public String open(String processId) {
-                        return sessions.openUnleased("process " + processId);
+                    public ProcessTable.ChildSession open(String processId) {
+                        var opened = sessions.openUnleased("process " + processId, processId);
+                        return new ProcessTable.ChildSession(opened.id(), ChildCredentials.variables(opened.credential()));
                     }
 
                     @Override
@@ -195,7 +197,8 @@ public final class ForkdServer implements AutoCloseable {
         });
         Map<String, String> forkdEnv = new java.util.concurrent.ConcurrentHashMap<>();
         var auth = new AuthInterceptor(agentToken, clientToken);
-        var session = new SessionInterceptor();
+        // Decides admin or child; a call that is not a child's must pass `auth` to be the admin's.
+        var session = new SessionInterceptor(sessions, auth);
         // Every handler answers or parks a callback and returns; none blocks (DESIGN §8: no thread
         // per waiter), and streams drain on `streams`. So calls run on the event loop that read
         // them: a hand-off to a pool thread per call cost more than most calls' work.
@@ -205,15 +208,15 @@ public final class ForkdServer implements AutoCloseable {
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 .addService(malformed.guard(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, System.getenv(),
-                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session, auth)))
-                .addService(malformed.guard(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session, auth)))
+                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session)))
                 .addService(malformed.guard(ServerInterceptors.intercept(new PoolServiceAdapter(pools, System.getenv(), forkdEnv,
                         config.defaultOutputLimit(), config.maxOutputLimit(),
-                        Runtime.getRuntime().availableProcessors(), streams), session, auth)))
-                .addService(malformed.guard(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session, auth)))
-                .addService(malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session, auth)))
-                .addService(malformed.guard(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session, auth)))
-                .addService(malformed.guard(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session, auth)))
+                        Runtime.getRuntime().availableProcessors(), streams), session)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session)))
+                .addService(malformed.guard(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session)))
                 .addService(malformed.guard(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes, timers), auth)))
                 .addService(malformed.guard(ServerInterceptors.intercept(health.getHealthService(), auth)))
                 .addService(malformed.guard(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth)));
@@ -227,7 +230,8 @@ public final class ForkdServer implements AutoCloseable {
             agentAddress = new ListenAddress.Tcp(host, port).toString();
         }
         forkdEnv.put("FORKD_ADDRESS", bound.toString());
-        clientToken.ifPresent(tok -> forkdEnv.put("FORKD_TOKEN", tok));
+        // No FORKD_TOKEN here: a child gets its own session's credential (ChildCredentials), never the
+        // admin token.
 
         CountDownLatch registered = new CountDownLatch(config.agents());
         agents.onRegistration(registered::countDown);

@@ -12,7 +12,9 @@ public abstract sealed class ForkdException extends RuntimeException
                 ForkdException.AlreadyExists,
                 ForkdException.FailedPrecondition,
                 ForkdException.ResourceExhausted,
-                ForkdException.Unavailable {
+                ForkdException.Unavailable,
+                ForkdException.Unauthenticated,
+                ForkdException.PermissionDenied {
 
     private final String reason;
     private final Map<String, String> metadata;
@@ -98,6 +100,20 @@ public abstract sealed class ForkdException extends RuntimeException
     public static final class Unavailable extends ForkdException {
         public Unavailable(String reason, String message) {
             super(reason, message, Map.of());
+        }
+    }
+
+    /** The caller's credential is missing or names nobody; the message never repeats the credential. */
+    public static final class Unauthenticated extends ForkdException {
+        public Unauthenticated(String reason, String message) {
+            super(reason, message, Map.of());
+        }
+    }
+
+    /** The caller is known but may not do this (another session's process, lock or session). */
+    public static final class PermissionDenied extends ForkdException {
+        public PermissionDenied(String reason, String message, Map<String, String> metadata) {
+            super(reason, message, metadata);
         }
     }
 }

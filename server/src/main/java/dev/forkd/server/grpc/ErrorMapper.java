@@ -62,6 +62,8 @@ public final class ErrorMapper {
             case ForkdException.FailedPrecondition p -> Code.FAILED_PRECONDITION;
             case ForkdException.ResourceExhausted r -> Code.RESOURCE_EXHAUSTED;
             case ForkdException.Unavailable u -> Code.UNAVAILABLE;
+            case ForkdException.Unauthenticated u -> Code.UNAUTHENTICATED;
+            case ForkdException.PermissionDenied d -> Code.PERMISSION_DENIED;
         };
         com.google.rpc.Status.Builder status = com.google.rpc.Status.newBuilder()
                 .setCode(code.getNumber())

@@ -1,5 +1,9 @@
 package dev.forkd.server.grpc;
 
+import dev.forkd.server.auth.Caller;
+import dev.forkd.server.auth.Lineage;
+import dev.forkd.server.auth.Rights;
+import dev.forkd.server.auth.Rights.ProcessAction;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
 import dev.forkd.server.process.ProcessSnapshot;
@@ -52,7 +56,10 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
     public void spawn(SpawnRequest request, StreamObserver<SpawnResponse> out) {
         try {
             var spec = spawnRequests.toSpec(request, Optional.ofNullable(Metadata.SESSION_ID.get()));
-            table.spawn(spec,
+            // A child's spawn is its descendant, which it may then signal and delete.
+            Optional<String> parent = SessionInterceptor.caller() instanceof Caller.Child c
+                    ? Optional.of(c.processId()) : Optional.empty();
+            table.spawn(spec, parent,
                     p -> {
                         out.onNext(SpawnResponse.newBuilder().setProcess(ProcessMessages.info(p)).build());
                         out.onCompleted();
@@ -140,7 +147,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
                 case SIGNAL_KIND_UNSPECIFIED, UNRECOGNIZED -> throw new InvalidArgument("kind",
                         "must be TERMINATE, KILL or NAMED");
             };
-            ProcessSnapshot s = table.signal(id, action);
+            ProcessSnapshot s = table.signal(controlled(id, ProcessAction.SIGNAL), action);
             return SignalResponse.newBuilder().setProcess(ProcessMessages.info(s)).build();
         });
     }
@@ -148,7 +155,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
     @Override
     public void delete(DeleteProcessRequest request, StreamObserver<DeleteProcessResponse> out) {
         Calls.unary(out, () -> {
-            String id = table.get(requireId(request.getId())).id();
+            String id = controlled(requireId(request.getId()), ProcessAction.DELETE);
             table.delete(id);
             return DeleteProcessResponse.newBuilder().setId(id).build();
         });
@@ -163,7 +170,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
             }
             new OutputWatcher((ServerCallStreamObserver<WatchResponse>) out, executor,
                     request.getFromOffset(), request.getFollow(), request.getNoOutput(), request.getHoldOutput())
-                    .start(table, id);
+                    .start(table, controlled(id, ProcessAction.WATCH));
         } catch (RuntimeException e) {
             out.onError(ErrorMapper.toStatus(e));
         }
@@ -171,7 +178,24 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
 
     @Override
     public StreamObserver<WriteStdinRequest> writeStdin(StreamObserver<WriteStdinResponse> out) {
-        return new StdinForwarder(table, (ServerCallStreamObserver<WriteStdinResponse>) out);
+        Caller caller = SessionInterceptor.caller();
+        return new StdinForwarder(table, (ServerCallStreamObserver<WriteStdinResponse>) out,
+                id -> controlled(caller, id, ProcessAction.WRITE_STDIN));
+    }
+
+    /**
+     * The id of the process {@code idOrName} names, if the caller may do {@code action} to it
+     * (PERMISSION_DENIED, reason NOT_YOUR_PROCESS, if not). Ids are never reused, so acting on the
+     * id is acting on the process checked.
+     */
+    private String controlled(String idOrName, ProcessAction action) {
+        return controlled(SessionInterceptor.caller(), idOrName, action);
+    }
+
+    private String controlled(Caller caller, String idOrName, ProcessAction action) {
+        Lineage target = table.lineageOf(idOrName);
+        Rights.requireControl(caller, action, target);
+        return target.processId();
     }
 
     private static String requireId(String id) {

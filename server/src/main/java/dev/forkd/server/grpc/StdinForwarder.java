@@ -16,8 +16,11 @@ import io.grpc.stub.StreamObserver;
 final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
 
     private final ProcessTable table;
+    private final java.util.function.UnaryOperator<String> allowed;
     private final ServerCallStreamObserver<WriteStdinResponse> out;
     private String id;
+    /** The id or name the first message gave, which later ones may repeat. */
+    private String requested;
     private long written;
     private boolean closed;
     private boolean done;
@@ -26,7 +29,10 @@ final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
     private long reserved;
     private boolean clientCompleted;
 
-    StdinForwarder(ProcessTable table, ServerCallStreamObserver<WriteStdinResponse> out) {
+    /** @param allowed the id of the process a WriteStdin may feed, given its id or name; throws if none */
+    StdinForwarder(ProcessTable table, ServerCallStreamObserver<WriteStdinResponse> out,
+            java.util.function.UnaryOperator<String> allowed) {
+        this.allowed = allowed;
         this.table = table;
         this.out = out;
         out.disableAutoRequest();
@@ -43,8 +49,9 @@ final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
                 if (r.getId().isEmpty()) {
                     throw new ForkdException.InvalidArgument("id", "is required in the first message");
                 }
-                id = r.getId();
-            } else if (!r.getId().isEmpty() && !r.getId().equals(id)) {
+                id = allowed.apply(r.getId());
+                requested = r.getId();
+            } else if (!r.getId().isEmpty() && !r.getId().equals(requested)) {
                 throw new ForkdException.InvalidArgument("id", "must not change within one WriteStdin stream");
             }
             if (r.getData().isEmpty() && !r.getClose()) {

@@ -48,8 +48,10 @@ final class ProcessRecord {
     boolean outputHeld;
     /** The holder a spawn with hold_output puts at offset 0 until a holding watcher attaches. */
     final Object spawnHold = new Object();
-    /** The session of the current run, ended when it ends. */
+    /** The public id of the current run's session, ended when it ends. */
     String childSession;
+    /** Who spawned it; set before the record is published, never changed. */
+    dev.forkd.server.auth.Lineage lineage;
 
     ScheduledFuture<?> killTimer;
     ScheduledFuture<?> timeoutTimer;

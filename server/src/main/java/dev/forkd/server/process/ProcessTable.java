@@ -1,5 +1,6 @@
 package dev.forkd.server.process;
 
+import dev.forkd.server.auth.Lineage;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.process.ProcessRecord.SpawnOutcome;
@@ -45,10 +46,13 @@ public final class ProcessTable {
         void killGroup(int pgid);
     }
 
-    /** Each run of a child gets its own session, ended when the run ends (DESIGN.md §5). */
+    /**
+     * Each run of a child gets its own session, ended when the run ends (DESIGN.md §5); its
+     * credential reaches the child only through the environment variables the session names.
+     */
     public interface ChildSessions {
-        /** Opens the session of one run of a process; returns its id. */
-        String open(String processId);
+        /** Opens the session of one run of a process. */
+        ChildSession open(String processId);
 
         void end(String sessionId);
 
@@ -59,13 +63,28 @@ public final class ProcessTable {
 
         ChildSessions NONE = new ChildSessions() {
             @Override
-            public String open(String processId) {
-                return "";
+            public ChildSession open(String processId) {
+                return new ChildSession("", Map.of());
             }
 
             @Override
             public void end(String sessionId) {}
         };
+    }
+
+    /**
+     * One run's session: its public id (empty: none), and the variables that carry its credential
+     * into the child's environment (the credential is nowhere else in the table).
+     */
+    public record ChildSession(String id, Map<String, String> env) {
+        public ChildSession {
+            env = Map.copyOf(env);
+        }
+
+        @Override
+        public String toString() {
+            return "ChildSession[id=" + id + ", env=" + env.keySet() + "]"; // keys only: values are secret
+        }
     }
 
     private final AgentPool agents;
@@ -111,6 +130,15 @@ public final class ProcessTable {
      */
     public void spawn(ProcessSpec spec, Consumer<ProcessSnapshot> onStarted,
             Consumer<ForkdException> onError) {
+        spawn(spec, Optional.empty(), onStarted, onError);
+    }
+
+    /**
+     * Like {@link #spawn(ProcessSpec, Consumer, Consumer)}, for a process spawned by the child
+     * process {@code parent} (empty: by the admin): it becomes that child's descendant.
+     */
+    public void spawn(ProcessSpec spec, Optional<String> parent, Consumer<ProcessSnapshot> onStarted,
+            Consumer<ForkdException> onError) {
         // The check and the count are one step, so concurrent spawns cannot overshoot the limit.
         if (recordCount.getAndUpdate(c -> c < maxProcesses ? c + 1 : c) >= maxProcesses) {
             onError.accept(new ForkdException.ResourceExhausted("PROCESS_TABLE_FULL",
@@ -130,6 +158,10 @@ public final class ProcessTable {
             return;
         }
         ProcessRecord rec = new ProcessRecord(id, n, spec, clock.instant(), memory);
+        rec.lineage = new Lineage(id, parent.map(p -> {
+            ProcessRecord up = records.get(p);
+            return up == null ? Lineage.root(p) : up.lineage;
+        }));
         rec.state = new ProcessState.Starting("");
         rec.spawnWaiter = outcome -> {
             switch (outcome) {
@@ -192,6 +224,11 @@ public final class ProcessTable {
         if (rec.holders.remove(rec.spawnHold) != null) {
             maybeResume(rec);
         }
+    }
+
+    /** Who spawned a process (its id is the resolved one), for the rights of its caller. */
+    public Lineage lineageOf(String idOrName) {
+        return find(idOrName).lineage;
     }
 
     public ProcessSnapshot get(String idOrName) {
@@ -660,9 +697,11 @@ public final class ProcessTable {
                     return; // stopped while backing off
                 }
                 endChildSession(rec);
+                ChildSession session;
                 try {
                     // First, as it can be refused (the session limit): nothing has changed yet.
-                    rec.childSession = childSessions.open(rec.id);
+                    session = childSessions.open(rec.id);
+                    rec.childSession = session.id();
                 } catch (ForkdException e) {
                     timers.execute(() -> runRefused(rec, e));
                     return;
@@ -676,9 +715,7 @@ public final class ProcessTable {
                         clock.instant());
                 Map<String, String> env = new java.util.HashMap<>(rec.spec.env());
                 env.put("FORKD_PROCESS_ID", rec.id);
-                if (!rec.childSession.isEmpty()) {
-                    env.put("FORKD_SESSION", rec.childSession);
-                }
+                env.putAll(session.env());
                 agent.start(new AgentPort.StartCommand(rec.id, run, rec.spec.argv(), env,
                         rec.spec.cwd(), rec.spec.stdinPipe()));
                 notify.forEach(timers::execute);

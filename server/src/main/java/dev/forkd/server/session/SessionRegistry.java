@@ -1,9 +1,16 @@
 package dev.forkd.server.session;
 
 import dev.forkd.server.error.ForkdException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
@@ -16,36 +23,59 @@ import java.util.function.ToIntFunction;
  * Sessions: leases that own what a client acquired. A session ends when its client closes it,
  * when its stream ends, or when its lease is not renewed within its TTL; then every owner
  * registered with {@link #onEnd} releases what the session held.
+ *
+ * <p>A session has a public id, which names it anywhere (lock holders, process info) and lets nobody
+ * act as it, and a credential, a secret handed out once by {@link #open}. Only the credential acts as
+ * the session ({@link #authenticate}). The registry keeps a SHA-256 of each credential, never the
+ * credential, so nothing it holds or shows can be replayed.
  */
 public final class SessionRegistry {
 
     public static final Duration DEFAULT_TTL = Duration.ofSeconds(10);
     public static final Duration MIN_TTL = Duration.ofMillis(100);
     public static final Duration MAX_TTL = Duration.ofHours(1);
+    /** 256 random bits: far past guessing, and the hash of one cannot be turned back into it. */
+    private static final int CREDENTIAL_BYTES = 32;
+    /** Marks a forkd session credential, so secret scanners and people can tell one when they see it. */
+    static final String CREDENTIAL_PREFIX = "fksc_";
 
     private final ScheduledExecutorService timers;
     private final int maxSessions;
     private final Map<String, Lease> sessions = new ConcurrentHashMap<>();
+    /** By the hex SHA-256 of the credential. */
+    private final Map<String, Lease> byCredentialHash = new ConcurrentHashMap<>();
     private final List<ToIntFunction<String>> endHooks = new CopyOnWriteArrayList<>();
     private final AtomicLong seq = new AtomicLong();
-    private final java.security.SecureRandom random = new java.security.SecureRandom();
+    private final SecureRandom random = new SecureRandom();
 
-    private byte[] nextBytes() {
-        byte[] b = new byte[8];
-        random.nextBytes(b);
-        return b;
+    /** A session just opened: its public id, and the credential only its opener learns. */
+    public record Opened(String id, String credential) {
+        @Override
+        public String toString() {
+            return "Opened[id=" + id + ", credential=<secret>]"; // never into a log by accident
+        }
     }
+
+    /**
+     * Who a credential names: the session's public id, and the child process the session belongs to
+     * (empty for a session the admin opened).
+     */
+    public record Identity(String id, Optional<String> boundProcess) {}
 
     private static final class Lease {
         final String id;
         final String name;
         final Duration ttl;
+        final String credentialHash;
+        final Optional<String> boundProcess;
         ScheduledFuture<?> expiry;
 
-        Lease(String id, String name, Duration ttl) {
+        Lease(String id, String name, Duration ttl, String credentialHash, Optional<String> boundProcess) {
             this.id = id;
             this.name = name;
             this.ttl = ttl;
+            this.credentialHash = credentialHash;
+            this.boundProcess = boundProcess;
         }
     }
 
@@ -59,35 +89,63 @@ public final class SessionRegistry {
         endHooks.add(hook);
     }
 
-    public String open(String name, Duration ttl) {
+    /** Opens a leased session of the admin. */
+    public Opened open(String name, Duration ttl) {
+        return open(name, ttl, Optional.empty());
+    }
+
+    /**
+     * Opens a leased session; {@code boundProcess} is the child that opened it, whose calls with it
+     * stay that child's calls.
+     */
+    public Opened open(String name, Duration ttl, Optional<String> boundProcess) {
         if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
             throw new ForkdException.InvalidArgument("ttl",
                     "must be between " + MIN_TTL.toMillis() + " ms and " + MAX_TTL.toHours() + " h");
         }
-        if (sessions.size() >= maxSessions) {
-            throw new ForkdException.ResourceExhausted("TOO_MANY_SESSIONS",
-                    "there are already " + sessions.size() + " sessions (max " + maxSessions + ")");
-        }
-        // Unguessable: a session id is what lets a caller act as the owner.
-        String id = "s-" + seq.incrementAndGet() + "-" + java.util.HexFormat.of().formatHex(nextBytes());
-        Lease lease = new Lease(id, name, ttl);
-        sessions.put(id, lease);
-        renew(id);
-        return id;
+        Opened opened = add(name, ttl, boundProcess);
+        renew(opened.id());
+        return opened;
     }
 
     /**
-     * Opens a session with no lease: it lives until {@link #end} (used for each child process,
-     * whose session ends when the child exits).
+     * Opens a session with no lease for one run of a child process: it lives until {@link #end}
+     * (when the run ends), and its credential makes the child's calls child calls.
      */
-    public String openUnleased(String name) {
+    public Opened openUnleased(String name, String processId) {
+        return add(name, Duration.ZERO, Optional.of(processId));
+    }
+
+    private Opened add(String name, Duration ttl, Optional<String> boundProcess) {
         if (sessions.size() >= maxSessions) {
             throw new ForkdException.ResourceExhausted("TOO_MANY_SESSIONS",
                     "there are already " + sessions.size() + " sessions (max " + maxSessions + ")");
         }
-        String id = "s-" + seq.incrementAndGet() + "-" + java.util.HexFormat.of().formatHex(nextBytes());
-        sessions.put(id, new Lease(id, name, Duration.ZERO));
-        return id;
+        byte[] secret = new byte[CREDENTIAL_BYTES];
+        random.nextBytes(secret);
+        String credential = CREDENTIAL_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        String id = "s-" + seq.incrementAndGet();
+        Lease lease = new Lease(id, name, ttl, hash(credential), boundProcess);
+        byCredentialHash.put(lease.credentialHash, lease);
+        sessions.put(id, lease);
+        return new Opened(id, credential);
+    }
+
+    /**
+     * The open session this credential acts as, if any. The lookup is by the credential's hash, so
+     * its timing says nothing about the credential; the final compare is constant-time besides.
+     */
+    public Optional<Identity> authenticate(String credential) {
+        if (credential == null || !credential.startsWith(CREDENTIAL_PREFIX)) {
+            return Optional.empty();
+        }
+        String h = hash(credential);
+        Lease lease = byCredentialHash.get(h);
+        if (lease == null || !MessageDigest.isEqual(h.getBytes(StandardCharsets.US_ASCII),
+                lease.credentialHash.getBytes(StandardCharsets.US_ASCII)) || !sessions.containsKey(lease.id)) {
+            return Optional.empty();
+        }
+        return Optional.of(new Identity(lease.id, lease.boundProcess));
     }
 
     /** Extends the lease by its TTL from now. */
@@ -113,6 +171,7 @@ public final class SessionRegistry {
         if (lease == null) {
             return 0;
         }
+        byCredentialHash.remove(lease.credentialHash, lease);
         synchronized (lease) {
             if (lease.expiry != null) {
                 lease.expiry.cancel(false);
@@ -138,5 +197,14 @@ public final class SessionRegistry {
 
     public int count() {
         return sessions.size();
+    }
+
+    private static String hash(String credential) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(credential.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 }

@@ -944,7 +944,7 @@ public final class SyncTable {
     private void requireOwner(String owner) {
         if (owner == null || owner.isEmpty()) {
             throw new FailedPrecondition("SESSION_REQUIRED", "this call needs a session to own the lock:"
-                    + " open one with SessionService.Open and send its id in the forkd-session header"
+                    + " open one with SessionService.Open and send its credential in the forkd-session header"
                     + " (children of forkd have it in $FORKD_SESSION)");
         }
         if (!sessionAlive.test(owner)) {

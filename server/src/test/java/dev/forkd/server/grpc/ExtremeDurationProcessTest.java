@@ -75,7 +75,7 @@ class ExtremeDurationProcessTest {
         SessionRegistry sessions = new SessionRegistry(timers, 100);
         ProcessTable table = InstantAgent.table(timers);
         String name = InProcessServerBuilder.generateName();
-        var si = new SessionInterceptor();
+        var si = new SessionInterceptor(sessions);
         server = InProcessServerBuilder.forName(name).directExecutor()
                 .addService(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), si))
                 .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(table, Map.of("PATH", "/bin"),

@@ -96,7 +96,7 @@ class ExtremeDurationTest {
         SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
         sessions.onEnd(sync::sessionEnded);
         String name = InProcessServerBuilder.generateName();
-        var si = new SessionInterceptor();
+        var si = new SessionInterceptor(sessions);
         server = InProcessServerBuilder.forName(name).directExecutor()
                 .addService(ServerInterceptors.intercept(new QueueServiceAdapter(
                         new QueueRegistry(new QueueLimits(10, 100, 1000, 1024, 1 << 20, 500, 100, 100), timers), timers), si))
@@ -139,7 +139,7 @@ class ExtremeDurationTest {
     }
 
     private String session() {
-        return sessions.open("test", SessionRegistry.DEFAULT_TTL);
+        return sessions.open("test", SessionRegistry.DEFAULT_TTL).credential();
     }
 
     private static QueueItem item(String s) {
@@ -245,7 +245,8 @@ class ExtremeDurationTest {
     void acquireWithAHugeTimeoutWaitsAndLeavesNoGhostHoldingTheLock(Duration huge) throws Exception {
         String holder = session();
         String gone = session();
-        String next = session();
+        var nextSession = sessions.open("test", SessionRegistry.DEFAULT_TTL);
+        String next = nextSession.credential();
         assertTrue(sync(holder).acquire(AcquireRequest.newBuilder().setName("l").setTimeout(huge).build()).getAcquired(),
                 "a free lock is granted at once, whatever the timeout");
         var ghost = BlockingCall.<AcquireResponse>start(o -> syncAsync(gone)
@@ -255,7 +256,7 @@ class ExtremeDurationTest {
         AcquireResponse r = sync(next).acquire(AcquireRequest.newBuilder().setName("l")
                 .setTimeout(Duration.getDefaultInstance()).build());
         assertTrue(r.getAcquired(), "a ghost waiter took the lock: " + r);
-        assertEquals(next, sync(next).get(GetSyncRequest.newBuilder().setName("l").build()).getInfo().getHolderSession());
+        assertEquals(nextSession.id(), sync(next).get(GetSyncRequest.newBuilder().setName("l").build()).getInfo().getHolderSession());
 
         var waiting = BlockingCall.<AcquireResponse>start(o -> syncAsync(holder)
                 .acquire(AcquireRequest.newBuilder().setName("l").setTimeout(huge).build(), o)).assertWaiting();

@@ -60,7 +60,7 @@ class PoolServiceValidationTest {
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).directExecutor()
                 .addService(ServerInterceptors.intercept(new PoolServiceAdapter(pools, Map.of("PATH", "/bin"),
-                        Map.of(), 1024, 4096, 2, timers), new SessionInterceptor()))
+                        Map.of(), 1024, 4096, 2, timers), new SessionInterceptor(new dev.forkd.server.session.SessionRegistry(timers, 100))))
                 .build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
         stub = PoolServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);

@@ -53,7 +53,7 @@ class ProcessServiceValidationTest {
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).directExecutor()
                 .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(table, Map.of("PATH", "/bin"),
-                        Map.of(), 1024, 4096, timers), new SessionInterceptor()))
+                        Map.of(), 1024, 4096, timers), new SessionInterceptor(new dev.forkd.server.session.SessionRegistry(timers, 100))))
                 .build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
         stub = ProcessServiceGrpc.newBlockingStub(channel);

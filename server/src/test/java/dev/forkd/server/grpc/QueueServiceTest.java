@@ -67,7 +67,7 @@ class QueueServiceTest {
         server = InProcessServerBuilder.forName(name).directExecutor()
                 .addService(ServerInterceptors.intercept(new QueueServiceAdapter(
                         new QueueRegistry(new QueueLimits(10, 100, 1000, 1024, 1 << 20, 500, 100, 100), timers), streams),
-                        new SessionInterceptor()))
+                        new SessionInterceptor(new dev.forkd.server.session.SessionRegistry(timers, 100))))
                 .addService(new PipeServiceAdapter(new PipeRegistry(PipeLimits.defaults(), timers), streams))
                 .build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();

@@ -91,8 +91,10 @@ class RecordsAndContractsTest {
         sessions.onEnd(sync::sessionEnded);
         ProcessTable table = InstantAgent.table(timers, new ProcessTable.ChildSessions() {
             @Override
-            public String open(String processId) {
-                return sessions.openUnleased("process " + processId);
+            public ProcessTable.ChildSession open(String processId) {
+                var opened = sessions.openUnleased("process " + processId, processId);
+                return new ProcessTable.ChildSession(opened.id(),
+                        dev.forkd.server.session.ChildCredentials.variables(opened.credential()));
             }
 
             @Override
@@ -101,7 +103,7 @@ class RecordsAndContractsTest {
             }
         }, 1000);
         String name = InProcessServerBuilder.generateName();
-        var si = new SessionInterceptor();
+        var si = new SessionInterceptor(sessions);
         server = InProcessServerBuilder.forName(name).directExecutor()
                 .addService(ServerInterceptors.intercept(new QueueServiceAdapter(
                         new QueueRegistry(new QueueLimits(10, 100, 1000, 1024, 1 << 20, 500, 100, 100), timers), timers), si))
@@ -213,11 +215,12 @@ class RecordsAndContractsTest {
 
     @Test
     void aReleaseByANonHolderIsNotReturnedAgainWhenTheHolderEnds() {
-        String holder = sessions.open("holder", SessionRegistry.DEFAULT_TTL);
-        String other = sessions.open("other", SessionRegistry.DEFAULT_TTL);
+        var holderSession = sessions.open("holder", SessionRegistry.DEFAULT_TTL);
+        String holder = holderSession.credential();
+        String other = sessions.open("other", SessionRegistry.DEFAULT_TTL).credential();
         sync(holder).acquire(AcquireRequest.newBuilder().setName("s").setKind(SyncKind.SYNC_KIND_SEMAPHORE).setValue(1).build());
         assertEquals(1, sync(other).release(ReleaseRequest.newBuilder().setName("s").build()).getValue());
-        sessions.end(holder);
+        sessions.end(holderSession.id());
         assertEquals(1, sync(other).get(GetSyncRequest.newBuilder().setName("s").build()).getInfo().getValue(),
                 "the holder's end returned the permit the other session had already released");
         // With no holder left, a release raises a plain semaphore above its initial value, as in Python.

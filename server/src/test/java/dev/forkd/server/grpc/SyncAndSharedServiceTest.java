@@ -86,7 +86,7 @@ class SyncAndSharedServiceTest {
         SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
         sessions.onEnd(sync::sessionEnded);
         String name = InProcessServerBuilder.generateName();
-        var si = new SessionInterceptor();
+        var si = new SessionInterceptor(sessions);
         server = InProcessServerBuilder.forName(name).directExecutor()
                 .addService(ServerInterceptors.intercept(new SyncServiceAdapter(sync), si))
                 .addService(ServerInterceptors.intercept(new SharedServiceAdapter(
@@ -118,7 +118,7 @@ class SyncAndSharedServiceTest {
     }
 
     private String session() {
-        return sessions.open("test", SessionRegistry.DEFAULT_TTL);
+        return sessions.open("test", SessionRegistry.DEFAULT_TTL).credential();
     }
 
     private static AcquireRequest lock(String name) {
@@ -139,7 +139,8 @@ class SyncAndSharedServiceTest {
 
     @Test
     void lockUsedAsAnEventIsFailedPreconditionNamingBothKinds() throws Exception {
-        String s = session();
+        var opened = sessions.open("test", SessionRegistry.DEFAULT_TTL);
+        String s = opened.credential();
         as(s).acquire(lock("l"));
         var e = fails(Status.Code.FAILED_PRECONDITION, () -> anon.setEvent(SetEventRequest.newBuilder().setName("l").build()));
         assertEquals("WRONG_KIND", reason(e));
@@ -147,18 +148,19 @@ class SyncAndSharedServiceTest {
         fails(Status.Code.FAILED_PRECONDITION, () -> anon.waitBarrier(WaitBarrierRequest.newBuilder().setName("l").setParties(2).build()));
         var info = anon.get(GetSyncRequest.newBuilder().setName("l").build()).getInfo();
         assertEquals(SyncKind.SYNC_KIND_LOCK, info.getKind());
-        assertEquals(s, info.getHolderSession());
+        assertEquals(opened.id(), info.getHolderSession());
     }
 
     @Test
     void releaseOfAnUnheldOrForeignLockIsFailedPrecondition() throws Exception {
-        String a = session();
+        var opened = sessions.open("test", SessionRegistry.DEFAULT_TTL);
+        String a = opened.credential();
         String b = session();
         as(a).acquire(lock("l"));
         var e = fails(Status.Code.FAILED_PRECONDITION, () -> as(b).release(ReleaseRequest.newBuilder().setName("l").build()));
         assertEquals("LOCK_NOT_HELD", reason(e));
         assertTrue(e.getStatus().getDescription().contains("\"l\""));
-        assertEquals(a, anon.get(GetSyncRequest.newBuilder().setName("l").build()).getInfo().getHolderSession());
+        assertEquals(opened.id(), anon.get(GetSyncRequest.newBuilder().setName("l").build()).getInfo().getHolderSession());
         as(a).release(ReleaseRequest.newBuilder().setName("l").build());
         fails(Status.Code.FAILED_PRECONDITION, () -> as(a).release(ReleaseRequest.newBuilder().setName("l").build()));
     }
@@ -207,9 +209,10 @@ class SyncAndSharedServiceTest {
         var e = fails(Status.Code.FAILED_PRECONDITION, () -> anon.acquire(lock("l")));
         assertEquals("SESSION_REQUIRED", reason(e));
         assertTrue(e.getStatus().getDescription().contains("forkd-session"));
-        String s = session();
-        sessions.end(s);
-        fails(Status.Code.NOT_FOUND, () -> as(s).acquire(lock("l")));
+        var opened = sessions.open("test", SessionRegistry.DEFAULT_TTL);
+        sessions.end(opened.id());
+        var ended = fails(Status.Code.UNAUTHENTICATED, () -> as(opened.credential()).acquire(lock("l")));
+        assertEquals("SESSION_CREDENTIAL_INVALID", reason(ended));
     }
 
     @Test
@@ -242,7 +245,7 @@ class SyncAndSharedServiceTest {
         CompletableFuture<AcquireResponse> next = new CompletableFuture<>();
         asyncAs(session()).acquire(lock("l"), observer(next));
         assertFalse(next.isDone());
-        SessionServiceGrpc.newBlockingStub(channel).close(CloseSessionRequest.newBuilder().setSessionId(dead).build());
+        SessionServiceGrpc.newBlockingStub(channel).close(CloseSessionRequest.newBuilder().setCredential(dead).build());
         AcquireResponse r = next.get(5, TimeUnit.SECONDS);
         assertTrue(r.getAcquired() && r.getAbandoned());
         assertTrue(r.getFencingToken() > token);

@@ -353,7 +353,7 @@ class PoolTest {
                     public void onCompleted() {}
                 });
         session.onNext(dev.forkd.v1.OpenSessionRequest.newBuilder().setName("pool-owner").build());
-        String sid = opened.get(30, TimeUnit.SECONDS).getSessionId();
+        String sid = opened.get(30, TimeUnit.SECONDS).getCredential();
         io.grpc.Metadata h = new io.grpc.Metadata();
         h.put(io.grpc.Metadata.Key.of("forkd-session", io.grpc.Metadata.ASCII_STRING_MARSHALLER), sid);
         MapCall call = MapCall.start(poolsAsync().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(h)),

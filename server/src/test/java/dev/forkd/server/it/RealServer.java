@@ -72,6 +72,14 @@ final class RealServer implements AutoCloseable {
         return ProcessServiceGrpc.newStub(channel);
     }
 
+    SessionServiceGrpc.SessionServiceBlockingStub sessions() {
+        return SessionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
+    dev.forkd.v1.SyncServiceGrpc.SyncServiceBlockingStub syncs() {
+        return dev.forkd.v1.SyncServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
     SessionServiceGrpc.SessionServiceStub sessionsAsync() {
         return SessionServiceGrpc.newStub(channel);
     }

@@ -1,6 +1,7 @@
 package dev.forkd.server.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -144,7 +145,7 @@ class SupervisionTest {
             public void onCompleted() {}
         });
         session.onNext(OpenSessionRequest.newBuilder().setName("test").build());
-        String sid = opened.get(10, TimeUnit.SECONDS).getSessionId();
+        String sid = opened.get(10, TimeUnit.SECONDS).getCredential();
         Metadata h = new Metadata();
         h.put(Metadata.Key.of("forkd-session", Metadata.ASCII_STRING_MARSHALLER), sid);
         ProcessServiceGrpc.ProcessServiceBlockingStub withSession =
@@ -159,12 +160,12 @@ class SupervisionTest {
         forkd.processes().signal(SignalRequest.newBuilder().setId(notDaemon.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
         join(notDaemon.getId());
 
-        // The session has ended: a daemon spawned into it would outlive it, so it is refused.
+        // The session has ended: its credential acts as nothing any more, so the spawn is refused.
         int before = forkd.processes().list(dev.forkd.v1.ListProcessesRequest.getDefaultInstance()).getProcessesCount();
         var refused = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
                 () -> withSession.spawn(SpawnRequest.newBuilder().addArgv("sleep").addArgv("1000").setDaemon(true).build()));
-        assertEquals(io.grpc.Status.Code.NOT_FOUND, refused.getStatus().getCode());
-        assertTrue(refused.getStatus().getDescription().contains(sid), refused.getStatus()::toString);
+        assertEquals(io.grpc.Status.Code.UNAUTHENTICATED, refused.getStatus().getCode());
+        assertFalse(refused.getStatus().getDescription().contains(sid), "an error must not repeat a credential");
         assertEquals(before, forkd.processes().list(dev.forkd.v1.ListProcessesRequest.getDefaultInstance()).getProcessesCount(),
                 "a refused spawn left a record");
     }
