@@ -296,7 +296,7 @@ public final class ProcessTable {
             }
             snap = rec.snapshot();
         }
-        notify.forEach(Runnable::run);
+        runEach(notify);
         return snap;
     }
 
@@ -314,7 +314,7 @@ public final class ProcessTable {
             rec.listeners.clear();
         }
         forget(rec);
-        notify.forEach(Runnable::run);
+        runEach(notify);
     }
 
     /** A live view of one process for a watcher. */
@@ -441,7 +441,7 @@ public final class ProcessTable {
                 notify = stop(rec, SIGTERM, rec.spec.stopGrace());
                 n++;
             }
-            notify.forEach(Runnable::run);
+            runEach(notify);
         }
         return n;
     }
@@ -491,7 +491,7 @@ public final class ProcessTable {
         if (waiter != null) {
             waiter.accept(new SpawnOutcome.Started(snap));
         }
-        notify.forEach(Runnable::run);
+        runEach(notify);
     }
 
     public void onStartFailed(String processId, int run, StartError error) {
@@ -514,7 +514,7 @@ public final class ProcessTable {
         if (waiter != null) {
             waiter.accept(new SpawnOutcome.Failed(error));
         }
-        notify.forEach(Runnable::run);
+        runEach(notify);
     }
 
     public void onOutput(String processId, int run, OutputLog.Stream stream, ByteBuffer data) {
@@ -554,7 +554,7 @@ public final class ProcessTable {
                     : new ProcessState.Signaled(r.pid(), -exitCode, now);
             notify = ended(rec, end);
         }
-        notify.forEach(Runnable::run);
+        runEach(notify);
     }
 
     public void onStdinWritten(String processId, int run, long bytes, boolean closed,
@@ -608,7 +608,7 @@ public final class ProcessTable {
                 waiter.accept(new SpawnOutcome.Lost("agent " + agentId + " " + cause
                         + " before the process started"));
             }
-            notify.forEach(Runnable::run);
+            runEach(notify);
         }
     }
 
@@ -661,7 +661,7 @@ public final class ProcessTable {
             if (waiter != null) {
                 waiter.accept(new SpawnOutcome.Lost(error.getMessage()));
             }
-            notify.forEach(Runnable::run);
+            runEach(notify);
         });
     }
 
@@ -683,7 +683,7 @@ public final class ProcessTable {
         if (waiter != null) {
             waiter.accept(new SpawnOutcome.Refused(error));
         }
-        notify.forEach(Runnable::run);
+        runEach(notify);
     }
 
     /** A run ended: decide about restarting. Call with the monitor held. */
@@ -853,6 +853,21 @@ public final class ProcessTable {
             case ProcessState.Backoff b -> "backoff";
             case ProcessState.Fatal f -> "fatal";
         };
+    }
+
+    /**
+     * Runs callbacks into callers (joiners, watchers, spawn answers) each on its own: one that
+     * throws (its caller is gone) must not keep the others from being told, nor reach the agent
+     * stream that reported the event.
+     */
+    private static void runEach(List<Runnable> callbacks) {
+        for (Runnable r : callbacks) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "a process callback failed", e);
+            }
+        }
     }
 
     /** Used in logs only. */
