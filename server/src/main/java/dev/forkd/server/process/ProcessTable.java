@@ -358,7 +358,7 @@ public final class ProcessTable {
             }
             snap = rec.snapshot();
         }
-        notify.forEach(Runnable::run);
+        runEach(notify);
         return snap;
     }
 
@@ -376,7 +376,7 @@ public final class ProcessTable {
             rec.listeners.clear();
         }
         forget(rec);
-        notify.forEach(Runnable::run);
+        runEach(notify);
     }
 
     /** A live view of one process for a watcher. */
@@ -503,7 +503,7 @@ public final class ProcessTable {
                 notify = stop(rec, SIGTERM, rec.spec.stopGrace());
                 n++;
             }
-            notify.forEach(Runnable::run);
+            runEach(notify);
         }
         return n;
     }
@@ -553,7 +553,7 @@ public final class ProcessTable {
         if (waiter != null) {
             waiter.accept(new SpawnOutcome.Started(snap));
         }
-        notify.forEach(Runnable::run);
+        runEach(notify);
     }
 
     public void onStartFailed(String processId, int run, StartError error) {
@@ -576,7 +576,7 @@ public final class ProcessTable {
         if (waiter != null) {
             waiter.accept(new SpawnOutcome.Failed(error));
         }
-        notify.forEach(Runnable::run);
+        runEach(notify);
     }
 
     public void onOutput(String processId, int run, OutputLog.Stream stream, ByteBuffer data) {
@@ -616,7 +616,7 @@ public final class ProcessTable {
                     : new ProcessState.Signaled(r.pid(), -exitCode, now);
             notify = ended(rec, end);
         }
-        notify.forEach(Runnable::run);
+        runEach(notify);
     }
 
     public void onStdinWritten(String processId, int run, long bytes, boolean closed,
@@ -681,7 +681,7 @@ public final class ProcessTable {
             if (resend) {
                 startRun(rec, rec.run);
             }
-            notify.forEach(Runnable::run);
+            runEach(notify);
         }
     }
 
@@ -734,7 +734,7 @@ public final class ProcessTable {
             if (waiter != null) {
                 waiter.accept(new SpawnOutcome.Lost(error.getMessage()));
             }
-            notify.forEach(Runnable::run);
+            runEach(notify);
         });
     }
 
@@ -756,7 +756,7 @@ public final class ProcessTable {
         if (waiter != null) {
             waiter.accept(new SpawnOutcome.Refused(error));
         }
-        notify.forEach(Runnable::run);
+        runEach(notify);
     }
 
     /** A run ended: decide about restarting. Call with the monitor held. */
@@ -927,6 +927,21 @@ public final class ProcessTable {
             case ProcessState.Backoff b -> "backoff";
             case ProcessState.Fatal f -> "fatal";
         };
+    }
+
+    /**
+     * Runs callbacks into callers (joiners, watchers, spawn answers) each on its own: one that
+     * throws (its caller is gone) must not keep the others from being told, nor reach the agent
+     * stream that reported the event.
+     */
+    private static void runEach(List<Runnable> callbacks) {
+        for (Runnable r : callbacks) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "a process callback failed", e);
+            }
+        }
     }
 
     /** Used in logs only. */

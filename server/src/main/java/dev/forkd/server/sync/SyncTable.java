@@ -29,6 +29,8 @@ import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.function.Predicate;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Named locks, semaphores, events, conditions and barriers, owned by sessions.
@@ -42,6 +44,8 @@ import java.util.function.Predicate;
  * monitor, so a grant can never go to a session whose end was already handled.
  */
 public final class SyncTable {
+
+    private static final Logger LOG = Logger.getLogger(SyncTable.class.getName());
 
     /** Bounds: names in the table, and waiters per name. */
     public record Limits(int maxNames, int maxWaitersPerName) {
@@ -228,9 +232,14 @@ public final class SyncTable {
             list.add(r);
         }
 
+        /** Each on its own: a callback that throws (its caller is gone) must not keep the others from being told. */
         void run() {
             for (Runnable r : list) {
-                r.run();
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "a sync callback failed", e);
+                }
             }
         }
     }
