@@ -62,7 +62,7 @@ abstract class ClientCommand implements Callable<Integer> {
             }
             autostart(target, inv);
         }
-        try (ForkdClient client = ForkdClient.connect(target.address(), options.token(inv), options.session(inv))) {
+        try (ForkdClient client = options.connect(target.address(), inv, options.session(inv))) {
             return run(client, inv);
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
