@@ -59,6 +59,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "TCP without TLS: only on a loopback address, never on a network.")
     boolean insecurePlaintext;
 
+    @Option(names = "--health-listen", paramLabel = "HOST:PORT",
+            description = "Also serve the gRPC health service alone, plaintext and without credentials, here"
+                    + " (for a Kubernetes gRPC probe, which speaks no TLS); it tells only whether forkd is serving.")
+    String healthListen;
+
     @Option(names = "--agents", paramLabel = "N", description = "How many worker-agents to run (default 1).")
     Integer agents;
 
@@ -98,6 +103,12 @@ final class ServeCommand implements Callable<Integer> {
             } else if (tlsCert != null || tlsKey != null || tlsClientCa != null || insecurePlaintext) {
                 throw new IllegalArgumentException("--tls-cert, --tls-key, --tls-client-ca and --insecure-plaintext"
                         + " are for a TCP address: give --listen host:port");
+            }
+            if (healthListen != null) {
+                if (!(ListenAddress.parse(healthListen) instanceof ListenAddress.Tcp health)) {
+                    throw new IllegalArgumentException("--health-listen takes host:port, not \"" + healthListen + "\"");
+                }
+                config = config.withHealthListen(Optional.of(health));
             }
             if (agents != null) {
                 config = config.withAgents(agents);

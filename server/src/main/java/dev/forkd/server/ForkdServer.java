@@ -168,7 +168,7 @@ public final class ForkdServer implements AutoCloseable {
         // Every handler answers or parks a callback and returns; none blocks (DESIGN §8: no thread
         // per waiter), and streams drain on `streams`. So calls run on the event loop that read
         // them: a hand-off to a pool thread per call cost more than most calls' work.
-        Listeners.Started listening = Listeners.start(config, services, builder -> builder
+        Listeners.Started listening = Listeners.start(config, services, health.getHealthService().bindService(), builder -> builder
                 .bossEventLoopGroup(boss).workerEventLoopGroup(workers).directExecutor()
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true));
@@ -205,13 +205,19 @@ public final class ForkdServer implements AutoCloseable {
             throw e;
         }
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
-        LOG.info(() -> "forkd listening on " + forkd.address());
+        LOG.info(() -> "forkd listening on " + forkd.address()
+                + forkd.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse(""));
         return forkd;
     }
 
     /** Where it listens (the TCP port is the real one when 0 was asked). */
     public ListenAddress address() {
         return address;
+    }
+
+    /** Where the health-only listener is, if one was asked for (the real port when 0 was asked). */
+    public Optional<ListenAddress.Tcp> healthAddress() {
+        return listening.healthAddress();
     }
 
     /** Blocks until the server has stopped. */

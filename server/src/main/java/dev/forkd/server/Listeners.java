@@ -42,16 +42,32 @@ final class Listeners {
 
     private static final int MAX_SOCKET_PATH = 107;
 
-    /** The started servers: the public one, and for TCP the private socket beside it. */
+    /**
+     * The started servers: the public one, for TCP the private socket beside it, and the health-only
+     * listener if one was asked for.
+     */
     record Started(Server publicServer, Optional<Server> localServer, ListenAddress address,
-            ListenAddress.Unix local) {
+            ListenAddress.Unix local, Optional<Server> healthServer) {
 
         /** Every server, the public one first. */
         List<Server> all() {
-            List<Server> all = new ArrayList<>(2);
+            List<Server> all = new ArrayList<>(3);
             all.add(publicServer);
             localServer.ifPresent(all::add);
+            healthServer.ifPresent(all::add);
             return all;
+        }
+
+        /** Where the health-only listener is bound (the real port when 0 was asked). */
+        Optional<ListenAddress.Tcp> healthAddress() {
+            return healthServer.map(s -> {
+                InetSocketAddress a = (InetSocketAddress) s.getListenSockets().getFirst();
+                return new ListenAddress.Tcp(a.getAddress().getHostAddress(), a.getPort());
+            });
+        }
+
+        Started withHealth(Server health) {
+            return new Started(publicServer, localServer, address, local, Optional.of(health));
         }
     }
 
@@ -59,16 +75,39 @@ final class Listeners {
 
     /**
      * Checks what the listeners need (socket directories, TLS files) and starts them all with
-     * {@code services}; {@code common} sets what every builder shares (executors, keep-alive).
+     * {@code services}; the health-only listener, if configured, with {@code health} alone.
+     * {@code common} sets what every builder shares (executors, keep-alive).
      *
      * @throws IOException naming the path or file at fault, or the address that cannot be bound
      */
     static Started start(ServerConfig config, List<ServerServiceDefinition> services,
+            ServerServiceDefinition health, Consumer<NettyServerBuilder> common) throws IOException {
+        Started started = startMain(config, services, common);
+        if (config.healthListen().isEmpty()) {
+            return started;
+        }
+        ListenAddress.Tcp at = config.healthListen().get();
+        // Plaintext and without credentials by design: it answers only "serving or not".
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(at.host(), at.port()))
+                .channelType(EpollServerSocketChannel.class);
+        common.accept(builder);
+        try {
+            return started.withHealth(builder.addService(health).build().start());
+        } catch (IOException | RuntimeException e) {
+            for (Server s : started.all()) {
+                s.shutdownNow();
+            }
+            Files.deleteIfExists(started.local().path());
+            throw new IOException("cannot serve health on " + at + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Started startMain(ServerConfig config, List<ServerServiceDefinition> services,
             Consumer<NettyServerBuilder> common) throws IOException {
         return switch (config.listen()) {
             case ListenAddress.Unix u -> {
                 Server server = startUnix(u.path(), services, common);
-                yield new Started(server, Optional.empty(), u, u);
+                yield new Started(server, Optional.empty(), u, u, Optional.empty());
             }
             case ListenAddress.Tcp t -> {
                 ServerCredentials credentials = credentials(config.tcpSecurity());
@@ -97,7 +136,7 @@ final class Listeners {
                 }
                 int port = ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
                 yield new Started(server, Optional.of(local), new ListenAddress.Tcp(t.host(), port),
-                        new ListenAddress.Unix(localPath));
+                        new ListenAddress.Unix(localPath), Optional.empty());
             }
         };
     }

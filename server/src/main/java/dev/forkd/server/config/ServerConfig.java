@@ -17,6 +17,8 @@ import java.util.Optional;
  * @param maxProcesses the most process records kept at once (ended ones count until deleted)
  * @param tcpSecurity TLS or explicit plaintext for a TCP listener; {@link TcpSecurity.Unset} on a
  *     Unix socket
+ * @param healthListen a plaintext TCP address serving only the gRPC health service, for probes that
+ *     speak neither TLS nor tokens (a Kubernetes gRPC probe)
  */
 public record ServerConfig(
         ListenAddress listen,
@@ -27,7 +29,8 @@ public record ServerConfig(
         long defaultOutputLimit,
         long maxOutputLimit,
         int maxProcesses,
-        TcpSecurity tcpSecurity) {
+        TcpSecurity tcpSecurity,
+        Optional<ListenAddress.Tcp> healthListen) {
 
     public static final long MIB = 1024L * 1024L;
 
@@ -78,28 +81,34 @@ public record ServerConfig(
     public static ServerConfig defaults(ForkdPaths paths) {
         return new ServerConfig(
                 paths.defaultAddress(), Optional.empty(), 1, 4096, paths.stateDir(),
-                16 * MIB, 1024 * MIB, 100_000, new TcpSecurity.Unset());
+                16 * MIB, 1024 * MIB, 100_000, new TcpSecurity.Unset(), Optional.empty());
     }
 
     public ServerConfig withListen(ListenAddress address) {
         return new ServerConfig(address, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, tcpSecurity);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, tcpSecurity, healthListen);
     }
 
     public ServerConfig withTokenFile(Optional<Path> file) {
         return new ServerConfig(listen, file, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, tcpSecurity);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, tcpSecurity, healthListen);
     }
 
     /** Where to listen and how that listener is protected, changed together (each checks the other). */
     public ServerConfig withTransport(ListenAddress address, TcpSecurity security) {
         return new ServerConfig(address, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, security);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, security, healthListen);
+    }
+
+    /** Also serve the health service alone, in plaintext, at {@code address}. */
+    public ServerConfig withHealthListen(Optional<ListenAddress.Tcp> address) {
+        return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
+                defaultOutputLimit, maxOutputLimit, maxProcesses, tcpSecurity, address);
     }
 
     public ServerConfig withAgents(int count) {
         return new ServerConfig(listen, tokenFile, count, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, tcpSecurity);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, tcpSecurity, healthListen);
     }
 
     /** Grace given to children between SIGTERM and SIGKILL when the server stops. */

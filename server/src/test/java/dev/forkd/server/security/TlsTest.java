@@ -62,7 +62,8 @@ class TlsTest {
         tls = ForkdServer.start(ServerConfig.defaults(new ForkdPaths(tmp.resolve("tls")))
                 .withTokenFile(Optional.of(token))
                 .withTransport(new ListenAddress.Tcp("127.0.0.1", 0),
-                        new TcpSecurity.Tls(certs.serverCert(), certs.serverKey(), Optional.empty())));
+                        new TcpSecurity.Tls(certs.serverCert(), certs.serverKey(), Optional.empty()))
+                .withHealthListen(Optional.of(new ListenAddress.Tcp("127.0.0.1", 0))));
     }
 
     @AfterAll
@@ -137,6 +138,23 @@ class TlsTest {
         Throwable t = ended.get(30, TimeUnit.SECONDS);
         assertEquals(Status.Code.UNAUTHENTICATED, Status.fromThrowable(t).getCode(), t::toString);
         requests.onCompleted();
+    }
+
+    @Test
+    void thePlaintextHealthListenerAnswersProbesAndNothingElse() {
+        int port = tls.healthAddress().orElseThrow().port();
+        var channel = channels(Servers.tcp(port, InsecureChannelCredentials.create()));
+        HealthCheckResponse health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                .check(HealthCheckRequest.getDefaultInstance());
+        assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+        var other = assertThrows(StatusRuntimeException.class, () -> Servers.processes(channel, "Bearer " + TOKEN)
+                .list(ListProcessesRequest.getDefaultInstance()));
+        assertEquals(Status.Code.UNIMPLEMENTED, other.getStatus().getCode(), other::toString);
+    }
+
+    private static ManagedChannel channels(ManagedChannel c) {
+        channels.add(c);
+        return c;
     }
 
     @Test
