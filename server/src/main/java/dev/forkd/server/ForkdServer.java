@@ -172,7 +172,6 @@ public final class ForkdServer implements AutoCloseable {
                 .bossEventLoopGroup(boss).workerEventLoopGroup(workers).directExecutor()
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true));
-        Server server = listening.publicServer();
         ListenAddress bound = listening.address();
         // Agents and children dial the Unix socket: the public one, or for TCP the private one
         // beside it (no TLS material needed, and the agent channel stays off the network).
