@@ -96,6 +96,19 @@ class TlsTest {
     }
 
     @Test
+    void childrenCallBackOnAPrivateUnixSocketNotOverTcp() throws Exception {
+        var stub = Servers.processes(channel(tls, trusting(certs.ca())), "Bearer " + TOKEN);
+        String address = Servers.outputOf(stub, SpawnRequest.newBuilder().addArgv("sh").addArgv("-c")
+                .addArgv("printf %s \"$FORKD_ADDRESS\"").build());
+        assertTrue(address.startsWith("unix:"), address);
+        Path socket = Path.of(address.substring("unix:".length()));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(socket)));
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(socket.getParent())));
+    }
+
+    @Test
     void aWrongTokenIsUnauthenticatedWithItsReason() throws Exception {
         var channel = channel(tls, trusting(certs.ca()));
         var wrong = assertThrows(StatusRuntimeException.class, () -> Servers.processes(channel, "Bearer not-the-token")
