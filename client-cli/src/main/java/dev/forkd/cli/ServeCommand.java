@@ -19,15 +19,15 @@ import picocli.CommandLine.ParentCommand;
             "Run the server (supervisor and worker-agents) in the foreground.",
             "SIGTERM or Ctrl-C stops it: its children get SIGTERM, then SIGKILL after a grace.",
             "",
-            "The default Unix socket lives in a directory only you may enter (refused if it is anyone",
-            "else's or open to group or others); the socket is made 0600.",
-            "TCP needs TLS (--tls-cert, --tls-key) and a client credential (--token-file, or client",
-            "certificates with --tls-client-ca); plaintext only with --insecure-plaintext, on loopback.",
-            "Token and key files must be private to their owner (chmod 600).",
+            "The default Unix socket lives in a directory only you may enter (refused if it is anyone"
+                    + " else's or open to group or others); the socket is made 0600.",
+            "TCP needs TLS (--tls-cert, --tls-key) and a client credential (--token-file, or client"
+                    + " certificates with --tls-client-ca); plaintext only with --insecure-plaintext, on loopback."
+                    + " Token and key files must be private to their owner (chmod 600).",
             "",
-            "Children's environment: what their spawner sent, plus FORKD_ADDRESS and forkd's other",
-            "FORKD_* variables, plus PATH=/usr/local/bin:/usr/bin:/bin if the spawner sent no PATH",
-            "(none with clean_env). This server's own environment is NOT passed on to children."
+            "Children's environment: what their spawner sent, plus FORKD_ADDRESS and forkd's other FORKD_*"
+                    + " variables, plus PATH=/usr/local/bin:/usr/bin:/bin if the spawner sent no PATH (none with"
+                    + " clean_env). This server's own environment is NOT passed on to children."
         })
 final class ServeCommand implements Callable<Integer> {
 

@@ -66,8 +66,7 @@ public final class AuthInterceptor implements ServerInterceptor {
         }
         String auth = headers.get(Metadata.AUTHORIZATION);
         if (auth == null || auth.isBlank()) {
-            return refuse(call, "TOKEN_MISSING", "this server needs a token: send \"authorization: Bearer"
-                    + " <token>\" (forkd --token-file or FORKD_TOKEN)");
+            return refuse(call, "TOKEN_MISSING", "this server needs a token: send \"authorization: Bearer <token>\"");
         }
         if (!auth.startsWith(BEARER)) {
             return refuse(call, "TOKEN_INVALID", "the authorization header must be \"Bearer <token>\"");
