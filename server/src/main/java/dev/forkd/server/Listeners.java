@@ -122,8 +122,8 @@ final class Listeners {
                 builder.channelType(EpollServerSocketChannel.class);
                 common.accept(builder);
                 services.forEach(builder::addService);
-                // The private socket first: if the port is taken, nothing of ours is left behind but
-                // it, and stop() removes it.
+                // The private socket first, so the agents' way in exists before anyone can call; if
+                // the port then cannot be bound, it is removed again below.
                 Path localPath = config.stateDir().resolve("forkd-" + ProcessHandle.current().pid() + ".sock");
                 Server local = startUnix(localPath, services, common);
                 Server server;
