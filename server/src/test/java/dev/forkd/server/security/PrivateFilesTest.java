@@ -90,6 +90,26 @@ class PrivateFilesTest {
     }
 
     @Test
+    void unusableTlsFilesAreRefusedAtStartNamingThem() throws Exception {
+        Path token = Servers.tokenFile(tmp, "a-token-of-more-than-16-characters");
+        Path cert = tmp.resolve("garbage.pem");
+        Path key = tmp.resolve("garbage.key");
+        Files.writeString(cert, "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
+        Files.writeString(key, "-----BEGIN PRIVATE KEY-----\nnor this\n-----END PRIVATE KEY-----\n");
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        ServerConfig garbage = ServerConfig.defaults(new ForkdPaths(tmp.resolve("state")))
+                .withTokenFile(Optional.of(token))
+                .withTransport(new ListenAddress.Tcp("127.0.0.1", 0), new TcpSecurity.Tls(cert, key, Optional.empty()));
+        String m = refusal(garbage);
+        assertTrue(m.contains(cert.toString()) && m.contains(key.toString()), m);
+
+        Path missing = tmp.resolve("missing.pem");
+        String gone = refusal(garbage.withTransport(new ListenAddress.Tcp("127.0.0.1", 0),
+                new TcpSecurity.Tls(missing, key, Optional.empty())));
+        assertTrue(gone.contains(missing.toString()), gone);
+    }
+
+    @Test
     void aMissingSocketDirectoryIsCreatedPrivate() throws Exception {
         Path dir = tmp.resolve("new/forkd");
         try (ForkdServer server = ForkdServer.start(unixIn(dir))) {
