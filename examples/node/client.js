@@ -4,8 +4,10 @@
 //   node client.js [ADDRESS] [-- CMD ARGS...]
 //
 // ADDRESS defaults to $FORKD_ADDRESS (e.g. unix:/run/user/1000/forkd/forkd.sock or host:port;
-// with a token in $FORKD_TOKEN for TCP). Exits 0 when the process was spawned, watched and joined.
+// for TCP with a token in $FORKD_TOKEN, and TLS from $FORKD_TLS_CA / $FORKD_TLS_CERT / $FORKD_TLS_KEY).
+// Exits 0 when the process was spawned, watched and joined.
 'use strict';
+const fs = require('fs');
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
@@ -35,30 +37,38 @@ function parseArgs(argv) {
   return { address, cmd };
 }
 
+// TLS when $FORKD_TLS_CA (the CA of the server's certificate) or a client certificate
+// ($FORKD_TLS_CERT and $FORKD_TLS_KEY, for a server that requires one) is set; plaintext otherwise.
 function credentials() {
-  const token = process.env.FORKD_TOKEN;
-  if (!token) {
+  const { FORKD_TLS_CA: ca, FORKD_TLS_CERT: cert, FORKD_TLS_KEY: key } = process.env;
+  if (!ca && !cert) {
     return grpc.credentials.createInsecure();
   }
-  // A bearer token over plaintext needs the insecure-with-call-credentials combination.
-  const meta = grpc.credentials.createFromMetadataGenerator((_, cb) => {
-    const m = new grpc.Metadata();
-    m.add('authorization', 'Bearer ' + token);
-    cb(null, m);
-  });
-  return grpc.credentials.combineChannelCredentials(grpc.credentials.createInsecure(), meta);
+  const read = (file) => (file ? fs.readFileSync(file) : null);
+  return grpc.credentials.createSsl(read(ca), read(key), read(cert));
+}
+
+// The token goes in each call's metadata rather than in call credentials: grpc-js refuses to
+// compose call credentials with a plaintext channel ("Cannot compose insecure credentials"), and
+// a server on loopback with --insecure-plaintext still wants the token.
+function metadata() {
+  const m = new grpc.Metadata();
+  if (process.env.FORKD_TOKEN) {
+    m.add('authorization', 'Bearer ' + process.env.FORKD_TOKEN);
+  }
+  return m;
 }
 
 function unary(client, method, request) {
   return new Promise((resolve, reject) => {
-    client[method](request, { deadline: Date.now() + 60000 }, (err, res) => (err ? reject(err) : resolve(res)));
+    client[method](request, metadata(), { deadline: Date.now() + 60000 }, (err, res) => (err ? reject(err) : resolve(res)));
   });
 }
 
 function watch(client, id) {
   return new Promise((resolve, reject) => {
     const out = { stdout: '', stderr: '', states: [] };
-    const call = client.Watch({ id, follow: true });
+    const call = client.Watch({ id, follow: true }, metadata());
     call.on('data', (msg) => {
       if (msg.output) {
         const key = msg.output.stream === 'OUTPUT_STREAM_STDERR' ? 'stderr' : 'stdout';

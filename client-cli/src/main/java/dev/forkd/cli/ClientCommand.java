@@ -62,7 +62,7 @@ abstract class ClientCommand implements Callable<Integer> {
             }
             autostart(target, inv);
         }
-        try (ForkdClient client = ForkdClient.connect(target.address(), options.token(inv), options.session(inv))) {
+        try (ForkdClient client = options.connect(target.address(), inv, options.session(inv))) {
             return run(client, inv);
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
@@ -94,7 +94,8 @@ abstract class ClientCommand implements Callable<Integer> {
     private static String hint(ServerTarget target) {
         return switch (target.address()) {
             case ListenAddress.Unix u -> " (is 'forkd serve --listen " + u + "' running?)";
-            case ListenAddress.Tcp t -> " (is 'forkd serve --listen " + t + "' running and reachable?)";
+            case ListenAddress.Tcp t -> " (is 'forkd serve --listen " + t + "' running and reachable?"
+                    + " A TLS server needs --tls-ca, and with client certificates --tls-cert and --tls-key)";
         };
     }
 }

@@ -1,7 +1,10 @@
 package dev.forkd.cli;
 
+import dev.forkd.client.ClientTls;
+import dev.forkd.client.ForkdClient;
+import dev.forkd.server.config.ListenAddress;
+import dev.forkd.server.config.PrivateFiles;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -17,6 +20,18 @@ public final class ClientOptions {
     @Option(names = "--token-file", paramLabel = "FILE",
             description = "File holding the bearer token (default: the token in $FORKD_TOKEN, if set).")
     Path tokenFile;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "TCP over TLS: the CA (PEM) that signed the server's certificate (default: $FORKD_TLS_CA).")
+    Path tlsCa;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "TCP over TLS: a client certificate (PEM), for a server that requires one (default: $FORKD_TLS_CERT).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "The client certificate's private key (PEM, PKCS#8, mode 600) (default: $FORKD_TLS_KEY).")
+    Path tlsKey;
 
     @Option(names = "--session", paramLabel = "CREDENTIAL",
             description = "Make calls in the session this credential names, as SessionService.Open gave it"
@@ -42,17 +57,44 @@ public final class ClientOptions {
         return !noAutostart;
     }
 
-    /** The token to send: the file's content, else {@code FORKD_TOKEN}, else none. */
+    /**
+     * The token to send: the file's content, else {@code FORKD_TOKEN}, else none. A token file others
+     * may read is refused: whoever reads it acts as you.
+     */
     Optional<String> token(Invocation inv) {
         if (tokenFile != null) {
             Path file = inv.cwd().resolve(tokenFile);
             try {
-                return Optional.of(Files.readString(file).strip()).filter(s -> !s.isEmpty());
+                return Optional.of(PrivateFiles.readSecret(file, "token file")).filter(s -> !s.isEmpty());
             } catch (IOException e) {
-                throw new CliFailure("cannot read token file " + file + ": " + e.getMessage(), ExitCodes.USAGE, e);
+                throw new CliFailure("cannot use token file " + file + ": " + e.getMessage(), ExitCodes.USAGE, e);
             }
         }
         return nonBlank(inv.env(), "FORKD_TOKEN");
+    }
+
+    /** TLS for TCP: each flag, else its {@code FORKD_TLS_*} variable; plaintext when none is given. */
+    ClientTls tls(Invocation inv) {
+        try {
+            return new ClientTls(file(inv, tlsCa, "FORKD_TLS_CA"), file(inv, tlsCert, "FORKD_TLS_CERT"),
+                    file(inv, tlsKey, "FORKD_TLS_KEY"));
+        } catch (IllegalArgumentException e) {
+            throw new CliFailure(e.getMessage(), ExitCodes.USAGE, e);
+        }
+    }
+
+    /** A client to {@code address} with this command's credentials and TLS, in {@code session} if given. */
+    ForkdClient connect(ListenAddress address, Invocation inv, Optional<String> session) {
+        try {
+            return ForkdClient.connect(address, token(inv), session, tls(inv));
+        } catch (IOException e) {
+            throw new CliFailure(e.getMessage(), ExitCodes.USAGE, e);
+        }
+    }
+
+    private static Optional<Path> file(Invocation inv, Path flag, String variable) {
+        return Optional.ofNullable(flag).or(() -> nonBlank(inv.env(), variable).map(Path::of))
+                .map(p -> inv.cwd().resolve(p));
     }
 
     Optional<String> session(Invocation inv) {

@@ -5,6 +5,7 @@ import dev.forkd.server.ForkdServer;
 import dev.forkd.server.config.ForkdPaths;
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
+import dev.forkd.server.config.TcpSecurity;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -17,7 +18,17 @@ import picocli.CommandLine.ParentCommand;
         description = {
             "Run the server (supervisor and worker-agents) in the foreground.",
             "SIGTERM or Ctrl-C stops it: its children get SIGTERM, then SIGKILL after a grace.",
-            "SIGHUP never stops it: it reopens the log file (for logrotate) and logs that it did."
+            "SIGHUP never stops it: it reopens the log file (for logrotate) and logs that it did.",
+            "",
+            "The default Unix socket lives in a directory only you may enter (refused if it is anyone"
+                    + " else's or open to group or others); the socket is made 0600.",
+            "TCP needs TLS (--tls-cert, --tls-key) and a client credential (--token-file, or client"
+                    + " certificates with --tls-client-ca); plaintext only with --insecure-plaintext, on loopback."
+                    + " Token and key files must be private to their owner (chmod 600).",
+            "",
+            "Children's environment: what their spawner sent, plus FORKD_ADDRESS and forkd's other FORKD_*"
+                    + " variables, plus PATH=/usr/local/bin:/usr/bin:/bin if the spawner sent no PATH (none with"
+                    + " clean_env). This server's own environment is NOT passed on to children."
         })
 final class ServeCommand implements Callable<Integer> {
 
@@ -29,8 +40,30 @@ final class ServeCommand implements Callable<Integer> {
     String listen;
 
     @Option(names = "--token-file", paramLabel = "FILE",
-            description = "File holding the token clients must send; required for TCP.")
+            description = "File holding the token clients must send (mode 600); TCP needs it unless --tls-client-ca.")
     Path tokenFile;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "TCP: the server's certificate chain (PEM) (default: $FORKD_TLS_CERT).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "TCP: its private key (PEM, PKCS#8, mode 600) (default: $FORKD_TLS_KEY).")
+    Path tlsKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "FILE",
+            description = "TCP: require client certificates signed by this CA (mTLS); such a client is an admin"
+                    + " (default: $FORKD_TLS_CLIENT_CA).")
+    Path tlsClientCa;
+
+    @Option(names = "--insecure-plaintext",
+            description = "TCP without TLS: only on a loopback address, never on a network.")
+    boolean insecurePlaintext;
+
+    @Option(names = "--health-listen", paramLabel = "HOST:PORT",
+            description = "Also serve the gRPC health service alone, plaintext and without credentials, here"
+                    + " (for a Kubernetes gRPC probe, which speaks no TLS); it tells only whether forkd is serving.")
+    String healthListen;
 
     @Option(names = "--agents", paramLabel = "N", description = "How many worker-agents to run (default 1).")
     Integer agents;
@@ -80,7 +113,17 @@ final class ServeCommand implements Callable<Integer> {
                 config = config.withTokenFile(Optional.of(inv.cwd().resolve(tokenFile).toAbsolutePath()));
             }
             if (listen != null) {
-                config = config.withListen(ListenAddress.parse(listen));
+                ListenAddress address = ListenAddress.parse(listen);
+                config = config.withTransport(address, tcpSecurity(inv, address));
+            } else if (tlsCert != null || tlsKey != null || tlsClientCa != null || insecurePlaintext) {
+                throw new IllegalArgumentException("--tls-cert, --tls-key, --tls-client-ca and --insecure-plaintext"
+                        + " are for a TCP address: give --listen host:port");
+            }
+            if (healthListen != null) {
+                if (!(ListenAddress.parse(healthListen) instanceof ListenAddress.Tcp health)) {
+                    throw new IllegalArgumentException("--health-listen takes host:port, not \"" + healthListen + "\"");
+                }
+                config = config.withHealthListen(Optional.of(health));
             }
             if (agents != null) {
                 config = config.withAgents(agents);
@@ -95,5 +138,37 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliFailure(e.getMessage(), ExitCodes.USAGE, e);
         }
+    }
+
+    /**
+     * The flags, else the FORKD_TLS_* variables; the variables only for a TCP address, since an
+     * autostarted server inherits its client's environment and always listens on the Unix socket.
+     */
+    private TcpSecurity tcpSecurity(Invocation inv, ListenAddress address) {
+        boolean tcp = address instanceof ListenAddress.Tcp;
+        Optional<Path> cert = file(inv, tlsCert, tcp ? "FORKD_TLS_CERT" : null);
+        Optional<Path> key = file(inv, tlsKey, tcp ? "FORKD_TLS_KEY" : null);
+        Optional<Path> clientCa = file(inv, tlsClientCa, tcp ? "FORKD_TLS_CLIENT_CA" : null);
+        if (cert.isPresent() != key.isPresent()) {
+            throw new IllegalArgumentException("TLS needs both --tls-cert and --tls-key");
+        }
+        if (cert.isPresent()) {
+            if (insecurePlaintext) {
+                throw new IllegalArgumentException("--insecure-plaintext and --tls-cert contradict each other: choose one");
+            }
+            return new TcpSecurity.Tls(cert.get(), key.get(), clientCa);
+        }
+        if (clientCa.isPresent()) {
+            throw new IllegalArgumentException("--tls-client-ca needs --tls-cert and --tls-key too");
+        }
+        return insecurePlaintext ? new TcpSecurity.InsecurePlaintext() : new TcpSecurity.Unset();
+    }
+
+    private static Optional<Path> file(Invocation inv, Path flag, String variable) {
+        Optional<Path> given = Optional.ofNullable(flag);
+        if (given.isEmpty() && variable != null) {
+            given = Optional.ofNullable(inv.env().get(variable)).filter(v -> !v.isBlank()).map(Path::of);
+        }
+        return given.map(p -> inv.cwd().resolve(p).toAbsolutePath());
     }
 }

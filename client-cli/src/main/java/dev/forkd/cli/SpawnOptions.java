@@ -18,10 +18,11 @@ final class SpawnOptions {
     @Option(names = "--name", paramLabel = "NAME", description = "A unique name for the process.")
     String name;
 
-    @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Set a variable in its environment (repeatable).")
+    @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Set a variable in its environment (repeatable). Children get only these, forkd's FORKD_*"
+                    + " variables and a default PATH: neither your environment nor the server's.")
     Map<String, String> env = new LinkedHashMap<>();
 
-    @Option(names = "--clean-env", description = "Start from an empty environment instead of the agent's.")
+    @Option(names = "--clean-env", description = "Not even the default PATH: the child gets only -e variables and forkd's own FORKD_*.")
     boolean cleanEnv;
 
     @Option(names = "--cwd", paramLabel = "DIR", description = "Working directory (default: the current directory).")

@@ -45,7 +45,7 @@ final class WithLockCommand extends ClientCommand {
         }
         // Its own session, not $FORKD_SESSION: the lock must go when this command goes.
         ForkdClient own = options.session(inv).isEmpty() ? client
-                : ForkdClient.connect(client.address(), options.token(inv), Optional.empty());
+                : options.connect(client.address(), inv, Optional.empty());
         try (ClientSession session = own.openSession("forkd with-lock " + name, Duration.ofSeconds(10), CALL_DEADLINE)) {
             var sync = own.sync().withInterceptors(ForkdClient.sessionHeader(session.credential()));
             var req = AcquireRequest.newBuilder().setName(name).setKind(SyncKind.SYNC_KIND_LOCK);

@@ -20,6 +20,7 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.stub.MetadataUtils;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * A connection to one forkd server: a channel over a Unix socket or plaintext TCP, with the bearer
+ * A connection to one forkd server: a channel over a Unix socket, or TCP with TLS or plaintext, with the bearer
  * token and session header on every call, and the stubs over it.
  *
  * <p>Closing does not wait for the transport to wind down: a CLI command is finished once its last
@@ -73,6 +74,21 @@ public final class ForkdClient implements AutoCloseable {
      * @param session sent as the {@code forkd-session} header when present
      */
     public static ForkdClient connect(ListenAddress address, Optional<String> token, Optional<String> session) {
+        try {
+            return connect(address, token, session, ClientTls.none());
+        } catch (IOException e) {
+            throw new IllegalStateException("plaintext needs no files", e);
+        }
+    }
+
+    /**
+     * Makes a channel to {@code address}, over TLS for TCP when {@code tls} asks for it. Nothing is
+     * dialled until the first call.
+     *
+     * @throws IOException if a TLS file cannot be read, or a key file is readable by others
+     */
+    public static ForkdClient connect(ListenAddress address, Optional<String> token, Optional<String> session,
+            ClientTls tls) throws IOException {
         List<ClientInterceptor> interceptors = new ArrayList<>(1);
         Metadata headers = new Metadata();
         token.ifPresent(t -> headers.put(AUTHORIZATION, "Bearer " + t));
@@ -96,10 +112,10 @@ public final class ForkdClient implements AutoCloseable {
                 yield new ForkdClient(address, channel, Optional.of(group));
             }
             case ListenAddress.Tcp tcp -> {
-                ManagedChannel channel = NettyChannelBuilder.forAddress(tcp.host(), tcp.port())
-                        .usePlaintext()
-                        .intercept(interceptors)
-                        .build();
+                NettyChannelBuilder builder = tls.enabled()
+                        ? NettyChannelBuilder.forAddress(tcp.host(), tcp.port(), tls.credentials())
+                        : NettyChannelBuilder.forAddress(tcp.host(), tcp.port()).usePlaintext();
+                ManagedChannel channel = builder.intercept(interceptors).build();
                 yield new ForkdClient(address, channel, Optional.empty());
             }
         };

@@ -199,6 +199,7 @@ class CliProcessTest {
         Path dir = runtimeDir("fkt");
         Path token = dir.resolve("token");
         Files.writeString(token, "s3cret-" + System.nanoTime() + "\n");
+        Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         try (RunningServer tcp = RunningServer.startTcp(token)) {
             assertTrue(tcp.address().startsWith("127.0.0.1:") && !tcp.address().endsWith(":0"), tcp.address());
             Cli cli = new Cli(Map.of("HOME", dir.toString()), dir);
@@ -220,6 +221,7 @@ class CliProcessTest {
 
             Path wrong = dir.resolve("wrong");
             Files.writeString(wrong, "not-the-token");
+            Files.setPosixFilePermissions(wrong, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             Cli.Result bad = cli.run("ps", "--address", tcp.address(), "--token-file", wrong.toString());
             assertEquals(1, bad.code(), bad::toString);
         }

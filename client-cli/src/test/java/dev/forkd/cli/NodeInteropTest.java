@@ -74,6 +74,54 @@ class NodeInteropTest {
         assertTrue(states.endsWith("\"PROCESS_STATE_EXITED\"]"), states);
     }
 
+    @Test
+    void nodeClientSendsItsTokenOverTlsAndOverLoopbackPlaintext() throws Exception {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "fkn");
+        try {
+            TestCertificates certs = TestCertificates.make(dir);
+            Path token = dir.resolve("token");
+            String tokenText = "node-token-" + System.nanoTime();
+            Files.writeString(token, tokenText);
+            Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            try (RunningServer tls = RunningServer.start(d -> List.of("--listen", "127.0.0.1:0",
+                    "--tls-cert", certs.serverCert().toString(), "--tls-key", certs.serverKey().toString(),
+                    "--token-file", token.toString()), java.util.Map.of(), c -> c)) {
+                String json = runNode(tls.address(), java.util.Map.of("FORKD_TOKEN", tokenText,
+                        "FORKD_TLS_CA", certs.ca().toString()));
+                assertTrue(json.contains("\"stdout\":\"hello from node\\n\""), json);
+            }
+            // Before: grpc-js refused call credentials on a plaintext channel ("Cannot compose insecure credentials").
+            try (RunningServer plain = RunningServer.startTcp(token)) {
+                String json = runNode(plain.address(), java.util.Map.of("FORKD_TOKEN", tokenText));
+                assertTrue(json.contains("\"exit_code\":7"), json);
+            }
+        } finally {
+            RunningServer.deleteTree(dir);
+        }
+    }
+
+    private static String runNode(String address, java.util.Map<String, String> env) throws Exception {
+        Path out = Files.createTempFile("node-client", ".json");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(List.of("node", "client.js", address, "--",
+                    "sh", "-c", "echo hello from node; exit 7"))
+                    .directory(example.toFile())
+                    .redirectOutput(out.toFile())
+                    .redirectErrorStream(false)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            pb.environment().keySet().removeIf(k -> k.startsWith("FORKD_"));
+            pb.environment().putAll(env);
+            Process node = pb.start();
+            assertTrue(node.waitFor(60, TimeUnit.SECONDS), "the node client did not finish");
+            String json = read(out);
+            assertEquals(0, node.exitValue(), json);
+            return json;
+        } finally {
+            Files.delete(out);
+        }
+    }
+
     static Path repoRoot() {
         Path p = Path.of("").toAbsolutePath();
         while (p != null && !Files.exists(p.resolve("mvnw"))) {

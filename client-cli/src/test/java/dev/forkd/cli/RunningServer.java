@@ -41,22 +41,32 @@ final class RunningServer implements AutoCloseable {
         return start(dir -> List.of("--listen", "unix:" + dir.resolve("s.sock")));
     }
 
-    /** A server on TCP at a free port of 127.0.0.1, requiring the token in {@code tokenFile}. */
+    /** A server on plaintext TCP at a free port of 127.0.0.1, requiring the token in {@code tokenFile}. */
     static RunningServer startTcp(Path tokenFile) throws Exception {
-        return start(dir -> List.of("--listen", "127.0.0.1:0", "--token-file", tokenFile.toString()));
+        return start(dir -> List.of("--listen", "127.0.0.1:0", "--insecure-plaintext", "--token-file", tokenFile.toString()));
     }
 
     private static RunningServer start(java.util.function.Function<Path, List<String>> serveArgs) throws Exception {
+        return start(serveArgs, java.util.Map.of(), command -> command);
+    }
+
+    /**
+     * A server with {@code serveArgs}, these extra environment variables, and its command line passed
+     * through {@code wrap} (e.g. into {@code sh -c 'umask 000; exec "$@"'}).
+     */
+    static RunningServer start(java.util.function.Function<Path, List<String>> serveArgs, java.util.Map<String, String> env,
+            java.util.function.UnaryOperator<List<String>> wrap) throws Exception {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "fkd");
         Path socket = dir.resolve("s.sock");
         List<String> command = new ArrayList<>(javaCommand());
         command.addAll(List.of(Main.class.getName(), "serve"));
         command.addAll(serveArgs.apply(dir));
-        ProcessBuilder pb = new ProcessBuilder(command)
+        ProcessBuilder pb = new ProcessBuilder(wrap.apply(command))
                 .redirectError(dir.resolve("server.err").toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put("XDG_RUNTIME_DIR", dir.toString());
         pb.environment().remove("FORKD_ADDRESS");
+        pb.environment().putAll(env);
         Process process = pb.start();
         RunningServer server = new RunningServer(dir, socket, process);
         CompletableFuture<String> ready = new CompletableFuture<>();

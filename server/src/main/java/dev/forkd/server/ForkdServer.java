@@ -9,6 +9,7 @@ import dev.forkd.server.agent.AgentWatchdog;
 import dev.forkd.server.agent.AgentLink;
 import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.config.ListenAddress;
+import dev.forkd.server.config.PrivateFiles;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.grpc.AgentServiceAdapter;
 import dev.forkd.server.grpc.AuthInterceptor;
@@ -27,6 +28,7 @@ import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.sync.SyncTable;
 import dev.forkd.server.pipe.PipeLimits;
 import dev.forkd.server.pipe.PipeRegistry;
+import dev.forkd.server.process.ChildEnvironment;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.queue.QueueLimits;
 import dev.forkd.server.queue.QueueRegistry;
@@ -34,26 +36,19 @@ import dev.forkd.server.session.ChildCredentials;
 import dev.forkd.server.session.SessionRegistry;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -76,7 +71,7 @@ public final class ForkdServer implements AutoCloseable {
             dev.forkd.v1.PoolServiceGrpc.SERVICE_NAME);
 
     private final ServerConfig config;
-    private final Server server;
+    private final Listeners.Started listening;
     private final ListenAddress address;
     private final AgentLauncher launcher;
     private final AgentRegistry agents;
@@ -88,12 +83,12 @@ public final class ForkdServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private volatile boolean closed;
 
-    private ForkdServer(ServerConfig config, Server server, ListenAddress address, AgentLauncher launcher,
+    private ForkdServer(ServerConfig config, Listeners.Started listening, ListenAddress address, AgentLauncher launcher,
             AgentRegistry agents, ProcessTable processes, HealthStatusManager health,
             ScheduledExecutorService timers, ExecutorService streams, EventLoopGroup boss,
             EventLoopGroup workers) {
         this.config = config;
-        this.server = server;
+        this.listening = listening;
         this.address = address;
         this.launcher = launcher;
         this.agents = agents;
@@ -168,24 +163,6 @@ public final class ForkdServer implements AutoCloseable {
 
         EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());
         EventLoopGroup workers = new EpollEventLoopGroup(2, Thread.ofPlatform().name("forkd-io-", 0).daemon().factory());
-        NettyServerBuilder builder;
-        String agentAddress;
-        switch (config.listen()) {
-            case ListenAddress.Unix u -> {
-                prepareSocket(u.path());
-                // grpc-java sets SO_KEEPALIVE on every accepted channel; a Unix socket has no such
-                // option and Netty warned about it for every client connection.
-                builder = NettyServerBuilder.forAddress(new DomainSocketAddress(u.path().toString()))
-                        .channelType(EpollServerDomainSocketChannel.class)
-                        .withChildOption(ChannelOption.SO_KEEPALIVE, null);
-                agentAddress = u.toString();
-            }
-            case ListenAddress.Tcp t -> {
-                builder = NettyServerBuilder.forAddress(new InetSocketAddress(t.host(), t.port()))
-                        .channelType(io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerSocketChannel.class);
-                agentAddress = null; // known once bound
-            }
-        }
         HealthStatusManager health = new HealthStatusManager();
         // Serving only while a live agent can take work: a probe sees the truth.
         agents.onAvailability(available -> {
@@ -199,37 +176,37 @@ public final class ForkdServer implements AutoCloseable {
         var auth = new AuthInterceptor(agentToken, clientToken);
         // Decides admin or child; a call that is not a child's must pass `auth` to be the admin's.
         var session = new SessionInterceptor(sessions, auth);
+        // A child's environment is what its spawner asked for plus forkdEnv; never this server's own
+        // (which may hold its secrets). Only a PATH is supplied, for a spawn that sends none.
+        Map<String, String> childBase = ChildEnvironment.BASE;
+        // Request bytes that do not parse answer INVALID_ARGUMENT with one rate-limited log line.
+        MalformedRequests malformed = new MalformedRequests(System::nanoTime);
+        List<ServerServiceDefinition> services = List.of(
+                malformed.guard(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, childBase,
+                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session)),
+                malformed.guard(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session)),
+                malformed.guard(ServerInterceptors.intercept(new PoolServiceAdapter(pools, childBase, forkdEnv,
+                        config.defaultOutputLimit(), config.maxOutputLimit(),
+                        Runtime.getRuntime().availableProcessors(), streams), session)),
+                malformed.guard(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session)),
+                malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session)),
+                malformed.guard(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session)),
+                malformed.guard(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session)),
+                malformed.guard(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes, timers), auth)),
+                malformed.guard(ServerInterceptors.intercept(health.getHealthService(), auth)),
+                malformed.guard(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth)));
         // Every handler answers or parks a callback and returns; none blocks (DESIGN §8: no thread
         // per waiter), and streams drain on `streams`. So calls run on the event loop that read
         // them: a hand-off to a pool thread per call cost more than most calls' work.
-        // Request bytes that do not parse answer INVALID_ARGUMENT with one rate-limited log line.
-        MalformedRequests malformed = new MalformedRequests(System::nanoTime);
-        builder.bossEventLoopGroup(boss).workerEventLoopGroup(workers).directExecutor()
+        Listeners.Started listening = Listeners.start(config, services, health.getHealthService().bindService(), builder -> builder
+                .bossEventLoopGroup(boss).workerEventLoopGroup(workers).directExecutor()
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true)
-                .addService(malformed.guard(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, System.getenv(),
-                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session)))
-                .addService(malformed.guard(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session)))
-                .addService(malformed.guard(ServerInterceptors.intercept(new PoolServiceAdapter(pools, System.getenv(), forkdEnv,
-                        config.defaultOutputLimit(), config.maxOutputLimit(),
-                        Runtime.getRuntime().availableProcessors(), streams), session)))
-                .addService(malformed.guard(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session)))
-                .addService(malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session)))
-                .addService(malformed.guard(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session)))
-                .addService(malformed.guard(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session)))
-                .addService(malformed.guard(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes, timers), auth)))
-                .addService(malformed.guard(ServerInterceptors.intercept(health.getHealthService(), auth)))
-                .addService(malformed.guard(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth)));
-        Server server = builder.build().start();
-
-        ListenAddress bound = config.listen();
-        if (bound instanceof ListenAddress.Tcp t) {
-            int port = ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
-            bound = new ListenAddress.Tcp(t.host(), port);
-            String host = t.host().equals("0.0.0.0") || t.host().equals("::") ? "127.0.0.1" : t.host();
-            agentAddress = new ListenAddress.Tcp(host, port).toString();
-        }
-        forkdEnv.put("FORKD_ADDRESS", bound.toString());
+                .permitKeepAliveWithoutCalls(true));
+        ListenAddress bound = listening.address();
+        // Agents and children dial the Unix socket: the public one, or for TCP the private one
+        // beside it (no TLS material needed, and the agent channel stays off the network).
+        String agentAddress = listening.local().toString();
+        forkdEnv.put("FORKD_ADDRESS", listening.local().toString());
         // No FORKD_TOKEN here: a child gets its own session's credential (ChildCredentials), never the
         // admin token.
 
@@ -240,7 +217,7 @@ public final class ForkdServer implements AutoCloseable {
                         liveness.heartbeat()),
                 credentials, config.agents(), agents::agentProcessExited, timers);
         new AgentWatchdog(agents, launcher::kill, timers); // ends with the timers
-        ForkdServer forkd = new ForkdServer(config, server, bound, launcher, agents, processes, health,
+        ForkdServer forkd = new ForkdServer(config, listening, bound, launcher, agents, processes, health,
                 timers, streams, boss, workers);
         try {
             launcher.start();
@@ -259,7 +236,8 @@ public final class ForkdServer implements AutoCloseable {
             forkd.close();
             throw e;
         }
-        LOG.info(() -> "forkd listening on " + forkd.address());
+        LOG.info(() -> "forkd listening on " + forkd.address()
+                + forkd.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse(""));
         return forkd;
     }
 
@@ -268,9 +246,16 @@ public final class ForkdServer implements AutoCloseable {
         return address;
     }
 
+    /** Where the health-only listener is, if one was asked for (the real port when 0 was asked). */
+    public Optional<ListenAddress.Tcp> healthAddress() {
+        return listening.healthAddress();
+    }
+
     /** Blocks until the server has stopped. */
     public void awaitTermination() throws InterruptedException {
-        server.awaitTermination();
+        for (Server s : listening.all()) {
+            s.awaitTermination();
+        }
     }
 
     /** Stops: no new calls, agents told to stop their children (SIGTERM, then SIGKILL), all reaped. */
@@ -281,7 +266,7 @@ public final class ForkdServer implements AutoCloseable {
         }
         closed = true;
         health.enterTerminalState();
-        server.shutdown();
+        listening.all().forEach(Server::shutdown);
         launcher.stopReplacing();
         int graceMillis = (int) config.shutdownGrace().toMillis();
         for (AgentLink link : agents.links()) {
@@ -293,8 +278,10 @@ public final class ForkdServer implements AutoCloseable {
             }
             launcher.close();
             launcher.awaitAllExited(Duration.ofSeconds(5));
-            server.shutdownNow();
-            server.awaitTermination(5, TimeUnit.SECONDS);
+            for (Server s : listening.all()) {
+                s.shutdownNow();
+                s.awaitTermination(5, TimeUnit.SECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -302,12 +289,10 @@ public final class ForkdServer implements AutoCloseable {
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         timers.shutdownNow();
         streams.shutdownNow();
-        if (address instanceof ListenAddress.Unix u) {
-            try {
-                Files.deleteIfExists(u.path());
-            } catch (IOException e) {
-                LOG.warning("cannot remove socket " + u.path() + ": " + e.getMessage());
-            }
+        try {
+            Files.deleteIfExists(listening.local().path());
+        } catch (IOException e) {
+            LOG.warning("cannot remove socket " + listening.local().path() + ": " + e.getMessage());
         }
     }
 
@@ -320,32 +305,10 @@ public final class ForkdServer implements AutoCloseable {
         if (file.isEmpty()) {
             return Optional.empty();
         }
-        String token = Files.readString(file.get()).strip();
+        String token = PrivateFiles.readSecret(file.get(), "token file");
         if (token.length() < 16) {
             throw new IOException("the token in " + file.get() + " is shorter than 16 characters");
         }
         return Optional.of(token);
-    }
-
-    /** A private directory for the socket, and no stale socket in the way (nor a live server). */
-    private static void prepareSocket(Path socket) throws IOException {
-        Path dir = socket.getParent();
-        if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
-        if (socket.toString().length() > 107) {
-            throw new IOException("the socket path " + socket + " is longer than 107 bytes");
-        }
-        if (Files.exists(socket)) {
-            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-                ch.connect(UnixDomainSocketAddress.of(socket));
-                throw new IOException("a forkd server is already listening at unix:" + socket);
-            } catch (IOException e) {
-                if (e.getMessage() != null && e.getMessage().startsWith("a forkd server")) {
-                    throw e;
-                }
-                Files.delete(socket); // stale: nobody answers
-            }
-        }
     }
 }

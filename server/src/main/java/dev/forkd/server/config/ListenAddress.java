@@ -13,7 +13,7 @@ public sealed interface ListenAddress {
         }
     }
 
-    /** TCP; the server requires a token for it. */
+    /** TCP; the server requires TLS (or explicit plaintext on loopback) and a client credential for it. */
     record Tcp(String host, int port) implements ListenAddress {
         @Override
         public String toString() {

@@ -18,6 +18,10 @@ import java.util.Optional;
  * @param memoryBudget the most bytes the server holds for clients in all (output, queue items, pipe
  *     buffers, shared state, stdin in flight); {@code --memory-budget}, by default half the heap
  * @param logFile the file {@code forkd serve} writes its log to and reopens on SIGHUP; empty: stderr
+ * @param tcpSecurity TLS or explicit plaintext for a TCP listener; {@link TcpSecurity.Unset} on a
+ *     Unix socket
+ * @param healthListen a plaintext TCP address serving only the gRPC health service, for probes that
+ *     speak neither TLS nor tokens (a Kubernetes gRPC probe)
  */
 public record ServerConfig(
         ListenAddress listen,
@@ -29,7 +33,9 @@ public record ServerConfig(
         long maxOutputLimit,
         int maxProcesses,
         long memoryBudget,
-        Optional<Path> logFile) {
+        Optional<Path> logFile,
+        TcpSecurity tcpSecurity,
+        Optional<ListenAddress.Tcp> healthListen) {
 
     public static final long MIB = 1024L * 1024L;
     /** Less than this would refuse most work outright. */
@@ -51,10 +57,39 @@ public record ServerConfig(
             throw new IllegalArgumentException("--memory-budget must be at least " + MIN_MEMORY_BUDGET / MIB
                     + " MiB, got " + memoryBudget + " bytes");
         }
-        if (listen instanceof ListenAddress.Tcp && tokenFile.isEmpty()) {
+        checkTransport(listen, tokenFile, tcpSecurity);
+    }
+
+    /**
+     * TCP needs a client credential (a token, or client certificates) and TLS; plaintext only when
+     * asked for, and then only on loopback. Refusing to start beats serving a network unprotected.
+     */
+    private static void checkTransport(ListenAddress listen, Optional<Path> tokenFile, TcpSecurity security) {
+        if (!(listen instanceof ListenAddress.Tcp tcp)) {
+            if (!(security instanceof TcpSecurity.Unset)) {
+                throw new IllegalArgumentException("--tls-cert, --tls-key, --tls-client-ca and --insecure-plaintext"
+                        + " are for a TCP address; " + listen + " is a Unix socket");
+            }
+            return;
+        }
+        boolean clientCertificates = security instanceof TcpSecurity.Tls tls && tls.mutual();
+        if (tokenFile.isEmpty() && !clientCertificates) {
             throw new IllegalArgumentException(
-                    "listening on TCP (" + listen + ") needs --token-file: forkd does not serve"
-                            + " unauthenticated on a network");
+                    "listening on TCP (" + listen + ") needs --token-file (or client certificates with"
+                            + " --tls-client-ca): forkd does not serve unauthenticated on a network");
+        }
+        switch (security) {
+            case TcpSecurity.Unset u -> throw new IllegalArgumentException(
+                    "listening on TCP (" + listen + ") needs TLS (--tls-cert and --tls-key); plaintext only"
+                            + " with --insecure-plaintext, and only on a loopback address");
+            case TcpSecurity.InsecurePlaintext p -> {
+                if (!TcpSecurity.isLoopback(tcp.host())) {
+                    throw new IllegalArgumentException("--insecure-plaintext is only allowed on a loopback"
+                            + " address (127.0.0.1, ::1, localhost), not " + tcp.host()
+                            + ": use --tls-cert and --tls-key to serve a network");
+                }
+            }
+            case TcpSecurity.Tls t -> { }
         }
     }
 
@@ -62,32 +97,45 @@ public record ServerConfig(
     public static ServerConfig defaults(ForkdPaths paths) {
         return new ServerConfig(
                 paths.defaultAddress(), Optional.empty(), 1, 4096, paths.stateDir(),
-                16 * MIB, 1024 * MIB, 100_000, defaultMemoryBudget(), Optional.empty());
+                16 * MIB, 1024 * MIB, 100_000, defaultMemoryBudget(), Optional.empty(),
+                new TcpSecurity.Unset(), Optional.empty());
     }
 
     public ServerConfig withListen(ListenAddress address) {
         return new ServerConfig(address, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen);
     }
 
     public ServerConfig withTokenFile(Optional<Path> file) {
         return new ServerConfig(listen, file, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen);
+    }
+
+    /** Where to listen and how that listener is protected, changed together (each checks the other). */
+    public ServerConfig withTransport(ListenAddress address, TcpSecurity security) {
+        return new ServerConfig(address, tokenFile, agents, agentCapacity, stateDir,
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, security, healthListen);
+    }
+
+    /** Also serve the health service alone, in plaintext, at {@code address}. */
+    public ServerConfig withHealthListen(Optional<ListenAddress.Tcp> address) {
+        return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, address);
     }
 
     public ServerConfig withAgents(int count) {
         return new ServerConfig(listen, tokenFile, count, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen);
     }
 
     public ServerConfig withMemoryBudget(long bytes) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, bytes, logFile);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, bytes, logFile, tcpSecurity, healthListen);
     }
 
     public ServerConfig withLogFile(Optional<Path> file) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, file);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, file, tcpSecurity, healthListen);
     }
 
     /**

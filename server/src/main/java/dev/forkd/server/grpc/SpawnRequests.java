@@ -31,7 +31,8 @@ final class SpawnRequests {
     private final long maxOutputLimit;
 
     /**
-     * @param baseEnv the environment children inherit unless clean_env
+     * @param baseEnv what a child's environment starts from unless clean_env: never the server's own
+     *     environment (see {@link dev.forkd.server.process.ChildEnvironment})
      * @param forkdEnv variables every child gets (FORKD_ADDRESS, ...), set last; read at each
      *     spawn, since the server fills it once it knows its bound address
      */
