@@ -761,8 +761,26 @@ public final class ProcessTable {
 
     /** A run ended: decide about restarting. Call with the monitor held. */
     private List<Runnable> ended(ProcessRecord rec, ProcessState end) {
+        String session = rec.childSession;
+        rec.childSession = null;
+        List<Runnable> notify = endedRun(rec, end);
+        if (session == null || session.isEmpty()) {
+            return notify;
+        }
+        // The run's session ends before anyone hears of the end: once a Join has answered, the
+        // child's credential acts as nothing and its locks have passed on. One runnable, so that
+        // notifying on several threads cannot overtake it.
+        return List.of(() -> {
+            try {
+                childSessions.end(session);
+            } finally {
+                runEach(notify);
+            }
+        });
+    }
+
+    private List<Runnable> endedRun(ProcessRecord rec, ProcessState end) {
         Instant now = clock.instant();
-        endChildSession(rec);
         failStdin(rec, "process ended");
         RestartDecision decision = RestartDecision.decide(rec.spec.restart(), end, rec.stopRequested,
                 rec.restartTimes, now, random);

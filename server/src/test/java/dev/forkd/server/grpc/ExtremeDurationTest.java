@@ -276,7 +276,8 @@ class ExtremeDurationTest {
     @ParameterizedTest
     @MethodSource("extremes")
     void waitConditionWithAHugeTimeoutWaitsForTheNotify(Duration huge) throws Exception {
-        String waiter = session();
+        var waiterSession = sessions.open("test", SessionRegistry.DEFAULT_TTL);
+        String waiter = waiterSession.credential();
         String notifier = session();
         sync(waiter).acquire(AcquireRequest.newBuilder().setName("cl").build());
         var wait = BlockingCall.<WaitConditionResponse>start(o -> syncAsync(waiter).waitCondition(
@@ -286,7 +287,7 @@ class ExtremeDurationTest {
         sync(notifier).notifyCondition(NotifyConditionRequest.newBuilder().setName("c").setLock("cl").setN(1).build());
         sync(notifier).release(ReleaseRequest.newBuilder().setName("cl").build());
         assertTrue(wait.answer().getNotified());
-        assertEquals(waiter, sync(waiter).get(GetSyncRequest.newBuilder().setName("cl").build()).getInfo().getHolderSession());
+        assertEquals(waiterSession.id(), sync(waiter).get(GetSyncRequest.newBuilder().setName("cl").build()).getInfo().getHolderSession());
     }
 
     @ParameterizedTest

@@ -324,7 +324,8 @@ class ChildRightsTest {
         Files.setPosixFilePermissions(tokenFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         var config = dev.forkd.server.config.ServerConfig.defaults(new dev.forkd.server.config.ForkdPaths(dir))
                 .withTokenFile(java.util.Optional.of(tokenFile))
-                .withListen(new dev.forkd.server.config.ListenAddress.Tcp("127.0.0.1", 0)).withAgents(1);
+                .withTransport(new dev.forkd.server.config.ListenAddress.Tcp("127.0.0.1", 0),
+                        new dev.forkd.server.config.TcpSecurity.InsecurePlaintext()).withAgents(1);
         try (var server = dev.forkd.server.ForkdServer.start(config)) {
             var tcp = (dev.forkd.server.config.ListenAddress.Tcp) server.address();
             var channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", tcp.port())
