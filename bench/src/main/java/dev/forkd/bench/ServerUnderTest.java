@@ -24,9 +24,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ServerUnderTest implements AutoCloseable {
 
-    /** The JVM options {@code ./forkd serve} runs with. */
-    static final List<String> SERVE_JVM = List.of("--enable-native-access=ALL-UNNAMED",
-            "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC", "-Xshare:auto");
+    /** The JVM options {@code ./forkd serve} runs with (an explicit heap, exit on OutOfMemoryError). */
+    static final List<String> SERVE_JVM = dev.forkd.client.ServerLauncher.serveJvmOptions();
 
     private final Path dir;
     private final Process process;

@@ -41,12 +41,16 @@ class ServeHangupTest {
             Cli cli = Cli.against(server);
             Cli.Result r = cli.run("spawn", "--", "sleep", "1000");
             assertEquals(0, r.code(), r.toString());
+            // By parentage, not command lines (the JDK may not read a long one): the agent is the
+            // server's child, the sleep the agent's.
             List<ProcessHandle> below = server.descendants();
-            ProcessHandle child = below.stream().filter(p -> p.info().command().orElse("").endsWith("sleep"))
-                    .findFirst().orElseThrow(() -> new AssertionError("no sleep below the server: " + below));
+            long serverPid = server.process.pid();
             ProcessHandle agent = below.stream()
-                    .filter(p -> p.info().commandLine().orElse("").contains("dev.forkd.agent.AgentMain"))
+                    .filter(p -> p.parent().map(ProcessHandle::pid).orElse(-1L) == serverPid)
                     .findFirst().orElseThrow(() -> new AssertionError("no agent below the server: " + below));
+            ProcessHandle child = below.stream()
+                    .filter(p -> p.parent().map(ProcessHandle::pid).orElse(-1L) == agent.pid())
+                    .findFirst().orElseThrow(() -> new AssertionError("no child below the agent: " + below));
 
             // As logrotate does: move the log away, then HUP.
             Path log = server.dir.resolve("server.err");

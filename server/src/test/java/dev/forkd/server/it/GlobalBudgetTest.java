@@ -24,7 +24,12 @@ import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SignalKind;
 import dev.forkd.v1.SpawnRequest;
 import dev.forkd.v1.TakeItemsRequest;
+import dev.forkd.v1.StdinMode;
+import dev.forkd.v1.WriteStdinRequest;
+import dev.forkd.v1.WriteStdinResponse;
 import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
 import io.grpc.StatusRuntimeException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -53,6 +58,28 @@ class GlobalBudgetTest {
         assertTrue(e.getStatus().getDescription().contains("--memory-budget"), e.getStatus().getDescription());
     }
 
+    /** Writes {@code data} to a process's stdin in one WriteStdin call: its error, or null if it went. */
+    private static StatusRuntimeException writeStdin(RealServer forkd, String id, byte[] data) throws Exception {
+        CompletableFuture<StatusRuntimeException> result = new CompletableFuture<>();
+        StreamObserver<WriteStdinRequest> in = forkd.processesAsync().writeStdin(new StreamObserver<>() {
+            @Override
+            public void onNext(WriteStdinResponse r) {}
+
+            @Override
+            public void onError(Throwable t) {
+                result.complete(t instanceof StatusRuntimeException s ? s : new StatusRuntimeException(Status.fromThrowable(t)));
+            }
+
+            @Override
+            public void onCompleted() {
+                result.complete(null);
+            }
+        });
+        in.onNext(WriteStdinRequest.newBuilder().setId(id).setData(ByteString.copyFrom(data)).build());
+        in.onCompleted();
+        return result.get(30, TimeUnit.SECONDS);
+    }
+
     @Test
     void aFullBudgetRefusesNewWorkShrinksOutputAndLeavesOtherClientsServed() throws Exception {
         RealServer forkd = new RealServer(1, c -> c.withMemoryBudget(BUDGET));
@@ -62,6 +89,9 @@ class GlobalBudgetTest {
 
             // Another client's work, started before the budget fills.
             ProcessInfo sentinel = processes.spawn(SpawnRequest.newBuilder().addAllArgv(List.of("sleep", "1000"))
+                    .build()).getProcess();
+            ProcessInfo reader = processes.spawn(SpawnRequest.newBuilder()
+                    .addAllArgv(List.of("sh", "-c", "cat > /dev/null")).setStdinMode(StdinMode.STDIN_MODE_PIPE)
                     .build()).getProcess();
             queues.create(CreateQueueRequest.newBuilder().setName("other").build());
             queues.put(PutItemsRequest.newBuilder().setQueue("other")
@@ -105,6 +135,7 @@ class GlobalBudgetTest {
             var spawnRefused = assertThrows(StatusRuntimeException.class, () -> processes.spawn(
                     SpawnRequest.newBuilder().addAllArgv(List.of("true")).build()));
             assertBudgetRefusal(spawnRefused);
+            assertBudgetRefusal(writeStdin(forkd, reader.getId(), new byte[64 * 1024]));
 
             // The other client's process and queue are untouched and still served.
             ProcessInfo s = processes.get(GetProcessRequest.newBuilder().setId(sentinel.getId()).build()).getProcess();
@@ -142,9 +173,13 @@ class GlobalBudgetTest {
             assertEquals(0, processes.join(JoinRequest.newBuilder().setId(again.getId()).build()).getProcess()
                     .getExitCode());
 
-            processes.signal(SignalRequest.newBuilder().setId(sentinel.getId()).setKind(SignalKind.SIGNAL_KIND_KILL)
-                    .build());
-            processes.join(JoinRequest.newBuilder().setId(sentinel.getId()).build());
+            // Stdin flows again, and every byte the budget held for it came back.
+            assertEquals(null, writeStdin(forkd, reader.getId(), new byte[64 * 1024]));
+            for (ProcessInfo p : List.of(sentinel, reader)) {
+                processes.signal(SignalRequest.newBuilder().setId(p.getId()).setKind(SignalKind.SIGNAL_KIND_KILL)
+                        .build());
+                processes.join(JoinRequest.newBuilder().setId(p.getId()).build());
+            }
         } finally {
             forkd.closeLeavingNothing();
         }
