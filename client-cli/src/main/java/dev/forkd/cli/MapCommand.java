@@ -42,6 +42,7 @@ import picocli.CommandLine.Parameters;
             "Items: the words after ':::', else stdin, one per line (NUL-terminated with --null).",
             "{} is the item, {#} its index from 0; with no {} the item is the last argument.",
             "Results come as tasks finish, or in input order with --keep-order; a failed task is one line on stderr.",
+            "Workers inherit your environment (as local commands do) unless --clean-env.",
             "Exit codes: 0 every task succeeded; 1-101 that many failed (101: 101 or more); 2 usage;",
             "3 no server. A refused request (unknown pool) also exits 1, with its reason on stderr."},
         sortOptions = false)
@@ -57,6 +58,10 @@ final class MapCommand extends ClientCommand {
 
     @Mixin
     PoolOptions poolOptions;
+
+    @Option(names = "--clean-env", description = "Do not pass your environment to the workers: they get forkd's FORKD_*"
+            + " and a default PATH only. The server's environment is never passed.")
+    boolean cleanEnv;
 
     @Option(names = {"-k", "--keep-order"}, description = "Print results in input order (default: as they finish).")
     boolean keepOrder;
@@ -114,7 +119,11 @@ final class MapCommand extends ClientCommand {
             if (command.isEmpty()) {
                 throw usage("missing CMD: forkd map [OPTIONS] -- CMD [ARG...] [::: ITEM...]");
             }
-            start.setCreate(poolOptions.create(command));
+            var create = poolOptions.create(command);
+            if (!cleanEnv) {
+                create.getWorkerBuilder().putAllEnv(CallerEnvironment.inherited(inv.env()));
+            }
+            start.setCreate(create);
         }
         if (joblog != null && joblog.toString().isEmpty()) {
             throw usage("--joblog needs a file name");

@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
         description = {
             "Run a command in the foreground and exit with its status.",
             "Its output streams here, Ctrl-C (and TERM, HUP) go to it, and forkd exits with its status:",
-            "the code, or 128+N for signal N; 127 if it could not be started."
+            "the code, or 128+N for signal N; 127 if it could not be started.",
+            "It inherits your environment (as a local command does) unless --clean-env."
         })
 final class RunCommand extends ClientCommand {
 
@@ -44,7 +45,7 @@ final class RunCommand extends ClientCommand {
             ProcessServiceGrpc.ProcessServiceBlockingStub blocking = ownSession
                     .map(s -> client.processes().withInterceptors(ForkdClient.sessionHeader(s.credential())))
                     .orElseGet(client::processes);
-            SpawnRequest request = spawn.toRequest(inv.cwd())
+            SpawnRequest request = spawn.toRequest(inv.cwd(), inv.env())
                     .setStdinMode(interactive ? StdinMode.STDIN_MODE_PIPE : StdinMode.STDIN_MODE_NONE)
                     .setHoldOutput(true) // nothing is lost before our Watch attaches
                     .build();

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 @Command(name = "spawn", mixinStandardHelpOptions = true,
-        description = "Start a command in the background and print its id.")
+        description = {"Start a command in the background and print its id.",
+            "It inherits your environment (as a local command does) unless --clean-env."})
 final class SpawnCommand extends ClientCommand {
 
     @Mixin
@@ -22,7 +23,7 @@ final class SpawnCommand extends ClientCommand {
                     + " (or set FORKD_SESSION), or use 'forkd run --daemon'", ExitCodes.USAGE);
         }
         ProcessInfo p = client.processes().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                .spawn(spawn.toRequest(inv.cwd()).build()).getProcess();
+                .spawn(spawn.toRequest(inv.cwd(), inv.env()).build()).getProcess();
         if (options.json()) {
             Json.print(inv.out(), p);
         } else {

@@ -18,11 +18,11 @@ final class SpawnOptions {
     @Option(names = "--name", paramLabel = "NAME", description = "A unique name for the process.")
     String name;
 
-    @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Set a variable in its environment (repeatable). Children get only these, forkd's FORKD_*"
-                    + " variables and a default PATH: neither your environment nor the server's.")
+    @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Set a variable in its environment (repeatable), over the one inherited from yours.")
     Map<String, String> env = new LinkedHashMap<>();
 
-    @Option(names = "--clean-env", description = "Not even the default PATH: the child gets only -e variables and forkd's own FORKD_*.")
+    @Option(names = "--clean-env", description = "Do not pass your environment (by default the child inherits it, as a local command does):"
+                    + " the child gets only -e variables and forkd's own FORKD_*. The server's environment is never passed.")
     boolean cleanEnv;
 
     @Option(names = "--cwd", paramLabel = "DIR", description = "Working directory (default: the current directory).")
@@ -54,10 +54,14 @@ final class SpawnOptions {
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The program and its arguments (after --).")
     List<String> command;
 
-    /** The request, with the working directory resolved against {@code here} (the CLI's own by default). */
-    SpawnRequest.Builder toRequest(Path here) {
+    /**
+     * The request, with the working directory resolved against {@code here} (the CLI's own by
+     * default) and, unless {@code --clean-env}, the caller's environment {@code callerEnv} under -e.
+     */
+    SpawnRequest.Builder toRequest(Path here, Map<String, String> callerEnv) {
         SpawnRequest.Builder b = SpawnRequest.newBuilder()
                 .addAllArgv(command)
+                .putAllEnv(cleanEnv ? Map.of() : CallerEnvironment.inherited(callerEnv))
                 .putAllEnv(env)
                 .setCleanEnv(cleanEnv)
                 .setCwd((cwd == null ? here : here.resolve(cwd)).normalize().toString())

@@ -41,6 +41,13 @@ final class Cli {
         return new Cli(env, dir);
     }
 
+    /** This CLI with {@code name=value} added to the caller's environment. */
+    Cli withEnv(String name, String value) {
+        Map<String, String> more = new HashMap<>(env);
+        more.put(name, value);
+        return new Cli(more, cwd);
+    }
+
     Result run(String... args) {
         return withStdin(new byte[0], args);
     }

@@ -122,6 +122,39 @@ class CliTest {
     }
 
     @Test
+    void runPassesTheCallersEnvironmentUnderItsOwnVariables() {
+        Cli caller = cli.withEnv("FORKD_CALLER_VAR", "from-shell").withEnv("FORKD_PROCESS_ID", "the-callers-id");
+        Cli.Result r = caller.run("run", "--name", "env-" + System.nanoTime(), "--env", "OTHER=x", "--",
+                "sh", "-c", "echo \"$FORKD_CALLER_VAR|$OTHER|$FORKD_PROCESS_ID\"");
+        assertEquals(0, r.code(), r::toString);
+        String[] got = r.out().strip().split("\\|", -1);
+        assertEquals("from-shell", got[0], r::toString);
+        assertEquals("x", got[1], r::toString);
+        // The child's own id, set by the server, not the caller's.
+        assertTrue(!got[2].isEmpty() && !got[2].equals("the-callers-id"), r::toString);
+    }
+
+    @Test
+    void spawnPassesTheCallersEnvironmentAndCleanEnvDoesNot() {
+        Cli caller = cli.withEnv("FORKD_CALLER_VAR", "from-shell");
+        Cli.Result spawned = caller.run("spawn", "--", "sh", "-c", "echo \"[$FORKD_CALLER_VAR]\"");
+        assertEquals(0, spawned.code(), spawned::toString);
+        String id = spawned.out().strip();
+        assertEquals(0, cli.run("wait", "--timeout", "30s", id).code());
+        assertEquals("[from-shell]\n", cli.run("logs", id).out());
+        Cli.Result clean = caller.run("run", "--clean-env", "--", "/bin/sh", "-c", "echo \"[$FORKD_CALLER_VAR]\"");
+        assertEquals(0, clean.code(), clean::toString);
+        assertEquals("[]\n", clean.out(), clean::toString);
+    }
+
+    @Test
+    void aCallersOwnForkdCredentialsAreNotPassedOn() {
+        var inherited = CallerEnvironment.inherited(java.util.Map.of("FORKD_SESSION", "s", "FORKD_TOKEN", "t",
+                "FORKD_PROCESS_ID", "p", "FORKD_ADDRESS", "a", "HOME", "/h"));
+        assertEquals(java.util.Map.of("FORKD_ADDRESS", "a", "HOME", "/h"), inherited);
+    }
+
+    @Test
     void runOfAMissingProgramFailsWithOneLine() {
         Cli.Result r = cli.run("run", "--", "/no/such/program");
         assertTrue(r.code() == ExitCodes.FAILED_TO_START || r.code() == ExitCodes.ERROR, r::toString);

@@ -53,6 +53,18 @@ class PoolCliTest {
     }
 
     @Test
+    void mapWorkersInheritTheCallersEnvironment() {
+        var r = cli.withEnv("FORKD_CALLER_VAR", "from-shell")
+                .run("map", "-j", "2", "--keep-order", "--", "sh", "-c", "echo \"$FORKD_CALLER_VAR-{}\"", ":::", "a", "b");
+        assertEquals(0, r.code(), r::toString);
+        assertEquals("from-shell-a\nfrom-shell-b\n", r.out(), r::toString);
+        var clean = cli.withEnv("FORKD_CALLER_VAR", "from-shell")
+                .run("map", "--clean-env", "--", "sh", "-c", "echo \"[$FORKD_CALLER_VAR]\"", ":::", "a");
+        assertEquals(0, clean.code(), clean::toString);
+        assertEquals("[]\n", clean.out(), clean::toString);
+    }
+
+    @Test
     void squaresOfArgumentItemsComeInInputOrderWithKeepOrder() {
         var r = cli.run(args(List.of("map", "-j", "3", "--keep-order", "--", "sh", "-c", "echo $(( {} * {} ))"),
                 IntStream.rangeClosed(1, 60)));
