@@ -26,6 +26,38 @@ public final class ExitCodes implements CommandLine.IExitCodeExceptionMapper,
     public static final int STILL_RUNNING = 124;
     /** A process that could not be started, like a shell's "command not found". */
     public static final int FAILED_TO_START = 127;
+    /** {@code run} of a program that is there but cannot be executed, like a shell's "permission denied". */
+    public static final int NOT_EXECUTABLE = 126;
+
+    /**
+     * What {@code run} exits with when the server refused to start its program: 127 not found and
+     * 126 not executable, as a shell does; otherwise what any refusal exits with.
+     */
+    static int ofStartRefusal(StatusRuntimeException e) {
+        return switch (reason(e)) {
+            case "PROGRAM_NOT_FOUND" -> FAILED_TO_START;
+            case "PROGRAM_NOT_EXECUTABLE" -> NOT_EXECUTABLE;
+            default -> new ExitCodes().getExitCode(e);
+        };
+    }
+
+    /** The {@code ErrorInfo} reason forkd attaches to a refusal; "" if there is none. */
+    static String reason(StatusRuntimeException e) {
+        var status = io.grpc.protobuf.StatusProto.fromThrowable(e);
+        if (status == null) {
+            return "";
+        }
+        for (var any : status.getDetailsList()) {
+            if (any.is(com.google.rpc.ErrorInfo.class)) {
+                try {
+                    return any.unpack(com.google.rpc.ErrorInfo.class).getReason();
+                } catch (com.google.protobuf.InvalidProtocolBufferException malformed) {
+                    return "";
+                }
+            }
+        }
+        return "";
+    }
 
     @Override
     public int getExitCode(Throwable exception) {

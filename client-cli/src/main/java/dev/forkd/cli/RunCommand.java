@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
         description = {
             "Run a command in the foreground and exit with its status.",
             "Its output streams here, Ctrl-C (and TERM, HUP) go to it, and forkd exits with its status:",
-            "the code, or 128+N for signal N; 127 if it could not be started.",
+            "the code, or 128+N for signal N; 127 if its program was not found, 126 if it is not executable.",
             "It inherits your environment (as a local command does) unless --clean-env."
         })
 final class RunCommand extends ClientCommand {
@@ -49,8 +49,13 @@ final class RunCommand extends ClientCommand {
                     .setStdinMode(interactive ? StdinMode.STDIN_MODE_PIPE : StdinMode.STDIN_MODE_NONE)
                     .setHoldOutput(true) // nothing is lost before our Watch attaches
                     .build();
-            ProcessInfo started = blocking.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                    .spawn(request).getProcess();
+            ProcessInfo started;
+            try {
+                started = blocking.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                        .spawn(request).getProcess();
+            } catch (io.grpc.StatusRuntimeException e) {
+                throw new CliFailure(ExitCodes.describe(e), ExitCodes.ofStartRefusal(e));
+            }
             String id = started.getId();
             if (started.getState() == dev.forkd.v1.ProcessState.PROCESS_STATE_FAILED_TO_START) {
                 throw new CliFailure(ProcessText.summary(started), ExitCodes.FAILED_TO_START);

@@ -155,9 +155,19 @@ class CliTest {
     }
 
     @Test
+    void runOfANonExecutableProgramExits126AsAShellDoes() throws Exception {
+        Path script = Files.createTempFile(server.dir, "not-executable", ".sh");
+        Files.writeString(script, "echo never\n");
+        Cli.Result r = cli.run("run", "--", script.toString());
+        assertEquals(126, r.code(), r::toString);
+        assertOneLine(r);
+        assertEquals("", r.out(), r::toString);
+    }
+
+    @Test
     void runOfAMissingProgramFailsWithOneLine() {
         Cli.Result r = cli.run("run", "--", "/no/such/program");
-        assertTrue(r.code() == ExitCodes.FAILED_TO_START || r.code() == ExitCodes.ERROR, r::toString);
+        assertEquals(127, r.code(), r::toString);
         assertOneLine(r);
         assertTrue(r.err().contains("/no/such/program") || r.err().toLowerCase().contains("not found"), r::toString);
     }
