@@ -7,7 +7,8 @@ import picocli.CommandLine;
 
 /**
  * The one place where failures become exit codes and one line on stderr:
- * 0 ok; 1 the server said no (NOT_FOUND, FAILED_PRECONDITION, ...); 2 usage; 3 no server to talk to;
+ * 0 ok; 1 the server said no (NOT_FOUND, FAILED_PRECONDITION, ...) or a queue/pipe has ended; 2 usage;
+ * 3 no server to talk to; 124 timed out; {@code run} 126/127 when its program cannot be executed / is missing;
  * {@code run} and {@code wait} exit with the child's status instead; {@code map} with the number of
  * failed tasks (capped at 101, as GNU parallel).
  */
@@ -18,10 +19,10 @@ public final class ExitCodes implements CommandLine.IExitCodeExceptionMapper,
     public static final int ERROR = 1;
     public static final int USAGE = 2;
     public static final int UNREACHABLE = 3;
-    /** queue and pipe commands: nothing came or went in time (queue.Empty / queue.Full). */
-    public static final int TIMED_OUT = 1;
-    /** queue and pipe commands: the server said no (there, 1 means timed out). */
-    public static final int REFUSED = 4;
+    /** Nothing came, went or ended in time (a wait, a lock, a queue get/put, a pipe recv/send/poll), like timeout(1). */
+    public static final int TIMED_OUT = 124;
+    /** The server said no (not found, wrong state, closed): the same 1 for every command group. */
+    public static final int REFUSED = ERROR;
     /** A wait that timed out with the process still running, like timeout(1). */
     public static final int STILL_RUNNING = 124;
     /** A process that could not be started, like a shell's "command not found". */

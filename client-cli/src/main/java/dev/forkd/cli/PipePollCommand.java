@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "poll", mixinStandardHelpOptions = true, description = {"Whether a message (or end-of-file) is waiting at an end, like Connection.poll: prints ready, eof or empty; exits 1 if not ready."})
+@Command(name = "poll", mixinStandardHelpOptions = true, description = {"Whether a message (or end-of-file) is waiting at an end, like Connection.poll: prints ready, eof or empty; exits 124 if not ready."})
 final class PipePollCommand extends ResourceCommand {
 
     @Parameters(paramLabel = "END", description = "The receiving end.")

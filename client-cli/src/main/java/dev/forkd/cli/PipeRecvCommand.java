@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "recv", mixinStandardHelpOptions = true, description = {"Receive messages at an end and print them, one per line (or NUL-terminated with --null).", "Without --follow: the next message (exits 1 on --timeout or at end-of-file).", "With --follow: every message until the other end is closed (end-of-file), then exit 0."})
+@Command(name = "recv", mixinStandardHelpOptions = true, description = {"Receive messages at an end and print them, one per line (or NUL-terminated with --null).", "Without --follow: the next message (exits 124 on --timeout, 1 at end-of-file).", "With --follow: every message until the other end is closed (end-of-file), then exit 0."})
 final class PipeRecvCommand extends ResourceCommand {
 
     @Parameters(paramLabel = "END", description = "The receiving end, e.g. p-1.0.")
@@ -51,7 +51,7 @@ final class PipeRecvCommand extends ResourceCommand {
         }
         if (resp.getEof()) {
             inv.err().println("forkd: pipe end " + end + ": end of file (the other end is closed)");
-            return ExitCodes.TIMED_OUT;
+            return ExitCodes.ERROR;
         }
         resp.getMessagesList().forEach(m -> Items.write(inv.out(), m.toByteArray(), nul));
         return ExitCodes.OK;

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "send", mixinStandardHelpOptions = true, description = {"Send messages from an end: the MSG arguments, else stdin lines (or NUL-terminated with --null).", "Blocks while the other end has no room; exits 1 on --timeout, 4 if the other end is closed."})
+@Command(name = "send", mixinStandardHelpOptions = true, description = {"Send messages from an end: the MSG arguments, else stdin lines (or NUL-terminated with --null).", "Blocks while the other end has no room; exits 124 on --timeout, 1 if the other end is closed."})
 final class PipeSendCommand extends ResourceCommand {
 
     @Parameters(index = "0", paramLabel = "END", description = "The sending end, e.g. p-1.1.")

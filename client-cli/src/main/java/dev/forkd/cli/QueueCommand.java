@@ -8,7 +8,7 @@ import picocli.CommandLine.Spec;
 /** {@code forkd queue ...}: server-held queues, like multiprocessing.Queue and JoinableQueue. */
 @Command(name = "queue", mixinStandardHelpOptions = true,
         description = {"Server-held queues, like multiprocessing.Queue and JoinableQueue.",
-            "Exit codes: 0 ok, 1 timed out (empty or full), 2 usage, 3 no server, 4 refused by the server."},
+            "Exit codes: 0 ok, 1 refused by the server (not found, closed), 2 usage, 3 no server, 124 timed out (empty or full)."},
         subcommands = {QueueCreateCommand.class, QueuePutCommand.class, QueueGetCommand.class,
             QueueSizeCommand.class, QueueJoinCommand.class, QueueTaskDoneCommand.class, QueueCloseCommand.class,
             QueueRmCommand.class, QueueLsCommand.class})

@@ -22,8 +22,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "get", mixinStandardHelpOptions = true,
         description = {"Take items and print them, one per line (or NUL-terminated with --null).",
-            "Without --follow: takes up to -n items, waiting while the queue is empty; exits 1 if",
-            "none came within --timeout, or the queue is closed and drained.",
+            "Without --follow: takes up to -n items, waiting while the queue is empty; exits 124 if",
+            "none came within --timeout, 1 if the queue is closed and drained.",
             "With --follow: prints items as they come (Consume; each acked once printed) until the",
             "queue is closed and drained, or --limit items; items not acked when it dies go back."})
 final class QueueGetCommand extends ResourceCommand {
@@ -72,7 +72,7 @@ final class QueueGetCommand extends ResourceCommand {
         }
         if (resp.getClosed()) {
             inv.err().println("forkd: queue " + queue + " is closed and drained");
-            return ExitCodes.TIMED_OUT;
+            return ExitCodes.ERROR;
         }
         for (QueueItem it : resp.getItemsList()) {
             Items.write(inv.out(), it.getData().toByteArray(), nul);

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "join", mixinStandardHelpOptions = true, description = "Wait until every item put is marked done (JoinableQueue.join); exits 1 on --timeout.")
+@Command(name = "join", mixinStandardHelpOptions = true, description = "Wait until every item put is marked done (JoinableQueue.join); exits 124 on --timeout.")
 final class QueueJoinCommand extends ResourceCommand {
 
     @Parameters(paramLabel = "QUEUE", description = "Queue id or name.")

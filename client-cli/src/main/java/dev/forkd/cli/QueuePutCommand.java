@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "put", mixinStandardHelpOptions = true,
         description = {"Put items: the ITEM arguments, else stdin, one per line (or NUL-terminated with --null).",
-            "Blocks while the queue is full; with --timeout exits 1 if there is no room in time",
+            "Blocks while the queue is full; with --timeout exits 124 if there is no room in time",
             "(arguments are put all or none; stdin batch by batch). Stdin without --timeout streams (Produce)."})
 final class QueuePutCommand extends ResourceCommand {
 

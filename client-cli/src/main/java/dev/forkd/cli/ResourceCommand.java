@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /**
  * A {@code forkd queue} or {@code forkd pipe} command. Their exit codes follow the queue issue:
- * 0 ok, 1 timed out (empty or full), 2 usage, 3 no server, 4 the server said no.
+ * 0 ok, 1 the server said no, 2 usage, 3 no server, 124 timed out (empty or full).
  */
 abstract class ResourceCommand extends ClientCommand {
 
