@@ -264,5 +264,13 @@ class QueueProcessTest {
         Cli.Result stdin = cli.withStdin("x\ny\n".getBytes(StandardCharsets.UTF_8), "queue", "put", "codes", "--timeout", "1s", "--batch", "1");
         assertEquals(124, stdin.code(), stdin.toString()); // room for one line only
         assertEquals("1\n", cli.run("queue", "size", "codes").out());
+        // Pipes follow the same scheme: 124 timed out, 1 refused or ended.
+        String[] ends = cli.run("pipe", "create", "code-pipe").out().strip().split("\n");
+        Cli.Result waited = cli.run("pipe", "recv", ends[0], "--timeout", "10ms");
+        assertEquals(124, waited.code(), waited.toString());
+        assertEquals(0, cli.run("pipe", "close", ends[1]).code());
+        Cli.Result ended = cli.run("pipe", "recv", ends[0], "--timeout", "10s");
+        assertEquals(1, ended.code(), ended.toString());
+        assertEquals(1, cli.run("pipe", "recv", "no-such-end", "--timeout", "10ms").code());
     }
 }
