@@ -41,6 +41,14 @@ abstract class ClientCommand implements Callable<Integer> {
     /** Does the work; the client is closed afterwards. Returns the exit code. */
     abstract int run(ForkdClient client, Invocation inv) throws Exception;
 
+    /**
+     * Whether this command can print its result as JSON. One that cannot refuses {@code --json}
+     * with a usage error rather than silently printing text a script would then misparse.
+     */
+    boolean printsJson() {
+        return true;
+    }
+
     /** Whether this command may start a server when there is none. */
     boolean autostarts() {
         return true;
@@ -49,6 +57,10 @@ abstract class ClientCommand implements Callable<Integer> {
     @Override
     public final Integer call() throws Exception {
         Invocation inv = ((Main) spec.root().userObject()).invocation();
+        if (options.json() && !printsJson()) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--json is not supported by '" + spec.qualifiedName() + "': its output is plain text");
+        }
         ServerTarget target;
         try {
             target = ServerTarget.resolve(options.address(), inv.env());

@@ -18,6 +18,12 @@ final class EventCommand extends CommandGroup {
 
     @Command(name = "set", mixinStandardHelpOptions = true, description = "Set the event, waking every waiter.")
     static final class Set extends ClientCommand {
+
+        @Override
+        boolean printsJson() {
+            return false;
+        }
+
         @Parameters(paramLabel = "NAME")
         String name;
 
@@ -32,6 +38,12 @@ final class EventCommand extends CommandGroup {
 
     @Command(name = "clear", mixinStandardHelpOptions = true, description = "Clear the event.")
     static final class Clear extends ClientCommand {
+
+        @Override
+        boolean printsJson() {
+            return false;
+        }
+
         @Parameters(paramLabel = "NAME")
         String name;
 
@@ -47,6 +59,12 @@ final class EventCommand extends CommandGroup {
     @Command(name = "wait", mixinStandardHelpOptions = true,
             description = "Wait until the event is set; exits 124 if the timeout passes first.")
     static final class Wait extends ClientCommand {
+
+        @Override
+        boolean printsJson() {
+            return false;
+        }
+
         @Parameters(paramLabel = "NAME")
         String name;
 

@@ -10,6 +10,11 @@ import picocli.CommandLine.Parameters;
         description = {"Print a process's output.", "Its stdout goes to stdout, its stderr to stderr."})
 final class LogsCommand extends ClientCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     @Parameters(paramLabel = "ID", description = "Process id or name.")
     String id;
 

@@ -48,6 +48,11 @@ import picocli.CommandLine.Parameters;
         sortOptions = false)
 final class MapCommand extends ClientCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     /** The most failed tasks the exit status counts, as GNU parallel. */
     static final int MAX_FAILED_STATUS = 101;
     /** Items per request message; a message also goes out as soon as stdin has nothing buffered. */

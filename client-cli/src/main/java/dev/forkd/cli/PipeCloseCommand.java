@@ -14,6 +14,11 @@ import picocli.CommandLine.Parameters;
 @Command(name = "close", mixinStandardHelpOptions = true, description = {"Close a pipe end: the other end reads what is buffered, then end-of-file."})
 final class PipeCloseCommand extends ResourceCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     @Parameters(paramLabel = "END", description = "The end to close, e.g. p-1.1.")
     String end;
 

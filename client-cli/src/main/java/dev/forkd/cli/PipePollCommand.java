@@ -14,6 +14,11 @@ import picocli.CommandLine.Parameters;
 @Command(name = "poll", mixinStandardHelpOptions = true, description = {"Whether a message (or end-of-file) is waiting at an end, like Connection.poll: prints ready, eof or empty; exits 124 if not ready."})
 final class PipePollCommand extends ResourceCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     @Parameters(paramLabel = "END", description = "The receiving end.")
     String end;
 

@@ -14,6 +14,11 @@ import picocli.CommandLine.Parameters;
 @Command(name = "recv", mixinStandardHelpOptions = true, description = {"Receive messages at an end and print them, one per line (or NUL-terminated with --null).", "Without --follow: the next message (exits 124 on --timeout, 1 at end-of-file).", "With --follow: every message until the other end is closed (end-of-file), then exit 0."})
 final class PipeRecvCommand extends ResourceCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     @Parameters(paramLabel = "END", description = "The receiving end, e.g. p-1.0.")
     String end;
 

@@ -14,6 +14,11 @@ import picocli.CommandLine.Parameters;
 @Command(name = "rm", mixinStandardHelpOptions = true, description = {"Delete pipes."})
 final class PipeRmCommand extends ResourceCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     @Parameters(paramLabel = "PIPE", arity = "1..*", description = "Pipe ids or names (or an end id).")
     java.util.List<String> pipes;
 

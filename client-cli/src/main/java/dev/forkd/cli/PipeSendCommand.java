@@ -14,6 +14,11 @@ import picocli.CommandLine.Parameters;
 @Command(name = "send", mixinStandardHelpOptions = true, description = {"Send messages from an end: the MSG arguments, else stdin lines (or NUL-terminated with --null).", "Blocks while the other end has no room; exits 124 on --timeout, 1 if the other end is closed."})
 final class PipeSendCommand extends ResourceCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     @Parameters(index = "0", paramLabel = "END", description = "The sending end, e.g. p-1.1.")
     String end;
 

@@ -28,6 +28,11 @@ import picocli.CommandLine.Parameters;
             "queue is closed and drained, or --limit items; items not acked when it dies go back."})
 final class QueueGetCommand extends ResourceCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     @Parameters(paramLabel = "QUEUE", description = "Queue id or name.")
     String queue;
 

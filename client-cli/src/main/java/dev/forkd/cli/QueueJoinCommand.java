@@ -12,6 +12,11 @@ import picocli.CommandLine.Parameters;
 @Command(name = "join", mixinStandardHelpOptions = true, description = "Wait until every item put is marked done (JoinableQueue.join); exits 124 on --timeout.")
 final class QueueJoinCommand extends ResourceCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     @Parameters(paramLabel = "QUEUE", description = "Queue id or name.")
     String queue;
 

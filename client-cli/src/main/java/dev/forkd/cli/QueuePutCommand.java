@@ -28,6 +28,11 @@ import picocli.CommandLine.Parameters;
             "(arguments are put all or none; stdin batch by batch). Stdin without --timeout streams (Produce)."})
 final class QueuePutCommand extends ResourceCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     /** Batches outstanding on a Produce stream: enough to keep it busy, few enough to bound memory. */
     private static final int WINDOW = 4;
 

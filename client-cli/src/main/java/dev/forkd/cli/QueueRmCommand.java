@@ -12,6 +12,11 @@ import picocli.CommandLine.Parameters;
 @Command(name = "rm", mixinStandardHelpOptions = true, description = "Delete queues and their items.")
 final class QueueRmCommand extends ResourceCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     @Parameters(paramLabel = "QUEUE", arity = "1..*", description = "Queue ids or names.")
     java.util.List<String> queues;
 

@@ -12,6 +12,11 @@ import picocli.CommandLine.Parameters;
 @Command(name = "task-done", mixinStandardHelpOptions = true, description = "Mark items done (JoinableQueue.task_done); prints how many remain unfinished.")
 final class QueueTaskDoneCommand extends ResourceCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     @Parameters(paramLabel = "QUEUE", description = "Queue id or name.")
     String queue;
 

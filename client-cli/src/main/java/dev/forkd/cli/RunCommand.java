@@ -27,6 +27,11 @@ import picocli.CommandLine.Option;
         })
 final class RunCommand extends ClientCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     /** 128 + SIGPIPE: what a shell reports for a writer whose reader closed the pipe. */
     static final int BROKEN_PIPE = 128 + 13;
 

@@ -25,6 +25,11 @@ import picocli.CommandLine.Parameters;
         })
 final class WithLockCommand extends ClientCommand {
 
+    @Override
+    boolean printsJson() {
+        return false;
+    }
+
     @Parameters(index = "0", paramLabel = "NAME", description = "The lock's name (created on first use).")
     String name;
 

@@ -387,7 +387,14 @@ class CliTest {
                 new String[] {"run", "--restart", "sometimes", "--", "true"},
                 new String[] {"ps", "--state", "sleeping"},
                 new String[] {"frobnicate"},
-                new String[] {"ps", "--address", "nonsense"})) {
+                new String[] {"ps", "--address", "nonsense"},
+                // Commands that print plain text refuse --json rather than ignore it.
+                new String[] {"run", "--json", "--", "true"},
+                new String[] {"logs", "--json", "p-1"},
+                new String[] {"queue", "get", "--json", "q"},
+                new String[] {"pipe", "recv", "--json", "e"},
+                new String[] {"event", "set", "--json", "e"},
+                new String[] {"map", "--json", "--", "echo", ":::", "a"})) {
             Cli.Result r = cli.run(args);
             assertEquals(2, r.code(), () -> String.join(" ", args) + ": " + r);
             assertOneLine(r);
