@@ -12,6 +12,15 @@ final class Json {
 
     private Json() {}
 
+    /** {@code text} as a JSON string literal, quoted and escaped. */
+    static String string(String text) {
+        try {
+            return JsonFormat.printer().print(com.google.protobuf.Value.newBuilder().setStringValue(text));
+        } catch (InvalidProtocolBufferException e) {
+            throw new CliFailure("cannot print as JSON: " + e.getMessage(), ExitCodes.ERROR, e);
+        }
+    }
+
     static void print(PrintStream out, MessageOrBuilder message) {
         try {
             out.println(PRINTER.print(message));

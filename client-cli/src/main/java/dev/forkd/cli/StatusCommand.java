@@ -1,7 +1,5 @@
 package dev.forkd.cli;
 
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
 import dev.forkd.client.ForkdClient;
 import dev.forkd.v1.ListProcessesRequest;
 import dev.forkd.v1.ProcessInfo;
@@ -43,14 +41,14 @@ final class StatusCommand extends ClientCommand {
         Map<String, Long> byState = processes.stream().collect(
                 Collectors.groupingBy(p -> ProcessText.state(p.getState()), TreeMap::new, Collectors.counting()));
         if (options.json()) {
-            Struct.Builder counts = Struct.newBuilder();
-            byState.forEach((k, v) -> counts.putFields(k, Value.newBuilder().setNumberValue(v).build()));
-            Json.print(inv.out(), Struct.newBuilder()
-                    .putFields("address", Value.newBuilder().setStringValue(client.address().toString()).build())
-                    .putFields("health", Value.newBuilder().setStringValue(health).build())
-                    .putFields("processes", Value.newBuilder().setNumberValue(processes.size()).build())
-                    .putFields("byState", Value.newBuilder().setStructValue(counts).build())
-                    .build());
+            // Written out, not as a protobuf Struct: a Struct's numbers are doubles and print as 14.0.
+            String counts = byState.entrySet().stream()
+                    .map(e -> Json.string(e.getKey()) + ": " + e.getValue())
+                    .collect(Collectors.joining(", ", "{", "}"));
+            inv.out().println("{\"address\": " + Json.string(client.address().toString())
+                    + ", \"health\": " + Json.string(health)
+                    + ", \"processes\": " + processes.size()
+                    + ", \"byState\": " + counts + "}");
         } else {
             inv.out().println("address    " + client.address());
             inv.out().println("health     " + health);

@@ -423,6 +423,15 @@ class CliTest {
     }
 
     @Test
+    void statusJsonPrintsCountsAsIntegers() {
+        assertEquals(0, cli.run("run", "--", "true").code());
+        Cli.Result r = cli.run("status", "--json");
+        assertEquals(0, r.code(), r::toString);
+        assertTrue(r.out().matches("(?s)\\{.*\"processes\": [1-9][0-9]*,.*\"exited\": [1-9][0-9]*.*\\}\\s*"), r::toString);
+        assertTrue(!r.out().matches("(?s).*\": [0-9]+\\.[0-9].*"), r::toString);
+    }
+
+    @Test
     void anUnreachableServerExits3WithAHint() {
         Cli.Result r = cli.run("ps", "--address", "unix:" + server.dir.resolve("nobody.sock"));
         assertEquals(3, r.code(), r::toString);
