@@ -2,7 +2,6 @@ package dev.forkd.client;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.forkd.server.config.ForkdPaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

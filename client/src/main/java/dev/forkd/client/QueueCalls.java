@@ -1,0 +1,113 @@
+package dev.forkd.client;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.protobuf.ByteString;
+import dev.forkd.v1.CloseQueueRequest;
+import dev.forkd.v1.CreateQueueRequest;
+import dev.forkd.v1.DeleteQueueRequest;
+import dev.forkd.v1.JoinQueueRequest;
+import dev.forkd.v1.ProduceRequest;
+import dev.forkd.v1.ProduceResponse;
+import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.QueueItem;
+import dev.forkd.v1.QueueSizeRequest;
+import dev.forkd.v1.QueueSizeResponse;
+import dev.forkd.v1.TakeItemsRequest;
+import dev.forkd.v1.TaskDoneRequest;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.List;
+
+/** The queue RPCs for one queue, in the library's types: the only queue code that knows the protos. */
+final class QueueCalls {
+
+    /** What a take answered: the items, or that it timed out, or that the queue is closed and drained. */
+    record Taken(List<byte[]> items, boolean closed) {}
+
+    /** Size, room and the unfinished count. */
+    record Size(long size, boolean full, long unfinished, boolean closed) {}
+
+    private final Rpc rpc;
+    private final String name;
+    private long capacity;
+
+    QueueCalls(Rpc rpc, String name) {
+        this.rpc = rpc;
+        this.name = name;
+    }
+
+    String name() {
+        return name;
+    }
+
+    /** The capacity the queue has (0: unbounded), which may differ from the one asked if it existed. */
+    long capacity() {
+        return capacity;
+    }
+
+    void create(long maxsize) {
+        capacity = Rpc.call(() -> rpc.queues().create(CreateQueueRequest.newBuilder().setName(name)
+                .setMaxsize(maxsize).setIfNotExists(true).build())).getQueue().getMaxsize();
+    }
+
+    /** Puts all of {@code items} or none: false when the timeout (null: none) passed without room. */
+    ListenableFuture<Boolean> put(List<byte[]> items, Duration timeout) {
+        PutItemsRequest.Builder b = PutItemsRequest.newBuilder().setQueue(name);
+        items.forEach(i -> b.addItems(item(i)));
+        if (timeout != null) {
+            b.setTimeout(ProtoTime.of(timeout));
+        }
+        return Rpc.map(rpc.queuesWaiting(timeout).put(b.build()), r -> !r.getTimedOut());
+    }
+
+    /** Takes up to {@code max} items, waiting up to {@code timeout} (null: no limit). */
+    ListenableFuture<Taken> take(int max, Duration timeout) {
+        TakeItemsRequest.Builder b = TakeItemsRequest.newBuilder().setQueue(name).setMaxItems(max);
+        if (timeout != null) {
+            b.setTimeout(ProtoTime.of(timeout));
+        }
+        return Rpc.map(rpc.queuesWaiting(timeout).take(b.build()), r -> new Taken(
+                r.getItemsList().stream().map(i -> i.getData().toByteArray()).toList(), r.getClosed()));
+    }
+
+    Size size() {
+        QueueSizeResponse r = Rpc.call(() -> rpc.queues().size(QueueSizeRequest.newBuilder().setQueue(name).build()));
+        return new Size(r.getSize(), r.getFull(), r.getUnfinished(), r.getClosed());
+    }
+
+    void taskDone(int count) {
+        Rpc.call(() -> rpc.queues().taskDone(TaskDoneRequest.newBuilder().setQueue(name).setCount(count).build()));
+    }
+
+    /** True when every item put was marked done within {@code timeout} (null: no limit). */
+    ListenableFuture<Boolean> join(Duration timeout) {
+        JoinQueueRequest.Builder b = JoinQueueRequest.newBuilder().setQueue(name);
+        if (timeout != null) {
+            b.setTimeout(ProtoTime.of(timeout));
+        }
+        return Rpc.map(rpc.queuesWaiting(timeout).join(b.build()), r -> !r.getTimedOut());
+    }
+
+    void close() {
+        Rpc.call(() -> rpc.queues().close(CloseQueueRequest.newBuilder().setQueue(name).build()));
+    }
+
+    void delete() {
+        Rpc.call(() -> rpc.queues().delete(DeleteQueueRequest.newBuilder().setQueue(name).build()));
+    }
+
+    StreamObserver<ProduceRequest> produce(ClientResponseObserver<ProduceRequest, ProduceResponse> observer) {
+        return rpc.queuesAsync().produce(observer);
+    }
+
+    ProduceRequest batch(List<byte[]> items) {
+        ProduceRequest.Builder b = ProduceRequest.newBuilder().setQueue(name);
+        items.forEach(i -> b.addItems(item(i)));
+        return b.build();
+    }
+
+    private static QueueItem item(byte[] data) {
+        return QueueItem.newBuilder().setData(ByteString.copyFrom(data)).build();
+    }
+}
