@@ -1,0 +1,77 @@
+package dev.forkd.client;
+
+import dev.forkd.server.ForkdServer;
+import dev.forkd.server.config.ServerConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A real supervisor with real agents on a private Unix socket, for the library's tests; clients reach
+ * it with {@link #connect()} exactly as a user's program would, through FORKD_ADDRESS. Closing checks
+ * that nothing it started is left running.
+ */
+final class TestServer implements AutoCloseable {
+
+    private static final AtomicInteger NAMES = new AtomicInteger();
+
+    final Path dir;
+    final Path socket;
+    private final ForkdServer server;
+
+    private TestServer(Path dir, ForkdServer server) {
+        this.dir = dir;
+        this.socket = dir.resolve("s.sock");
+        this.server = server;
+    }
+
+    static TestServer start() throws IOException {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "fkc");
+        ServerConfig config = ServerConfig.defaults(new dev.forkd.server.config.ForkdPaths(dir))
+                .withListen(new dev.forkd.server.config.ListenAddress.Unix(dir.resolve("s.sock")))
+                .withAgents(2);
+        return new TestServer(dir, ForkdServer.start(config));
+    }
+
+    /** The environment a program started by the user would have to find this server. */
+    Map<String, String> env() {
+        return Map.of("FORKD_ADDRESS", "unix:" + socket, "HOME", dir.toString());
+    }
+
+    Forkd connect() {
+        return Forkd.connect(ConnectOptions.fromEnvironment(env()));
+    }
+
+    /** A name no other test uses. */
+    static String unique(String prefix) {
+        return prefix + "-" + NAMES.incrementAndGet();
+    }
+
+    /** The command that runs {@code mainClass} in a new JVM with this test's class path. */
+    static List<String> java(Class<?> mainClass, String... args) {
+        List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                mainClass.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    @Override
+    public void close() throws Exception {
+        List<ProcessHandle> below = ProcessHandle.current().descendants().toList();
+        server.close();
+        try {
+            for (ProcessHandle p : below) {
+                p.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            try (var files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}
