@@ -178,7 +178,7 @@ public class ForkdQueue extends AbstractQueue<byte[]> implements BlockingQueue<b
 
     @Override
     public int remainingCapacity() {
-        long capacity = calls.capacity();
+        long capacity = calls.capacity(); // the server bounds every queue: 0 was its default bound
         if (capacity <= 0) {
             return Integer.MAX_VALUE;
         }
