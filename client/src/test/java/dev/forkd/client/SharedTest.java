@@ -108,6 +108,13 @@ class SharedTest {
         assertNull(m.remove("d"));
         assertArrayEquals(b("9"), m.merge("c", b("9"), (x, y) -> y));
         assertArrayEquals(b("1"), m.computeIfAbsent("e", k -> b("1")));
+        assertArrayEquals(b("2"), m.computeIfPresent("e", (k, v) -> b("2")));
+        assertArrayEquals(b("3"), m.compute("e", (k, v) -> b("3")));
+        assertArrayEquals(b("z"), m.getOrDefault("nope", b("z")));
+        m.replaceAll((k, v) -> v);
+        List<String> keys = new ArrayList<>();
+        m.forEach((k, v) -> keys.add(k));
+        assertEquals(List.of("a", "c", "e"), keys);
         var it = m.entrySet().iterator();
         it.next();
         it.remove();

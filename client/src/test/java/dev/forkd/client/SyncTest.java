@@ -88,6 +88,9 @@ class SyncTest {
         forkd.lock(name).unlock();
         assertTrue(theirs.tryLock(5, TimeUnit.SECONDS), "the interrupted wait left no claim on the lock");
         theirs.unlock();
+        theirs.lockInterruptibly();
+        assertFalse(forkd.lock(name).tryLock());
+        theirs.unlock();
     }
 
     @Test

@@ -22,11 +22,13 @@ final class TestServer implements AutoCloseable {
     final Path dir;
     final Path socket;
     private final ForkdServer server;
+    private final String address;
 
     private TestServer(Path dir, ForkdServer server) {
         this.dir = dir;
         this.socket = dir.resolve("s.sock");
         this.server = server;
+        this.address = server.address().toString();
     }
 
     static TestServer start() throws IOException {
@@ -37,9 +39,25 @@ final class TestServer implements AutoCloseable {
         return new TestServer(dir, ForkdServer.start(config));
     }
 
+    /** A server on plaintext TCP at a free loopback port that requires the token in {@code tokenFile}. */
+    static TestServer startTcp(Path tokenFile) throws IOException {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "fkc");
+        ServerConfig config = ServerConfig.defaults(new dev.forkd.server.config.ForkdPaths(dir))
+                .withTokenFile(java.util.Optional.of(tokenFile))
+                .withTransport(new dev.forkd.server.config.ListenAddress.Tcp("127.0.0.1", 0),
+                        new dev.forkd.server.config.TcpSecurity.InsecurePlaintext())
+                .withAgents(1);
+        return new TestServer(dir, ForkdServer.start(config));
+    }
+
+    /** Where it listens, as FORKD_ADDRESS takes it ({@code unix:/path} or {@code host:port}). */
+    String address() {
+        return address;
+    }
+
     /** The environment a program started by the user would have to find this server. */
     Map<String, String> env() {
-        return Map.of("FORKD_ADDRESS", "unix:" + socket, "HOME", dir.toString());
+        return Map.of("FORKD_ADDRESS", address, "HOME", dir.toString());
     }
 
     Forkd connect() {
