@@ -109,6 +109,7 @@ public final class ForkdList<T> extends AbstractList<T> {
         Objects.checkIndex(index, size());
     }
 
+    /** Equal only to itself: comparing contents would read the whole list from the server. */
     @Override
     public boolean equals(Object o) {
         return o == this;

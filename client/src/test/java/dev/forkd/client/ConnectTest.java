@@ -58,7 +58,9 @@ class ConnectTest {
             ForkdLock lock = keeper.lock(name);
             assertFalse(lock.tryLock());
             holder.close();
+            long start = System.nanoTime();
             assertTrue(lock.tryLock(30, TimeUnit.SECONDS), "the closed client's lock was released");
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "released at close, not when the 10 s lease ran out");
             lock.unlock();
         }
     }

@@ -152,6 +152,46 @@ class ProcessTest {
     }
 
     @Test
+    void stdinOfAProcessStartedWithoutItIsRefused() throws Exception {
+        ForkdProcess p = forkd.start(ProcessSpec.of("sleep", "60"));
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> {
+            try (OutputStream in = p.stdin()) {
+                in.write("x".getBytes(StandardCharsets.UTF_8));
+            }
+        });
+        assertTrue(e.getCause() instanceof ForkdException, "carries the server's refusal: " + e);
+        p.kill();
+    }
+
+    @Test
+    void aNonPositiveDemandEndsTheSubscriptionWithAnError() throws Exception {
+        ForkdProcess p = forkd.start(ProcessSpec.of("true"));
+        CompletableFuture<Throwable> error = new CompletableFuture<>();
+        p.output().subscribe(new Flow.Subscriber<>() {
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                s.request(0);
+            }
+
+            @Override
+            public void onNext(OutputChunk item) {
+                error.completeExceptionally(new AssertionError("no demand, yet onNext"));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                error.complete(t);
+            }
+
+            @Override
+            public void onComplete() {
+                error.completeExceptionally(new AssertionError("completed instead of failing"));
+            }
+        });
+        assertTrue(error.get(30, TimeUnit.SECONDS) instanceof IllegalArgumentException);
+    }
+
+    @Test
     void aNamedProcessIsFoundByName() throws Exception {
         String name = TestServer.unique("named");
         ForkdProcess p = forkd.start(ProcessSpec.of("sh", "-c", "echo $GREETING").named(name).withEnv("GREETING", "hi"));
