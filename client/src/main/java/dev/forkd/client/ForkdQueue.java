@@ -208,6 +208,18 @@ public class ForkdQueue extends AbstractQueue<byte[]> implements BlockingQueue<b
         return moved;
     }
 
+    /**
+     * The queue's items as a stream over the streaming Consume call: the server pushes items ahead
+     * within a bounded credit, and each is acknowledged once the stream hands it on (at-least-once:
+     * items pushed and not yet handed on return to the queue when the stream is closed or this client
+     * dies). The stream ends when the queue is closed and drained; close it to stop early.
+     */
+    public java.util.stream.Stream<byte[]> stream() {
+        Consumer consumer = new Consumer(calls);
+        return java.util.stream.StreamSupport.stream(java.util.Spliterators.spliteratorUnknownSize(consumer,
+                java.util.Spliterator.ORDERED | java.util.Spliterator.NONNULL), false).onClose(consumer::close);
+    }
+
     /** No more puts; takers drain what is there, then learn it is closed. */
     public void close() {
         calls.close();

@@ -3,6 +3,8 @@ package dev.forkd.client;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.ByteString;
 import dev.forkd.v1.CloseQueueRequest;
+import dev.forkd.v1.ConsumeRequest;
+import dev.forkd.v1.ConsumeResponse;
 import dev.forkd.v1.CreateQueueRequest;
 import dev.forkd.v1.DeleteQueueRequest;
 import dev.forkd.v1.JoinQueueRequest;
@@ -99,6 +101,18 @@ final class QueueCalls {
 
     StreamObserver<ProduceRequest> produce(ClientResponseObserver<ProduceRequest, ProduceResponse> observer) {
         return rpc.queuesAsync().produce(observer);
+    }
+
+    StreamObserver<ConsumeRequest> consume(ClientResponseObserver<ConsumeRequest, ConsumeResponse> observer) {
+        return rpc.queuesAsync().consume(observer);
+    }
+
+    ConsumeRequest firstCredit(int credit) {
+        return ConsumeRequest.newBuilder().setQueue(name).setCredit(credit).build();
+    }
+
+    static ConsumeRequest ackThrough(long tag, int moreCredit) {
+        return ConsumeRequest.newBuilder().setAckThrough(tag).setCredit(moreCredit).build();
     }
 
     ProduceRequest batch(List<byte[]> items) {

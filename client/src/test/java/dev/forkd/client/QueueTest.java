@@ -142,6 +142,34 @@ class QueueTest {
     }
 
     @Test
+    void streamConsumesEveryItemInOrderAndEndsWhenClosedAndDrained() throws Exception {
+        ForkdQueue q = forkd.queue(TestServer.unique("queue"));
+        int n = 3000;
+        q.putAll(IntStream.range(0, n).mapToObj(i -> b(Integer.toString(i))).iterator());
+        q.close();
+        try (var items = q.stream()) {
+            assertEquals(IntStream.range(0, n).mapToObj(Integer::toString).toList(),
+                    items.map(x -> new String(x, StandardCharsets.UTF_8)).toList());
+        }
+        assertEquals(0, q.size());
+    }
+
+    @Test
+    void itemsPushedButNotReadGoBackWhenTheStreamCloses() throws Exception {
+        ForkdQueue q = forkd.queue(TestServer.unique("queue"));
+        q.putAll(IntStream.range(0, 100).mapToObj(i -> b(Integer.toString(i))).iterator());
+        try (var items = q.stream()) {
+            assertEquals(List.of("0", "1", "2"), items.limit(3).map(x -> new String(x, StandardCharsets.UTF_8)).toList());
+        }
+        // The three read are gone; the rest came back, in order, for the next taker.
+        ForkdQueue again = other.queue(q.name());
+        for (int i = 3; i < 100; i++) {
+            assertArrayEquals(b(Integer.toString(i)), again.poll(30, TimeUnit.SECONDS), "item " + i);
+        }
+        assertTrue(again.isEmpty());
+    }
+
+    @Test
     void drainToTakesWhatIsThereUpToTheLimit() throws Exception {
         ForkdQueue q = forkd.queue(TestServer.unique("queue"));
         assertEquals(2500, q.putAll(IntStream.range(0, 2500).mapToObj(i -> b(Integer.toString(i))).iterator()));
