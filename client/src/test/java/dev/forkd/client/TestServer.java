@@ -50,6 +50,16 @@ final class TestServer implements AutoCloseable {
         return new TestServer(dir, ForkdServer.start(config));
     }
 
+    /** A server on TLS at a free loopback port that requires client certificates signed by {@code clientCa}. */
+    static TestServer startMtls(Path cert, Path key, Path clientCa) throws IOException {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "fkc");
+        ServerConfig config = ServerConfig.defaults(new dev.forkd.server.config.ForkdPaths(dir))
+                .withTransport(new dev.forkd.server.config.ListenAddress.Tcp("127.0.0.1", 0),
+                        new dev.forkd.server.config.TcpSecurity.Tls(cert, key, java.util.Optional.of(clientCa)))
+                .withAgents(1);
+        return new TestServer(dir, ForkdServer.start(config));
+    }
+
     /** Where it listens, as FORKD_ADDRESS takes it ({@code unix:/path} or {@code host:port}). */
     String address() {
         return address;
