@@ -60,6 +60,7 @@ class PoolTest {
             List<byte[]> out = pool.map(IntStream.range(0, 100).mapToObj(i -> b(Integer.toString(i))).toList());
             assertEquals(IntStream.range(0, 100).mapToObj(i -> Integer.toString(i * 2)).toList(),
                     out.stream().map(PoolTest::s).toList());
+            assertEquals(List.of(), pool.map(List.of()), "no items, no results, and the call ends");
         }
     }
 
