@@ -129,8 +129,8 @@ final class MapSession implements StreamObserver<MapRequest> {
         Pool p;
         boolean made;
         switch (s.getPoolCase()) {
-            case POOL_ID -> {
-                p = pools.find(s.getPoolId());
+            case NAME -> {
+                p = pools.find(s.getName());
                 made = false;
             }
             case CREATE -> {

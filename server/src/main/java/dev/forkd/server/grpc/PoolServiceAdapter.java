@@ -77,7 +77,7 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
     @Override
     public void get(GetPoolRequest request, StreamObserver<GetPoolResponse> out) {
         Calls.unary(out, () -> GetPoolResponse.newBuilder()
-                .setPool(PoolMessages.info(pools.find(requireId("id", request.getId())).snapshot())).build());
+                .setPool(PoolMessages.info(pools.find(requireId("name", request.getName())).snapshot())).build());
     }
 
     @Override
@@ -111,19 +111,19 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
     @Override
     public void close(ClosePoolRequest request, StreamObserver<ClosePoolResponse> out) {
         Calls.unary(out, () -> ClosePoolResponse.newBuilder()
-                .setPool(PoolMessages.info(pools.find(requireId("id", request.getId())).close())).build());
+                .setPool(PoolMessages.info(pools.find(requireId("name", request.getName())).close())).build());
     }
 
     @Override
     public void terminate(TerminatePoolRequest request, StreamObserver<TerminatePoolResponse> out) {
         Calls.unary(out, () -> TerminatePoolResponse.newBuilder()
-                .setPool(PoolMessages.info(pools.find(requireId("id", request.getId())).terminate())).build());
+                .setPool(PoolMessages.info(pools.find(requireId("name", request.getName())).terminate())).build());
     }
 
     @Override
     public void join(JoinPoolRequest request, StreamObserver<JoinPoolResponse> out) {
         try {
-            Pool pool = pools.find(requireId("id", request.getId()));
+            Pool pool = pools.find(requireId("name", request.getName()));
             Optional<Duration> timeout = Protos.timeout("timeout", request.hasTimeout(), request.getTimeout());
             var serverOut = (ServerCallStreamObserver<JoinPoolResponse>) out;
             var pending = pool.join(timeout, (s, timedOut) -> {
@@ -141,7 +141,7 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
     @Override
     public void delete(DeletePoolRequest request, StreamObserver<DeletePoolResponse> out) {
         Calls.unary(out, () -> {
-            String id = pools.find(requireId("id", request.getId())).id();
+            String id = pools.find(requireId("name", request.getName())).id();
             pools.delete(id);
             return DeletePoolResponse.newBuilder().setId(id).build();
         });
@@ -155,7 +155,7 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
     @Override
     public void apply(ApplyRequest request, StreamObserver<ApplyResponse> out) {
         try {
-            Pool pool = pools.find(requireId("pool_id", request.getPoolId()));
+            Pool pool = pools.find(requireId("name", request.getName()));
             var input = PoolMessages.input(request.getInput());
             pool.validate("input", input);
             pool.apply(input, r -> {
@@ -170,23 +170,26 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
     @Override
     public void applyAsync(ApplyAsyncRequest request, StreamObserver<ApplyAsyncResponse> out) {
         Calls.unary(out, () -> {
-            Pool pool = pools.find(requireId("pool_id", request.getPoolId()));
+            Pool pool = pools.find(requireId("name", request.getName()));
             var input = PoolMessages.input(request.getInput());
             pool.validate("input", input);
-            return ApplyAsyncResponse.newBuilder().setTaskId(pool.applyAsync(input)).build();
+            return ApplyAsyncResponse.newBuilder().setName(pool.id() + "/" + pool.applyAsync(input)).build();
         });
     }
 
     @Override
     public void getResult(GetResultRequest request, StreamObserver<GetResultResponse> out) {
         try {
-            Pool pool = pools.find(requireId("pool_id", request.getPoolId()));
-            if (request.getTaskId().isEmpty()) {
-                throw new InvalidArgument("task_id", "is required (the id ApplyAsync answered)");
+            String name = request.getName();
+            int slash = name.lastIndexOf('/');
+            if (slash <= 0 || slash == name.length() - 1) {
+                throw new InvalidArgument("name", "is required: the task name ApplyAsync answered (\"<pool id>/t-N\")");
             }
+            Pool pool = pools.find(name.substring(0, slash));
+            String taskId = name.substring(slash + 1);
             Optional<Duration> timeout = Protos.timeout("timeout", request.hasTimeout(), request.getTimeout());
             var serverOut = (ServerCallStreamObserver<GetResultResponse>) out;
-            var pending = pool.getResult(request.getTaskId(), timeout, (r, ready) -> {
+            var pending = pool.getResult(taskId, timeout, (r, ready) -> {
                 if (!serverOut.isCancelled()) {
                     var b = GetResultResponse.newBuilder().setReady(ready);
                     r.ifPresent(x -> b.setResult(PoolMessages.result(x)));

@@ -58,7 +58,8 @@ public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBas
         Calls.unary(out, () -> {
             var kind = kind(r.getKind()).orElseThrow(() -> new InvalidArgument("kind", "is required"));
             return CreateSyncResponse.newBuilder()
-                    .setInfo(info(table.create(r.getName(), kind, r.getValue(), r.getParties(), r.getLock()))).build();
+                    .setInfo(info(table.create(r.getName(), kind,
+                            r.hasValue() ? r.getValue() : SyncTable.DEFAULT_SEMAPHORE_VALUE, r.getParties(), r.getLock()))).build();
         });
     }
 
