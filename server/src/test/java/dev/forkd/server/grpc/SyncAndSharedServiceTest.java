@@ -16,6 +16,7 @@ import dev.forkd.v1.AcquireRequest;
 import dev.forkd.v1.AcquireResponse;
 import dev.forkd.v1.AddArrayItemRequest;
 import dev.forkd.v1.AddValueRequest;
+import dev.forkd.v1.CreateSyncRequest;
 import dev.forkd.v1.AppendListRequest;
 import dev.forkd.v1.CloseSessionRequest;
 import dev.forkd.v1.CreateArrayRequest;
@@ -173,6 +174,21 @@ class SyncAndSharedServiceTest {
         var e = fails(Status.Code.FAILED_PRECONDITION, () -> as(a).release(ReleaseRequest.newBuilder().setName("s").build()));
         assertEquals("SEMAPHORE_OVER_BOUND", reason(e));
         assertEquals(2, anon.get(GetSyncRequest.newBuilder().setName("s").build()).getInfo().getValue());
+    }
+
+    @Test
+    void aSemaphoreCreatedWithZeroPermitsHasNoneUntilReleasedAndAnUnsetValueMeansOne() throws Exception {
+        anon.create(CreateSyncRequest.newBuilder().setName("zero").setKind(SyncKind.SYNC_KIND_SEMAPHORE).setValue(0).build());
+        assertEquals(0, anon.get(GetSyncRequest.newBuilder().setName("zero").build()).getInfo().getInitialValue());
+        String a = session();
+        Duration now = Duration.getDefaultInstance();
+        assertFalse(as(a).acquire(AcquireRequest.newBuilder().setName("zero").setTimeout(now).build()).getAcquired(),
+                "a semaphore created with 0 permits must not grant one");
+        as(a).release(ReleaseRequest.newBuilder().setName("zero").build());
+        assertTrue(as(a).acquire(AcquireRequest.newBuilder().setName("zero").setTimeout(now).build()).getAcquired());
+
+        anon.create(CreateSyncRequest.newBuilder().setName("default").setKind(SyncKind.SYNC_KIND_SEMAPHORE).build());
+        assertEquals(1, anon.get(GetSyncRequest.newBuilder().setName("default").build()).getInfo().getValue());
     }
 
     @Test
