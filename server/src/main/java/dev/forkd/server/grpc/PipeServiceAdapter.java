@@ -13,6 +13,8 @@ import dev.forkd.v1.CreatePipeResponse;
 import dev.forkd.v1.DeletePipeRequest;
 import dev.forkd.v1.DeletePipeResponse;
 import dev.forkd.v1.GetPipeRequest;
+import dev.forkd.v1.ListPipesRequest;
+import dev.forkd.v1.ListPipesResponse;
 import dev.forkd.v1.GetPipeResponse;
 import dev.forkd.v1.PipeEnd;
 import dev.forkd.v1.PipeInfo;
@@ -38,6 +40,8 @@ import java.util.concurrent.Executor;
 /** PipeService: decode, call the {@link PipeRegistry} and its pipes, encode. */
 public final class PipeServiceAdapter extends PipeServiceGrpc.PipeServiceImplBase {
 
+    private static final int MAX_PAGE = 1000;
+
     private static final int STREAM_BATCH = 1024;
 
     private final PipeRegistry pipes;
@@ -57,6 +61,18 @@ public final class PipeServiceAdapter extends PipeServiceGrpc.PipeServiceImplBas
     @Override
     public void get(GetPipeRequest r, StreamObserver<GetPipeResponse> out) {
         Calls.unary(out, () -> GetPipeResponse.newBuilder().setPipe(info(pipes.get(r.getName(), "pipe"))).build());
+    }
+
+    @Override
+    public void list(ListPipesRequest r, StreamObserver<ListPipesResponse> out) {
+        Calls.unary(out, () -> {
+            // Ordered by id as a number would be nicer; by id as text is stable, which paging needs.
+            var page = PageTokens.page(pipes.all(), Pipe::id, r.getPageSize(), MAX_PAGE, r.getPageToken(), "pipes");
+            var b = ListPipesResponse.newBuilder();
+            page.items().forEach(p -> b.addPipes(info(p)));
+            page.nextPageToken().ifPresent(b::setNextPageToken);
+            return b.build();
+        });
     }
 
     @Override

@@ -15,6 +15,8 @@ import dev.forkd.v1.DeletePoolRequest;
 import dev.forkd.v1.DeletePoolResponse;
 import dev.forkd.v1.GetPoolRequest;
 import dev.forkd.v1.GetPoolResponse;
+import dev.forkd.v1.ForgetResultRequest;
+import dev.forkd.v1.ForgetResultResponse;
 import dev.forkd.v1.GetResultRequest;
 import dev.forkd.v1.GetResultResponse;
 import dev.forkd.v1.JoinPoolRequest;
@@ -88,21 +90,14 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
                 throw new InvalidArgument("page_size", "must be between 0 (default " + MAX_PAGE + ") and " + MAX_PAGE);
             }
             size = size == 0 ? MAX_PAGE : size;
-            long after = 0;
-            if (!request.getPageToken().isEmpty()) {
-                try {
-                    after = Long.parseLong(request.getPageToken());
-                } catch (NumberFormatException e) {
-                    throw new InvalidArgument("page_token", "is not a token this server gave");
-                }
-            }
+            long after = PageTokens.afterSeq(request.getPageToken(), "pools");
             var found = pools.list(after, size);
             var b = ListPoolsResponse.newBuilder();
             for (int i = 0; i < Math.min(size, found.size()); i++) {
                 b.addPools(PoolMessages.info(found.get(i).snapshot()));
             }
             if (found.size() > size) {
-                b.setNextPageToken(Long.toString(PoolRegistry.seqOf(found.get(size - 1))));
+                b.setNextPageToken(PageTokens.next("pools", Long.toString(PoolRegistry.seqOf(found.get(size - 1)))));
             }
             return b.build();
         });
@@ -181,12 +176,8 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
     public void getResult(GetResultRequest request, StreamObserver<GetResultResponse> out) {
         try {
             String name = request.getName();
-            int slash = name.lastIndexOf('/');
-            if (slash <= 0 || slash == name.length() - 1) {
-                throw new InvalidArgument("name", "is required: the task name ApplyAsync answered (\"<pool id>/t-N\")");
-            }
-            Pool pool = pools.find(name.substring(0, slash));
-            String taskId = name.substring(slash + 1);
+            Pool pool = pools.find(taskPool(name));
+            String taskId = taskId(name);
             Optional<Duration> timeout = Protos.timeout("timeout", request.hasTimeout(), request.getTimeout());
             var serverOut = (ServerCallStreamObserver<GetResultResponse>) out;
             var pending = pool.getResult(taskId, timeout, (r, ready) -> {
@@ -201,6 +192,27 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
         } catch (RuntimeException e) {
             out.onError(ErrorMapper.toStatus(e));
         }
+    }
+
+    @Override
+    public void forgetResult(ForgetResultRequest request, StreamObserver<ForgetResultResponse> out) {
+        Calls.unary(out, () -> {
+            pools.find(taskPool(request.getName())).forgetResult(taskId(request.getName()));
+            return ForgetResultResponse.getDefaultInstance();
+        });
+    }
+
+    /** The pool part of a task's name, "<pool id>/t-N". */
+    private static String taskPool(String taskName) {
+        int slash = taskName.lastIndexOf('/');
+        if (slash <= 0 || slash == taskName.length() - 1) {
+            throw new InvalidArgument("name", "is required: the task name ApplyAsync answered (\"<pool id>/t-N\")");
+        }
+        return taskName.substring(0, slash);
+    }
+
+    private static String taskId(String taskName) {
+        return taskName.substring(taskName.lastIndexOf('/') + 1);
     }
 
     private static String requireId(String field, String id) {

@@ -86,17 +86,11 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
             if (size == 0) {
                 size = MAX_PAGE;
             }
-            long after = 0;
-            if (!request.getPageToken().isEmpty()) {
-                try {
-                    after = Long.parseLong(request.getPageToken());
-                } catch (NumberFormatException e) {
-                    throw new InvalidArgument("page_token", "is not a token this server gave");
-                }
-            }
             Set<dev.forkd.v1.ProcessState> states = new HashSet<>(request.getStatesList());
             var labels = request.getLabelsMap();
             String name = request.getName();
+            String filter = "processes|" + new java.util.TreeSet<>(states) + "|" + name + "|" + new java.util.TreeMap<>(labels);
+            long after = PageTokens.afterSeq(request.getPageToken(), filter);
             var found = table.list(s -> (states.isEmpty() || states.contains(ProcessMessages.state(s.state())))
                     && (name.isEmpty() || name.equals(s.spec().name().orElse("")))
                     && labels.entrySet().stream().allMatch(e -> e.getValue().equals(s.spec().labels().get(e.getKey()))),
@@ -106,7 +100,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
                 b.addProcesses(ProcessMessages.info(found.get(i)));
             }
             if (found.size() > size) {
-                b.setNextPageToken(Long.toString(table.seqOf(found.get(size - 1).id())));
+                b.setNextPageToken(PageTokens.next(filter, Long.toString(table.seqOf(found.get(size - 1).id()))));
             }
             return b.build();
         });

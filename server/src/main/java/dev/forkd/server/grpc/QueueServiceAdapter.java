@@ -79,21 +79,14 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
             if (size == 0) {
                 size = MAX_PAGE;
             }
-            long after = 0;
-            if (!r.getPageToken().isEmpty()) {
-                try {
-                    after = Long.parseLong(r.getPageToken());
-                } catch (NumberFormatException e) {
-                    throw new InvalidArgument("page_token", "is not a token this server gave");
-                }
-            }
+            long after = PageTokens.afterSeq(r.getPageToken(), "queues");
             List<ItemQueue> found = queues.list(after, size + 1);
             var b = ListQueuesResponse.newBuilder();
             for (int i = 0; i < Math.min(size, found.size()); i++) {
                 b.addQueues(info(found.get(i).snapshot()));
             }
             if (found.size() > size) {
-                b.setNextPageToken(Long.toString(queues.seqOf(found.get(size - 1))));
+                b.setNextPageToken(PageTokens.next("queues", Long.toString(queues.seqOf(found.get(size - 1)))));
             }
             return b.build();
         });

@@ -101,6 +101,11 @@ public final class PipeRegistry {
         return p.id();
     }
 
+    /** Every pipe (at most the table's limit). */
+    public synchronized java.util.List<Pipe> all() {
+        return java.util.List.copyOf(byId.values());
+    }
+
     public synchronized int count() {
         return byId.size();
     }

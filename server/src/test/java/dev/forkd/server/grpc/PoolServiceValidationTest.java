@@ -11,6 +11,7 @@ import dev.forkd.server.process.ProcessTable;
 import dev.forkd.v1.ApplyAsyncRequest;
 import dev.forkd.v1.CreatePoolRequest;
 import dev.forkd.v1.DeletePoolRequest;
+import dev.forkd.v1.ForgetResultRequest;
 import dev.forkd.v1.GetPoolRequest;
 import dev.forkd.v1.GetResultRequest;
 import dev.forkd.v1.JoinPoolRequest;
@@ -164,6 +165,21 @@ class PoolServiceValidationTest {
         var status = Status.fromThrowable(failed.get(10, TimeUnit.SECONDS));
         assertEquals(Status.Code.NOT_FOUND, status.getCode());
         requests.onCompleted();
+    }
+
+    @Test
+    void aRunningTasksResultCannotBeForgottenAndAnUnknownOneIsNotFound() throws Exception {
+        String pool = stub.create(perTask("echo", "{}").setName("p2").build()).getPool().getId();
+        // The in-process agent starts children but never ends them: the task stays running.
+        String task = stub.applyAsync(ApplyAsyncRequest.newBuilder().setName(pool)
+                .setInput(TaskInput.newBuilder().setItem(com.google.protobuf.ByteString.copyFromUtf8("x"))).build()).getName();
+        assertTrue(task.startsWith(pool + "/t-"), task);
+        assertEquals("TASK_NOT_DONE", reason(fails(Status.Code.FAILED_PRECONDITION,
+                () -> stub.forgetResult(ForgetResultRequest.newBuilder().setName(task).build()))));
+        assertEquals("TASK_NOT_FOUND", reason(fails(Status.Code.NOT_FOUND,
+                () -> stub.forgetResult(ForgetResultRequest.newBuilder().setName(pool + "/t-999").build()))));
+        assertEquals("name", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.forgetResult(ForgetResultRequest.newBuilder().setName(pool).build()))));
     }
 
     @Test

@@ -269,4 +269,27 @@ class QueueServiceTest {
         fails(Status.Code.INVALID_ARGUMENT, () -> pipes.recv(RecvRequest.newBuilder().setName("x.7").build()));
         fails(Status.Code.NOT_FOUND, () -> pipes.recv(RecvRequest.newBuilder().setName("nope.0").build()));
     }
+
+    @Test
+    void pipesAreNamedPipeNTheirEndsPipeNDotKAndListedAPageAtATime() {
+        var pipes = PipeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var made = new java.util.ArrayList<String>();
+        for (int i = 0; i < 3; i++) {
+            var p = pipes.create(CreatePipeRequest.newBuilder().build()).getPipe();
+            assertTrue(p.getId().matches("pipe-[0-9]+"), p.getId());
+            assertEquals(p.getId() + ".0", p.getEnds(0).getId());
+            made.add(p.getId());
+        }
+        var first = pipes.list(dev.forkd.v1.ListPipesRequest.newBuilder().setPageSize(2).build());
+        assertEquals(2, first.getPipesCount());
+        var rest = pipes.list(dev.forkd.v1.ListPipesRequest.newBuilder().setPageToken(first.getNextPageToken()).build());
+        var listed = new java.util.ArrayList<String>();
+        first.getPipesList().forEach(p -> listed.add(p.getId()));
+        rest.getPipesList().forEach(p -> listed.add(p.getId()));
+        assertTrue(listed.containsAll(made) && listed.size() == made.size(), listed + " vs " + made);
+        assertEquals("", rest.getNextPageToken());
+        // A token from another list is refused, not misread.
+        fails(Status.Code.INVALID_ARGUMENT, () -> dev.forkd.v1.QueueServiceGrpc.newBlockingStub(channel)
+                .list(dev.forkd.v1.ListQueuesRequest.newBuilder().setPageToken(first.getNextPageToken()).build()));
+    }
 }

@@ -192,6 +192,35 @@ class SyncAndSharedServiceTest {
     }
 
     @Test
+    void listingPagesWithTokensBoundToTheirFilter() throws Exception {
+        for (String n : List.of("e1", "e2", "e3")) {
+            anon.create(CreateSyncRequest.newBuilder().setName(n).setKind(SyncKind.SYNC_KIND_EVENT).build());
+        }
+        var events = dev.forkd.v1.ListSyncRequest.newBuilder().setKind(SyncKind.SYNC_KIND_EVENT).setPageSize(2);
+        var first = anon.list(events.build());
+        assertEquals(List.of("e1", "e2"), first.getPrimitivesList().stream().map(p -> p.getName()).toList());
+        assertFalse(first.getNextPageToken().isEmpty());
+        var rest = anon.list(events.setPageToken(first.getNextPageToken()).build());
+        assertEquals(List.of("e3"), rest.getPrimitivesList().stream().map(p -> p.getName()).toList());
+        assertEquals("", rest.getNextPageToken());
+        var e = assertThrows(io.grpc.StatusRuntimeException.class, () -> anon.list(dev.forkd.v1.ListSyncRequest.newBuilder()
+                .setKind(SyncKind.SYNC_KIND_LOCK).setPageToken(first.getNextPageToken()).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertEquals("page_token", field(e));
+
+        for (String n : List.of("v1", "v2", "v3")) {
+            shared.setValue(SetValueRequest.newBuilder().setName(n).setValue(int64(1)).build());
+        }
+        var values = ListSharedRequest.newBuilder().setKind(SharedKind.SHARED_KIND_VALUE).setPageSize(2);
+        var page = shared.list(values.build());
+        assertEquals(2, page.getObjectsCount());
+        assertEquals(1, shared.list(values.setPageToken(page.getNextPageToken()).build()).getObjectsCount());
+        var wrong = assertThrows(io.grpc.StatusRuntimeException.class, () -> shared.list(ListSharedRequest.newBuilder()
+                .setPageToken(page.getNextPageToken()).build()));
+        assertEquals("page_token", field(wrong));
+    }
+
+    @Test
     void unknownNamesAreNotFoundNamingTheName() {
         for (Runnable call : new Runnable[] {
                 () -> anon.get(GetSyncRequest.newBuilder().setName("ghost").build()),

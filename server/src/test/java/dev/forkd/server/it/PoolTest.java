@@ -2,12 +2,14 @@ package dev.forkd.server.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
 import dev.forkd.v1.ApplyAsyncRequest;
 import dev.forkd.v1.ApplyRequest;
 import dev.forkd.v1.CreatePoolRequest;
+import dev.forkd.v1.ForgetResultRequest;
 import dev.forkd.v1.GetPoolRequest;
 import dev.forkd.v1.GetResultRequest;
 import dev.forkd.v1.GetResultResponse;
@@ -27,6 +29,8 @@ import dev.forkd.v1.TaskResult;
 import dev.forkd.v1.TerminatePoolRequest;
 import dev.forkd.v1.WorkerKind;
 import dev.forkd.v1.WorkerSpec;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -306,6 +310,16 @@ class PoolTest {
             assertTrue(got.getReady());
             assertEquals(Integer.toString(2 * i), text(got.getResult()));
         }
+        // A retry (as after a lost answer) gets the same result again, until it is forgotten.
+        GetResultResponse again = pools().getResult(GetResultRequest.newBuilder().setName(ids.get(3)).build());
+        assertTrue(again.getReady());
+        assertEquals("6", text(again.getResult()));
+        pools().forgetResult(ForgetResultRequest.newBuilder().setName(ids.get(3)).build());
+        var gone = assertThrows(StatusRuntimeException.class,
+                () -> pools().getResult(GetResultRequest.newBuilder().setName(ids.get(3)).build()));
+        assertEquals(Status.Code.NOT_FOUND, gone.getStatus().getCode());
+        assertEquals("4", text(pools().getResult(GetResultRequest.newBuilder().setName(ids.get(2)).build()).getResult()),
+                "forgetting one result keeps the others");
         pools().close(dev.forkd.v1.ClosePoolRequest.newBuilder().setName(pool.getId()).build());
         var joined = pools().join(JoinPoolRequest.newBuilder().setName(pool.getId()).build());
         assertEquals(PoolState.POOL_STATE_ENDED, joined.getPool().getState());
