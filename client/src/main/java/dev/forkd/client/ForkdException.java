@@ -3,14 +3,16 @@ package dev.forkd.client;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
+import dev.forkd.v1.ErrorReason;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.util.Map;
 
 /**
- * A call the server refused or could not answer. Branch on {@link #reason()} (the {@code ErrorInfo}
- * reason, one of the protos' {@code ErrorReason} names) or {@link #code()}; the message is for people.
+ * A call the server refused or could not answer. Branch on {@link #reason()} (the closed
+ * {@code forkd.v1.ErrorReason} list, from the status's {@code google.rpc.ErrorInfo}) or on
+ * {@link #code()}; the message is for people.
  * A timeout inside a blocking call is never this exception: it is the call's result.
  */
 public class ForkdException extends RuntimeException {
@@ -32,8 +34,24 @@ public class ForkdException extends RuntimeException {
         return code;
     }
 
-    /** The machine-readable reason (e.g. {@code LOCK_NOT_HELD}); empty when the server gave none. */
-    public String reason() {
+    /**
+     * Why, as the server's closed list says it ({@code QUEUE_CLOSED}, {@code LOCK_NOT_HELD}, ...);
+     * {@code ERROR_REASON_UNSPECIFIED} when the status carried no reason (e.g. the server could not be
+     * reached), {@code UNRECOGNIZED} for a reason newer than this library (branch on {@link #code()}).
+     */
+    public ErrorReason reason() {
+        if (reason.isEmpty()) {
+            return ErrorReason.ERROR_REASON_UNSPECIFIED;
+        }
+        try {
+            return ErrorReason.valueOf(reason);
+        } catch (IllegalArgumentException e) {
+            return ErrorReason.UNRECOGNIZED;
+        }
+    }
+
+    /** The reason exactly as the server sent it, for one this library does not know yet. */
+    public String reasonName() {
         return reason;
     }
 

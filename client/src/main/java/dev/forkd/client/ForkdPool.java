@@ -76,14 +76,18 @@ public final class ForkdPool implements AutoCloseable {
     public CompletableFuture<byte[]> applyAsync(byte[] item) {
         String task = calls.applyAsync(id, new PoolCalls.Input.Item(item));
         CompletableFuture<byte[]> result = new CompletableFuture<>();
-        Futures.addCallback(calls.result(id, task), new FutureCallback<TaskResult>() {
+        Futures.addCallback(calls.result(task), new FutureCallback<TaskResult>() {
             @Override
             public void onSuccess(TaskResult r) {
+                calls.forget(task);
                 result.complete(r.output());
             }
 
             @Override
             public void onFailure(Throwable t) {
+                if (t instanceof TaskFailedException) {
+                    calls.forget(task); // a failure is a result too
+                }
                 result.completeExceptionally(t instanceof io.grpc.StatusRuntimeException sre ? ForkdException.from(sre) : t);
             }
         }, MoreExecutors.directExecutor());

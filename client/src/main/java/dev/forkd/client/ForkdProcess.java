@@ -33,22 +33,21 @@ public final class ForkdProcess {
      */
     public OptionalInt pid() {
         ProcessCalls.Snapshot now = calls.get(id);
-        if (now.pid() != 0) {
-            return OptionalInt.of(now.pid());
+        if (now.pid().isPresent()) {
+            return now.pid();
         }
         if (now.ended()) {
             return OptionalInt.empty();
         }
         CompletableFuture<ProcessCalls.Snapshot> started = new CompletableFuture<>();
         calls.watch(id, false, new WatchObserver(event -> {
-            if (event instanceof ProcessCalls.Event.State(ProcessCalls.Snapshot s) && (s.pid() != 0 || s.ended())) {
+            if (event instanceof ProcessCalls.Event.State(ProcessCalls.Snapshot s) && (s.pid().isPresent() || s.ended())) {
                 started.complete(s);
                 return false;
             }
             return true;
         }, started::completeExceptionally, () -> started.complete(calls.get(id))));
-        int pid = started.join().pid();
-        return pid == 0 ? OptionalInt.empty() : OptionalInt.of(pid);
+        return started.join().pid();
     }
 
     /** Waits until the process ends. */

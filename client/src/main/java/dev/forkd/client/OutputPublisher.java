@@ -1,7 +1,7 @@
 package dev.forkd.client;
 
-import dev.forkd.v1.WatchRequest;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessRequest;
+import dev.forkd.v1.WatchProcessResponse;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -27,17 +27,17 @@ final class OutputPublisher implements Flow.Publisher<OutputChunk> {
     public void subscribe(Flow.Subscriber<? super OutputChunk> subscriber) {
         java.util.Objects.requireNonNull(subscriber);
         AtomicBoolean done = new AtomicBoolean();
-        ClientCallStreamObserver<WatchRequest>[] call = newCallHolder();
+        ClientCallStreamObserver<WatchProcessRequest>[] call = newCallHolder();
         // gRPC calls these one at a time, as Flow requires of onNext/onError/onComplete.
-        calls.watch(id, true, new ClientResponseObserver<WatchRequest, WatchResponse>() {
+        calls.watch(id, true, new ClientResponseObserver<WatchProcessRequest, WatchProcessResponse>() {
             @Override
-            public void beforeStart(ClientCallStreamObserver<WatchRequest> requestStream) {
+            public void beforeStart(ClientCallStreamObserver<WatchProcessRequest> requestStream) {
                 call[0] = requestStream;
                 requestStream.disableAutoRequestWithInitial(0);
             }
 
             @Override
-            public void onNext(WatchResponse value) {
+            public void onNext(WatchProcessResponse value) {
                 if (done.get()) {
                     return;
                 }
@@ -85,7 +85,7 @@ final class OutputPublisher implements Flow.Publisher<OutputChunk> {
     }
 
     @SuppressWarnings("unchecked")
-    private static ClientCallStreamObserver<WatchRequest>[] newCallHolder() {
+    private static ClientCallStreamObserver<WatchProcessRequest>[] newCallHolder() {
         return new ClientCallStreamObserver[1];
     }
 }

@@ -7,6 +7,7 @@ import dev.forkd.v1.ApplyRequest;
 import dev.forkd.v1.ClosePoolRequest;
 import dev.forkd.v1.CreatePoolRequest;
 import dev.forkd.v1.DeletePoolRequest;
+import dev.forkd.v1.ForgetResultRequest;
 import dev.forkd.v1.GetResultRequest;
 import dev.forkd.v1.JoinPoolRequest;
 import dev.forkd.v1.MapRequest;
@@ -50,32 +51,41 @@ final class PoolCalls {
     }
 
     TaskResult apply(String pool, Input input) throws InterruptedException {
-        return result(Rpc.interruptibly(rpc.poolsWaiting(null).apply(ApplyRequest.newBuilder().setPoolId(pool)
+        return result(Rpc.interruptibly(rpc.poolsWaiting(null).apply(ApplyRequest.newBuilder().setName(pool)
                 .setInput(input(input)).build())).getResult());
     }
 
     String applyAsync(String pool, Input input) {
-        return Rpc.call(() -> rpc.pools().applyAsync(ApplyAsyncRequest.newBuilder().setPoolId(pool)
-                .setInput(input(input)).build())).getTaskId();
+        return Rpc.call(() -> rpc.pools().applyAsync(ApplyAsyncRequest.newBuilder().setName(pool)
+                .setInput(input(input)).build())).getName();
     }
 
-    /** The result of an ApplyAsync task, when it is ready; a failed task completes exceptionally. */
-    ListenableFuture<TaskResult> result(String pool, String taskId) {
-        return Rpc.map(rpc.poolsWaiting(null).getResult(GetResultRequest.newBuilder().setPoolId(pool).setTaskId(taskId)
-                .build()), r -> result(r.getResult()));
+    /**
+     * The result of an ApplyAsync task (named {@code <pool>/t-N}), when it is ready; a failed task
+     * completes exceptionally. GetResult is idempotent, so the server keeps the result until
+     * {@link #forget}.
+     */
+    ListenableFuture<TaskResult> result(String task) {
+        return Rpc.map(rpc.poolsWaiting(null).getResult(GetResultRequest.newBuilder().setName(task).build()),
+                r -> result(r.getResult()));
+    }
+
+    /** Lets the server drop a result that was handed out; nothing waits for the answer. */
+    void forget(String task) {
+        rpc.poolsFuture().forgetResult(ForgetResultRequest.newBuilder().setName(task).build());
     }
 
     void close(String pool) {
-        Rpc.call(() -> rpc.pools().close(ClosePoolRequest.newBuilder().setId(pool).build()));
+        Rpc.call(() -> rpc.pools().close(ClosePoolRequest.newBuilder().setName(pool).build()));
     }
 
     void terminate(String pool) {
-        Rpc.call(() -> rpc.pools().terminate(TerminatePoolRequest.newBuilder().setId(pool).build()));
+        Rpc.call(() -> rpc.pools().terminate(TerminatePoolRequest.newBuilder().setName(pool).build()));
     }
 
     /** True when the pool ended within {@code timeout} (null: no limit). */
     ListenableFuture<Boolean> join(String pool, Duration timeout) {
-        JoinPoolRequest.Builder b = JoinPoolRequest.newBuilder().setId(pool);
+        JoinPoolRequest.Builder b = JoinPoolRequest.newBuilder().setName(pool);
         if (timeout != null) {
             b.setTimeout(ProtoTime.of(timeout));
         }
@@ -83,7 +93,7 @@ final class PoolCalls {
     }
 
     void delete(String pool) {
-        Rpc.call(() -> rpc.pools().delete(DeletePoolRequest.newBuilder().setId(pool).build()));
+        Rpc.call(() -> rpc.pools().delete(DeletePoolRequest.newBuilder().setName(pool).build()));
     }
 
     void map(ClientResponseObserver<MapRequest, MapResponse> observer) {
@@ -91,7 +101,7 @@ final class PoolCalls {
     }
 
     static MapRequest mapStart(String pool, boolean ordered) {
-        return MapRequest.newBuilder().setStart(MapStart.newBuilder().setPoolId(pool)
+        return MapRequest.newBuilder().setStart(MapStart.newBuilder().setName(pool)
                 .setOrder(ordered ? ResultOrder.RESULT_ORDER_INPUT : ResultOrder.RESULT_ORDER_COMPLETION)).build();
     }
 

@@ -3,16 +3,15 @@ package dev.forkd.client;
 import com.google.common.util.concurrent.ListenableFuture;
 import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.GetProcessRequest;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.OutputStream;
 import dev.forkd.v1.ProcessInfo;
-import dev.forkd.v1.ProcessState;
 import dev.forkd.v1.SignalKind;
 import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SpawnRequest;
 import dev.forkd.v1.StdinMode;
-import dev.forkd.v1.WatchRequest;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessRequest;
+import dev.forkd.v1.WatchProcessResponse;
 import dev.forkd.v1.WriteStdinRequest;
 import dev.forkd.v1.WriteStdinResponse;
 import io.grpc.stub.ClientResponseObserver;
@@ -24,7 +23,7 @@ import java.util.OptionalInt;
 final class ProcessCalls {
 
     /** What the library needs of a process's state. */
-    record Snapshot(String id, int pid, boolean ended, OptionalInt exitCode) {}
+    record Snapshot(String id, OptionalInt pid, boolean ended, OptionalInt exitCode) {}
 
     /** One message of a Watch stream, reduced: output, or a new state. */
     sealed interface Event {
@@ -49,13 +48,13 @@ final class ProcessCalls {
     }
 
     Snapshot get(String id) {
-        return snapshot(Rpc.call(() -> rpc.processes().get(GetProcessRequest.newBuilder().setId(id).build()))
+        return snapshot(Rpc.call(() -> rpc.processes().get(GetProcessRequest.newBuilder().setName(id).build()))
                 .getProcess());
     }
 
     /** Waits up to {@code timeout} (null: without limit); the state then. */
     ListenableFuture<Snapshot> join(String id, Duration timeout) {
-        JoinRequest.Builder b = JoinRequest.newBuilder().setId(id);
+        JoinProcessRequest.Builder b = JoinProcessRequest.newBuilder().setName(id);
         if (timeout != null) {
             b.setTimeout(ProtoTime.of(timeout));
         }
@@ -63,17 +62,17 @@ final class ProcessCalls {
     }
 
     void signal(String id, boolean kill) {
-        Rpc.call(() -> rpc.processes().signal(SignalRequest.newBuilder().setId(id)
+        Rpc.call(() -> rpc.processes().signal(SignalRequest.newBuilder().setName(id)
                 .setKind(kill ? SignalKind.SIGNAL_KIND_KILL : SignalKind.SIGNAL_KIND_TERMINATE).build()));
     }
 
     void delete(String id) {
-        Rpc.call(() -> rpc.processes().delete(DeleteProcessRequest.newBuilder().setId(id).build()));
+        Rpc.call(() -> rpc.processes().delete(DeleteProcessRequest.newBuilder().setName(id).build()));
     }
 
     /** Starts a Watch that follows the process to its end. */
-    void watch(String id, boolean withOutput, ClientResponseObserver<WatchRequest, WatchResponse> observer) {
-        rpc.processesAsync().watch(WatchRequest.newBuilder().setId(id).setFollow(true).setNoOutput(!withOutput)
+    void watch(String id, boolean withOutput, ClientResponseObserver<WatchProcessRequest, WatchProcessResponse> observer) {
+        rpc.processesAsync().watch(WatchProcessRequest.newBuilder().setName(id).setFollow(true).setNoOutput(!withOutput)
                 .build(), observer);
     }
 
@@ -82,15 +81,15 @@ final class ProcessCalls {
     }
 
     static WriteStdinRequest stdinData(String id, byte[] data, int off, int len) {
-        return WriteStdinRequest.newBuilder().setId(id).setData(com.google.protobuf.ByteString.copyFrom(data, off, len))
+        return WriteStdinRequest.newBuilder().setName(id).setData(com.google.protobuf.ByteString.copyFrom(data, off, len))
                 .build();
     }
 
     static WriteStdinRequest stdinClose(String id) {
-        return WriteStdinRequest.newBuilder().setId(id).setClose(true).build();
+        return WriteStdinRequest.newBuilder().setName(id).setClose(true).build();
     }
 
-    static Event event(WatchResponse r) {
+    static Event event(WatchProcessResponse r) {
         return switch (r.getEventCase()) {
             case OUTPUT -> new Event.Output(new OutputChunk(
                     r.getOutput().getStream() == OutputStream.OUTPUT_STREAM_STDERR, r.getOutput().getOffset(),
@@ -106,8 +105,7 @@ final class ProcessCalls {
                     PROCESS_STATE_FATAL -> true;
             default -> false;
         };
-        OptionalInt exit = ended && (p.getState() == ProcessState.PROCESS_STATE_EXITED
-                || p.getState() == ProcessState.PROCESS_STATE_SIGNALED) ? OptionalInt.of(p.getExitCode()) : OptionalInt.empty();
-        return new Snapshot(p.getId(), p.getPid(), ended, exit);
+        OptionalInt exit = ended && p.hasExitCode() ? OptionalInt.of(p.getExitCode()) : OptionalInt.empty();
+        return new Snapshot(p.getId(), p.hasPid() ? OptionalInt.of(p.getPid()) : OptionalInt.empty(), ended, exit);
     }
 }

@@ -1,7 +1,7 @@
 package dev.forkd.client;
 
-import dev.forkd.v1.WatchRequest;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessRequest;
+import dev.forkd.v1.WatchProcessResponse;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -26,22 +26,22 @@ final class ProcessOutputStream extends InputStream {
     // One chunk in flight plus the end: request(1) is only issued once the previous chunk is taken.
     private final BlockingQueue<Item> items = new ArrayBlockingQueue<>(4);
     private final boolean stderr;
-    private volatile ClientCallStreamObserver<WatchRequest> call;
+    private volatile ClientCallStreamObserver<WatchProcessRequest> call;
     private byte[] current = new byte[0];
     private int pos;
     private boolean ended;
 
     ProcessOutputStream(ProcessCalls calls, String id, boolean stderr) {
         this.stderr = stderr;
-        calls.watch(id, true, new ClientResponseObserver<WatchRequest, WatchResponse>() {
+        calls.watch(id, true, new ClientResponseObserver<WatchProcessRequest, WatchProcessResponse>() {
             @Override
-            public void beforeStart(ClientCallStreamObserver<WatchRequest> requestStream) {
+            public void beforeStart(ClientCallStreamObserver<WatchProcessRequest> requestStream) {
                 call = requestStream;
                 requestStream.disableAutoRequestWithInitial(1);
             }
 
             @Override
-            public void onNext(WatchResponse value) {
+            public void onNext(WatchProcessResponse value) {
                 if (ProcessCalls.event(value) instanceof ProcessCalls.Event.Output(OutputChunk chunk)
                         && chunk.stderr() == ProcessOutputStream.this.stderr && chunk.data().length > 0) {
                     items.add(new Item.Data(chunk.data()));

@@ -10,11 +10,11 @@ import dev.forkd.v1.DeleteQueueRequest;
 import dev.forkd.v1.JoinQueueRequest;
 import dev.forkd.v1.ProduceRequest;
 import dev.forkd.v1.ProduceResponse;
-import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.PutRequest;
 import dev.forkd.v1.QueueItem;
-import dev.forkd.v1.QueueSizeRequest;
-import dev.forkd.v1.QueueSizeResponse;
-import dev.forkd.v1.TakeItemsRequest;
+import dev.forkd.v1.SizeRequest;
+import dev.forkd.v1.SizeResponse;
+import dev.forkd.v1.TakeRequest;
 import dev.forkd.v1.TaskDoneRequest;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
@@ -55,7 +55,7 @@ final class QueueCalls {
 
     /** Puts all of {@code items} or none: false when the timeout (null: none) passed without room. */
     ListenableFuture<Boolean> put(List<byte[]> items, Duration timeout) {
-        PutItemsRequest.Builder b = PutItemsRequest.newBuilder().setQueue(name);
+        PutRequest.Builder b = PutRequest.newBuilder().setName(name);
         items.forEach(i -> b.addItems(item(i)));
         if (timeout != null) {
             b.setTimeout(ProtoTime.of(timeout));
@@ -65,7 +65,7 @@ final class QueueCalls {
 
     /** Takes up to {@code max} items, waiting up to {@code timeout} (null: no limit). */
     ListenableFuture<Taken> take(int max, Duration timeout) {
-        TakeItemsRequest.Builder b = TakeItemsRequest.newBuilder().setQueue(name).setMaxItems(max);
+        TakeRequest.Builder b = TakeRequest.newBuilder().setName(name).setMaxItems(max);
         if (timeout != null) {
             b.setTimeout(ProtoTime.of(timeout));
         }
@@ -74,17 +74,17 @@ final class QueueCalls {
     }
 
     Size size() {
-        QueueSizeResponse r = Rpc.call(() -> rpc.queues().size(QueueSizeRequest.newBuilder().setQueue(name).build()));
+        SizeResponse r = Rpc.call(() -> rpc.queues().size(SizeRequest.newBuilder().setName(name).build()));
         return new Size(r.getSize(), r.getFull(), r.getUnfinished(), r.getClosed());
     }
 
     void taskDone(int count) {
-        Rpc.call(() -> rpc.queues().taskDone(TaskDoneRequest.newBuilder().setQueue(name).setCount(count).build()));
+        Rpc.call(() -> rpc.queues().taskDone(TaskDoneRequest.newBuilder().setName(name).setCount(count).build()));
     }
 
     /** True when every item put was marked done within {@code timeout} (null: no limit). */
     ListenableFuture<Boolean> join(Duration timeout) {
-        JoinQueueRequest.Builder b = JoinQueueRequest.newBuilder().setQueue(name);
+        JoinQueueRequest.Builder b = JoinQueueRequest.newBuilder().setName(name);
         if (timeout != null) {
             b.setTimeout(ProtoTime.of(timeout));
         }
@@ -92,11 +92,11 @@ final class QueueCalls {
     }
 
     void close() {
-        Rpc.call(() -> rpc.queues().close(CloseQueueRequest.newBuilder().setQueue(name).build()));
+        Rpc.call(() -> rpc.queues().close(CloseQueueRequest.newBuilder().setName(name).build()));
     }
 
     void delete() {
-        Rpc.call(() -> rpc.queues().delete(DeleteQueueRequest.newBuilder().setQueue(name).build()));
+        Rpc.call(() -> rpc.queues().delete(DeleteQueueRequest.newBuilder().setName(name).build()));
     }
 
     StreamObserver<ProduceRequest> produce(ClientResponseObserver<ProduceRequest, ProduceResponse> observer) {
@@ -108,7 +108,7 @@ final class QueueCalls {
     }
 
     ConsumeRequest firstCredit(int credit) {
-        return ConsumeRequest.newBuilder().setQueue(name).setCredit(credit).build();
+        return ConsumeRequest.newBuilder().setName(name).setCredit(credit).build();
     }
 
     static ConsumeRequest ackThrough(long tag, int moreCredit) {
@@ -116,7 +116,7 @@ final class QueueCalls {
     }
 
     ProduceRequest batch(List<byte[]> items) {
-        ProduceRequest.Builder b = ProduceRequest.newBuilder().setQueue(name);
+        ProduceRequest.Builder b = ProduceRequest.newBuilder().setName(name);
         items.forEach(i -> b.addItems(item(i)));
         return b.build();
     }

@@ -79,6 +79,10 @@ final class Rpc {
         return withWait(PoolServiceGrpc.newFutureStub(channel), wait);
     }
 
+    PoolServiceGrpc.PoolServiceFutureStub poolsFuture() {
+        return PoolServiceGrpc.newFutureStub(channel).withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     PoolServiceGrpc.PoolServiceStub poolsAsync() {
         return PoolServiceGrpc.newStub(channel);
     }

@@ -1,7 +1,7 @@
 package dev.forkd.client;
 
-import dev.forkd.v1.WatchRequest;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessRequest;
+import dev.forkd.v1.WatchProcessResponse;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.function.Consumer;
@@ -11,12 +11,12 @@ import java.util.function.Predicate;
  * A Watch read one message at a time: {@code each} sees every event and answers whether to go on;
  * false cancels the stream. For the short waits of {@link ForkdProcess#pid()}.
  */
-final class WatchObserver implements ClientResponseObserver<WatchRequest, WatchResponse> {
+final class WatchObserver implements ClientResponseObserver<WatchProcessRequest, WatchProcessResponse> {
 
     private final Predicate<ProcessCalls.Event> each;
     private final Consumer<Throwable> failed;
     private final Runnable ended;
-    private ClientCallStreamObserver<WatchRequest> call;
+    private ClientCallStreamObserver<WatchProcessRequest> call;
 
     WatchObserver(Predicate<ProcessCalls.Event> each, Consumer<Throwable> failed, Runnable ended) {
         this.each = each;
@@ -25,12 +25,12 @@ final class WatchObserver implements ClientResponseObserver<WatchRequest, WatchR
     }
 
     @Override
-    public void beforeStart(ClientCallStreamObserver<WatchRequest> requestStream) {
+    public void beforeStart(ClientCallStreamObserver<WatchProcessRequest> requestStream) {
         call = requestStream;
     }
 
     @Override
-    public void onNext(WatchResponse value) {
+    public void onNext(WatchProcessResponse value) {
         if (!each.test(ProcessCalls.event(value))) {
             call.cancel("seen what was waited for", null);
         }

@@ -38,7 +38,7 @@ class ConnectTest {
             env.put("FORKD_TOKEN", "wrong");
             ForkdException e = assertThrows(ForkdException.class, () -> Forkd.connect(ConnectOptions.fromEnvironment(env)));
             assertEquals(Status.Code.UNAUTHENTICATED, e.code());
-            assertFalse(e.reason().isEmpty(), e.toString());
+            assertEquals(dev.forkd.v1.ErrorReason.TOKEN_INVALID, e.reason(), e.toString());
             Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-r--r--"));
             UncheckedIOException open = assertThrows(UncheckedIOException.class,
                     () -> Forkd.connect(ConnectOptions.fromEnvironment(server.env()).withTokenFile(token)));

@@ -154,8 +154,8 @@ class PoolTest {
     void terminateStopsAPoolAndJoinWaitsForIt() throws Exception {
         ForkdPool pool = forkd.pool(PoolSpec.perTask("sleep", "{}").withProcesses(1));
         CompletableFuture<byte[]> running = pool.applyAsync(b("60"));
-        assertEquals(io.grpc.Status.Code.FAILED_PRECONDITION,
-                assertThrows(ForkdException.class, () -> pool.join(Duration.ZERO)).code(), "join on a running pool");
+        assertEquals(dev.forkd.v1.ErrorReason.POOL_RUNNING,
+                assertThrows(ForkdException.class, () -> pool.join(Duration.ZERO)).reason(), "join on a running pool");
         pool.closeInput();
         assertFalse(pool.join(Duration.ofMillis(200)), "still running its task: a timeout is false");
         pool.terminate();

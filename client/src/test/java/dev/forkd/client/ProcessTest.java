@@ -78,7 +78,7 @@ class ProcessTest {
     void startingAProgramThatDoesNotExistFailsWithItsReason() {
         ForkdException e = assertThrows(ForkdException.class, () -> forkd.start(ProcessSpec.of("/nonexistent/program")));
         assertEquals(Status.Code.NOT_FOUND, e.code());
-        assertFalse(e.reason().isEmpty(), "the server gives a reason: " + e);
+        assertEquals(dev.forkd.v1.ErrorReason.PROGRAM_NOT_FOUND, e.reason(), e.toString());
     }
 
     @Test
@@ -159,7 +159,8 @@ class ProcessTest {
                 in.write("x".getBytes(StandardCharsets.UTF_8));
             }
         });
-        assertTrue(e.getCause() instanceof ForkdException, "carries the server's refusal: " + e);
+        assertTrue(e.getCause() instanceof ForkdException f && f.reason() == dev.forkd.v1.ErrorReason.STDIN_NOT_PIPED,
+                "carries the server's refusal: " + e);
         p.kill();
     }
 
@@ -215,7 +216,7 @@ class ProcessTest {
     void anUnknownProcessIsNotFoundWithItsReason() {
         ForkdException e = assertThrows(ForkdException.class, () -> forkd.process("p-999999"));
         assertEquals(Status.Code.NOT_FOUND, e.code());
-        assertFalse(e.reason().isEmpty(), "the server gives a reason: " + e);
+        assertEquals(dev.forkd.v1.ErrorReason.PROCESS_NOT_FOUND, e.reason(), e.toString());
     }
 
     @Test

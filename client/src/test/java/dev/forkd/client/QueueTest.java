@@ -207,6 +207,7 @@ class QueueTest {
         q.close();
         ForkdException refused = assertThrows(ForkdException.class, () -> q.put(b("more")));
         assertEquals(io.grpc.Status.Code.FAILED_PRECONDITION, refused.code());
+        assertEquals(dev.forkd.v1.ErrorReason.QUEUE_CLOSED, refused.reason());
         assertArrayEquals(b("last"), q.take());
         assertThrows(IllegalStateException.class, q::take);
         assertNull(q.poll(100, TimeUnit.MILLISECONDS));
@@ -256,6 +257,6 @@ class QueueTest {
         q.taskDone();
         joiner.get(30, TimeUnit.SECONDS);
         assertTrue(q.join(Duration.ZERO));
-        assertEquals(io.grpc.Status.Code.FAILED_PRECONDITION, assertThrows(ForkdException.class, q::taskDone).code());
+        assertEquals(dev.forkd.v1.ErrorReason.TASK_DONE_TOO_MANY, assertThrows(ForkdException.class, q::taskDone).reason());
     }
 }

@@ -100,10 +100,11 @@ class SyncTest {
         theirs.lock();
         ForkdException e = assertThrows(ForkdException.class, forkd.lock(name)::unlock);
         assertEquals(Status.Code.FAILED_PRECONDITION, e.code());
-        assertFalse(e.reason().isEmpty(), e.toString());
+        assertEquals(dev.forkd.v1.ErrorReason.LOCK_NOT_HELD, e.reason(), e.toString());
         theirs.unlock();
-        assertEquals(Status.Code.NOT_FOUND,
-                assertThrows(ForkdException.class, forkd.lock(TestServer.unique("never"))::unlock).code());
+        ForkdException missing = assertThrows(ForkdException.class, forkd.lock(TestServer.unique("never"))::unlock);
+        assertEquals(Status.Code.NOT_FOUND, missing.code());
+        assertEquals(dev.forkd.v1.ErrorReason.SYNC_PRIMITIVE_NOT_FOUND, missing.reason());
     }
 
     @Test
