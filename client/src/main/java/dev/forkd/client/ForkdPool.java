@@ -124,7 +124,11 @@ public final class ForkdPool implements AutoCloseable {
         calls.delete(id);
     }
 
-    /** Terminates the pool, waits for it to end and forgets it. */
+    /**
+     * Terminates the pool, waits for it to end and forgets it: what leaving Python's
+     * {@code with Pool() as p:} does. To let submitted tasks finish first, {@link #closeInput()} and
+     * {@link #join()} before.
+     */
     @Override
     public void close() {
         calls.terminate(id);
