@@ -95,6 +95,48 @@ class DescriptorFuzzTest {
 
     record Finding(long call, String method, String mode, String what, String request) {}
 
+    /** Findings by class (how it was sent, what went wrong), each with its count, methods and first case. */
+    static final class Findings {
+        private final Map<String, List<Finding>> firsts = new LinkedHashMap<>();
+        private final Map<String, Integer> counts = new LinkedHashMap<>();
+        private final Map<String, java.util.TreeSet<String>> methods = new LinkedHashMap<>();
+        private int size;
+
+        void add(Finding f) {
+            String how = f.mode().startsWith("garbage") ? "garbage" : f.mode().startsWith("stream") ? "stream" : "message";
+            String key = "[" + how + "] " + truncate(f.what().replaceAll("[0-9a-f]{6,}|\\d+", "#"), 140);
+            firsts.computeIfAbsent(key, k -> new ArrayList<>());
+            if (firsts.get(key).size() < 3) {
+                firsts.get(key).add(f);
+            }
+            counts.merge(key, 1, Integer::sum);
+            methods.computeIfAbsent(key, k -> new java.util.TreeSet<>()).add(f.method());
+            size++;
+        }
+
+        int size() {
+            return size;
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        String report() {
+            StringBuilder sb = new StringBuilder();
+            firsts.forEach((k, list) -> {
+                sb.append("\n  ").append(counts.get(k)).append("x ").append(k)
+                        .append("\n      methods: ").append(methods.get(k));
+                for (Finding f : list) {
+                    sb.append("\n      call ").append(f.call()).append(" (").append(f.method()).append(", ")
+                            .append(f.mode()).append("): ").append(truncate(f.what(), 200))
+                            .append("\n        request: ").append(truncate(f.request(), 240));
+                }
+            });
+            return sb.toString();
+        }
+    }
+
     @BeforeAll
     static void start() throws Exception {
         server = ServerProcess.start(2, 100_000, "768m", List.of());
@@ -190,7 +232,7 @@ class DescriptorFuzzTest {
         List<MethodDescriptor> methods = SERVICES.stream().flatMap(s -> s.getMethods().stream()).toList();
         Map<String, Integer> byStatus = new TreeMap<>();
         Map<String, Integer> byMethod = new TreeMap<>();
-        List<Finding> findings = new ArrayList<>();
+        Findings findings = new Findings();
         long logBefore = server.logBytes();
         long started = System.nanoTime();
         Observer.Snapshot before = settled(observer.snapshot());
@@ -231,7 +273,7 @@ class DescriptorFuzzTest {
             Status s = out.status();
             byStatus.merge(s.getCode().name(), 1, Integer::sum);
             byMethod.merge(m.getService().getName() + "/" + m.getName(), 1, Integer::sum);
-            String request = shown == null ? "(bytes)" : truncate(TextFormat.shortDebugString(shown), 300);
+            String request = shown == null ? "(bytes)" : truncate(runsShortened(TextFormat.shortDebugString(shown)), 400);
             String method = m.getService().getName() + "/" + m.getName();
             if (s.getCode() == Code.UNKNOWN || s.getCode() == Code.INTERNAL || s.getCode() == Code.UNAVAILABLE
                     || String.valueOf(s.getDescription()).startsWith("HUNG")) {
@@ -254,28 +296,13 @@ class DescriptorFuzzTest {
                         + truncate(before.diff(after), 300), request));
             }
             before = after.equals(before) ? after : settled(after);
-            if (findings.size() >= 200) {
-                break;
-            }
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         long logGrowth = server.logBytes() - logBefore;
         System.out.printf("fuzz: %d calls in %.1f s; by status %s; log grew %,d bytes%n",
                 byStatus.values().stream().mapToInt(Integer::intValue).sum(), seconds, byStatus, logGrowth);
         System.out.println("fuzz: calls by method " + byMethod);
-        // One line per class of finding (how it was sent, what went wrong), with the methods it hit.
-        Map<String, List<Finding>> grouped = new LinkedHashMap<>();
-        for (Finding f : findings) {
-            String how = f.mode().startsWith("garbage") ? "garbage" : f.mode().startsWith("stream") ? "stream" : "message";
-            String key = "[" + how + "] " + truncate(f.what().replaceAll("[0-9a-f]{6,}|\\d+", "#"), 140);
-            grouped.computeIfAbsent(key, k -> new ArrayList<>()).add(f);
-        }
-        StringBuilder report = new StringBuilder();
-        grouped.forEach((k, list) -> report.append("\n  ").append(list.size()).append("x ").append(k)
-                .append("\n      methods: ").append(String.valueOf(new java.util.TreeSet<>(list.stream().map(Finding::method).toList())))
-                .append("\n      first at call ").append(list.getFirst().call()).append(" (").append(list.getFirst().method())
-                .append(", ").append(list.getFirst().mode()).append("): ").append(list.getFirst().what())
-                .append("\n      request: ").append(list.getFirst().request()));
+        String report = findings.report();
         System.out.println("fuzz: " + findings.size() + " findings (seed " + seed + ")" + report);
         assertTrue(findings.isEmpty(), findings.size() + " findings with seed " + seed + ":" + report
                 + "\nserver log tail:\n" + server.logTail());
@@ -336,6 +363,13 @@ class DescriptorFuzzTest {
         } catch (RuntimeException e) {
             // best effort: what is left goes next round
         }
+    }
+
+    /** "xxxx...x" (5,000 of them) becomes "x<x5000>", so a finding shows the request's shape. */
+    private static String runsShortened(String s) {
+        return java.util.regex.Pattern.compile("(\\\\000|.)\\1{15,}").matcher(s)
+                .replaceAll(m -> java.util.regex.Matcher.quoteReplacement(
+                        m.group(1) + "<x" + (m.group().length() / m.group(1).length()) + ">"));
     }
 
     private static String truncate(String s, int n) {

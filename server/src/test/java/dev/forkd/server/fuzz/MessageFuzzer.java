@@ -19,6 +19,10 @@ final class MessageFuzzer {
     private static final int MAX_DEPTH = 4;
     private static final List<String> SAFE_PROGRAMS = List.of("true", "/bin/true", "sleep", "/nonexistent/fuzz", "");
 
+    /** Fields that name a resource: often given a name that exists, so the call reaches it. */
+    private static final java.util.Set<String> NAME_FIELDS =
+            java.util.Set.of("name", "queue", "end", "id", "pool_id", "lock", "pipe", "task_id", "key");
+
     private final Random random;
     private final List<String> knownNames;
 
@@ -28,7 +32,12 @@ final class MessageFuzzer {
         this.knownNames = knownNames;
     }
 
+    // Half the messages set few fields, so one extreme value in an otherwise valid request gets
+    // past validation (a Spawn of `true` whose only oddity is its timeout); half set most fields.
+    private boolean sparse;
+
     DynamicMessage message(Descriptor type) {
+        sparse = random.nextBoolean();
         return message(type, 0, false);
     }
 
@@ -42,7 +51,7 @@ final class MessageFuzzer {
             return b.setField(type.findFieldByName("seconds"), anyLong()).setField(type.findFieldByName("nanos"), anyInt()).build();
         }
         for (FieldDescriptor f : type.getFields()) {
-            if (random.nextInt(10) < 4 && !mustSet(f)) {
+            if (random.nextInt(100) < (sparse ? 80 : 40) && !mustSet(f)) {
                 continue; // unset: the default
             }
             if (f.isRepeated()) {
@@ -87,7 +96,8 @@ final class MessageFuzzer {
             case FLOAT -> (float) anyDouble();
             case DOUBLE -> anyDouble();
             case BOOLEAN -> random.nextBoolean();
-            case STRING -> string(small);
+            case STRING -> NAME_FIELDS.contains(f.getName()) && !knownNames.isEmpty() && random.nextInt(100) < 45
+                    ? knownNames.get(random.nextInt(knownNames.size())) : string(small);
             case BYTE_STRING -> bytes(small);
             case ENUM -> enumValue(f.getEnumType());
             case MESSAGE -> depth >= MAX_DEPTH ? DynamicMessage.getDefaultInstance(f.getMessageType())

@@ -91,7 +91,9 @@ final class Observer {
         String token = "";
         do {
             ListProcessesResponse r = procs.list(ListProcessesRequest.newBuilder().setPageToken(token).build());
-            r.getProcessesList().forEach(p -> ids.add(p.getId()));
+            // Pool workers come and go with their pool's tasks: the pools' own snapshot covers them.
+            r.getProcessesList().stream().filter(p -> !p.getLabelsMap().containsKey("forkd.pool"))
+                    .forEach(p -> ids.add(p.getId()));
             token = r.getNextPageToken();
         } while (!token.isEmpty());
         TreeMap<String, String> queues = new TreeMap<>();
