@@ -206,7 +206,7 @@ class BoundsFillTest {
         int cap = (int) (heapBytes * 3 / 2 / (16 * MIB));
         fill("kept output (16 MiB per process)", cap, false, i -> {
             String id = procs.withDeadlineAfter(60, TimeUnit.SECONDS).spawn(SpawnRequest.newBuilder()
-                    .addArgv("head").addArgv("-c").addArgv(Long.toString(16 * MIB)).addArgv("/dev/urandom").build())
+                    .addArgv("head").addArgv("-c").addArgv(Long.toString(16 * MIB)).addArgv("/dev/zero").build())
                     .getProcess().getId();
             ids.add(id);
             procs.withDeadlineAfter(120, TimeUnit.SECONDS).join(JoinRequest.newBuilder().setId(id)

@@ -32,7 +32,8 @@ record Footprint(long serverRss, long serverHeapAfterGc, long serverThreads, lon
         String info = jcmd(pid, "GC.heap_info");
         long used = 0;
         for (String line : info.split("\n")) {
-            if (line.contains("generation")) {
+            // One line per generation ("DefNew     total 116160K, used 31021K [...]"), its spaces indented.
+            if (!line.startsWith(" ") && line.contains(" total ")) {
                 Matcher m = USED.matcher(line);
                 if (m.find()) {
                     used += Long.parseLong(m.group(1)) * 1024;

@@ -31,7 +31,7 @@ final class SentinelClient implements AutoCloseable {
     private final Channel channel;
     private final String processId;
     private final AtomicBoolean running = new AtomicBoolean(true);
-    private final List<String> failures = new ArrayList<>();
+    private final java.util.Map<String, Integer> failures = new java.util.LinkedHashMap<>();
     private final AtomicLong rounds = new AtomicLong();
     private final Thread thread;
 
@@ -78,13 +78,16 @@ final class SentinelClient implements AutoCloseable {
     }
 
     private synchronized void fail(String what) {
-        if (failures.size() < 20) {
-            failures.add(what);
+        if (failures.size() < 20 || failures.containsKey(what)) {
+            failures.merge(what, 1, Integer::sum);
         }
     }
 
+    /** Each distinct failure, with how many rounds it happened in. */
     synchronized List<String> failures() {
-        return List.copyOf(failures);
+        List<String> out = new ArrayList<>();
+        failures.forEach((what, n) -> out.add(what + (n > 1 ? " (" + n + " times)" : "")));
+        return out;
     }
 
     long rounds() {
