@@ -139,7 +139,8 @@ class DescriptorFuzzTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = ServerProcess.start(2, 100_000, "768m", List.of());
+        // One agent: the sentinel shares it with everything the fuzzer spawns, as another client would.
+        server = ServerProcess.start(1, 100_000, "768m", List.of());
         fuzzChannel = server.newChannel();
         var sentinelChannel = server.newChannel();
         observer = new Observer(sentinelChannel);
@@ -236,17 +237,26 @@ class DescriptorFuzzTest {
         long logBefore = server.logBytes();
         long started = System.nanoTime();
         Observer.Snapshot before = settled(observer.snapshot());
-        for (long i = 0; i < calls; i++) {
+        List<ExtremeDurations.Planned> planned = ExtremeDurations.plan(methods, targets());
+        System.out.println("fuzz: " + planned.size() + " extreme-duration calls first, then " + calls + " random ones");
+        for (long i = 0; i < planned.size() + calls; i++) {
+            if (i == planned.size() || i > 0 && i % 500 == 0) {
+                probe(findings, i);
+            }
             if (i > 0 && i % 200 == 0) {
                 cleanUp();
                 before = settled(observer.snapshot());
             }
-            MethodDescriptor m = methods.get(random.nextInt(methods.size()));
+            MethodDescriptor m = i < planned.size() ? planned.get((int) i).method() : methods.get(random.nextInt(methods.size()));
             List<byte[]> messages = new ArrayList<>();
             RawCall.Ending ending = RawCall.Ending.HALF_CLOSE;
             String mode;
             DynamicMessage shown = null;
-            if (random.nextInt(100) < 12) {
+            if (i < planned.size()) {
+                mode = "extreme duration";
+                shown = planned.get((int) i).request();
+                messages.add(shown.toByteArray());
+            } else if (random.nextInt(100) < 12) {
                 mode = "garbage";
                 if (m.isClientStreaming() && random.nextBoolean()) {
                     messages.add(fuzzer.message(m.getInputType()).toByteArray());
@@ -268,7 +278,8 @@ class DescriptorFuzzTest {
                 }
                 mode = ending == RawCall.Ending.HALF_CLOSE ? "message" : "message then " + ending;
             }
-            long callDeadline = ending == RawCall.Ending.STALL ? Math.min(deadline, 400) : deadline;
+            // A stall, or a wait that may be "no limit", ends at a short deadline: only its status matters.
+            long callDeadline = ending == RawCall.Ending.STALL || i < planned.size() ? Math.min(deadline, 400) : deadline;
             RawCall.Outcome out = RawCall.run(fuzzChannel, m, messages, ending, callDeadline);
             Status s = out.status();
             byStatus.merge(s.getCode().name(), 1, Integer::sum);
@@ -297,6 +308,7 @@ class DescriptorFuzzTest {
             }
             before = after.equals(before) ? after : settled(after);
         }
+        probe(findings, planned.size() + calls);
         double seconds = (System.nanoTime() - started) / 1e9;
         long logGrowth = server.logBytes() - logBefore;
         System.out.printf("fuzz: %d calls in %.1f s; by status %s; log grew %,d bytes%n",
@@ -306,6 +318,57 @@ class DescriptorFuzzTest {
         System.out.println("fuzz: " + findings.size() + " findings (seed " + seed + ")" + report);
         assertTrue(findings.isEmpty(), findings.size() + " findings with seed " + seed + ":" + report
                 + "\nserver log tail:\n" + server.logTail());
+    }
+
+    /**
+     * Damage that shows only later (an agent that exits after a bad event, a waiter that fires
+     * late): another client must still get a process run to its end, and its sentinels intact.
+     */
+    private static void probe(Findings findings, long call) {
+        try {
+            var procs = ProcessServiceGrpc.newBlockingStub(sentinelSession.channel);
+            ProcessInfo p = procs.withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .spawn(SpawnRequest.newBuilder().addArgv("true").build()).getProcess();
+            ProcessInfo end = procs.withDeadlineAfter(40, TimeUnit.SECONDS).join(JoinRequest.newBuilder().setId(p.getId())
+                    .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(30)).build()).getProcess();
+            if (end.getState() != dev.forkd.v1.ProcessState.PROCESS_STATE_EXITED || end.getExitCode() != 0) {
+                findings.add(new Finding(call, "(probe)", "probe", "another client's `true` ended " + end.getState()
+                        + " " + end.getFailure(), ""));
+            }
+            procs.withDeadlineAfter(30, TimeUnit.SECONDS).delete(DeleteProcessRequest.newBuilder().setId(p.getId()).build());
+        } catch (RuntimeException e) {
+            findings.add(new Finding(call, "(probe)", "probe", "another client cannot run `true`: " + e, ""));
+        }
+        observer.sentinelsBroken(sentinel.processId(), sentinel.queue(), sentinel.lock(), sentinelSession.id).ifPresent(b -> {
+            findings.add(new Finding(call, "(probe)", "probe", "another client's sentinel touched: " + b, ""));
+            sentinel = newSentinel("sentinel-probe-" + call);
+        });
+    }
+
+    /** Which baseline object each method's extreme-duration call reaches. */
+    private static Map<String, String> targets() {
+        Map<String, String> t = new java.util.HashMap<>();
+        t.put("argv", "sleep 1"); // long enough for a timeout to be armed, short enough to end by itself
+        t.put("ProcessService/*", baseline.get(0)); // the fuzzer's own sleeper
+        t.put("QueueService/*", "fz-empty");
+        t.put("QueueService/Put", "fz-q"); // maxsize 10 with 2 items: a put of many waits
+        t.put("PipeService/*", "fz-pipe");
+        t.put("PipeService/Recv", pipeEnd());
+        t.put("PipeService/Poll", pipeEnd());
+        t.put("PipeService/Send", pipeEnd());
+        t.put("SyncService/*", "fz-lock");
+        t.put("SyncService/WaitEvent", "fz-event");
+        t.put("SyncService/WaitCondition", "fz-condition");
+        t.put("SyncService/WaitCondition.lock", "fz-lock");
+        t.put("SyncService/WaitBarrier", "fz-barrier");
+        t.put("SyncService/Acquire", "fz-semaphore");
+        t.put("PoolService/*", baseline.get(baseline.indexOf("fz-pool") - 1));
+        t.put("PoolService/Create.name", "");
+        return t;
+    }
+
+    private static String pipeEnd() {
+        return baseline.get(baseline.indexOf("fz-pipe") + 1);
     }
 
     /** Waits for what earlier calls set going (a pool ending, a restart) to settle: two equal snapshots. */
