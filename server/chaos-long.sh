@@ -7,6 +7,7 @@
 #                     -Dforkd.chaos.leaveAgentStopped=true  (one agent SIGSTOPped throughout)
 #                     -Dforkd.chaos.agentKills=false        (spare the agents)
 #                     -Dforkd.chaos.seed=S                  (replay a run)
+#   MVN_FLAGS="-o"    extra Maven flags (e.g. offline)
 #   LEAK_OPTS="..."   if set, also runs the limits suites with these options, e.g.
 #                     "-Dforkd.leaks.live=4000 -Dforkd.leaks.spawns=50000"
 # Exits non-zero on the first failing suite; each prints its figures (lines starting chaos:, fuzz:).
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 CYCLES=${1:-1000}
 FUZZ_CALLS=${FUZZ_CALLS:-30000}
 run() {
-    ./mvnw -B -ntp -pl server -am test -Dsurefire.failIfNoSpecifiedTests=false "$@"
+    ./mvnw -B -ntp ${MVN_FLAGS:-} -pl server -am test -Dsurefire.failIfNoSpecifiedTests=false "$@"
 }
 run -Dgroups=chaos -Dforkd.chaos.cycles="$CYCLES" ${CHAOS_OPTS:-}
 if [ "$FUZZ_CALLS" != 0 ]; then

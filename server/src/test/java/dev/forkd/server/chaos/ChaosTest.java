@@ -55,6 +55,11 @@ class ChaosTest {
             QueueChaos queue = new QueueChaos(server);
             PoolChaos pool = new PoolChaos(server.newChannel());
             locks.start(3);
+            // A child whose own child escapes into a new session and outlives it (issue 10 item 6):
+            // the agent, a subreaper, must end it, so the orphan count below covers escapes too.
+            dev.forkd.v1.ProcessServiceGrpc.newBlockingStub(producer).withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .spawn(dev.forkd.v1.SpawnRequest.newBuilder().addArgv("sh").addArgv("-c")
+                            .addArgv("setsid sleep 778 & sleep 1").build());
             int stoppedAgent = 0;
             if (leaveAgentStopped) {
                 stoppedAgent = server.agentPids().getFirst();
@@ -152,10 +157,21 @@ class ChaosTest {
     private static java.util.Optional<Integer> randomChild(Random random, ServerProcess server) {
         List<Integer> children = new ArrayList<>();
         for (int agent : server.agentPids()) {
-            ProcTree.descendants(agent).stream().filter(s -> s.state() != 'Z').forEach(s -> children.add(s.pid()));
+            ProcTree.descendants(agent).stream().filter(s -> s.state() != 'Z' && !escaped(s.pid()))
+                    .forEach(s -> children.add(s.pid()));
         }
         return children.isEmpty() ? java.util.Optional.empty()
                 : java.util.Optional.of(children.get(random.nextInt(children.size())));
+    }
+
+    /** The escaped `sleep 778`: left alone, so only the server can be what ends it. */
+    private static boolean escaped(int pid) {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Integer.toString(pid), "cmdline"))
+                    .equals("sleep\0778\0");
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /** Gives the map's first task a chance to start, so there is a child to hit (at most 2 s). */
