@@ -24,6 +24,7 @@ import dev.forkd.server.pool.PoolRegistry;
 import dev.forkd.server.grpc.SharedServiceAdapter;
 import dev.forkd.server.grpc.SyncServiceAdapter;
 import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.watch.WatchAdmission;
 import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.sync.SyncTable;
 import dev.forkd.server.pipe.PipeLimits;
@@ -157,6 +158,7 @@ public final class ForkdServer implements AutoCloseable {
         QueueRegistry queues = new QueueRegistry(QueueLimits.defaults(), timers, memory);
         sessions.onEnd(queues::releaseSession);
         PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers, memory);
+        WatchAdmission watches = new WatchAdmission(WatchAdmission.Limits.DEFAULT, memory);
 
         PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000);
         sessions.onEnd(pools::sessionEnded);
@@ -183,13 +185,13 @@ public final class ForkdServer implements AutoCloseable {
         MalformedRequests malformed = new MalformedRequests(System::nanoTime);
         List<ServerServiceDefinition> services = List.of(
                 malformed.guard(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, childBase,
-                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session)),
+                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams, watches), session)),
                 malformed.guard(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session)),
                 malformed.guard(ServerInterceptors.intercept(new PoolServiceAdapter(pools, childBase, forkdEnv,
                         config.defaultOutputLimit(), config.maxOutputLimit(),
                         Runtime.getRuntime().availableProcessors(), streams), session)),
                 malformed.guard(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session)),
-                malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session)),
+                malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams, watches), session)),
                 malformed.guard(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session)),
                 malformed.guard(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session)),
                 malformed.guard(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes, timers), auth)),
