@@ -17,6 +17,7 @@ public final class TestSession implements AutoCloseable {
 
     public static final Metadata.Key<String> HEADER = Metadata.Key.of("forkd-session", Metadata.ASCII_STRING_MARSHALLER);
 
+    /** The session's public id, as lock holders and process info show it. */
     public final String id;
     public final Channel channel;
     private final StreamObserver<OpenSessionRequest> stream;
@@ -44,30 +45,31 @@ public final class TestSession implements AutoCloseable {
     }
 
     public static TestSession open(Channel base, String name) throws Exception {
-        CompletableFuture<String> sid = new CompletableFuture<>();
+        CompletableFuture<OpenSessionResponse> opened = new CompletableFuture<>();
         Context.CancellableContext ctx = Context.current().withCancellation();
         StreamObserver<OpenSessionRequest>[] holder = new StreamObserver[1];
         ctx.run(() -> holder[0] = SessionServiceGrpc.newStub(base).open(new StreamObserver<>() {
             @Override
             public void onNext(OpenSessionResponse r) {
-                sid.complete(r.getSessionId());
+                opened.complete(r); // the first answer: the only one that carries the credential
             }
 
             @Override
             public void onError(Throwable t) {
-                sid.completeExceptionally(t);
+                opened.completeExceptionally(t);
             }
 
             @Override
             public void onCompleted() {
-                sid.completeExceptionally(new IllegalStateException("session stream ended"));
+                opened.completeExceptionally(new IllegalStateException("session stream ended"));
             }
         }));
         holder[0].onNext(OpenSessionRequest.newBuilder().setName(name).build());
-        String id = sid.get(30, TimeUnit.SECONDS);
+        OpenSessionResponse first = opened.get(30, TimeUnit.SECONDS);
+        // The credential acts as the session; the public id only names it.
         Metadata h = new Metadata();
-        h.put(HEADER, id);
-        return new TestSession(id, ClientInterceptors.intercept(base, MetadataUtils.newAttachHeadersInterceptor(h)),
+        h.put(HEADER, first.getCredential());
+        return new TestSession(first.getSessionId(), ClientInterceptors.intercept(base, MetadataUtils.newAttachHeadersInterceptor(h)),
                 holder[0], ctx);
     }
 
