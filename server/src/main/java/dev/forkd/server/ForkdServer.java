@@ -160,7 +160,7 @@ public final class ForkdServer implements AutoCloseable {
         PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers, memory);
         WatchAdmission watches = new WatchAdmission(WatchAdmission.Limits.DEFAULT, memory);
 
-        PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000);
+        PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000, memory);
         sessions.onEnd(pools::sessionEnded);
 
         EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());

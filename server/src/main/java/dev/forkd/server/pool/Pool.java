@@ -1,6 +1,7 @@
 package dev.forkd.server.pool;
 
 import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.pool.TaskResult.FailureKind;
 import dev.forkd.server.pool.TaskResult.Outcome;
 import dev.forkd.server.process.ArgvLimits;
@@ -92,6 +93,10 @@ public final class Pool {
             this.haltGroup = haltGroup;
         }
 
+        public TaskInput input() {
+            return input;
+        }
+
         /** Not to be started: its caller went away, or its group halted. */
         boolean skip() {
             return cancelled || haltGroup.map(AtomicBoolean::get).orElse(false);
@@ -110,6 +115,11 @@ public final class Pool {
     private final Executor executor;
     private final Instant createdAt;
     private final java.time.Clock clock;
+    /** Holds ApplyAsync inputs until their task ends, then their results until GetResult takes them. */
+    private final MemoryBudget memory;
+    /** Budget bytes held for ApplyAsync inputs and results; given back when the pool is forgotten. */
+    private long asyncHeld;
+    private boolean forgotten;
 
     private Phase phase = Phase.RUNNING;
     private boolean terminated;
@@ -135,7 +145,8 @@ public final class Pool {
     private boolean outboxScheduled;
 
     Pool(String id, PoolSpec spec, ProcessTable table, ScheduledExecutorService timers, Executor executor,
-            java.time.Clock clock) {
+            java.time.Clock clock, MemoryBudget memory) {
+        this.memory = memory;
         this.clock = clock;
         this.createdAt = clock.instant();
         this.id = id;
@@ -220,8 +231,11 @@ public final class Pool {
             throw new ForkdException.ResourceExhausted("POOL_RESULTS_FULL", "pool \"" + id + "\" holds "
                     + asyncResults.size() + " unclaimed results (max " + MAX_ASYNC_RESULTS + "); call GetResult");
         }
+        long inputBytes = input.heldBytes();
+        memory.reserve(inputBytes, "the input of an ApplyAsync task of pool \"" + id + "\"");
+        asyncHeld += inputBytes;
         long n = ++applySeq;
-        AsyncSlot slot = new AsyncSlot();
+        AsyncSlot slot = new AsyncSlot(n, inputBytes);
         asyncResults.put(n, slot);
         submit(List.of(new Task(n, input, r -> slot.complete(r))));
         return "t-" + n;
@@ -240,7 +254,7 @@ public final class Pool {
      * forgotten), or with {@code ready = false} when {@code timeout} passes first.
      */
     public ProcessTable.Cancellable getResult(String taskId, Optional<Duration> timeout,
-            BiConsumer<Optional<TaskResult>, Boolean> onDone) {
+            BiConsumer<Optional<TaskResult>, Boolean> onDone, Consumer<ForkdException> onRefused) {
         long n = -1;
         if (taskId.startsWith("t-")) {
             try {
@@ -258,12 +272,34 @@ public final class Pool {
         }
         return slot.await(timeout, (r, ok) -> {
             if (ok) {
-                synchronized (this) {
-                    asyncResults.remove(r.index());
+                taken(slot);
+                if (slot.refusal != null) {
+                    onRefused.accept(slot.refusal);
+                    return;
                 }
             }
             onDone.accept(Optional.ofNullable(r), ok);
         });
+    }
+
+    /** GetResult took the slot's result: forget it and give its bytes back. */
+    private synchronized void taken(AsyncSlot slot) {
+        if (asyncResults.remove(slot.index, slot) && !forgotten) {
+            memory.release(slot.resultBytes);
+            asyncHeld -= slot.resultBytes;
+        }
+    }
+
+    /**
+     * The registry forgot this pool: the results nobody took are dropped, and so are their bytes.
+     * Results of tasks still ending after this are not held.
+     */
+    synchronized void forget() {
+        if (!forgotten) {
+            forgotten = true;
+            memory.release(asyncHeld);
+            asyncHeld = 0;
+        }
     }
 
     /** No new tasks; the queued ones finish, then the workers stop. */
@@ -1325,12 +1361,34 @@ public final class Pool {
 
     /** The result of one ApplyAsync task, and who waits for it. */
     private final class AsyncSlot {
+        private final long index;
+        private final long inputBytes;
+        private long resultBytes;
+        /** Set when the memory budget could not hold the result: GetResult answers this instead. */
+        private ForkdException refusal;
         private TaskResult result;
         private final List<BiConsumer<TaskResult, Boolean>> waiters = new ArrayList<>();
+
+        AsyncSlot(long index, long inputBytes) {
+            this.index = index;
+            this.inputBytes = inputBytes;
+        }
 
         void complete(TaskResult r) {
             List<BiConsumer<TaskResult, Boolean>> w;
             synchronized (Pool.this) {
+                if (!forgotten) {
+                    memory.release(inputBytes);
+                    asyncHeld -= inputBytes;
+                    long bytes = r.heldBytes();
+                    if (memory.tryReserve(bytes)) {
+                        resultBytes = bytes;
+                        asyncHeld += bytes;
+                    } else {
+                        // Refused rather than grown past the budget; the reader is told, not left waiting.
+                        refusal = memory.exhausted(bytes, "the result of task t-" + index + " of pool \"" + id + "\"");
+                    }
+                }
                 result = r;
                 w = new ArrayList<>(waiters);
                 waiters.clear();
