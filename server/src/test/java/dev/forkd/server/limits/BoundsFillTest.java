@@ -219,42 +219,46 @@ class BoundsFillTest {
         endAll(procs, ids);
     }
 
-    /** Follow-watches of one process, never read, until refused. */
+    /**
+     * Follow-watches of one process, never read, until refused. An accepted watch answers at once
+     * with the process's state, a refused one with its error: each batch of 100 waits for those first
+     * answers, so a refusal is seen where it happens, however far the server lags behind the client.
+     */
     private void fillWatchers(Channel c) {
         int cap = Integer.getInteger("forkd.limits.watchers", 20_000);
         var procs = ProcessServiceGrpc.newStub(c);
         String target = ProcessServiceGrpc.newBlockingStub(c).withDeadlineAfter(60, TimeUnit.SECONDS)
                 .spawn(SpawnRequest.newBuilder().addArgv("sleep").addArgv("100000").build()).getProcess().getId();
         Context.CancellableContext watches = Context.current().withCancellation();
-        List<CompletableFuture<Void>> ends = new ArrayList<>();
+        List<CompletableFuture<Void>> answered = new ArrayList<>();
         fill("watchers", cap, true, i -> {
-            CompletableFuture<Void> ended = new CompletableFuture<>();
-            ends.add(ended);
+            CompletableFuture<Void> first = new CompletableFuture<>();
+            answered.add(first);
             watches.run(() -> procs.watch(WatchRequest.newBuilder().setId(target).setFollow(true).build(), new StreamObserver<>() {
                 @Override
                 public void onNext(WatchResponse value) {
+                    first.complete(null);
                 }
 
                 @Override
                 public void onError(Throwable t) {
-                    ended.completeExceptionally(t);
+                    first.completeExceptionally(t);
                 }
 
                 @Override
                 public void onCompleted() {
-                    ended.complete(null);
+                    first.complete(null);
                 }
             }));
-            // A refusal comes at once, an accepted watch stays open: look (without waiting) at the
-            // watch 100 back, which had time to be refused; at the end, wait for the last one.
-            int look = i == cap - 1 ? i : i - 100;
-            if (look >= 0) {
-                try {
-                    ends.get(look).get(look == i ? 2000 : 0, TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.ExecutionException e) {
-                    throw e.getCause() instanceof StatusRuntimeException s ? s : new IllegalStateException(e);
-                } catch (java.util.concurrent.TimeoutException | InterruptedException e) {
-                    // still watching: accepted
+            if (i % 100 == 99 || i == cap - 1) {
+                for (int k = i - i % 100; k <= i; k++) {
+                    try {
+                        answered.get(k).get(60, TimeUnit.SECONDS);
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        throw e.getCause() instanceof StatusRuntimeException s ? s : new IllegalStateException(e);
+                    } catch (java.util.concurrent.TimeoutException | InterruptedException e) {
+                        throw new IllegalStateException("watch " + k + " neither started nor was refused within 60 s", e);
+                    }
                 }
             }
         });
