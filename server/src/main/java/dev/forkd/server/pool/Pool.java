@@ -1387,6 +1387,9 @@ public final class Pool {
                     } else {
                         // Refused rather than grown past the budget; the reader is told, not left waiting.
                         refusal = memory.exhausted(bytes, "the result of task t-" + index + " of pool \"" + id + "\"");
+                        // Its bytes are not kept either: the reader gets the refusal, never this.
+                        r = new TaskResult(r.index(), new Outcome.Output(new byte[0]), r.attempts(), r.processId(),
+                                r.pid(), r.agentId(), r.startedAt(), r.runtime());
                     }
                 }
                 result = r;
