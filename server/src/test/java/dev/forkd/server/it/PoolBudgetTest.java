@@ -114,6 +114,45 @@ class PoolBudgetTest {
     }
 
     @Test
+    void uncollectedResultsPastTheBudgetAreRefusedToTheirReaderAndGivenBackWhenTaken() {
+        // Each task's result is 1 MiB of stdout; nobody collects them until all have ended.
+        var create = PoolTest.perTask(1, "sh", "-c", "head -c 1048576 /dev/zero", "{}");
+        PoolInfo pool = pools().create(create.build()).getPool();
+        List<String> tasks = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            tasks.add(pools().applyAsync(ApplyAsyncRequest.newBuilder().setPoolId(pool.getId())
+                    .setInput(TaskInput.newBuilder().setItem(ByteString.copyFromUtf8("x"))).build()).getTaskId());
+        }
+        int full = 0;
+        int refusedByBudget = 0;
+        // Last first: one worker runs them in order, so when the last has ended they all have, and
+        // every result not refused is held at once.
+        for (String task : tasks.reversed()) {
+            try {
+                var got = pools().getResult(dev.forkd.v1.GetResultRequest.newBuilder().setPoolId(pool.getId())
+                        .setTaskId(task).setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(50)).build());
+                assertTrue(got.getReady(), task + " never ended");
+                if (got.getResult().getOutput().size() == 1 << 20) {
+                    full++;
+                } else {
+                    // Its process could not start, or its output log was trimmed: the budget was full.
+                    assertTrue(got.getResult().hasFailure(), got.toString());
+                    refusedByBudget++;
+                }
+            } catch (StatusRuntimeException e) {
+                assertBudgetRefusal(e);
+                refusedByBudget++;
+            }
+        }
+        assertTrue(full <= 8, full + " results of 1 MiB held at once within an 8 MiB budget");
+        assertTrue(full >= 1, "not even one result of 1 MiB fit in 8 MiB");
+        assertEquals(12, full + refusedByBudget);
+        // Taking them gave their bytes back.
+        endPool(pool);
+        assertBudgetGivenBack();
+    }
+
+    @Test
     void aMapStreamWhoseItemsPassTheBudgetFailsWithTheBudgetAndGivesItBack() throws Exception {
         PoolInfo pool = stuckPool();
         List<TaskInput> items = new ArrayList<>();
