@@ -643,9 +643,14 @@ public final class Pool {
                     int code = e.process().exitCode();
                     if (state instanceof ProcessState.Exited x && x.exitCode() == 0 && !t.timedOut) {
                         if (e.truncated()) {
+                            // Under the cap, only the memory budget trims a log: say which, so
+                            // nobody raises a limit that was never reached.
                             complete(t, new Outcome.Failure(FailureKind.EXIT, 0, e.stderrTail(),
-                                    "its output was larger than the " + spec.worker().outputLimit()
-                                            + "-byte limit"));
+                                    e.outputEnd() > spec.worker().outputLimit()
+                                            ? "its output was larger than the " + spec.worker().outputLimit() + "-byte limit"
+                                            : "its output (" + e.outputEnd() + " bytes) was cut because the server's"
+                                                    + " memory budget was full (" + MemoryBudget.REASON + ", set by forkd serve "
+                                                    + MemoryBudget.FLAG + ")"));
                         } else {
                             complete(t, new Outcome.Output(e.stdout()));
                         }
@@ -1132,7 +1137,8 @@ public final class Pool {
     private sealed interface RunOutcome {
         record NotStarted(ForkdException error) implements RunOutcome {}
 
-        record Ended(ProcessSnapshot process, byte[] stdout, byte[] stderrTail, boolean truncated)
+        /** @param outputEnd how many bytes it wrote in all, kept or not */
+        record Ended(ProcessSnapshot process, byte[] stdout, byte[] stderrTail, boolean truncated, long outputEnd)
                 implements RunOutcome {}
     }
 
@@ -1157,6 +1163,7 @@ public final class Pool {
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         Tail stderr = new Tail(STDERR_TAIL);
         boolean truncated = false;
+        long written = end.outputEnd();
         try {
             ProcessTable.WatchHandle h = table.watch(end.id(), () -> {});
             try {
@@ -1181,6 +1188,7 @@ public final class Pool {
                         case OutputLog.Read.AtEnd a -> more = false;
                     }
                 }
+                written = Math.max(written, cursor);
             } finally {
                 h.close();
             }
@@ -1188,7 +1196,7 @@ public final class Pool {
             truncated = true;
         }
         forget(end.id());
-        return new RunOutcome.Ended(end, stdout.toByteArray(), stderr.bytes(), truncated);
+        return new RunOutcome.Ended(end, stdout.toByteArray(), stderr.bytes(), truncated, written);
     }
 
     /** Runs the initializer for a worker; {@code onEnd} gets empty on success, else why it failed. */

@@ -137,6 +137,8 @@ class PoolBudgetTest {
                 } else {
                     // Its process could not start, or its output log was trimmed: the budget was full.
                     assertTrue(got.getResult().hasFailure(), got.toString());
+                    // 1 MiB is far under the 16 MiB cap: a trimmed log must blame the budget, not the cap.
+                    assertTrue(!got.getResult().getFailure().getMessage().contains("larger than"), got.toString());
                     refusedByBudget++;
                 }
             } catch (StatusRuntimeException e) {
