@@ -8,7 +8,7 @@ import dev.forkd.server.watch.WatchAdmission;
 import dev.forkd.v1.OutputChunk;
 import dev.forkd.v1.OutputGap;
 import dev.forkd.v1.OutputStream;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessResponse;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -35,7 +35,7 @@ final class OutputWatcher {
      */
     static final long BUFFER_BYTES = ON_READY_THRESHOLD + MAX_MESSAGE_BYTES;
 
-    private final ServerCallStreamObserver<WatchResponse> out;
+    private final ServerCallStreamObserver<WatchProcessResponse> out;
     private final SerialDrain drains;
     private final boolean follow;
     private final boolean noOutput;
@@ -46,7 +46,7 @@ final class OutputWatcher {
     private long cursor;
     private long sentVersion = -1;
 
-    OutputWatcher(ServerCallStreamObserver<WatchResponse> out, Executor executor, long fromOffset,
+    OutputWatcher(ServerCallStreamObserver<WatchProcessResponse> out, Executor executor, long fromOffset,
             boolean follow, boolean noOutput, boolean hold, WatchAdmission.Ticket ticket) {
         this.out = out;
         this.ticket = ticket;
@@ -88,14 +88,14 @@ final class OutputWatcher {
                 OutputLog.Read read = handle.read(cursor, MAX_MESSAGE_BYTES);
                 switch (read) {
                     case OutputLog.Read.Gap g -> {
-                        out.onNext(WatchResponse.newBuilder().setGap(OutputGap.newBuilder()
+                        out.onNext(WatchProcessResponse.newBuilder().setGap(OutputGap.newBuilder()
                                 .setRequested(g.requested()).setResumedAt(g.resumedAt())).build());
                         cursor = g.resumedAt();
                         continue;
                     }
                     case OutputLog.Read.Data d -> {
                         for (OutputLog.Chunk c : d.chunks()) {
-                            out.onNext(WatchResponse.newBuilder().setOutput(OutputChunk.newBuilder()
+                            out.onNext(WatchProcessResponse.newBuilder().setOutput(OutputChunk.newBuilder()
                                     .setStream(c.stream() == OutputLog.Stream.STDERR
                                             ? OutputStream.OUTPUT_STREAM_STDERR : OutputStream.OUTPUT_STREAM_STDOUT)
                                     .setOffset(c.offset())
@@ -115,7 +115,7 @@ final class OutputWatcher {
             }
             // Output is drained up to what the snapshot saw; now the state, then maybe the end.
             if (snap.version() != sentVersion) {
-                out.onNext(WatchResponse.newBuilder().setState(ProcessMessages.info(snap)).build());
+                out.onNext(WatchProcessResponse.newBuilder().setState(ProcessMessages.info(snap)).build());
                 sentVersion = snap.version();
             }
             if (!follow || snap.state().isFinal()) {

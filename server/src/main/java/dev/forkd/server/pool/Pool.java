@@ -115,7 +115,7 @@ public final class Pool {
     private final Executor executor;
     private final Instant createdAt;
     private final java.time.Clock clock;
-    /** Holds ApplyAsync inputs until their task ends, then their results until GetResult takes them. */
+    /** Holds ApplyAsync inputs until their task ends, then their results until ForgetResult drops them. */
     private final MemoryBudget memory;
     /** Budget bytes held for ApplyAsync inputs and results; given back when the pool is forgotten. */
     private long asyncHeld;
@@ -229,7 +229,7 @@ public final class Pool {
         }
         if (asyncResults.size() >= MAX_ASYNC_RESULTS) {
             throw new ForkdException.ResourceExhausted("POOL_RESULTS_FULL", "pool \"" + id + "\" holds "
-                    + asyncResults.size() + " unclaimed results (max " + MAX_ASYNC_RESULTS + "); call GetResult");
+                    + asyncResults.size() + " kept results (max " + MAX_ASYNC_RESULTS + "); call ForgetResult");
         }
         long inputBytes = input.heldBytes();
         memory.reserve(inputBytes, "the input of an ApplyAsync task of pool \"" + id + "\"");
@@ -250,11 +250,42 @@ public final class Pool {
     }
 
     /**
-     * Calls {@code onDone(result, ready)} once: with the result when it is ready (the result is then
-     * forgotten), or with {@code ready = false} when {@code timeout} passes first.
+     * Calls {@code onDone(result, ready)} once: with the result when it is ready, or with
+     * {@code ready = false} when {@code timeout} passes first. The result stays until
+     * {@link #forgetResult} (or the pool's end): a caller whose answer was lost asks again and gets it.
      */
     public ProcessTable.Cancellable getResult(String taskId, Optional<Duration> timeout,
             BiConsumer<Optional<TaskResult>, Boolean> onDone, Consumer<ForkdException> onRefused) {
+        AsyncSlot slot;
+        synchronized (this) {
+            slot = asyncSlot(taskId);
+        }
+        return slot.await(timeout, (r, ok) -> {
+            if (ok && slot.refusal != null) {
+                onRefused.accept(slot.refusal); // the budget could not keep it: said each time asked
+                return;
+            }
+            onDone.accept(Optional.ofNullable(r), ok);
+        });
+    }
+
+    /**
+     * Forgets a finished task's result, freeing its place among the {@link #MAX_ASYNC_RESULTS} kept.
+     * A task still running is FAILED_PRECONDITION (TASK_NOT_DONE): its waiters would never be answered.
+     */
+    public synchronized void forgetResult(String taskId) {
+        AsyncSlot slot = asyncSlot(taskId);
+        if (slot.result == null) {
+            throw new ForkdException.FailedPrecondition("TASK_NOT_DONE", "task \"" + taskId + "\" of pool \""
+                    + id + "\" has not finished; forget its result once GetResult has it");
+        }
+        if (asyncResults.remove(slot.index, slot) && !forgotten) {
+            memory.release(slot.resultBytes);
+            asyncHeld -= slot.resultBytes;
+        }
+    }
+
+    private AsyncSlot asyncSlot(String taskId) {
         long n = -1;
         if (taskId.startsWith("t-")) {
             try {
@@ -263,31 +294,11 @@ public final class Pool {
                 n = -1;
             }
         }
-        AsyncSlot slot;
-        synchronized (this) {
-            slot = asyncResults.get(n);
-            if (slot == null) {
-                throw new ForkdException.NotFound("task", taskId);
-            }
+        AsyncSlot slot = asyncResults.get(n);
+        if (slot == null) {
+            throw new ForkdException.NotFound("task", taskId);
         }
-        return slot.await(timeout, (r, ok) -> {
-            if (ok) {
-                taken(slot);
-                if (slot.refusal != null) {
-                    onRefused.accept(slot.refusal);
-                    return;
-                }
-            }
-            onDone.accept(Optional.ofNullable(r), ok);
-        });
-    }
-
-    /** GetResult took the slot's result: forget it and give its bytes back. */
-    private synchronized void taken(AsyncSlot slot) {
-        if (asyncResults.remove(slot.index, slot) && !forgotten) {
-            memory.release(slot.resultBytes);
-            asyncHeld -= slot.resultBytes;
-        }
+        return slot;
     }
 
     /**
@@ -1404,7 +1415,7 @@ public final class Pool {
                 w = new ArrayList<>(waiters);
                 waiters.clear();
             }
-            // Only the first waiter takes it; the result is then forgotten.
+            // Every waiter gets it; it stays for later GetResults until ForgetResult.
             if (!w.isEmpty()) {
                 w.getFirst().accept(r, true);
                 for (int i = 1; i < w.size(); i++) {

@@ -74,7 +74,7 @@ final class PoolChaos {
     Run start(int items) {
         Run run = new Run(items);
         StreamObserver<MapRequest> requests = PoolServiceGrpc.newStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS).map(run);
-        requests.onNext(MapRequest.newBuilder().setStart(MapStart.newBuilder().setPoolId(poolId)
+        requests.onNext(MapRequest.newBuilder().setStart(MapStart.newBuilder().setName(poolId)
                 .setOrder(ResultOrder.RESULT_ORDER_COMPLETION)).build());
         MapRequest.Builder b = MapRequest.newBuilder();
         for (int i = 0; i < items; i++) {

@@ -7,7 +7,7 @@ import dev.forkd.v1.ConsumeRequest;
 import dev.forkd.v1.ConsumeResponse;
 import dev.forkd.v1.CreateQueueRequest;
 import dev.forkd.v1.Delivery;
-import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.PutRequest;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.QueueServiceGrpc;
 import io.grpc.stub.StreamObserver;
@@ -47,7 +47,7 @@ final class QueueChaos {
 
     /** Puts {@code n} new items (the producer is not a target). */
     synchronized void produce(io.grpc.Channel channel, int n) {
-        PutItemsRequest.Builder b = PutItemsRequest.newBuilder().setQueue(QUEUE);
+        PutRequest.Builder b = PutRequest.newBuilder().setName(QUEUE);
         for (int i = 0; i < n; i++) {
             b.addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("item-" + put++)));
         }
@@ -162,7 +162,7 @@ final class QueueChaos {
             this.session = session;
             this.requests = QueueServiceGrpc.newStub(session.channel).consume(this);
             synchronized (this) {
-                requests.onNext(ConsumeRequest.newBuilder().setQueue(QUEUE).setCredit(4).build());
+                requests.onNext(ConsumeRequest.newBuilder().setName(QUEUE).setCredit(4).build());
             }
         }
 

@@ -20,14 +20,14 @@ import dev.forkd.v1.DeleteQueueRequest;
 import dev.forkd.v1.DeleteSharedRequest;
 import dev.forkd.v1.DeleteSyncRequest;
 import dev.forkd.v1.DictItem;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ListPoolsRequest;
 import dev.forkd.v1.ListProcessesRequest;
 import dev.forkd.v1.PipeServiceGrpc;
 import dev.forkd.v1.PoolServiceGrpc;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessServiceGrpc;
-import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.PutRequest;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.Scalar;
@@ -167,7 +167,7 @@ class DescriptorFuzzTest {
                 .getProcess();
         var queues = QueueServiceGrpc.newBlockingStub(c).withDeadlineAfter(30, TimeUnit.SECONDS);
         queues.create(CreateQueueRequest.newBuilder().setName(prefix + "-q").build());
-        queues.put(PutItemsRequest.newBuilder().setQueue(prefix + "-q")
+        queues.put(PutRequest.newBuilder().setName(prefix + "-q")
                 .addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("keep me"))).build());
         var sync = SyncServiceGrpc.newBlockingStub(c).withDeadlineAfter(30, TimeUnit.SECONDS);
         sync.create(CreateSyncRequest.newBuilder().setName(prefix + "-lock").setKind(SyncKind.SYNC_KIND_LOCK).build());
@@ -183,12 +183,12 @@ class DescriptorFuzzTest {
         var procs = ProcessServiceGrpc.newBlockingStub(c).withDeadlineAfter(60, TimeUnit.SECONDS);
         ProcessInfo sleeper = procs.spawn(SpawnRequest.newBuilder().addArgv("sleep").addArgv("100000").setName("fz-sleep").build()).getProcess();
         ProcessInfo ended = procs.spawn(SpawnRequest.newBuilder().addArgv("true").setName("fz-true").build()).getProcess();
-        procs.join(JoinRequest.newBuilder().setId(ended.getId()).setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(30)).build());
+        procs.join(JoinProcessRequest.newBuilder().setName(ended.getId()).setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(30)).build());
         baseline.addAll(List.of(sleeper.getId(), "fz-sleep", ended.getId(), "fz-true"));
         var queues = QueueServiceGrpc.newBlockingStub(c).withDeadlineAfter(30, TimeUnit.SECONDS);
         queues.create(CreateQueueRequest.newBuilder().setName("fz-q").setMaxsize(10).build());
         queues.create(CreateQueueRequest.newBuilder().setName("fz-empty").build());
-        queues.put(PutItemsRequest.newBuilder().setQueue("fz-q").addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("a")))
+        queues.put(PutRequest.newBuilder().setName("fz-q").addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("a")))
                 .addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("b"))).build());
         baseline.addAll(List.of("fz-q", "fz-empty"));
         var sync = SyncServiceGrpc.newBlockingStub(c).withDeadlineAfter(30, TimeUnit.SECONDS);
@@ -330,13 +330,13 @@ class DescriptorFuzzTest {
             var procs = ProcessServiceGrpc.newBlockingStub(sentinelSession.channel);
             ProcessInfo p = procs.withDeadlineAfter(30, TimeUnit.SECONDS)
                     .spawn(SpawnRequest.newBuilder().addArgv("true").build()).getProcess();
-            ProcessInfo end = procs.withDeadlineAfter(40, TimeUnit.SECONDS).join(JoinRequest.newBuilder().setId(p.getId())
+            ProcessInfo end = procs.withDeadlineAfter(40, TimeUnit.SECONDS).join(JoinProcessRequest.newBuilder().setName(p.getId())
                     .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(30)).build()).getProcess();
             if (end.getState() != dev.forkd.v1.ProcessState.PROCESS_STATE_EXITED || end.getExitCode() != 0) {
                 findings.add(new Finding(call, "(probe)", "probe", "another client's `true` ended " + end.getState()
                         + " " + end.getFailure(), ""));
             }
-            procs.withDeadlineAfter(30, TimeUnit.SECONDS).delete(DeleteProcessRequest.newBuilder().setId(p.getId()).build());
+            procs.withDeadlineAfter(30, TimeUnit.SECONDS).delete(DeleteProcessRequest.newBuilder().setName(p.getId()).build());
         } catch (RuntimeException e) {
             findings.add(new Finding(call, "(probe)", "probe", "another client cannot run `true`: " + e, ""));
         }
@@ -396,16 +396,16 @@ class DescriptorFuzzTest {
                 if (keep.contains(p.getId()) || p.getName().startsWith("sentinel")) {
                     continue;
                 }
-                quietly(() -> procs.signal(SignalRequest.newBuilder().setId(p.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build()));
-                quietly(() -> procs.join(JoinRequest.newBuilder().setId(p.getId())
+                quietly(() -> procs.signal(SignalRequest.newBuilder().setName(p.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build()));
+                quietly(() -> procs.join(JoinProcessRequest.newBuilder().setName(p.getId())
                         .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(5)).build()));
-                quietly(() -> procs.delete(DeleteProcessRequest.newBuilder().setId(p.getId()).build()));
+                quietly(() -> procs.delete(DeleteProcessRequest.newBuilder().setName(p.getId()).build()));
             }
             Observer.Snapshot s = observer.snapshot();
             var queues = QueueServiceGrpc.newBlockingStub(c).withDeadlineAfter(30, TimeUnit.SECONDS);
             s.queues().keySet().stream().map(k -> k.substring(0, k.indexOf('/')) + "\0" + k.substring(k.indexOf('/') + 1))
                     .filter(k -> !keep.contains(k.split("\0", -1)[1]) && !k.split("\0", -1)[1].startsWith("sentinel"))
-                    .forEach(k -> quietly(() -> queues.delete(DeleteQueueRequest.newBuilder().setQueue(k.split("\0", -1)[0]).build())));
+                    .forEach(k -> quietly(() -> queues.delete(DeleteQueueRequest.newBuilder().setName(k.split("\0", -1)[0]).build())));
             var sync = SyncServiceGrpc.newBlockingStub(c).withDeadlineAfter(30, TimeUnit.SECONDS);
             s.sync().keySet().stream().filter(n -> !keep.contains(n) && !n.startsWith("sentinel"))
                     .forEach(n -> quietly(() -> sync.delete(DeleteSyncRequest.newBuilder().setName(n).build())));
@@ -415,7 +415,7 @@ class DescriptorFuzzTest {
             var pools = PoolServiceGrpc.newBlockingStub(c).withDeadlineAfter(30, TimeUnit.SECONDS);
             pools.list(ListPoolsRequest.getDefaultInstance()).getPoolsList().stream()
                     .filter(p -> !keep.contains(p.getId()))
-                    .forEach(p -> quietly(() -> pools.delete(DeletePoolRequest.newBuilder().setId(p.getId()).build())));
+                    .forEach(p -> quietly(() -> pools.delete(DeletePoolRequest.newBuilder().setName(p.getId()).build())));
         } catch (RuntimeException e) {
             System.out.println("fuzz: clean-up failed: " + e);
         }

@@ -13,7 +13,7 @@ import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessServiceGrpc;
 import dev.forkd.v1.ProcessState;
 import dev.forkd.v1.QueueServiceGrpc;
-import dev.forkd.v1.QueueSizeRequest;
+import dev.forkd.v1.SizeRequest;
 import dev.forkd.v1.SharedServiceGrpc;
 import dev.forkd.v1.SyncServiceGrpc;
 import io.grpc.Channel;
@@ -123,12 +123,12 @@ final class Observer {
     Optional<String> sentinelsBroken(String processId, String queue, String lock, String holder) {
         try {
             ProcessInfo p = ProcessServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS)
-                    .get(GetProcessRequest.newBuilder().setId(processId).build()).getProcess();
+                    .get(GetProcessRequest.newBuilder().setName(processId).build()).getProcess();
             if (p.getState() != ProcessState.PROCESS_STATE_RUNNING) {
                 return Optional.of("sentinel process " + processId + " is " + p.getState() + " " + p.getFailure());
             }
             long size = QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS)
-                    .size(QueueSizeRequest.newBuilder().setQueue(queue).build()).getSize();
+                    .size(SizeRequest.newBuilder().setName(queue).build()).getSize();
             if (size != 1) {
                 return Optional.of("sentinel queue " + queue + " holds " + size + " items, not 1");
             }

@@ -14,7 +14,7 @@ import dev.forkd.v1.ProcessServiceGrpc;
 import dev.forkd.v1.SetValueRequest;
 import dev.forkd.v1.SharedServiceGrpc;
 import dev.forkd.v1.SpawnRequest;
-import dev.forkd.v1.WatchRequest;
+import dev.forkd.v1.WatchProcessRequest;
 import dev.forkd.v1.WatchSharedRequest;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
@@ -105,7 +105,7 @@ class WatchLimitsTest {
      */
     private Context.CancellableContext watch(String credential, String processId) throws Exception {
         return await(credential, (stub, first) -> as(ProcessServiceGrpc.newStub(channel), credential)
-                .watch(WatchRequest.newBuilder().setId(processId).setFollow(true).build(), first.observer()));
+                .watch(WatchProcessRequest.newBuilder().setName(processId).setFollow(true).build(), first.observer()));
     }
 
     private Context.CancellableContext watchShared(String credential, String name) throws Exception {
@@ -233,7 +233,7 @@ class WatchLimitsTest {
         String p = spawn();
         watch("", p);
         ProcessServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-                .signal(dev.forkd.v1.SignalRequest.newBuilder().setId(p)
+                .signal(dev.forkd.v1.SignalRequest.newBuilder().setName(p)
                         .setKind(dev.forkd.v1.SignalKind.SIGNAL_KIND_KILL).build());
         awaitTrue(() -> watches.open() == 0, "the watch of an ended process was never released");
         watch("", spawn());

@@ -16,7 +16,7 @@ import dev.forkd.v1.JoinPoolRequest;
 import dev.forkd.v1.MapStart;
 import dev.forkd.v1.PoolInfo;
 import dev.forkd.v1.PoolServiceGrpc;
-import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.PutRequest;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.TaskInput;
@@ -82,15 +82,15 @@ class PoolBudgetTest {
         var queues = QueueServiceGrpc.newBlockingStub(forkd.channel).withDeadlineAfter(60, TimeUnit.SECONDS);
         queues.create(CreateQueueRequest.newBuilder().setName("after").setMaxsize(100).build());
         for (int i = 0; i < 6; i++) {
-            queues.put(PutItemsRequest.newBuilder().setQueue("after")
+            queues.put(PutRequest.newBuilder().setName("after")
                     .addItems(QueueItem.newBuilder().setData(ByteString.copyFrom(new byte[1 << 20]))).build());
         }
     }
 
     private void endPool(PoolInfo pool) {
-        pools().terminate(TerminatePoolRequest.newBuilder().setId(pool.getId()).build());
-        pools().join(JoinPoolRequest.newBuilder().setId(pool.getId()).build());
-        pools().delete(DeletePoolRequest.newBuilder().setId(pool.getId()).build());
+        pools().terminate(TerminatePoolRequest.newBuilder().setName(pool.getId()).build());
+        pools().join(JoinPoolRequest.newBuilder().setName(pool.getId()).build());
+        pools().delete(DeletePoolRequest.newBuilder().setName(pool.getId()).build());
     }
 
     @Test
@@ -100,7 +100,7 @@ class PoolBudgetTest {
         int accepted = 0;
         for (int i = 0; i < 40 && refused == null; i++) {
             try {
-                pools().applyAsync(ApplyAsyncRequest.newBuilder().setPoolId(pool.getId()).setInput(bigItem()).build());
+                pools().applyAsync(ApplyAsyncRequest.newBuilder().setName(pool.getId()).setInput(bigItem()).build());
                 accepted++;
             } catch (StatusRuntimeException e) {
                 refused = e;
@@ -120,8 +120,8 @@ class PoolBudgetTest {
         PoolInfo pool = pools().create(create.build()).getPool();
         List<String> tasks = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
-            tasks.add(pools().applyAsync(ApplyAsyncRequest.newBuilder().setPoolId(pool.getId())
-                    .setInput(TaskInput.newBuilder().setItem(ByteString.copyFromUtf8("x"))).build()).getTaskId());
+            tasks.add(pools().applyAsync(ApplyAsyncRequest.newBuilder().setName(pool.getId())
+                    .setInput(TaskInput.newBuilder().setItem(ByteString.copyFromUtf8("x"))).build()).getName());
         }
         int full = 0;
         int refusedByBudget = 0;
@@ -129,8 +129,8 @@ class PoolBudgetTest {
         // every result not refused is held at once.
         for (String task : tasks.reversed()) {
             try {
-                var got = pools().getResult(dev.forkd.v1.GetResultRequest.newBuilder().setPoolId(pool.getId())
-                        .setTaskId(task).setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(50)).build());
+                var got = pools().getResult(dev.forkd.v1.GetResultRequest.newBuilder()
+                        .setName(task).setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(50)).build());
                 assertTrue(got.getReady(), task + " never ended");
                 if (got.getResult().getOutput().size() == 1 << 20) {
                     full++;
@@ -160,7 +160,7 @@ class PoolBudgetTest {
         List<TaskInput> items = new ArrayList<>();
         IntStream.range(0, 40).forEach(i -> items.add(bigItem()));
         MapCall call = MapCall.start(PoolServiceGrpc.newStub(forkd.channel),
-                MapStart.newBuilder().setPoolId(pool.getId()).build(), items.iterator(), 1, r -> {});
+                MapStart.newBuilder().setName(pool.getId()).build(), items.iterator(), 1, r -> {});
         try {
             call.done.get(60, TimeUnit.SECONDS);
             fail("a Map of 40 items of 512 KiB into a stuck pool ended without a refusal");

@@ -5,15 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import dev.forkd.v1.CreateQueueRequest;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ProcessState;
-import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.PutRequest;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.SpawnRequest;
-import dev.forkd.v1.TakeItemsRequest;
-import dev.forkd.v1.WatchRequest;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.TakeRequest;
+import dev.forkd.v1.WatchProcessRequest;
+import dev.forkd.v1.WatchProcessResponse;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.List;
@@ -40,21 +40,21 @@ class StalledWatcherTest {
         try {
             String id = forkd.processes().spawn(SpawnRequest.newBuilder()
                     .addAllArgv(List.of("head", "-c", "67108864", "/dev/zero")).build()).getProcess().getId();
-            AtomicReference<ClientCallStreamObserver<WatchRequest>> stream = new AtomicReference<>();
+            AtomicReference<ClientCallStreamObserver<WatchProcessRequest>> stream = new AtomicReference<>();
             CountDownLatch firstMessage = new CountDownLatch(1);
             AtomicLong bytes = new AtomicLong();
             AtomicReference<ProcessState> lastState = new AtomicReference<>();
             CompletableFuture<Void> ended = new CompletableFuture<>();
-            forkd.processesAsync().watch(WatchRequest.newBuilder().setId(id).setFollow(true).build(),
-                    new ClientResponseObserver<WatchRequest, WatchResponse>() {
+            forkd.processesAsync().watch(WatchProcessRequest.newBuilder().setName(id).setFollow(true).build(),
+                    new ClientResponseObserver<WatchProcessRequest, WatchProcessResponse>() {
                         @Override
-                        public void beforeStart(ClientCallStreamObserver<WatchRequest> s) {
+                        public void beforeStart(ClientCallStreamObserver<WatchProcessRequest> s) {
                             stream.set(s);
                             s.disableAutoRequestWithInitial(1); // one message, then nothing until asked
                         }
 
                         @Override
-                        public void onNext(WatchResponse r) {
+                        public void onNext(WatchProcessResponse r) {
                             bytes.addAndGet(r.getOutput().getData().size());
                             if (r.hasState()) {
                                 lastState.set(r.getState().getState());
@@ -74,15 +74,15 @@ class StalledWatcherTest {
                     });
             assertTrue(firstMessage.await(30, TimeUnit.SECONDS), "the watch never started");
             // 64 MiB of output while the watcher reads nothing after its first message.
-            var joined = forkd.processes().join(JoinRequest.newBuilder().setId(id)
+            var joined = forkd.processes().join(JoinProcessRequest.newBuilder().setName(id)
                     .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(60)).build());
             assertEquals(ProcessState.PROCESS_STATE_EXITED, joined.getProcess().getState(), joined.toString());
             // Another client is served while the watcher is still stalled.
             var queues = QueueServiceGrpc.newBlockingStub(forkd.channel).withDeadlineAfter(30, TimeUnit.SECONDS);
             queues.create(CreateQueueRequest.newBuilder().setName("other").build());
-            queues.put(PutItemsRequest.newBuilder().setQueue("other")
+            queues.put(PutRequest.newBuilder().setName("other")
                     .addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("still served"))).build());
-            assertEquals("still served", queues.take(TakeItemsRequest.newBuilder().setQueue("other").build())
+            assertEquals("still served", queues.take(TakeRequest.newBuilder().setName("other").build())
                     .getItems(0).getData().toStringUtf8());
             assertTrue(!ended.isDone(), "the stalled watch ended on its own");
 

@@ -15,10 +15,10 @@ import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.DeleteQueueRequest;
 import dev.forkd.v1.DeleteSharedRequest;
 import dev.forkd.v1.DeleteSyncRequest;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.PipeServiceGrpc;
 import dev.forkd.v1.ProcessServiceGrpc;
-import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.PutRequest;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.Scalar;
@@ -29,8 +29,8 @@ import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SpawnRequest;
 import dev.forkd.v1.SyncKind;
 import dev.forkd.v1.SyncServiceGrpc;
-import dev.forkd.v1.WatchRequest;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessRequest;
+import dev.forkd.v1.WatchProcessResponse;
 import io.grpc.Channel;
 import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
@@ -122,13 +122,13 @@ class BoundsFillTest {
             int n = fill("queues", 5_000, true, i -> queues.withDeadlineAfter(30, TimeUnit.SECONDS)
                     .create(CreateQueueRequest.newBuilder().setName("fill-q-" + i).build()));
             for (int i = 0; i < n; i++) {
-                queues.withDeadlineAfter(30, TimeUnit.SECONDS).delete(DeleteQueueRequest.newBuilder().setQueue("fill-q-" + i).build());
+                queues.withDeadlineAfter(30, TimeUnit.SECONDS).delete(DeleteQueueRequest.newBuilder().setName("fill-q-" + i).build());
             }
             var pipes = PipeServiceGrpc.newBlockingStub(c);
             n = fill("pipes", 5_000, true, i -> pipes.withDeadlineAfter(30, TimeUnit.SECONDS)
                     .create(CreatePipeRequest.newBuilder().setName("fill-p-" + i).build()));
             for (int i = 0; i < n; i++) {
-                pipes.withDeadlineAfter(30, TimeUnit.SECONDS).delete(DeletePipeRequest.newBuilder().setPipe("fill-p-" + i).build());
+                pipes.withDeadlineAfter(30, TimeUnit.SECONDS).delete(DeletePipeRequest.newBuilder().setName("fill-p-" + i).build());
             }
             var sync = SyncServiceGrpc.newBlockingStub(c);
             n = fill("sync primitives", 20_000, true, i -> sync.withDeadlineAfter(30, TimeUnit.SECONDS)
@@ -182,8 +182,8 @@ class BoundsFillTest {
                     names.add("fill-bytes-" + queue[0]);
                     queues.withDeadlineAfter(30, TimeUnit.SECONDS).create(CreateQueueRequest.newBuilder().setName(names.getLast()).build());
                 }
-                boolean timedOut = queues.withDeadlineAfter(30, TimeUnit.SECONDS).put(PutItemsRequest.newBuilder()
-                        .setQueue(names.get(queue[0])).addItems(QueueItem.newBuilder().setData(mib))
+                boolean timedOut = queues.withDeadlineAfter(30, TimeUnit.SECONDS).put(PutRequest.newBuilder()
+                        .setName(names.get(queue[0])).addItems(QueueItem.newBuilder().setData(mib))
                         .setTimeout(com.google.protobuf.Duration.newBuilder().setNanos(50_000_000)).build()).getTimedOut();
                 if (!timedOut) {
                     return;
@@ -192,7 +192,7 @@ class BoundsFillTest {
             }
         });
         for (String q : names) {
-            queues.withDeadlineAfter(30, TimeUnit.SECONDS).delete(DeleteQueueRequest.newBuilder().setQueue(q).build());
+            queues.withDeadlineAfter(30, TimeUnit.SECONDS).delete(DeleteQueueRequest.newBuilder().setName(q).build());
         }
     }
 
@@ -209,7 +209,7 @@ class BoundsFillTest {
                     .addArgv("head").addArgv("-c").addArgv(Long.toString(16 * MIB)).addArgv("/dev/zero").build())
                     .getProcess().getId();
             ids.add(id);
-            procs.withDeadlineAfter(120, TimeUnit.SECONDS).join(JoinRequest.newBuilder().setId(id)
+            procs.withDeadlineAfter(120, TimeUnit.SECONDS).join(JoinProcessRequest.newBuilder().setName(id)
                     .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(100)).build());
         });
         if (!server.alive()) {
@@ -234,9 +234,9 @@ class BoundsFillTest {
         fill("watchers", cap, true, i -> {
             CompletableFuture<Void> first = new CompletableFuture<>();
             answered.add(first);
-            watches.run(() -> procs.watch(WatchRequest.newBuilder().setId(target).setFollow(true).build(), new StreamObserver<>() {
+            watches.run(() -> procs.watch(WatchProcessRequest.newBuilder().setName(target).setFollow(true).build(), new StreamObserver<>() {
                 @Override
-                public void onNext(WatchResponse value) {
+                public void onNext(WatchProcessResponse value) {
                     first.complete(null);
                 }
 
@@ -318,12 +318,12 @@ class BoundsFillTest {
 
     private static void endAll(ProcessServiceGrpc.ProcessServiceBlockingStub procs, List<String> ids) {
         for (String id : ids) {
-            procs.withDeadlineAfter(30, TimeUnit.SECONDS).signal(SignalRequest.newBuilder().setId(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+            procs.withDeadlineAfter(30, TimeUnit.SECONDS).signal(SignalRequest.newBuilder().setName(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
         }
         for (String id : ids) {
-            procs.withDeadlineAfter(30, TimeUnit.SECONDS).join(JoinRequest.newBuilder().setId(id)
+            procs.withDeadlineAfter(30, TimeUnit.SECONDS).join(JoinProcessRequest.newBuilder().setName(id)
                     .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(20)).build());
-            procs.withDeadlineAfter(30, TimeUnit.SECONDS).delete(DeleteProcessRequest.newBuilder().setId(id).build());
+            procs.withDeadlineAfter(30, TimeUnit.SECONDS).delete(DeleteProcessRequest.newBuilder().setName(id).build());
         }
     }
 

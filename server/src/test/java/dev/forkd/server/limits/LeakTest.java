@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.forkd.server.suites.ProcTree;
 import dev.forkd.server.suites.ServerProcess;
 import dev.forkd.v1.DeleteProcessRequest;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ListProcessesRequest;
 import dev.forkd.v1.ProcessServiceGrpc;
 import dev.forkd.v1.ProcessState;
@@ -109,11 +109,11 @@ class LeakTest {
             problems.add(round + ": " + running + " of " + n + " children running");
         }
         run(clients, ids.size(), i -> procs.withDeadlineAfter(60, TimeUnit.SECONDS).signal(SignalRequest.newBuilder()
-                .setId(ids.get(i)).setKind(SignalKind.SIGNAL_KIND_KILL).build()));
+                .setName(ids.get(i)).setKind(SignalKind.SIGNAL_KIND_KILL).build()));
         run(clients, ids.size(), i -> {
-            procs.withDeadlineAfter(60, TimeUnit.SECONDS).join(JoinRequest.newBuilder().setId(ids.get(i))
+            procs.withDeadlineAfter(60, TimeUnit.SECONDS).join(JoinProcessRequest.newBuilder().setName(ids.get(i))
                     .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(30)).build());
-            procs.withDeadlineAfter(60, TimeUnit.SECONDS).delete(DeleteProcessRequest.newBuilder().setId(ids.get(i)).build());
+            procs.withDeadlineAfter(60, TimeUnit.SECONDS).delete(DeleteProcessRequest.newBuilder().setName(ids.get(i)).build());
         });
     }
 
@@ -143,9 +143,9 @@ class LeakTest {
         run(clients, n, i -> {
             String id = procs.withDeadlineAfter(60, TimeUnit.SECONDS).spawn(SpawnRequest.newBuilder().addArgv("true").build())
                     .getProcess().getId();
-            procs.withDeadlineAfter(60, TimeUnit.SECONDS).join(JoinRequest.newBuilder().setId(id)
+            procs.withDeadlineAfter(60, TimeUnit.SECONDS).join(JoinProcessRequest.newBuilder().setName(id)
                     .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(30)).build());
-            procs.withDeadlineAfter(60, TimeUnit.SECONDS).delete(DeleteProcessRequest.newBuilder().setId(id).build());
+            procs.withDeadlineAfter(60, TimeUnit.SECONDS).delete(DeleteProcessRequest.newBuilder().setName(id).build());
         });
     }
 

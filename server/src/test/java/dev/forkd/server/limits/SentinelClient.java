@@ -5,11 +5,11 @@ import dev.forkd.v1.CreateQueueRequest;
 import dev.forkd.v1.GetProcessRequest;
 import dev.forkd.v1.ProcessServiceGrpc;
 import dev.forkd.v1.ProcessState;
-import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.PutRequest;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.SpawnRequest;
-import dev.forkd.v1.TakeItemsRequest;
+import dev.forkd.v1.TakeRequest;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -51,22 +51,22 @@ final class SentinelClient implements AutoCloseable {
                 HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
                         .check(HealthCheckRequest.getDefaultInstance());
                 ProcessState s = ProcessServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .get(GetProcessRequest.newBuilder().setId(processId).build()).getProcess().getState();
+                        .get(GetProcessRequest.newBuilder().setName(processId).build()).getProcess().getState();
                 if (s != ProcessState.PROCESS_STATE_RUNNING) {
                     fail("its process is " + s);
                 }
                 var queues = QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
                 boolean put = false;
                 try {
-                    put = queues.put(PutItemsRequest.newBuilder().setQueue("limits-sentinel-q")
+                    put = queues.put(PutRequest.newBuilder().setName("limits-sentinel-q")
                             .addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("ping"))).build()).getPut() == 1;
                 } catch (StatusRuntimeException e) {
                     if (e.getStatus().getCode() != Status.Code.RESOURCE_EXHAUSTED || Refusals.reason(e).isEmpty()) {
                         fail("put: " + e.getStatus());
                     }
                 }
-                if (put && queues.withDeadlineAfter(10, TimeUnit.SECONDS).take(TakeItemsRequest.newBuilder()
-                        .setQueue("limits-sentinel-q").setMaxItems(1).build()).getItemsCount() != 1) {
+                if (put && queues.withDeadlineAfter(10, TimeUnit.SECONDS).take(TakeRequest.newBuilder()
+                        .setName("limits-sentinel-q").setMaxItems(1).build()).getItemsCount() != 1) {
                     fail("take found nothing after its put");
                 }
                 rounds.incrementAndGet();
