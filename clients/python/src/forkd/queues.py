@@ -1,0 +1,247 @@
+"""multiprocessing.Queue, JoinableQueue and SimpleQueue on forkd's server-held queues.
+
+Items are pickled. A Queue passed to another process (in a Process's args, through another queue...)
+pickles as a reference to the same server queue. put() hands the item to a feeder thread that streams
+batches to the server over one Produce stream, as multiprocessing.Queue's feeder writes to its pipe;
+a bounded queue (maxsize > 0) puts synchronously instead, so that block/timeout/queue.Full are exact.
+"""
+import collections
+import pickle
+import queue as _queue
+import threading
+
+from forkd import _lifecycle, _wire
+from forkd._rpc import ForkdError
+
+# A feeder batch stays well under gRPC's 4 MiB message limit and the server's batch limit.
+_BATCH_ITEMS = 512
+_BATCH_BYTES = 1 << 20
+
+
+class _Feeder:
+    """Streams this process's puts to one queue, in order, over a Produce stream opened on first use."""
+
+    def __init__(self, queue_id):
+        self._queue_id = queue_id
+        self._cond = threading.Condition()
+        self._buffer = collections.deque()
+        self._submitted = 0
+        self._acked = 0
+        self._closing = False
+        self._error = None
+        self._started = False
+
+    def put(self, data):
+        with self._cond:
+            if self._error is not None:
+                raise self._error
+            self._buffer.append(data)
+            self._submitted += 1
+            if not self._started:
+                self._started = True
+                threading.Thread(target=self._run, name="forkd-feeder-" + self._queue_id, daemon=True).start()
+            self._cond.notify_all()
+
+    def pending(self):
+        with self._cond:
+            return self._submitted - self._acked
+
+    def _batches(self):
+        while True:
+            with self._cond:
+                while not self._buffer and not self._closing and self._error is None:
+                    self._cond.wait()
+                if not self._buffer or self._error is not None:
+                    return
+                batch, size = [], 0
+                while self._buffer and len(batch) < _BATCH_ITEMS and size < _BATCH_BYTES:
+                    item = self._buffer.popleft()
+                    batch.append(item)
+                    size += len(item)
+            yield batch
+
+    def _run(self):
+        try:
+            for ack in _wire.produce(self._queue_id, self._batches()):
+                with self._cond:
+                    self._acked = ack
+                    self._cond.notify_all()
+        except Exception as e:  # the queue was deleted or the server went away
+            from forkd._rpc import client
+            with self._cond:
+                self._error = client().wrap(e)
+                self._cond.notify_all()
+
+    def flush(self, timeout=None):
+        """Waits until every item put so far is in the server's queue."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._acked >= self._submitted or self._error is not None, timeout)
+            if self._error is not None and self._acked < self._submitted:
+                raise self._error
+
+    def close(self):
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+
+
+_feeders = []
+
+
+@_lifecycle.at_exit(_lifecycle.FLUSH_QUEUES)
+def _flush_all():
+    for feeder in _feeders:
+        try:
+            feeder.flush(timeout=60)
+        finally:
+            feeder.close()
+
+
+class Queue:
+    """multiprocessing.Queue: put/get with block and timeout, queue.Full and queue.Empty."""
+
+    def __init__(self, maxsize=0, *, ctx=None):
+        self._maxsize = maxsize if maxsize and maxsize > 0 else 0
+        self._id = _wire.create_queue(self._maxsize)
+        self._owner = True
+        self._setup()
+        _lifecycle.own(lambda qid=self._id: _wire.delete_queue(qid))
+
+    def _setup(self):
+        self._closed = False
+        self._feeder = None
+        self._lock = threading.Lock()
+
+    def __reduce__(self):
+        return _rebuild, (type(self), self._id, self._maxsize)
+
+    def __repr__(self):
+        return "<%s %s>" % (type(self).__name__, self._id)
+
+    @property
+    def forkd_id(self):
+        """The server's queue id, for the CLI (`forkd queue get ID`) or other languages."""
+        return self._id
+
+    def _check_closed(self):
+        if self._closed:
+            raise ValueError("Queue %r is closed" % self)
+
+    def put(self, obj, block=True, timeout=None):
+        self._check_closed()
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        if self._maxsize:
+            wait = None if block and timeout is None else (max(0.0, timeout) if block else 0.0)
+            self._flush()  # keep this process's puts in order
+            if not _wire.put(self._id, [data], wait):
+                raise _queue.Full
+            return
+        with self._lock:
+            if self._feeder is None:
+                self._feeder = _Feeder(self._id)
+                _feeders.append(self._feeder)
+        self._feeder.put(data)
+
+    def put_nowait(self, obj):
+        return self.put(obj, False)
+
+    def get(self, block=True, timeout=None):
+        self._check_closed()
+        wait = None if block and timeout is None else (max(0.0, timeout) if block else 0.0)
+        items, timed_out, closed = _wire.take(self._id, wait)
+        if not items:
+            raise _queue.Empty
+        return pickle.loads(items[0])
+
+    def get_nowait(self):
+        return self.get(False)
+
+    def _flush(self, timeout=None):
+        if self._feeder is not None:
+            self._feeder.flush(timeout)
+
+    def _pending(self):
+        return self._feeder.pending() if self._feeder is not None else 0
+
+    def qsize(self):
+        return _wire.queue_size(self._id)[0] + self._pending()
+
+    def empty(self):
+        return self.qsize() == 0
+
+    def full(self):
+        return bool(self._maxsize) and _wire.queue_size(self._id)[2]
+
+    def close(self):
+        """No more puts from this process (others may still put); queued puts still reach the queue."""
+        self._closed = True
+        if self._feeder is not None:
+            self._feeder.close()
+
+    def join_thread(self):
+        assert self._closed, "Queue {0!r} not closed".format(self)
+        self._flush()
+
+    def cancel_join_thread(self):
+        pass
+
+
+
+def _rebuild(cls, queue_id, maxsize):
+    q = cls.__new__(cls)
+    q._id = queue_id
+    q._maxsize = maxsize
+    q._owner = False
+    q._setup()
+    return q
+
+
+class JoinableQueue(Queue):
+    """multiprocessing.JoinableQueue: task_done() and join(), counted by the server."""
+
+    def task_done(self):
+        try:
+            _wire.task_done(self._id)
+        except ForkdError as e:
+            if e.code == "FAILED_PRECONDITION":
+                raise ValueError("task_done() called too many times") from None
+            raise
+
+    def join(self):
+        self._flush()
+        _wire.join_queue(self._id)
+
+
+class SimpleQueue:
+    """multiprocessing.SimpleQueue: put, get, empty, close; every put reaches the server before it returns."""
+
+    def __init__(self, *, ctx=None):
+        self._id = _wire.create_queue(0)
+        self._closed = False
+        _lifecycle.own(lambda qid=self._id: _wire.delete_queue(qid))
+
+    def __reduce__(self):
+        return _rebuild_simple, (self._id,)
+
+    def put(self, obj):
+        _wire.put(self._id, [pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)], None)
+
+    def get(self):
+        items, _, _ = _wire.take(self._id, None)
+        return pickle.loads(items[0])
+
+    def empty(self):
+        return _wire.queue_size(self._id)[1]
+
+    def close(self):
+        self._closed = True
+
+    def __repr__(self):
+        return "<SimpleQueue %s>" % self._id
+
+
+def _rebuild_simple(queue_id):
+    q = SimpleQueue.__new__(SimpleQueue)
+    q._id = queue_id
+    q._closed = False
+    return q
