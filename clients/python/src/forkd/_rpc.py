@@ -18,7 +18,7 @@ class ForkdError(Exception):
     """A call the server refused: its gRPC status code name, the ErrorInfo reason and the message."""
 
     def __init__(self, code, reason, message):
-        super().__init__(message + (" [" + reason + "]" if reason else ""))
+        super().__init__("%s: %s%s" % (code, message, " [" + reason + "]" if reason else ""))
         self.code = code
         self.reason = reason
         self.message = message
@@ -72,10 +72,10 @@ def _autostart(path):
         raise ConnectionError("no forkd server listens on %s and no forkd command was found to start one:"
                               " put the repository's forkd launcher on PATH, set FORKD_CLI to it, or set"
                               " FORKD_ADDRESS" % path)
-    done = subprocess.run([cli, "status"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    done = subprocess.run([cli, "ps"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, timeout=300)
     if not _accepts(path):
-        raise ConnectionError("%s status did not start a server on %s: %s"
+        raise ConnectionError("%s ps did not start a server on %s: %s"
                               % (cli, path, done.stderr.decode(errors="replace").strip()))
 
 

@@ -134,13 +134,18 @@ class Pool:
 
     def _stream(self, kind, func, chunks, ordered):
         """Yields (chunk index, results of the chunk), cancelling the stream if the caller stops early."""
+        from forkd._rpc import client
         call, results = _wire.map_stream(self._id, (_dumps((kind, func, c)) for c in chunks), ordered)
         try:
-            for outcomes in results:
+            while True:
+                try:
+                    outcomes = next(results)
+                except StopIteration:
+                    return
+                except client().rpc_error as e:
+                    raise client().wrap(e) from None
                 for o in outcomes:
                     yield o.index, _decode(o)
-        except Exception as e:
-            raise _wire_error(e) from None
         finally:
             call.cancel()
 
@@ -192,9 +197,15 @@ class Pool:
 
         def done(f):
             try:
-                value, success = _decode(decode(f.result())), True
+                response = f.result()
             except BaseException as e:
-                value, success = _wire_error(e), False
+                self._untrack(result)
+                result._set(False, _wire_error(e))
+                return
+            try:
+                value, success = _decode(decode(response)), True
+            except BaseException as e:
+                value, success = e, False
             self._untrack(result)
             result._set(success, value)
         future.add_done_callback(done)
