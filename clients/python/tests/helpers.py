@@ -176,3 +176,13 @@ def print_lines(n):
 def pipe_send_no_close(conn, items):
     for i in items:
         conn.send(i)
+
+
+def drain_into(q, out):
+    got = []
+    while True:
+        item = q.get()
+        if item is None:
+            break
+        got.append(item)
+    out.put(got)

@@ -116,3 +116,33 @@ def test_other_languages_see_the_server_queue_by_id():
     q.join_thread()
     from forkd import _wire
     assert _wire.queue_size(q.forkd_id)[0] == 1
+
+
+def test_items_pushed_ahead_to_an_idle_consumer_go_back_to_others():
+    q, out = forkd.Queue(), forkd.Queue()
+    for i in range(10):
+        q.put(i)
+    assert q.get(timeout=WAIT) == 0  # this process now has the other items pushed ahead
+    child = forkd.Process(target=helpers.get_and_put, args=(q, out))
+    child.start()
+    assert out.get(timeout=WAIT) == 2  # it got item 1: this process handed back what it was not using
+    child.join(WAIT)
+    assert [q.get(timeout=WAIT) for _ in range(8)] == list(range(2, 10))
+
+
+def test_nothing_is_lost_or_duplicated_between_competing_consumers():
+    q, out = forkd.Queue(), forkd.Queue()
+    n = 3000
+    consumers = [forkd.Process(target=helpers.drain_into, args=(q, out)) for _ in range(2)]
+    for c in consumers:
+        c.start()
+    for i in range(n):
+        q.put(i)
+    for _ in consumers:
+        q.put(None)
+    got = []
+    for _ in consumers:
+        got.extend(out.get(timeout=WAIT))
+    for c in consumers:
+        c.join(WAIT)
+    assert sorted(got) == list(range(n))

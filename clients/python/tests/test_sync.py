@@ -56,6 +56,16 @@ def test_semaphore_and_bounded_semaphore():
         b.release()
 
 
+def test_semaphore_starting_at_zero_blocks_until_released():
+    s = forkd.Semaphore(0)
+    assert s.get_value() == 0
+    assert not s.acquire(block=False)
+    s.release()
+    assert s.get_value() == 1
+    assert s.acquire(timeout=1)
+    assert not s.acquire(timeout=0.1)
+
+
 def test_semaphore_across_processes():
     s, q = forkd.Semaphore(1), forkd.Queue()
     s.acquire()

@@ -135,6 +135,26 @@ def produce(queue, batches):
     return (r.put for r in c.stream("QueueService.Produce", requests()))
 
 
+def consume(queue, requests):
+    """A Consume stream. `requests` yields (credit, ack_through) pairs; ending it ends the stream, and
+    what was delivered and not acked goes back to the head of the queue. Answers the call (which can be
+    cancelled) and an iterator of (deliveries as [(tag, bytes)], closed)."""
+    c = client()
+
+    def messages():
+        first = True
+        for credit, ack_through in requests:
+            yield c.request("QueueService.Consume", **_fields(queue=queue if first else None, credit=credit or None,
+                                                              ack_through=ack_through or None))
+            first = False
+    call = c.stream("QueueService.Consume", messages())
+
+    def responses():
+        for r in call:
+            yield [(d.tag, d.item.data) for d in r.deliveries], r.closed
+    return call, responses()
+
+
 def take(queue, timeout, max_items=1):
     """Answers (items, timed_out, closed)."""
     r = client().call("QueueService.Take", deadline=_deadline(timeout),
@@ -146,6 +166,12 @@ def queue_size(queue):
     """Answers (size, empty, full, unfinished, closed)."""
     r = client().call("QueueService.Size", queue=queue)
     return r.size, r.empty, r.full, r.unfinished, r.closed
+
+
+def queue_fill(queue):
+    """Items waiting plus items delivered to consumers and not yet acked."""
+    q = client().call("QueueService.Get", queue=queue).queue
+    return q.size + q.in_flight
 
 
 def task_done(queue, count=1):

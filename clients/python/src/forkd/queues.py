@@ -9,6 +9,7 @@ import collections
 import pickle
 import queue as _queue
 import threading
+import time
 
 from forkd import _lifecycle, _wire
 from forkd._rpc import ForkdError
@@ -85,11 +86,153 @@ class _Feeder:
             self._cond.notify_all()
 
 
+class _Stream:
+    """One Consume stream's own messages to send; ending it sends them, then half-closes."""
+
+    def __init__(self):
+        self.requests = collections.deque()
+        self.ending = False
+        self.open = True
+
+
+class _Consumer:
+    """This process's gets from one queue, over a Consume stream: the server pushes up to WINDOW items
+    ahead, and get() acks what it returned, in batches of ACK_EVERY (at once when nothing is left here),
+    granting as much credit again. What was delivered and not acked goes back to the head of the queue
+    when the stream ends, so a process that stops getting for IDLE seconds ends its stream: a busy or
+    blocked consumer never keeps from others the items it is not using (a worker's STOP sentinel, a
+    task another worker could run). A consumer killed between two acks has its last few items
+    delivered again (at least once); multiprocessing would lose them with the process."""
+
+    WINDOW = 64
+    ACK_EVERY = 16
+    IDLE = 0.05
+
+    def __init__(self, queue_id):
+        self._queue_id = queue_id
+        self._cond = threading.Condition()
+        self._buffer = collections.deque()
+        self._stream = None  # the current stream; older ones only finish sending their acks
+        self._last_get = 0.0
+        self._error = None
+        self._drained = False
+        self._unacked = 0
+        self._last_tag = 0
+        threading.Thread(target=self._hand_back_when_idle, name="forkd-consumer-" + queue_id, daemon=True).start()
+
+    def _start(self):
+        stream = self._stream = _Stream()
+        self._error, self._drained, self._unacked = None, False, 0
+        stream.requests.append((self.WINDOW, 0))
+        _, responses = _wire.consume(self._queue_id, self._messages(stream))
+        threading.Thread(target=self._read, args=(stream, responses), name="forkd-consume-" + self._queue_id,
+                         daemon=True).start()
+
+    def _messages(self, stream):
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: stream.requests or stream.ending)
+                if not stream.requests:
+                    return  # everything it owed was sent: the server sees the acks before the end
+                message = stream.requests.popleft()
+            yield message
+
+    def _read(self, stream, responses):
+        try:
+            for deliveries, closed in responses:
+                with self._cond:
+                    if stream is not self._stream or stream.ending:
+                        continue  # not acked: back to the queue when this stream ends
+                    self._buffer.extend(deliveries)
+                    self._drained = self._drained or closed
+                    self._cond.notify_all()
+        except Exception as e:
+            from forkd._rpc import client
+            with self._cond:
+                if stream is self._stream and not stream.ending:
+                    self._error = client().wrap(e)
+        finally:
+            with self._cond:
+                stream.open = False
+                self._cond.notify_all()
+
+    def _end_stream(self):
+        stream = self._stream
+        if stream is None or stream.ending:
+            return
+        if self._unacked:
+            stream.requests.append((0, self._last_tag))
+            self._unacked = 0
+        stream.ending = True
+        self._buffer.clear()
+        self._cond.notify_all()
+
+    def _hand_back_when_idle(self):
+        with self._cond:
+            while True:
+                self._cond.wait_for(lambda: self._stream is not None and not self._stream.ending and self._buffer)
+                idle = time.monotonic() - self._last_get
+                if idle < self.IDLE:
+                    self._cond.wait(self.IDLE - idle)
+                    continue
+                self._end_stream()
+
+    def close(self, timeout):
+        """Ends the stream after its acks, and waits until the server has ended it."""
+        with self._cond:
+            stream = self._stream
+            self._end_stream()
+            if stream is not None:
+                self._cond.wait_for(lambda: not stream.open, timeout)
+
+    def take_buffered(self):
+        """An item already pushed here, or None (never waits, never opens a stream)."""
+        with self._cond:
+            return self._took(self._buffer.popleft()) if self._buffer else None
+
+    def get(self, timeout):
+        """The next item's bytes; raises queue.Empty when `timeout` (None: no limit) passes first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            self._last_get = time.monotonic()
+            while not self._buffer:
+                if self._error is not None:
+                    error, self._error = self._error, None
+                    self._stream = None
+                    raise error
+                if self._drained:
+                    raise _queue.Empty
+                if self._stream is None or self._stream.ending or not self._stream.open:
+                    self._start()
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise _queue.Empty
+                self._cond.wait(left)
+                self._last_get = time.monotonic()
+            return self._took(self._buffer.popleft())
+
+    def _took(self, delivery):
+        tag, data = delivery
+        self._unacked += 1
+        self._last_tag = tag
+        self._last_get = time.monotonic()
+        if self._unacked >= self.ACK_EVERY or not self._buffer:
+            self._stream.requests.append((self._unacked, tag))
+            self._unacked = 0
+            self._cond.notify_all()
+        return data
+
+
+_consumers = []
+
+
 _feeders = []
 
 
 @_lifecycle.at_exit(_lifecycle.FLUSH_QUEUES)
 def _flush_all():
+    for consumer in _consumers:
+        consumer.close(timeout=10)
     for feeder in _feeders:
         try:
             feeder.flush(timeout=60)
@@ -110,6 +253,7 @@ class Queue:
     def _setup(self):
         self._closed = False
         self._feeder = None
+        self._consumer = None
         self._lock = threading.Lock()
 
     def __reduce__(self):
@@ -148,10 +292,21 @@ class Queue:
     def get(self, block=True, timeout=None):
         self._check_closed()
         wait = None if block and timeout is None else (max(0.0, timeout) if block else 0.0)
-        items, timed_out, closed = _wire.take(self._id, wait)
-        if not items:
-            raise _queue.Empty
-        return pickle.loads(items[0])
+        if self._maxsize or wait == 0:
+            # A bounded queue counts items pushed ahead to a consumer as taken room, so it never
+            # has any pushed ahead; and a get that may not wait cannot wait for a push.
+            data = self._consumer.take_buffered() if self._consumer is not None else None
+            if data is None:
+                items, _, _ = _wire.take(self._id, wait)
+                if not items:
+                    raise _queue.Empty
+                data = items[0]
+            return pickle.loads(data)
+        with self._lock:
+            if self._consumer is None:
+                self._consumer = _Consumer(self._id)
+                _consumers.append(self._consumer)
+        return pickle.loads(self._consumer.get(wait))
 
     def get_nowait(self):
         return self.get(False)
@@ -164,7 +319,8 @@ class Queue:
         return self._feeder.pending() if self._feeder is not None else 0
 
     def qsize(self):
-        return _wire.queue_size(self._id)[0] + self._pending()
+        # Items pushed ahead to consumers and not yet gotten are still in the queue, as multiprocessing counts.
+        return _wire.queue_fill(self._id) + self._pending()
 
     def empty(self):
         return self.qsize() == 0
