@@ -63,6 +63,8 @@ def main():
     queue_items = 5_000 if quick else 20_000
     cpu_items, cpu_n = (8, 200_000) if quick else (16, 1_000_000)
     rows = []
+    load_before = os.getloadavg()
+    started = time.time()
 
     def figure(name, value, unit, peer):
         rows.append((name, value, unit, peer))
@@ -129,6 +131,10 @@ def main():
         ("CPU-bound Pool(2) speed-up", v[("cpu_speedup_2_workers", "forkd")], ">= 1.8"),
     ]
     print()
+    print("python bench: %s, %d cores, Python %s, %s, took %.0f s; load average (1/5/15 min) %s at start, %s at end"
+          % (time.strftime("%Y-%m-%dT%H:%M", time.gmtime(started)), os.cpu_count(), sys.version.split()[0],
+             "--quick" if quick else "full", time.time() - started,
+             " ".join("%.2f" % x for x in load_before), " ".join("%.2f" % x for x in os.getloadavg())))
     for name, value, unit, peer in rows:
         print("%-28s %-22s %14.1f %s" % (name, peer, value, unit))
     print()
