@@ -186,3 +186,9 @@ def drain_into(q, out):
             break
         got.append(item)
     out.put(got)
+
+
+def chatty_square(x):
+    print("squaring", x)
+    print("note", x, file=sys.stderr)
+    return x * x

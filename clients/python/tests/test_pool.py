@@ -73,6 +73,14 @@ def test_an_exception_in_a_task_is_raised_by_map_with_the_remote_traceback(pool)
     assert pool.map(helpers.square, [3]) == [9]  # the pool still works
 
 
+def test_what_a_task_prints_reaches_the_callers_stdout_and_stderr(pool, capsys):
+    assert pool.map(helpers.chatty_square, [2, 3], chunksize=1) == [4, 9]
+    assert pool.apply(helpers.chatty_square, (4,)) == 16
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["squaring 2", "squaring 3", "squaring 4"]
+    assert err.splitlines() == ["note 2", "note 3", "note 4"]
+
+
 def test_workers_are_persistent_no_interpreter_per_task():
     with forkd.Pool(2) as p:
         pids = set(p.map(helpers.worker_pid, range(200), chunksize=1))

@@ -2,9 +2,12 @@
 
 It reads length-prefixed frames on stdin, each a pickled task (a function and a chunk of arguments),
 and writes one frame per task on stdout: ("ok", results) or ("err", exception with its traceback).
-One interpreter serves many tasks. Whatever the user's code prints goes to stderr, so stdout carries
+One interpreter serves many tasks. What a task prints (sys.stdout, sys.stderr) travels back with its
+answer and is printed by the caller, as a multiprocessing worker's prints reach the terminal; what
+escapes that (a C extension writing to its descriptors) goes to the worker's stderr, so stdout carries
 only frames.
 """
+import io
 import base64
 import os
 import pickle
@@ -35,7 +38,7 @@ def main():
     multiprocessing.spawn.prepare(prep)
     frames_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    sys.stdout = sys.stderr
+    real_stderr = sys.stdout = sys.stderr
     frames_in = sys.stdin.buffer
     initializer, initargs = pickle.loads(init)
     if initializer is not None:
@@ -47,14 +50,19 @@ def main():
         data = _read_exact(frames_in, int.from_bytes(header, "big"))
         if data is None:
             return 0
+        printed_out, printed_err = io.StringIO(), io.StringIO()
+        sys.stdout, sys.stderr = printed_out, printed_err
         try:
             answer = ("ok", run(pickle.loads(data)))
         except Exception as e:
             answer = ("err", ExceptionWithTraceback(e, e.__traceback__))
+        finally:
+            sys.stdout = sys.stderr = real_stderr
+        printed = (printed_out.getvalue(), printed_err.getvalue())
         try:
-            out = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+            out = pickle.dumps(answer + printed, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as e:
-            out = pickle.dumps(("err", MaybeEncodingError(e, answer[1])), protocol=pickle.HIGHEST_PROTOCOL)
+            out = pickle.dumps(("err", MaybeEncodingError(e, answer[1])) + printed, protocol=pickle.HIGHEST_PROTOCOL)
         frames_out.write(len(out).to_bytes(4, "big"))
         frames_out.write(out)
         frames_out.flush()

@@ -40,7 +40,14 @@ def _dumps(obj):
 def _decode(outcome):
     if outcome.failure is not None:
         raise TaskFailed(outcome.failure)
-    status, value = pickle.loads(outcome.output)
+    status, value, printed_out, printed_err = pickle.loads(outcome.output)
+    # What the task printed, printed here, as a multiprocessing worker's prints reach the terminal.
+    if printed_out:
+        sys.stdout.write(printed_out)
+        sys.stdout.flush()
+    if printed_err:
+        sys.stderr.write(printed_err)
+        sys.stderr.flush()
     if status == "err":
         raise value
     return value
