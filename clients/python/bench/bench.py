@@ -3,7 +3,7 @@
 
     /usr/bin/python3 clients/python/bench/bench.py [--quick]
 
-Starts a forkd server of its own (the repository's ./forkd launcher, on a private socket) unless
+Each figure is the median of 3 timed runs after a warm-up run. Starts a forkd server of its own (the repository's ./forkd launcher, on a private socket) unless
 FORKD_ADDRESS names one, and prints one JSON object per figure and a table of ratios (forkd / peer;
 higher is better for forkd). The issue's targets are printed beside the ratios; they are not asserts.
 """
@@ -11,6 +11,7 @@ import concurrent.futures
 import json
 import multiprocessing
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -43,10 +44,19 @@ def produce(q, n):
     q.put(None)
 
 
+ROUNDS = 3
+
+
 def timed(fn):
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
+
+
+def rate(count, fn):
+    """count per second: one untimed warm-up run, then the median of ROUNDS timed runs."""
+    fn()
+    return statistics.median(count / timed(fn) for _ in range(ROUNDS))
 
 
 def drain(q):
@@ -74,17 +84,14 @@ def main():
 
     # Pool(2).map of a trivial function.
     with forkd.Pool(2) as p:
-        p.map(trivial, range(100))  # the stream and the workers warmed up, as the peers' are below
-        figure("pool_map_trivial", items / timed(lambda: p.map(trivial, range(items))), "items/s", "forkd")
+        figure("pool_map_trivial", rate(items, lambda: p.map(trivial, range(items))), "items/s", "forkd")
     with spawn.Pool(2) as p:
-        p.map(trivial, range(100))
-        figure("pool_map_trivial_chunksize1", items / timed(lambda: p.map(trivial, range(items), chunksize=1)),
+        figure("pool_map_trivial_chunksize1", rate(items, lambda: p.map(trivial, range(items), chunksize=1)),
                "items/s", "multiprocessing")
-        figure("pool_map_trivial_default", items / timed(lambda: p.map(trivial, range(items))), "items/s",
+        figure("pool_map_trivial_default", rate(items, lambda: p.map(trivial, range(items))), "items/s",
                "multiprocessing")
     with concurrent.futures.ProcessPoolExecutor(2, mp_context=spawn) as ex:
-        list(ex.map(trivial, range(100)))
-        figure("pool_map_trivial_executor", items / timed(lambda: list(ex.map(trivial, range(items)))), "items/s",
+        figure("pool_map_trivial_executor", rate(items, lambda: list(ex.map(trivial, range(items)))), "items/s",
                "ProcessPoolExecutor")
 
     # Process start + join.
@@ -93,11 +100,8 @@ def main():
             p = ctx.Process(target=nothing)
             p.start()
             p.join()
-    start_join_once = forkd.Process(target=nothing)
-    start_join_once.start()
-    start_join_once.join()
-    figure("process_start_join", starts / timed(lambda: start_join(forkd)), "processes/s", "forkd")
-    figure("process_start_join", starts / timed(lambda: start_join(spawn)), "processes/s", "multiprocessing spawn")
+    figure("process_start_join", rate(starts, lambda: start_join(forkd)), "processes/s", "forkd")
+    figure("process_start_join", rate(starts, lambda: start_join(spawn)), "processes/s", "multiprocessing spawn")
 
     # Queue of small objects, producer process -> this process.
     def queue_run(ctx):
@@ -110,14 +114,15 @@ def main():
         p.join()
         assert got == queue_items
         return queue_items / dt
-    figure("queue_items", queue_run(forkd), "items/s", "forkd")
-    figure("queue_items", queue_run(spawn), "items/s", "multiprocessing")
+    figure("queue_items", statistics.median(queue_run(forkd) for _ in range(ROUNDS)), "items/s", "forkd")
+    figure("queue_items", statistics.median(queue_run(spawn) for _ in range(ROUNDS)), "items/s", "multiprocessing")
 
     # CPU-bound speed-up of two workers over one.
     def cpu(ctx, n):
         with ctx.Pool(n) as p:
             p.map(trivial, range(4))
-            return timed(lambda: p.map(cpu_bound, [cpu_n] * cpu_items, chunksize=1))
+            return statistics.median(timed(lambda: p.map(cpu_bound, [cpu_n] * cpu_items, chunksize=1))
+                                     for _ in range(ROUNDS))
     figure("cpu_speedup_2_workers", cpu(forkd, 1) / cpu(forkd, 2), "x", "forkd")
     figure("cpu_speedup_2_workers", cpu(spawn, 1) / cpu(spawn, 2), "x", "multiprocessing")
 
