@@ -27,6 +27,8 @@ def put_info(q):
     import forkd
     q.put({"cwd": os.getcwd(), "path": sys.path, "env": os.environ.get("FORKD_TEST_MARK"),
            "name": forkd.current_process().name, "parent_pid": forkd.parent_process().pid,
+           "parent_alive": forkd.parent_process().is_alive(), "daemon": forkd.current_process().daemon,
+           "identity": forkd.current_process()._identity,
            "exe": sys.executable, "pid": os.getpid()})
 
 

@@ -25,6 +25,9 @@ def test_child_runs_target_with_parents_interpreter_cwd_env_and_sys_path(monkeyp
     assert info["exe"] == sys.executable
     assert info["name"] == "info-child"
     assert info["parent_pid"] == os.getpid()
+    assert info["parent_alive"] is True
+    assert info["daemon"] is False
+    assert info["identity"] == p._identity
     assert info["pid"] == p.pid
     for entry in sys.path:
         assert entry in info["path"]
