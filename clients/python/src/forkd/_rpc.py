@@ -5,9 +5,7 @@ protos' descriptors, so no module outside forkd._wire names a generated class. g
 first use, so a child that never touches a forkd object does not pay for it.
 """
 import os
-import shutil
 import socket
-import subprocess
 import threading
 
 SESSION_HEADER = "forkd-session"
@@ -67,6 +65,8 @@ def _accepts(path):
 def _autostart(path):
     """Starts a server for the default socket the way the CLI does: by running a CLI command, which
     autostarts one (one at a time, under the CLI's lock) and returns once it listens."""
+    import shutil
+    import subprocess
     cli = os.environ.get("FORKD_CLI", "").strip() or shutil.which("forkd")
     if not cli:
         raise ConnectionError("no forkd server listens on %s and no forkd command was found to start one:"

@@ -104,8 +104,8 @@ class _Consumer:
     task another worker could run). A consumer killed between two acks has its last few items
     delivered again (at least once); multiprocessing would lose them with the process."""
 
-    WINDOW = 64
-    ACK_EVERY = 16
+    WINDOW = 128
+    ACK_EVERY = 32
     IDLE = 0.05
 
     def __init__(self, queue_id):
@@ -209,7 +209,12 @@ class _Consumer:
                     raise _queue.Empty
                 self._cond.wait(left)
                 self._last_get = time.monotonic()
-            return self._took(self._buffer.popleft())
+            data, yield_to_senders = self._took(self._buffer.popleft())
+        if yield_to_senders:
+            # Let grpc's sending thread take the GIL now and send the credit, so the next items are on
+            # their way while this thread goes on (else it waits for the GIL until this one blocks).
+            time.sleep(0)
+        return data
 
     def _took(self, delivery):
         tag, data = delivery
@@ -220,7 +225,10 @@ class _Consumer:
             self._stream.requests.append((self._unacked, tag))
             self._unacked = 0
             self._cond.notify_all()
-        return data
+            yield_to_senders = True
+        else:
+            yield_to_senders = False
+        return data, yield_to_senders
 
 
 _consumers = []
