@@ -47,7 +47,7 @@ class ProcessState:
         self.exit_code = info.exit_code if self.ended else None
         if s == types_pb2.PROCESS_STATE_FAILED_TO_START:
             self.exit_code = 1
-        elif s == types_pb2.PROCESS_STATE_LOST and info.exit_code == 0:
+        elif s == types_pb2.PROCESS_STATE_LOST and not info.HasField("exit_code"):
             self.exit_code = -9  # its agent died: the child was killed with it
         self.failure = info.failure
 
@@ -65,7 +65,7 @@ def watch(process_id, on_output, on_state):
     and on_state(ProcessState). Returns the call, which can be cancelled."""
     from forkd.v1 import types_pb2
     c = client()
-    call = c.stream("ProcessService.Watch", c.request("ProcessService.Watch", id=process_id, follow=True,
+    call = c.stream("ProcessService.Watch", c.request("ProcessService.Watch", name=process_id, follow=True,
                                                        hold_output=True))
 
     def run():
@@ -79,11 +79,11 @@ def watch(process_id, on_output, on_state):
 
 
 def get_process(process_id):
-    return ProcessState(client().call("ProcessService.Get", id=process_id).process)
+    return ProcessState(client().call("ProcessService.Get", name=process_id).process)
 
 
 def join_process(process_id, timeout):
-    r = client().call("ProcessService.Join", deadline=_deadline(timeout), **_fields(id=process_id,
+    r = client().call("ProcessService.Join", deadline=_deadline(timeout), **_fields(name=process_id,
                                                                                    timeout=_duration(timeout)))
     return ProcessState(r.process)
 
@@ -91,11 +91,11 @@ def join_process(process_id, timeout):
 def signal_process(process_id, kill):
     from forkd.v1 import process_pb2
     kind = process_pb2.SIGNAL_KIND_KILL if kill else process_pb2.SIGNAL_KIND_TERMINATE
-    return ProcessState(client().call("ProcessService.Signal", id=process_id, kind=kind).process)
+    return ProcessState(client().call("ProcessService.Signal", name=process_id, kind=kind).process)
 
 
 def delete_process(process_id):
-    client().call("ProcessService.Delete", id=process_id)
+    client().call("ProcessService.Delete", name=process_id)
 
 
 # ---- queues ---------------------------------------------------------------------------------------
@@ -105,17 +105,17 @@ def create_queue(maxsize):
 
 
 def delete_queue(queue):
-    client().call("QueueService.Delete", queue=queue)
+    client().call("QueueService.Delete", name=queue)
 
 
 def close_queue(queue):
-    client().call("QueueService.Close", queue=queue)
+    client().call("QueueService.Close", name=queue)
 
 
 def put(queue, items, timeout):
     """Puts a batch of byte items, all or none; answers False when the timeout passed first."""
     r = client().call("QueueService.Put", deadline=_deadline(timeout),
-                      **_fields(queue=queue, items=[{"data": d} for d in items], timeout=_duration(timeout)))
+                      **_fields(name=queue, items=[{"data": d} for d in items], timeout=_duration(timeout)))
     return not r.timed_out
 
 
@@ -129,7 +129,7 @@ def produce(queue, batches):
         for batch in batches:
             if first[0]:
                 first[0] = False
-                yield c.request("QueueService.Produce", queue=queue, items=[{"data": d} for d in batch])
+                yield c.request("QueueService.Produce", name=queue, items=[{"data": d} for d in batch])
             else:
                 yield c.request("QueueService.Produce", items=[{"data": d} for d in batch])
     return (r.put for r in c.stream("QueueService.Produce", requests()))
@@ -144,7 +144,7 @@ def consume(queue, requests):
     def messages():
         first = True
         for credit, ack_through in requests:
-            yield c.request("QueueService.Consume", **_fields(queue=queue if first else None, credit=credit or None,
+            yield c.request("QueueService.Consume", **_fields(name=queue if first else None, credit=credit or None,
                                                               ack_through=ack_through or None))
             first = False
     call = c.stream("QueueService.Consume", messages())
@@ -158,29 +158,29 @@ def consume(queue, requests):
 def take(queue, timeout, max_items=1):
     """Answers (items, timed_out, closed)."""
     r = client().call("QueueService.Take", deadline=_deadline(timeout),
-                      **_fields(queue=queue, timeout=_duration(timeout), max_items=max_items))
+                      **_fields(name=queue, timeout=_duration(timeout), max_items=max_items))
     return [i.data for i in r.items], r.timed_out, r.closed
 
 
 def queue_size(queue):
     """Answers (size, empty, full, unfinished, closed)."""
-    r = client().call("QueueService.Size", queue=queue)
+    r = client().call("QueueService.Size", name=queue)
     return r.size, r.empty, r.full, r.unfinished, r.closed
 
 
 def queue_fill(queue):
     """Items waiting plus items delivered to consumers and not yet acked."""
-    q = client().call("QueueService.Get", queue=queue).queue
+    q = client().call("QueueService.Get", name=queue).queue
     return q.size + q.in_flight
 
 
 def task_done(queue, count=1):
-    client().call("QueueService.TaskDone", queue=queue, count=count)
+    client().call("QueueService.TaskDone", name=queue, count=count)
 
 
 def join_queue(queue, timeout=None):
     r = client().call("QueueService.Join", deadline=_deadline(timeout),
-                      **_fields(queue=queue, timeout=_duration(timeout)))
+                      **_fields(name=queue, timeout=_duration(timeout)))
     return not r.timed_out
 
 
@@ -194,28 +194,28 @@ def create_pipe(duplex):
 
 def send(end, messages, timeout=None):
     r = client().call("PipeService.Send", deadline=_deadline(timeout),
-                      **_fields(end=end, messages=messages, timeout=_duration(timeout)))
+                      **_fields(name=end, messages=messages, timeout=_duration(timeout)))
     return not r.timed_out
 
 
 def recv(end, timeout=None):
     """Answers (messages, timed_out, eof)."""
     r = client().call("PipeService.Recv", deadline=_deadline(timeout),
-                      **_fields(end=end, timeout=_duration(timeout)))
+                      **_fields(name=end, timeout=_duration(timeout)))
     return list(r.messages), r.timed_out, r.eof
 
 
 def poll(end, timeout):
-    r = client().call("PipeService.Poll", deadline=_deadline(timeout), **_fields(end=end, timeout=_duration(timeout)))
+    r = client().call("PipeService.Poll", deadline=_deadline(timeout), **_fields(name=end, timeout=_duration(timeout)))
     return r.ready
 
 
 def close_end(end):
-    client().call("PipeService.CloseEnd", end=end)
+    client().call("PipeService.CloseEnd", name=end)
 
 
 def delete_pipe(pipe):
-    client().call("PipeService.Delete", pipe=pipe)
+    client().call("PipeService.Delete", name=pipe)
 
 
 # ---- sync -----------------------------------------------------------------------------------------
@@ -426,29 +426,29 @@ def create_pool(processes, argv, env, cwd, max_tasks_per_child, max_retries):
 
 
 def pool_workers(pool):
-    return list(client().call("PoolService.Get", id=pool).pool.worker_process_ids)
+    return list(client().call("PoolService.Get", name=pool).pool.worker_process_ids)
 
 
 def close_pool(pool):
-    client().call("PoolService.Close", id=pool)
+    client().call("PoolService.Close", name=pool)
 
 
 def terminate_pool(pool):
-    client().call("PoolService.Terminate", id=pool)
+    client().call("PoolService.Terminate", name=pool)
 
 
 def join_pool(pool, timeout=None):
-    r = client().call("PoolService.Join", deadline=_deadline(timeout), **_fields(id=pool, timeout=_duration(timeout)))
+    r = client().call("PoolService.Join", deadline=_deadline(timeout), **_fields(name=pool, timeout=_duration(timeout)))
     return not r.timed_out
 
 
 def delete_pool(pool):
-    client().call("PoolService.Delete", id=pool)
+    client().call("PoolService.Delete", name=pool)
 
 
 def apply_future(pool, item):
     """Runs one task; answers a grpc future and a function turning its response into a TaskOutcome."""
-    return client().future("PoolService.Apply", pool_id=pool, input={"item": item}), \
+    return client().future("PoolService.Apply", name=pool, input={"item": item}), \
         lambda response: TaskOutcome(response.result)
 
 
@@ -460,7 +460,7 @@ def map_stream(pool, items, ordered):
     order = pool_pb2.RESULT_ORDER_INPUT if ordered else pool_pb2.RESULT_ORDER_COMPLETION
 
     def requests():
-        yield c.request("PoolService.Map", start={"pool_id": pool, "order": order})
+        yield c.request("PoolService.Map", start={"name": pool, "order": order})
         batch = []
         for item in items:
             batch.append({"item": item})

@@ -101,15 +101,7 @@ class Semaphore(_Acquirable):
     def __init__(self, value=1, *, ctx=None):
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
-        if value > 0:
-            super().__init__(value=value)
-            return
-        # The server reads a zero initial value as its default (1): start at 1 and hold that permit.
-        # The first release from anyone takes it over, so nothing returns it again; only if nobody
-        # released it before this process ends does it come back (and the semaphore is deleted then).
-        super().__init__(value=1)
-        if not _wire.acquire(self._name, self._kind, 0)[0]:
-            raise RuntimeError("could not take the initial permit of a new semaphore")
+        super().__init__(value=value)
 
     def get_value(self):
         return _wire.sync_info(self._name)["value"]
