@@ -69,3 +69,11 @@ def run_program(path, timeout=180, env=None):
     """Runs a Python program as a user would (`python path`) and answers the CompletedProcess."""
     return subprocess.run([sys.executable, path], capture_output=True, timeout=timeout, cwd=os.path.dirname(path),
                           env=dict(os.environ, **(env or {})))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A skipped test is a failure here: nothing in this suite may depend on something missing."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and reporter.stats.get("skipped") and session.exitstatus == 0:
+        reporter.write_line("skipped tests count as failures in this suite", red=True)
+        session.exitstatus = 1

@@ -22,10 +22,6 @@ class ForkdError(Exception):
         self.message = message
 
 
-class Closed(Exception):
-    """The channel was closed under a call (interpreter exit)."""
-
-
 def default_socket(env=os.environ):
     """The CLI's default socket: $XDG_RUNTIME_DIR/forkd, else $XDG_STATE_HOME/forkd, else ~/.local/state/forkd."""
     if env.get("XDG_RUNTIME_DIR", "").strip():
@@ -114,7 +110,6 @@ def _message_class(desc):
 
 def _error(e):
     """A grpc.RpcError as a ForkdError, with the reason of its google.rpc.ErrorInfo if it carries one."""
-    import grpc
     code = e.code() if callable(getattr(e, "code", None)) else None
     name = code.name if code is not None else "UNKNOWN"
     message = e.details() if callable(getattr(e, "details", None)) else str(e)
@@ -128,8 +123,6 @@ def _error(e):
                     info = error_details_pb2.ErrorInfo()
                     detail.Unpack(info)
                     reason = info.reason
-    if code == grpc.StatusCode.CANCELLED and message and "closed" in message.lower():
-        return Closed(message)
     return ForkdError(name, reason, message or name)
 
 
@@ -282,6 +275,3 @@ def client():
             c = _client
     return c
 
-
-def connected():
-    return _client is not None

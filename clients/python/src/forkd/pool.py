@@ -11,6 +11,8 @@ import os
 import pickle
 import sys
 import threading
+# The class multiprocessing raises, so `except multiprocessing.TimeoutError` catches ours too.
+from multiprocessing import TimeoutError
 
 from forkd import _lifecycle, _wire
 from forkd.process import child_environment, encode, preparation_data
@@ -19,14 +21,6 @@ MAX_RETRIES = 2
 RUN, CLOSE, TERMINATE = "RUN", "CLOSE", "TERMINATE"
 
 
-class TimeoutError(Exception):
-    pass
-
-
-try:  # the same class multiprocessing raises, so `except multiprocessing.TimeoutError` catches ours
-    from multiprocessing import TimeoutError  # noqa: F811
-except ImportError:  # pragma: no cover
-    pass
 
 
 class TaskFailed(Exception):

@@ -63,8 +63,6 @@ def _write_all(fd, data):
 class BaseProcess:
     """The multiprocessing.Process API."""
 
-    _counter = itertools.count(1)
-
     def __init__(self, group=None, target=None, name=None, args=(), kwargs=None, *, daemon=None):
         assert group is None, "group argument must be None for now"
         parent = current_process()
