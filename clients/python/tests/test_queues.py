@@ -146,3 +146,25 @@ def test_nothing_is_lost_or_duplicated_between_competing_consumers():
     for c in consumers:
         c.join(WAIT)
     assert sorted(got) == list(range(n))
+
+
+def test_streams_and_their_threads_end_when_a_queue_is_left_alone():
+    import threading
+    before = {t.name for t in threading.enumerate()}
+    queues = [forkd.Queue() for _ in range(5)]
+    for q in queues:
+        q.put("x")
+        assert q.get(timeout=WAIT) == "x"
+    during = [t.name for t in threading.enumerate() if t.name.startswith("forkd-") and t.name not in before]
+    assert during, "puts and gets stream on threads of their own"
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:  # the feeder ends after 2 s idle: no event to wait on from outside
+        left = [t for t in threading.enumerate() if t.name.startswith(("forkd-feeder-", "forkd-consume"))
+                and t.name not in before]
+        if not left:
+            break
+        left[0].join(deadline - time.monotonic())
+    assert not left, [t.name for t in left]
+    q = queues[0]
+    q.put("again")  # a put and a get after that open new streams
+    assert q.get(timeout=WAIT) == "again"

@@ -20,7 +20,10 @@ _BATCH_BYTES = 1 << 20
 
 
 class _Feeder:
-    """Streams this process's puts to one queue, in order, over a Produce stream opened on first use."""
+    """Streams this process's puts to one queue, in order, over a Produce stream opened by a put and
+    ended (with its thread) once nothing was put for IDLE_END seconds."""
+
+    IDLE_END = 2.0
 
     def __init__(self, queue_id):
         self._queue_id = queue_id
@@ -39,8 +42,7 @@ class _Feeder:
             self._buffer.append(data)
             self._submitted += 1
             if not self._started:
-                self._started = True
-                threading.Thread(target=self._run, name="forkd-feeder-" + self._queue_id, daemon=True).start()
+                self._start()
             self._cond.notify_all()
 
     def pending(self):
@@ -50,8 +52,9 @@ class _Feeder:
     def _batches(self):
         while True:
             with self._cond:
-                while not self._buffer and not self._closing and self._error is None:
-                    self._cond.wait()
+                if not self._cond.wait_for(lambda: self._buffer or self._closing or self._error is not None,
+                                           self.IDLE_END):
+                    return  # nothing to put for a while: end the stream and its thread; a put opens another
                 if not self._buffer or self._error is not None:
                     return
                 batch, size = [], 0
@@ -62,16 +65,27 @@ class _Feeder:
             yield batch
 
     def _run(self):
+        with self._cond:
+            before = self._acked  # a stream's acks count its own items only
         try:
             for ack in _wire.produce(self._queue_id, self._batches()):
                 with self._cond:
-                    self._acked = ack
+                    self._acked = before + ack
                     self._cond.notify_all()
         except Exception as e:  # the queue was deleted or the server went away
             from forkd._rpc import client
             with self._cond:
                 self._error = client().wrap(e)
                 self._cond.notify_all()
+        finally:
+            with self._cond:
+                self._started = False
+                if self._buffer and self._error is None:
+                    self._start()  # a put came as the idle stream ended
+
+    def _start(self):
+        self._started = True
+        threading.Thread(target=self._run, name="forkd-feeder-" + self._queue_id, daemon=True).start()
 
     def flush(self, timeout=None):
         """Waits until every item put so far is in the server's queue."""
@@ -101,12 +115,14 @@ class _Consumer:
     granting as much credit again. What was delivered and not acked goes back to the head of the queue
     when the stream ends, so a process that stops getting for IDLE seconds ends its stream: a busy or
     blocked consumer never keeps from others the items it is not using (a worker's STOP sentinel, a
-    task another worker could run). A consumer killed between two acks has its last few items
+    task another worker could run). A stream nobody gets from for IDLE_END seconds ends too, with its
+    threads; the next get() opens another. A consumer killed between two acks has its last few items
     delivered again (at least once); multiprocessing would lose them with the process."""
 
     WINDOW = 128
     ACK_EVERY = 32
     IDLE = 0.05
+    IDLE_END = 2.0
 
     def __init__(self, queue_id):
         self._queue_id = queue_id
@@ -118,7 +134,8 @@ class _Consumer:
         self._drained = False
         self._unacked = 0
         self._last_tag = 0
-        threading.Thread(target=self._hand_back_when_idle, name="forkd-consumer-" + queue_id, daemon=True).start()
+        self._watching = False
+        self._waiting = 0
 
     def _start(self):
         stream = self._stream = _Stream()
@@ -127,6 +144,10 @@ class _Consumer:
         _, responses = _wire.consume(self._queue_id, self._messages(stream))
         threading.Thread(target=self._read, args=(stream, responses), name="forkd-consume-" + self._queue_id,
                          daemon=True).start()
+        if not self._watching:
+            self._watching = True
+            threading.Thread(target=self._hand_back_when_idle, name="forkd-consumer-" + self._queue_id,
+                             daemon=True).start()
 
     def _messages(self, stream):
         while True:
@@ -170,10 +191,18 @@ class _Consumer:
     def _hand_back_when_idle(self):
         with self._cond:
             while True:
-                self._cond.wait_for(lambda: self._stream is not None and not self._stream.ending and self._buffer)
+                stream = self._stream
+                if stream is None or stream.ending or not stream.open:
+                    self._watching = False  # lives as long as the stream; the next stream starts another
+                    return
+                if self._waiting:
+                    self._cond.wait()  # a get() is blocked on this stream: it is in use
+                    continue
+                # Items held here go back soon; an empty stream (credit only) ends after a longer while.
+                limit = self.IDLE if self._buffer else self.IDLE_END
                 idle = time.monotonic() - self._last_get
-                if idle < self.IDLE:
-                    self._cond.wait(self.IDLE - idle)
+                if idle < limit:
+                    self._cond.wait(limit - idle)
                     continue
                 self._end_stream()
 
@@ -207,7 +236,12 @@ class _Consumer:
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise _queue.Empty
-                self._cond.wait(left)
+                self._waiting += 1
+                try:
+                    self._cond.wait(left)
+                finally:
+                    self._waiting -= 1
+                    self._cond.notify_all()
                 self._last_get = time.monotonic()
             data, yield_to_senders = self._took(self._buffer.popleft())
         if yield_to_senders:
