@@ -136,6 +136,7 @@ class _Consumer:
         self._last_tag = 0
         self._watching = False
         self._waiting = 0
+        self._parked = False
 
     def _start(self):
         stream = self._stream = _Stream()
@@ -196,7 +197,9 @@ class _Consumer:
                     self._watching = False  # lives as long as the stream; the next stream starts another
                     return
                 if self._waiting:
-                    self._cond.wait()  # a get() is blocked on this stream: it is in use
+                    self._parked = True  # a get() is blocked on this stream: it is in use
+                    self._cond.wait()
+                    self._parked = False
                     continue
                 # Items held here go back soon; an empty stream (credit only) ends after a longer while.
                 limit = self.IDLE if self._buffer else self.IDLE_END
@@ -241,7 +244,8 @@ class _Consumer:
                     self._cond.wait(left)
                 finally:
                     self._waiting -= 1
-                    self._cond.notify_all()
+                    if self._parked and not self._waiting:
+                        self._cond.notify_all()
                 self._last_get = time.monotonic()
             data, yield_to_senders = self._took(self._buffer.popleft())
         if yield_to_senders:
