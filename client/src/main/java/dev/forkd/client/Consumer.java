@@ -12,6 +12,7 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A queue's items as an iterator over one Consume stream: the server pushes no more than the credit
@@ -39,12 +40,11 @@ final class Consumer implements Iterator<byte[]>, AutoCloseable {
     private boolean finished;
 
     Consumer(QueueCalls calls) {
-        @SuppressWarnings("unchecked")
-        ClientCallStreamObserver<ConsumeRequest>[] holder = new ClientCallStreamObserver[1];
+        AtomicReference<ClientCallStreamObserver<ConsumeRequest>> holder = new AtomicReference<>();
         calls.consume(new ClientResponseObserver<ConsumeRequest, ConsumeResponse>() {
             @Override
             public void beforeStart(ClientCallStreamObserver<ConsumeRequest> requestStream) {
-                holder[0] = requestStream;
+                holder.set(requestStream);
             }
 
             @Override
@@ -62,7 +62,7 @@ final class Consumer implements Iterator<byte[]>, AutoCloseable {
                 events.add(new Event.Ended());
             }
         });
-        call = holder[0];
+        call = holder.get();
         call.onNext(calls.firstCredit(CREDIT));
     }
 

@@ -7,6 +7,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A process's output as a {@link Flow.Publisher}: each subscriber gets its own following Watch, and
@@ -27,12 +28,12 @@ final class OutputPublisher implements Flow.Publisher<OutputChunk> {
     public void subscribe(Flow.Subscriber<? super OutputChunk> subscriber) {
         java.util.Objects.requireNonNull(subscriber);
         AtomicBoolean done = new AtomicBoolean();
-        ClientCallStreamObserver<WatchProcessRequest>[] call = newCallHolder();
+        AtomicReference<ClientCallStreamObserver<WatchProcessRequest>> call = new AtomicReference<>();
         // gRPC calls these one at a time, as Flow requires of onNext/onError/onComplete.
         calls.watch(id, true, new ClientResponseObserver<WatchProcessRequest, WatchProcessResponse>() {
             @Override
             public void beforeStart(ClientCallStreamObserver<WatchProcessRequest> requestStream) {
-                call[0] = requestStream;
+                call.set(requestStream);
                 requestStream.disableAutoRequestWithInitial(0);
             }
 
@@ -44,7 +45,7 @@ final class OutputPublisher implements Flow.Publisher<OutputChunk> {
                 if (ProcessCalls.event(value) instanceof ProcessCalls.Event.Output(OutputChunk chunk)) {
                     subscriber.onNext(chunk);
                 } else {
-                    call[0].request(1);
+                    call.get().request(1);
                 }
             }
 
@@ -67,25 +68,20 @@ final class OutputPublisher implements Flow.Publisher<OutputChunk> {
             public void request(long n) {
                 if (n <= 0) {
                     if (done.compareAndSet(false, true)) {
-                        call[0].cancel("bad demand", null);
+                        call.get().cancel("bad demand", null);
                         subscriber.onError(new IllegalArgumentException("request(" + n + "): demand must be positive"));
                     }
                     return;
                 }
-                call[0].request((int) Math.min(n, Integer.MAX_VALUE));
+                call.get().request((int) Math.min(n, Integer.MAX_VALUE));
             }
 
             @Override
             public void cancel() {
                 if (done.compareAndSet(false, true)) {
-                    call[0].cancel("the subscriber cancelled", null);
+                    call.get().cancel("the subscriber cancelled", null);
                 }
             }
         });
-    }
-
-    @SuppressWarnings("unchecked")
-    private static ClientCallStreamObserver<WatchProcessRequest>[] newCallHolder() {
-        return new ClientCallStreamObserver[1];
     }
 }

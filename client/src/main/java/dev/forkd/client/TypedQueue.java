@@ -70,10 +70,10 @@ public final class TypedQueue<T> extends AbstractQueue<T> implements BlockingQue
         return decode(queue.peek());
     }
 
+    /** Not offered by a server queue, as {@link ForkdQueue#iterator()}. */
     @Override
     public Iterator<T> iterator() {
-        queue.iterator();
-        throw new AssertionError("unreachable: the byte queue refuses iteration");
+        throw new UnsupportedOperationException("a forkd queue cannot be iterated without taking its items");
     }
 
     @Override

@@ -88,14 +88,20 @@ final class TestServer implements AutoCloseable {
         return command;
     }
 
+    /** Stops the server, then checks that every process it started has ended. */
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         List<ProcessHandle> below = ProcessHandle.current().descendants().toList();
         server.close();
         try {
             for (ProcessHandle p : below) {
                 p.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
             }
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("left running after the server stopped: " + ProcessHandle.current().descendants().toList(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the server's processes to end", e);
         } finally {
             try (var files = Files.walk(dir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
