@@ -30,9 +30,17 @@ public final class PoolRegistry {
     /** Ephemeral pools by id, and the session whose Map stream made them. */
     private final Map<String, String> owners = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
+    private final dev.forkd.server.events.ServerEvents events;
 
     public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
             int maxPools) {
+        this(table, timers, executor, clock, maxPools, dev.forkd.server.events.ServerEvents.NONE);
+    }
+
+    /** Pools that tell {@code events} how each task ended. */
+    public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
+            int maxPools, dev.forkd.server.events.ServerEvents events) {
+        this.events = events;
         this.table = table;
         this.timers = timers;
         this.executor = executor;
@@ -53,7 +61,7 @@ public final class PoolRegistry {
         if (spec.name().isPresent() && names.putIfAbsent(spec.name().get(), id) != null) {
             throw new ForkdException.AlreadyExists("pool", spec.name().get());
         }
-        Pool pool = new Pool(id, spec, table, timers, executor, clock);
+        Pool pool = new Pool(id, spec, table, timers, executor, clock, events);
         pools.put(id, pool);
         pool.start(result -> {
             if (result.isPresent()) {
