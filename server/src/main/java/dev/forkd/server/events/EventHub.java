@@ -54,7 +54,7 @@ public final class EventHub implements ServerEvents {
     }
 
     /**
-     * A new watcher: it gets the events from now on that {@code filter} matches, as {@code seenAs}
+     * A new watcher: it gets {@link Delivery.Started} first, then the events from now on that {@code filter} matches, as {@code seenAs}
      * shows them (empty: not for this watcher). {@code onReady} is called when something arrives; it
      * must not block. Close the watch to end it.
      *
@@ -66,6 +66,7 @@ public final class EventHub implements ServerEvents {
                     + " event watchers are already connected (the server's limit); close one and retry");
         }
         Watch w = new Watch(filter, seenAs, onReady);
+        w.buffer.add(new Delivery.Started(sequence));
         watchers.add(w);
         return w;
     }
