@@ -1,0 +1,318 @@
+package dev.forkd.server.it;
+
+import static dev.forkd.server.testing.ErrorDetails.reason;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Duration;
+import dev.forkd.v1.AcquireRequest;
+import dev.forkd.v1.AcquireResponse;
+import dev.forkd.v1.CloseSessionRequest;
+import dev.forkd.v1.Event;
+import dev.forkd.v1.EventKind;
+import dev.forkd.v1.EventServiceGrpc;
+import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.OpenSessionRequest;
+import dev.forkd.v1.OpenSessionResponse;
+import dev.forkd.v1.ProcessInfo;
+import dev.forkd.v1.RestartPolicy;
+import dev.forkd.v1.RestartSpec;
+import dev.forkd.v1.SessionServiceGrpc;
+import dev.forkd.v1.SignalKind;
+import dev.forkd.v1.SignalRequest;
+import dev.forkd.v1.SpawnRequest;
+import dev.forkd.v1.SyncServiceGrpc;
+import dev.forkd.v1.WatchEventsRequest;
+import dev.forkd.v1.WatchEventsResponse;
+import io.grpc.Context;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.AbstractStub;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** EventService.Watch against a real server with real agents and children. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class EventStreamTest {
+
+    private static final Metadata.Key<String> SESSION = Metadata.Key.of("forkd-session", Metadata.ASCII_STRING_MARSHALLER);
+    private static final long WAIT_SECONDS = 30;
+    private static ObservedServer forkd;
+
+    @BeforeAll
+    static void start() throws Exception {
+        forkd = new ObservedServer(1, 0);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        forkd.closeLeavingNothing();
+    }
+
+    /** One Watch call whose messages land in a queue; open once the server says it is watching. */
+    private static final class Watcher implements AutoCloseable {
+        final BlockingQueue<WatchEventsResponse> got = new LinkedBlockingQueue<>();
+        final CompletableFuture<Status> ended = new CompletableFuture<>();
+        final Context.CancellableContext context = Context.current().withCancellation();
+
+        Watcher(EventServiceGrpc.EventServiceStub stub, WatchEventsRequest request) throws InterruptedException {
+            context.run(() -> stub.watch(request, new StreamObserver<>() {
+                @Override
+                public void onNext(WatchEventsResponse r) {
+                    got.add(r);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    ended.complete(Status.fromThrowable(t));
+                }
+
+                @Override
+                public void onCompleted() {
+                    ended.complete(Status.OK);
+                }
+            }));
+            WatchEventsResponse first = got.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+            if (first == null || !first.hasStarted()) {
+                throw new AssertionError("no started message but " + first + " / " + ended.getNow(null));
+            }
+        }
+
+        /** The next event that {@code wanted} accepts; the ones before it are returned in {@code skipped}. */
+        Event next(Predicate<Event> wanted, List<Event> skipped) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            while (true) {
+                WatchEventsResponse r = got.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                if (r == null) {
+                    throw new AssertionError("no such event within " + WAIT_SECONDS + "s; saw " + skipped);
+                }
+                if (r.hasEvent() && wanted.test(r.getEvent())) {
+                    return r.getEvent();
+                }
+                if (r.hasEvent()) {
+                    skipped.add(r.getEvent());
+                }
+            }
+        }
+
+        Event next(Predicate<Event> wanted) throws InterruptedException {
+            return next(wanted, new ArrayList<>());
+        }
+
+        @Override
+        public void close() {
+            context.cancel(null);
+        }
+    }
+
+    private static EventServiceGrpc.EventServiceStub events() {
+        return EventServiceGrpc.newStub(forkd.channel);
+    }
+
+    private static Predicate<Event> about(String id, EventKind kind) {
+        return e -> e.getId().equals(id) && e.getKind() == kind;
+    }
+
+    private static ProcessInfo spawn(SpawnRequest.Builder r) {
+        return forkd.processes().spawn(r.build()).getProcess();
+    }
+
+    private static SpawnRequest.Builder cmd(String... argv) {
+        return SpawnRequest.newBuilder().addAllArgv(List.of(argv));
+    }
+
+    @Test
+    void aProcessLifeIsSeenAsStartedThenExitedWithItsLabelsPidLatencyAndExitCode() throws Exception {
+        try (Watcher w = new Watcher(events(), WatchEventsRequest.getDefaultInstance())) {
+            ProcessInfo p = spawn(cmd("sh", "-c", "exit 3").putLabels("suite", "events"));
+            Event started = w.next(about(p.getId(), EventKind.EVENT_KIND_PROCESS_STARTED));
+            assertEquals("process", started.getResourceType());
+            assertEquals(Integer.toString(p.getPid()), started.getAttributesOrThrow("pid"));
+            assertEquals("events", started.getLabelsOrThrow("suite"));
+            assertTrue(started.hasDuration(), "spawn latency");
+            Event exited = w.next(about(p.getId(), EventKind.EVENT_KIND_PROCESS_EXITED));
+            assertEquals("3", exited.getAttributesOrThrow("exit_code"));
+            assertEquals("exited", exited.getAttributesOrThrow("cause"));
+            assertTrue(exited.getSequence() > started.getSequence());
+        }
+    }
+
+    @Test
+    void restartsAndFatalAreEvents() throws Exception {
+        try (Watcher w = new Watcher(events(), WatchEventsRequest.newBuilder().addNames("flaky").build())) {
+            ProcessInfo p = spawn(cmd("sh", "-c", "exit 1").setName("flaky").setRestart(RestartSpec.newBuilder()
+                    .setPolicy(RestartPolicy.RESTART_POLICY_ON_FAILURE).setMaxRestarts(1)
+                    .setInitialBackoff(Duration.newBuilder().setNanos(10_000_000))));
+            List<Event> before = new ArrayList<>();
+            Event restarting = w.next(about(p.getId(), EventKind.EVENT_KIND_PROCESS_RESTARTING), before);
+            assertEquals("1", restarting.getAttributesOrThrow("exit_code"));
+            Event second = w.next(about(p.getId(), EventKind.EVENT_KIND_PROCESS_STARTED));
+            assertEquals("1", second.getAttributesOrThrow("run"));
+            Event fatal = w.next(about(p.getId(), EventKind.EVENT_KIND_PROCESS_FATAL));
+            assertTrue(fatal.getAttributesOrThrow("reason").contains("max_restarts 1"), fatal.toString());
+            assertEquals("flaky", fatal.getName());
+        }
+    }
+
+    @Test
+    void filtersByKindAndLabelLeaveOthersOut() throws Exception {
+        WatchEventsRequest onlyExits = WatchEventsRequest.newBuilder()
+                .addKinds(EventKind.EVENT_KIND_PROCESS_EXITED).putLabels("app", "wanted").build();
+        try (Watcher w = new Watcher(events(), onlyExits)) {
+            ProcessInfo other = spawn(cmd("true").putLabels("app", "other"));
+            forkd.processes().join(JoinRequest.newBuilder().setId(other.getId()).build());
+            ProcessInfo wanted = spawn(cmd("true").putLabels("app", "wanted"));
+            List<Event> skipped = new ArrayList<>();
+            w.next(about(wanted.getId(), EventKind.EVENT_KIND_PROCESS_EXITED), skipped);
+            // Published in order: the other process's events came before, and none reached this watcher.
+            assertEquals(List.of(), skipped);
+        }
+    }
+
+    @Test
+    void aLockWhoseHolderSessionEndedIsGrantedAsAbandonedToTheNextSession() throws Exception {
+        String lock = "ev-lock-" + System.nanoTime();
+        Opened a = open("holder");
+        Opened b = open("next");
+        try (Watcher w = new Watcher(events(), WatchEventsRequest.newBuilder()
+                .addKinds(EventKind.EVENT_KIND_LOCK_GRANTED).addNames(lock).build())) {
+            as(SyncServiceGrpc.newBlockingStub(forkd.channel), a.credential()).acquire(
+                    AcquireRequest.newBuilder().setName(lock).build());
+            Event first = w.next(e -> true);
+            assertEquals("false", first.getAttributesOrThrow("abandoned"));
+            assertEquals(a.id(), first.getSession());
+            CompletableFuture<AcquireResponse> waiting = new CompletableFuture<>();
+            as(SyncServiceGrpc.newStub(forkd.channel), b.credential()).acquire(
+                    AcquireRequest.newBuilder().setName(lock).build(), observer(waiting));
+            as(SessionServiceGrpc.newBlockingStub(forkd.channel), a.credential())
+                    .close(CloseSessionRequest.getDefaultInstance());
+            Event second = w.next(e -> true);
+            assertEquals("true", second.getAttributesOrThrow("abandoned"));
+            assertEquals(b.id(), second.getSession());
+            assertTrue(waiting.get(WAIT_SECONDS, TimeUnit.SECONDS).getAbandoned());
+        } finally {
+            a.stream().onCompleted();
+            b.stream().onCompleted();
+        }
+    }
+
+    @Test
+    void aChildSeesItsOwnDescendantsEventsButNotAStrangersNorAgents() throws Exception {
+        ProcessInfo child = spawn(cmd("sleep", "300"));
+        String credential = credentialOf(child);
+        try (Watcher w = new Watcher(as(events(), credential), WatchEventsRequest.getDefaultInstance())) {
+            ProcessInfo stranger = spawn(cmd("true"));
+            forkd.processes().join(JoinRequest.newBuilder().setId(stranger.getId()).build());
+            ProcessInfo mine = as(forkd.processes(), credential).spawn(cmd("true").build()).getProcess();
+            List<Event> before = new ArrayList<>();
+            w.next(about(mine.getId(), EventKind.EVENT_KIND_PROCESS_EXITED), before);
+            assertFalse(before.stream().anyMatch(e -> e.getId().equals(stranger.getId())
+                    || e.getResourceType().equals("agent")), before.toString());
+        } finally {
+            forkd.processes().signal(SignalRequest.newBuilder().setId(child.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+            forkd.processes().join(JoinRequest.newBuilder().setId(child.getId()).build());
+        }
+    }
+
+    @Test
+    void aFilterWithAnUnspecifiedKindIsRefusedAsInvalid() {
+        var stub = EventServiceGrpc.newBlockingStub(forkd.channel).withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS);
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.watch(WatchEventsRequest
+                .newBuilder().addKinds(EventKind.EVENT_KIND_UNSPECIFIED).build()).hasNext());
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertEquals("INVALID_KINDS_0_", reason(e));
+    }
+
+    private record Opened(String id, String credential, StreamObserver<OpenSessionRequest> stream) {}
+
+    private static Opened open(String name) throws Exception {
+        CompletableFuture<OpenSessionResponse> first = new CompletableFuture<>();
+        StreamObserver<OpenSessionRequest> requests = SessionServiceGrpc.newStub(forkd.channel)
+                .open(new StreamObserver<>() {
+                    @Override
+                    public void onNext(OpenSessionResponse r) {
+                        first.complete(r);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        first.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {}
+                });
+        requests.onNext(OpenSessionRequest.newBuilder().setName(name).build());
+        OpenSessionResponse r = first.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        return new Opened(r.getSessionId(), r.getCredential(), requests);
+    }
+
+    private static <T> StreamObserver<T> observer(CompletableFuture<T> result) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(T value) {
+                result.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                result.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+        };
+    }
+
+    private static <S extends AbstractStub<S>> S as(S stub, String credential) {
+        Metadata headers = new Metadata();
+        headers.put(SESSION, credential);
+        return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+
+    /** The child's credential, from its environment once exec has laid it out (see ChildRightsTest). */
+    private static String credentialOf(ProcessInfo p) {
+        Map<String, String>[] env = new Map[1];
+        Eventually.await(java.time.Duration.ofSeconds(WAIT_SECONDS), () -> {
+            try {
+                env[0] = environOf(p.getPid());
+                return p.getId().equals(env[0].get("FORKD_PROCESS_ID"));
+            } catch (IOException e) {
+                return false;
+            }
+        }, () -> "process " + p.getId() + " never showed its own environment");
+        return env[0].get("FORKD_SESSION");
+    }
+
+    private static Map<String, String> environOf(int pid) throws IOException {
+        Map<String, String> env = new HashMap<>();
+        for (String kv : new String(Files.readAllBytes(Path.of("/proc/" + pid + "/environ")), StandardCharsets.UTF_8)
+                .split("\0")) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) {
+                env.put(kv.substring(0, eq), kv.substring(eq + 1));
+            }
+        }
+        return env;
+    }
+}
