@@ -1,5 +1,7 @@
 package dev.forkd.cli;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
 import dev.forkd.client.ForkdClient;
 import dev.forkd.v1.Event;
 import dev.forkd.v1.EventKind;
@@ -29,6 +31,9 @@ import picocli.CommandLine.Option;
         })
 final class EventsCommand extends ClientCommand {
 
+    private static final JsonFormat.Printer JSON_LINE =
+            JsonFormat.printer().alwaysPrintFieldsWithNoPresence().omittingInsignificantWhitespace();
+
     @Option(names = "--filter", paramLabel = "FILTER", split = ",",
             description = "kind=KIND, label=KEY=VALUE or name=ID-OR-NAME; repeat or separate with commas."
                     + " Several kinds or names: any of them; several labels: all of them.")
@@ -53,7 +58,7 @@ final class EventsCommand extends ClientCommand {
                 continue;
             }
             if (options.json()) {
-                Json.print(out, r);
+                out.println(jsonLine(r));
             } else {
                 out.println(r.hasEvent() ? text(r.getEvent())
                         : "missed " + r.getMissed().getCount() + " events (this watcher fell behind)");
@@ -64,6 +69,15 @@ final class EventsCommand extends ClientCommand {
             }
         }
         return ExitCodes.OK;
+    }
+
+    /** One message on one line (JSON Lines), every field present, as {@code forkd ... --json} prints them. */
+    private static String jsonLine(WatchEventsResponse r) {
+        try {
+            return JSON_LINE.print(r);
+        } catch (InvalidProtocolBufferException e) {
+            throw new CliFailure("cannot print as JSON: " + e.getMessage(), ExitCodes.ERROR, e);
+        }
     }
 
     private WatchEventsRequest request() {

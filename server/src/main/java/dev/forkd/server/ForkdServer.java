@@ -11,6 +11,7 @@ import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.PrivateFiles;
 import dev.forkd.server.config.ServerConfig;
+import dev.forkd.server.config.TcpSecurity;
 import dev.forkd.server.grpc.AgentServiceAdapter;
 import dev.forkd.server.grpc.AuthInterceptor;
 import dev.forkd.server.grpc.MalformedRequests;
@@ -269,7 +270,9 @@ public final class ForkdServer implements AutoCloseable {
             throw e;
         }
         LOG.info(() -> "forkd listening on " + forkd.address()
-                + forkd.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse(""));
+                + forkd.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse("")
+                + forkd.metricsPort().map(p -> "; metrics on " + (config.tcpSecurity() instanceof TcpSecurity.Tls
+                        ? "https://" : "http://") + metricsHost(metrics) + ":" + p + "/metrics").orElse(""));
         return forkd;
     }
 
@@ -332,6 +335,11 @@ public final class ForkdServer implements AutoCloseable {
     /** The port Prometheus scrapes ({@code --metrics-listen}; the real one when 0 was asked), if any. */
     public Optional<Integer> metricsPort() {
         return observers.metricsPort();
+    }
+
+    private static String metricsHost(MetricsSettings metrics) {
+        String host = metrics.listen().map(ListenAddress.Tcp::host).orElse("");
+        return host.contains(":") ? "[" + host + "]" : host;
     }
 
     /** The process table, for status reporting. */
