@@ -20,7 +20,9 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -39,7 +41,9 @@ final class ServerObservers implements AutoCloseable {
     private final Optional<ForkdMetrics> metrics;
     private final ServerEvents events;
     private final Optional<ServerInterceptor> rpcMetrics;
+    /** The agents connected at the last registration, and how many registrations there were. */
     private final Set<String> agentsSeen = new HashSet<>();
+    private long registrations;
     private volatile Optional<MetricsEndpoint> endpoint = Optional.empty();
 
     ServerObservers(MetricsSettings settings, Clock clock) {
@@ -88,17 +92,24 @@ final class ServerObservers implements AutoCloseable {
     /**
      * Tells of each agent that registers; those after the first {@code initial} replace lost ones.
      * Called after each registration; the registry does not say which agent, so the new ones are
-     * those not seen before.
+     * those not among the agents seen last time (a set no larger than the agents connected).
      */
     void agentsRegistered(AgentRegistry agents, int initial) {
-        for (AgentLink link : agents.links()) {
-            boolean replacement;
-            synchronized (agentsSeen) {
-                if (!agentsSeen.add(link.agentId())) {
-                    continue;
+        List<AgentLink> now = agents.links();
+        List<AgentLink> fresh = new ArrayList<>();
+        long before;
+        synchronized (agentsSeen) {
+            before = registrations;
+            for (AgentLink link : now) {
+                if (agentsSeen.add(link.agentId())) {
+                    fresh.add(link);
                 }
-                replacement = agentsSeen.size() > initial;
             }
+            agentsSeen.retainAll(now.stream().map(AgentLink::agentId).toList());
+            registrations += fresh.size();
+        }
+        for (AgentLink link : fresh) {
+            boolean replacement = ++before > initial;
             events.happened(Event.of(EventKind.AGENT_REGISTERED, link.agentId(), Optional.empty(),
                     Map.of("pid", Integer.toString(link.pid()), "replacement", Boolean.toString(replacement))));
         }

@@ -69,62 +69,6 @@ class EventStreamTest {
         forkd.closeLeavingNothing();
     }
 
-    /** One Watch call whose messages land in a queue; open once the server says it is watching. */
-    private static final class Watcher implements AutoCloseable {
-        final BlockingQueue<WatchEventsResponse> got = new LinkedBlockingQueue<>();
-        final CompletableFuture<Status> ended = new CompletableFuture<>();
-        final Context.CancellableContext context = Context.current().withCancellation();
-
-        Watcher(EventServiceGrpc.EventServiceStub stub, WatchEventsRequest request) throws InterruptedException {
-            context.run(() -> stub.watch(request, new StreamObserver<>() {
-                @Override
-                public void onNext(WatchEventsResponse r) {
-                    got.add(r);
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                    ended.complete(Status.fromThrowable(t));
-                }
-
-                @Override
-                public void onCompleted() {
-                    ended.complete(Status.OK);
-                }
-            }));
-            WatchEventsResponse first = got.poll(WAIT_SECONDS, TimeUnit.SECONDS);
-            if (first == null || !first.hasStarted()) {
-                throw new AssertionError("no started message but " + first + " / " + ended.getNow(null));
-            }
-        }
-
-        /** The next event that {@code wanted} accepts; the ones before it are returned in {@code skipped}. */
-        Event next(Predicate<Event> wanted, List<Event> skipped) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-            while (true) {
-                WatchEventsResponse r = got.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-                if (r == null) {
-                    throw new AssertionError("no such event within " + WAIT_SECONDS + "s; saw " + skipped);
-                }
-                if (r.hasEvent() && wanted.test(r.getEvent())) {
-                    return r.getEvent();
-                }
-                if (r.hasEvent()) {
-                    skipped.add(r.getEvent());
-                }
-            }
-        }
-
-        Event next(Predicate<Event> wanted) throws InterruptedException {
-            return next(wanted, new ArrayList<>());
-        }
-
-        @Override
-        public void close() {
-            context.cancel(null);
-        }
-    }
-
     private static EventServiceGrpc.EventServiceStub events() {
         return EventServiceGrpc.newStub(forkd.channel);
     }
@@ -143,7 +87,7 @@ class EventStreamTest {
 
     @Test
     void aProcessLifeIsSeenAsStartedThenExitedWithItsLabelsPidLatencyAndExitCode() throws Exception {
-        try (Watcher w = new Watcher(events(), WatchEventsRequest.getDefaultInstance())) {
+        try (EventWatcher w = new EventWatcher(events(), WatchEventsRequest.getDefaultInstance())) {
             ProcessInfo p = spawn(cmd("sh", "-c", "exit 3").putLabels("suite", "events"));
             Event started = w.next(about(p.getId(), EventKind.EVENT_KIND_PROCESS_STARTED));
             assertEquals("process", started.getResourceType());
@@ -159,7 +103,7 @@ class EventStreamTest {
 
     @Test
     void restartsAndFatalAreEvents() throws Exception {
-        try (Watcher w = new Watcher(events(), WatchEventsRequest.newBuilder().addNames("flaky").build())) {
+        try (EventWatcher w = new EventWatcher(events(), WatchEventsRequest.newBuilder().addNames("flaky").build())) {
             ProcessInfo p = spawn(cmd("sh", "-c", "exit 1").setName("flaky").setRestart(RestartSpec.newBuilder()
                     .setPolicy(RestartPolicy.RESTART_POLICY_ON_FAILURE).setMaxRestarts(1)
                     .setInitialBackoff(Duration.newBuilder().setNanos(10_000_000))));
@@ -178,7 +122,7 @@ class EventStreamTest {
     void filtersByKindAndLabelLeaveOthersOut() throws Exception {
         WatchEventsRequest onlyExits = WatchEventsRequest.newBuilder()
                 .addKinds(EventKind.EVENT_KIND_PROCESS_EXITED).putLabels("app", "wanted").build();
-        try (Watcher w = new Watcher(events(), onlyExits)) {
+        try (EventWatcher w = new EventWatcher(events(), onlyExits)) {
             ProcessInfo other = spawn(cmd("true").putLabels("app", "other"));
             forkd.processes().join(JoinRequest.newBuilder().setId(other.getId()).build());
             ProcessInfo wanted = spawn(cmd("true").putLabels("app", "wanted"));
@@ -194,7 +138,7 @@ class EventStreamTest {
         String lock = "ev-lock-" + System.nanoTime();
         Opened a = open("holder");
         Opened b = open("next");
-        try (Watcher w = new Watcher(events(), WatchEventsRequest.newBuilder()
+        try (EventWatcher w = new EventWatcher(events(), WatchEventsRequest.newBuilder()
                 .addKinds(EventKind.EVENT_KIND_LOCK_GRANTED).addNames(lock).build())) {
             as(SyncServiceGrpc.newBlockingStub(forkd.channel), a.credential()).acquire(
                     AcquireRequest.newBuilder().setName(lock).build());
@@ -220,7 +164,7 @@ class EventStreamTest {
     void aChildSeesItsOwnDescendantsEventsButNotAStrangersNorAgents() throws Exception {
         ProcessInfo child = spawn(cmd("sleep", "300"));
         String credential = credentialOf(child);
-        try (Watcher w = new Watcher(as(events(), credential), WatchEventsRequest.getDefaultInstance())) {
+        try (EventWatcher w = new EventWatcher(as(events(), credential), WatchEventsRequest.getDefaultInstance())) {
             ProcessInfo stranger = spawn(cmd("true"));
             forkd.processes().join(JoinRequest.newBuilder().setId(stranger.getId()).build());
             ProcessInfo mine = as(forkd.processes(), credential).spawn(cmd("true").build()).getProcess();
