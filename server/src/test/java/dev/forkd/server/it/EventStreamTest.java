@@ -7,7 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
+import dev.forkd.v1.AbortBarrierRequest;
 import dev.forkd.v1.AcquireRequest;
+import dev.forkd.v1.ApplyRequest;
+import dev.forkd.v1.CloseQueueRequest;
+import dev.forkd.v1.CreatePoolRequest;
+import dev.forkd.v1.CreateQueueRequest;
+import dev.forkd.v1.CreateSyncRequest;
+import dev.forkd.v1.PoolServiceGrpc;
+import dev.forkd.v1.QueueServiceGrpc;
+import dev.forkd.v1.SyncKind;
+import dev.forkd.v1.TaskInput;
+import dev.forkd.v1.TerminatePoolRequest;
+import dev.forkd.v1.WorkerKind;
+import dev.forkd.v1.WorkerSpec;
 import dev.forkd.v1.AcquireResponse;
 import dev.forkd.v1.CloseSessionRequest;
 import dev.forkd.v1.Event;
@@ -56,7 +69,7 @@ import org.junit.jupiter.api.Timeout;
 class EventStreamTest {
 
     private static final Metadata.Key<String> SESSION = Metadata.Key.of("forkd-session", Metadata.ASCII_STRING_MARSHALLER);
-    private static final long WAIT_SECONDS = 30;
+    private static final long WAIT_SECONDS = EventWatcher.WAIT_SECONDS;
     private static ObservedServer forkd;
 
     @BeforeAll
@@ -175,6 +188,44 @@ class EventStreamTest {
         } finally {
             forkd.processes().signal(SignalRequest.newBuilder().setId(child.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
             forkd.processes().join(JoinRequest.newBuilder().setId(child.getId()).build());
+        }
+    }
+
+    @Test
+    void queueCloseBarrierBreakAndAFailedPoolTaskAreEvents() throws Exception {
+        String suffix = Long.toString(System.nanoTime());
+        WatchEventsRequest dataPlane = WatchEventsRequest.newBuilder().addKinds(EventKind.EVENT_KIND_QUEUE_CLOSED)
+                .addKinds(EventKind.EVENT_KIND_BARRIER_BROKEN).addKinds(EventKind.EVENT_KIND_POOL_TASK_FAILED).build();
+        try (EventWatcher w = new EventWatcher(events(), dataPlane)) {
+            var queues = QueueServiceGrpc.newBlockingStub(forkd.channel).withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS);
+            String queueId = queues.create(CreateQueueRequest.newBuilder().setName("q-ev-" + suffix).build())
+                    .getQueue().getId();
+            queues.close(CloseQueueRequest.newBuilder().setQueue("q-ev-" + suffix).build());
+            Event closed = w.next(e -> e.getKind() == EventKind.EVENT_KIND_QUEUE_CLOSED);
+            assertEquals(queueId, closed.getId());
+            assertEquals("q-ev-" + suffix, closed.getName());
+
+            var sync = SyncServiceGrpc.newBlockingStub(forkd.channel).withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS);
+            sync.create(CreateSyncRequest.newBuilder().setName("b-ev-" + suffix).setKind(SyncKind.SYNC_KIND_BARRIER)
+                    .setParties(2).build());
+            sync.abortBarrier(AbortBarrierRequest.newBuilder().setName("b-ev-" + suffix).build());
+            Event broken = w.next(e -> e.getKind() == EventKind.EVENT_KIND_BARRIER_BROKEN);
+            assertEquals("b-ev-" + suffix, broken.getId());
+            assertEquals("2", broken.getAttributesOrThrow("parties"));
+
+            var pools = PoolServiceGrpc.newBlockingStub(forkd.channel).withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS);
+            String pool = pools.create(CreatePoolRequest.newBuilder().setName("p-ev-" + suffix).setProcesses(1)
+                    .putLabels("suite", "events").setWorker(WorkerSpec.newBuilder()
+                            .setKind(WorkerKind.WORKER_KIND_PER_TASK).addAllArgv(List.of("sh", "-c", "exit {}"))).build())
+                    .getPool().getId();
+            pools.apply(ApplyRequest.newBuilder().setPoolId(pool).setInput(TaskInput.newBuilder()
+                    .setItem(com.google.protobuf.ByteString.copyFromUtf8("7"))).build());
+            Event failed = w.next(e -> e.getKind() == EventKind.EVENT_KIND_POOL_TASK_FAILED);
+            assertEquals(pool, failed.getId());
+            assertEquals("events", failed.getLabelsOrThrow("suite"));
+            assertEquals("exit", failed.getAttributesOrThrow("failure"));
+            assertEquals("7", failed.getAttributesOrThrow("exit_code"));
+            pools.terminate(TerminatePoolRequest.newBuilder().setId(pool).build());
         }
     }
 
