@@ -111,7 +111,12 @@ public final class EventHub implements ServerEvents {
                     buffer.addLast(new Delivery.Missed(1));
                 }
             }
-            onReady.run();
+            try {
+                onReady.run();
+            } catch (RuntimeException e) {
+                // Its stream is going away (the server is stopping): the publisher, a core, must not hear of it.
+                close();
+            }
         }
 
         /** The next delivery, in order; empty when the watcher has caught up. */
