@@ -3,9 +3,9 @@ package dev.forkd.server.events;
 import dev.forkd.server.error.ForkdException;
 import java.time.Clock;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
 /**
@@ -33,7 +33,8 @@ public final class EventHub implements ServerEvents {
 
     private final Clock clock;
     private final Limits limits;
-    private final List<Watch> watchers = new ArrayList<>();
+    /** Copy-on-write: watchers come and go rarely, events are many, and a watch may close as it is offered one. */
+    private final List<Watch> watchers = new CopyOnWriteArrayList<>();
     private long sequence;
 
     public EventHub(Clock clock, Limits limits) {

@@ -58,6 +58,19 @@ class EventHubTest {
     }
 
     @Test
+    void aWatcherWhoseWakeUpFailsIsDroppedAndThePublisherAndOtherWatchersCarryOn() {
+        EventHub hub = new EventHub(CLOCK, EventHub.Limits.DEFAULT);
+        hub.watch(EventFilter.ALL, Optional::of, () -> {
+            throw new java.util.concurrent.RejectedExecutionException("stream executor stopped");
+        });
+        EventHub.Watch healthy = hub.watch(EventFilter.ALL, Optional::of, () -> {});
+        hub.happened(exited("p-1", Map.of()));
+        hub.happened(exited("p-2", Map.of()));
+        assertEquals(1, hub.watcherCount());
+        assertEquals(3, drain(healthy).size());
+    }
+
+    @Test
     void watchersAreCappedAndAClosedWatchFreesItsPlace() {
         EventHub hub = new EventHub(CLOCK, new EventHub.Limits(2, 10));
         EventHub.Watch a = hub.watch(EventFilter.ALL, Optional::of, () -> {});
