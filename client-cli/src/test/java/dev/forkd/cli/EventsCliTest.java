@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkd.client.ForkdClient;
 import dev.forkd.server.config.ListenAddress;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.SpawnRequest;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -66,7 +66,7 @@ class EventsCliTest {
             }
             var p = client.processes().spawn(SpawnRequest.newBuilder().addArgv("true").putLabels("suite", label).build())
                     .getProcess();
-            client.processes().join(JoinRequest.newBuilder().setId(p.getId()).build());
+            client.processes().join(JoinProcessRequest.newBuilder().setName(p.getId()).build());
         }
         return events.get();
     }

@@ -1,5 +1,6 @@
 package dev.forkd.server.it;
 
+import static dev.forkd.server.testing.ErrorDetails.field;
 import static dev.forkd.server.testing.ErrorDetails.reason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,7 +27,7 @@ import dev.forkd.v1.CloseSessionRequest;
 import dev.forkd.v1.Event;
 import dev.forkd.v1.EventKind;
 import dev.forkd.v1.EventServiceGrpc;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.OpenSessionRequest;
 import dev.forkd.v1.OpenSessionResponse;
 import dev.forkd.v1.ProcessInfo;
@@ -137,7 +138,7 @@ class EventStreamTest {
                 .addKinds(EventKind.EVENT_KIND_PROCESS_EXITED).putLabels("app", "wanted").build();
         try (EventWatcher w = new EventWatcher(events(), onlyExits)) {
             ProcessInfo other = spawn(cmd("true").putLabels("app", "other"));
-            forkd.processes().join(JoinRequest.newBuilder().setId(other.getId()).build());
+            forkd.processes().join(JoinProcessRequest.newBuilder().setName(other.getId()).build());
             ProcessInfo wanted = spawn(cmd("true").putLabels("app", "wanted"));
             List<Event> skipped = new ArrayList<>();
             w.next(about(wanted.getId(), EventKind.EVENT_KIND_PROCESS_EXITED), skipped);
@@ -179,15 +180,15 @@ class EventStreamTest {
         String credential = credentialOf(child);
         try (EventWatcher w = new EventWatcher(as(events(), credential), WatchEventsRequest.getDefaultInstance())) {
             ProcessInfo stranger = spawn(cmd("true"));
-            forkd.processes().join(JoinRequest.newBuilder().setId(stranger.getId()).build());
+            forkd.processes().join(JoinProcessRequest.newBuilder().setName(stranger.getId()).build());
             ProcessInfo mine = as(forkd.processes(), credential).spawn(cmd("true").build()).getProcess();
             List<Event> before = new ArrayList<>();
             w.next(about(mine.getId(), EventKind.EVENT_KIND_PROCESS_EXITED), before);
             assertFalse(before.stream().anyMatch(e -> e.getId().equals(stranger.getId())
                     || e.getResourceType().equals("agent")), before.toString());
         } finally {
-            forkd.processes().signal(SignalRequest.newBuilder().setId(child.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
-            forkd.processes().join(JoinRequest.newBuilder().setId(child.getId()).build());
+            forkd.processes().signal(SignalRequest.newBuilder().setName(child.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+            forkd.processes().join(JoinProcessRequest.newBuilder().setName(child.getId()).build());
         }
     }
 
@@ -200,7 +201,7 @@ class EventStreamTest {
             var queues = QueueServiceGrpc.newBlockingStub(forkd.channel).withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS);
             String queueId = queues.create(CreateQueueRequest.newBuilder().setName("q-ev-" + suffix).build())
                     .getQueue().getId();
-            queues.close(CloseQueueRequest.newBuilder().setQueue("q-ev-" + suffix).build());
+            queues.close(CloseQueueRequest.newBuilder().setName("q-ev-" + suffix).build());
             Event closed = w.next(e -> e.getKind() == EventKind.EVENT_KIND_QUEUE_CLOSED);
             assertEquals(queueId, closed.getId());
             assertEquals("q-ev-" + suffix, closed.getName());
@@ -218,14 +219,14 @@ class EventStreamTest {
                     .putLabels("suite", "events").setWorker(WorkerSpec.newBuilder()
                             .setKind(WorkerKind.WORKER_KIND_PER_TASK).addAllArgv(List.of("sh", "-c", "exit {}"))).build())
                     .getPool().getId();
-            pools.apply(ApplyRequest.newBuilder().setPoolId(pool).setInput(TaskInput.newBuilder()
+            pools.apply(ApplyRequest.newBuilder().setName(pool).setInput(TaskInput.newBuilder()
                     .setItem(com.google.protobuf.ByteString.copyFromUtf8("7"))).build());
             Event failed = w.next(e -> e.getKind() == EventKind.EVENT_KIND_POOL_TASK_FAILED);
             assertEquals(pool, failed.getId());
             assertEquals("events", failed.getLabelsOrThrow("suite"));
             assertEquals("exit", failed.getAttributesOrThrow("failure"));
             assertEquals("7", failed.getAttributesOrThrow("exit_code"));
-            pools.terminate(TerminatePoolRequest.newBuilder().setId(pool).build());
+            pools.terminate(TerminatePoolRequest.newBuilder().setName(pool).build());
         }
     }
 
@@ -235,7 +236,8 @@ class EventStreamTest {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.watch(WatchEventsRequest
                 .newBuilder().addKinds(EventKind.EVENT_KIND_UNSPECIFIED).build()).hasNext());
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
-        assertEquals("INVALID_KINDS_0_", reason(e));
+        assertEquals("FIELD_INVALID", reason(e));
+        assertEquals("kinds[0]", field(e));
     }
 
     private record Opened(String id, String credential, StreamObserver<OpenSessionRequest> stream) {}

@@ -2,7 +2,7 @@ package dev.forkd.server.it;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.SignalKind;
 import dev.forkd.v1.SignalRequest;
@@ -33,7 +33,7 @@ class PrometheusScrapeTest {
 
             for (int i = 0; i < 3; i++) {
                 ProcessInfo p = forkd.processes().spawn(cmd("sh", "-c", "echo out; exit 3")).getProcess();
-                forkd.processes().join(JoinRequest.newBuilder().setId(p.getId()).build());
+                forkd.processes().join(JoinProcessRequest.newBuilder().setName(p.getId()).build());
             }
             ProcessInfo sleeper = forkd.processes().spawn(cmd("sleep", "300")).getProcess();
 
@@ -46,9 +46,9 @@ class PrometheusScrapeTest {
             prometheus.await("sum(grpc_server_handled_total{grpc_service=\"forkd.v1.ProcessService\","
                     + "grpc_method=\"Spawn\",grpc_code=\"OK\"})", v -> v >= 4, LIMIT);
 
-            forkd.processes().signal(SignalRequest.newBuilder().setId(sleeper.getId())
+            forkd.processes().signal(SignalRequest.newBuilder().setName(sleeper.getId())
                     .setKind(SignalKind.SIGNAL_KIND_KILL).build());
-            forkd.processes().join(JoinRequest.newBuilder().setId(sleeper.getId()).build());
+            forkd.processes().join(JoinProcessRequest.newBuilder().setName(sleeper.getId()).build());
 
             prometheus.await("forkd_processes{state=\"running\"}", v -> v == 0, LIMIT);
             prometheus.await("forkd_process_exits_total{cause=\"signaled\"}", v -> v >= 1, LIMIT);
