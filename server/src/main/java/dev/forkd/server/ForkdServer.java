@@ -29,6 +29,7 @@ import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.metrics.MetricSources;
 import dev.forkd.server.metrics.MetricsEndpoint;
 import dev.forkd.server.metrics.MetricsSettings;
+import dev.forkd.server.watch.WatchAdmission;
 import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.sync.SyncTable;
 import dev.forkd.server.pipe.PipeLimits;
@@ -128,7 +129,8 @@ public final class ForkdServer implements AutoCloseable {
         return start(config, AgentLiveness.Settings.DEFAULT, metrics);
     }
 
-    static ForkdServer start(ServerConfig config, AgentLiveness.Settings liveness, MetricsSettings metrics)
+    /** {@link #start(ServerConfig)} with the agents' heartbeat settings and metrics served as {@code metrics} says. */
+    public static ForkdServer start(ServerConfig config, AgentLiveness.Settings liveness, MetricsSettings metrics)
             throws IOException {
         metrics.listen().ifPresent(address -> MetricsEndpoint.check(address, config.tcpSecurity()));
         ServerObservers observers = new ServerObservers(metrics, Clock.systemUTC());
@@ -180,8 +182,10 @@ public final class ForkdServer implements AutoCloseable {
         QueueRegistry queues = new QueueRegistry(QueueLimits.defaults(), timers, memory, observers.events());
         sessions.onEnd(queues::releaseSession);
         PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers, memory);
+        WatchAdmission watches = new WatchAdmission(WatchAdmission.Limits.DEFAULT, memory);
 
-        PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000, observers.events());
+        PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000, memory,
+                observers.events());
         observers.gauges(new MetricSources(processes::countByState,
                 () -> agents.links().stream().map(l -> new MetricSources.Agent(l.agentId(), l.pid())).toList(),
                 () -> queues.list(0, Integer.MAX_VALUE).stream().map(q -> q.snapshot())
@@ -212,13 +216,13 @@ public final class ForkdServer implements AutoCloseable {
         MalformedRequests malformed = new MalformedRequests(System::nanoTime);
         List<ServerServiceDefinition> services = List.of(
                 malformed.guard(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, childBase,
-                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session)),
+                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams, watches), session)),
                 malformed.guard(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session)),
                 malformed.guard(ServerInterceptors.intercept(new PoolServiceAdapter(pools, childBase, forkdEnv,
                         config.defaultOutputLimit(), config.maxOutputLimit(),
                         Runtime.getRuntime().availableProcessors(), streams), session)),
                 malformed.guard(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session)),
-                malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session)),
+                malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams, watches), session)),
                 malformed.guard(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session)),
                 malformed.guard(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session)),
                 malformed.guard(ServerInterceptors.intercept(observers.eventService(streams), session)),
@@ -272,6 +276,8 @@ public final class ForkdServer implements AutoCloseable {
         }
         LOG.info(() -> "forkd listening on " + forkd.address()
                 + forkd.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse("")
+                + "; agents heartbeat every " + liveness.heartbeat().toMillis() + " ms, lost after "
+                + liveness.deadAfter().toMillis() + " ms of silence"
                 + forkd.metricsPort().map(p -> "; metrics on " + (config.tcpSecurity() instanceof TcpSecurity.Tls
                         ? "https://" : "http://") + metricsHost(metrics) + ":" + p + "/metrics").orElse(""));
         return forkd;

@@ -1,6 +1,7 @@
 package dev.forkd.server.pool;
 
 import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.process.ProcessTable;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -32,14 +33,24 @@ public final class PoolRegistry {
     private final AtomicLong seq = new AtomicLong();
     private final dev.forkd.server.events.ServerEvents events;
 
+    private final MemoryBudget memory;
+
+    /** Without a memory budget: for tests of other things. */
     public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
             int maxPools) {
-        this(table, timers, executor, clock, maxPools, dev.forkd.server.events.ServerEvents.NONE);
+        this(table, timers, executor, clock, maxPools, MemoryBudget.unlimited());
     }
 
-    /** Pools that tell {@code events} how each task ended. */
+    /** @param memory holds what pools keep for their clients: ApplyAsync inputs and uncollected results, Map streams' items and results */
     public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
-            int maxPools, dev.forkd.server.events.ServerEvents events) {
+            int maxPools, MemoryBudget memory) {
+        this(table, timers, executor, clock, maxPools, memory, dev.forkd.server.events.ServerEvents.NONE);
+    }
+
+    /** Pools that also tell {@code events} how each task ended. */
+    public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
+            int maxPools, MemoryBudget memory, dev.forkd.server.events.ServerEvents events) {
+        this.memory = memory;
         this.events = events;
         this.table = table;
         this.timers = timers;
@@ -61,7 +72,7 @@ public final class PoolRegistry {
         if (spec.name().isPresent() && names.putIfAbsent(spec.name().get(), id) != null) {
             throw new ForkdException.AlreadyExists("pool", spec.name().get());
         }
-        Pool pool = new Pool(id, spec, table, timers, executor, clock, events);
+        Pool pool = new Pool(id, spec, table, timers, executor, clock, memory, events);
         pools.put(id, pool);
         pool.start(result -> {
             if (result.isPresent()) {
@@ -148,7 +159,13 @@ public final class PoolRegistry {
         p.join(Optional.empty(), (s, timedOut) -> forget(p));
     }
 
+    /** The budget pools and their Map streams hold their items and results from. */
+    public MemoryBudget memory() {
+        return memory;
+    }
+
     private void forget(Pool p) {
+        p.forget();
         pools.remove(p.id(), p);
         owners.remove(p.id());
         p.spec().name().ifPresent(n -> names.remove(n, p.id()));
