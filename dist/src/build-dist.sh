@@ -128,8 +128,8 @@ CLIENT_OPTS=$(sed -n 's/^CLIENT_OPTS="\(.*\)"$/\1/p' "$OUT/bin/forkd")
   "--help" "ps" "ps --all --json" "status" "run -- true" "spawn --name aot -- sleep 60" "ps -a" \
   "logs aot" "kill aot" "wait aot" "rm aot" "queue create aotq" "queue put aotq one" "queue get aotq" \
   "queue rm aotq" "value set aotv 1" "value add aotv" "value get aotv" "lock status aotl" "ps --help" \
-  "nosuchcommand" >/dev/null)
-[ -s "$APP/forkd.aot" ] || { cat "$train_dir/aot.log" >&2 || true; die "no AOT cache was written"; }
+  "nosuchcommand" >/dev/null 2>"$train_dir/training.log")
+[ -s "$APP/forkd.aot" ] || { cat "$train_dir/training.log" "$train_dir/aot.log" >&2 || true; die "no AOT cache was written"; }
 # The JVM must take it for these jars, or every run would pay for nothing.
 # shellcheck disable=SC2086
 "$JAVA" $CLIENT_OPTS -XX:AOTCache="$APP/forkd.aot" -XX:AOTMode=on -Xlog:aot=off -Xlog:cds=off \

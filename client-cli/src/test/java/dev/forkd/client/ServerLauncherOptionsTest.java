@@ -50,9 +50,10 @@ class ServerLauncherOptionsTest {
 
     @Test
     void theForkdScriptReadsTheSameOptionsFile() throws Exception {
-        Path script = Path.of(System.getProperty("user.dir")).getParent().resolve("forkd");
+        // ./forkd runs the distribution's bin/forkd, into which the build writes that file's options.
+        Path script = Path.of(System.getProperty("user.dir")).getParent().resolve("dist/src/build-dist.sh");
         String text = Files.readString(script);
         assertTrue(text.contains("client-cli/src/main/resources/dev/forkd/client/serve-jvm-options"),
-                "./forkd serve must take its JVM options from the file autostart reads");
+                "forkd serve must take its JVM options from the file autostart reads");
     }
 }
