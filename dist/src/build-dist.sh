@@ -2,6 +2,7 @@
 # build-dist.sh TARGET_DIR VERSION: makes TARGET_DIR/forkd-VERSION-linux-x86_64.tar.gz from what
 # Maven staged in TARGET_DIR/stage (lib/forkd: forkd-cli.jar, lib/*.jar, native/). Run by the
 # dist module's `package` phase. Each step, and why:
+#   0. picocli's classes rewritten as Java 8 class files, so the AOT cache can hold them (step 4);
 #   1. lib/runtime: a JDK trimmed by jlink to the modules jdeps finds in the jars (and the few it
 #      cannot see: the ones loaded by name), so the tarball needs no JDK on the machine;
 #   2. bin/forkd: runs that runtime, checks nothing and builds nothing;
@@ -51,6 +52,12 @@ rm -rf "$OUT"
 mkdir -p "$OUT/bin" "$OUT/lib" "$OUT/share/man" "$OUT/share/bash-completion/completions" "$OUT/share/systemd/user" "$OUT/share/doc/forkd"
 cp -R "$STAGE/lib/forkd" "$OUT/lib/forkd"
 APP="$OUT/lib/forkd"
+
+# 0. picocli's jar targets Java 5, and the AOT cache cannot hold classes that old: rewrite them as
+# Java 8 class files (same bytecode, plus stack maps), so the cache holds them loaded and linked.
+for jar in "$APP"/lib/picocli-*.jar; do
+  "$JDK/bin/java" "$SRC/UpgradeClassFiles.java" "$jar"
+done
 
 # 1. The runtime.
 say "jdeps + jlink ($JDK)"
