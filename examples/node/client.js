@@ -68,7 +68,7 @@ function unary(client, method, request) {
 function watch(client, id) {
   return new Promise((resolve, reject) => {
     const out = { stdout: '', stderr: '', states: [] };
-    const call = client.Watch({ id, follow: true }, metadata());
+    const call = client.Watch({ name: id, follow: true }, metadata());
     call.on('data', (msg) => {
       if (msg.output) {
         const key = msg.output.stream === 'OUTPUT_STREAM_STDERR' ? 'stderr' : 'stdout';
@@ -89,12 +89,13 @@ async function main() {
   const spawned = await unary(client, 'Spawn', { argv: cmd, name: 'node-' + process.pid });
   const id = spawned.process.id;
   const watched = await watch(client, id);
-  const joined = await unary(client, 'Join', { id });
+  const joined = await unary(client, 'Join', { name: id });
   const result = {
     id,
     pid: spawned.process.pid,
     state: joined.process.state,
-    exit_code: joined.process.exit_code,
+    // proto3 optional: absent (not 0) while the process runs.
+    exit_code: joined.process.exit_code ?? null,
     stdout: watched.stdout,
     stderr: watched.stderr,
     states: watched.states,

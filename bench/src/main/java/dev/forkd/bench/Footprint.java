@@ -97,7 +97,7 @@ final class Footprint implements Scenario {
             ids.add(id);
             inFlight.acquire();
             CompletableFuture<ProcessInfo> k = new CompletableFuture<>();
-            client.processesAsync().signal(SignalRequest.newBuilder().setId(id).setKind(SignalKind.SIGNAL_KIND_KILL).build(),
+            client.processesAsync().signal(SignalRequest.newBuilder().setName(id).setKind(SignalKind.SIGNAL_KIND_KILL).build(),
                     new StreamObserver<SignalResponse>() {
                         @Override
                         public void onNext(SignalResponse r) {

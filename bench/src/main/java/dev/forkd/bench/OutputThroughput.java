@@ -1,8 +1,8 @@
 package dev.forkd.bench;
 
 import dev.forkd.client.ForkdClient;
-import dev.forkd.v1.WatchRequest;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessRequest;
+import dev.forkd.v1.WatchProcessResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,10 +66,10 @@ final class OutputThroughput implements Scenario {
                 List.of("head", "-c", Long.toString(size), "/dev/zero"))).getProcess().getId();
         long[] got = new long[2]; // delivered, lost
         CompletableFuture<Void> done = new CompletableFuture<>();
-        client.processesAsync().watch(WatchRequest.newBuilder().setId(id).setFollow(true).build(),
-                new StreamObserver<WatchResponse>() {
+        client.processesAsync().watch(WatchProcessRequest.newBuilder().setName(id).setFollow(true).build(),
+                new StreamObserver<WatchProcessResponse>() {
                     @Override
-                    public void onNext(WatchResponse r) {
+                    public void onNext(WatchProcessResponse r) {
                         switch (r.getEventCase()) {
                             case OUTPUT -> got[0] += r.getOutput().getData().size();
                             case GAP -> got[1] += r.getGap().getResumedAt() - r.getGap().getRequested();

@@ -8,9 +8,9 @@ import dev.forkd.v1.CreateQueueRequest;
 import dev.forkd.v1.DeleteQueueRequest;
 import dev.forkd.v1.ProduceRequest;
 import dev.forkd.v1.ProduceResponse;
-import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.PutRequest;
 import dev.forkd.v1.QueueItem;
-import dev.forkd.v1.TakeItemsRequest;
+import dev.forkd.v1.TakeRequest;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
@@ -130,7 +130,7 @@ final class QueueBench implements Scenario {
             public void onCompleted() {
                 consumed.complete(got);
             }
-        }).onNext(ConsumeRequest.newBuilder().setQueue(q).setCredit(10_000).build());
+        }).onNext(ConsumeRequest.newBuilder().setName(q).setCredit(10_000).build());
         Semaphore window = new Semaphore(8);
         CompletableFuture<Void> produced = new CompletableFuture<>();
         StreamObserver<ProduceRequest> p = prod.queuesAsync().produce(new StreamObserver<ProduceResponse>() {
@@ -152,7 +152,7 @@ final class QueueBench implements Scenario {
         });
         int batch = 1000;
         for (int i = 0; i < n; i += batch) {
-            ProduceRequest.Builder b = ProduceRequest.newBuilder().setQueue(q);
+            ProduceRequest.Builder b = ProduceRequest.newBuilder().setName(q);
             for (int j = i; j < Math.min(n, i + batch); j++) {
                 b.addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("item-" + j)));
             }
@@ -166,7 +166,7 @@ final class QueueBench implements Scenario {
         if (got != n) {
             throw new AssertionError("consumed " + got + " of " + n);
         }
-        prod.queues().delete(DeleteQueueRequest.newBuilder().setQueue(q).build());
+        prod.queues().delete(DeleteQueueRequest.newBuilder().setName(q).build());
         return Map.of("stream_items_per_s", n / s);
     }
 
@@ -176,17 +176,17 @@ final class QueueBench implements Scenario {
         Thread consumer = Thread.ofPlatform().start(() -> {
             var stub = cons.queues();
             for (int i = 0; i < n; i++) {
-                stub.take(TakeItemsRequest.newBuilder().setQueue(q).build());
+                stub.take(TakeRequest.newBuilder().setName(q).build());
             }
         });
         var stub = prod.queues();
         for (int i = 0; i < n; i++) {
-            stub.put(PutItemsRequest.newBuilder().setQueue(q)
+            stub.put(PutRequest.newBuilder().setName(q)
                     .addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("item-" + i))).build());
         }
         consumer.join(TimeUnit.MINUTES.toMillis(5));
         double s = (System.nanoTime() - t0) / 1e9;
-        prod.queues().delete(DeleteQueueRequest.newBuilder().setQueue(q).build());
+        prod.queues().delete(DeleteQueueRequest.newBuilder().setName(q).build());
         // Each item is one Put and one Take: ops = 2n.
         return Map.of("unary_ops_per_s", 2.0 * n / s, "unary_items_per_s", n / s);
     }
@@ -198,8 +198,8 @@ final class QueueBench implements Scenario {
         Thread echo = Thread.ofPlatform().start(() -> {
             var stub = b.queues();
             for (int i = 0; i < pings; i++) {
-                var item = stub.take(TakeItemsRequest.newBuilder().setQueue(q1).build()).getItems(0);
-                stub.put(PutItemsRequest.newBuilder().setQueue(q2).addItems(item).build());
+                var item = stub.take(TakeRequest.newBuilder().setName(q1).build()).getItems(0);
+                stub.put(PutRequest.newBuilder().setName(q2).addItems(item).build());
             }
         });
         var stub = a.queues();
@@ -207,13 +207,13 @@ final class QueueBench implements Scenario {
         QueueItem ping = QueueItem.newBuilder().setData(ByteString.copyFromUtf8("ping")).build();
         for (int i = 0; i < pings; i++) {
             long t = System.nanoTime();
-            stub.put(PutItemsRequest.newBuilder().setQueue(q1).addItems(ping).build());
-            stub.take(TakeItemsRequest.newBuilder().setQueue(q2).build());
+            stub.put(PutRequest.newBuilder().setName(q1).addItems(ping).build());
+            stub.take(TakeRequest.newBuilder().setName(q2).build());
             rtt[i] = (System.nanoTime() - t) / 1e3;
         }
         echo.join(TimeUnit.MINUTES.toMillis(1));
-        a.queues().delete(DeleteQueueRequest.newBuilder().setQueue(q1).build());
-        a.queues().delete(DeleteQueueRequest.newBuilder().setQueue(q2).build());
+        a.queues().delete(DeleteQueueRequest.newBuilder().setName(q1).build());
+        a.queues().delete(DeleteQueueRequest.newBuilder().setName(q2).build());
         return Map.of("roundtrip_p50_us", Summary.percentile(rtt, 0.50),
                 "roundtrip_p99_us", Summary.percentile(rtt, 0.99));
     }

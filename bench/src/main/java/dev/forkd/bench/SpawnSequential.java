@@ -1,7 +1,7 @@
 package dev.forkd.bench;
 
 import dev.forkd.client.ForkdClient;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ProcessInfo;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,7 +71,7 @@ final class SpawnSequential implements Scenario {
             long t = System.nanoTime();
             String id = stub.spawn(Spawns.request(Spawns.TRUE)).getProcess().getId();
             long started = System.nanoTime();
-            ProcessInfo done = stub.join(JoinRequest.newBuilder().setId(id).build()).getProcess();
+            ProcessInfo done = stub.join(JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
             long end = System.nanoTime();
             if (done.getExitCode() != 0 || done.getIsAlive()) {
                 throw new IllegalStateException("/bin/true ended " + done.getState() + " " + done.getFailure());

@@ -3,8 +3,8 @@ package dev.forkd.bench;
 import dev.forkd.client.ForkdClient;
 import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.DeleteProcessResponse;
-import dev.forkd.v1.JoinRequest;
-import dev.forkd.v1.JoinResponse;
+import dev.forkd.v1.JoinProcessRequest;
+import dev.forkd.v1.JoinProcessResponse;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.SpawnRequest;
 import dev.forkd.v1.SpawnResponse;
@@ -29,7 +29,7 @@ final class Spawns {
     /** Spawns and joins one process; fails unless it exited 0. Returns its id. */
     static String spawnAndJoin(ForkdClient c, List<String> argv) {
         String id = c.processes().spawn(request(argv)).getProcess().getId();
-        ProcessInfo done = c.processes().join(JoinRequest.newBuilder().setId(id).build()).getProcess();
+        ProcessInfo done = c.processes().join(JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
         if (done.getExitCode() != 0 || done.getIsAlive()) {
             throw new IllegalStateException(argv + " ended " + done.getState() + " exit " + done.getExitCode()
                     + " " + done.getFailure());
@@ -47,7 +47,7 @@ final class Spawns {
     /** Joins without blocking a thread; the future completes with the ended process. */
     static CompletableFuture<ProcessInfo> joinAsync(ForkdClient c, String id) {
         CompletableFuture<ProcessInfo> f = new CompletableFuture<>();
-        c.processesAsync().join(JoinRequest.newBuilder().setId(id).build(), new Unary<JoinResponse>(f, JoinResponse::getProcess));
+        c.processesAsync().join(JoinProcessRequest.newBuilder().setName(id).build(), new Unary<JoinProcessResponse>(f, JoinProcessResponse::getProcess));
         return f;
     }
 
@@ -56,7 +56,7 @@ final class Spawns {
         List<CompletableFuture<ProcessInfo>> pending = new ArrayList<>();
         for (String id : ids) {
             CompletableFuture<ProcessInfo> f = new CompletableFuture<>();
-            c.processesAsync().delete(DeleteProcessRequest.newBuilder().setId(id).build(),
+            c.processesAsync().delete(DeleteProcessRequest.newBuilder().setName(id).build(),
                     new Unary<DeleteProcessResponse>(f, r -> ProcessInfo.getDefaultInstance()));
             pending.add(f);
             if (pending.size() >= 256) {

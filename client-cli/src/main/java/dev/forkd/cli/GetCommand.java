@@ -19,7 +19,7 @@ final class GetCommand extends ClientCommand {
     @Override
     int run(ForkdClient client, Invocation inv) {
         ProcessInfo p = client.processes().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                .get(GetProcessRequest.newBuilder().setId(id).build()).getProcess();
+                .get(GetProcessRequest.newBuilder().setName(id).build()).getProcess();
         if (options.json()) {
             Json.print(inv.out(), p);
         } else {

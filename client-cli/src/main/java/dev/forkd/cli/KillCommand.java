@@ -33,7 +33,7 @@ final class KillCommand extends ClientCommand {
 
     @Override
     int run(ForkdClient client, Invocation inv) {
-        SignalRequest.Builder request = SignalRequest.newBuilder().setId(id);
+        SignalRequest.Builder request = SignalRequest.newBuilder().setName(id);
         String name = signal.strip().toUpperCase(Locale.ROOT);
         if (name.startsWith("SIG")) {
             name = name.substring(3);

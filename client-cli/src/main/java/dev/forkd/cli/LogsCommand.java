@@ -1,7 +1,7 @@
 package dev.forkd.cli;
 
 import dev.forkd.client.ForkdClient;
-import dev.forkd.v1.WatchRequest;
+import dev.forkd.v1.WatchProcessRequest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -31,8 +31,8 @@ final class LogsCommand extends ClientCommand {
             throw new CliFailure("--from must be 0 or more, got " + from, ExitCodes.USAGE);
         }
         try {
-            new OutputSink(inv).drain(client.processes().watch(WatchRequest.newBuilder()
-                    .setId(id).setFromOffset(from).setFollow(follow).build()));
+            new OutputSink(inv).drain(client.processes().watch(WatchProcessRequest.newBuilder()
+                    .setName(id).setFromOffset(from).setFollow(follow).build()));
         } catch (OutputSink.Closed e) {
             return RunCommand.BROKEN_PIPE; // `forkd logs -f x | head` ends when head does
         }

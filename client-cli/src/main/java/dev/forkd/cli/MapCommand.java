@@ -119,7 +119,7 @@ final class MapCommand extends ClientCommand {
                 throw usage("-j, --persistent, --retries, --timeout and the other pool options shape a new pool;"
                         + " --pool uses an existing one");
             }
-            start.setPoolId(pool);
+            start.setName(pool);
         } else {
             if (command.isEmpty()) {
                 throw usage("missing CMD: forkd map [OPTIONS] -- CMD [ARG...] [::: ITEM...]");

@@ -4,7 +4,7 @@ import dev.forkd.v1.OutputChunk;
 import dev.forkd.v1.OutputGap;
 import dev.forkd.v1.OutputStream;
 import dev.forkd.v1.ProcessInfo;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessResponse;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Iterator;
@@ -24,10 +24,10 @@ final class OutputSink {
     }
 
     /** Drains a watch; returns the last state it reported. */
-    Optional<ProcessInfo> drain(Iterator<WatchResponse> watch) throws IOException {
+    Optional<ProcessInfo> drain(Iterator<WatchProcessResponse> watch) throws IOException {
         Optional<ProcessInfo> last = Optional.empty();
         while (watch.hasNext()) {
-            WatchResponse event = watch.next();
+            WatchProcessResponse event = watch.next();
             switch (event.getEventCase()) {
                 case OUTPUT -> write(event.getOutput());
                 case GAP -> gap(event.getGap());

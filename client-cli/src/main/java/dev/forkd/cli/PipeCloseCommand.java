@@ -19,13 +19,13 @@ final class PipeCloseCommand extends ResourceCommand {
         return false;
     }
 
-    @Parameters(paramLabel = "END", description = "The end to close, e.g. p-1.1.")
+    @Parameters(paramLabel = "END", description = "The end to close, e.g. pipe-1.1.")
     String end;
 
     @Override
     int work(ForkdClient client, Invocation inv) {
         client.pipes().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                .closeEnd(CloseEndRequest.newBuilder().setEnd(end).build());
+                .closeEnd(CloseEndRequest.newBuilder().setName(end).build());
         return ExitCodes.OK;
     }
 }

@@ -28,7 +28,7 @@ final class PipePollCommand extends ResourceCommand {
 
     @Override
     int work(ForkdClient client, Invocation inv) {
-        PollRequest.Builder r = PollRequest.newBuilder().setEnd(end);
+        PollRequest.Builder r = PollRequest.newBuilder().setName(end);
         Optional<Duration> t = Optional.ofNullable(timeout);
         t.ifPresent(d -> r.setTimeout(proto(d)));
         PollResponse resp = client.pipes().withDeadlineAfter(deadlineMillis(t.or(() -> Optional.of(Duration.ZERO))),

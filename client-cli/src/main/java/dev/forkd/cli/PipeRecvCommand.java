@@ -19,7 +19,7 @@ final class PipeRecvCommand extends ResourceCommand {
         return false;
     }
 
-    @Parameters(paramLabel = "END", description = "The receiving end, e.g. p-1.0.")
+    @Parameters(paramLabel = "END", description = "The receiving end, e.g. pipe-1.0.")
     String end;
 
     @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
@@ -38,7 +38,7 @@ final class PipeRecvCommand extends ResourceCommand {
     @Override
     int work(ForkdClient client, Invocation inv) {
         if (follow) {
-            var it = client.pipes().recvStream(RecvStreamRequest.newBuilder().setEnd(end).build());
+            var it = client.pipes().recvStream(RecvStreamRequest.newBuilder().setName(end).build());
             while (it.hasNext()) {
                 RecvStreamResponse r = it.next();
                 r.getMessagesList().forEach(m -> Items.write(inv.out(), m.toByteArray(), nul));
@@ -46,7 +46,7 @@ final class PipeRecvCommand extends ResourceCommand {
             }
             return ExitCodes.OK;
         }
-        RecvRequest.Builder r = RecvRequest.newBuilder().setEnd(end).setMaxMessages(max);
+        RecvRequest.Builder r = RecvRequest.newBuilder().setName(end).setMaxMessages(max);
         Optional<Duration> t = Optional.ofNullable(timeout);
         t.ifPresent(d -> r.setTimeout(proto(d)));
         RecvResponse resp = client.pipes().withDeadlineAfter(deadlineMillis(t), TimeUnit.MILLISECONDS).recv(r.build());

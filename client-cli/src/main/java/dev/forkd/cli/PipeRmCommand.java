@@ -26,7 +26,7 @@ final class PipeRmCommand extends ResourceCommand {
     int work(ForkdClient client, Invocation inv) {
         for (String p : pipes) {
             inv.out().println(client.pipes().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                    .delete(DeletePipeRequest.newBuilder().setPipe(p).build()).getId());
+                    .delete(DeletePipeRequest.newBuilder().setName(p).build()).getId());
         }
         return ExitCodes.OK;
     }

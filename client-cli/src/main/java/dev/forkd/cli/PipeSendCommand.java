@@ -19,7 +19,7 @@ final class PipeSendCommand extends ResourceCommand {
         return false;
     }
 
-    @Parameters(index = "0", paramLabel = "END", description = "The sending end, e.g. p-1.1.")
+    @Parameters(index = "0", paramLabel = "END", description = "The sending end, e.g. pipe-1.1.")
     String end;
 
     @Parameters(index = "1..*", arity = "0..*", paramLabel = "MSG", description = "Messages (default: stdin).")
@@ -37,7 +37,7 @@ final class PipeSendCommand extends ResourceCommand {
 
     @Override
     int work(ForkdClient client, Invocation inv) throws Exception {
-        SendRequest.Builder r = SendRequest.newBuilder().setEnd(end);
+        SendRequest.Builder r = SendRequest.newBuilder().setName(end);
         Optional<Duration> t = Optional.ofNullable(timeout);
         t.ifPresent(d -> r.setTimeout(proto(d)));
         if (!messages.isEmpty()) {
@@ -62,7 +62,7 @@ final class PipeSendCommand extends ResourceCommand {
         }
         if (close) {
             client.pipes().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                    .closeEnd(CloseEndRequest.newBuilder().setEnd(end).build());
+                    .closeEnd(CloseEndRequest.newBuilder().setName(end).build());
         }
         return ExitCodes.OK;
     }

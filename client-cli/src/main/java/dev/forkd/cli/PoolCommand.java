@@ -103,7 +103,7 @@ final class PoolCommand extends CommandGroup {
         @Override
         int run(ForkdClient client, Invocation inv) {
             PoolInfo p = client.pools().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                    .get(GetPoolRequest.newBuilder().setId(id).build()).getPool();
+                    .get(GetPoolRequest.newBuilder().setName(id).build()).getPool();
             if (options.json()) {
                 Json.print(inv.out(), p);
             } else {
@@ -160,7 +160,7 @@ final class PoolCommand extends CommandGroup {
         int run(ForkdClient client, Invocation inv) {
             for (String id : ids) {
                 PoolInfo p = client.pools().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                        .close(ClosePoolRequest.newBuilder().setId(id).build()).getPool();
+                        .close(ClosePoolRequest.newBuilder().setName(id).build()).getPool();
                 if (await && !join(client, inv, p.getId(), Optional.ofNullable(timeout))) {
                     return ExitCodes.STILL_RUNNING;
                 }
@@ -186,14 +186,14 @@ final class PoolCommand extends CommandGroup {
             for (String id : ids) {
                 if (force) {
                     PoolInfo p = client.pools().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                            .terminate(TerminatePoolRequest.newBuilder().setId(id).build()).getPool();
+                            .terminate(TerminatePoolRequest.newBuilder().setName(id).build()).getPool();
                     if (!join(client, inv, p.getId(), Optional.of(CALL_DEADLINE))) {
                         throw new CliFailure("pool " + p.getId() + " did not end within " + CALL_DEADLINE.toSeconds()
                                 + " s of being terminated", ExitCodes.ERROR);
                     }
                 }
                 String deleted = client.pools().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                        .delete(DeletePoolRequest.newBuilder().setId(id).build()).getId();
+                        .delete(DeletePoolRequest.newBuilder().setName(id).build()).getId();
                 inv.out().println(deleted);
             }
             return ExitCodes.OK;
@@ -202,7 +202,7 @@ final class PoolCommand extends CommandGroup {
 
     /** Waits for a pool to end; false if {@code timeout} passed first (said on stderr). */
     static boolean join(ForkdClient client, Invocation inv, String id, Optional<Duration> timeout) {
-        JoinPoolRequest.Builder r = JoinPoolRequest.newBuilder().setId(id);
+        JoinPoolRequest.Builder r = JoinPoolRequest.newBuilder().setName(id);
         timeout.ifPresent(t -> r.setTimeout(ResourceCommand.proto(t)));
         JoinPoolResponse resp = client.pools()
                 .withDeadlineAfter(ResourceCommand.deadlineMillis(timeout), TimeUnit.MILLISECONDS).join(r.build());

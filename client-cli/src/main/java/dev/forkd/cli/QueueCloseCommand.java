@@ -18,7 +18,7 @@ final class QueueCloseCommand extends ResourceCommand {
     @Override
     int work(ForkdClient client, Invocation inv) {
         CloseQueueResponse r = client.queues().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                .close(CloseQueueRequest.newBuilder().setQueue(queue).build());
+                .close(CloseQueueRequest.newBuilder().setName(queue).build());
         if (options.json()) {
             Json.print(inv.out(), r);
         }

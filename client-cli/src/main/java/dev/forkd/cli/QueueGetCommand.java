@@ -5,8 +5,8 @@ import dev.forkd.v1.ConsumeRequest;
 import dev.forkd.v1.ConsumeResponse;
 import dev.forkd.v1.Delivery;
 import dev.forkd.v1.QueueItem;
-import dev.forkd.v1.TakeItemsRequest;
-import dev.forkd.v1.TakeItemsResponse;
+import dev.forkd.v1.TakeRequest;
+import dev.forkd.v1.TakeResponse;
 import dev.forkd.v1.TaskDoneRequest;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -67,10 +67,10 @@ final class QueueGetCommand extends ResourceCommand {
     }
 
     private int take(ForkdClient client, Invocation inv) {
-        TakeItemsRequest.Builder r = TakeItemsRequest.newBuilder().setQueue(queue).setMaxItems(maxItems);
+        TakeRequest.Builder r = TakeRequest.newBuilder().setName(queue).setMaxItems(maxItems);
         Optional<Duration> t = Optional.ofNullable(timeout);
         t.ifPresent(d -> r.setTimeout(proto(d)));
-        TakeItemsResponse resp = client.queues().withDeadlineAfter(deadlineMillis(t), TimeUnit.MILLISECONDS).take(r.build());
+        TakeResponse resp = client.queues().withDeadlineAfter(deadlineMillis(t), TimeUnit.MILLISECONDS).take(r.build());
         if (resp.getTimedOut()) {
             inv.err().println("forkd: queue " + queue + " is empty (nothing within " + timeout + ")");
             return ExitCodes.TIMED_OUT;
@@ -85,7 +85,7 @@ final class QueueGetCommand extends ResourceCommand {
         inv.out().flush();
         if (taskDone) {
             client.queues().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                    .taskDone(TaskDoneRequest.newBuilder().setQueue(queue).setCount(resp.getItemsCount()).build());
+                    .taskDone(TaskDoneRequest.newBuilder().setName(queue).setCount(resp.getItemsCount()).build());
         }
         return ExitCodes.OK;
     }
@@ -142,7 +142,7 @@ final class QueueGetCommand extends ResourceCommand {
             public void onCompleted() {
                 done.complete(got);
             }
-        }).onNext(ConsumeRequest.newBuilder().setQueue(queue).setCredit((int) first).build());
+        }).onNext(ConsumeRequest.newBuilder().setName(queue).setCredit((int) first).build());
         try {
             done.get();
         } catch (ExecutionException e) {

@@ -26,7 +26,7 @@ final class QueueJoinCommand extends ResourceCommand {
 
     @Override
     int work(ForkdClient client, Invocation inv) {
-        JoinQueueRequest.Builder r = JoinQueueRequest.newBuilder().setQueue(queue);
+        JoinQueueRequest.Builder r = JoinQueueRequest.newBuilder().setName(queue);
         Optional<Duration> t = Optional.ofNullable(timeout);
         t.ifPresent(d -> r.setTimeout(proto(d)));
         JoinQueueResponse resp = client.queues().withDeadlineAfter(deadlineMillis(t), TimeUnit.MILLISECONDS).join(r.build());

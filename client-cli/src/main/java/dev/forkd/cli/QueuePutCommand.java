@@ -4,8 +4,8 @@ import com.google.protobuf.ByteString;
 import dev.forkd.client.ForkdClient;
 import dev.forkd.v1.ProduceRequest;
 import dev.forkd.v1.ProduceResponse;
-import dev.forkd.v1.PutItemsRequest;
-import dev.forkd.v1.PutItemsResponse;
+import dev.forkd.v1.PutRequest;
+import dev.forkd.v1.PutResponse;
 import dev.forkd.v1.QueueItem;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -61,7 +61,7 @@ final class QueuePutCommand extends ResourceCommand {
             throw new CliFailure("--batch must be at least 1", ExitCodes.USAGE);
         }
         if (!items.isEmpty()) {
-            PutItemsRequest.Builder r = PutItemsRequest.newBuilder().setQueue(queue);
+            PutRequest.Builder r = PutRequest.newBuilder().setName(queue);
             items.forEach(s -> r.addItems(item(s.getBytes(StandardCharsets.UTF_8))));
             return unary(client, inv, r, 0);
         }
@@ -73,10 +73,10 @@ final class QueuePutCommand extends ResourceCommand {
         return QueueItem.newBuilder().setData(ByteString.copyFrom(data)).setContentType(contentType).build();
     }
 
-    private int unary(ForkdClient client, Invocation inv, PutItemsRequest.Builder r, long before) {
+    private int unary(ForkdClient client, Invocation inv, PutRequest.Builder r, long before) {
         Optional<Duration> t = Optional.ofNullable(timeout);
         t.ifPresent(d -> r.setTimeout(proto(d)));
-        PutItemsResponse resp = client.queues().withDeadlineAfter(deadlineMillis(t), TimeUnit.MILLISECONDS).put(r.build());
+        PutResponse resp = client.queues().withDeadlineAfter(deadlineMillis(t), TimeUnit.MILLISECONDS).put(r.build());
         if (resp.getTimedOut()) {
             inv.err().println("forkd: queue " + queue + " is full: no room for " + r.getItemsCount()
                     + " item(s) within " + timeout + (before > 0 ? " (" + before + " put before)" : ""));
@@ -87,7 +87,7 @@ final class QueuePutCommand extends ResourceCommand {
 
     private int unaryFromStdin(ForkdClient client, Invocation inv, Items in) throws Exception {
         long put = 0;
-        PutItemsRequest.Builder r = PutItemsRequest.newBuilder().setQueue(queue);
+        PutRequest.Builder r = PutRequest.newBuilder().setName(queue);
         for (Optional<byte[]> next = in.next(); next.isPresent(); next = in.next()) {
             r.addItems(item(next.get()));
             if (r.getItemsCount() == batch) {
@@ -123,7 +123,7 @@ final class QueuePutCommand extends ResourceCommand {
                 done.complete(acked.get());
             }
         });
-        ProduceRequest.Builder r = ProduceRequest.newBuilder().setQueue(queue);
+        ProduceRequest.Builder r = ProduceRequest.newBuilder().setName(queue);
         for (Optional<byte[]> next = in.next(); next.isPresent() && !done.isDone(); next = in.next()) {
             r.addItems(item(next.get()));
             if (r.getItemsCount() == batch) {

@@ -24,7 +24,7 @@ final class QueueRmCommand extends ResourceCommand {
     int work(ForkdClient client, Invocation inv) {
         for (String q : queues) {
             DeleteQueueResponse r = client.queues().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                    .delete(DeleteQueueRequest.newBuilder().setQueue(q).build());
+                    .delete(DeleteQueueRequest.newBuilder().setName(q).build());
             inv.out().println(r.getId());
         }
         return ExitCodes.OK;

@@ -17,8 +17,8 @@ final class QueueSizeCommand extends ResourceCommand {
 
     @Override
     int work(ForkdClient client, Invocation inv) {
-        QueueSizeResponse r = client.queues().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                .size(QueueSizeRequest.newBuilder().setQueue(queue).build());
+        SizeResponse r = client.queues().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                .size(SizeRequest.newBuilder().setName(queue).build());
         if (options.json()) {
             Json.print(inv.out(), r);
         } else {

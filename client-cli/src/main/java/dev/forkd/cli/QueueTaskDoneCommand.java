@@ -29,7 +29,7 @@ final class QueueTaskDoneCommand extends ResourceCommand {
             throw new CliFailure("--count must be at least 1", ExitCodes.USAGE);
         }
         TaskDoneResponse r = client.queues().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                .taskDone(TaskDoneRequest.newBuilder().setQueue(queue).setCount(count).build());
+                .taskDone(TaskDoneRequest.newBuilder().setName(queue).setCount(count).build());
         inv.out().println(r.getUnfinished());
         return ExitCodes.OK;
     }

@@ -3,7 +3,7 @@ package dev.forkd.cli;
 import dev.forkd.client.ForkdClient;
 import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.DeleteProcessResponse;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessServiceGrpc;
 import dev.forkd.v1.SignalKind;
@@ -28,13 +28,13 @@ final class RmCommand extends ClientCommand {
     int run(ForkdClient client, Invocation inv) {
         ProcessServiceGrpc.ProcessServiceBlockingStub stub = client.processes();
         if (force) {
-            ProcessInfo p = deadline(stub).get(GetProcessRequest.newBuilder().setId(id).build()).getProcess();
+            ProcessInfo p = deadline(stub).get(GetProcessRequest.newBuilder().setName(id).build()).getProcess();
             if (!ProcessText.ended(p)) {
-                deadline(stub).signal(SignalRequest.newBuilder().setId(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
-                deadline(stub).join(JoinRequest.newBuilder().setId(id).build());
+                deadline(stub).signal(SignalRequest.newBuilder().setName(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+                deadline(stub).join(JoinProcessRequest.newBuilder().setName(id).build());
             }
         }
-        DeleteProcessResponse deleted = deadline(stub).delete(DeleteProcessRequest.newBuilder().setId(id).build());
+        DeleteProcessResponse deleted = deadline(stub).delete(DeleteProcessRequest.newBuilder().setName(id).build());
         if (options.json()) {
             Json.print(inv.out(), deleted);
         } else {

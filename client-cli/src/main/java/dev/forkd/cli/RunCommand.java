@@ -2,14 +2,14 @@ package dev.forkd.cli;
 
 import dev.forkd.client.ClientSession;
 import dev.forkd.client.ForkdClient;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessServiceGrpc;
 import dev.forkd.v1.SignalKind;
 import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SpawnRequest;
 import dev.forkd.v1.StdinMode;
-import dev.forkd.v1.WatchRequest;
+import dev.forkd.v1.WatchProcessRequest;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.Optional;
@@ -75,7 +75,7 @@ final class RunCommand extends ClientCommand {
                 ProcessInfo last;
                 try {
                     last = new OutputSink(inv)
-                            .drain(blocking.watch(WatchRequest.newBuilder().setId(id).setFollow(true).setHoldOutput(true).build()))
+                            .drain(blocking.watch(WatchProcessRequest.newBuilder().setName(id).setFollow(true).setHoldOutput(true).build()))
                             .orElse(started);
                 } catch (OutputSink.Closed e) {
                     // As in a shell pipeline: the writer whose reader went away gets SIGPIPE.
@@ -84,7 +84,7 @@ final class RunCommand extends ClientCommand {
                 }
                 if (!ProcessText.ended(last)) {
                     // The watch ended early (the server went away, or a restart policy keeps it going).
-                    last = blocking.join(JoinRequest.newBuilder().setId(id).build()).getProcess();
+                    last = blocking.join(JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
                 }
                 return exit(last, inv);
             } finally {
@@ -109,7 +109,7 @@ final class RunCommand extends ClientCommand {
             ProcessServiceGrpc.ProcessServiceBlockingStub blocking, String id, String signal, Invocation inv) {
         try {
             blocking.withDeadlineAfter(5, TimeUnit.SECONDS).signal(SignalRequest.newBuilder()
-                    .setId(id).setKind(SignalKind.SIGNAL_KIND_NAMED).setSignal(signal).build());
+                    .setName(id).setKind(SignalKind.SIGNAL_KIND_NAMED).setSignal(signal).build());
         } catch (StatusRuntimeException e) {
             // It has most likely just ended; the watch reports how.
             inv.err().println("forkd: could not pass SIG" + signal + " to " + id + ": " + ExitCodes.describe(e.getStatus()));

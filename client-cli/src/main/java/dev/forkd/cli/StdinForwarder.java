@@ -70,7 +70,7 @@ final class StdinForwarder implements Runnable {
     private void send(boolean first, ByteString data, boolean close) {
         WriteStdinRequest.Builder b = WriteStdinRequest.newBuilder().setData(data).setClose(close);
         if (first) {
-            b.setId(processId);
+            b.setName(processId);
         }
         requests.onNext(b.build());
     }

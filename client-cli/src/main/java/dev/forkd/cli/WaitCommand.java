@@ -2,8 +2,8 @@ package dev.forkd.cli;
 
 import com.google.protobuf.util.Durations;
 import dev.forkd.client.ForkdClient;
-import dev.forkd.v1.JoinRequest;
-import dev.forkd.v1.JoinResponse;
+import dev.forkd.v1.JoinProcessRequest;
+import dev.forkd.v1.JoinProcessResponse;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessServiceGrpc;
 import java.time.Duration;
@@ -29,14 +29,14 @@ final class WaitCommand extends ClientCommand {
 
     @Override
     int run(ForkdClient client, Invocation inv) {
-        JoinRequest.Builder request = JoinRequest.newBuilder().setId(id);
+        JoinProcessRequest.Builder request = JoinProcessRequest.newBuilder().setName(id);
         ProcessServiceGrpc.ProcessServiceBlockingStub stub = client.processes();
         if (timeout != null) {
             request.setTimeout(Durations.fromNanos(timeout.toNanos()));
             // The server answers at the timeout; the deadline only guards against a server that does not.
             stub = stub.withDeadlineAfter(timeout.plus(CALL_DEADLINE).toMillis(), TimeUnit.MILLISECONDS);
         }
-        JoinResponse joined = stub.join(request.build());
+        JoinProcessResponse joined = stub.join(request.build());
         if (joined.getTimedOut() || !ProcessText.ended(joined.getProcess())) {
             if (options.json()) {
                 Json.print(inv.out(), joined.getProcess());

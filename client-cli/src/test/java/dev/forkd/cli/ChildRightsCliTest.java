@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.forkd.client.ForkdClient;
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.v1.GetProcessRequest;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.SignalKind;
 import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SpawnRequest;
-import dev.forkd.v1.WatchRequest;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessRequest;
+import dev.forkd.v1.WatchProcessResponse;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,16 +55,16 @@ class ChildRightsCliTest {
                         + forkd + " run -- true; echo run=$?";
                 ProcessInfo child = processes.spawn(SpawnRequest.newBuilder().addArgv("sh").addArgv("-c").addArgv(script)
                         .build()).getProcess();
-                assertEquals(0, processes.join(JoinRequest.newBuilder().setId(child.getId()).build()).getProcess()
+                assertEquals(0, processes.join(JoinProcessRequest.newBuilder().setName(child.getId()).build()).getProcess()
                         .getExitCode());
                 String out = output(admin, child.getId());
                 assertFalse(out.contains(adminToken), "the admin token reached a child: " + out);
                 assertTrue(out.contains("token=own\n") && out.contains("same=yes\n"), out);
                 assertTrue(out.contains("kill=1\n") && out.contains("may not signal process " + victim.getId()), out);
                 assertTrue(out.contains("put=0\n") && out.contains("run=0\n"), out);
-                assertTrue(processes.get(GetProcessRequest.newBuilder().setId(victim.getId()).build()).getProcess()
+                assertTrue(processes.get(GetProcessRequest.newBuilder().setName(victim.getId()).build()).getProcess()
                         .getIsAlive(), "the child's kill was refused, so the victim lives");
-                processes.signal(SignalRequest.newBuilder().setId(victim.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+                processes.signal(SignalRequest.newBuilder().setName(victim.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
             }
         } finally {
             RunningServer.deleteTree(dir);
@@ -73,10 +73,10 @@ class ChildRightsCliTest {
 
     private static String output(ForkdClient client, String id) {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
-        Iterator<WatchResponse> it = client.processes().withDeadlineAfter(60, TimeUnit.SECONDS)
-                .watch(WatchRequest.newBuilder().setId(id).build());
+        Iterator<WatchProcessResponse> it = client.processes().withDeadlineAfter(60, TimeUnit.SECONDS)
+                .watch(WatchProcessRequest.newBuilder().setName(id).build());
         while (it.hasNext()) {
-            WatchResponse w = it.next();
+            WatchProcessResponse w = it.next();
             if (w.hasOutput()) {
                 b.writeBytes(w.getOutput().getData().toByteArray());
             }

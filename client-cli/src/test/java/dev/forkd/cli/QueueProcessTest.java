@@ -11,19 +11,19 @@ import dev.forkd.v1.CloseQueueRequest;
 import dev.forkd.v1.CreatePipeRequest;
 import dev.forkd.v1.CreateQueueRequest;
 import dev.forkd.v1.GetQueueRequest;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ProcessInfo;
-import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.PutRequest;
 import dev.forkd.v1.QueueInfo;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.SendRequest;
 import dev.forkd.v1.SignalKind;
 import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SpawnRequest;
-import dev.forkd.v1.TakeItemsRequest;
+import dev.forkd.v1.TakeRequest;
 import dev.forkd.v1.TaskDoneRequest;
-import dev.forkd.v1.WatchRequest;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessRequest;
+import dev.forkd.v1.WatchProcessResponse;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -80,16 +80,16 @@ class QueueProcessTest {
     }
 
     private ProcessInfo join(String id, long seconds) {
-        return client.processes().withDeadlineAfter(seconds + 30, TimeUnit.SECONDS).join(JoinRequest.newBuilder()
-                .setId(id).setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(seconds)).build()).getProcess();
+        return client.processes().withDeadlineAfter(seconds + 30, TimeUnit.SECONDS).join(JoinProcessRequest.newBuilder()
+                .setName(id).setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(seconds)).build()).getProcess();
     }
 
     private String output(String id) {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
-        Iterator<WatchResponse> it = client.processes().withDeadlineAfter(60, TimeUnit.SECONDS)
-                .watch(WatchRequest.newBuilder().setId(id).build());
+        Iterator<WatchProcessResponse> it = client.processes().withDeadlineAfter(60, TimeUnit.SECONDS)
+                .watch(WatchProcessRequest.newBuilder().setName(id).build());
         while (it.hasNext()) {
-            WatchResponse w = it.next();
+            WatchProcessResponse w = it.next();
             if (w.hasOutput() && w.getOutput().getStream() == dev.forkd.v1.OutputStream.OUTPUT_STREAM_STDOUT) {
                 b.writeBytes(w.getOutput().getData().toByteArray());
             }
@@ -99,10 +99,10 @@ class QueueProcessTest {
 
     private String stderr(String id) {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
-        Iterator<WatchResponse> it = client.processes().withDeadlineAfter(60, TimeUnit.SECONDS)
-                .watch(WatchRequest.newBuilder().setId(id).build());
+        Iterator<WatchProcessResponse> it = client.processes().withDeadlineAfter(60, TimeUnit.SECONDS)
+                .watch(WatchProcessRequest.newBuilder().setName(id).build());
         while (it.hasNext()) {
-            WatchResponse w = it.next();
+            WatchProcessResponse w = it.next();
             if (w.hasOutput() && w.getOutput().getStream() == dev.forkd.v1.OutputStream.OUTPUT_STREAM_STDERR) {
                 b.writeBytes(w.getOutput().getData().toByteArray());
             }
@@ -117,7 +117,7 @@ class QueueProcessTest {
 
     private QueueInfo queue(String name) {
         return client.queues().withDeadlineAfter(10, TimeUnit.SECONDS)
-                .get(GetQueueRequest.newBuilder().setQueue(name).build()).getQueue();
+                .get(GetQueueRequest.newBuilder().setName(name).build()).getQueue();
     }
 
     /** Waits (with a deadline) until the queue's state satisfies {@code ok}; spins on Get, no sleep. */
@@ -170,7 +170,7 @@ class QueueProcessTest {
         List<String> got = new ArrayList<>();
         while (got.size() < 20) {
             client.queues().withDeadlineAfter(30, TimeUnit.SECONDS)
-                    .take(TakeItemsRequest.newBuilder().setQueue("bounded").setMaxItems(5).build())
+                    .take(TakeRequest.newBuilder().setName("bounded").setMaxItems(5).build())
                     .getItemsList().forEach(i -> got.add(i.getData().toStringUtf8()));
         }
         assertEquals(IntStream.rangeClosed(1, 20).mapToObj(Integer::toString).toList(), got);
@@ -182,7 +182,7 @@ class QueueProcessTest {
         create("kill", 10_000);
         String pad = "x".repeat(1000);
         for (int b = 0; b < 20; b++) {
-            PutItemsRequest.Builder r = PutItemsRequest.newBuilder().setQueue("kill");
+            PutRequest.Builder r = PutRequest.newBuilder().setName("kill");
             for (int i = 0; i < 100; i++) {
                 r.addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8(String.format("%04d-%s", b * 100 + i, pad))));
             }
@@ -191,7 +191,7 @@ class QueueProcessTest {
         // Its stdout goes to a process that never reads: the CLI blocks writing with items unacked.
         ProcessInfo first = sh(forkd + " queue get kill --follow --credit 100 | sleep 1000");
         QueueInfo before = awaitQueue("kill", q -> q.getInFlight() > 0 && q.getConsumers() == 1);
-        client.processes().signal(SignalRequest.newBuilder().setId(first.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+        client.processes().signal(SignalRequest.newBuilder().setName(first.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
         assertEquals(-9, join(first.getId(), 60).getExitCode());
         QueueInfo after = awaitQueue("kill", q -> q.getInFlight() == 0 && q.getConsumers() == 0);
         long acked = after.getTotalTaken();
@@ -207,13 +207,13 @@ class QueueProcessTest {
     @Test
     void closeDrainsThenEndsConsumers() {
         create("drain", 10);
-        client.queues().put(PutItemsRequest.newBuilder().setQueue("drain")
+        client.queues().put(PutRequest.newBuilder().setName("drain")
                 .addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("a")))
                 .addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("b")))
                 .addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("c"))).build());
         ProcessInfo consumer = sh(forkd + " queue get drain --follow");
         awaitQueue("drain", q -> q.getTotalTaken() == 3 && q.getConsumers() == 1);
-        client.queues().close(CloseQueueRequest.newBuilder().setQueue("drain").build());
+        client.queues().close(CloseQueueRequest.newBuilder().setName("drain").build());
         ProcessInfo done = join(consumer.getId(), 60);
         assertExited0(done);
         assertEquals("a\nb\nc\n", output(done.getId()));
@@ -222,13 +222,13 @@ class QueueProcessTest {
     @Test
     void joinReturnsWhenTheLastTaskIsDone() {
         create("joinable", 10);
-        client.queues().put(PutItemsRequest.newBuilder().setQueue("joinable")
+        client.queues().put(PutRequest.newBuilder().setName("joinable")
                 .addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("a")))
                 .addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("b"))).build());
         ProcessInfo joiner = sh(forkd + " queue join joinable");
-        client.queues().taskDone(TaskDoneRequest.newBuilder().setQueue("joinable").setCount(1).build());
+        client.queues().taskDone(TaskDoneRequest.newBuilder().setName("joinable").setCount(1).build());
         assertTrue(join(joiner.getId(), 1).getIsAlive(), "join must wait for the last task_done");
-        client.queues().taskDone(TaskDoneRequest.newBuilder().setQueue("joinable").setCount(1).build());
+        client.queues().taskDone(TaskDoneRequest.newBuilder().setName("joinable").setCount(1).build());
         assertExited0(join(joiner.getId(), 60));
     }
 
@@ -236,9 +236,9 @@ class QueueProcessTest {
     void pipeEndClosingGivesTheOtherEndEof() {
         var pipe = client.pipes().create(CreatePipeRequest.newBuilder().setName("talk").build()).getPipe();
         ProcessInfo reader = sh(forkd + " pipe recv " + pipe.getEnds(0).getId() + " --follow");
-        client.pipes().send(SendRequest.newBuilder().setEnd("talk.1")
+        client.pipes().send(SendRequest.newBuilder().setName("talk.1")
                 .addMessages(ByteString.copyFromUtf8("one")).addMessages(ByteString.copyFromUtf8("two")).build());
-        client.pipes().closeEnd(CloseEndRequest.newBuilder().setEnd("talk.1").build());
+        client.pipes().closeEnd(CloseEndRequest.newBuilder().setName("talk.1").build());
         ProcessInfo done = join(reader.getId(), 60);
         assertExited0(done);
         assertEquals("one\ntwo\n", output(done.getId()));

@@ -11,15 +11,15 @@ import dev.forkd.v1.AcquireRequest;
 import dev.forkd.v1.AcquireResponse;
 import dev.forkd.v1.GetSyncRequest;
 import dev.forkd.v1.GetValueRequest;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.Scalar;
 import dev.forkd.v1.SignalKind;
 import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SliceListRequest;
 import dev.forkd.v1.SpawnRequest;
-import dev.forkd.v1.WatchRequest;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessRequest;
+import dev.forkd.v1.WatchProcessResponse;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -100,7 +100,7 @@ class SyncRealProcessTest {
 
     private ProcessInfo join(String id) {
         return client.processes().withDeadlineAfter(JOIN_LIMIT.toSeconds(), TimeUnit.SECONDS)
-                .join(JoinRequest.newBuilder().setId(id).build()).getProcess();
+                .join(JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
     }
 
     /** A child's stdout. */
@@ -110,10 +110,10 @@ class SyncRealProcessTest {
 
     private String output(String id, dev.forkd.v1.OutputStream stream) {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
-        Iterator<WatchResponse> it = client.processes().withDeadlineAfter(30, TimeUnit.SECONDS)
-                .watch(WatchRequest.newBuilder().setId(id).build());
+        Iterator<WatchProcessResponse> it = client.processes().withDeadlineAfter(30, TimeUnit.SECONDS)
+                .watch(WatchProcessRequest.newBuilder().setName(id).build());
         while (it.hasNext()) {
-            WatchResponse w = it.next();
+            WatchProcessResponse w = it.next();
             if (w.hasOutput() && w.getOutput().getStream() == stream) {
                 b.writeBytes(w.getOutput().getData().toByteArray());
             }
@@ -131,11 +131,11 @@ class SyncRealProcessTest {
     private void awaitOutput(String id, String text) throws Exception {
         try (var ctx = io.grpc.Context.current().withCancellation()) {
             ctx.call(() -> {
-                Iterator<WatchResponse> it = client.processes().withDeadlineAfter(60, TimeUnit.SECONDS)
-                        .watch(WatchRequest.newBuilder().setId(id).setFollow(true).build());
+                Iterator<WatchProcessResponse> it = client.processes().withDeadlineAfter(60, TimeUnit.SECONDS)
+                        .watch(WatchProcessRequest.newBuilder().setName(id).setFollow(true).build());
                 StringBuilder seen = new StringBuilder();
                 while (it.hasNext()) {
-                    WatchResponse w = it.next();
+                    WatchProcessResponse w = it.next();
                     if (w.hasOutput()) {
                         seen.append(w.getOutput().getData().toStringUtf8());
                         if (seen.toString().contains(text)) {
@@ -198,7 +198,7 @@ class SyncRealProcessTest {
                     "the waiter is queued");
             assertFalse(got.isDone());
             long killedAt = System.nanoTime();
-            client.processes().signal(SignalRequest.newBuilder().setId(holder.getId())
+            client.processes().signal(SignalRequest.newBuilder().setName(holder.getId())
                     .setKind(SignalKind.SIGNAL_KIND_KILL).build());
             AcquireResponse r = got.get(1, TimeUnit.SECONDS);
             long tookMillis = (System.nanoTime() - killedAt) / 1_000_000;
@@ -262,7 +262,7 @@ class SyncRealProcessTest {
                 return false; // not created yet
             }
         }, "two parties waiting");
-        client.processes().signal(SignalRequest.newBuilder().setId(victim.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+        client.processes().signal(SignalRequest.newBuilder().setName(victim.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
         ProcessInfo first = join(a.getId());
         assertEquals(1, first.getExitCode(), output(a.getId()));
         String err = output(a.getId(), dev.forkd.v1.OutputStream.OUTPUT_STREAM_STDERR);

@@ -12,6 +12,7 @@ import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.PrivateFiles;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.grpc.AgentServiceAdapter;
+import dev.forkd.server.grpc.Unlisted;
 import dev.forkd.server.grpc.AuthInterceptor;
 import dev.forkd.server.grpc.MalformedRequests;
 import dev.forkd.server.grpc.PoolServiceAdapter;
@@ -150,7 +151,7 @@ public final class ForkdServer implements AutoCloseable {
                 }, timers, Clock.systemUTC(), () -> ThreadLocalRandom.current().nextDouble(),
                 config.maxProcesses(), memory);
         table[0] = processes;
-        sessions.onEnd(processes::terminateDaemonsOf);
+        sessions.onEndTerminateProcesses(processes::terminateDaemonsOf);
         SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
         sessions.onEnd(sync::sessionEnded);
         SharedStore shared = new SharedStore(SharedStore.Limits.DEFAULT, memory);
@@ -192,7 +193,7 @@ public final class ForkdServer implements AutoCloseable {
                 malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session)),
                 malformed.guard(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session)),
                 malformed.guard(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session)),
-                malformed.guard(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes, timers), auth)),
+                Unlisted.of(malformed.guard(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes, timers), auth))),
                 malformed.guard(ServerInterceptors.intercept(health.getHealthService(), auth)),
                 malformed.guard(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth)));
         // Every handler answers or parks a callback and returns; none blocks (DESIGN §8: no thread

@@ -17,9 +17,9 @@ import dev.forkd.agent.os.Epoll;
 import dev.forkd.agent.os.EventFd;
 import dev.forkd.agent.os.Posix;
 import dev.forkd.agent.os.ProcChildren;
-import dev.forkd.v1.AgentMessage;
-import dev.forkd.v1.AgentRegister;
-import dev.forkd.v1.AgentServiceGrpc;
+import dev.forkd.agent.v1.AgentMessage;
+import dev.forkd.agent.v1.AgentRegister;
+import dev.forkd.agent.v1.AgentServiceGrpc;
 import io.grpc.ManagedChannel;
 
 /**

@@ -9,11 +9,11 @@ import dev.forkd.agent.os.Posix;
 import dev.forkd.agent.os.ProgramResolver;
 import dev.forkd.agent.os.SpawnException;
 import dev.forkd.agent.os.SpawnSpec;
-import dev.forkd.v1.AgentMessage;
-import dev.forkd.v1.ChildStartFailed;
-import dev.forkd.v1.ChildStarted;
-import dev.forkd.v1.StartChild;
-import dev.forkd.v1.StartFailure;
+import dev.forkd.agent.v1.AgentMessage;
+import dev.forkd.agent.v1.ChildStartFailed;
+import dev.forkd.agent.v1.ChildStarted;
+import dev.forkd.agent.v1.StartChild;
+import dev.forkd.agent.v1.StartFailure;
 
 /** Starts a child for a StartChild command and answers ChildStarted or ChildStartFailed. */
 final class ChildLauncher {

@@ -2,9 +2,9 @@ package dev.forkd.agent;
 
 import java.time.Duration;
 
-import dev.forkd.v1.SignalChild;
-import dev.forkd.v1.SupervisorMessage;
-import dev.forkd.v1.WriteChildStdin;
+import dev.forkd.agent.v1.SignalChild;
+import dev.forkd.agent.v1.SupervisorMessage;
+import dev.forkd.agent.v1.WriteChildStdin;
 
 /** Hands each supervisor command to the part that does it; never blocks on a child. */
 public final class CommandDispatcher {
@@ -38,7 +38,7 @@ public final class CommandDispatcher {
             }
             case HOLD_OUTPUT -> pump.hold(new ChildKey(message.getHoldOutput().getProcessId(),
                     message.getHoldOutput().getRun()), message.getHoldOutput().getHold());
-            case SHUTDOWN -> stop.shutdownRequested(Duration.ofMillis(Math.max(0, message.getShutdown().getGraceMillis())));
+            case SHUTDOWN -> stop.shutdownRequested(grace(message.getShutdown().getGrace()));
             // A command from a newer supervisor that this agent does not know: ignored.
             case COMMAND_NOT_SET -> { }
         }
@@ -47,5 +47,13 @@ public final class CommandDispatcher {
     /** The supervisor's stream ended; clean when it completed it rather than failed. */
     public void supervisorGone(boolean clean) {
         stop.supervisorGone(clean);
+    }
+
+    /** The shutdown grace, never negative: a negative or out-of-range Duration from the wire means none. */
+    private static Duration grace(com.google.protobuf.Duration d) {
+        if (d.getSeconds() < 0 || d.getNanos() < 0 || d.getSeconds() > 86_400) {
+            return d.getSeconds() > 86_400 ? Duration.ofDays(1) : Duration.ZERO;
+        }
+        return Duration.ofSeconds(d.getSeconds(), d.getNanos());
     }
 }

@@ -1,7 +1,7 @@
 package dev.forkd.agent;
 
-import dev.forkd.v1.AgentHeartbeat;
-import dev.forkd.v1.AgentMessage;
+import dev.forkd.agent.v1.AgentHeartbeat;
+import dev.forkd.agent.v1.AgentMessage;
 
 /** Tells the supervisor the agent is alive and how many children it runs. */
 final class Heartbeat implements Runnable {

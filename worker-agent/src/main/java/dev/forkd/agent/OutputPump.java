@@ -17,10 +17,10 @@ import com.google.protobuf.ByteString;
 import dev.forkd.agent.os.Epoll;
 import dev.forkd.agent.os.EventFd;
 import dev.forkd.agent.os.Posix;
-import dev.forkd.v1.AgentMessage;
-import dev.forkd.v1.ChildExited;
-import dev.forkd.v1.ChildOutput;
-import dev.forkd.v1.OutputStreamKind;
+import dev.forkd.agent.v1.AgentMessage;
+import dev.forkd.agent.v1.ChildExited;
+import dev.forkd.agent.v1.ChildOutput;
+import dev.forkd.v1.OutputStream;
 
 /**
  * One thread, one epoll, all children's pipes: reads stdout and stderr in chunks of up to 256 KiB
@@ -170,11 +170,11 @@ final class OutputPump implements Runnable {
         }
         PumpedChild pumped = new PumpedChild(child, stdin);
         children.put(child.key(), pumped);
-        addReader(pumped, OutputStreamKind.OUTPUT_STREAM_KIND_STDOUT, child.stdoutFd());
-        addReader(pumped, OutputStreamKind.OUTPUT_STREAM_KIND_STDERR, child.stderrFd());
+        addReader(pumped, OutputStream.OUTPUT_STREAM_STDOUT, child.stdoutFd());
+        addReader(pumped, OutputStream.OUTPUT_STREAM_STDERR, child.stderrFd());
     }
 
-    private void addReader(PumpedChild owner, OutputStreamKind kind, int fd) {
+    private void addReader(PumpedChild owner, OutputStream kind, int fd) {
         PipeReader reader = new PipeReader(owner, kind, fd, nextToken++);
         owner.readers.add(reader);
         readers.put(reader.token, reader);

@@ -1,6 +1,6 @@
 package dev.forkd.agent;
 
-import dev.forkd.v1.OutputStreamKind;
+import dev.forkd.v1.OutputStream;
 
 /** The pump's state for one of a child's output pipes (pump thread only). */
 final class PipeReader {
@@ -8,7 +8,7 @@ final class PipeReader {
     static final long CLOSING_BUDGET = 1 << 20;
 
     final PumpedChild owner;
-    final OutputStreamKind kind;
+    final OutputStream kind;
     final int fd;
     final long token;
     /** In the pump's queue of pipes that may have data (epoll is edge-triggered). */
@@ -18,7 +18,7 @@ final class PipeReader {
     boolean closing;
     long closingBudget = CLOSING_BUDGET;
 
-    PipeReader(PumpedChild owner, OutputStreamKind kind, int fd, long token) {
+    PipeReader(PumpedChild owner, OutputStream kind, int fd, long token) {
         this.owner = owner;
         this.kind = kind;
         this.fd = fd;

@@ -6,8 +6,8 @@ import java.util.ArrayDeque;
 
 import com.google.protobuf.ByteString;
 import dev.forkd.agent.os.Posix;
-import dev.forkd.v1.AgentMessage;
-import dev.forkd.v1.StdinWritten;
+import dev.forkd.agent.v1.AgentMessage;
+import dev.forkd.agent.v1.StdinWritten;
 
 /**
  * Writes to one child's stdin pipe without ever blocking: the fd is non-blocking, and what the pipe

@@ -1,6 +1,6 @@
 package dev.forkd.agent;
 
-import dev.forkd.v1.AgentMessage;
+import dev.forkd.agent.v1.AgentMessage;
 
 /** Where the agent's events go: the stream to the supervisor, seen without its gRPC types. */
 public interface SupervisorLink {

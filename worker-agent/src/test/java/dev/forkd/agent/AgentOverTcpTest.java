@@ -4,10 +4,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-import dev.forkd.v1.AgentMessage;
-import dev.forkd.v1.AgentShutdown;
-import dev.forkd.v1.StartChild;
-import dev.forkd.v1.SupervisorMessage;
+import dev.forkd.agent.v1.AgentMessage;
+import dev.forkd.agent.v1.AgentShutdown;
+import dev.forkd.agent.v1.StartChild;
+import dev.forkd.agent.v1.SupervisorMessage;
 import io.grpc.Status;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -12,17 +12,17 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import com.google.protobuf.ByteString;
-import dev.forkd.v1.AgentMessage;
-import dev.forkd.v1.AgentShutdown;
-import dev.forkd.v1.ChildExited;
-import dev.forkd.v1.ChildOutput;
-import dev.forkd.v1.OutputStreamKind;
-import dev.forkd.v1.SignalChild;
-import dev.forkd.v1.StartChild;
-import dev.forkd.v1.StartFailure;
-import dev.forkd.v1.StdinWritten;
-import dev.forkd.v1.SupervisorMessage;
-import dev.forkd.v1.WriteChildStdin;
+import dev.forkd.agent.v1.AgentMessage;
+import dev.forkd.agent.v1.AgentShutdown;
+import dev.forkd.agent.v1.ChildExited;
+import dev.forkd.agent.v1.ChildOutput;
+import dev.forkd.v1.OutputStream;
+import dev.forkd.agent.v1.SignalChild;
+import dev.forkd.agent.v1.StartChild;
+import dev.forkd.agent.v1.StartFailure;
+import dev.forkd.agent.v1.StdinWritten;
+import dev.forkd.agent.v1.SupervisorMessage;
+import dev.forkd.agent.v1.WriteChildStdin;
 import io.grpc.Status;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -64,7 +64,7 @@ class AgentTest {
             if (agent.isAlive()) {
                 agent.assertNoChildrenWithin(Duration.ofSeconds(10));
                 supervisor.send(SupervisorMessage.newBuilder()
-                        .setShutdown(AgentShutdown.newBuilder().setGraceMillis(1000)).build());
+                        .setShutdown(AgentShutdown.newBuilder().setGrace(com.google.protobuf.Duration.newBuilder().setSeconds(1))).build());
                 assertEquals(0, agent.awaitExit(WAIT), "agent exit code; log:\n" + agent.log());
             }
         } finally {
@@ -112,7 +112,7 @@ class AgentTest {
                 case OUTPUT -> {
                     ChildOutput o = m.getOutput();
                     assertEquals(id, o.getProcessId());
-                    (o.getStream() == OutputStreamKind.OUTPUT_STREAM_KIND_STDOUT ? out : err)
+                    (o.getStream() == OutputStream.OUTPUT_STREAM_STDOUT ? out : err)
                             .writeBytes(o.getData().toByteArray());
                 }
                 case EXITED -> {
@@ -315,7 +315,7 @@ class AgentTest {
         int orphan = Integer.parseInt(out.toString().lines().findFirst().orElseThrow().strip());
         assertTrue(ProcessHandle.of(orphan).isPresent(), "the orphan runs until the shutdown");
         supervisor.send(SupervisorMessage.newBuilder()
-                .setShutdown(AgentShutdown.newBuilder().setGraceMillis(300)).build());
+                .setShutdown(AgentShutdown.newBuilder().setGrace(com.google.protobuf.Duration.newBuilder().setNanos(300 * 1_000_000))).build());
         assertEquals(-15, collectUntilExit("runs-on").exitCode());
         assertEquals(0, agent.awaitExit(WAIT), "log:\n" + agent.log());
         assertEndedWithin(orphan, Duration.ofSeconds(10));
@@ -345,7 +345,7 @@ class AgentTest {
         started("stubborn");
         assertEquals("ready\n", supervisor.next(WAIT).getOutput().getData().toStringUtf8());
         supervisor.send(SupervisorMessage.newBuilder()
-                .setShutdown(AgentShutdown.newBuilder().setGraceMillis(300)).build());
+                .setShutdown(AgentShutdown.newBuilder().setGrace(com.google.protobuf.Duration.newBuilder().setNanos(300 * 1_000_000))).build());
         assertEquals(-9, collectUntilExit("stubborn").exitCode());
         assertEquals(Status.OK, supervisor.agentStreamEnded().get(20, TimeUnit.SECONDS));
         assertEquals(0, agent.awaitExit(WAIT));

@@ -12,9 +12,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import dev.forkd.agent.grpc.AgentConnection;
-import dev.forkd.v1.AgentMessage;
-import dev.forkd.v1.AgentServiceGrpc;
-import dev.forkd.v1.SupervisorMessage;
+import dev.forkd.agent.v1.AgentMessage;
+import dev.forkd.agent.v1.AgentServiceGrpc;
+import dev.forkd.agent.v1.SupervisorMessage;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;

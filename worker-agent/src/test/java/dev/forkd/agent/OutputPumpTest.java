@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import dev.forkd.agent.os.Epoll;
 import dev.forkd.agent.os.EventFd;
 import dev.forkd.agent.os.Posix;
-import dev.forkd.v1.AgentMessage;
-import dev.forkd.v1.StartChild;
+import dev.forkd.agent.v1.AgentMessage;
+import dev.forkd.agent.v1.StartChild;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -169,7 +169,7 @@ class OutputPumpTest {
         String stderr = "";
         AgentMessage m;
         while (!(m = link.next()).hasExited()) {
-            if (m.getOutput().getStream() == dev.forkd.v1.OutputStreamKind.OUTPUT_STREAM_KIND_STDOUT) {
+            if (m.getOutput().getStream() == dev.forkd.v1.OutputStream.OUTPUT_STREAM_STDOUT) {
                 stdout += m.getOutput().getData().size();
             } else {
                 stderr += m.getOutput().getData().toStringUtf8();

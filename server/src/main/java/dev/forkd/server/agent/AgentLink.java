@@ -2,10 +2,10 @@ package dev.forkd.server.agent;
 
 import com.google.protobuf.ByteString;
 import dev.forkd.server.process.AgentPort;
-import dev.forkd.v1.SignalChild;
-import dev.forkd.v1.StartChild;
-import dev.forkd.v1.SupervisorMessage;
-import dev.forkd.v1.WriteChildStdin;
+import dev.forkd.agent.v1.SignalChild;
+import dev.forkd.agent.v1.StartChild;
+import dev.forkd.agent.v1.SupervisorMessage;
+import dev.forkd.agent.v1.WriteChildStdin;
 import java.util.ArrayDeque;
 
 /**
@@ -134,14 +134,15 @@ public final class AgentLink implements AgentPort {
 
     @Override
     public void holdOutput(String processId, int run, boolean hold) {
-        send(SupervisorMessage.newBuilder().setHoldOutput(dev.forkd.v1.HoldOutput.newBuilder()
+        send(SupervisorMessage.newBuilder().setHoldOutput(dev.forkd.agent.v1.HoldOutput.newBuilder()
                 .setProcessId(processId).setRun(run).setHold(hold)).build());
     }
 
     /** Asks the agent to stop its children and exit. */
     public void shutdown(int graceMillis) {
         send(SupervisorMessage.newBuilder().setShutdown(
-                dev.forkd.v1.AgentShutdown.newBuilder().setGraceMillis(graceMillis)).build());
+                dev.forkd.agent.v1.AgentShutdown.newBuilder().setGrace(com.google.protobuf.Duration.newBuilder()
+                        .setSeconds(graceMillis / 1000).setNanos((graceMillis % 1000) * 1_000_000))).build());
     }
 
     /** Commands waiting for the agent to read (for tests and status). */

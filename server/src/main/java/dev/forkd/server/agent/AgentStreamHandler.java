@@ -4,8 +4,8 @@ import dev.forkd.server.process.AgentPort;
 import dev.forkd.server.process.OutputLog;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.process.StartError;
-import dev.forkd.v1.AgentMessage;
-import dev.forkd.v1.AgentRegister;
+import dev.forkd.agent.v1.AgentMessage;
+import dev.forkd.agent.v1.AgentRegister;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.logging.Logger;
@@ -90,7 +90,7 @@ public final class AgentStreamHandler {
             }
             case OUTPUT -> {
                 var o = message.getOutput();
-                OutputLog.Stream s = o.getStream() == dev.forkd.v1.OutputStreamKind.OUTPUT_STREAM_KIND_STDERR
+                OutputLog.Stream s = o.getStream() == dev.forkd.v1.OutputStream.OUTPUT_STREAM_STDERR
                         ? OutputLog.Stream.STDERR : OutputLog.Stream.STDOUT;
                 // A view of the parsed message's bytes, not a copy: a ByteString never changes.
                 processes.onOutput(o.getProcessId(), o.getRun(), s, o.getData().asReadOnlyByteBuffer());
@@ -129,7 +129,7 @@ public final class AgentStreamHandler {
         }
     }
 
-    private static StartError.Kind kind(dev.forkd.v1.StartFailure f) {
+    private static StartError.Kind kind(dev.forkd.agent.v1.StartFailure f) {
         return switch (f) {
             case START_FAILURE_NOT_FOUND -> StartError.Kind.NOT_FOUND;
             case START_FAILURE_NOT_EXECUTABLE -> StartError.Kind.NOT_EXECUTABLE;

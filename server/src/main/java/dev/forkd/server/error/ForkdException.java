@@ -25,7 +25,7 @@ public abstract sealed class ForkdException extends RuntimeException
         this.metadata = Map.copyOf(metadata);
     }
 
-    /** An UPPER_SNAKE reason clients can branch on (google.rpc.ErrorInfo). */
+    /** The name of a forkd.v1.ErrorReason value, the one list clients branch on (google.rpc.ErrorInfo). */
     public String reason() {
         return reason;
     }
@@ -34,13 +34,17 @@ public abstract sealed class ForkdException extends RuntimeException
         return metadata;
     }
 
-    /** A request field breaks a rule. */
+    /**
+     * A request field breaks a rule. The reason is always FIELD_INVALID: the field's path goes in
+     * google.rpc.BadRequest, never into the reason, so the reasons stay one closed list.
+     */
     public static final class InvalidArgument extends ForkdException {
+        /** The one reason of every invalid field. */
+        public static final String REASON = "FIELD_INVALID";
         private final String field;
 
         public InvalidArgument(String field, String rule) {
-            super("INVALID_" + field.toUpperCase().replace('.', '_').replaceAll("[^A-Z0-9_]", "_"),
-                    field + ": " + rule, Map.of("field", field));
+            super(REASON, field + ": " + rule, Map.of("field", field));
             this.field = field;
         }
 

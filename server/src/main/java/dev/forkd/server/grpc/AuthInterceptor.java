@@ -3,7 +3,7 @@ package dev.forkd.server.grpc;
 import com.google.protobuf.Any;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
-import dev.forkd.v1.AgentServiceGrpc;
+import dev.forkd.agent.v1.AgentServiceGrpc;
 import io.grpc.Grpc;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;

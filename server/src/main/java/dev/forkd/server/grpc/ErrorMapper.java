@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
 public final class ErrorMapper {
 
     private static final Logger LOG = Logger.getLogger(ErrorMapper.class.getName());
-    static final String DOMAIN = "forkd";
+    /** ErrorInfo.domain: DNS-style, as AIP-193 asks. */
+    static final String DOMAIN = "forkd.dev";
     /** The longest word (a name echoed from the request) and the longest metadata value. */
     static final int MAX_WORD = 100;
     /** The longest message. */
@@ -70,7 +71,7 @@ public final class ErrorMapper {
                 .setMessage(message(f.getMessage()))
                 .addDetails(Any.pack(ErrorInfo.newBuilder()
                         .setDomain(DOMAIN)
-                        .setReason(cut(f.reason(), MAX_WORD))
+                        .setReason(reason(f))
                         .putAllMetadata(metadata(f.metadata()))
                         .build()));
         if (f instanceof ForkdException.InvalidArgument i) {
@@ -81,6 +82,19 @@ public final class ErrorMapper {
                     .build()));
         }
         return StatusProto.toStatusRuntimeException(status.build());
+    }
+
+    /**
+     * The reason, which must be a forkd.v1.ErrorReason value's name: clients branch on that closed
+     * list. A reason outside it is a server bug (ErrorReasonsTest looks for them); it still goes out,
+     * since a wrong reason is better than a hidden one, but it is logged.
+     */
+    private static String reason(ForkdException f) {
+        String reason = f.reason();
+        if (dev.forkd.v1.ErrorReason.getDescriptor().findValueByName(reason) == null) {
+            LOG.warning(() -> "error reason " + cut(reason, MAX_WORD) + " is not in forkd.v1.ErrorReason");
+        }
+        return cut(reason, MAX_WORD);
     }
 
     /** A status made elsewhere (an interceptor's, a library's), with its description bounded. */

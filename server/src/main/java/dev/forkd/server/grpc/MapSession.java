@@ -129,8 +129,8 @@ final class MapSession implements StreamObserver<MapRequest> {
         Pool p;
         boolean made;
         switch (s.getPoolCase()) {
-            case POOL_ID -> {
-                p = pools.find(s.getPoolId());
+            case NAME -> {
+                p = pools.find(s.getName());
                 made = false;
             }
             case CREATE -> {
@@ -139,7 +139,7 @@ final class MapSession implements StreamObserver<MapRequest> {
                 Optional.ofNullable(Metadata.SESSION_ID.get()).ifPresent(session -> pools.own(p, session));
                 made = true;
             }
-            default -> throw new InvalidArgument("start.pool", "name a pool (pool_id) or create one (create)");
+            default -> throw new InvalidArgument("start.pool", "name a pool (name) or create one (create)");
         }
         synchronized (this) {
             pool = p;

@@ -7,7 +7,7 @@ import dev.forkd.server.process.ProcessTable;
 import dev.forkd.v1.OutputChunk;
 import dev.forkd.v1.OutputGap;
 import dev.forkd.v1.OutputStream;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessResponse;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -29,7 +29,7 @@ final class OutputWatcher {
      */
     private static final int ON_READY_THRESHOLD = 1 << 20;
 
-    private final ServerCallStreamObserver<WatchResponse> out;
+    private final ServerCallStreamObserver<WatchProcessResponse> out;
     private final SerialDrain drains;
     private final boolean follow;
     private final boolean noOutput;
@@ -39,7 +39,7 @@ final class OutputWatcher {
     private long cursor;
     private long sentVersion = -1;
 
-    OutputWatcher(ServerCallStreamObserver<WatchResponse> out, Executor executor, long fromOffset,
+    OutputWatcher(ServerCallStreamObserver<WatchProcessResponse> out, Executor executor, long fromOffset,
             boolean follow, boolean noOutput, boolean hold) {
         this.out = out;
         this.hold = hold;
@@ -79,14 +79,14 @@ final class OutputWatcher {
                 OutputLog.Read read = handle.read(cursor, MAX_MESSAGE_BYTES);
                 switch (read) {
                     case OutputLog.Read.Gap g -> {
-                        out.onNext(WatchResponse.newBuilder().setGap(OutputGap.newBuilder()
+                        out.onNext(WatchProcessResponse.newBuilder().setGap(OutputGap.newBuilder()
                                 .setRequested(g.requested()).setResumedAt(g.resumedAt())).build());
                         cursor = g.resumedAt();
                         continue;
                     }
                     case OutputLog.Read.Data d -> {
                         for (OutputLog.Chunk c : d.chunks()) {
-                            out.onNext(WatchResponse.newBuilder().setOutput(OutputChunk.newBuilder()
+                            out.onNext(WatchProcessResponse.newBuilder().setOutput(OutputChunk.newBuilder()
                                     .setStream(c.stream() == OutputLog.Stream.STDERR
                                             ? OutputStream.OUTPUT_STREAM_STDERR : OutputStream.OUTPUT_STREAM_STDOUT)
                                     .setOffset(c.offset())
@@ -106,7 +106,7 @@ final class OutputWatcher {
             }
             // Output is drained up to what the snapshot saw; now the state, then maybe the end.
             if (snap.version() != sentVersion) {
-                out.onNext(WatchResponse.newBuilder().setState(ProcessMessages.info(snap)).build());
+                out.onNext(WatchProcessResponse.newBuilder().setState(ProcessMessages.info(snap)).build());
                 sentVersion = snap.version();
             }
             if (!follow || snap.state().isFinal()) {

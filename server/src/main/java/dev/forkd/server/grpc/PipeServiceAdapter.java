@@ -13,6 +13,8 @@ import dev.forkd.v1.CreatePipeResponse;
 import dev.forkd.v1.DeletePipeRequest;
 import dev.forkd.v1.DeletePipeResponse;
 import dev.forkd.v1.GetPipeRequest;
+import dev.forkd.v1.ListPipesRequest;
+import dev.forkd.v1.ListPipesResponse;
 import dev.forkd.v1.GetPipeResponse;
 import dev.forkd.v1.PipeEnd;
 import dev.forkd.v1.PipeInfo;
@@ -38,6 +40,8 @@ import java.util.concurrent.Executor;
 /** PipeService: decode, call the {@link PipeRegistry} and its pipes, encode. */
 public final class PipeServiceAdapter extends PipeServiceGrpc.PipeServiceImplBase {
 
+    private static final int MAX_PAGE = 1000;
+
     private static final int STREAM_BATCH = 1024;
 
     private final PipeRegistry pipes;
@@ -56,18 +60,30 @@ public final class PipeServiceAdapter extends PipeServiceGrpc.PipeServiceImplBas
 
     @Override
     public void get(GetPipeRequest r, StreamObserver<GetPipeResponse> out) {
-        Calls.unary(out, () -> GetPipeResponse.newBuilder().setPipe(info(pipes.get(r.getPipe(), "pipe"))).build());
+        Calls.unary(out, () -> GetPipeResponse.newBuilder().setPipe(info(pipes.get(r.getName(), "pipe"))).build());
+    }
+
+    @Override
+    public void list(ListPipesRequest r, StreamObserver<ListPipesResponse> out) {
+        Calls.unary(out, () -> {
+            // Ordered by id as a number would be nicer; by id as text is stable, which paging needs.
+            var page = PageTokens.page(pipes.all(), Pipe::id, r.getPageSize(), MAX_PAGE, r.getPageToken(), "pipes");
+            var b = ListPipesResponse.newBuilder();
+            page.items().forEach(p -> b.addPipes(info(p)));
+            page.nextPageToken().ifPresent(b::setNextPageToken);
+            return b.build();
+        });
     }
 
     @Override
     public void delete(DeletePipeRequest r, StreamObserver<DeletePipeResponse> out) {
-        Calls.unary(out, () -> DeletePipeResponse.newBuilder().setId(pipes.delete(r.getPipe())).build());
+        Calls.unary(out, () -> DeletePipeResponse.newBuilder().setId(pipes.delete(r.getName())).build());
     }
 
     @Override
     public void closeEnd(CloseEndRequest r, StreamObserver<CloseEndResponse> out) {
         Calls.unary(out, () -> {
-            PipeRegistry.End e = pipes.end(r.getEnd());
+            PipeRegistry.End e = pipes.end(r.getName());
             e.pipe().closeEnd(e.end());
             return CloseEndResponse.newBuilder().setPipe(info(e.pipe())).build();
         });
@@ -77,7 +93,7 @@ public final class PipeServiceAdapter extends PipeServiceGrpc.PipeServiceImplBas
     public void send(SendRequest r, StreamObserver<SendResponse> out) {
         var call = (ServerCallStreamObserver<SendResponse>) out;
         try {
-            PipeRegistry.End e = pipes.end(r.getEnd());
+            PipeRegistry.End e = pipes.end(r.getName());
             var pending = e.pipe().send(e.end(), messages(r.getMessagesList()), false,
                     QueueServiceAdapter.timeout(r.hasTimeout(), r.getTimeout()), outcome -> {
                         if (call.isCancelled()) {
@@ -108,7 +124,7 @@ public final class PipeServiceAdapter extends PipeServiceGrpc.PipeServiceImplBas
             if (r.getMaxMessages() < 0) {
                 throw new InvalidArgument("max_messages", "must not be negative (0 means 1)");
             }
-            PipeRegistry.End e = pipes.end(r.getEnd());
+            PipeRegistry.End e = pipes.end(r.getName());
             var pending = e.pipe().recv(e.end(), r.getMaxMessages() == 0 ? 1 : r.getMaxMessages(),
                     QueueServiceAdapter.timeout(r.hasTimeout(), r.getTimeout()), outcome -> {
                         if (call.isCancelled()) {
@@ -142,7 +158,7 @@ public final class PipeServiceAdapter extends PipeServiceGrpc.PipeServiceImplBas
     public void poll(PollRequest r, StreamObserver<PollResponse> out) {
         var call = (ServerCallStreamObserver<PollResponse>) out;
         try {
-            PipeRegistry.End e = pipes.end(r.getEnd());
+            PipeRegistry.End e = pipes.end(r.getName());
             Duration timeout = r.hasTimeout() ? Protos.duration("timeout", r.getTimeout()) : Duration.ZERO;
             var pending = e.pipe().poll(e.end(), timeout, p -> {
                 if (!call.isCancelled()) {
@@ -164,7 +180,7 @@ public final class PipeServiceAdapter extends PipeServiceGrpc.PipeServiceImplBas
     public void recvStream(RecvStreamRequest r, StreamObserver<RecvStreamResponse> out) {
         var call = (ServerCallStreamObserver<RecvStreamResponse>) out;
         try {
-            PipeRegistry.End e = pipes.end(r.getEnd());
+            PipeRegistry.End e = pipes.end(r.getName());
             new Object() {
                 Pipe.Pending pending = () -> {};
                 boolean waiting;
@@ -255,7 +271,7 @@ public final class PipeServiceAdapter extends PipeServiceGrpc.PipeServiceImplBas
                 }
                 try {
                     if (end == null) {
-                        end = pipes.end(r.getEnd());
+                        end = pipes.end(r.getName());
                     }
                     if (r.getMessagesCount() == 0) {
                         after(r.getClose());

@@ -72,19 +72,27 @@ final class PoolMessages {
                 .setIndex(r.index())
                 .setAttempts(r.attempts())
                 .setProcessId(r.processId())
-                .setPid(r.pid())
                 .setAgentId(r.agentId())
                 .setStartedAt(Timestamp.newBuilder().setSeconds(r.startedAt().getEpochSecond())
                         .setNanos(r.startedAt().getNano()))
                 .setRuntime(com.google.protobuf.Duration.newBuilder().setSeconds(r.runtime().getSeconds())
                         .setNanos(r.runtime().getNano()));
+        if (r.pid() > 0) {
+            b.setPid(r.pid());
+        }
         switch (r.outcome()) {
             case TaskResult.Outcome.Output o -> b.setOutput(ByteString.copyFrom(o.data()));
-            case TaskResult.Outcome.Failure f -> b.setFailure(TaskFailure.newBuilder()
-                    .setKind(kind(f.kind()))
-                    .setExitCode(f.exitCode())
-                    .setStderrTail(ByteString.copyFrom(f.stderrTail()))
-                    .setMessage(f.message()));
+            case TaskResult.Outcome.Failure f -> {
+                TaskFailure.Builder failure = TaskFailure.newBuilder()
+                        .setKind(kind(f.kind()))
+                        .setStderrTail(ByteString.copyFrom(f.stderrTail()))
+                        .setMessage(f.message());
+                // A task that never started has no exit code; 0 would read as success.
+                if (f.kind() != TaskResult.FailureKind.START) {
+                    failure.setExitCode(f.exitCode());
+                }
+                b.setFailure(failure);
+            }
         }
         return b.build();
     }

@@ -15,6 +15,8 @@ import dev.forkd.v1.DeletePoolRequest;
 import dev.forkd.v1.DeletePoolResponse;
 import dev.forkd.v1.GetPoolRequest;
 import dev.forkd.v1.GetPoolResponse;
+import dev.forkd.v1.ForgetResultRequest;
+import dev.forkd.v1.ForgetResultResponse;
 import dev.forkd.v1.GetResultRequest;
 import dev.forkd.v1.GetResultResponse;
 import dev.forkd.v1.JoinPoolRequest;
@@ -77,7 +79,7 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
     @Override
     public void get(GetPoolRequest request, StreamObserver<GetPoolResponse> out) {
         Calls.unary(out, () -> GetPoolResponse.newBuilder()
-                .setPool(PoolMessages.info(pools.find(requireId("id", request.getId())).snapshot())).build());
+                .setPool(PoolMessages.info(pools.find(requireId("name", request.getName())).snapshot())).build());
     }
 
     @Override
@@ -88,21 +90,14 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
                 throw new InvalidArgument("page_size", "must be between 0 (default " + MAX_PAGE + ") and " + MAX_PAGE);
             }
             size = size == 0 ? MAX_PAGE : size;
-            long after = 0;
-            if (!request.getPageToken().isEmpty()) {
-                try {
-                    after = Long.parseLong(request.getPageToken());
-                } catch (NumberFormatException e) {
-                    throw new InvalidArgument("page_token", "is not a token this server gave");
-                }
-            }
+            long after = PageTokens.afterSeq(request.getPageToken(), "pools");
             var found = pools.list(after, size);
             var b = ListPoolsResponse.newBuilder();
             for (int i = 0; i < Math.min(size, found.size()); i++) {
                 b.addPools(PoolMessages.info(found.get(i).snapshot()));
             }
             if (found.size() > size) {
-                b.setNextPageToken(Long.toString(PoolRegistry.seqOf(found.get(size - 1))));
+                b.setNextPageToken(PageTokens.next("pools", Long.toString(PoolRegistry.seqOf(found.get(size - 1)))));
             }
             return b.build();
         });
@@ -111,19 +106,19 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
     @Override
     public void close(ClosePoolRequest request, StreamObserver<ClosePoolResponse> out) {
         Calls.unary(out, () -> ClosePoolResponse.newBuilder()
-                .setPool(PoolMessages.info(pools.find(requireId("id", request.getId())).close())).build());
+                .setPool(PoolMessages.info(pools.find(requireId("name", request.getName())).close())).build());
     }
 
     @Override
     public void terminate(TerminatePoolRequest request, StreamObserver<TerminatePoolResponse> out) {
         Calls.unary(out, () -> TerminatePoolResponse.newBuilder()
-                .setPool(PoolMessages.info(pools.find(requireId("id", request.getId())).terminate())).build());
+                .setPool(PoolMessages.info(pools.find(requireId("name", request.getName())).terminate())).build());
     }
 
     @Override
     public void join(JoinPoolRequest request, StreamObserver<JoinPoolResponse> out) {
         try {
-            Pool pool = pools.find(requireId("id", request.getId()));
+            Pool pool = pools.find(requireId("name", request.getName()));
             Optional<Duration> timeout = Protos.timeout("timeout", request.hasTimeout(), request.getTimeout());
             var serverOut = (ServerCallStreamObserver<JoinPoolResponse>) out;
             var pending = pool.join(timeout, (s, timedOut) -> {
@@ -141,7 +136,7 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
     @Override
     public void delete(DeletePoolRequest request, StreamObserver<DeletePoolResponse> out) {
         Calls.unary(out, () -> {
-            String id = pools.find(requireId("id", request.getId())).id();
+            String id = pools.find(requireId("name", request.getName())).id();
             pools.delete(id);
             return DeletePoolResponse.newBuilder().setId(id).build();
         });
@@ -155,7 +150,7 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
     @Override
     public void apply(ApplyRequest request, StreamObserver<ApplyResponse> out) {
         try {
-            Pool pool = pools.find(requireId("pool_id", request.getPoolId()));
+            Pool pool = pools.find(requireId("name", request.getName()));
             var input = PoolMessages.input(request.getInput());
             pool.validate("input", input);
             pool.apply(input, r -> {
@@ -170,23 +165,22 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
     @Override
     public void applyAsync(ApplyAsyncRequest request, StreamObserver<ApplyAsyncResponse> out) {
         Calls.unary(out, () -> {
-            Pool pool = pools.find(requireId("pool_id", request.getPoolId()));
+            Pool pool = pools.find(requireId("name", request.getName()));
             var input = PoolMessages.input(request.getInput());
             pool.validate("input", input);
-            return ApplyAsyncResponse.newBuilder().setTaskId(pool.applyAsync(input)).build();
+            return ApplyAsyncResponse.newBuilder().setName(pool.id() + "/" + pool.applyAsync(input)).build();
         });
     }
 
     @Override
     public void getResult(GetResultRequest request, StreamObserver<GetResultResponse> out) {
         try {
-            Pool pool = pools.find(requireId("pool_id", request.getPoolId()));
-            if (request.getTaskId().isEmpty()) {
-                throw new InvalidArgument("task_id", "is required (the id ApplyAsync answered)");
-            }
+            String name = request.getName();
+            Pool pool = pools.find(taskPool(name));
+            String taskId = taskId(name);
             Optional<Duration> timeout = Protos.timeout("timeout", request.hasTimeout(), request.getTimeout());
             var serverOut = (ServerCallStreamObserver<GetResultResponse>) out;
-            var pending = pool.getResult(request.getTaskId(), timeout, (r, ready) -> {
+            var pending = pool.getResult(taskId, timeout, (r, ready) -> {
                 if (!serverOut.isCancelled()) {
                     var b = GetResultResponse.newBuilder().setReady(ready);
                     r.ifPresent(x -> b.setResult(PoolMessages.result(x)));
@@ -198,6 +192,27 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
         } catch (RuntimeException e) {
             out.onError(ErrorMapper.toStatus(e));
         }
+    }
+
+    @Override
+    public void forgetResult(ForgetResultRequest request, StreamObserver<ForgetResultResponse> out) {
+        Calls.unary(out, () -> {
+            pools.find(taskPool(request.getName())).forgetResult(taskId(request.getName()));
+            return ForgetResultResponse.getDefaultInstance();
+        });
+    }
+
+    /** The pool part of a task's name, "<pool id>/t-N". */
+    private static String taskPool(String taskName) {
+        int slash = taskName.lastIndexOf('/');
+        if (slash <= 0 || slash == taskName.length() - 1) {
+            throw new InvalidArgument("name", "is required: the task name ApplyAsync answered (\"<pool id>/t-N\")");
+        }
+        return taskName.substring(0, slash);
+    }
+
+    private static String taskId(String taskName) {
+        return taskName.substring(taskName.lastIndexOf('/') + 1);
     }
 
     private static String requireId(String field, String id) {

@@ -23,9 +23,7 @@ final class ProcessMessages {
                 .setCwd(s.spec().cwd().orElse(""))
                 .putAllLabels(s.spec().labels())
                 .setState(state(s.state()))
-                .setPid(s.pid())
                 .setAgentId(s.agentId().orElse(""))
-                .setExitCode(s.exitCode())
                 .setIsAlive(s.state().isAlive())
                 .setCreatedAt(ts(s.createdAt()))
                 .setRestartCount(s.restartCount())
@@ -36,6 +34,10 @@ final class ProcessMessages {
                 .setOutputStartOffset(s.outputStart())
                 .setOutputEndOffset(s.outputEnd())
                 .setFailure(failure(s.state()));
+        if (s.pid() > 0) {
+            b.setPid(s.pid());
+        }
+        s.endedExitCode().ifPresent(b::setExitCode);
         s.startedAt().ifPresent(t -> b.setStartedAt(ts(t)));
         s.endedAt().ifPresent(t -> b.setEndedAt(ts(t)));
         if (s.state() instanceof ProcessState.Backoff bo) {

@@ -14,8 +14,8 @@ import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.DeleteProcessResponse;
 import dev.forkd.v1.GetProcessRequest;
 import dev.forkd.v1.GetProcessResponse;
-import dev.forkd.v1.JoinRequest;
-import dev.forkd.v1.JoinResponse;
+import dev.forkd.v1.JoinProcessRequest;
+import dev.forkd.v1.JoinProcessResponse;
 import dev.forkd.v1.ListProcessesRequest;
 import dev.forkd.v1.ListProcessesResponse;
 import dev.forkd.v1.ProcessServiceGrpc;
@@ -23,8 +23,8 @@ import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SignalResponse;
 import dev.forkd.v1.SpawnRequest;
 import dev.forkd.v1.SpawnResponse;
-import dev.forkd.v1.WatchRequest;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessRequest;
+import dev.forkd.v1.WatchProcessResponse;
 import dev.forkd.v1.WriteStdinRequest;
 import dev.forkd.v1.WriteStdinResponse;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -73,7 +73,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
     @Override
     public void get(GetProcessRequest request, StreamObserver<GetProcessResponse> out) {
         Calls.unary(out, () -> GetProcessResponse.newBuilder()
-                .setProcess(ProcessMessages.info(table.get(requireId(request.getId())))).build());
+                .setProcess(ProcessMessages.info(table.get(requireId(request.getName())))).build());
     }
 
     @Override
@@ -86,17 +86,11 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
             if (size == 0) {
                 size = MAX_PAGE;
             }
-            long after = 0;
-            if (!request.getPageToken().isEmpty()) {
-                try {
-                    after = Long.parseLong(request.getPageToken());
-                } catch (NumberFormatException e) {
-                    throw new InvalidArgument("page_token", "is not a token this server gave");
-                }
-            }
             Set<dev.forkd.v1.ProcessState> states = new HashSet<>(request.getStatesList());
             var labels = request.getLabelsMap();
             String name = request.getName();
+            String filter = "processes|" + new java.util.TreeSet<>(states) + "|" + name + "|" + new java.util.TreeMap<>(labels);
+            long after = PageTokens.afterSeq(request.getPageToken(), filter);
             var found = table.list(s -> (states.isEmpty() || states.contains(ProcessMessages.state(s.state())))
                     && (name.isEmpty() || name.equals(s.spec().name().orElse("")))
                     && labels.entrySet().stream().allMatch(e -> e.getValue().equals(s.spec().labels().get(e.getKey()))),
@@ -106,21 +100,21 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
                 b.addProcesses(ProcessMessages.info(found.get(i)));
             }
             if (found.size() > size) {
-                b.setNextPageToken(Long.toString(table.seqOf(found.get(size - 1).id())));
+                b.setNextPageToken(PageTokens.next(filter, Long.toString(table.seqOf(found.get(size - 1).id()))));
             }
             return b.build();
         });
     }
 
     @Override
-    public void join(JoinRequest request, StreamObserver<JoinResponse> out) {
+    public void join(JoinProcessRequest request, StreamObserver<JoinProcessResponse> out) {
         try {
-            String id = requireId(request.getId());
+            String id = requireId(request.getName());
             Optional<Duration> timeout = Protos.timeout("timeout", request.hasTimeout(), request.getTimeout());
-            var serverOut = (ServerCallStreamObserver<JoinResponse>) out;
+            var serverOut = (ServerCallStreamObserver<JoinProcessResponse>) out;
             var pending = table.join(id, timeout, (p, timedOut) -> {
                 if (!serverOut.isCancelled()) {
-                    out.onNext(JoinResponse.newBuilder().setProcess(ProcessMessages.info(p))
+                    out.onNext(JoinProcessResponse.newBuilder().setProcess(ProcessMessages.info(p))
                             .setTimedOut(timedOut).build());
                     out.onCompleted();
                 }
@@ -134,7 +128,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
     @Override
     public void signal(SignalRequest request, StreamObserver<SignalResponse> out) {
         Calls.unary(out, () -> {
-            String id = requireId(request.getId());
+            String id = requireId(request.getName());
             SignalAction action = switch (request.getKind()) {
                 case SIGNAL_KIND_TERMINATE -> new SignalAction.Terminate(request.hasGrace()
                         ? Optional.of(Protos.duration("grace", request.getGrace())) : Optional.empty());
@@ -155,20 +149,20 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
     @Override
     public void delete(DeleteProcessRequest request, StreamObserver<DeleteProcessResponse> out) {
         Calls.unary(out, () -> {
-            String id = controlled(requireId(request.getId()), ProcessAction.DELETE);
+            String id = controlled(requireId(request.getName()), ProcessAction.DELETE);
             table.delete(id);
             return DeleteProcessResponse.newBuilder().setId(id).build();
         });
     }
 
     @Override
-    public void watch(WatchRequest request, StreamObserver<WatchResponse> out) {
+    public void watch(WatchProcessRequest request, StreamObserver<WatchProcessResponse> out) {
         try {
-            String id = requireId(request.getId());
+            String id = requireId(request.getName());
             if (request.getFromOffset() < 0) {
                 throw new InvalidArgument("from_offset", "must not be negative");
             }
-            new OutputWatcher((ServerCallStreamObserver<WatchResponse>) out, executor,
+            new OutputWatcher((ServerCallStreamObserver<WatchProcessResponse>) out, executor,
                     request.getFromOffset(), request.getFollow(), request.getNoOutput(), request.getHoldOutput())
                     .start(table, controlled(id, ProcessAction.WATCH));
         } catch (RuntimeException e) {
@@ -200,7 +194,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
 
     private static String requireId(String id) {
         if (id.isEmpty()) {
-            throw new InvalidArgument("id", "is required (a process id or name)");
+            throw new InvalidArgument("name", "is required (a process id or name)");
         }
         return id;
     }

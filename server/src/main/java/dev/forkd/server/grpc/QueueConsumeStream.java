@@ -66,10 +66,10 @@ final class QueueConsumeStream implements StreamObserver<ConsumeRequest> {
         }
         try {
             if (consumer == null) {
-                consumer = queues.get(r.getQueue()).consume(session, sink);
-            } else if (!r.getQueue().isEmpty() && !r.getQueue().equals(consumer.queue().id())
-                    && !r.getQueue().equals(consumer.queue().name().orElse(""))) {
-                throw new InvalidArgument("queue", "must not change within one Consume stream");
+                consumer = queues.get(r.getName()).consume(session, sink);
+            } else if (!r.getName().isEmpty() && !r.getName().equals(consumer.queue().id())
+                    && !r.getName().equals(consumer.queue().name().orElse(""))) {
+                throw new InvalidArgument("name", "must not change within one Consume stream");
             }
             if (r.getAckTagsCount() > 0 || r.getAckThrough() > 0) {
                 consumer.ack(r.getAckTagsList(), r.getAckThrough(), r.getTaskDone());

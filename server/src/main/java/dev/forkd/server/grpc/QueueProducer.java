@@ -39,11 +39,11 @@ final class QueueProducer implements StreamObserver<ProduceRequest> {
         }
         try {
             if (queue == null) {
-                queue = queues.get(r.getQueue());
+                queue = queues.get(r.getName());
                 queue.producerOpened();
-            } else if (!r.getQueue().isEmpty() && !r.getQueue().equals(queue.id())
-                    && !r.getQueue().equals(queue.name().orElse(""))) {
-                throw new InvalidArgument("queue", "must not change within one Produce stream");
+            } else if (!r.getName().isEmpty() && !r.getName().equals(queue.id())
+                    && !r.getName().equals(queue.name().orElse(""))) {
+                throw new InvalidArgument("name", "must not change within one Produce stream");
             }
             if (r.getItemsCount() == 0) {
                 out.request(1);

@@ -23,15 +23,15 @@ import dev.forkd.v1.ListQueuesRequest;
 import dev.forkd.v1.ListQueuesResponse;
 import dev.forkd.v1.ProduceRequest;
 import dev.forkd.v1.ProduceResponse;
-import dev.forkd.v1.PutItemsRequest;
-import dev.forkd.v1.PutItemsResponse;
+import dev.forkd.v1.PutRequest;
+import dev.forkd.v1.PutResponse;
 import dev.forkd.v1.QueueInfo;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.QueueServiceGrpc;
-import dev.forkd.v1.QueueSizeRequest;
-import dev.forkd.v1.QueueSizeResponse;
-import dev.forkd.v1.TakeItemsRequest;
-import dev.forkd.v1.TakeItemsResponse;
+import dev.forkd.v1.SizeRequest;
+import dev.forkd.v1.SizeResponse;
+import dev.forkd.v1.TakeRequest;
+import dev.forkd.v1.TakeResponse;
 import dev.forkd.v1.TaskDoneRequest;
 import dev.forkd.v1.TaskDoneResponse;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -66,7 +66,7 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
 
     @Override
     public void get(GetQueueRequest r, StreamObserver<GetQueueResponse> out) {
-        Calls.unary(out, () -> GetQueueResponse.newBuilder().setQueue(info(queues.get(r.getQueue()).snapshot())).build());
+        Calls.unary(out, () -> GetQueueResponse.newBuilder().setQueue(info(queues.get(r.getName()).snapshot())).build());
     }
 
     @Override
@@ -79,21 +79,14 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
             if (size == 0) {
                 size = MAX_PAGE;
             }
-            long after = 0;
-            if (!r.getPageToken().isEmpty()) {
-                try {
-                    after = Long.parseLong(r.getPageToken());
-                } catch (NumberFormatException e) {
-                    throw new InvalidArgument("page_token", "is not a token this server gave");
-                }
-            }
+            long after = PageTokens.afterSeq(r.getPageToken(), "queues");
             List<ItemQueue> found = queues.list(after, size + 1);
             var b = ListQueuesResponse.newBuilder();
             for (int i = 0; i < Math.min(size, found.size()); i++) {
                 b.addQueues(info(found.get(i).snapshot()));
             }
             if (found.size() > size) {
-                b.setNextPageToken(Long.toString(queues.seqOf(found.get(size - 1))));
+                b.setNextPageToken(PageTokens.next("queues", Long.toString(queues.seqOf(found.get(size - 1)))));
             }
             return b.build();
         });
@@ -102,21 +95,21 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
     @Override
     public void delete(DeleteQueueRequest r, StreamObserver<DeleteQueueResponse> out) {
         Calls.unary(out, () -> {
-            var d = queues.delete(r.getQueue());
+            var d = queues.delete(r.getName());
             return DeleteQueueResponse.newBuilder().setId(d.id()).setDroppedItems(d.droppedItems()).build();
         });
     }
 
     @Override
     public void close(CloseQueueRequest r, StreamObserver<CloseQueueResponse> out) {
-        Calls.unary(out, () -> CloseQueueResponse.newBuilder().setQueue(info(queues.get(r.getQueue()).close())).build());
+        Calls.unary(out, () -> CloseQueueResponse.newBuilder().setQueue(info(queues.get(r.getName()).close())).build());
     }
 
     @Override
-    public void size(QueueSizeRequest r, StreamObserver<QueueSizeResponse> out) {
+    public void size(SizeRequest r, StreamObserver<SizeResponse> out) {
         Calls.unary(out, () -> {
-            QueueSnapshot s = queues.get(r.getQueue()).snapshot();
-            return QueueSizeResponse.newBuilder().setSize(s.size()).setEmpty(s.size() == 0).setFull(s.full())
+            QueueSnapshot s = queues.get(r.getName()).snapshot();
+            return SizeResponse.newBuilder().setSize(s.size()).setEmpty(s.size() == 0).setFull(s.full())
                     .setUnfinished(s.unfinished()).setClosed(s.closed()).build();
         });
     }
@@ -127,16 +120,16 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
             if (r.getCount() < 0) {
                 throw new InvalidArgument("count", "must not be negative (0 means 1)");
             }
-            long left = queues.get(r.getQueue()).taskDone(r.getCount() == 0 ? 1 : r.getCount());
+            long left = queues.get(r.getName()).taskDone(r.getCount() == 0 ? 1 : r.getCount());
             return TaskDoneResponse.newBuilder().setUnfinished(left).build();
         });
     }
 
     @Override
-    public void put(PutItemsRequest r, StreamObserver<PutItemsResponse> out) {
-        var call = (ServerCallStreamObserver<PutItemsResponse>) out;
+    public void put(PutRequest r, StreamObserver<PutResponse> out) {
+        var call = (ServerCallStreamObserver<PutResponse>) out;
         try {
-            ItemQueue q = queues.get(r.getQueue());
+            ItemQueue q = queues.get(r.getName());
             Optional<Duration> timeout = timeout(r.hasTimeout(), r.getTimeout());
             var pending = q.put(items(r.getItemsList()), timeout, outcome -> {
                 if (call.isCancelled()) {
@@ -144,11 +137,11 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
                 }
                 switch (outcome) {
                     case Outcomes.Put.Done d -> {
-                        out.onNext(PutItemsResponse.newBuilder().setPut(d.put()).setSize(d.size()).build());
+                        out.onNext(PutResponse.newBuilder().setPut(d.put()).setSize(d.size()).build());
                         out.onCompleted();
                     }
                     case Outcomes.Put.TimedOut t -> {
-                        out.onNext(PutItemsResponse.newBuilder().setTimedOut(true).setSize(t.size()).build());
+                        out.onNext(PutResponse.newBuilder().setTimedOut(true).setSize(t.size()).build());
                         out.onCompleted();
                     }
                     case Outcomes.Put.Failed f -> out.onError(ErrorMapper.toStatus(f.error()));
@@ -161,13 +154,13 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
     }
 
     @Override
-    public void take(TakeItemsRequest r, StreamObserver<TakeItemsResponse> out) {
-        var call = (ServerCallStreamObserver<TakeItemsResponse>) out;
+    public void take(TakeRequest r, StreamObserver<TakeResponse> out) {
+        var call = (ServerCallStreamObserver<TakeResponse>) out;
         try {
             if (r.getMaxItems() < 0) {
                 throw new InvalidArgument("max_items", "must not be negative (0 means 1)");
             }
-            ItemQueue q = queues.get(r.getQueue());
+            ItemQueue q = queues.get(r.getName());
             Optional<Duration> timeout = timeout(r.hasTimeout(), r.getTimeout());
             var pending = q.take(r.getMaxItems() == 0 ? 1 : r.getMaxItems(), timeout, outcome -> {
                 if (call.isCancelled()) {
@@ -175,7 +168,7 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
                 }
                 switch (outcome) {
                     case Outcomes.Take.Items i -> {
-                        var b = TakeItemsResponse.newBuilder();
+                        var b = TakeResponse.newBuilder();
                         for (Item it : i.items()) {
                             b.addItems(item(it));
                         }
@@ -183,11 +176,11 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
                         out.onCompleted();
                     }
                     case Outcomes.Take.TimedOut t -> {
-                        out.onNext(TakeItemsResponse.newBuilder().setTimedOut(true).build());
+                        out.onNext(TakeResponse.newBuilder().setTimedOut(true).build());
                         out.onCompleted();
                     }
                     case Outcomes.Take.Drained d -> {
-                        out.onNext(TakeItemsResponse.newBuilder().setClosed(true).build());
+                        out.onNext(TakeResponse.newBuilder().setClosed(true).build());
                         out.onCompleted();
                     }
                     case Outcomes.Take.Failed f -> out.onError(ErrorMapper.toStatus(f.error()));
@@ -203,7 +196,7 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
     public void join(JoinQueueRequest r, StreamObserver<JoinQueueResponse> out) {
         var call = (ServerCallStreamObserver<JoinQueueResponse>) out;
         try {
-            ItemQueue q = queues.get(r.getQueue());
+            ItemQueue q = queues.get(r.getName());
             var pending = q.join(timeout(r.hasTimeout(), r.getTimeout()), outcome -> {
                 if (call.isCancelled()) {
                     return;

@@ -151,7 +151,8 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
                         + ") and " + SharedStore.MAX_PAGE);
             }
             int size = r.getPageSize() == 0 ? SharedStore.MAX_PAGE : r.getPageSize();
-            Optional<String> after = r.getPageToken().isEmpty() ? Optional.empty() : Optional.of(r.getPageToken());
+            String filter = "dict items|" + r.getName();
+            Optional<String> after = PageTokens.after(r.getPageToken(), filter);
             var page = store.dictItems(r.getName(), size, after);
             var b = ListDictItemsResponse.newBuilder().setSize(page.size());
             for (var e : page.items()) {
@@ -161,7 +162,7 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
                 }
                 b.addItems(item);
             }
-            page.nextAfter().ifPresent(b::setNextPageToken);
+            page.nextAfter().ifPresent(key -> b.setNextPageToken(PageTokens.next(filter, key)));
             return b.build();
         });
     }
@@ -255,8 +256,11 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
                 case SHARED_KIND_ARRAY -> Optional.of(SharedStore.Kind.ARRAY);
                 case UNRECOGNIZED -> throw new InvalidArgument("kind", "is not a kind this server knows");
             };
+            var page = PageTokens.page(store.list(kind), i -> i.name(), r.getPageSize(), 1000, r.getPageToken(),
+                    "shared|" + r.getKind());
             var b = ListSharedResponse.newBuilder();
-            for (var i : store.list(kind)) {
+            page.nextPageToken().ifPresent(b::setNextPageToken);
+            for (var i : page.items()) {
                 b.addObjects(SharedInfo.newBuilder().setName(i.name()).setKind(proto(i.kind()))
                         .setSize(i.size()).setVersion(i.version()));
             }

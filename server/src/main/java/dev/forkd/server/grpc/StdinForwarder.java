@@ -46,13 +46,13 @@ final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
         }
         try {
             if (id == null) {
-                if (r.getId().isEmpty()) {
-                    throw new ForkdException.InvalidArgument("id", "is required in the first message");
+                if (r.getName().isEmpty()) {
+                    throw new ForkdException.InvalidArgument("name", "is required in the first message");
                 }
-                id = allowed.apply(r.getId());
-                requested = r.getId();
-            } else if (!r.getId().isEmpty() && !r.getId().equals(requested)) {
-                throw new ForkdException.InvalidArgument("id", "must not change within one WriteStdin stream");
+                id = allowed.apply(r.getName());
+                requested = r.getName();
+            } else if (!r.getName().isEmpty() && !r.getName().equals(requested)) {
+                throw new ForkdException.InvalidArgument("name", "must not change within one WriteStdin stream");
             }
             if (r.getData().isEmpty() && !r.getClose()) {
                 out.request(1);

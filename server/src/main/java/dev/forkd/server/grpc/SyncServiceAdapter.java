@@ -58,7 +58,8 @@ public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBas
         Calls.unary(out, () -> {
             var kind = kind(r.getKind()).orElseThrow(() -> new InvalidArgument("kind", "is required"));
             return CreateSyncResponse.newBuilder()
-                    .setInfo(info(table.create(r.getName(), kind, r.getValue(), r.getParties(), r.getLock()))).build();
+                    .setInfo(info(table.create(r.getName(), kind,
+                            r.hasValue() ? r.getValue() : SyncTable.DEFAULT_SEMAPHORE_VALUE, r.getParties(), r.getLock()))).build();
         });
     }
 
@@ -70,8 +71,11 @@ public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBas
     @Override
     public void list(ListSyncRequest r, StreamObserver<ListSyncResponse> out) {
         Calls.unary(out, () -> {
+            var page = PageTokens.page(table.list(kind(r.getKind())), SyncResults.Info::name, r.getPageSize(), 1000,
+                    r.getPageToken(), "sync|" + r.getKind());
             var b = ListSyncResponse.newBuilder();
-            table.list(kind(r.getKind())).forEach(i -> b.addPrimitives(info(i)));
+            page.items().forEach(i -> b.addPrimitives(info(i)));
+            page.nextPageToken().ifPresent(b::setNextPageToken);
             return b.build();
         });
     }

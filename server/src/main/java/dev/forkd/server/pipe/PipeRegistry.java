@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 public final class PipeRegistry {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,128}");
-    private static final Pattern ID = Pattern.compile("p-[0-9]+");
+    private static final Pattern ID = Pattern.compile("pipe-[0-9]+");
 
     private final PipeLimits limits;
     private final ScheduledExecutorService timers;
@@ -51,7 +51,7 @@ public final class PipeRegistry {
             throw new ForkdException.ResourceExhausted("TOO_MANY_PIPES", "there are already " + byId.size()
                     + " pipes (the server's limit is " + limits.maxPipes() + "); delete some first");
         }
-        Pipe p = new Pipe("p-" + (++seq), name, duplex, limits, timers, memory);
+        Pipe p = new Pipe("pipe-" + (++seq), name, duplex, limits, timers, memory);
         byId.put(p.id(), p);
         name.ifPresent(n -> byName.put(n, p));
         return p;
@@ -79,12 +79,12 @@ public final class PipeRegistry {
     /** An end by its id: {@code <pipe id or name>.0} or {@code .1}. */
     public End end(String ref) {
         if (ref.isEmpty()) {
-            throw new ForkdException.InvalidArgument("end", "is required (an end id like p-1.0)");
+            throw new ForkdException.InvalidArgument("name", "is required (an end name like pipe-1.0)");
         }
         int dot = ref.lastIndexOf('.');
         String suffix = dot < 0 ? "" : ref.substring(dot + 1);
         if (!suffix.equals("0") && !suffix.equals("1")) {
-            throw new ForkdException.InvalidArgument("end", "must be a pipe id or name followed by .0 or .1, got \""
+            throw new ForkdException.InvalidArgument("name", "must be a pipe id or name followed by .0 or .1, got \""
                     + ref + "\"");
         }
         return new End(get(ref.substring(0, dot), "end"), Integer.parseInt(suffix));
@@ -99,6 +99,11 @@ public final class PipeRegistry {
         }
         p.delete();
         return p.id();
+    }
+
+    /** Every pipe (at most the table's limit). */
+    public synchronized java.util.List<Pipe> all() {
+        return java.util.List.copyOf(byId.values());
     }
 
     public synchronized int count() {

@@ -218,10 +218,10 @@ public final class Pool {
         }
         if (asyncResults.size() >= MAX_ASYNC_RESULTS) {
             throw new ForkdException.ResourceExhausted("POOL_RESULTS_FULL", "pool \"" + id + "\" holds "
-                    + asyncResults.size() + " unclaimed results (max " + MAX_ASYNC_RESULTS + "); call GetResult");
+                    + asyncResults.size() + " kept results (max " + MAX_ASYNC_RESULTS + "); call ForgetResult");
         }
         long n = ++applySeq;
-        AsyncSlot slot = new AsyncSlot();
+        AsyncSlot slot = new AsyncSlot(n);
         asyncResults.put(n, slot);
         submit(List.of(new Task(n, input, r -> slot.complete(r))));
         return "t-" + n;
@@ -236,11 +236,33 @@ public final class Pool {
     }
 
     /**
-     * Calls {@code onDone(result, ready)} once: with the result when it is ready (the result is then
-     * forgotten), or with {@code ready = false} when {@code timeout} passes first.
+     * Calls {@code onDone(result, ready)} once: with the result when it is ready, or with
+     * {@code ready = false} when {@code timeout} passes first. The result stays until
+     * {@link #forgetResult} (or the pool's end): a caller whose answer was lost asks again and gets it.
      */
     public ProcessTable.Cancellable getResult(String taskId, Optional<Duration> timeout,
             BiConsumer<Optional<TaskResult>, Boolean> onDone) {
+        AsyncSlot slot;
+        synchronized (this) {
+            slot = asyncSlot(taskId);
+        }
+        return slot.await(timeout, (r, ok) -> onDone.accept(Optional.ofNullable(r), ok));
+    }
+
+    /**
+     * Forgets a finished task's result, freeing its place among the {@link #MAX_ASYNC_RESULTS} kept.
+     * A task still running is FAILED_PRECONDITION (TASK_NOT_DONE): its waiters would never be answered.
+     */
+    public synchronized void forgetResult(String taskId) {
+        AsyncSlot slot = asyncSlot(taskId);
+        if (slot.result == null) {
+            throw new ForkdException.FailedPrecondition("TASK_NOT_DONE", "task \"" + taskId + "\" of pool \""
+                    + id + "\" has not finished; forget its result once GetResult has it");
+        }
+        asyncResults.remove(slot.index);
+    }
+
+    private AsyncSlot asyncSlot(String taskId) {
         long n = -1;
         if (taskId.startsWith("t-")) {
             try {
@@ -249,21 +271,11 @@ public final class Pool {
                 n = -1;
             }
         }
-        AsyncSlot slot;
-        synchronized (this) {
-            slot = asyncResults.get(n);
-            if (slot == null) {
-                throw new ForkdException.NotFound("task", taskId);
-            }
+        AsyncSlot slot = asyncResults.get(n);
+        if (slot == null) {
+            throw new ForkdException.NotFound("task", taskId);
         }
-        return slot.await(timeout, (r, ok) -> {
-            if (ok) {
-                synchronized (this) {
-                    asyncResults.remove(r.index());
-                }
-            }
-            onDone.accept(Optional.ofNullable(r), ok);
-        });
+        return slot;
     }
 
     /** No new tasks; the queued ones finish, then the workers stop. */
@@ -1325,7 +1337,13 @@ public final class Pool {
 
     /** The result of one ApplyAsync task, and who waits for it. */
     private final class AsyncSlot {
+        private final long index;
         private TaskResult result;
+
+        AsyncSlot(long index) {
+            this.index = index;
+        }
+
         private final List<BiConsumer<TaskResult, Boolean>> waiters = new ArrayList<>();
 
         void complete(TaskResult r) {
@@ -1335,7 +1353,7 @@ public final class Pool {
                 w = new ArrayList<>(waiters);
                 waiters.clear();
             }
-            // Only the first waiter takes it; the result is then forgotten.
+            // Every waiter gets it; it stays for later GetResults until ForgetResult.
             if (!w.isEmpty()) {
                 w.getFirst().accept(r, true);
                 for (int i = 1; i < w.size(); i++) {

@@ -24,6 +24,25 @@ public record ProcessSnapshot(
         return exitCodeOf(state);
     }
 
+    /**
+     * The exit code once the process has ended (as {@link #exitCode()}), empty while it has not, or
+     * when it never ran: a client must tell "exited with 0" from "no exit code yet".
+     */
+    public java.util.OptionalInt endedExitCode() {
+        return endedExitCodeOf(state);
+    }
+
+    private static java.util.OptionalInt endedExitCodeOf(ProcessState state) {
+        return switch (state) {
+            case ProcessState.Exited e -> java.util.OptionalInt.of(e.exitCode());
+            case ProcessState.Signaled s -> java.util.OptionalInt.of(-s.signal());
+            case ProcessState.Lost l -> java.util.OptionalInt.of(-9);
+            case ProcessState.Backoff b -> endedExitCodeOf(b.ended());
+            case ProcessState.Fatal f -> endedExitCodeOf(f.ended());
+            default -> java.util.OptionalInt.empty();
+        };
+    }
+
     static int exitCodeOf(ProcessState state) {
         return switch (state) {
             case ProcessState.Exited e -> e.exitCode();

@@ -85,7 +85,7 @@ public final class QueueRegistry {
     /** By id or name. */
     public synchronized ItemQueue get(String idOrName) {
         if (idOrName.isEmpty()) {
-            throw new ForkdException.InvalidArgument("queue", "is required (a queue id or name)");
+            throw new ForkdException.InvalidArgument("name", "is required (a queue id or name)");
         }
         Long s = seqById.get(idOrName);
         if (s == null) {

@@ -45,6 +45,7 @@ public final class SessionRegistry {
     /** By the hex SHA-256 of the credential. */
     private final Map<String, Lease> byCredentialHash = new ConcurrentHashMap<>();
     private final List<ToIntFunction<String>> endHooks = new CopyOnWriteArrayList<>();
+    private final List<ToIntFunction<String>> processHooks = new CopyOnWriteArrayList<>();
     private final AtomicLong seq = new AtomicLong();
     private final SecureRandom random = new SecureRandom();
 
@@ -84,9 +85,17 @@ public final class SessionRegistry {
         this.maxSessions = maxSessions;
     }
 
-    /** Registers what must be released when a session ends; returns how many things it released. */
+    /** Registers what must be released when a session ends (the hook answers how many it released). */
     public void onEnd(ToIntFunction<String> hook) {
         endHooks.add(hook);
+    }
+
+    /**
+     * Registers the hook that terminates a session's daemon processes; {@link #end} answers its count
+     * alone (CloseSessionResponse.terminated_processes counts processes, not locks or deliveries).
+     */
+    public void onEndTerminateProcesses(ToIntFunction<String> hook) {
+        processHooks.add(hook);
     }
 
     /** Opens a leased session of the admin. */
@@ -165,7 +174,7 @@ public final class SessionRegistry {
         }
     }
 
-    /** Ends a session and releases what it owned; returns how many things were released. */
+    /** Ends a session and releases what it owned; returns how many of its processes were terminated. */
     public int end(String id) {
         Lease lease = sessions.remove(id);
         if (lease == null) {
@@ -177,11 +186,14 @@ public final class SessionRegistry {
                 lease.expiry.cancel(false);
             }
         }
-        int released = 0;
-        for (ToIntFunction<String> hook : endHooks) {
-            released += hook.applyAsInt(id);
+        int terminated = 0;
+        for (ToIntFunction<String> hook : processHooks) {
+            terminated += hook.applyAsInt(id);
         }
-        return released;
+        for (ToIntFunction<String> hook : endHooks) {
+            hook.applyAsInt(id);
+        }
+        return terminated;
     }
 
     public boolean exists(String id) {

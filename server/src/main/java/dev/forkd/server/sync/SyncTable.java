@@ -52,6 +52,8 @@ public final class SyncTable {
         public static final Limits DEFAULT = new Limits(10_000, 10_000);
     }
     public static final int MAX_SEMAPHORE_VALUE = 1_000_000;
+    /** A semaphore's initial permits when the caller gives none (Python's default). */
+    public static final int DEFAULT_SEMAPHORE_VALUE = 1;
     public static final int MAX_PARTIES = 10_000;
 
     private final ScheduledExecutorService timers;
@@ -301,7 +303,7 @@ public final class SyncTable {
                 requireOwner(owner);
                 Primitive p = byName.get(name);
                 if (p == null) {
-                    p = newPrimitive(name, kindIfNew.orElse(SyncKind.LOCK), value, 0, "");
+                    p = newPrimitive(name, kindIfNew.orElse(SyncKind.LOCK), value == 0 ? DEFAULT_SEMAPHORE_VALUE : value, 0, "");
                 } else if (kindIfNew.isPresent()) {
                     requireKind(p, kindIfNew.get());
                 } else if (!p.kind().isLock() && !p.kind().isSemaphore()) {
@@ -902,9 +904,9 @@ public final class SyncTable {
             case RLOCK -> new Mutex(name, true);
             case SEMAPHORE, BOUNDED_SEMAPHORE -> {
                 if (value < 0 || value > MAX_SEMAPHORE_VALUE) {
-                    throw new InvalidArgument("value", "must be between 0 (default 1) and " + MAX_SEMAPHORE_VALUE);
+                    throw new InvalidArgument("value", "must be between 0 and " + MAX_SEMAPHORE_VALUE);
                 }
-                yield new Semaphore(name, kind == SyncKind.BOUNDED_SEMAPHORE, value == 0 ? 1 : value);
+                yield new Semaphore(name, kind == SyncKind.BOUNDED_SEMAPHORE, value);
             }
             case EVENT -> new Event(name);
             case CONDITION -> {

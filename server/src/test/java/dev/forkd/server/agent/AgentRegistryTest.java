@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.process.AgentPort;
-import dev.forkd.v1.SupervisorMessage;
+import dev.forkd.agent.v1.SupervisorMessage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -20,8 +20,8 @@ import dev.forkd.v1.GetResultRequest;
 import dev.forkd.v1.GetResultResponse;
 import dev.forkd.v1.JoinPoolRequest;
 import dev.forkd.v1.JoinPoolResponse;
-import dev.forkd.v1.JoinRequest;
-import dev.forkd.v1.JoinResponse;
+import dev.forkd.v1.JoinProcessRequest;
+import dev.forkd.v1.JoinProcessResponse;
 import dev.forkd.v1.OpenSessionRequest;
 import dev.forkd.v1.PoolServiceGrpc;
 import dev.forkd.v1.PoolState;
@@ -115,20 +115,20 @@ class ExtremeDurationProcessTest {
     void spawnWithAHugeTimeoutRunsWithoutALimitAndAnswers(Duration huge) {
         var p = processes().spawn(SpawnRequest.newBuilder().addArgv("sleep").setTimeout(huge).build()).getProcess();
         assertEquals(ProcessState.PROCESS_STATE_RUNNING, p.getState());
-        assertTrue(processes().get(GetProcessRequest.newBuilder().setId(p.getId()).build()).getProcess().getIsAlive());
+        assertTrue(processes().get(GetProcessRequest.newBuilder().setName(p.getId()).build()).getProcess().getIsAlive());
     }
 
     @ParameterizedTest
     @MethodSource("dev.forkd.server.grpc.ExtremeDurationTest#extremes")
     void joinWithAHugeTimeoutWaitsForTheEndAndLeavesNoGhost(Duration huge) throws Exception {
         String id = processes().spawn(SpawnRequest.newBuilder().addArgv("sleep").build()).getProcess().getId();
-        var gone = BlockingCall.<JoinResponse>start(o -> ProcessServiceGrpc.newStub(channel)
-                .join(JoinRequest.newBuilder().setId(id).setTimeout(huge).build(), o)).assertWaiting();
+        var gone = BlockingCall.<JoinProcessResponse>start(o -> ProcessServiceGrpc.newStub(channel)
+                .join(JoinProcessRequest.newBuilder().setName(id).setTimeout(huge).build(), o)).assertWaiting();
         gone.cancel();
-        var join = BlockingCall.<JoinResponse>start(o -> ProcessServiceGrpc.newStub(channel)
-                .join(JoinRequest.newBuilder().setId(id).setTimeout(huge).build(), o)).assertWaiting();
-        processes().signal(SignalRequest.newBuilder().setId(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        JoinResponse r = join.answer();
+        var join = BlockingCall.<JoinProcessResponse>start(o -> ProcessServiceGrpc.newStub(channel)
+                .join(JoinProcessRequest.newBuilder().setName(id).setTimeout(huge).build(), o)).assertWaiting();
+        processes().signal(SignalRequest.newBuilder().setName(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+        JoinProcessResponse r = join.answer();
         assertFalse(r.getTimedOut());
         assertEquals(-9, r.getProcess().getExitCode());
     }
@@ -137,9 +137,9 @@ class ExtremeDurationProcessTest {
     @MethodSource("dev.forkd.server.grpc.ExtremeDurationTest#extremes")
     void terminateWithAHugeGraceSignalsAndNeverEscalates(Duration huge) {
         String id = processes().spawn(SpawnRequest.newBuilder().addArgv("sleep").build()).getProcess().getId();
-        processes().signal(SignalRequest.newBuilder().setId(id).setKind(SignalKind.SIGNAL_KIND_TERMINATE)
+        processes().signal(SignalRequest.newBuilder().setName(id).setKind(SignalKind.SIGNAL_KIND_TERMINATE)
                 .setGrace(huge).build());
-        JoinResponse r = processes().join(JoinRequest.newBuilder().setId(id).build());
+        JoinProcessResponse r = processes().join(JoinProcessRequest.newBuilder().setName(id).build());
         assertEquals(-15, r.getProcess().getExitCode(), "ended by the SIGTERM, not a SIGKILL: " + r);
     }
 
@@ -155,7 +155,7 @@ class ExtremeDurationProcessTest {
         var p = processes().spawn(SpawnRequest.newBuilder().addArgv("sleep").setRestart(RestartSpec.newBuilder()
                 .setPolicy(RestartPolicy.RESTART_POLICY_ALWAYS).setWindow(huge)).build()).getProcess();
         assertEquals(ProcessState.PROCESS_STATE_RUNNING, p.getState());
-        processes().signal(SignalRequest.newBuilder().setId(p.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+        processes().signal(SignalRequest.newBuilder().setName(p.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
         // A session's TTL has a documented range: a huge one is refused, and no session is left.
         var failed = new java.util.concurrent.CompletableFuture<Throwable>();
         var open = SessionServiceGrpc.newStub(channel).open(new StreamObserver<>() {
@@ -192,7 +192,7 @@ class ExtremeDurationProcessTest {
     private String taskProcess(String pool) throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < end) {
-            var info = pools().get(GetPoolRequest.newBuilder().setId(pool).build()).getPool();
+            var info = pools().get(GetPoolRequest.newBuilder().setName(pool).build()).getPool();
             if (info.getWorkerProcessIdsCount() > 0) {
                 return info.getWorkerProcessIds(0);
             }
@@ -205,13 +205,13 @@ class ExtremeDurationProcessTest {
     @MethodSource("dev.forkd.server.grpc.ExtremeDurationTest#extremes")
     void getResultWithAHugeTimeoutWaitsAndLeavesNoGhostToTakeTheResult(Duration huge) throws Exception {
         String pool = perTaskPool(huge);
-        String task = pools().applyAsync(ApplyAsyncRequest.newBuilder().setPoolId(pool)
-                .setInput(TaskInput.newBuilder().setItem(ByteString.copyFromUtf8("x"))).build()).getTaskId();
+        String task = pools().applyAsync(ApplyAsyncRequest.newBuilder().setName(pool)
+                .setInput(TaskInput.newBuilder().setItem(ByteString.copyFromUtf8("x"))).build()).getName();
         var gone = BlockingCall.<GetResultResponse>start(o -> PoolServiceGrpc.newStub(channel).getResult(
-                GetResultRequest.newBuilder().setPoolId(pool).setTaskId(task).setTimeout(huge).build(), o)).assertWaiting();
+                GetResultRequest.newBuilder().setName(task).setTimeout(huge).build(), o)).assertWaiting();
         gone.cancel();
-        processes().signal(SignalRequest.newBuilder().setId(taskProcess(pool)).setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        GetResultResponse r = pools().getResult(GetResultRequest.newBuilder().setPoolId(pool).setTaskId(task).build());
+        processes().signal(SignalRequest.newBuilder().setName(taskProcess(pool)).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+        GetResultResponse r = pools().getResult(GetResultRequest.newBuilder().setName(task).build());
         assertTrue(r.getReady(), "a ghost waiter took the result: " + r);
         assertTrue(r.getResult().hasFailure(), "the killed task's result: " + r);
     }
@@ -220,13 +220,13 @@ class ExtremeDurationProcessTest {
     @MethodSource("dev.forkd.server.grpc.ExtremeDurationTest#extremes")
     void poolJoinWithAHugeTimeoutWaitsForTheEnd(Duration huge) throws Exception {
         String pool = perTaskPool(null);
-        pools().applyAsync(ApplyAsyncRequest.newBuilder().setPoolId(pool)
+        pools().applyAsync(ApplyAsyncRequest.newBuilder().setName(pool)
                 .setInput(TaskInput.newBuilder().setItem(ByteString.copyFromUtf8("x"))).build());
         String running = taskProcess(pool);
-        pools().close(ClosePoolRequest.newBuilder().setId(pool).build());
+        pools().close(ClosePoolRequest.newBuilder().setName(pool).build());
         var join = BlockingCall.<JoinPoolResponse>start(o -> PoolServiceGrpc.newStub(channel)
-                .join(JoinPoolRequest.newBuilder().setId(pool).setTimeout(huge).build(), o)).assertWaiting();
-        processes().signal(SignalRequest.newBuilder().setId(running).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+                .join(JoinPoolRequest.newBuilder().setName(pool).setTimeout(huge).build(), o)).assertWaiting();
+        processes().signal(SignalRequest.newBuilder().setName(running).setKind(SignalKind.SIGNAL_KIND_KILL).build());
         JoinPoolResponse r = join.answer();
         assertFalse(r.getTimedOut());
         assertEquals(PoolState.POOL_STATE_ENDED, r.getPool().getState());

@@ -25,8 +25,8 @@ import dev.forkd.v1.NotifyConditionRequest;
 import dev.forkd.v1.PipeServiceGrpc;
 import dev.forkd.v1.PollRequest;
 import dev.forkd.v1.PollResponse;
-import dev.forkd.v1.PutItemsRequest;
-import dev.forkd.v1.PutItemsResponse;
+import dev.forkd.v1.PutRequest;
+import dev.forkd.v1.PutResponse;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.RecvRequest;
@@ -35,8 +35,8 @@ import dev.forkd.v1.ReleaseRequest;
 import dev.forkd.v1.SendRequest;
 import dev.forkd.v1.SetEventRequest;
 import dev.forkd.v1.SyncServiceGrpc;
-import dev.forkd.v1.TakeItemsRequest;
-import dev.forkd.v1.TakeItemsResponse;
+import dev.forkd.v1.TakeRequest;
+import dev.forkd.v1.TakeResponse;
 import dev.forkd.v1.TaskDoneRequest;
 import dev.forkd.v1.WaitBarrierRequest;
 import dev.forkd.v1.WaitBarrierResponse;
@@ -158,17 +158,17 @@ class ExtremeDurationTest {
     @MethodSource("extremes")
     void takeWithAHugeTimeoutWaitsAndLeavesNoGhostToSwallowTheNextItem(Duration huge) throws Exception {
         queues().create(CreateQueueRequest.newBuilder().setName("q").build());
-        var take = BlockingCall.<TakeItemsResponse>start(o -> QueueServiceGrpc.newStub(channel)
-                .take(TakeItemsRequest.newBuilder().setQueue("q").setTimeout(huge).build(), o)).assertWaiting();
+        var take = BlockingCall.<TakeResponse>start(o -> QueueServiceGrpc.newStub(channel)
+                .take(TakeRequest.newBuilder().setName("q").setTimeout(huge).build(), o)).assertWaiting();
         take.cancel();
-        queues().put(PutItemsRequest.newBuilder().setQueue("q").addItems(item("a")).build());
-        var next = queues().take(TakeItemsRequest.newBuilder().setQueue("q").setTimeout(Duration.getDefaultInstance()).build());
+        queues().put(PutRequest.newBuilder().setName("q").addItems(item("a")).build());
+        var next = queues().take(TakeRequest.newBuilder().setName("q").setTimeout(Duration.getDefaultInstance()).build());
         assertEquals("a", next.getItems(0).getData().toStringUtf8(), "a ghost taker swallowed the item: " + next);
 
         // And a waiting one is answered by the next put, like a take without a timeout.
-        var waiting = BlockingCall.<TakeItemsResponse>start(o -> QueueServiceGrpc.newStub(channel)
-                .take(TakeItemsRequest.newBuilder().setQueue("q").setTimeout(huge).build(), o)).assertWaiting();
-        queues().put(PutItemsRequest.newBuilder().setQueue("q").addItems(item("b")).build());
+        var waiting = BlockingCall.<TakeResponse>start(o -> QueueServiceGrpc.newStub(channel)
+                .take(TakeRequest.newBuilder().setName("q").setTimeout(huge).build(), o)).assertWaiting();
+        queues().put(PutRequest.newBuilder().setName("q").addItems(item("b")).build());
         assertEquals("b", waiting.answer().getItems(0).getData().toStringUtf8());
     }
 
@@ -176,20 +176,20 @@ class ExtremeDurationTest {
     @MethodSource("extremes")
     void putWithAHugeTimeoutWaitsAndLeavesNoGhostToPutLater(Duration huge) throws Exception {
         queues().create(CreateQueueRequest.newBuilder().setName("q").setMaxsize(1).build());
-        queues().put(PutItemsRequest.newBuilder().setQueue("q").addItems(item("a")).build());
-        var put = BlockingCall.<PutItemsResponse>start(o -> QueueServiceGrpc.newStub(channel)
-                .put(PutItemsRequest.newBuilder().setQueue("q").addItems(item("ghost")).setTimeout(huge).build(), o))
+        queues().put(PutRequest.newBuilder().setName("q").addItems(item("a")).build());
+        var put = BlockingCall.<PutResponse>start(o -> QueueServiceGrpc.newStub(channel)
+                .put(PutRequest.newBuilder().setName("q").addItems(item("ghost")).setTimeout(huge).build(), o))
                 .assertWaiting();
         put.cancel();
-        assertEquals("a", queues().take(TakeItemsRequest.newBuilder().setQueue("q").build()).getItems(0).getData().toStringUtf8());
-        assertEquals(0, queues().get(GetQueueRequest.newBuilder().setQueue("q").build()).getQueue().getSize(),
+        assertEquals("a", queues().take(TakeRequest.newBuilder().setName("q").build()).getItems(0).getData().toStringUtf8());
+        assertEquals(0, queues().get(GetQueueRequest.newBuilder().setName("q").build()).getQueue().getSize(),
                 "a ghost putter put its item after its caller was gone");
 
-        queues().put(PutItemsRequest.newBuilder().setQueue("q").addItems(item("b")).build());
-        var waiting = BlockingCall.<PutItemsResponse>start(o -> QueueServiceGrpc.newStub(channel)
-                .put(PutItemsRequest.newBuilder().setQueue("q").addItems(item("c")).setTimeout(huge).build(), o))
+        queues().put(PutRequest.newBuilder().setName("q").addItems(item("b")).build());
+        var waiting = BlockingCall.<PutResponse>start(o -> QueueServiceGrpc.newStub(channel)
+                .put(PutRequest.newBuilder().setName("q").addItems(item("c")).setTimeout(huge).build(), o))
                 .assertWaiting();
-        queues().take(TakeItemsRequest.newBuilder().setQueue("q").build());
+        queues().take(TakeRequest.newBuilder().setName("q").build());
         assertEquals(1, waiting.answer().getPut());
     }
 
@@ -197,11 +197,11 @@ class ExtremeDurationTest {
     @MethodSource("extremes")
     void queueJoinWithAHugeTimeoutWaitsForTaskDone(Duration huge) throws Exception {
         queues().create(CreateQueueRequest.newBuilder().setName("q").build());
-        queues().put(PutItemsRequest.newBuilder().setQueue("q").addItems(item("a")).build());
-        queues().take(TakeItemsRequest.newBuilder().setQueue("q").build());
+        queues().put(PutRequest.newBuilder().setName("q").addItems(item("a")).build());
+        queues().take(TakeRequest.newBuilder().setName("q").build());
         var join = BlockingCall.<JoinQueueResponse>start(o -> QueueServiceGrpc.newStub(channel)
-                .join(JoinQueueRequest.newBuilder().setQueue("q").setTimeout(huge).build(), o)).assertWaiting();
-        queues().taskDone(TaskDoneRequest.newBuilder().setQueue("q").build());
+                .join(JoinQueueRequest.newBuilder().setName("q").setTimeout(huge).build(), o)).assertWaiting();
+        queues().taskDone(TaskDoneRequest.newBuilder().setName("q").build());
         JoinQueueResponse r = join.answer();
         assertFalse(r.getTimedOut());
         assertEquals(0, r.getUnfinished());
@@ -214,15 +214,15 @@ class ExtremeDurationTest {
     void recvWithAHugeTimeoutWaitsAndLeavesNoGhostToSwallowTheNextMessage(Duration huge) throws Exception {
         pipes().create(CreatePipeRequest.newBuilder().setName("x").setDuplex(true).build());
         var recv = BlockingCall.<RecvResponse>start(o -> PipeServiceGrpc.newStub(channel)
-                .recv(RecvRequest.newBuilder().setEnd("x.0").setTimeout(huge).build(), o)).assertWaiting();
+                .recv(RecvRequest.newBuilder().setName("x.0").setTimeout(huge).build(), o)).assertWaiting();
         recv.cancel();
-        pipes().send(SendRequest.newBuilder().setEnd("x.1").addMessages(ByteString.copyFromUtf8("m")).build());
-        var next = pipes().recv(RecvRequest.newBuilder().setEnd("x.0").setTimeout(Duration.getDefaultInstance()).build());
+        pipes().send(SendRequest.newBuilder().setName("x.1").addMessages(ByteString.copyFromUtf8("m")).build());
+        var next = pipes().recv(RecvRequest.newBuilder().setName("x.0").setTimeout(Duration.getDefaultInstance()).build());
         assertEquals("m", next.getMessages(0).toStringUtf8(), "a ghost receiver swallowed the message: " + next);
 
         var waiting = BlockingCall.<RecvResponse>start(o -> PipeServiceGrpc.newStub(channel)
-                .recv(RecvRequest.newBuilder().setEnd("x.0").setTimeout(huge).build(), o)).assertWaiting();
-        pipes().send(SendRequest.newBuilder().setEnd("x.1").addMessages(ByteString.copyFromUtf8("n")).build());
+                .recv(RecvRequest.newBuilder().setName("x.0").setTimeout(huge).build(), o)).assertWaiting();
+        pipes().send(SendRequest.newBuilder().setName("x.1").addMessages(ByteString.copyFromUtf8("n")).build());
         assertEquals("n", waiting.answer().getMessages(0).toStringUtf8());
     }
 
@@ -231,8 +231,8 @@ class ExtremeDurationTest {
     void pollAndSendWithAHugeTimeoutWait(Duration huge) throws Exception {
         pipes().create(CreatePipeRequest.newBuilder().setName("x").setDuplex(true).build());
         var poll = BlockingCall.<PollResponse>start(o -> PipeServiceGrpc.newStub(channel)
-                .poll(PollRequest.newBuilder().setEnd("x.0").setTimeout(huge).build(), o)).assertWaiting();
-        var send = pipes().send(SendRequest.newBuilder().setEnd("x.1").addMessages(ByteString.copyFromUtf8("m"))
+                .poll(PollRequest.newBuilder().setName("x.0").setTimeout(huge).build(), o)).assertWaiting();
+        var send = pipes().send(SendRequest.newBuilder().setName("x.1").addMessages(ByteString.copyFromUtf8("m"))
                 .setTimeout(huge).build());
         assertFalse(send.getTimedOut());
         assertTrue(poll.answer().getReady());

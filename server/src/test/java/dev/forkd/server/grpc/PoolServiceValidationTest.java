@@ -11,6 +11,7 @@ import dev.forkd.server.process.ProcessTable;
 import dev.forkd.v1.ApplyAsyncRequest;
 import dev.forkd.v1.CreatePoolRequest;
 import dev.forkd.v1.DeletePoolRequest;
+import dev.forkd.v1.ForgetResultRequest;
 import dev.forkd.v1.GetPoolRequest;
 import dev.forkd.v1.GetResultRequest;
 import dev.forkd.v1.JoinPoolRequest;
@@ -139,12 +140,12 @@ class PoolServiceValidationTest {
 
     @Test
     void unknownPoolIsNotFound() throws Exception {
-        var e = fails(Status.Code.NOT_FOUND, () -> stub.get(GetPoolRequest.newBuilder().setId("pool-99").build()));
+        var e = fails(Status.Code.NOT_FOUND, () -> stub.get(GetPoolRequest.newBuilder().setName("pool-99").build()));
         assertEquals("POOL_NOT_FOUND", reason(e));
         assertTrue(e.getStatus().getDescription().contains("pool-99"));
-        fails(Status.Code.NOT_FOUND, () -> stub.applyAsync(ApplyAsyncRequest.newBuilder().setPoolId("nope").build()));
-        fails(Status.Code.NOT_FOUND, () -> stub.join(JoinPoolRequest.newBuilder().setId("nope").build()));
-        fails(Status.Code.NOT_FOUND, () -> stub.delete(DeletePoolRequest.newBuilder().setId("nope").build()));
+        fails(Status.Code.NOT_FOUND, () -> stub.applyAsync(ApplyAsyncRequest.newBuilder().setName("nope").build()));
+        fails(Status.Code.NOT_FOUND, () -> stub.join(JoinPoolRequest.newBuilder().setName("nope").build()));
+        fails(Status.Code.NOT_FOUND, () -> stub.delete(DeletePoolRequest.newBuilder().setName("nope").build()));
         var failed = new java.util.concurrent.CompletableFuture<Throwable>();
         var requests = PoolServiceGrpc.newStub(channel).map(new io.grpc.stub.StreamObserver<>() {
             @Override
@@ -160,33 +161,53 @@ class PoolServiceValidationTest {
                 failed.complete(null);
             }
         });
-        requests.onNext(MapRequest.newBuilder().setStart(MapStart.newBuilder().setPoolId("nope")).build());
+        requests.onNext(MapRequest.newBuilder().setStart(MapStart.newBuilder().setName("nope")).build());
         var status = Status.fromThrowable(failed.get(10, TimeUnit.SECONDS));
         assertEquals(Status.Code.NOT_FOUND, status.getCode());
         requests.onCompleted();
     }
 
     @Test
+    void aRunningTasksResultCannotBeForgottenAndAnUnknownOneIsNotFound() throws Exception {
+        String pool = stub.create(perTask("echo", "{}").setName("p2").build()).getPool().getId();
+        // The in-process agent starts children but never ends them: the task stays running.
+        String task = stub.applyAsync(ApplyAsyncRequest.newBuilder().setName(pool)
+                .setInput(TaskInput.newBuilder().setItem(com.google.protobuf.ByteString.copyFromUtf8("x"))).build()).getName();
+        assertTrue(task.startsWith(pool + "/t-"), task);
+        assertEquals("TASK_NOT_DONE", reason(fails(Status.Code.FAILED_PRECONDITION,
+                () -> stub.forgetResult(ForgetResultRequest.newBuilder().setName(task).build()))));
+        assertEquals("TASK_NOT_FOUND", reason(fails(Status.Code.NOT_FOUND,
+                () -> stub.forgetResult(ForgetResultRequest.newBuilder().setName(pool + "/t-999").build()))));
+        assertEquals("name", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.forgetResult(ForgetResultRequest.newBuilder().setName(pool).build()))));
+    }
+
+    @Test
     void resultOfAnUnknownTaskIsNotFound() throws Exception {
         String pool = stub.create(perTask("echo", "{}").setName("p1").build()).getPool().getId();
-        var e = fails(Status.Code.NOT_FOUND, () -> stub.getResult(GetResultRequest.newBuilder().setPoolId(pool)
-                .setTaskId("t-12345").build()));
+        var e = fails(Status.Code.NOT_FOUND, () -> stub.getResult(GetResultRequest.newBuilder()
+                .setName(pool + "/t-12345").build()));
         assertEquals("TASK_NOT_FOUND", reason(e));
         assertTrue(e.getStatus().getDescription().contains("t-12345"));
-        assertEquals("task_id", field(fails(Status.Code.INVALID_ARGUMENT,
-                () -> stub.getResult(GetResultRequest.newBuilder().setPoolId(pool).build()))));
+        // A pool's name alone names no task.
+        assertEquals("name", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.getResult(GetResultRequest.newBuilder().setName(pool).build()))));
+        assertEquals("name", field(fails(Status.Code.INVALID_ARGUMENT,
+                () -> stub.getResult(GetResultRequest.newBuilder().setName(pool + "/").build()))));
+        assertEquals("POOL_NOT_FOUND", reason(fails(Status.Code.NOT_FOUND,
+                () -> stub.getResult(GetResultRequest.newBuilder().setName("nope/t-1").build()))));
     }
 
     @Test
     void wrongStatesAreFailedPrecondition() throws Exception {
         String pool = stub.create(perTask("echo", "{}").build()).getPool().getId();
         assertEquals("POOL_RUNNING", reason(fails(Status.Code.FAILED_PRECONDITION,
-                () -> stub.join(JoinPoolRequest.newBuilder().setId(pool).build()))));
+                () -> stub.join(JoinPoolRequest.newBuilder().setName(pool).build()))));
         assertEquals("POOL_NOT_ENDED", reason(fails(Status.Code.FAILED_PRECONDITION,
-                () -> stub.delete(DeletePoolRequest.newBuilder().setId(pool).build()))));
-        stub.close(dev.forkd.v1.ClosePoolRequest.newBuilder().setId(pool).build());
+                () -> stub.delete(DeletePoolRequest.newBuilder().setName(pool).build()))));
+        stub.close(dev.forkd.v1.ClosePoolRequest.newBuilder().setName(pool).build());
         assertEquals("POOL_CLOSED", reason(fails(Status.Code.FAILED_PRECONDITION,
-                () -> stub.applyAsync(ApplyAsyncRequest.newBuilder().setPoolId(pool)
+                () -> stub.applyAsync(ApplyAsyncRequest.newBuilder().setName(pool)
                         .setInput(TaskInput.newBuilder().setItem(com.google.protobuf.ByteString.copyFromUtf8("1"))).build()))));
     }
 }

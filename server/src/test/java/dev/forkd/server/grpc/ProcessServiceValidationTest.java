@@ -9,13 +9,13 @@ import com.google.protobuf.Duration;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.GetProcessRequest;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ListProcessesRequest;
 import dev.forkd.v1.ProcessServiceGrpc;
 import dev.forkd.v1.SignalKind;
 import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SpawnRequest;
-import dev.forkd.v1.WatchRequest;
+import dev.forkd.v1.WatchProcessRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -85,18 +85,18 @@ class ProcessServiceValidationTest {
 
     @Test
     void unknownIdIsNotFoundNamingTheId() {
-        var e = fails(Status.Code.NOT_FOUND, () -> stub.get(GetProcessRequest.newBuilder().setId("p-999").build()));
+        var e = fails(Status.Code.NOT_FOUND, () -> stub.get(GetProcessRequest.newBuilder().setName("p-999").build()));
         assertTrue(e.getStatus().getDescription().contains("p-999"));
-        fails(Status.Code.NOT_FOUND, () -> stub.join(JoinRequest.newBuilder().setId("p-999").build()));
-        fails(Status.Code.NOT_FOUND, () -> stub.signal(SignalRequest.newBuilder().setId("p-999")
+        fails(Status.Code.NOT_FOUND, () -> stub.join(JoinProcessRequest.newBuilder().setName("p-999").build()));
+        fails(Status.Code.NOT_FOUND, () -> stub.signal(SignalRequest.newBuilder().setName("p-999")
                 .setKind(SignalKind.SIGNAL_KIND_KILL).build()));
-        fails(Status.Code.NOT_FOUND, () -> stub.watch(WatchRequest.newBuilder().setId("p-999").build()).hasNext());
+        fails(Status.Code.NOT_FOUND, () -> stub.watch(WatchProcessRequest.newBuilder().setName("p-999").build()).hasNext());
     }
 
     @Test
     void negativeTimeoutIsInvalid() throws Exception {
         String id = stub.spawn(SpawnRequest.newBuilder().addArgv("sleep").build()).getProcess().getId();
-        var e = fails(Status.Code.INVALID_ARGUMENT, () -> stub.join(JoinRequest.newBuilder().setId(id)
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> stub.join(JoinProcessRequest.newBuilder().setName(id)
                 .setTimeout(Duration.newBuilder().setSeconds(-1)).build()));
         assertEquals("timeout", field(e));
         fails(Status.Code.INVALID_ARGUMENT, () -> stub.spawn(SpawnRequest.newBuilder().addArgv("x")
@@ -106,12 +106,12 @@ class ProcessServiceValidationTest {
     @Test
     void badSignalNameIsInvalidAndDoesNotSignal() throws Exception {
         String id = stub.spawn(SpawnRequest.newBuilder().addArgv("sleep").build()).getProcess().getId();
-        var e = fails(Status.Code.INVALID_ARGUMENT, () -> stub.signal(SignalRequest.newBuilder().setId(id)
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> stub.signal(SignalRequest.newBuilder().setName(id)
                 .setKind(SignalKind.SIGNAL_KIND_NAMED).setSignal("SIGNOPE").build()));
         assertEquals("signal", field(e));
         assertTrue(e.getStatus().getDescription().contains("SIGNOPE"));
-        assertTrue(stub.get(GetProcessRequest.newBuilder().setId(id).build()).getProcess().getIsAlive());
-        fails(Status.Code.INVALID_ARGUMENT, () -> stub.signal(SignalRequest.newBuilder().setId(id).build()));
+        assertTrue(stub.get(GetProcessRequest.newBuilder().setName(id).build()).getProcess().getIsAlive());
+        fails(Status.Code.INVALID_ARGUMENT, () -> stub.signal(SignalRequest.newBuilder().setName(id).build()));
     }
 
     @Test
@@ -134,7 +134,7 @@ class ProcessServiceValidationTest {
                 () -> stub.spawn(SpawnRequest.newBuilder().addArgv("true").setOutputLimitBytes(-1).build()))));
         assertEquals("page_size", field(fails(Status.Code.INVALID_ARGUMENT,
                 () -> stub.list(ListProcessesRequest.newBuilder().setPageSize(-1).build()))));
-        assertEquals("id", field(fails(Status.Code.INVALID_ARGUMENT,
+        assertEquals("name", field(fails(Status.Code.INVALID_ARGUMENT,
                 () -> stub.get(GetProcessRequest.getDefaultInstance()))));
     }
 
@@ -142,6 +142,6 @@ class ProcessServiceValidationTest {
     void takenNameAndDeletingARunningProcessAreRefused() {
         stub.spawn(SpawnRequest.newBuilder().addArgv("sleep").setName("web").build());
         fails(Status.Code.ALREADY_EXISTS, () -> stub.spawn(SpawnRequest.newBuilder().addArgv("sleep").setName("web").build()));
-        fails(Status.Code.FAILED_PRECONDITION, () -> stub.delete(DeleteProcessRequest.newBuilder().setId("web").build()));
+        fails(Status.Code.FAILED_PRECONDITION, () -> stub.delete(DeleteProcessRequest.newBuilder().setName("web").build()));
     }
 }

@@ -21,13 +21,13 @@ import dev.forkd.v1.GetQueueRequest;
 import dev.forkd.v1.PipeServiceGrpc;
 import dev.forkd.v1.ProduceRequest;
 import dev.forkd.v1.ProduceResponse;
-import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.PutRequest;
 import dev.forkd.v1.QueueInfo;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.RecvRequest;
 import dev.forkd.v1.SendRequest;
-import dev.forkd.v1.TakeItemsRequest;
+import dev.forkd.v1.TakeRequest;
 import dev.forkd.v1.TaskDoneRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -91,7 +91,7 @@ class QueueServiceTest {
     }
 
     private QueueInfo info(String q) {
-        return queues.get(GetQueueRequest.newBuilder().setQueue(q).build()).getQueue();
+        return queues.get(GetQueueRequest.newBuilder().setName(q).build()).getQueue();
     }
 
     private static StatusRuntimeException fails(Status.Code code, org.junit.jupiter.api.function.Executable call) {
@@ -104,17 +104,17 @@ class QueueServiceTest {
 
     @Test
     void unknownQueueIsNotFoundNamingIt() {
-        var e = fails(Status.Code.NOT_FOUND, () -> queues.take(TakeItemsRequest.newBuilder().setQueue("nope").build()));
+        var e = fails(Status.Code.NOT_FOUND, () -> queues.take(TakeRequest.newBuilder().setName("nope").build()));
         assertTrue(e.getStatus().getDescription().contains("\"nope\""), e.getStatus().getDescription());
     }
 
     @Test
     void putToAClosedQueueFailsAndChangesNothing() throws Exception {
         create("c", 10);
-        queues.put(PutItemsRequest.newBuilder().setQueue("c").addItems(item("a")).build());
-        queues.close(CloseQueueRequest.newBuilder().setQueue("c").build());
+        queues.put(PutRequest.newBuilder().setName("c").addItems(item("a")).build());
+        queues.close(CloseQueueRequest.newBuilder().setName("c").build());
         var e = fails(Status.Code.FAILED_PRECONDITION,
-                () -> queues.put(PutItemsRequest.newBuilder().setQueue("c").addItems(item("b")).build()));
+                () -> queues.put(PutRequest.newBuilder().setName("c").addItems(item("b")).build()));
         assertEquals("QUEUE_CLOSED", reason(e));
         assertTrue(e.getStatus().getDescription().contains("closed"));
         assertEquals(1, info("c").getSize());
@@ -124,9 +124,9 @@ class QueueServiceTest {
     @Test
     void taskDoneMoreThanPutsFailsAndChangesNothing() throws Exception {
         create("t", 10);
-        queues.put(PutItemsRequest.newBuilder().setQueue("t").addItems(item("a")).build());
+        queues.put(PutRequest.newBuilder().setName("t").addItems(item("a")).build());
         var e = fails(Status.Code.FAILED_PRECONDITION,
-                () -> queues.taskDone(TaskDoneRequest.newBuilder().setQueue("t").setCount(2).build()));
+                () -> queues.taskDone(TaskDoneRequest.newBuilder().setName("t").setCount(2).build()));
         assertEquals("TASK_DONE_TOO_MANY", reason(e));
         assertTrue(e.getStatus().getDescription().contains("too many"), e.getStatus().getDescription());
         assertEquals(1, info("t").getUnfinished());
@@ -135,11 +135,11 @@ class QueueServiceTest {
     @Test
     void negativeTimeoutIsInvalidNamingTheField() throws Exception {
         create("n", 10);
-        var e = fails(Status.Code.INVALID_ARGUMENT, () -> queues.put(PutItemsRequest.newBuilder().setQueue("n")
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> queues.put(PutRequest.newBuilder().setName("n")
                 .addItems(item("a")).setTimeout(Duration.newBuilder().setSeconds(-1)).build()));
         assertEquals("timeout", field(e));
         assertEquals(0, info("n").getSize());
-        var t = fails(Status.Code.INVALID_ARGUMENT, () -> queues.take(TakeItemsRequest.newBuilder().setQueue("n")
+        var t = fails(Status.Code.INVALID_ARGUMENT, () -> queues.take(TakeRequest.newBuilder().setName("n")
                 .setTimeout(Duration.newBuilder().setNanos(-5)).build()));
         assertEquals("timeout", field(t));
     }
@@ -156,7 +156,7 @@ class QueueServiceTest {
     @Test
     void oversizedItemIsInvalidNamingTheLimitAndNothingIsPut() throws Exception {
         create("o", 10);
-        var e = fails(Status.Code.INVALID_ARGUMENT, () -> queues.put(PutItemsRequest.newBuilder().setQueue("o")
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> queues.put(PutRequest.newBuilder().setName("o")
                 .addItems(item("ok")).addItems(QueueItem.newBuilder().setData(ByteString.copyFrom(new byte[1025]))).build()));
         assertEquals("items[1].data", field(e));
         assertTrue(e.getStatus().getDescription().contains("1024 bytes"), e.getStatus().getDescription());
@@ -172,7 +172,7 @@ class QueueServiceTest {
     @Test
     void timedOutTakeIsAResultNotAnError() {
         create("e", 1);
-        var r = queues.take(TakeItemsRequest.newBuilder().setQueue("e").setTimeout(Duration.newBuilder().setNanos(20_000_000)).build());
+        var r = queues.take(TakeRequest.newBuilder().setName("e").setTimeout(Duration.newBuilder().setNanos(20_000_000)).build());
         assertTrue(r.getTimedOut());
     }
 
@@ -200,7 +200,7 @@ class QueueServiceTest {
             }
         });
         for (int b = 0; b < 5; b++) {
-            var req = ProduceRequest.newBuilder().setQueue("s");
+            var req = ProduceRequest.newBuilder().setName("s");
             for (int i = 0; i < 10; i++) {
                 req.addItems(item(Integer.toString(b * 10 + i)));
             }
@@ -232,7 +232,7 @@ class QueueServiceTest {
             @Override
             public void onCompleted() {}
         }));
-        c[0].onNext(ConsumeRequest.newBuilder().setQueue("s").setCredit(20).build());
+        c[0].onNext(ConsumeRequest.newBuilder().setName("s").setCredit(20).build());
         assertEquals(20, twenty.get(10, TimeUnit.SECONDS));
         long fifthTag = got.stream().flatMap(r -> r.getDeliveriesList().stream()).toList().get(4).getTag();
         c[0].onNext(ConsumeRequest.newBuilder().setAckThrough(fifthTag).build());
@@ -242,7 +242,7 @@ class QueueServiceTest {
         // the next call is ordered after it on the same channel.
         QueueInfo after = awaitInFlight("s", 0);
         assertEquals(45, after.getSize());
-        var rest = queues.take(TakeItemsRequest.newBuilder().setQueue("s").setMaxItems(100).build());
+        var rest = queues.take(TakeRequest.newBuilder().setName("s").setMaxItems(100).build());
         assertEquals("5", rest.getItems(0).getData().toStringUtf8()); // the unacked come back first, in order
         assertEquals("49", rest.getItems(44).getData().toStringUtf8());
     }
@@ -262,11 +262,34 @@ class QueueServiceTest {
     void pipeEndClosedGivesEofAndBadEndIdsAreInvalid() {
         var pipes = PipeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
         var p = pipes.create(CreatePipeRequest.newBuilder().setName("x").setDuplex(true).build()).getPipe();
-        pipes.send(SendRequest.newBuilder().setEnd("x.1").addMessages(ByteString.copyFromUtf8("hi")).build());
-        pipes.closeEnd(dev.forkd.v1.CloseEndRequest.newBuilder().setEnd(p.getEnds(1).getId()).build());
-        assertEquals("hi", pipes.recv(RecvRequest.newBuilder().setEnd("x.0").build()).getMessages(0).toStringUtf8());
-        assertTrue(pipes.recv(RecvRequest.newBuilder().setEnd("x.0").build()).getEof());
-        fails(Status.Code.INVALID_ARGUMENT, () -> pipes.recv(RecvRequest.newBuilder().setEnd("x.7").build()));
-        fails(Status.Code.NOT_FOUND, () -> pipes.recv(RecvRequest.newBuilder().setEnd("nope.0").build()));
+        pipes.send(SendRequest.newBuilder().setName("x.1").addMessages(ByteString.copyFromUtf8("hi")).build());
+        pipes.closeEnd(dev.forkd.v1.CloseEndRequest.newBuilder().setName(p.getEnds(1).getId()).build());
+        assertEquals("hi", pipes.recv(RecvRequest.newBuilder().setName("x.0").build()).getMessages(0).toStringUtf8());
+        assertTrue(pipes.recv(RecvRequest.newBuilder().setName("x.0").build()).getEof());
+        fails(Status.Code.INVALID_ARGUMENT, () -> pipes.recv(RecvRequest.newBuilder().setName("x.7").build()));
+        fails(Status.Code.NOT_FOUND, () -> pipes.recv(RecvRequest.newBuilder().setName("nope.0").build()));
+    }
+
+    @Test
+    void pipesAreNamedPipeNTheirEndsPipeNDotKAndListedAPageAtATime() {
+        var pipes = PipeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var made = new java.util.ArrayList<String>();
+        for (int i = 0; i < 3; i++) {
+            var p = pipes.create(CreatePipeRequest.newBuilder().build()).getPipe();
+            assertTrue(p.getId().matches("pipe-[0-9]+"), p.getId());
+            assertEquals(p.getId() + ".0", p.getEnds(0).getId());
+            made.add(p.getId());
+        }
+        var first = pipes.list(dev.forkd.v1.ListPipesRequest.newBuilder().setPageSize(2).build());
+        assertEquals(2, first.getPipesCount());
+        var rest = pipes.list(dev.forkd.v1.ListPipesRequest.newBuilder().setPageToken(first.getNextPageToken()).build());
+        var listed = new java.util.ArrayList<String>();
+        first.getPipesList().forEach(p -> listed.add(p.getId()));
+        rest.getPipesList().forEach(p -> listed.add(p.getId()));
+        assertTrue(listed.containsAll(made) && listed.size() == made.size(), listed + " vs " + made);
+        assertEquals("", rest.getNextPageToken());
+        // A token from another list is refused, not misread.
+        fails(Status.Code.INVALID_ARGUMENT, () -> dev.forkd.v1.QueueServiceGrpc.newBlockingStub(channel)
+                .list(dev.forkd.v1.ListQueuesRequest.newBuilder().setPageToken(first.getNextPageToken()).build()));
     }
 }

@@ -25,12 +25,12 @@ import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.GetQueueRequest;
 import dev.forkd.v1.GetSyncRequest;
 import dev.forkd.v1.GetValueRequest;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ListProcessesRequest;
 import dev.forkd.v1.PoolServiceGrpc;
 import dev.forkd.v1.ProcessServiceGrpc;
-import dev.forkd.v1.PutItemsRequest;
-import dev.forkd.v1.PutItemsResponse;
+import dev.forkd.v1.PutRequest;
+import dev.forkd.v1.PutResponse;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.ReleaseRequest;
@@ -162,12 +162,12 @@ class RecordsAndContractsTest {
                 .addArgv("sleep").setName("late").build()));
         assertEquals("TOO_MANY_SESSIONS", reason(e));
         assertEquals(MAX_SESSIONS, processCount(), "the refused spawn left a record");
-        fails(Status.Code.NOT_FOUND, () -> processes().join(JoinRequest.newBuilder().setId("late").build()));
+        fails(Status.Code.NOT_FOUND, () -> processes().join(JoinProcessRequest.newBuilder().setName("late").build()));
 
         // Once a child ends (and its session with it), the name is free and the spawn succeeds.
-        processes().signal(SignalRequest.newBuilder().setId("p0").setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        processes().join(JoinRequest.newBuilder().setId("p0").build());
-        processes().delete(DeleteProcessRequest.newBuilder().setId("p0").build());
+        processes().signal(SignalRequest.newBuilder().setName("p0").setKind(SignalKind.SIGNAL_KIND_KILL).build());
+        processes().join(JoinProcessRequest.newBuilder().setName("p0").build());
+        processes().delete(DeleteProcessRequest.newBuilder().setName("p0").build());
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (sessions.count() >= MAX_SESSIONS && System.nanoTime() < end) {
             Thread.onSpinWait(); // the ended child's session closes on the timer thread
@@ -179,7 +179,7 @@ class RecordsAndContractsTest {
     @Test
     void aTagRepeatedInOneAckIsAckedOnceAndTheStreamGoesOn() throws Exception {
         queues().create(CreateQueueRequest.newBuilder().setName("q").build());
-        queues().put(PutItemsRequest.newBuilder().setQueue("q").addItems(item("a")).addItems(item("b")).build());
+        queues().put(PutRequest.newBuilder().setName("q").addItems(item("a")).addItems(item("b")).build());
         List<ConsumeResponse> got = new CopyOnWriteArrayList<>();
         CompletableFuture<Throwable> ended = new CompletableFuture<>();
         CompletableFuture<Void> first = new CompletableFuture<>();
@@ -201,14 +201,14 @@ class RecordsAndContractsTest {
                 ended.complete(null);
             }
         });
-        c.onNext(ConsumeRequest.newBuilder().setQueue("q").setCredit(1).build());
+        c.onNext(ConsumeRequest.newBuilder().setName("q").setCredit(1).build());
         first.get(10, TimeUnit.SECONDS);
         long tag = got.getFirst().getDeliveries(0).getTag();
         c.onNext(ConsumeRequest.newBuilder().addAckTags(tag).addAckTags(tag).setCredit(1).build());
         second.get(10, TimeUnit.SECONDS);
         assertTrue(!ended.isDone(), "the stream ended: " + ended);
         assertEquals("b", got.get(1).getDeliveries(0).getItem().getData().toStringUtf8());
-        var info = queues().get(GetQueueRequest.newBuilder().setQueue("q").build()).getQueue();
+        var info = queues().get(GetQueueRequest.newBuilder().setName("q").build()).getQueue();
         assertEquals(1, info.getInFlight(), "only the one delivery not acked is in flight: " + info);
         c.onCompleted();
     }
@@ -230,9 +230,9 @@ class RecordsAndContractsTest {
     @Test
     void aTimedOutPutReportsTheQueuesRealSize() {
         queues().create(CreateQueueRequest.newBuilder().setName("q").setMaxsize(1).build());
-        queues().put(PutItemsRequest.newBuilder().setQueue("q").addItems(item("a")).build());
+        queues().put(PutRequest.newBuilder().setName("q").addItems(item("a")).build());
         for (Duration t : List.of(Duration.getDefaultInstance(), Duration.newBuilder().setNanos(20_000_000).build())) {
-            PutItemsResponse r = queues().put(PutItemsRequest.newBuilder().setQueue("q").addItems(item("b")).setTimeout(t).build());
+            PutResponse r = queues().put(PutRequest.newBuilder().setName("q").addItems(item("b")).setTimeout(t).build());
             assertTrue(r.getTimedOut());
             assertEquals(1, r.getSize(), "timeout " + t + ": " + r);
         }
@@ -262,7 +262,7 @@ class RecordsAndContractsTest {
         var pools = PoolServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
         String pool = pools.create(CreatePoolRequest.newBuilder().setProcesses(1).setWorker(WorkerSpec.newBuilder()
                 .setKind(WorkerKind.WORKER_KIND_PER_TASK).addArgv("echo").addArgv("{}")).build()).getPool().getId();
-        var e = fails(Status.Code.INVALID_ARGUMENT, () -> pools.applyAsync(ApplyAsyncRequest.newBuilder().setPoolId(pool)
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> pools.applyAsync(ApplyAsyncRequest.newBuilder().setName(pool)
                 .setInput(TaskInput.newBuilder().setItem(ByteString.copyFromUtf8("\u00e9".repeat(70_000)))).build()));
         assertEquals("input", field(e));
         assertTrue(e.getStatus().getDescription().contains("argv[1]"), e.getStatus().getDescription());

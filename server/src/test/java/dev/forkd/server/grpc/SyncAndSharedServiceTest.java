@@ -16,6 +16,7 @@ import dev.forkd.v1.AcquireRequest;
 import dev.forkd.v1.AcquireResponse;
 import dev.forkd.v1.AddArrayItemRequest;
 import dev.forkd.v1.AddValueRequest;
+import dev.forkd.v1.CreateSyncRequest;
 import dev.forkd.v1.AppendListRequest;
 import dev.forkd.v1.CloseSessionRequest;
 import dev.forkd.v1.CreateArrayRequest;
@@ -173,6 +174,50 @@ class SyncAndSharedServiceTest {
         var e = fails(Status.Code.FAILED_PRECONDITION, () -> as(a).release(ReleaseRequest.newBuilder().setName("s").build()));
         assertEquals("SEMAPHORE_OVER_BOUND", reason(e));
         assertEquals(2, anon.get(GetSyncRequest.newBuilder().setName("s").build()).getInfo().getValue());
+    }
+
+    @Test
+    void aSemaphoreCreatedWithZeroPermitsHasNoneUntilReleasedAndAnUnsetValueMeansOne() throws Exception {
+        anon.create(CreateSyncRequest.newBuilder().setName("zero").setKind(SyncKind.SYNC_KIND_SEMAPHORE).setValue(0).build());
+        assertEquals(0, anon.get(GetSyncRequest.newBuilder().setName("zero").build()).getInfo().getInitialValue());
+        String a = session();
+        Duration now = Duration.getDefaultInstance();
+        assertFalse(as(a).acquire(AcquireRequest.newBuilder().setName("zero").setTimeout(now).build()).getAcquired(),
+                "a semaphore created with 0 permits must not grant one");
+        as(a).release(ReleaseRequest.newBuilder().setName("zero").build());
+        assertTrue(as(a).acquire(AcquireRequest.newBuilder().setName("zero").setTimeout(now).build()).getAcquired());
+
+        anon.create(CreateSyncRequest.newBuilder().setName("default").setKind(SyncKind.SYNC_KIND_SEMAPHORE).build());
+        assertEquals(1, anon.get(GetSyncRequest.newBuilder().setName("default").build()).getInfo().getValue());
+    }
+
+    @Test
+    void listingPagesWithTokensBoundToTheirFilter() throws Exception {
+        for (String n : List.of("e1", "e2", "e3")) {
+            anon.create(CreateSyncRequest.newBuilder().setName(n).setKind(SyncKind.SYNC_KIND_EVENT).build());
+        }
+        var events = dev.forkd.v1.ListSyncRequest.newBuilder().setKind(SyncKind.SYNC_KIND_EVENT).setPageSize(2);
+        var first = anon.list(events.build());
+        assertEquals(List.of("e1", "e2"), first.getPrimitivesList().stream().map(p -> p.getName()).toList());
+        assertFalse(first.getNextPageToken().isEmpty());
+        var rest = anon.list(events.setPageToken(first.getNextPageToken()).build());
+        assertEquals(List.of("e3"), rest.getPrimitivesList().stream().map(p -> p.getName()).toList());
+        assertEquals("", rest.getNextPageToken());
+        var e = assertThrows(io.grpc.StatusRuntimeException.class, () -> anon.list(dev.forkd.v1.ListSyncRequest.newBuilder()
+                .setKind(SyncKind.SYNC_KIND_LOCK).setPageToken(first.getNextPageToken()).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        assertEquals("page_token", field(e));
+
+        for (String n : List.of("v1", "v2", "v3")) {
+            shared.setValue(SetValueRequest.newBuilder().setName(n).setValue(int64(1)).build());
+        }
+        var values = ListSharedRequest.newBuilder().setKind(SharedKind.SHARED_KIND_VALUE).setPageSize(2);
+        var page = shared.list(values.build());
+        assertEquals(2, page.getObjectsCount());
+        assertEquals(1, shared.list(values.setPageToken(page.getNextPageToken()).build()).getObjectsCount());
+        var wrong = assertThrows(io.grpc.StatusRuntimeException.class, () -> shared.list(ListSharedRequest.newBuilder()
+                .setPageToken(page.getNextPageToken()).build()));
+        assertEquals("page_token", field(wrong));
     }
 
     @Test

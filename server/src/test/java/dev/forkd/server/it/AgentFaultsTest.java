@@ -7,14 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkd.agent.os.Posix;
 import dev.forkd.server.agent.AgentLiveness;
-import dev.forkd.v1.AgentMessage;
-import dev.forkd.v1.AgentRegister;
-import dev.forkd.v1.AgentServiceGrpc;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.agent.v1.AgentMessage;
+import dev.forkd.agent.v1.AgentRegister;
+import dev.forkd.agent.v1.AgentServiceGrpc;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessState;
 import dev.forkd.v1.SpawnRequest;
-import dev.forkd.v1.SupervisorMessage;
+import dev.forkd.agent.v1.SupervisorMessage;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -63,7 +63,7 @@ class AgentFaultsTest {
     }
 
     private static ProcessInfo join(String id) {
-        return forkd.processes().join(JoinRequest.newBuilder().setId(id).build()).getProcess();
+        return forkd.processes().join(JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
     }
 
     @Test
@@ -132,11 +132,11 @@ class AgentFaultsTest {
                 "the secret pipe is still open in the agent");
         String childEnv = Files.readString(Path.of("/proc", Integer.toString(p.getPid()), "environ"));
         assertFalse(childEnv.contains("FORKD_AGENT_TOKEN"), childEnv);
-        forkd.processes().signal(dev.forkd.v1.SignalRequest.newBuilder().setId(p.getId())
+        forkd.processes().signal(dev.forkd.v1.SignalRequest.newBuilder().setName(p.getId())
                 .setKind(dev.forkd.v1.SignalKind.SIGNAL_KIND_KILL).build());
         join(p.getId());
         var out = forkd.processes().withDeadlineAfter(30, TimeUnit.SECONDS).watch(
-                dev.forkd.v1.WatchRequest.newBuilder().setId(p.getId()).build());
+                dev.forkd.v1.WatchProcessRequest.newBuilder().setName(p.getId()).build());
         StringBuilder text = new StringBuilder();
         out.forEachRemaining(r -> text.append(r.toString()));
         assertTrue(text.toString().contains("closed"), text.toString());
@@ -174,9 +174,9 @@ class AgentFaultsTest {
             assertEquals(Status.Code.UNAUTHENTICATED, ended.get(30, TimeUnit.SECONDS).getCode());
         }
         assertEquals(ProcessState.PROCESS_STATE_RUNNING, forkd.processes().get(
-                dev.forkd.v1.GetProcessRequest.newBuilder().setId(running.getId()).build()).getProcess().getState());
+                dev.forkd.v1.GetProcessRequest.newBuilder().setName(running.getId()).build()).getProcess().getState());
         assertEquals(0, join(spawn("true").getId()).getExitCode());
-        forkd.processes().signal(dev.forkd.v1.SignalRequest.newBuilder().setId(running.getId())
+        forkd.processes().signal(dev.forkd.v1.SignalRequest.newBuilder().setName(running.getId())
                 .setKind(dev.forkd.v1.SignalKind.SIGNAL_KIND_KILL).build());
         join(running.getId());
     }

@@ -19,7 +19,7 @@ import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.GetProcessRequest;
 import dev.forkd.v1.GetSyncRequest;
 import dev.forkd.v1.GetValueRequest;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ListProcessesRequest;
 import dev.forkd.v1.ListSyncRequest;
 import dev.forkd.v1.OpenSessionRequest;
@@ -28,7 +28,7 @@ import dev.forkd.v1.PipeServiceGrpc;
 import dev.forkd.v1.PoolServiceGrpc;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessServiceGrpc;
-import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.PutRequest;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.ReleaseRequest;
@@ -42,9 +42,9 @@ import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SpawnRequest;
 import dev.forkd.v1.StdinMode;
 import dev.forkd.v1.SyncServiceGrpc;
-import dev.forkd.v1.TakeItemsRequest;
+import dev.forkd.v1.TakeRequest;
 import dev.forkd.v1.TaskInput;
-import dev.forkd.v1.WatchRequest;
+import dev.forkd.v1.WatchProcessRequest;
 import dev.forkd.v1.WorkerKind;
 import dev.forkd.v1.WorkerSpec;
 import dev.forkd.v1.WriteStdinRequest;
@@ -104,7 +104,7 @@ class ChildRightsTest {
     void killWhatWasSpawned() {
         for (String id : spawned) {
             try {
-                forkd.processes().signal(SignalRequest.newBuilder().setId(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+                forkd.processes().signal(SignalRequest.newBuilder().setName(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
             } catch (StatusRuntimeException ignored) {
                 // ended (or deleted) already
             }
@@ -122,7 +122,7 @@ class ChildRightsTest {
         assertTrue(credential != null && credential.startsWith("fksc_") && credential.length() >= 40, env::toString);
         assertEquals(credential, env.get("FORKD_TOKEN"), "FORKD_TOKEN carries the child's credential");
         // What anyone can read about the child does not contain what acts as it.
-        assertNoCredentialIn(forkd.processes().get(GetProcessRequest.newBuilder().setId(child.getId()).build()).toString());
+        assertNoCredentialIn(forkd.processes().get(GetProcessRequest.newBuilder().setName(child.getId()).build()).toString());
         assertNoCredentialIn(forkd.processes().list(ListProcessesRequest.getDefaultInstance()).toString());
     }
 
@@ -135,9 +135,9 @@ class ChildRightsTest {
             String n = "plane-" + NAMES.incrementAndGet();
             var queues = with(QueueServiceGrpc.newBlockingStub(forkd.channel), caller);
             queues.create(CreateQueueRequest.newBuilder().setName(n).build());
-            queues.put(PutItemsRequest.newBuilder().setQueue(n).addItems(QueueItem.newBuilder()
+            queues.put(PutRequest.newBuilder().setName(n).addItems(QueueItem.newBuilder()
                     .setData(ByteString.copyFromUtf8("x"))).build());
-            assertEquals(1, queues.take(TakeItemsRequest.newBuilder().setQueue(n).build()).getItemsCount());
+            assertEquals(1, queues.take(TakeRequest.newBuilder().setName(n).build()).getItemsCount());
             var pipes = with(PipeServiceGrpc.newBlockingStub(forkd.channel), caller);
             pipes.create(CreatePipeRequest.newBuilder().setName(n).build());
             var shared = with(SharedServiceGrpc.newBlockingStub(forkd.channel), caller);
@@ -150,7 +150,7 @@ class ChildRightsTest {
             String pool = pools.create(CreatePoolRequest.newBuilder().setName(n).setProcesses(1).setWorker(WorkerSpec
                     .newBuilder().setKind(WorkerKind.WORKER_KIND_PER_TASK).addArgv("echo").addArgv("{}")).build())
                     .getPool().getId();
-            assertEquals("hi\n", pools.apply(ApplyRequest.newBuilder().setPoolId(pool)
+            assertEquals("hi\n", pools.apply(ApplyRequest.newBuilder().setName(pool)
                     .setInput(TaskInput.newBuilder().setItem(ByteString.copyFromUtf8("hi"))).build())
                     .getResult().getOutput().toStringUtf8());
         }
@@ -168,15 +168,15 @@ class ChildRightsTest {
         ProcessInfo b = track(asA.spawn(sleeper().setStdinMode(StdinMode.STDIN_MODE_PIPE).build()).getProcess());
         ProcessInfo d = track(as(forkd.processes(), credentialOf(b)).spawn(sleeper().build()).getProcess());
         // A watches and feeds its child, and signals its grandchild.
-        assertTrue(asA.watch(WatchRequest.newBuilder().setId(b.getId()).setNoOutput(true).build()).hasNext());
+        assertTrue(asA.watch(WatchProcessRequest.newBuilder().setName(b.getId()).setNoOutput(true).build()).hasNext());
         assertEquals(2, writeStdin(as(forkd.processesAsync(), credA), b.getId(), "x\n").getBytesWritten());
         assertEquals(-9, signalAndJoin(asA, d.getId()).getExitCode());
         assertEquals(-9, signalAndJoin(asA, b.getId()).getExitCode());
-        asA.delete(DeleteProcessRequest.newBuilder().setId(d.getId()).build());
-        asA.delete(DeleteProcessRequest.newBuilder().setId(b.getId()).build());
+        asA.delete(DeleteProcessRequest.newBuilder().setName(d.getId()).build());
+        asA.delete(DeleteProcessRequest.newBuilder().setName(b.getId()).build());
         // and may signal itself (joined by the admin: A's credential ends with A)
-        asA.signal(SignalRequest.newBuilder().setId(a.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        assertEquals(-9, forkd.processes().join(JoinRequest.newBuilder().setId(a.getId()).build()).getProcess().getExitCode());
+        asA.signal(SignalRequest.newBuilder().setName(a.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+        assertEquals(-9, forkd.processes().join(JoinProcessRequest.newBuilder().setName(a.getId()).build()).getProcess().getExitCode());
     }
 
     @Test
@@ -185,40 +185,40 @@ class ChildRightsTest {
         var asA = as(forkd.processes(), credentialOf(a));
         ProcessInfo sibling = spawnAsAdmin(sleeper().setStdinMode(StdinMode.STDIN_MODE_PIPE));
         ProcessInfo ended = forkd.processes().spawn(SpawnRequest.newBuilder().addArgv("true").build()).getProcess();
-        forkd.processes().join(JoinRequest.newBuilder().setId(ended.getId()).build());
+        forkd.processes().join(JoinProcessRequest.newBuilder().setName(ended.getId()).build());
         ProcessInfo b = track(asA.spawn(sleeper().build()).getProcess());
         var asB = as(forkd.processes(), credentialOf(b));
 
         for (SignalKind kind : List.of(SignalKind.SIGNAL_KIND_KILL, SignalKind.SIGNAL_KIND_TERMINATE)) {
-            denied(() -> asA.signal(SignalRequest.newBuilder().setId(sibling.getId()).setKind(kind).build()));
+            denied(() -> asA.signal(SignalRequest.newBuilder().setName(sibling.getId()).setKind(kind).build()));
         }
-        denied(() -> asA.signal(SignalRequest.newBuilder().setId(sibling.getId())
+        denied(() -> asA.signal(SignalRequest.newBuilder().setName(sibling.getId())
                 .setKind(SignalKind.SIGNAL_KIND_NAMED).setSignal("HUP").build()));
-        denied(() -> asB.signal(SignalRequest.newBuilder().setId(a.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build()));
-        denied(() -> asA.delete(DeleteProcessRequest.newBuilder().setId(ended.getId()).build()));
-        denied(() -> asA.watch(WatchRequest.newBuilder().setId(sibling.getId()).build()).hasNext());
+        denied(() -> asB.signal(SignalRequest.newBuilder().setName(a.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build()));
+        denied(() -> asA.delete(DeleteProcessRequest.newBuilder().setName(ended.getId()).build()));
+        denied(() -> asA.watch(WatchProcessRequest.newBuilder().setName(sibling.getId()).build()).hasNext());
         var stdin = assertThrows(ExecutionException.class,
                 () -> writeStdin(as(forkd.processesAsync(), credentialOf(a)), sibling.getId(), "rm -rf /\n"));
         assertEquals(Status.Code.PERMISSION_DENIED, Status.fromThrowable(stdin.getCause()).getCode());
         // By name too: a name is another way to say the id.
         ProcessInfo named = spawnAsAdmin(sleeper().setName("victim-" + NAMES.incrementAndGet()));
-        denied(() -> asA.signal(SignalRequest.newBuilder().setId(named.getName()).setKind(SignalKind.SIGNAL_KIND_KILL).build()));
+        denied(() -> asA.signal(SignalRequest.newBuilder().setName(named.getName()).setKind(SignalKind.SIGNAL_KIND_KILL).build()));
 
         // Nothing happened to them.
-        assertTrue(forkd.processes().get(GetProcessRequest.newBuilder().setId(sibling.getId()).build()).getProcess().getIsAlive());
-        assertTrue(forkd.processes().get(GetProcessRequest.newBuilder().setId(named.getId()).build()).getProcess().getIsAlive());
-        assertTrue(forkd.processes().get(GetProcessRequest.newBuilder().setId(a.getId()).build()).getProcess().getIsAlive());
-        assertEquals(ended.getId(), forkd.processes().get(GetProcessRequest.newBuilder().setId(ended.getId()).build())
+        assertTrue(forkd.processes().get(GetProcessRequest.newBuilder().setName(sibling.getId()).build()).getProcess().getIsAlive());
+        assertTrue(forkd.processes().get(GetProcessRequest.newBuilder().setName(named.getId()).build()).getProcess().getIsAlive());
+        assertTrue(forkd.processes().get(GetProcessRequest.newBuilder().setName(a.getId()).build()).getProcess().getIsAlive());
+        assertEquals(ended.getId(), forkd.processes().get(GetProcessRequest.newBuilder().setName(ended.getId()).build())
                 .getProcess().getId());
         // Reading is open to every caller.
-        assertEquals(sibling.getId(), asA.get(GetProcessRequest.newBuilder().setId(sibling.getId()).build()).getProcess().getId());
+        assertEquals(sibling.getId(), asA.get(GetProcessRequest.newBuilder().setName(sibling.getId()).build()).getProcess().getId());
         assertTrue(asA.list(ListProcessesRequest.getDefaultInstance()).getProcessesList().stream()
                 .anyMatch(p -> p.getId().equals(sibling.getId())));
-        assertTrue(asA.join(JoinRequest.newBuilder().setId(sibling.getId()).setTimeout(Duration.getDefaultInstance()).build())
+        assertTrue(asA.join(JoinProcessRequest.newBuilder().setName(sibling.getId()).setTimeout(Duration.getDefaultInstance()).build())
                 .getTimedOut());
         // The admin may do all of it.
         assertEquals(-9, signalAndJoin(forkd.processes(), sibling.getId()).getExitCode());
-        forkd.processes().delete(DeleteProcessRequest.newBuilder().setId(ended.getId()).build());
+        forkd.processes().delete(DeleteProcessRequest.newBuilder().setName(ended.getId()).build());
     }
 
     @Test
@@ -297,7 +297,7 @@ class ChildRightsTest {
         String own = opened.get(30, TimeUnit.SECONDS).getCredential();
         credentials.add(own);
         // The new credential alone, without the child's: still the child's call.
-        denied(() -> as(forkd.processes(), own).signal(SignalRequest.newBuilder().setId(sibling.getId())
+        denied(() -> as(forkd.processes(), own).signal(SignalRequest.newBuilder().setName(sibling.getId())
                 .setKind(SignalKind.SIGNAL_KIND_KILL).build()));
         assertTrue(as(forkd.syncs(), own).acquire(AcquireRequest.newBuilder().setName("childs-own-" + NAMES.incrementAndGet())
                 .build()).getAcquired());
@@ -342,12 +342,12 @@ class ChildRightsTest {
                 assertEquals(env.get("FORKD_SESSION"), token);
                 // The child, as its client would call: bearer FORKD_TOKEN, nothing else.
                 var asChild = bearer(ProcessServiceGrpc.newBlockingStub(channel), token).withDeadlineAfter(60, TimeUnit.SECONDS);
-                assertEquals(sibling.getId(), asChild.get(GetProcessRequest.newBuilder().setId(sibling.getId()).build())
+                assertEquals(sibling.getId(), asChild.get(GetProcessRequest.newBuilder().setName(sibling.getId()).build())
                         .getProcess().getId());
                 bearer(QueueServiceGrpc.newBlockingStub(channel), token).create(CreateQueueRequest.newBuilder()
                         .setName("tcp-child").build());
                 var e = assertThrows(StatusRuntimeException.class, () -> asChild.signal(SignalRequest.newBuilder()
-                        .setId(sibling.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build()));
+                        .setName(sibling.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build()));
                 assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
                 assertEquals("NOT_YOUR_PROCESS", reason(e));
                 ProcessInfo own = asChild.spawn(sleeper().build()).getProcess();
@@ -357,7 +357,7 @@ class ChildRightsTest {
                         .list(ListProcessesRequest.getDefaultInstance()));
                 assertEquals(Status.Code.UNAUTHENTICATED, none.getStatus().getCode());
                 for (String id : List.of(child.getId(), sibling.getId())) {
-                    admin.signal(SignalRequest.newBuilder().setId(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+                    admin.signal(SignalRequest.newBuilder().setName(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
                 }
             } finally {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -452,8 +452,8 @@ class ChildRightsTest {
     }
 
     private static ProcessInfo signalAndJoin(ProcessServiceGrpc.ProcessServiceBlockingStub stub, String id) {
-        stub.signal(SignalRequest.newBuilder().setId(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        return stub.join(JoinRequest.newBuilder().setId(id).build()).getProcess();
+        stub.signal(SignalRequest.newBuilder().setName(id).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+        return stub.join(JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
     }
 
     private static WriteStdinResponse writeStdin(ProcessServiceGrpc.ProcessServiceStub stub, String id, String data)
@@ -473,7 +473,7 @@ class ChildRightsTest {
             @Override
             public void onCompleted() {}
         });
-        in.onNext(WriteStdinRequest.newBuilder().setId(id).setData(ByteString.copyFromUtf8(data)).build());
+        in.onNext(WriteStdinRequest.newBuilder().setName(id).setData(ByteString.copyFromUtf8(data)).build());
         in.onCompleted();
         return done.get(30, TimeUnit.SECONDS);
     }

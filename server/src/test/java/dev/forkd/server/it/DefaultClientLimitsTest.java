@@ -13,12 +13,12 @@ import dev.forkd.v1.GetQueueRequest;
 import dev.forkd.v1.ListProcessesRequest;
 import dev.forkd.v1.PipeServiceGrpc;
 import dev.forkd.v1.ProcessServiceGrpc;
-import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.PutRequest;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.RecvRequest;
 import dev.forkd.v1.SendRequest;
-import dev.forkd.v1.TakeItemsRequest;
+import dev.forkd.v1.TakeRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -71,7 +71,7 @@ class DefaultClientLimitsTest {
     private static void fill(String queue, int n) {
         queues().create(CreateQueueRequest.newBuilder().setName(queue).build());
         for (int i = 0; i < n; i++) { // one per call: a request is bounded by the server's 4 MiB too
-            queues().put(PutItemsRequest.newBuilder().setQueue(queue)
+            queues().put(PutRequest.newBuilder().setName(queue)
                     .addItems(QueueItem.newBuilder().setData(big(i))).build());
         }
     }
@@ -82,14 +82,14 @@ class DefaultClientLimitsTest {
         List<Integer> got = new ArrayList<>();
         int calls = 0;
         while (got.size() < 5) {
-            var r = queues().take(TakeItemsRequest.newBuilder().setQueue("take5").setMaxItems(5).build());
+            var r = queues().take(TakeRequest.newBuilder().setName("take5").setMaxItems(5).build());
             assertTrue(r.getItemsCount() >= 1);
             r.getItemsList().forEach(i -> got.add((int) i.getData().byteAt(0)));
             calls++;
         }
         assertEquals(List.of(0, 1, 2, 3, 4), got);
         assertTrue(calls >= 2, "5 MiB in one reply");
-        assertEquals(0, queues().get(GetQueueRequest.newBuilder().setQueue("take5").build()).getQueue().getSize());
+        assertEquals(0, queues().get(GetQueueRequest.newBuilder().setName("take5").build()).getQueue().getSize());
     }
 
     @Test
@@ -99,13 +99,13 @@ class DefaultClientLimitsTest {
         String reader = pipe.getEnds(0).getId();
         String writer = pipe.getEnds(1).getId();
         for (int i = 0; i < 5; i++) {
-            pipes.send(SendRequest.newBuilder().setEnd(writer).addMessages(big(i)).build());
+            pipes.send(SendRequest.newBuilder().setName(writer).addMessages(big(i)).build());
         }
         List<Integer> got = new ArrayList<>();
         int calls = 0;
         while (got.size() < 5) {
             var r = PipeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-                    .recv(RecvRequest.newBuilder().setEnd(reader).setMaxMessages(5).build());
+                    .recv(RecvRequest.newBuilder().setName(reader).setMaxMessages(5).build());
             assertTrue(r.getMessagesCount() >= 1, r.toString().length() + " bytes without messages");
             r.getMessagesList().forEach(m -> got.add((int) m.byteAt(0)));
             calls++;
@@ -134,7 +134,7 @@ class DefaultClientLimitsTest {
                 events.add("completed");
             }
         });
-        requests.onNext(ConsumeRequest.newBuilder().setQueue("consume5").setCredit(5).build());
+        requests.onNext(ConsumeRequest.newBuilder().setName("consume5").setCredit(5).build());
         List<Integer> got = new ArrayList<>();
         long lastTag = 0;
         while (got.size() < 5) {
@@ -152,7 +152,7 @@ class DefaultClientLimitsTest {
         requests.onCompleted();
         Object end = events.poll(30, TimeUnit.SECONDS);
         assertEquals("completed", end);
-        var info = queues().get(GetQueueRequest.newBuilder().setQueue("consume5").build()).getQueue();
+        var info = queues().get(GetQueueRequest.newBuilder().setName("consume5").build()).getQueue();
         assertEquals(0, info.getSize() + info.getInFlight(), info.toString());
     }
 
@@ -160,7 +160,7 @@ class DefaultClientLimitsTest {
     void anErrorAboutAHugeNameStaysSmallAndTheChannelGoesOn() {
         String name = "n".repeat(4000);
         var e = assertThrows(StatusRuntimeException.class, () -> queues().get(GetQueueRequest.newBuilder()
-                .setQueue(name).build()));
+                .setName(name).build()));
         assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode(), e.getStatus().toString());
         String description = e.getStatus().getDescription();
         assertTrue(description.length() < 300, description.length() + " characters");

@@ -56,6 +56,8 @@ class DiscoveryTest {
                 "forkd.v1.PipeService", "forkd.v1.SyncService", "forkd.v1.SharedService", "grpc.health.v1.Health")) {
             assertTrue(services.contains(s), () -> s + " missing from " + services);
         }
+        // The agent protocol is internal: it serves agents but is not listed to clients.
+        assertTrue(services.stream().noneMatch(s -> s.contains("Agent")), services::toString);
 
         ServerReflectionResponse files = reflect(ServerReflectionRequest.newBuilder()
                 .setFileContainingSymbol("forkd.v1.ProcessService").build());

@@ -8,7 +8,7 @@ import com.google.protobuf.Duration;
 import dev.forkd.v1.ApplyRequest;
 import dev.forkd.v1.CreatePoolRequest;
 import dev.forkd.v1.GetProcessRequest;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.MapStart;
 import dev.forkd.v1.PoolServiceGrpc;
 import dev.forkd.v1.ProcessInfo;
@@ -59,7 +59,7 @@ class DurationsAndContractsTest {
     }
 
     private static ProcessInfo get(String id) {
-        return forkd.processes().get(GetProcessRequest.newBuilder().setId(id).build()).getProcess();
+        return forkd.processes().get(GetProcessRequest.newBuilder().setName(id).build()).getProcess();
     }
 
     @Test
@@ -73,19 +73,19 @@ class DurationsAndContractsTest {
             assertEquals(ProcessState.PROCESS_STATE_RUNNING, p.getState(), "the spawn answered: " + p);
             // A join with no limit waits: the client's own deadline ends it, not an INTERNAL.
             var e = assertThrows(StatusRuntimeException.class, () -> forkd.processes().withDeadlineAfter(1, TimeUnit.SECONDS)
-                    .join(JoinRequest.newBuilder().setId(p.getId()).setTimeout(huge).build()));
+                    .join(JoinProcessRequest.newBuilder().setName(p.getId()).setTimeout(huge).build()));
             assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode(), e.getStatus().toString());
-            forkd.processes().signal(SignalRequest.newBuilder().setId(p.getId()).setKind(SignalKind.SIGNAL_KIND_TERMINATE)
+            forkd.processes().signal(SignalRequest.newBuilder().setName(p.getId()).setKind(SignalKind.SIGNAL_KIND_TERMINATE)
                     .setGrace(huge).build());
-            assertEquals(-15, forkd.processes().join(JoinRequest.newBuilder().setId(p.getId()).setTimeout(huge).build())
+            assertEquals(-15, forkd.processes().join(JoinProcessRequest.newBuilder().setName(p.getId()).setTimeout(huge).build())
                     .getProcess().getExitCode());
             assertEquals(ProcessState.PROCESS_STATE_RUNNING, get(sentinel).getState(), "the sentinel: " + get(sentinel));
         }
         // The agent still serves new work.
         String echo = forkd.processes().spawn(SpawnRequest.newBuilder().addArgv("true").build()).getProcess().getId();
-        assertEquals(0, forkd.processes().join(JoinRequest.newBuilder().setId(echo).build()).getProcess().getExitCode());
+        assertEquals(0, forkd.processes().join(JoinProcessRequest.newBuilder().setName(echo).build()).getProcess().getExitCode());
         assertEquals(ProcessState.PROCESS_STATE_RUNNING, get(sentinel).getState());
-        forkd.processes().signal(SignalRequest.newBuilder().setId(sentinel).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+        forkd.processes().signal(SignalRequest.newBuilder().setName(sentinel).setKind(SignalKind.SIGNAL_KIND_KILL).build());
     }
 
     @Test
@@ -94,11 +94,11 @@ class DurationsAndContractsTest {
             var pool = pools().create(CreatePoolRequest.newBuilder().setProcesses(1).setTaskTimeout(huge)
                     .setWorker(WorkerSpec.newBuilder().setKind(WorkerKind.WORKER_KIND_PER_TASK)
                             .addArgv("echo").addArgv("got {}")).build()).getPool();
-            TaskResult r = pools().apply(ApplyRequest.newBuilder().setPoolId(pool.getId())
+            TaskResult r = pools().apply(ApplyRequest.newBuilder().setName(pool.getId())
                     .setInput(TaskInput.newBuilder().setItem(com.google.protobuf.ByteString.copyFromUtf8("x"))).build())
                     .getResult();
             assertEquals("got x", PoolTest.text(r));
-            pools().terminate(TerminatePoolRequest.newBuilder().setId(pool.getId()).build());
+            pools().terminate(TerminatePoolRequest.newBuilder().setName(pool.getId()).build());
         }
     }
 
@@ -119,13 +119,13 @@ class DurationsAndContractsTest {
         var pool = pools().create(CreatePoolRequest.newBuilder().setProcesses(1).setMaxRetries(1)
                 .setWorker(WorkerSpec.newBuilder().setKind(WorkerKind.WORKER_KIND_PER_TASK)
                         .addArgv("sh").addArgv("-c").addArgv("kill -TERM $$ # {}")).build()).getPool();
-        TaskResult r = pools().apply(ApplyRequest.newBuilder().setPoolId(pool.getId())
+        TaskResult r = pools().apply(ApplyRequest.newBuilder().setName(pool.getId())
                 .setInput(TaskInput.newBuilder().setItem(com.google.protobuf.ByteString.copyFromUtf8("x"))).build())
                 .getResult();
         assertTrue(r.hasFailure(), r.toString());
         assertEquals(TaskFailureKind.TASK_FAILURE_KIND_WORKER_DIED, r.getFailure().getKind(), r.toString());
         assertEquals(-15, r.getFailure().getExitCode());
         assertEquals(2, r.getAttempts(), "retried once (max_retries 1)");
-        pools().terminate(TerminatePoolRequest.newBuilder().setId(pool.getId()).build());
+        pools().terminate(TerminatePoolRequest.newBuilder().setName(pool.getId()).build());
     }
 }

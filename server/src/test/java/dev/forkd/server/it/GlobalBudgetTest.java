@@ -14,16 +14,16 @@ import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.DeleteQueueRequest;
 import dev.forkd.v1.GetProcessRequest;
 import dev.forkd.v1.GetQueueRequest;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessState;
-import dev.forkd.v1.PutItemsRequest;
+import dev.forkd.v1.PutRequest;
 import dev.forkd.v1.QueueItem;
 import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SignalKind;
 import dev.forkd.v1.SpawnRequest;
-import dev.forkd.v1.TakeItemsRequest;
+import dev.forkd.v1.TakeRequest;
 import dev.forkd.v1.StdinMode;
 import dev.forkd.v1.WriteStdinRequest;
 import dev.forkd.v1.WriteStdinResponse;
@@ -75,7 +75,7 @@ class GlobalBudgetTest {
                 result.complete(null);
             }
         });
-        in.onNext(WriteStdinRequest.newBuilder().setId(id).setData(ByteString.copyFrom(data)).build());
+        in.onNext(WriteStdinRequest.newBuilder().setName(id).setData(ByteString.copyFrom(data)).build());
         in.onCompleted();
         return result.get(30, TimeUnit.SECONDS);
     }
@@ -94,7 +94,7 @@ class GlobalBudgetTest {
                     .addAllArgv(List.of("sh", "-c", "cat > /dev/null")).setStdinMode(StdinMode.STDIN_MODE_PIPE)
                     .build()).getProcess();
             queues.create(CreateQueueRequest.newBuilder().setName("other").build());
-            queues.put(PutItemsRequest.newBuilder().setQueue("other")
+            queues.put(PutRequest.newBuilder().setName("other")
                     .addItems(QueueItem.newBuilder().setData(ByteString.copyFromUtf8("hello"))).build());
 
             // Fill with 1 MiB items over many queues until the budget refuses.
@@ -106,7 +106,7 @@ class GlobalBudgetTest {
                 queues.create(CreateQueueRequest.newBuilder().setName(name).build());
                 for (int i = 0; i < 2 && refused == null; i++) {
                     try {
-                        queues.put(PutItemsRequest.newBuilder().setQueue(name).addItems(item(BIG)).build());
+                        queues.put(PutRequest.newBuilder().setName(name).addItems(item(BIG)).build());
                         bigPut++;
                     } catch (StatusRuntimeException e) {
                         refused = e;
@@ -117,7 +117,7 @@ class GlobalBudgetTest {
             assertNotNull(refused, "8 MiB of budget held 40 MiB of items");
             assertBudgetRefusal(refused);
             assertTrue(bigPut >= 6 && bigPut <= 8, bigPut + " items of 1 MiB fit in 8 MiB");
-            long sizeAfterRefusal = queues.get(GetQueueRequest.newBuilder().setQueue(refusedQueue).build())
+            long sizeAfterRefusal = queues.get(GetQueueRequest.newBuilder().setName(refusedQueue).build())
                     .getQueue().getSize();
             assertEquals(bigPut % 2 == 1 ? 1 : 0, sizeAfterRefusal % 2 == 1 ? 1 : 0);
 
@@ -125,7 +125,7 @@ class GlobalBudgetTest {
             StatusRuntimeException smallRefused = null;
             for (int i = 0; i < 200 && smallRefused == null; i++) {
                 try {
-                    queues.put(PutItemsRequest.newBuilder().setQueue("fill-0").addItems(item(32 * 1024)).build());
+                    queues.put(PutRequest.newBuilder().setName("fill-0").addItems(item(32 * 1024)).build());
                 } catch (StatusRuntimeException e) {
                     smallRefused = e;
                 }
@@ -138,17 +138,17 @@ class GlobalBudgetTest {
             assertBudgetRefusal(writeStdin(forkd, reader.getId(), new byte[64 * 1024]));
 
             // The other client's process and queue are untouched and still served.
-            ProcessInfo s = processes.get(GetProcessRequest.newBuilder().setId(sentinel.getId()).build()).getProcess();
+            ProcessInfo s = processes.get(GetProcessRequest.newBuilder().setName(sentinel.getId()).build()).getProcess();
             assertEquals(ProcessState.PROCESS_STATE_RUNNING, s.getState());
-            var hello = queues.take(TakeItemsRequest.newBuilder().setQueue("other").build());
+            var hello = queues.take(TakeRequest.newBuilder().setName("other").build());
             assertEquals("hello", hello.getItems(0).getData().toStringUtf8());
 
             // Taking gives bytes back: 2 MiB free. A process writing 6 MB then keeps what fits and
             // drops its oldest output, as past its own cap, and ends normally.
-            queues.take(TakeItemsRequest.newBuilder().setQueue("fill-1").setMaxItems(2).build());
+            queues.take(TakeRequest.newBuilder().setName("fill-1").setMaxItems(2).build());
             ProcessInfo writer = processes.spawn(SpawnRequest.newBuilder()
                     .addAllArgv(List.of("head", "-c", "6000000", "/dev/zero")).build()).getProcess();
-            ProcessInfo ended = processes.join(JoinRequest.newBuilder().setId(writer.getId()).build()).getProcess();
+            ProcessInfo ended = processes.join(JoinProcessRequest.newBuilder().setName(writer.getId()).build()).getProcess();
             assertEquals(ProcessState.PROCESS_STATE_EXITED, ended.getState());
             assertEquals(0, ended.getExitCode());
             assertEquals(6_000_000, ended.getOutputEndOffset());
@@ -156,29 +156,29 @@ class GlobalBudgetTest {
                     "the log kept more than the budget had free: from " + ended.getOutputStartOffset());
 
             // Deleting gives the rest back: big puts and spawns work again.
-            processes.delete(DeleteProcessRequest.newBuilder().setId(writer.getId()).build());
+            processes.delete(DeleteProcessRequest.newBuilder().setName(writer.getId()).build());
             for (int q = 0; q < 20; q++) {
                 try {
-                    queues.delete(DeleteQueueRequest.newBuilder().setQueue("fill-" + q).build());
+                    queues.delete(DeleteQueueRequest.newBuilder().setName("fill-" + q).build());
                 } catch (StatusRuntimeException e) {
                     assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
                 }
             }
             queues.create(CreateQueueRequest.newBuilder().setName("after").build());
             for (int i = 0; i < 6; i++) {
-                queues.put(PutItemsRequest.newBuilder().setQueue("after").addItems(item(BIG)).build());
+                queues.put(PutRequest.newBuilder().setName("after").addItems(item(BIG)).build());
             }
             ProcessInfo again = processes.spawn(SpawnRequest.newBuilder().addAllArgv(List.of("true")).build())
                     .getProcess();
-            assertEquals(0, processes.join(JoinRequest.newBuilder().setId(again.getId()).build()).getProcess()
+            assertEquals(0, processes.join(JoinProcessRequest.newBuilder().setName(again.getId()).build()).getProcess()
                     .getExitCode());
 
             // Stdin flows again, and every byte the budget held for it came back.
             assertEquals(null, writeStdin(forkd, reader.getId(), new byte[64 * 1024]));
             for (ProcessInfo p : List.of(sentinel, reader)) {
-                processes.signal(SignalRequest.newBuilder().setId(p.getId()).setKind(SignalKind.SIGNAL_KIND_KILL)
+                processes.signal(SignalRequest.newBuilder().setName(p.getId()).setKind(SignalKind.SIGNAL_KIND_KILL)
                         .build());
-                processes.join(JoinRequest.newBuilder().setId(p.getId()).build());
+                processes.join(JoinProcessRequest.newBuilder().setName(p.getId()).build());
             }
         } finally {
             forkd.closeLeavingNothing();

@@ -122,7 +122,7 @@ class MalformedRequestTest {
         // The server still answers well-formed calls on the same channel.
         forkd.processes().list(ListProcessesRequest.getDefaultInstance());
         var notFound = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class, () ->
-                QueueServiceGrpc.newBlockingStub(forkd.channel).get(GetQueueRequest.newBuilder().setQueue("nope").build()));
+                QueueServiceGrpc.newBlockingStub(forkd.channel).get(GetQueueRequest.newBuilder().setName("nope").build()));
         assertEquals(Status.Code.NOT_FOUND, notFound.getStatus().getCode());
 
         long withTrace = logged.stream().filter(r -> r.getThrown() != null).count();

@@ -2,12 +2,14 @@ package dev.forkd.server.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
 import dev.forkd.v1.ApplyAsyncRequest;
 import dev.forkd.v1.ApplyRequest;
 import dev.forkd.v1.CreatePoolRequest;
+import dev.forkd.v1.ForgetResultRequest;
 import dev.forkd.v1.GetPoolRequest;
 import dev.forkd.v1.GetResultRequest;
 import dev.forkd.v1.GetResultResponse;
@@ -27,6 +29,8 @@ import dev.forkd.v1.TaskResult;
 import dev.forkd.v1.TerminatePoolRequest;
 import dev.forkd.v1.WorkerKind;
 import dev.forkd.v1.WorkerSpec;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -158,22 +162,22 @@ class PoolTest {
         assertEquals(2, pool.getWorkersAlive());
         int n = 2000;
         CountDownLatch some = new CountDownLatch(100);
-        MapCall call = MapCall.start(poolsAsync(), MapStart.newBuilder().setPoolId(pool.getId()).build(),
+        MapCall call = MapCall.start(poolsAsync(), MapStart.newBuilder().setName(pool.getId()).build(),
                 numbers(n).iterator(), 50, r -> some.countDown());
         assertTrue(some.await(120, TimeUnit.SECONDS));
-        String victim = pools().get(GetPoolRequest.newBuilder().setId(pool.getId()).build()).getPool()
+        String victim = pools().get(GetPoolRequest.newBuilder().setName(pool.getId()).build()).getPool()
                 .getWorkerProcessIds(0);
-        forkd.processes().signal(SignalRequest.newBuilder().setId(victim).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+        forkd.processes().signal(SignalRequest.newBuilder().setName(victim).setKind(SignalKind.SIGNAL_KIND_KILL).build());
         var results = call.done.get(240, TimeUnit.SECONDS);
         assertEquals(n, results.size());
         for (int i = 0; i < n; i++) {
             assertEquals(i, results.get(i).getIndex());
             assertEquals(Long.toString(2L * i), text(results.get(i)));
         }
-        PoolInfo after = pools().get(GetPoolRequest.newBuilder().setId(pool.getId()).build()).getPool();
+        PoolInfo after = pools().get(GetPoolRequest.newBuilder().setName(pool.getId()).build()).getPool();
         assertTrue(after.getWorkersStarted() >= 3, "the killed worker was replaced: " + after);
         assertEquals(n, after.getTasksSucceeded());
-        pools().terminate(TerminatePoolRequest.newBuilder().setId(pool.getId()).build());
+        pools().terminate(TerminatePoolRequest.newBuilder().setName(pool.getId()).build());
     }
 
     @Test
@@ -272,21 +276,21 @@ class PoolTest {
     void terminateMidMapStopsEveryWorkerAndLeavesNoOrphans() throws Exception {
         PoolInfo pool = pools().create(perTask(2, "sh", "-c", "sleep 61.{} & wait; echo {}")
                 .setName("doomed").build()).getPool();
-        MapCall call = MapCall.start(poolsAsync(), MapStart.newBuilder().setPoolId("doomed").build(),
+        MapCall call = MapCall.start(poolsAsync(), MapStart.newBuilder().setName("doomed").build(),
                 numbers(6).iterator(), 6, r -> {});
         Eventually.await(java.time.Duration.ofSeconds(60), () -> pools().get(GetPoolRequest.newBuilder()
-                .setId(pool.getId()).build()).getPool().getWorkersAlive() == 2, () -> "workers never started");
+                .setName(pool.getId()).build()).getPool().getWorkersAlive() == 2, () -> "workers never started");
         List<Integer> groups = forkd.processes().list(ListProcessesRequest.newBuilder()
                 .putLabels("forkd.pool", pool.getId()).addStates(ProcessState.PROCESS_STATE_RUNNING).build())
                 .getProcessesList().stream().map(p -> p.getPid()).toList();
         assertEquals(2, groups.size());
         Eventually.await(java.time.Duration.ofSeconds(30), () -> groups.stream().allMatch(g -> Procs.inGroup(g).size() >= 2),
                 () -> "the sleeps never started");
-        pools().terminate(TerminatePoolRequest.newBuilder().setId(pool.getId()).build());
+        pools().terminate(TerminatePoolRequest.newBuilder().setName(pool.getId()).build());
         var results = call.done.get(60, TimeUnit.SECONDS);
         assertEquals(6, results.size());
         results.forEach(r -> assertEquals(TaskFailureKind.TASK_FAILURE_KIND_TERMINATED, r.getFailure().getKind()));
-        var joined = pools().join(JoinPoolRequest.newBuilder().setId(pool.getId()).build());
+        var joined = pools().join(JoinPoolRequest.newBuilder().setName(pool.getId()).build());
         assertEquals(PoolState.POOL_STATE_ENDED, joined.getPool().getState());
         assertEquals(0, joined.getPool().getWorkersAlive());
         Eventually.await(java.time.Duration.ofSeconds(10), () -> groups.stream().allMatch(g -> Procs.inGroup(g).isEmpty()),
@@ -296,18 +300,28 @@ class PoolTest {
     @Test
     void applyAsyncAndGetResult() {
         PoolInfo pool = pools().create(persistent(1, "python3", "-c", PY_DOUBLE).build()).getPool();
-        var r = pools().apply(ApplyRequest.newBuilder().setPoolId(pool.getId()).setInput(MapCall.item(21)).build());
+        var r = pools().apply(ApplyRequest.newBuilder().setName(pool.getId()).setInput(MapCall.item(21)).build());
         assertEquals("42", text(r.getResult()));
         List<String> ids = LongStream.range(0, 5).mapToObj(i -> pools().applyAsync(ApplyAsyncRequest.newBuilder()
-                .setPoolId(pool.getId()).setInput(MapCall.item(i)).build()).getTaskId()).toList();
+                .setName(pool.getId()).setInput(MapCall.item(i)).build()).getName()).toList();
         for (int i = 0; i < 5; i++) {
-            GetResultResponse got = pools().getResult(GetResultRequest.newBuilder().setPoolId(pool.getId())
-                    .setTaskId(ids.get(i)).build());
+            GetResultResponse got = pools().getResult(GetResultRequest.newBuilder()
+                    .setName(ids.get(i)).build());
             assertTrue(got.getReady());
             assertEquals(Integer.toString(2 * i), text(got.getResult()));
         }
-        pools().close(dev.forkd.v1.ClosePoolRequest.newBuilder().setId(pool.getId()).build());
-        var joined = pools().join(JoinPoolRequest.newBuilder().setId(pool.getId()).build());
+        // A retry (as after a lost answer) gets the same result again, until it is forgotten.
+        GetResultResponse again = pools().getResult(GetResultRequest.newBuilder().setName(ids.get(3)).build());
+        assertTrue(again.getReady());
+        assertEquals("6", text(again.getResult()));
+        pools().forgetResult(ForgetResultRequest.newBuilder().setName(ids.get(3)).build());
+        var gone = assertThrows(StatusRuntimeException.class,
+                () -> pools().getResult(GetResultRequest.newBuilder().setName(ids.get(3)).build()));
+        assertEquals(Status.Code.NOT_FOUND, gone.getStatus().getCode());
+        assertEquals("4", text(pools().getResult(GetResultRequest.newBuilder().setName(ids.get(2)).build()).getResult()),
+                "forgetting one result keeps the others");
+        pools().close(dev.forkd.v1.ClosePoolRequest.newBuilder().setName(pool.getId()).build());
+        var joined = pools().join(JoinPoolRequest.newBuilder().setName(pool.getId()).build());
         assertEquals(PoolState.POOL_STATE_ENDED, joined.getPool().getState());
         assertFalse(joined.getTimedOut());
     }

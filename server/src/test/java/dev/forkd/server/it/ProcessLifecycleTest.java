@@ -10,8 +10,8 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
 import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.GetProcessRequest;
-import dev.forkd.v1.JoinRequest;
-import dev.forkd.v1.JoinResponse;
+import dev.forkd.v1.JoinProcessRequest;
+import dev.forkd.v1.JoinProcessResponse;
 import dev.forkd.v1.ListProcessesRequest;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessState;
@@ -19,8 +19,8 @@ import dev.forkd.v1.SignalKind;
 import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SpawnRequest;
 import dev.forkd.v1.StdinMode;
-import dev.forkd.v1.WatchRequest;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessRequest;
+import dev.forkd.v1.WatchProcessResponse;
 import dev.forkd.v1.WriteStdinRequest;
 import dev.forkd.v1.WriteStdinResponse;
 import io.grpc.Status;
@@ -63,7 +63,7 @@ class ProcessLifecycleTest {
     }
 
     static ProcessInfo join(String id) {
-        return forkd.processes().join(JoinRequest.newBuilder().setId(id).build()).getProcess();
+        return forkd.processes().join(JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
     }
 
     @Test
@@ -81,7 +81,7 @@ class ProcessLifecycleTest {
     @Test
     void killNineIsMinusNine() {
         ProcessInfo p = spawn(cmd("sleep", "1000"));
-        forkd.processes().signal(SignalRequest.newBuilder().setId(p.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+        forkd.processes().signal(SignalRequest.newBuilder().setName(p.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
         ProcessInfo done = join(p.getId());
         assertEquals(ProcessState.PROCESS_STATE_SIGNALED, done.getState());
         assertEquals(-9, done.getExitCode());
@@ -94,7 +94,7 @@ class ProcessLifecycleTest {
         String line = firstLine(p.getId());
         List<Integer> sleeps = java.util.Arrays.stream(line.trim().split(" ")).map(Integer::valueOf).toList();
         assertEquals(2, sleeps.size());
-        forkd.processes().signal(SignalRequest.newBuilder().setId(p.getId())
+        forkd.processes().signal(SignalRequest.newBuilder().setName(p.getId())
                 .setKind(SignalKind.SIGNAL_KIND_TERMINATE).build());
         ProcessInfo done = join(p.getId());
         assertEquals(-15, done.getExitCode());
@@ -119,11 +119,11 @@ class ProcessLifecycleTest {
     private static String firstLine(String id) throws Exception {
         try (var ctx = io.grpc.Context.current().withCancellation()) {
             return ctx.call(() -> {
-                Iterator<WatchResponse> it = forkd.processes().watch(
-                        WatchRequest.newBuilder().setId(id).setFollow(true).build());
+                Iterator<WatchProcessResponse> it = forkd.processes().watch(
+                        WatchProcessRequest.newBuilder().setName(id).setFollow(true).build());
                 ByteArrayOutputStream b = new ByteArrayOutputStream();
                 while (it.hasNext()) {
-                    WatchResponse w = it.next();
+                    WatchProcessResponse w = it.next();
                     if (w.hasOutput()) {
                         b.writeBytes(w.getOutput().getData().toByteArray());
                         String s = b.toString(StandardCharsets.UTF_8);
@@ -158,12 +158,12 @@ class ProcessLifecycleTest {
     @Test
     void joinWithTimeoutReturnsTheRunningProcess() {
         ProcessInfo p = spawn(cmd("sleep", "1000"));
-        JoinResponse r = forkd.processes().join(JoinRequest.newBuilder().setId(p.getId())
+        JoinProcessResponse r = forkd.processes().join(JoinProcessRequest.newBuilder().setName(p.getId())
                 .setTimeout(Duration.newBuilder().setNanos(200_000_000)).build());
         assertTrue(r.getTimedOut());
         assertEquals(ProcessState.PROCESS_STATE_RUNNING, r.getProcess().getState());
         assertTrue(r.getProcess().getIsAlive());
-        forkd.processes().signal(SignalRequest.newBuilder().setId(p.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+        forkd.processes().signal(SignalRequest.newBuilder().setName(p.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
         assertEquals(-9, join(p.getId()).getExitCode());
     }
 
@@ -177,11 +177,11 @@ class ProcessLifecycleTest {
             joins.add(f.thenApply(dev.forkd.v1.SpawnResponse::getProcess));
         }
         // Each spawn answers; then join all of them at once.
-        List<CompletableFuture<JoinResponse>> done = new ArrayList<>();
+        List<CompletableFuture<JoinProcessResponse>> done = new ArrayList<>();
         for (var f : joins) {
             ProcessInfo p = f.get(60, TimeUnit.SECONDS);
-            CompletableFuture<JoinResponse> j = new CompletableFuture<>();
-            forkd.processesAsync().join(JoinRequest.newBuilder().setId(p.getId()).build(), observer(j));
+            CompletableFuture<JoinProcessResponse> j = new CompletableFuture<>();
+            forkd.processesAsync().join(JoinProcessRequest.newBuilder().setName(p.getId()).build(), observer(j));
             done.add(j);
         }
         for (int i = 0; i < done.size(); i++) {
@@ -202,10 +202,10 @@ class ProcessLifecycleTest {
         long lastOffset = -1;
         ByteArrayOutputStream stderrTail = new ByteArrayOutputStream();
         ProcessInfo last = null;
-        Iterator<WatchResponse> it = forkd.processes().withDeadlineAfter(120, TimeUnit.SECONDS)
-                .watch(WatchRequest.newBuilder().setId(p.getId()).setFollow(true).build());
+        Iterator<WatchProcessResponse> it = forkd.processes().withDeadlineAfter(120, TimeUnit.SECONDS)
+                .watch(WatchProcessRequest.newBuilder().setName(p.getId()).setFollow(true).build());
         while (it.hasNext()) {
-            WatchResponse w = it.next();
+            WatchProcessResponse w = it.next();
             if (w.hasOutput()) {
                 assertTrue(w.getOutput().getOffset() > lastOffset);
                 lastOffset = w.getOutput().getOffset();
@@ -226,11 +226,11 @@ class ProcessLifecycleTest {
         // Resume from an offset near the end: exactly the rest comes back.
         long from = last.getOutputEndOffset() - 1000;
         long resumed = 0;
-        Iterator<WatchResponse> again = forkd.processes().watch(WatchRequest.newBuilder().setId(p.getId())
+        Iterator<WatchProcessResponse> again = forkd.processes().watch(WatchProcessRequest.newBuilder().setName(p.getId())
                 .setFromOffset(from).build());
         long expect = from;
         while (again.hasNext()) {
-            WatchResponse w = again.next();
+            WatchProcessResponse w = again.next();
             if (w.hasOutput()) {
                 assertEquals(expect, w.getOutput().getOffset());
                 expect += w.getOutput().getData().size();
@@ -238,15 +238,15 @@ class ProcessLifecycleTest {
             }
         }
         assertEquals(1000, resumed);
-        forkd.processes().delete(DeleteProcessRequest.newBuilder().setId(p.getId()).build());
+        forkd.processes().delete(DeleteProcessRequest.newBuilder().setName(p.getId()).build());
     }
 
     private static String lastLine(String id, long end) {
-        Iterator<WatchResponse> it = forkd.processes().watch(WatchRequest.newBuilder().setId(id)
+        Iterator<WatchProcessResponse> it = forkd.processes().watch(WatchProcessRequest.newBuilder().setName(id)
                 .setFromOffset(end - 64).build());
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         while (it.hasNext()) {
-            WatchResponse w = it.next();
+            WatchProcessResponse w = it.next();
             if (w.hasOutput() && w.getOutput().getStream() == dev.forkd.v1.OutputStream.OUTPUT_STREAM_STDERR) {
                 b.writeBytes(w.getOutput().getData().toByteArray());
             }
@@ -264,19 +264,19 @@ class ProcessLifecycleTest {
         // held, and a fast agent can pass the cap before a Watch sent after the Spawn arrives.
         ProcessInfo p = spawn(cmd("sh", "-c", "read go && exec head -c " + size + " /dev/zero")
                 .setStdinMode(StdinMode.STDIN_MODE_PIPE).setOutputLimitBytes(1024 * 1024));
-        Iterator<WatchResponse> it = forkd.processes().withDeadlineAfter(120, TimeUnit.SECONDS)
-                .watch(WatchRequest.newBuilder().setId(p.getId()).setFollow(true).setHoldOutput(true).build());
+        Iterator<WatchProcessResponse> it = forkd.processes().withDeadlineAfter(120, TimeUnit.SECONDS)
+                .watch(WatchProcessRequest.newBuilder().setName(p.getId()).setFollow(true).setHoldOutput(true).build());
         // The first event comes once the watcher is registered as a holder.
         assertTrue(it.next().hasState());
         CompletableFuture<WriteStdinResponse> written = new CompletableFuture<>();
         StreamObserver<WriteStdinRequest> in = forkd.processesAsync().writeStdin(observer(written));
-        in.onNext(WriteStdinRequest.newBuilder().setId(p.getId()).setData(ByteString.copyFromUtf8("go\n"))
+        in.onNext(WriteStdinRequest.newBuilder().setName(p.getId()).setData(ByteString.copyFromUtf8("go\n"))
                 .setClose(true).build());
         in.onCompleted();
         long got = 0;
         ProcessInfo last = null;
         while (it.hasNext()) {
-            WatchResponse w = it.next();
+            WatchProcessResponse w = it.next();
             assertFalse(w.hasGap(), "a holding watcher was told of a gap: " + w.getGap());
             if (w.hasOutput()) {
                 got += w.getOutput().getData().size();
@@ -296,14 +296,14 @@ class ProcessLifecycleTest {
         // No watcher yet: the child writes until the output is held, then blocks on its full pipe.
         // Without the hold it would write all 8 MiB and the log would keep only the last 1 MiB.
         Eventually.await(java.time.Duration.ofSeconds(60), () -> forkd.processes()
-                .get(GetProcessRequest.newBuilder().setId(p.getId()).build()).getProcess().getOutputEndOffset() >= 512 * 1024,
+                .get(GetProcessRequest.newBuilder().setName(p.getId()).build()).getProcess().getOutputEndOffset() >= 512 * 1024,
                 () -> "no output");
-        Iterator<WatchResponse> it = forkd.processes().withDeadlineAfter(120, TimeUnit.SECONDS)
-                .watch(WatchRequest.newBuilder().setId(p.getId()).setFollow(true).setHoldOutput(true).build());
+        Iterator<WatchProcessResponse> it = forkd.processes().withDeadlineAfter(120, TimeUnit.SECONDS)
+                .watch(WatchProcessRequest.newBuilder().setName(p.getId()).setFollow(true).setHoldOutput(true).build());
         long got = 0;
         ProcessInfo last = null;
         while (it.hasNext()) {
-            WatchResponse w = it.next();
+            WatchProcessResponse w = it.next();
             assertFalse(w.hasGap(), () -> "the watcher the spawn held for was told of a gap: " + w.getGap());
             if (w.hasOutput()) {
                 assertEquals(got, w.getOutput().getOffset());
@@ -314,7 +314,7 @@ class ProcessLifecycleTest {
         }
         assertEquals(size, got);
         assertEquals(0, last.getExitCode());
-        forkd.processes().delete(DeleteProcessRequest.newBuilder().setId(p.getId()).build());
+        forkd.processes().delete(DeleteProcessRequest.newBuilder().setName(p.getId()).build());
     }
 
     @Test
@@ -322,7 +322,7 @@ class ProcessLifecycleTest {
         ProcessInfo p = spawn(cmd("cat").setStdinMode(StdinMode.STDIN_MODE_PIPE));
         CompletableFuture<WriteStdinResponse> written = new CompletableFuture<>();
         StreamObserver<WriteStdinRequest> in = forkd.processesAsync().writeStdin(observer(written));
-        in.onNext(WriteStdinRequest.newBuilder().setId(p.getId()).setData(ByteString.copyFromUtf8("hello\n")).build());
+        in.onNext(WriteStdinRequest.newBuilder().setName(p.getId()).setData(ByteString.copyFromUtf8("hello\n")).build());
         in.onNext(WriteStdinRequest.newBuilder().setData(ByteString.copyFromUtf8("world\n")).setClose(true).build());
         in.onCompleted();
         WriteStdinResponse r = written.get(30, TimeUnit.SECONDS);
@@ -346,20 +346,20 @@ class ProcessLifecycleTest {
     void getListAndDelete() {
         ProcessInfo p = spawn(cmd("true").setName("named-true").putLabels("team", "a"));
         join(p.getId());
-        assertEquals(p.getId(), forkd.processes().get(GetProcessRequest.newBuilder().setId("named-true").build()).getProcess().getId());
+        assertEquals(p.getId(), forkd.processes().get(GetProcessRequest.newBuilder().setName("named-true").build()).getProcess().getId());
         var list = forkd.processes().list(ListProcessesRequest.newBuilder().putLabels("team", "a").build());
         assertEquals(1, list.getProcessesCount());
-        forkd.processes().delete(DeleteProcessRequest.newBuilder().setId("named-true").build());
+        forkd.processes().delete(DeleteProcessRequest.newBuilder().setName("named-true").build());
         var e = assertThrows(StatusRuntimeException.class,
-                () -> forkd.processes().get(GetProcessRequest.newBuilder().setId(p.getId()).build()));
+                () -> forkd.processes().get(GetProcessRequest.newBuilder().setName(p.getId()).build()));
         assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
     }
 
     static String output(String id) {
-        Iterator<WatchResponse> it = forkd.processes().watch(WatchRequest.newBuilder().setId(id).setFollow(true).build());
+        Iterator<WatchProcessResponse> it = forkd.processes().watch(WatchProcessRequest.newBuilder().setName(id).setFollow(true).build());
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         while (it.hasNext()) {
-            WatchResponse w = it.next();
+            WatchProcessResponse w = it.next();
             if (w.hasOutput()) {
                 b.writeBytes(w.getOutput().getData().toByteArray());
             }

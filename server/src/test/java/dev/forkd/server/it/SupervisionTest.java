@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
 import dev.forkd.agent.os.Posix;
-import dev.forkd.v1.JoinRequest;
+import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.OpenSessionRequest;
 import dev.forkd.v1.OpenSessionResponse;
 import dev.forkd.v1.ProcessInfo;
@@ -51,7 +51,7 @@ class SupervisionTest {
     }
 
     private static ProcessInfo join(String id) {
-        return forkd.processes().join(JoinRequest.newBuilder().setId(id).build()).getProcess();
+        return forkd.processes().join(JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
     }
 
     @Test
@@ -114,7 +114,7 @@ class SupervisionTest {
     void terminateStopsAnAlwaysRestartingProcessForGood() {
         ProcessInfo p = spawn(SpawnRequest.newBuilder().addArgv("sleep").addArgv("1000")
                 .setRestart(RestartSpec.newBuilder().setPolicy(RestartPolicy.RESTART_POLICY_ALWAYS)));
-        forkd.processes().signal(SignalRequest.newBuilder().setId(p.getId()).setKind(SignalKind.SIGNAL_KIND_TERMINATE).build());
+        forkd.processes().signal(SignalRequest.newBuilder().setName(p.getId()).setKind(SignalKind.SIGNAL_KIND_TERMINATE).build());
         ProcessInfo end = join(p.getId());
         assertEquals(ProcessState.PROCESS_STATE_SIGNALED, end.getState());
         assertEquals(0, end.getRestartCount());
@@ -155,9 +155,9 @@ class SupervisionTest {
         ProcessInfo notDaemon = withSession.spawn(SpawnRequest.newBuilder().addArgv("sleep").addArgv("1000").build()).getProcess();
         session.onCompleted(); // the session ends with its stream
         assertEquals(-15, join(daemon.getId()).getExitCode());
-        assertTrue(forkd.processes().get(dev.forkd.v1.GetProcessRequest.newBuilder().setId(notDaemon.getId()).build())
+        assertTrue(forkd.processes().get(dev.forkd.v1.GetProcessRequest.newBuilder().setName(notDaemon.getId()).build())
                 .getProcess().getIsAlive());
-        forkd.processes().signal(SignalRequest.newBuilder().setId(notDaemon.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
+        forkd.processes().signal(SignalRequest.newBuilder().setName(notDaemon.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
         join(notDaemon.getId());
 
         // The session has ended: its credential acts as nothing any more, so the spawn is refused.

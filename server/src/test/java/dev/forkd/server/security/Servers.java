@@ -2,8 +2,8 @@ package dev.forkd.server.security;
 
 import dev.forkd.v1.ProcessServiceGrpc;
 import dev.forkd.v1.SpawnRequest;
-import dev.forkd.v1.WatchRequest;
-import dev.forkd.v1.WatchResponse;
+import dev.forkd.v1.WatchProcessRequest;
+import dev.forkd.v1.WatchProcessResponse;
 import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
@@ -51,11 +51,11 @@ final class Servers {
     /** Runs {@code spawn} and returns everything it wrote to stdout by the time it ended. */
     static String outputOf(ProcessServiceGrpc.ProcessServiceBlockingStub stub, SpawnRequest spawn) {
         String id = stub.spawn(spawn.toBuilder().setHoldOutput(true).build()).getProcess().getId();
-        Iterator<WatchResponse> it = stub.watch(WatchRequest.newBuilder().setId(id).setFollow(true)
+        Iterator<WatchProcessResponse> it = stub.watch(WatchProcessRequest.newBuilder().setName(id).setFollow(true)
                 .setHoldOutput(true).build());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         while (it.hasNext()) {
-            WatchResponse w = it.next();
+            WatchProcessResponse w = it.next();
             if (w.hasOutput() && w.getOutput().getStream() == dev.forkd.v1.OutputStream.OUTPUT_STREAM_STDOUT) {
                 out.writeBytes(w.getOutput().getData().toByteArray());
             }

@@ -46,6 +46,16 @@ class SessionRegistryTest {
     }
 
     @Test
+    void endingASessionCountsTheProcessesItTerminatedNotTheLocksAndDeliveriesItReleased() {
+        sessions.onEnd(id -> 3); // e.g. three locks released
+        sessions.onEndTerminateProcesses(id -> 2); // two daemon processes terminated
+        sessions.onEnd(id -> 5); // e.g. five unacked deliveries returned
+        var opened = sessions.open("a", SessionRegistry.DEFAULT_TTL);
+        assertEquals(2, sessions.end(opened.id()), "CloseSessionResponse.terminated_processes counts processes only");
+        assertEquals(0, sessions.end(opened.id()), "an ended session terminates nothing again");
+    }
+
+    @Test
     void anEndedSessionsCredentialActsAsNothing() {
         var opened = sessions.open("a", SessionRegistry.DEFAULT_TTL);
         sessions.end(opened.id());

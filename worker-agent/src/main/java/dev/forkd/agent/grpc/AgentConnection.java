@@ -4,9 +4,9 @@ import java.lang.System.Logger.Level;
 import java.util.concurrent.CompletableFuture;
 
 import dev.forkd.agent.CommandDispatcher;
-import dev.forkd.v1.AgentMessage;
-import dev.forkd.v1.AgentServiceGrpc;
-import dev.forkd.v1.SupervisorMessage;
+import dev.forkd.agent.v1.AgentMessage;
+import dev.forkd.agent.v1.AgentServiceGrpc;
+import dev.forkd.agent.v1.SupervisorMessage;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;

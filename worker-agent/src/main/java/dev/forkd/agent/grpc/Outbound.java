@@ -1,7 +1,7 @@
 package dev.forkd.agent.grpc;
 
 import dev.forkd.agent.SupervisorLink;
-import dev.forkd.v1.AgentMessage;
+import dev.forkd.agent.v1.AgentMessage;
 import io.grpc.stub.ClientCallStreamObserver;
 
 /**
