@@ -162,7 +162,7 @@ final class ServeCommand implements Callable<Integer> {
             if (logFile != null) {
                 config = config.withLogFile(Optional.of(inv.cwd().resolve(logFile).toAbsolutePath()));
             }
-            return config;
+            return config.withCli(ServerLauncher.launcher(inv.env()));
         } catch (IllegalArgumentException e) {
             throw new CliFailure(e.getMessage(), ExitCodes.USAGE, e);
         }

@@ -242,6 +242,7 @@ public final class ForkdServer implements AutoCloseable {
         // beside it (no TLS material needed, and the agent channel stays off the network).
         String agentAddress = listening.local().toString();
         forkdEnv.put("FORKD_ADDRESS", listening.local().toString());
+        config.cli().ifPresent(cli -> forkdEnv.put(ChildEnvironment.CLI, cli.toString()));
         // No FORKD_TOKEN here: a child gets its own session's credential (ChildCredentials), never the
         // admin token.
 
