@@ -42,7 +42,12 @@ final class OutputWatcher {
     private final boolean hold;
     private final AtomicBoolean finished = new AtomicBoolean();
     private final WatchAdmission.Ticket ticket;
-    private ProcessTable.WatchHandle handle;
+    /**
+     * Set once {@link #start} has registered with the table. The table may call back (an output or
+     * the end, on the agent's thread) before that: such a pass finds it unset and does nothing, and
+     * the pass start() asks for afterwards reads everything that happened by then.
+     */
+    private volatile ProcessTable.WatchHandle handle;
     private long cursor;
     private long sentVersion = -1;
 
@@ -53,7 +58,10 @@ final class OutputWatcher {
         this.hold = hold;
         this.drains = new SerialDrain(executor, this::drain, e -> {
             if (finished.compareAndSet(false, true)) {
-                handle.close();
+                ProcessTable.WatchHandle attached = handle;
+                if (attached != null) {
+                    attached.close();
+                }
                 ticket.close();
                 out.onError(ErrorMapper.toStatus(e));
             }
@@ -72,7 +80,8 @@ final class OutputWatcher {
     }
 
     private void drain() {
-        if (finished.get()) {
+        ProcessTable.WatchHandle handle = this.handle;
+        if (finished.get() || handle == null) {
             return;
         }
         if (!handle.exists()) {
@@ -131,8 +140,9 @@ final class OutputWatcher {
 
     private void finish() {
         if (finished.compareAndSet(false, true)) {
-            if (handle != null) {
-                handle.close();
+            ProcessTable.WatchHandle attached = handle;
+            if (attached != null) {
+                attached.close();
             }
             ticket.close();
         }
