@@ -146,18 +146,46 @@ final class RunningServer implements AutoCloseable {
      * limit. Whatever is left is killed, and the check fails naming it.
      */
     static void stopAndCheck(ProcessHandle server, List<ProcessHandle> below, Duration limit) throws Exception {
-        server.destroy();
-        List<String> survivors = new ArrayList<>();
-        long end = System.nanoTime() + limit.toNanos();
-        for (ProcessHandle p : concat(server, below)) {
-            long left = Math.max(0, end - System.nanoTime());
+        // A test whose timeout interrupted a CLI call gets here with its interrupt flag still set
+        // (gRPC's blocking calls set it again). The wait must not end at once on it: it would skip
+        // the check and the kill of what is left, and its InterruptedException would hide what hung.
+        boolean interrupted = Thread.interrupted();
+        try {
+            server.destroy();
+            List<String> survivors = new ArrayList<>();
+            long end = System.nanoTime() + limit.toNanos();
+            for (ProcessHandle p : concat(server, below)) {
+                interrupted |= awaitExit(p, end, survivors);
+            }
+            failIfAny(survivors, limit);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Waits until {@code end} (a nanoTime) for {@code p} to exit, interrupted or not; kills it and names
+     * it in {@code survivors} if it does not. True if the wait was interrupted.
+     */
+    private static boolean awaitExit(ProcessHandle p, long end, List<String> survivors) throws Exception {
+        boolean interrupted = false;
+        while (true) {
             try {
-                p.onExit().get(left, TimeUnit.NANOSECONDS);
+                p.onExit().get(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+                return interrupted;
+            } catch (InterruptedException e) {
+                interrupted = true;
             } catch (java.util.concurrent.TimeoutException e) {
                 survivors.add(p.pid() + " " + p.info().commandLine().orElse("?"));
                 p.destroyForcibly();
+                return interrupted;
             }
         }
+    }
+
+    private static void failIfAny(List<String> survivors, Duration limit) {
         if (!survivors.isEmpty()) {
             throw new AssertionError("still alive " + limit.toSeconds() + " s after the server was told to stop: " + survivors);
         }
