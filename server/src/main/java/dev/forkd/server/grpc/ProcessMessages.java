@@ -40,6 +40,10 @@ final class ProcessMessages {
         s.endedExitCode().ifPresent(b::setExitCode);
         s.startedAt().ifPresent(t -> b.setStartedAt(ts(t)));
         s.endedAt().ifPresent(t -> b.setEndedAt(ts(t)));
+        if (!s.spec().limits().isNone()) {
+            b.setLimits(LimitRequests.toProto(s.spec().limits()));
+        }
+        b.setExitCause(ExitCauses.of(s));
         if (s.state() instanceof ProcessState.Backoff bo) {
             b.setNextRestartAt(ts(bo.restartAt()));
         }

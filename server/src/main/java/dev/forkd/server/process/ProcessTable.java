@@ -717,7 +717,7 @@ public final class ProcessTable {
                 env.put("FORKD_PROCESS_ID", rec.id);
                 env.putAll(session.env());
                 agent.start(new AgentPort.StartCommand(rec.id, run, rec.spec.argv(), env,
-                        rec.spec.cwd(), rec.spec.stdinPipe()));
+                        rec.spec.cwd(), rec.spec.stdinPipe(), rec.spec.limits()));
                 notify.forEach(timers::execute);
             }
         }, error -> {
