@@ -16,6 +16,11 @@ import dev.forkd.server.grpc.Unlisted;
 import dev.forkd.server.grpc.AuthInterceptor;
 import dev.forkd.server.grpc.MalformedRequests;
 import dev.forkd.server.grpc.PoolServiceAdapter;
+import dev.forkd.server.grpc.ProgramServiceAdapter;
+import dev.forkd.server.programs.DeclaredPrograms;
+import dev.forkd.server.programs.GroupMemory;
+import dev.forkd.server.programs.RssWatch;
+import dev.forkd.server.programs.TableRunner;
 import dev.forkd.server.grpc.PipeServiceAdapter;
 import dev.forkd.server.grpc.ProcessServiceAdapter;
 import dev.forkd.server.grpc.QueueServiceAdapter;
@@ -77,6 +82,7 @@ public final class ForkdServer implements AutoCloseable {
     private final AgentLauncher launcher;
     private final AgentRegistry agents;
     private final ProcessTable processes;
+    private final DeclaredPrograms programs;
     private final HealthStatusManager health;
     private final ScheduledExecutorService timers;
     private final ExecutorService streams;
@@ -85,7 +91,7 @@ public final class ForkdServer implements AutoCloseable {
     private volatile boolean closed;
 
     private ForkdServer(ServerConfig config, Listeners.Started listening, ListenAddress address, AgentLauncher launcher,
-            AgentRegistry agents, ProcessTable processes, HealthStatusManager health,
+            AgentRegistry agents, ProcessTable processes, DeclaredPrograms programs, HealthStatusManager health,
             ScheduledExecutorService timers, ExecutorService streams, EventLoopGroup boss,
             EventLoopGroup workers) {
         this.config = config;
@@ -94,6 +100,7 @@ public final class ForkdServer implements AutoCloseable {
         this.launcher = launcher;
         this.agents = agents;
         this.processes = processes;
+        this.programs = programs;
         this.health = health;
         this.timers = timers;
         this.streams = streams;
@@ -182,7 +189,11 @@ public final class ForkdServer implements AutoCloseable {
         Map<String, String> childBase = ChildEnvironment.BASE;
         // Request bytes that do not parse answer INVALID_ARGUMENT with one rate-limited log line.
         MalformedRequests malformed = new MalformedRequests(System::nanoTime);
+        TableRunner programRunner = new TableRunner(processes, childBase, forkdEnv, config.defaultOutputLimit());
+        DeclaredPrograms programs = new DeclaredPrograms(programRunner);
+        new RssWatch(programs, programRunner, new GroupMemory(Path.of("/proc")), timers).start(); // ends with the timers
         List<ServerServiceDefinition> services = List.of(
+                malformed.guard(ServerInterceptors.intercept(new ProgramServiceAdapter(programs, processes), session)),
                 malformed.guard(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, childBase,
                         forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session)),
                 malformed.guard(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session)),
@@ -218,7 +229,7 @@ public final class ForkdServer implements AutoCloseable {
                         liveness.heartbeat()),
                 credentials, config.agents(), agents::agentProcessExited, timers);
         new AgentWatchdog(agents, launcher::kill, timers); // ends with the timers
-        ForkdServer forkd = new ForkdServer(config, listening, bound, launcher, agents, processes, health,
+        ForkdServer forkd = new ForkdServer(config, listening, bound, launcher, agents, processes, programs, health,
                 timers, streams, boss, workers);
         try {
             launcher.start();
@@ -295,6 +306,11 @@ public final class ForkdServer implements AutoCloseable {
         } catch (IOException e) {
             LOG.warning("cannot remove socket " + listening.local().path() + ": " + e.getMessage());
         }
+    }
+
+    /** The programs declared in the config file (none until {@code forkd serve --config} loads one). */
+    public DeclaredPrograms programs() {
+        return programs;
     }
 
     /** The process table, for status reporting. */
