@@ -42,6 +42,13 @@ final class KeyLines {
             if (n != null) {
                 return n;
             }
+            // A table only named by its sub-tables ([a.b] declares a): the first of them.
+            String prefix = p + ".";
+            int first = lines.entrySet().stream().filter(e -> e.getKey().startsWith(prefix))
+                    .mapToInt(Map.Entry::getValue).min().orElse(0);
+            if (first > 0) {
+                return first;
+            }
             int dot = p.lastIndexOf('.');
             if (dot < 0) {
                 return 0;
@@ -50,17 +57,22 @@ final class KeyLines {
         }
     }
 
+    /** A dotted key as plain dotted names: quotes gone, a dot inside quotes kept in its part. */
     private static String unquote(String dotted) {
         StringBuilder out = new StringBuilder();
-        for (String part : dotted.split("\\.")) {
-            String s = part.strip();
-            if (s.length() >= 2 && (s.startsWith("\"") && s.endsWith("\"") || s.startsWith("'") && s.endsWith("'"))) {
-                s = s.substring(1, s.length() - 1);
+        char quote = 0;
+        for (char c : dotted.strip().toCharArray()) {
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else {
+                    out.append(c);
+                }
+            } else if (c == '"' || c == '\'') {
+                quote = c;
+            } else if (c != ' ' && c != '\t') {
+                out.append(c);
             }
-            if (!out.isEmpty()) {
-                out.append('.');
-            }
-            out.append(s);
         }
         return out.toString();
     }

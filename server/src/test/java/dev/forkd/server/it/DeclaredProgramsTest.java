@@ -131,11 +131,12 @@ class DeclaredProgramsTest {
                 + program("hog", "x=$(head -c 50000000 /dev/zero | tr '\\\\0' a); sleep 300", "max_rss = \"20M\""));
         ProcessInfo first = process("hog");
 
-        Eventually.await(Duration.ofSeconds(60), () -> !process("hog").getId().equals(first.getId()),
-                () -> "still the first run: " + process("hog"));
+        Eventually.await(Duration.ofSeconds(60), () -> exists("hog") && !process("hog").getId().equals(first.getId())
+                && forkd.server.programs().instancesOf("hog").equals(List.of(process("hog").getId())),
+                () -> "still the first run: " + forkd.server.programs().instancesOf("hog"));
 
         assertNotEquals(first.getPid(), process("hog").getPid());
-        assertEquals(List.of(process("hog").getId()), forkd.server.programs().instancesOf("hog"));
+        assertFalse(exists(first.getId()), "the first run was stopped and forgotten");
     }
 
     @Test
