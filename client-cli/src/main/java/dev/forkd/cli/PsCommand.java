@@ -20,6 +20,9 @@ import picocli.CommandLine.Option;
         description = {"List processes.", "The live ones by default; all with --all; or those in the given states."})
 final class PsCommand extends ClientCommand {
 
+    /** The label the server gives each process of a declared program: the program's name. */
+    static final String PROGRAM_LABEL = "forkd.program";
+
     private static final List<ProcessState> LIVE = List.of(
             ProcessState.PROCESS_STATE_STARTING, ProcessState.PROCESS_STATE_RUNNING, ProcessState.PROCESS_STATE_BACKOFF);
 
@@ -37,6 +40,9 @@ final class PsCommand extends ClientCommand {
     @Option(names = "--name", paramLabel = "NAME", description = "Only the process with this name.")
     String name;
 
+    @Option(names = "--programs", description = "Only the processes of programs declared in the config file.")
+    boolean programs;
+
     @Override
     int run(ForkdClient client, Invocation inv) {
         ListProcessesRequest.Builder request = ListProcessesRequest.newBuilder()
@@ -46,6 +52,9 @@ final class PsCommand extends ClientCommand {
             request.setName(name);
         }
         List<ProcessInfo> processes = listAll(client.processes(), request);
+        if (programs) {
+            processes = processes.stream().filter(p -> p.containsLabels(PROGRAM_LABEL)).toList();
+        }
         if (options.json()) {
             Json.print(inv.out(), ListProcessesResponse.newBuilder().addAllProcesses(processes).build());
         } else {
@@ -69,7 +78,7 @@ final class PsCommand extends ClientCommand {
 
     static void table(PrintStream out, List<ProcessInfo> processes, Instant now) {
         List<String[]> rows = new ArrayList<>(processes.size() + 1);
-        rows.add(new String[] {"ID", "NAME", "PID", "STATE", "EXIT", "RESTARTS", "AGE", "RUNTIME", "COMMAND"});
+        rows.add(new String[] {"ID", "NAME", "PID", "STATE", "EXIT", "RESTARTS", "AGE", "RUNTIME", "PROGRAM", "COMMAND"});
         for (ProcessInfo p : processes) {
             rows.add(new String[] {
                 p.getId(),
@@ -80,6 +89,7 @@ final class PsCommand extends ClientCommand {
                 Integer.toString(p.getRestartCount()),
                 ProcessText.age(p, now),
                 ProcessText.runtime(p, now),
+                p.getLabelsOrDefault(PROGRAM_LABEL, "-"),
                 ProcessText.command(p.getArgvList()),
             });
         }
