@@ -30,6 +30,7 @@ import dev.forkd.server.pool.PoolRegistry;
 import dev.forkd.server.grpc.SharedServiceAdapter;
 import dev.forkd.server.grpc.SyncServiceAdapter;
 import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.watch.WatchAdmission;
 import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.sync.SyncTable;
 import dev.forkd.server.pipe.PipeLimits;
@@ -165,8 +166,9 @@ public final class ForkdServer implements AutoCloseable {
         QueueRegistry queues = new QueueRegistry(QueueLimits.defaults(), timers, memory);
         sessions.onEnd(queues::releaseSession);
         PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers, memory);
+        WatchAdmission watches = new WatchAdmission(WatchAdmission.Limits.DEFAULT, memory);
 
-        PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000);
+        PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000, memory);
         sessions.onEnd(pools::sessionEnded);
 
         EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());
@@ -195,13 +197,13 @@ public final class ForkdServer implements AutoCloseable {
         List<ServerServiceDefinition> services = List.of(
                 malformed.guard(ServerInterceptors.intercept(new ProgramServiceAdapter(programs, processes), session)),
                 malformed.guard(ServerInterceptors.intercept(new ProcessServiceAdapter(processes, childBase,
-                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams), session)),
+                        forkdEnv, config.defaultOutputLimit(), config.maxOutputLimit(), streams, watches), session)),
                 malformed.guard(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), session)),
                 malformed.guard(ServerInterceptors.intercept(new PoolServiceAdapter(pools, childBase, forkdEnv,
                         config.defaultOutputLimit(), config.maxOutputLimit(),
                         Runtime.getRuntime().availableProcessors(), streams), session)),
                 malformed.guard(ServerInterceptors.intercept(new SyncServiceAdapter(sync), session)),
-                malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams), session)),
+                malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams, watches), session)),
                 malformed.guard(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session)),
                 malformed.guard(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session)),
                 Unlisted.of(malformed.guard(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes, timers), auth))),
@@ -249,7 +251,9 @@ public final class ForkdServer implements AutoCloseable {
             throw e;
         }
         LOG.info(() -> "forkd listening on " + forkd.address()
-                + forkd.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse(""));
+                + forkd.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse("")
+                + "; agents heartbeat every " + liveness.heartbeat().toMillis() + " ms, lost after "
+                + liveness.deadAfter().toMillis() + " ms of silence");
         return forkd;
     }
 
