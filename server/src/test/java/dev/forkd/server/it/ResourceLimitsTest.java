@@ -96,4 +96,21 @@ class ResourceLimitsTest {
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         assertEquals("limits.open_files", field(e));
     }
+    @Test
+    void poolWorkersRunUnderTheWorkerLimits() {
+        var pools = dev.forkd.v1.PoolServiceGrpc.newBlockingStub(forkd.channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+        var pool = pools.create(dev.forkd.v1.CreatePoolRequest.newBuilder().setProcesses(1)
+                .setWorker(dev.forkd.v1.WorkerSpec.newBuilder().setKind(dev.forkd.v1.WorkerKind.WORKER_KIND_PER_TASK)
+                        .addAllArgv(List.of("sh", "-c", "echo {} $(ulimit -n)"))
+                        .setLimits(ResourceLimits.newBuilder().setOpenFiles(17)))
+                .build()).getPool();
+        try {
+            var r = pools.apply(dev.forkd.v1.ApplyRequest.newBuilder().setName(pool.getId())
+                    .setInput(MapCall.item(1)).build()).getResult();
+
+            assertEquals("1 17", r.getOutput().toStringUtf8().strip(), r.toString());
+        } finally {
+            pools.terminate(dev.forkd.v1.TerminatePoolRequest.newBuilder().setName(pool.getId()).build());
+        }
+    }
 }
