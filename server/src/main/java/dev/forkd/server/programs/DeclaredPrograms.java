@@ -93,10 +93,13 @@ public final class DeclaredPrograms {
         return serially(() -> applyNow(next));
     }
 
-    /** Starts a declared program's instances that are not running; completes with their ids. */
+    /**
+     * Starts a declared program's instances that are not running; completes with their ids. Fails
+     * (START_FAILED) if a program it depends on is not running: dependencies are started first.
+     */
     public CompletableFuture<List<String>> start(String name) {
         Program p = program(name);
-        return serially(() -> startProgram(p, current));
+        return serially(() -> startAfterDependencies(p, current, Map.of()));
     }
 
     /** Stops a declared program's instances; completes with how many there were. */
@@ -111,7 +114,7 @@ public final class DeclaredPrograms {
     /** Stops, then starts a declared program; completes with the new instances' ids. */
     public CompletableFuture<List<String>> restart(String name) {
         Program p = program(name);
-        return serially(() -> stopProgram(p).thenCompose(x -> startProgram(p, current)));
+        return serially(() -> stopProgram(p).thenCompose(x -> startAfterDependencies(p, current, Map.of())));
     }
 
     /** Replaces one instance (after max_rss): stop it, start it again, under the same name. */

@@ -35,8 +35,10 @@ public final class RssWatch {
     }
 
     private void schedule() {
-        if (!timers.isShutdown()) {
+        try {
             timers.schedule(this::check, programs.declared().rssCheckInterval().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the server is stopping: measuring ends with it
         }
     }
 

@@ -65,6 +65,14 @@ class DeclaredProgramsTest {
         return forkd.processes().get(GetProcessRequest.newBuilder().setName(name).build()).getProcess();
     }
 
+    private java.util.Optional<String> idOf(String name) {
+        try {
+            return java.util.Optional.of(process(name).getId());
+        } catch (StatusRuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     private boolean exists(String name) {
         try {
             process(name);
@@ -131,8 +139,9 @@ class DeclaredProgramsTest {
                 + program("hog", "x=$(head -c 50000000 /dev/zero | tr '\\\\0' a); sleep 300", "max_rss = \"20M\""));
         ProcessInfo first = process("hog");
 
-        Eventually.await(Duration.ofSeconds(60), () -> exists("hog") && !process("hog").getId().equals(first.getId())
-                && forkd.server.programs().instancesOf("hog").equals(List.of(process("hog").getId())),
+        // The name is briefly free between the stop and the new start: look without failing then.
+        Eventually.await(Duration.ofSeconds(60), () -> idOf("hog").filter(id -> !id.equals(first.getId())
+                && forkd.server.programs().instancesOf("hog").equals(List.of(id))).isPresent(),
                 () -> "still the first run: " + forkd.server.programs().instancesOf("hog"));
 
         assertNotEquals(first.getPid(), process("hog").getPid());
@@ -153,6 +162,23 @@ class DeclaredProgramsTest {
         assertEquals(keep.getPid(), process("keep").getPid());
         assertFalse(exists("other"));
         assertEquals(1, forkd.processes().list(ListProcessesRequest.getDefaultInstance()).getProcessesCount());
+    }
+
+    @Test
+    void startByNameRefusesWhileADependencyIsStopped() throws Exception {
+        load(program("db", "exec sleep 300") + program("app", "exec sleep 301", "depends_on = [\"db\"]"));
+        programs().stop(StopRequest.newBuilder().setName("app").build());
+        programs().stop(StopRequest.newBuilder().setName("db").build());
+
+        var e = assertThrows(StatusRuntimeException.class,
+                () -> programs().start(StartRequest.newBuilder().setName("app").build()));
+
+        assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("dependency \"db\" is not running"), e.getStatus().getDescription());
+        assertFalse(exists("app"));
+        programs().start(StartRequest.newBuilder().setName("db").build());
+        assertEquals(ProcessState.PROCESS_STATE_RUNNING,
+                programs().start(StartRequest.newBuilder().setName("app").build()).getProcesses(0).getState());
     }
 
     @Test
