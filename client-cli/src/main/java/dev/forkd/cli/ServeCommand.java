@@ -9,6 +9,8 @@ import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.config.TcpSecurity;
 import dev.forkd.server.programs.ConfigError;
 import dev.forkd.server.programs.ProgramConfig;
+import dev.forkd.server.metrics.MetricsEndpoint;
+import dev.forkd.server.metrics.MetricsSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,6 +73,17 @@ final class ServeCommand implements Callable<Integer> {
                     + " (for a Kubernetes gRPC probe, which speaks no TLS); it tells only whether forkd is serving.")
     String healthListen;
 
+    @Option(names = "--metrics-listen", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics (text format, /metrics) here, e.g. 127.0.0.1:9464. Only a"
+                    + " loopback address, unless the server has TLS: then any address, over HTTPS with the same"
+                    + " certificate.")
+    String metricsListen;
+
+    @Option(names = "--metrics-per-resource-labels", paramLabel = "N", defaultValue = "0",
+            description = "Give the first N queues and locks (by name) a metric series of their own; the rest are"
+                    + " summed under queue=\"_other\" (default 0: totals only, so names never grow Prometheus).")
+    int metricsPerResourceLabels;
+
     @Option(names = "--agents", paramLabel = "N", description = "How many worker-agents to run (default 1).")
     Integer agents;
 
@@ -106,6 +119,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         Invocation inv = main.invocation();
         ServerConfig config = config(inv);
+        MetricsSettings metrics = metrics(config);
         AgentLiveness.Settings liveness = liveness();
         ForkdServer server;
         try {
@@ -113,7 +127,7 @@ final class ServeCommand implements Callable<Integer> {
             log.handleHangup();
             Optional<Path> programs = Optional.ofNullable(configFile).map(f -> inv.cwd().resolve(f).toAbsolutePath());
             programs.ifPresent(ServeCommand::checkConfig); // refused before anything starts
-            server = ForkdServer.start(config, liveness);
+            server = ForkdServer.start(config, liveness, metrics);
             if (programs.isPresent()) {
                 ServePrograms.start(server, programs.get());
                 log.onHangup(() -> ServePrograms.reload(server));
@@ -173,7 +187,23 @@ final class ServeCommand implements Callable<Integer> {
             if (logFile != null) {
                 config = config.withLogFile(Optional.of(inv.cwd().resolve(logFile).toAbsolutePath()));
             }
-            return config;
+            return config.withCli(ServerLauncher.launcher(inv.env()));
+        } catch (IllegalArgumentException e) {
+            throw new CliFailure(e.getMessage(), ExitCodes.USAGE, e);
+        }
+    }
+
+    private MetricsSettings metrics(ServerConfig config) {
+        try {
+            Optional<ListenAddress.Tcp> at = Optional.empty();
+            if (metricsListen != null) {
+                if (!(ListenAddress.parse(metricsListen) instanceof ListenAddress.Tcp tcp)) {
+                    throw new IllegalArgumentException("--metrics-listen takes host:port, not \"" + metricsListen + "\"");
+                }
+                MetricsEndpoint.check(tcp, config.tcpSecurity());
+                at = Optional.of(tcp);
+            }
+            return new MetricsSettings(at, metricsPerResourceLabels);
         } catch (IllegalArgumentException e) {
             throw new CliFailure(e.getMessage(), ExitCodes.USAGE, e);
         }
