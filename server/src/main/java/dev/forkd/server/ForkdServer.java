@@ -1,7 +1,7 @@
 package dev.forkd.server;
 
-import dev.forkd.agent.os.Posix;
-import dev.forkd.agent.os.SpawnException;
+import dev.forkd.posix.Posix;
+import dev.forkd.posix.SpawnException;
 import dev.forkd.server.agent.AgentCredentials;
 import dev.forkd.server.agent.AgentLauncher;
 import dev.forkd.server.agent.AgentLiveness;

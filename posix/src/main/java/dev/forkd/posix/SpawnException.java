@@ -1,4 +1,4 @@
-package dev.forkd.agent.os;
+package dev.forkd.posix;
 
 /** A child that could not be started, with the errno the kernel or glibc reported. */
 public final class SpawnException extends Exception {

@@ -1,4 +1,4 @@
-package dev.forkd.agent.os;
+package dev.forkd.posix;
 
 /** A reaped child: its pid and exit code, >= 0 for a normal exit, -N when killed by signal N. */
 public record WaitResult(int pid, int exitCode) {

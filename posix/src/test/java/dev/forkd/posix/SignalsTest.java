@@ -1,4 +1,4 @@
-package dev.forkd.agent.os;
+package dev.forkd.posix;
 
 import java.util.OptionalInt;
 
