@@ -1,6 +1,5 @@
 package dev.forkd.server;
 
-import dev.forkd.posix.Posix;
 import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.process.AgentPool;
 import dev.forkd.server.process.ProcessTable;
@@ -21,8 +20,8 @@ public interface ChildRunner {
     /** Kills a process group whose agent is gone. */
     ProcessTable.GroupKiller groupKiller();
 
-    /** The real agents, and SIGKILL to a lost agent's process groups. */
-    static ChildRunner registeredAgents(Posix posix) {
+    /** The real agents, and {@code killer} for a lost agent's process groups. */
+    static ChildRunner registeredAgents(ProcessTable.GroupKiller killer) {
         return new ChildRunner() {
             @Override
             public AgentPool agents(AgentRegistry registry, Supplier<ProcessTable> table) {
@@ -31,7 +30,7 @@ public interface ChildRunner {
 
             @Override
             public ProcessTable.GroupKiller groupKiller() {
-                return pgid -> posix.kill(-pgid, 9);
+                return killer;
             }
         };
     }

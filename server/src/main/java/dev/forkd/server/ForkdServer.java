@@ -86,7 +86,8 @@ public final class ForkdServer implements AutoCloseable {
                 Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Thread.ofPlatform().name("forkd-stream-", 0).daemon().factory());
         ForkdServices services = ForkdServices.assemble(ServiceSettings.of(config, liveness), Clock.systemUTC(),
-                timers, streams, ChildRunner.registeredAgents(posix), new AuthInterceptor(agentToken, clientToken));
+                timers, streams, ChildRunner.registeredAgents(pgid -> posix.kill(-pgid, 9)),
+                new AuthInterceptor(agentToken, clientToken));
         AgentRegistry agents = services.agents();
 
         EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());

@@ -1,8 +1,11 @@
 package dev.forkd.server.grpc;
 
+import dev.forkd.server.ChildRunner;
 import dev.forkd.server.ForkdServices;
 import dev.forkd.server.ServiceSettings;
+import dev.forkd.server.agent.AgentCredentials;
 import dev.forkd.server.agent.AgentLiveness;
+import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.pipe.PipeLimits;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.queue.QueueLimits;
@@ -37,6 +40,9 @@ final class InProcessServer implements AutoCloseable {
      */
     static final QueueLimits QUEUE_LIMITS = new QueueLimits(10, 100, 1000, 1024, 1 << 20, 500, 100, 100);
 
+    /** The token an agent's stream must carry. */
+    static final String AGENT_TOKEN = "agent-token-for-tests";
+
     private final ScheduledExecutorService timers;
     private final ExecutorService streams;
     private final ForkdServices services;
@@ -60,12 +66,26 @@ final class InProcessServer implements AutoCloseable {
     /** With room for {@code maxSessions} sessions, each child's own included. */
     static InProcessServer start(int maxSessions) throws IOException {
         ScheduledExecutorService timers = Executors.newScheduledThreadPool(2);
+        return start(maxSessions, timers, InstantAgent.runner(timers));
+    }
+
+    /**
+     * Children run on agents that connect to the AgentService with {@link #AGENT_TOKEN} and register
+     * with a secret the test put in {@link #agentCredentials()}; no process group is ever killed.
+     */
+    static InProcessServer withRegisteredAgents() throws IOException {
+        ScheduledExecutorService timers = Executors.newScheduledThreadPool(2);
+        return start(100, timers, ChildRunner.registeredAgents(pgid -> {}));
+    }
+
+    private static InProcessServer start(int maxSessions, ScheduledExecutorService timers, ChildRunner children)
+            throws IOException {
         ExecutorService streams = Executors.newFixedThreadPool(2);
         var settings = new ServiceSettings(1024, 4096, 1000, Long.MAX_VALUE, maxSessions, 100, 2,
                 Map.of("PATH", "/bin"), QUEUE_LIMITS, PipeLimits.defaults(), SyncTable.Limits.DEFAULT,
                 SharedStore.Limits.DEFAULT, AgentLiveness.Settings.DEFAULT);
         ForkdServices services = ForkdServices.assemble(settings, Clock.systemUTC(), timers, streams,
-                InstantAgent.runner(timers), new AuthInterceptor("agent-token-for-tests", Optional.empty()));
+                children, new AuthInterceptor(AGENT_TOKEN, Optional.empty()));
         String name = InProcessServerBuilder.generateName();
         // directExecutor, as forkd serve runs calls on the event loop that read them.
         Server server = services.addTo(InProcessServerBuilder.forName(name).directExecutor()).build().start();
@@ -83,6 +103,14 @@ final class InProcessServer implements AutoCloseable {
 
     ProcessTable processes() {
         return services.processes();
+    }
+
+    AgentRegistry agents() {
+        return services.agents();
+    }
+
+    AgentCredentials agentCredentials() {
+        return services.agentCredentials();
     }
 
     @Override
