@@ -1,4 +1,4 @@
-package dev.forkd.cli;
+package dev.forkd.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,20 +13,20 @@ import java.util.concurrent.TimeUnit;
  * a server certificate for localhost and 127.0.0.1, a client certificate, one from another CA, and
  * an expired one. EC P-256 keys, PKCS#8 PEM, 0600 as openssl writes them.
  */
-record TestCertificates(Path dir) {
+public record TestCertificates(Path dir) {
 
-    Path ca() { return dir.resolve("ca.pem"); }
-    Path serverCert() { return dir.resolve("server.pem"); }
-    Path serverKey() { return dir.resolve("server.key"); }
-    Path clientCert() { return dir.resolve("client.pem"); }
-    Path clientKey() { return dir.resolve("client.key"); }
-    Path otherCa() { return dir.resolve("other-ca.pem"); }
-    Path otherClientCert() { return dir.resolve("other-client.pem"); }
-    Path otherClientKey() { return dir.resolve("other-client.key"); }
-    Path expiredClientCert() { return dir.resolve("expired-client.pem"); }
-    Path expiredClientKey() { return dir.resolve("expired-client.key"); }
+    public Path ca() { return dir.resolve("ca.pem"); }
+    public Path serverCert() { return dir.resolve("server.pem"); }
+    public Path serverKey() { return dir.resolve("server.key"); }
+    public Path clientCert() { return dir.resolve("client.pem"); }
+    public Path clientKey() { return dir.resolve("client.key"); }
+    public Path otherCa() { return dir.resolve("other-ca.pem"); }
+    public Path otherClientCert() { return dir.resolve("other-client.pem"); }
+    public Path otherClientKey() { return dir.resolve("other-client.key"); }
+    public Path expiredClientCert() { return dir.resolve("expired-client.pem"); }
+    public Path expiredClientKey() { return dir.resolve("expired-client.key"); }
 
-    static TestCertificates make(Path dir) throws IOException, InterruptedException {
+    public static TestCertificates make(Path dir) throws IOException, InterruptedException {
         TestCertificates c = new TestCertificates(dir);
         Files.writeString(dir.resolve("server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
                 + "extendedKeyUsage=serverAuth\n");
