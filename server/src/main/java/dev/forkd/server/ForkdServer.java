@@ -12,7 +12,6 @@ import dev.forkd.server.config.PrivateFiles;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.grpc.AuthInterceptor;
 import dev.forkd.server.process.ProcessTable;
-import dev.forkd.server.session.ChildCredentials;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
@@ -32,7 +31,11 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
-/** The supervisor: the gRPC server, its agents and its state, started and stopped as one. */
+/**
+ * The supervisor: the gRPC server, its agents and its state, started and stopped as one. The services
+ * are {@link ForkdServices}; this class adds what only a real server has: its listeners and event
+ * loops, the agent processes it launches, and the order in which all of it stops.
+ */
 public final class ForkdServer implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(ForkdServer.class.getName());
