@@ -2,12 +2,14 @@ package dev.forkd.cli;
 
 import dev.forkd.client.ServerLauncher;
 import dev.forkd.server.ForkdServer;
+import dev.forkd.server.agent.AgentLiveness;
 import dev.forkd.server.config.ForkdPaths;
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.config.TcpSecurity;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -75,6 +77,17 @@ final class ServeCommand implements Callable<Integer> {
                     + " output logs drop their oldest bytes.")
     String memoryBudget;
 
+    @Option(names = "--agent-heartbeat", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "How often each worker-agent sends a heartbeat, and how often silence is checked"
+                    + " (e.g. 500ms; default 1s; at most 1m).")
+    Duration agentHeartbeat;
+
+    @Option(names = "--agent-lost-after", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "How long an agent may be silent (stopped, hung) before it is declared lost: its"
+                    + " children become LOST and a replacement starts (default 10s; at least twice"
+                    + " --agent-heartbeat, at most 1h).")
+    Duration agentLostAfter;
+
     @Option(names = "--log-file", paramLabel = "FILE",
             description = "Append the log to FILE and reopen it on SIGHUP (default: stderr; a file stderr"
                     + " was sent to is reopened on SIGHUP too).")
@@ -84,11 +97,12 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         Invocation inv = main.invocation();
         ServerConfig config = config(inv);
+        AgentLiveness.Settings liveness = liveness();
         ForkdServer server;
         try {
             ServeLog log = ServeLog.open(config.logFile());
             log.handleHangup();
-            server = ForkdServer.start(config);
+            server = ForkdServer.start(config, liveness);
         } catch (IOException e) {
             throw new CliFailure("cannot serve on " + config.listen() + ": " + e.getMessage(), ExitCodes.ERROR, e);
         }
@@ -137,6 +151,16 @@ final class ServeCommand implements Callable<Integer> {
             return config;
         } catch (IllegalArgumentException e) {
             throw new CliFailure(e.getMessage(), ExitCodes.USAGE, e);
+        }
+    }
+
+    private AgentLiveness.Settings liveness() {
+        AgentLiveness.Settings d = AgentLiveness.Settings.DEFAULT;
+        try {
+            return new AgentLiveness.Settings(Optional.ofNullable(agentHeartbeat).orElse(d.heartbeat()),
+                    Optional.ofNullable(agentLostAfter).orElse(d.deadAfter()));
+        } catch (IllegalArgumentException e) {
+            throw new CliFailure("--agent-heartbeat / --agent-lost-after: " + e.getMessage(), ExitCodes.USAGE, e);
         }
     }
 

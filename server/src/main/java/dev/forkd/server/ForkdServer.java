@@ -138,7 +138,9 @@ public final class ForkdServer implements AutoCloseable {
             throw e;
         }
         LOG.info(() -> "forkd listening on " + forkd.address()
-                + forkd.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse(""));
+                + forkd.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse("")
+                + "; agents heartbeat every " + liveness.heartbeat().toMillis() + " ms, lost after "
+                + liveness.deadAfter().toMillis() + " ms of silence");
         return forkd;
     }
 

@@ -24,6 +24,7 @@ import dev.forkd.server.session.ChildCredentials;
 import dev.forkd.server.session.SessionRegistry;
 import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.sync.SyncTable;
+import dev.forkd.server.watch.WatchAdmission;
 import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
@@ -59,17 +60,21 @@ public final class ForkdServices {
     private final AgentRegistry agents;
     private final ProcessTable processes;
     private final HealthStatusManager health;
+    private final MemoryBudget memory;
+    private final WatchAdmission watches;
     private final Map<String, String> forkdEnv;
     private final List<ServerServiceDefinition> definitions;
 
     private ForkdServices(SessionRegistry sessions, AgentCredentials agentCredentials, AgentRegistry agents,
-            ProcessTable processes, HealthStatusManager health, Map<String, String> forkdEnv,
-            List<ServerServiceDefinition> definitions) {
+            ProcessTable processes, HealthStatusManager health, MemoryBudget memory, WatchAdmission watches,
+            Map<String, String> forkdEnv, List<ServerServiceDefinition> definitions) {
         this.sessions = sessions;
         this.agentCredentials = agentCredentials;
         this.agents = agents;
         this.processes = processes;
         this.health = health;
+        this.memory = memory;
+        this.watches = watches;
         this.forkdEnv = forkdEnv;
         this.definitions = definitions;
     }
@@ -102,7 +107,8 @@ public final class ForkdServices {
         QueueRegistry queues = new QueueRegistry(settings.queues(), timers, memory);
         sessions.onEnd(queues::releaseSession);
         PipeRegistry pipes = new PipeRegistry(settings.pipes(), timers, memory);
-        PoolRegistry pools = new PoolRegistry(processes, timers, streams, clock, settings.maxPools());
+        WatchAdmission watches = new WatchAdmission(settings.watches(), memory);
+        PoolRegistry pools = new PoolRegistry(processes, timers, streams, clock, settings.maxPools(), memory);
         sessions.onEnd(pools::sessionEnded);
 
         HealthStatusManager health = new HealthStatusManager();
@@ -123,18 +129,19 @@ public final class ForkdServices {
         Map<String, String> childBase = settings.childBaseEnv();
         List<ServerServiceDefinition> definitions = List.of(
                 guarded(malformed, new ProcessServiceAdapter(processes, childBase, forkdEnv,
-                        settings.defaultOutputLimit(), settings.maxOutputLimit(), streams), session),
+                        settings.defaultOutputLimit(), settings.maxOutputLimit(), streams, watches), session),
                 guarded(malformed, new SessionServiceAdapter(sessions), session),
                 guarded(malformed, new PoolServiceAdapter(pools, childBase, forkdEnv, settings.defaultOutputLimit(),
                         settings.maxOutputLimit(), settings.cpus(), streams), session),
                 guarded(malformed, new SyncServiceAdapter(sync), session),
-                guarded(malformed, new SharedServiceAdapter(shared, streams), session),
+                guarded(malformed, new SharedServiceAdapter(shared, streams, watches), session),
                 guarded(malformed, new QueueServiceAdapter(queues, streams), session),
                 guarded(malformed, new PipeServiceAdapter(pipes, streams), session),
                 Unlisted.of(guarded(malformed, new AgentServiceAdapter(agents, processes, timers), auth)),
                 guarded(malformed, health.getHealthService(), auth),
                 guarded(malformed, ProtoReflectionServiceV1.newInstance(), auth));
-        return new ForkdServices(sessions, credentials, agents, processes, health, forkdEnv, definitions);
+        return new ForkdServices(sessions, credentials, agents, processes, health, memory, watches, forkdEnv,
+                definitions);
     }
 
     private static ServerServiceDefinition guarded(MalformedRequests malformed, BindableService service,
@@ -200,5 +207,15 @@ public final class ForkdServices {
 
     public HealthStatusManager health() {
         return health;
+    }
+
+    /** The one budget every core holds client bytes from. */
+    public MemoryBudget memory() {
+        return memory;
+    }
+
+    /** The open process and shared-object watches, against their caps. */
+    public WatchAdmission watches() {
+        return watches;
     }
 }

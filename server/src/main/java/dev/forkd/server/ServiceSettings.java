@@ -7,6 +7,7 @@ import dev.forkd.server.process.ChildEnvironment;
 import dev.forkd.server.queue.QueueLimits;
 import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.sync.SyncTable;
+import dev.forkd.server.watch.WatchAdmission;
 import java.util.Map;
 
 /**
@@ -21,6 +22,7 @@ import java.util.Map;
  * @param maxPools the most pools at once
  * @param cpus a pool's size when the request leaves it unset
  * @param childBaseEnv what every child's environment starts from (never the server's own)
+ * @param watches how many process and shared-object watches a session, and the server, may hold open
  * @param agentLiveness the agents' heartbeat and the silence that declares one lost
  */
 public record ServiceSettings(
@@ -36,6 +38,7 @@ public record ServiceSettings(
         PipeLimits pipes,
         SyncTable.Limits sync,
         SharedStore.Limits shared,
+        WatchAdmission.Limits watches,
         AgentLiveness.Settings agentLiveness) {
 
     public ServiceSettings {
@@ -47,6 +50,6 @@ public record ServiceSettings(
         return new ServiceSettings(config.defaultOutputLimit(), config.maxOutputLimit(), config.maxProcesses(),
                 config.memoryBudget(), 100_000, 1000, Runtime.getRuntime().availableProcessors(),
                 ChildEnvironment.BASE, QueueLimits.defaults(), PipeLimits.defaults(), SyncTable.Limits.DEFAULT,
-                SharedStore.Limits.DEFAULT, agentLiveness);
+                SharedStore.Limits.DEFAULT, WatchAdmission.Limits.DEFAULT, agentLiveness);
     }
 }

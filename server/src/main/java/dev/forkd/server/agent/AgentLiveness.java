@@ -20,6 +20,11 @@ public final class AgentLiveness {
      * @param deadAfter how long an agent may be silent before it is declared lost
      */
     public record Settings(Duration heartbeat, Duration deadAfter) {
+        // Before DEFAULT, which the constructor checks against them.
+        /** Slower beats than this leave a stopped agent's work waiting longer than any client would. */
+        public static final Duration MAX_HEARTBEAT = Duration.ofMinutes(1);
+        public static final Duration MAX_DEAD_AFTER = Duration.ofHours(1);
+
         /**
          * A heartbeat a second; lost after 10 s of silence. Ten missed beats: long enough that a
          * full GC or a loaded 2-core machine does not kill a healthy agent, short enough that work
@@ -28,6 +33,11 @@ public final class AgentLiveness {
         public static final Settings DEFAULT = new Settings(Duration.ofSeconds(1), Duration.ofSeconds(10));
 
         public Settings {
+            if (heartbeat.compareTo(MAX_HEARTBEAT) > 0 || deadAfter.compareTo(MAX_DEAD_AFTER) > 0) {
+                throw new IllegalArgumentException("the heartbeat may be at most " + MAX_HEARTBEAT.toSeconds()
+                        + " s and the silence that declares an agent lost at most " + MAX_DEAD_AFTER.toSeconds()
+                        + " s (heartbeat " + heartbeat + ", lost after " + deadAfter + ")");
+            }
             if (heartbeat.isNegative() || heartbeat.isZero() || deadAfter.compareTo(heartbeat.multipliedBy(2)) < 0) {
                 throw new IllegalArgumentException("the heartbeat must be positive and at most half of the"
                         + " silence that declares an agent lost (heartbeat " + heartbeat + ", lost after " + deadAfter + ")");

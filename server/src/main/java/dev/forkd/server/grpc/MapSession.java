@@ -2,6 +2,7 @@ package dev.forkd.server.grpc;
 
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
+import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.pool.Pool;
 import dev.forkd.server.pool.PoolRegistry;
 import dev.forkd.server.pool.TaskInput;
@@ -28,6 +29,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * while the client's side is ready. So a slow reader stops the intake, and memory per stream is
  * bounded by the window whatever the number of items.
  *
+ * <p>Items taken in and results not yet sent are held from the server's {@link MemoryBudget}: an
+ * item batch that does not fit, or a result that does not, fails the stream with RESOURCE_EXHAUSTED
+ * (MEMORY_BUDGET_EXHAUSTED) rather than grow past it. Everything held is given back when the stream ends.
+ *
  * <p>halt_on_error: after the first failure no more items are taken, and the tasks taken but not
  * started are cancelled; they are skipped without a result, and the stream ends once the started
  * ones are answered.
@@ -45,6 +50,7 @@ final class MapSession implements StreamObserver<MapRequest> {
     private final ServerCallStreamObserver<MapResponse> out;
     private final Executor executor;
     private final AtomicInteger drainPending = new AtomicInteger();
+    private final MemoryBudget memory;
 
     // Guarded by this.
     private Pool pool;
@@ -70,12 +76,16 @@ final class MapSession implements StreamObserver<MapRequest> {
     private boolean requested;
     private boolean finished;
     private RuntimeException failure;
+    /** Budget bytes held for items taken and results not yet sent; all given back by {@link #end}. */
+    private long held;
+    private boolean released;
 
     MapSession(PoolRegistry pools, PoolRequests requests, ServerCallStreamObserver<MapResponse> out, Executor executor) {
         this.pools = pools;
         this.requests = requests;
         this.out = out;
         this.executor = executor;
+        this.memory = pools.memory();
         out.disableAutoRequest();
         out.setOnReadyHandler(this::scheduleDrain);
         out.setOnCancelHandler(this::cancelled);
@@ -162,11 +172,17 @@ final class MapSession implements StreamObserver<MapRequest> {
             pool.validate("items[" + i + "]", in);
             inputs.add(in);
         }
+        long bytes = 0;
+        for (TaskInput in : inputs) {
+            bytes += in.heldBytes();
+        }
         List<List<Pool.Task>> chunks = new ArrayList<>();
         synchronized (this) {
-            if (halted) {
+            if (halted || released) {
                 return; // stopped taking items: these are not run
             }
+            memory.reserve(bytes, inputs.size() + " items of a Map stream");
+            held += bytes;
             List<Pool.Task> chunk = new ArrayList<>(Math.min(chunksize, inputs.size()));
             for (TaskInput in : inputs) {
                 long index = received++;
@@ -202,11 +218,27 @@ final class MapSession implements StreamObserver<MapRequest> {
 
     private void onResult(TaskResult r) {
         List<Pool.Task> unstarted = List.of();
+        ForkdException refused = null;
         synchronized (this) {
             if (finished) {
                 return;
             }
-            open.remove(r.index());
+            giveBack(open.remove(r.index()));
+            long bytes = r.heldBytes();
+            if (!memory.tryReserve(bytes)) {
+                refused = memory.exhausted(bytes, "a result of a Map stream");
+            } else {
+                held += bytes;
+            }
+        }
+        if (refused != null) {
+            fail(refused, refused);
+            return;
+        }
+        synchronized (this) {
+            if (finished) {
+                return;
+            }
             if (ordered) {
                 waiting.put(r.index(), r);
             } else {
@@ -227,7 +259,7 @@ final class MapSession implements StreamObserver<MapRequest> {
             if (finished) {
                 return;
             }
-            open.remove(index);
+            giveBack(open.remove(index));
             skippedCount++;
             if (ordered) {
                 skipped.add(index);
@@ -299,6 +331,7 @@ final class MapSession implements StreamObserver<MapRequest> {
                         if (r == null) {
                             break;
                         }
+                        giveBackResult(r);
                         var pr = PoolMessages.result(r);
                         bytes += pr.getSerializedSize();
                         msg.addResults(pr);
@@ -357,7 +390,24 @@ final class MapSession implements StreamObserver<MapRequest> {
         end();
     }
 
-    /** The stream is over: drop its unstarted tasks, and end an ephemeral pool. */
+    /** A task's item is no longer held (its result is, or it was skipped). Under this. */
+    private void giveBack(Pool.Task t) {
+        if (t != null && !released) {
+            long bytes = t.input().heldBytes();
+            memory.release(bytes);
+            held -= bytes;
+        }
+    }
+
+    /** A result leaves for the client. Under this. */
+    private void giveBackResult(TaskResult r) {
+        if (!released) {
+            memory.release(r.heldBytes());
+            held -= r.heldBytes();
+        }
+    }
+
+    /** The stream is over: drop its unstarted tasks, give back what it held, and end an ephemeral pool. */
     private void end() {
         List<Pool.Task> left;
         Pool p;
@@ -367,6 +417,13 @@ final class MapSession implements StreamObserver<MapRequest> {
             open.clear();
             p = pool;
             discard = ephemeral;
+            if (!released) {
+                released = true;
+                memory.release(held);
+                held = 0;
+                waiting.clear();
+                ready.clear();
+            }
         }
         left.forEach(Pool.Task::cancel);
         if (p != null && discard) {

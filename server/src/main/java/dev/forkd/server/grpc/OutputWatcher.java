@@ -4,6 +4,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import dev.forkd.server.process.OutputLog;
 import dev.forkd.server.process.ProcessSnapshot;
 import dev.forkd.server.process.ProcessTable;
+import dev.forkd.server.watch.WatchAdmission;
 import dev.forkd.v1.OutputChunk;
 import dev.forkd.v1.OutputGap;
 import dev.forkd.v1.OutputStream;
@@ -28,6 +29,11 @@ final class OutputWatcher {
      * thread hand-offs per chunk, which capped a follower far below what the pipe delivers.
      */
     private static final int ON_READY_THRESHOLD = 1 << 20;
+    /**
+     * What a watch of a client that stopped reading can hold in the transport: up to the threshold,
+     * plus the message that crossed it. Held from the memory budget while the watch is open.
+     */
+    static final long BUFFER_BYTES = ON_READY_THRESHOLD + MAX_MESSAGE_BYTES;
 
     private final ServerCallStreamObserver<WatchProcessResponse> out;
     private final SerialDrain drains;
@@ -35,17 +41,20 @@ final class OutputWatcher {
     private final boolean noOutput;
     private final boolean hold;
     private final AtomicBoolean finished = new AtomicBoolean();
+    private final WatchAdmission.Ticket ticket;
     private ProcessTable.WatchHandle handle;
     private long cursor;
     private long sentVersion = -1;
 
     OutputWatcher(ServerCallStreamObserver<WatchProcessResponse> out, Executor executor, long fromOffset,
-            boolean follow, boolean noOutput, boolean hold) {
+            boolean follow, boolean noOutput, boolean hold, WatchAdmission.Ticket ticket) {
         this.out = out;
+        this.ticket = ticket;
         this.hold = hold;
         this.drains = new SerialDrain(executor, this::drain, e -> {
             if (finished.compareAndSet(false, true)) {
                 handle.close();
+                ticket.close();
                 out.onError(ErrorMapper.toStatus(e));
             }
         });
@@ -121,8 +130,11 @@ final class OutputWatcher {
     }
 
     private void finish() {
-        if (finished.compareAndSet(false, true) && handle != null) {
-            handle.close();
+        if (finished.compareAndSet(false, true)) {
+            if (handle != null) {
+                handle.close();
+            }
+            ticket.close();
         }
     }
 }

@@ -187,6 +187,10 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
                     out.onNext(b.build());
                     out.onCompleted();
                 }
+            }, refused -> {
+                if (!serverOut.isCancelled()) {
+                    out.onError(ErrorMapper.toStatus(refused));
+                }
             });
             serverOut.setOnCancelHandler(pending::cancel);
         } catch (RuntimeException e) {

@@ -8,6 +8,7 @@ import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
 import dev.forkd.server.process.ProcessSnapshot;
 import dev.forkd.server.process.ProcessTable;
+import dev.forkd.server.watch.WatchAdmission;
 import dev.forkd.server.process.ProcessTable.SignalAction;
 import dev.forkd.posix.Signals;
 import dev.forkd.v1.DeleteProcessRequest;
@@ -43,13 +44,22 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
     private final ProcessTable table;
     private final SpawnRequests spawnRequests;
     private final Executor executor;
+    private final WatchAdmission watches;
 
+    /** Without caps on watches: for tests of other things. */
     public ProcessServiceAdapter(ProcessTable table, java.util.Map<String, String> baseEnv,
             java.util.Map<String, String> forkdEnv, long defaultOutputLimit, long maxOutputLimit,
             Executor executor) {
+        this(table, baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit, executor, WatchAdmission.unlimited());
+    }
+
+    public ProcessServiceAdapter(ProcessTable table, java.util.Map<String, String> baseEnv,
+            java.util.Map<String, String> forkdEnv, long defaultOutputLimit, long maxOutputLimit,
+            Executor executor, WatchAdmission watches) {
         this.table = table;
         this.spawnRequests = new SpawnRequests(baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit);
         this.executor = executor;
+        this.watches = watches;
     }
 
     @Override
@@ -162,9 +172,17 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
             if (request.getFromOffset() < 0) {
                 throw new InvalidArgument("from_offset", "must not be negative");
             }
-            new OutputWatcher((ServerCallStreamObserver<WatchProcessResponse>) out, executor,
-                    request.getFromOffset(), request.getFollow(), request.getNoOutput(), request.getHoldOutput())
-                    .start(table, controlled(id, ProcessAction.WATCH));
+            String target = controlled(id, ProcessAction.WATCH);
+            WatchAdmission.Ticket ticket = watches.admit(Optional.ofNullable(Metadata.SESSION_ID.get()),
+                    OutputWatcher.BUFFER_BYTES, "process " + target);
+            try {
+                new OutputWatcher((ServerCallStreamObserver<WatchProcessResponse>) out, executor,
+                        request.getFromOffset(), request.getFollow(), request.getNoOutput(), request.getHoldOutput(),
+                        ticket).start(table, target);
+            } catch (RuntimeException e) {
+                ticket.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
             out.onError(ErrorMapper.toStatus(e));
         }

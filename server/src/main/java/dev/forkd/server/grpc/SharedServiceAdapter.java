@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
 import dev.forkd.server.shared.Scalar;
 import dev.forkd.server.shared.SharedStore;
+import dev.forkd.server.watch.WatchAdmission;
 import dev.forkd.v1.AddArrayItemRequest;
 import dev.forkd.v1.AddArrayItemResponse;
 import dev.forkd.v1.AddValueRequest;
@@ -63,10 +64,17 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
 
     private final SharedStore store;
     private final Executor executor;
+    private final WatchAdmission watches;
 
+    /** Without caps on watches: for tests of other things. */
     public SharedServiceAdapter(SharedStore store, Executor executor) {
+        this(store, executor, WatchAdmission.unlimited());
+    }
+
+    public SharedServiceAdapter(SharedStore store, Executor executor, WatchAdmission watches) {
         this.store = store;
         this.executor = executor;
+        this.watches = watches;
     }
 
     @Override
@@ -276,8 +284,15 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
     @Override
     public void watch(WatchSharedRequest r, StreamObserver<WatchSharedResponse> out) {
         try {
-            new SharedWatcher((ServerCallStreamObserver<WatchSharedResponse>) out, executor)
-                    .start(store, r.getName(), r.hasKey() ? Optional.of(r.getKey()) : Optional.empty());
+            WatchAdmission.Ticket ticket = watches.admit(Optional.ofNullable(Metadata.SESSION_ID.get()),
+                    SharedWatcher.BUFFER_BYTES, "shared object \"" + r.getName() + "\"");
+            try {
+                new SharedWatcher((ServerCallStreamObserver<WatchSharedResponse>) out, executor, ticket)
+                        .start(store, r.getName(), r.hasKey() ? Optional.of(r.getKey()) : Optional.empty());
+            } catch (RuntimeException e) {
+                ticket.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
             out.onError(ErrorMapper.toStatus(e));
         }

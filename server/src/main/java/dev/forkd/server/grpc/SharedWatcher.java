@@ -1,6 +1,8 @@
 package dev.forkd.server.grpc;
 
+import dev.forkd.server.memory.ReplySize;
 import dev.forkd.server.shared.SharedStore;
+import dev.forkd.server.watch.WatchAdmission;
 import dev.forkd.v1.WatchSharedResponse;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.Optional;
@@ -14,18 +16,27 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class SharedWatcher {
 
+    /**
+     * What a watch of a client that stopped reading can hold in the transport: gRPC's default
+     * threshold (32 KiB) plus the message that crossed it, which carries at most one value.
+     */
+    static final long BUFFER_BYTES = (32 << 10) + ReplySize.MAX_ITEM_BYTES;
+
     private final ServerCallStreamObserver<WatchSharedResponse> out;
+    private final WatchAdmission.Ticket ticket;
     private final SerialDrain drains;
     private final AtomicBoolean finished = new AtomicBoolean();
     private SharedStore.Watch watch;
     private Optional<String> key = Optional.empty();
     private SharedStore.WatchState sent;
 
-    SharedWatcher(ServerCallStreamObserver<WatchSharedResponse> out, Executor executor) {
+    SharedWatcher(ServerCallStreamObserver<WatchSharedResponse> out, Executor executor, WatchAdmission.Ticket ticket) {
         this.out = out;
+        this.ticket = ticket;
         this.drains = new SerialDrain(executor, this::drain, e -> {
             if (finished.compareAndSet(false, true)) {
                 watch.close();
+                ticket.close();
                 out.onError(ErrorMapper.toStatus(e));
             }
         });
@@ -78,6 +89,7 @@ final class SharedWatcher {
             if (watch != null) {
                 watch.close();
             }
+            ticket.close();
             return true;
         }
         return false;

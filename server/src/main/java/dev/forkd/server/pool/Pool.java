@@ -1,6 +1,7 @@
 package dev.forkd.server.pool;
 
 import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.pool.TaskResult.FailureKind;
 import dev.forkd.server.pool.TaskResult.Outcome;
 import dev.forkd.server.process.ArgvLimits;
@@ -92,6 +93,10 @@ public final class Pool {
             this.haltGroup = haltGroup;
         }
 
+        public TaskInput input() {
+            return input;
+        }
+
         /** Not to be started: its caller went away, or its group halted. */
         boolean skip() {
             return cancelled || haltGroup.map(AtomicBoolean::get).orElse(false);
@@ -110,6 +115,11 @@ public final class Pool {
     private final Executor executor;
     private final Instant createdAt;
     private final java.time.Clock clock;
+    /** Holds ApplyAsync inputs until their task ends, then their results until ForgetResult drops them. */
+    private final MemoryBudget memory;
+    /** Budget bytes held for ApplyAsync inputs and results; given back when the pool is forgotten. */
+    private long asyncHeld;
+    private boolean forgotten;
 
     private Phase phase = Phase.RUNNING;
     private boolean terminated;
@@ -135,7 +145,8 @@ public final class Pool {
     private boolean outboxScheduled;
 
     Pool(String id, PoolSpec spec, ProcessTable table, ScheduledExecutorService timers, Executor executor,
-            java.time.Clock clock) {
+            java.time.Clock clock, MemoryBudget memory) {
+        this.memory = memory;
         this.clock = clock;
         this.createdAt = clock.instant();
         this.id = id;
@@ -220,8 +231,11 @@ public final class Pool {
             throw new ForkdException.ResourceExhausted("POOL_RESULTS_FULL", "pool \"" + id + "\" holds "
                     + asyncResults.size() + " kept results (max " + MAX_ASYNC_RESULTS + "); call ForgetResult");
         }
+        long inputBytes = input.heldBytes();
+        memory.reserve(inputBytes, "the input of an ApplyAsync task of pool \"" + id + "\"");
+        asyncHeld += inputBytes;
         long n = ++applySeq;
-        AsyncSlot slot = new AsyncSlot(n);
+        AsyncSlot slot = new AsyncSlot(n, inputBytes);
         asyncResults.put(n, slot);
         submit(List.of(new Task(n, input, r -> slot.complete(r))));
         return "t-" + n;
@@ -241,12 +255,18 @@ public final class Pool {
      * {@link #forgetResult} (or the pool's end): a caller whose answer was lost asks again and gets it.
      */
     public ProcessTable.Cancellable getResult(String taskId, Optional<Duration> timeout,
-            BiConsumer<Optional<TaskResult>, Boolean> onDone) {
+            BiConsumer<Optional<TaskResult>, Boolean> onDone, Consumer<ForkdException> onRefused) {
         AsyncSlot slot;
         synchronized (this) {
             slot = asyncSlot(taskId);
         }
-        return slot.await(timeout, (r, ok) -> onDone.accept(Optional.ofNullable(r), ok));
+        return slot.await(timeout, (r, ok) -> {
+            if (ok && slot.refusal != null) {
+                onRefused.accept(slot.refusal); // the budget could not keep it: said each time asked
+                return;
+            }
+            onDone.accept(Optional.ofNullable(r), ok);
+        });
     }
 
     /**
@@ -259,7 +279,10 @@ public final class Pool {
             throw new ForkdException.FailedPrecondition("TASK_NOT_DONE", "task \"" + taskId + "\" of pool \""
                     + id + "\" has not finished; forget its result once GetResult has it");
         }
-        asyncResults.remove(slot.index);
+        if (asyncResults.remove(slot.index, slot) && !forgotten) {
+            memory.release(slot.resultBytes);
+            asyncHeld -= slot.resultBytes;
+        }
     }
 
     private AsyncSlot asyncSlot(String taskId) {
@@ -276,6 +299,18 @@ public final class Pool {
             throw new ForkdException.NotFound("task", taskId);
         }
         return slot;
+    }
+
+    /**
+     * The registry forgot this pool: the results nobody took are dropped, and so are their bytes.
+     * Results of tasks still ending after this are not held.
+     */
+    synchronized void forget() {
+        if (!forgotten) {
+            forgotten = true;
+            memory.release(asyncHeld);
+            asyncHeld = 0;
+        }
     }
 
     /** No new tasks; the queued ones finish, then the workers stop. */
@@ -619,9 +654,14 @@ public final class Pool {
                     int code = e.process().exitCode();
                     if (state instanceof ProcessState.Exited x && x.exitCode() == 0 && !t.timedOut) {
                         if (e.truncated()) {
+                            // Under the cap, only the memory budget trims a log: say which, so
+                            // nobody raises a limit that was never reached.
                             complete(t, new Outcome.Failure(FailureKind.EXIT, 0, e.stderrTail(),
-                                    "its output was larger than the " + spec.worker().outputLimit()
-                                            + "-byte limit"));
+                                    e.outputEnd() > spec.worker().outputLimit()
+                                            ? "its output was larger than the " + spec.worker().outputLimit() + "-byte limit"
+                                            : "its output (" + e.outputEnd() + " bytes) was cut because the server's"
+                                                    + " memory budget was full (" + MemoryBudget.REASON + ", set by forkd serve "
+                                                    + MemoryBudget.FLAG + ")"));
                         } else {
                             complete(t, new Outcome.Output(e.stdout()));
                         }
@@ -1108,7 +1148,8 @@ public final class Pool {
     private sealed interface RunOutcome {
         record NotStarted(ForkdException error) implements RunOutcome {}
 
-        record Ended(ProcessSnapshot process, byte[] stdout, byte[] stderrTail, boolean truncated)
+        /** @param outputEnd how many bytes it wrote in all, kept or not */
+        record Ended(ProcessSnapshot process, byte[] stdout, byte[] stderrTail, boolean truncated, long outputEnd)
                 implements RunOutcome {}
     }
 
@@ -1133,6 +1174,7 @@ public final class Pool {
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         Tail stderr = new Tail(STDERR_TAIL);
         boolean truncated = false;
+        long written = end.outputEnd();
         try {
             ProcessTable.WatchHandle h = table.watch(end.id(), () -> {});
             try {
@@ -1157,6 +1199,7 @@ public final class Pool {
                         case OutputLog.Read.AtEnd a -> more = false;
                     }
                 }
+                written = Math.max(written, cursor);
             } finally {
                 h.close();
             }
@@ -1164,7 +1207,7 @@ public final class Pool {
             truncated = true;
         }
         forget(end.id());
-        return new RunOutcome.Ended(end, stdout.toByteArray(), stderr.bytes(), truncated);
+        return new RunOutcome.Ended(end, stdout.toByteArray(), stderr.bytes(), truncated, written);
     }
 
     /** Runs the initializer for a worker; {@code onEnd} gets empty on success, else why it failed. */
@@ -1338,17 +1381,36 @@ public final class Pool {
     /** The result of one ApplyAsync task, and who waits for it. */
     private final class AsyncSlot {
         private final long index;
+        private final long inputBytes;
+        private long resultBytes;
+        /** Set when the memory budget could not hold the result: GetResult answers this instead. */
+        private ForkdException refusal;
         private TaskResult result;
-
-        AsyncSlot(long index) {
-            this.index = index;
-        }
-
         private final List<BiConsumer<TaskResult, Boolean>> waiters = new ArrayList<>();
+
+        AsyncSlot(long index, long inputBytes) {
+            this.index = index;
+            this.inputBytes = inputBytes;
+        }
 
         void complete(TaskResult r) {
             List<BiConsumer<TaskResult, Boolean>> w;
             synchronized (Pool.this) {
+                if (!forgotten) {
+                    memory.release(inputBytes);
+                    asyncHeld -= inputBytes;
+                    long bytes = r.heldBytes();
+                    if (memory.tryReserve(bytes)) {
+                        resultBytes = bytes;
+                        asyncHeld += bytes;
+                    } else {
+                        // Refused rather than grown past the budget; the reader is told, not left waiting.
+                        refusal = memory.exhausted(bytes, "the result of task t-" + index + " of pool \"" + id + "\"");
+                        // Its bytes are not kept either: the reader gets the refusal, never this.
+                        r = new TaskResult(r.index(), new Outcome.Output(new byte[0]), r.attempts(), r.processId(),
+                                r.pid(), r.agentId(), r.startedAt(), r.runtime());
+                    }
+                }
                 result = r;
                 w = new ArrayList<>(waiters);
                 waiters.clear();

@@ -1,6 +1,7 @@
 package dev.forkd.server.pool;
 
 import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.process.ProcessTable;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -31,8 +32,18 @@ public final class PoolRegistry {
     private final Map<String, String> owners = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
 
+    private final MemoryBudget memory;
+
+    /** Without a memory budget: for tests of other things. */
     public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
             int maxPools) {
+        this(table, timers, executor, clock, maxPools, MemoryBudget.unlimited());
+    }
+
+    /** @param memory holds what pools keep for their clients: ApplyAsync inputs and uncollected results, Map streams' items and results */
+    public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
+            int maxPools, MemoryBudget memory) {
+        this.memory = memory;
         this.table = table;
         this.timers = timers;
         this.executor = executor;
@@ -53,7 +64,7 @@ public final class PoolRegistry {
         if (spec.name().isPresent() && names.putIfAbsent(spec.name().get(), id) != null) {
             throw new ForkdException.AlreadyExists("pool", spec.name().get());
         }
-        Pool pool = new Pool(id, spec, table, timers, executor, clock);
+        Pool pool = new Pool(id, spec, table, timers, executor, clock, memory);
         pools.put(id, pool);
         pool.start(result -> {
             if (result.isPresent()) {
@@ -140,7 +151,13 @@ public final class PoolRegistry {
         p.join(Optional.empty(), (s, timedOut) -> forget(p));
     }
 
+    /** The budget pools and their Map streams hold their items and results from. */
+    public MemoryBudget memory() {
+        return memory;
+    }
+
     private void forget(Pool p) {
+        p.forget();
         pools.remove(p.id(), p);
         owners.remove(p.id());
         p.spec().name().ifPresent(n -> names.remove(n, p.id()));

@@ -13,6 +13,15 @@ public record TaskInput(byte[] item, List<String> args) {
         return new TaskInput(item, List.of());
     }
 
+    /** The bytes this input holds while its task waits or runs (charged to the memory budget). */
+    public long heldBytes() {
+        long n = item.length;
+        for (String a : args) {
+            n += 2L * a.length();
+        }
+        return n;
+    }
+
     public boolean isTuple() {
         return !args.isEmpty();
     }

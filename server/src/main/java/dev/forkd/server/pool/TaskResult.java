@@ -25,6 +25,14 @@ public record TaskResult(long index, Outcome outcome, int attempts, String proce
     /** Why a task failed. */
     public enum FailureKind { EXIT, WORKER_DIED, TIMEOUT, START, TERMINATED, INITIALIZER }
 
+    /** The bytes this result holds while it waits for its reader (charged to the memory budget). */
+    public long heldBytes() {
+        return switch (outcome) {
+            case Outcome.Output o -> o.data().length;
+            case Outcome.Failure f -> f.stderrTail().length + 2L * f.message().length();
+        };
+    }
+
     public boolean ok() {
         return outcome instanceof Outcome.Output;
     }

@@ -6,12 +6,14 @@ import dev.forkd.server.ServiceSettings;
 import dev.forkd.server.agent.AgentCredentials;
 import dev.forkd.server.agent.AgentLiveness;
 import dev.forkd.server.agent.AgentRegistry;
+import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.pipe.PipeLimits;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.queue.QueueLimits;
 import dev.forkd.server.session.SessionRegistry;
 import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.sync.SyncTable;
+import dev.forkd.server.watch.WatchAdmission;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -30,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * them) on an in-process server with a unique name, and a channel to it; children run on an
  * {@link InstantAgent}. Calls come as the admin (no client token). Limits are small, so tests reach
  * them quickly: see {@link #QUEUE_LIMITS}; output kept 1 KiB by default and 4 KiB at most; pools of
- * 2 by default, at most 100 pools; a child's PATH {@code /bin}.
+ * 2 by default, at most 100 pools; a child's PATH {@code /bin}. No memory budget unless asked for.
  */
 final class InProcessServer implements AutoCloseable {
 
@@ -65,8 +67,17 @@ final class InProcessServer implements AutoCloseable {
 
     /** With room for {@code maxSessions} sessions, each child's own included. */
     static InProcessServer start(int maxSessions) throws IOException {
+        return start(settings(maxSessions, WatchAdmission.Limits.DEFAULT, Long.MAX_VALUE));
+    }
+
+    /** With these caps on watches, and a memory budget of {@code memoryBudget} bytes for everything. */
+    static InProcessServer start(WatchAdmission.Limits watches, long memoryBudget) throws IOException {
+        return start(settings(100, watches, memoryBudget));
+    }
+
+    private static InProcessServer start(ServiceSettings settings) throws IOException {
         ScheduledExecutorService timers = Executors.newScheduledThreadPool(2);
-        return start(maxSessions, timers, InstantAgent.runner(timers));
+        return start(settings, timers, InstantAgent.runner(timers));
     }
 
     /**
@@ -75,15 +86,19 @@ final class InProcessServer implements AutoCloseable {
      */
     static InProcessServer withRegisteredAgents() throws IOException {
         ScheduledExecutorService timers = Executors.newScheduledThreadPool(2);
-        return start(100, timers, ChildRunner.registeredAgents(pgid -> {}));
+        return start(settings(100, WatchAdmission.Limits.DEFAULT, Long.MAX_VALUE), timers,
+                ChildRunner.registeredAgents(pgid -> {}));
     }
 
-    private static InProcessServer start(int maxSessions, ScheduledExecutorService timers, ChildRunner children)
-            throws IOException {
+    private static ServiceSettings settings(int maxSessions, WatchAdmission.Limits watches, long memoryBudget) {
+        return new ServiceSettings(1024, 4096, 1000, memoryBudget, maxSessions, 100, 2, Map.of("PATH", "/bin"),
+                QUEUE_LIMITS, PipeLimits.defaults(), SyncTable.Limits.DEFAULT, SharedStore.Limits.DEFAULT, watches,
+                AgentLiveness.Settings.DEFAULT);
+    }
+
+    private static InProcessServer start(ServiceSettings settings, ScheduledExecutorService timers,
+            ChildRunner children) throws IOException {
         ExecutorService streams = Executors.newFixedThreadPool(2);
-        var settings = new ServiceSettings(1024, 4096, 1000, Long.MAX_VALUE, maxSessions, 100, 2,
-                Map.of("PATH", "/bin"), QUEUE_LIMITS, PipeLimits.defaults(), SyncTable.Limits.DEFAULT,
-                SharedStore.Limits.DEFAULT, AgentLiveness.Settings.DEFAULT);
         ForkdServices services = ForkdServices.assemble(settings, Clock.systemUTC(), timers, streams,
                 children, new AuthInterceptor(AGENT_TOKEN, Optional.empty()));
         String name = InProcessServerBuilder.generateName();
@@ -103,6 +118,14 @@ final class InProcessServer implements AutoCloseable {
 
     ProcessTable processes() {
         return services.processes();
+    }
+
+    WatchAdmission watches() {
+        return services.watches();
+    }
+
+    MemoryBudget memory() {
+        return services.memory();
     }
 
     AgentRegistry agents() {
