@@ -32,8 +32,9 @@ def test_addresses_parse_like_the_clis():
     with pytest.raises(ValueError):
         grpc_target("nowhere")
     assert default_socket({"XDG_RUNTIME_DIR": "/r"}) == "/r/forkd/forkd.sock"
-    assert default_socket({"XDG_STATE_HOME": "/s", "HOME": "/h"}) == "/s/forkd/forkd.sock"
-    assert default_socket({"HOME": "/h"}) == "/h/.local/state/forkd/forkd.sock"
+    # One server per user, as the CLI finds it: a cron job (no XDG_RUNTIME_DIR) and a login shell alike.
+    assert default_socket({"XDG_STATE_HOME": "/s", "HOME": "/h"}, uid=1000) == "/tmp/forkd-1000/forkd.sock"
+    assert default_socket({"XDG_RUNTIME_DIR": "/run/user/1000", "HOME": "/h"}, uid=1000) == "/tmp/forkd-1000/forkd.sock"
 
 
 def test_without_forkd_address_a_server_is_autostarted_on_the_default_socket():

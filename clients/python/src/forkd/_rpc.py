@@ -22,14 +22,16 @@ class ForkdError(Exception):
         self.message = message
 
 
-def default_socket(env=os.environ):
-    """The CLI's default socket: $XDG_RUNTIME_DIR/forkd, else $XDG_STATE_HOME/forkd, else ~/.local/state/forkd."""
-    if env.get("XDG_RUNTIME_DIR", "").strip():
-        base = os.path.join(env["XDG_RUNTIME_DIR"], "forkd")
-    elif env.get("XDG_STATE_HOME", "").strip():
-        base = os.path.join(env["XDG_STATE_HOME"], "forkd")
+def default_socket(env=os.environ, uid=None):
+    """The CLI's default socket (ForkdPaths): one per user, whatever the environment, so a login shell
+    and a cron job find the same server. $XDG_RUNTIME_DIR/forkd when XDG_RUNTIME_DIR is set to a
+    directory that is not a login session's /run/user/N (chosen on purpose: a test, a container),
+    else /tmp/forkd-<uid>."""
+    runtime = env.get("XDG_RUNTIME_DIR", "").strip()
+    if runtime and not (os.path.normpath(runtime) + "/").startswith("/run/user/"):
+        base = os.path.join(runtime, "forkd")
     else:
-        base = os.path.join(env.get("HOME") or os.path.expanduser("~"), ".local", "state", "forkd")
+        base = "/tmp/forkd-%d" % (os.getuid() if uid is None else uid)
     return os.path.join(base, "forkd.sock")
 
 

@@ -10,7 +10,11 @@ import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.PrivateFiles;
 import dev.forkd.server.config.ServerConfig;
+import dev.forkd.server.config.TcpSecurity;
 import dev.forkd.server.grpc.AuthInterceptor;
+import dev.forkd.server.metrics.MetricsEndpoint;
+import dev.forkd.server.metrics.MetricsSettings;
+import dev.forkd.server.process.ChildEnvironment;
 import dev.forkd.server.process.ProcessTable;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -79,6 +83,18 @@ public final class ForkdServer implements AutoCloseable {
 
     /** {@link #start(ServerConfig)} with the agents' heartbeat and the silence that declares one lost. */
     public static ForkdServer start(ServerConfig config, AgentLiveness.Settings liveness) throws IOException {
+        return start(config, liveness, MetricsSettings.NONE);
+    }
+
+    /** {@link #start(ServerConfig)} with metrics served as {@code metrics} says (README "Metrics and events"). */
+    public static ForkdServer start(ServerConfig config, MetricsSettings metrics) throws IOException {
+        return start(config, AgentLiveness.Settings.DEFAULT, metrics);
+    }
+
+    /** {@link #start(ServerConfig)} with the agents' heartbeat settings and metrics served as {@code metrics} says. */
+    public static ForkdServer start(ServerConfig config, AgentLiveness.Settings liveness, MetricsSettings metrics)
+            throws IOException {
+        metrics.listen().ifPresent(address -> MetricsEndpoint.check(address, config.tcpSecurity()));
         Posix posix = new Posix();
         Optional<String> clientToken = readToken(config.tokenFile());
         String agentToken = HexFormat.of().formatHex(new SecureRandom().generateSeed(24));
@@ -88,10 +104,11 @@ public final class ForkdServer implements AutoCloseable {
         ExecutorService streams = Executors.newFixedThreadPool(
                 Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Thread.ofPlatform().name("forkd-stream-", 0).daemon().factory());
-        ForkdServices services = ForkdServices.assemble(ServiceSettings.of(config, liveness), Clock.systemUTC(),
-                timers, streams, ChildRunner.registeredAgents(pgid -> posix.kill(-pgid, 9)),
+        ForkdServices services = ForkdServices.assemble(ServiceSettings.of(config, liveness, metrics),
+                Clock.systemUTC(), timers, streams, ChildRunner.registeredAgents(pgid -> posix.kill(-pgid, 9)),
                 new AuthInterceptor(agentToken, clientToken));
         AgentRegistry agents = services.agents();
+        ServerObservers observers = services.observers();
 
         EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());
         EventLoopGroup workers = new EpollEventLoopGroup(2, Thread.ofPlatform().name("forkd-io-", 0).daemon().factory());
@@ -108,10 +125,12 @@ public final class ForkdServer implements AutoCloseable {
         // beside it (no TLS material needed, and the agent channel stays off the network).
         String agentAddress = listening.local().toString();
         services.forkdEnv().put("FORKD_ADDRESS", listening.local().toString());
+        config.cli().ifPresent(cli -> services.forkdEnv().put(ChildEnvironment.CLI, cli.toString()));
         // No FORKD_TOKEN here: a child gets its own session's credential (ChildCredentials), never the
         // admin token.
 
         CountDownLatch registered = new CountDownLatch(config.agents());
+        agents.onRegistration(() -> observers.agentsRegistered(agents, config.agents()));
         agents.onRegistration(registered::countDown);
         AgentLauncher launcher = new AgentLauncher(posix,
                 AgentLauncher.AgentCommand.ofThisJvm(agentAddress, agentToken, config.agentCapacity(),
@@ -121,6 +140,7 @@ public final class ForkdServer implements AutoCloseable {
         ForkdServer forkd = new ForkdServer(config, listening, bound, launcher, services,
                 timers, streams, boss, workers);
         try {
+            observers.startEndpoint(config.tcpSecurity());
             launcher.start();
             if (!registered.await(AGENT_START_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
                 throw new IOException("the worker-agents did not register within "
@@ -140,7 +160,9 @@ public final class ForkdServer implements AutoCloseable {
         LOG.info(() -> "forkd listening on " + forkd.address()
                 + forkd.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse("")
                 + "; agents heartbeat every " + liveness.heartbeat().toMillis() + " ms, lost after "
-                + liveness.deadAfter().toMillis() + " ms of silence");
+                + liveness.deadAfter().toMillis() + " ms of silence"
+                + forkd.metricsPort().map(p -> "; metrics on " + (config.tcpSecurity() instanceof TcpSecurity.Tls
+                        ? "https://" : "http://") + metricsHost(metrics) + ":" + p + "/metrics").orElse(""));
         return forkd;
     }
 
@@ -188,6 +210,7 @@ public final class ForkdServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        services.observers().close();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         timers.shutdownNow();
@@ -197,6 +220,16 @@ public final class ForkdServer implements AutoCloseable {
         } catch (IOException e) {
             LOG.warning("cannot remove socket " + listening.local().path() + ": " + e.getMessage());
         }
+    }
+
+    /** The port Prometheus scrapes ({@code --metrics-listen}; the real one when 0 was asked), if any. */
+    public Optional<Integer> metricsPort() {
+        return services.observers().metricsPort();
+    }
+
+    private static String metricsHost(MetricsSettings metrics) {
+        String host = metrics.listen().map(ListenAddress.Tcp::host).orElse("");
+        return host.contains(":") ? "[" + host + "]" : host;
     }
 
     /** The process table, for status reporting. */

@@ -16,6 +16,7 @@ import dev.forkd.server.grpc.SharedServiceAdapter;
 import dev.forkd.server.grpc.SyncServiceAdapter;
 import dev.forkd.server.grpc.Unlisted;
 import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.metrics.MetricSources;
 import dev.forkd.server.pipe.PipeRegistry;
 import dev.forkd.server.pool.PoolRegistry;
 import dev.forkd.server.process.ProcessTable;
@@ -37,6 +38,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -62,12 +64,13 @@ public final class ForkdServices {
     private final HealthStatusManager health;
     private final MemoryBudget memory;
     private final WatchAdmission watches;
+    private final ServerObservers observers;
     private final Map<String, String> forkdEnv;
     private final List<ServerServiceDefinition> definitions;
 
     private ForkdServices(SessionRegistry sessions, AgentCredentials agentCredentials, AgentRegistry agents,
             ProcessTable processes, HealthStatusManager health, MemoryBudget memory, WatchAdmission watches,
-            Map<String, String> forkdEnv, List<ServerServiceDefinition> definitions) {
+            ServerObservers observers, Map<String, String> forkdEnv, List<ServerServiceDefinition> definitions) {
         this.sessions = sessions;
         this.agentCredentials = agentCredentials;
         this.agents = agents;
@@ -75,6 +78,7 @@ public final class ForkdServices {
         this.health = health;
         this.memory = memory;
         this.watches = watches;
+        this.observers = observers;
         this.forkdEnv = forkdEnv;
         this.definitions = definitions;
     }
@@ -89,27 +93,38 @@ public final class ForkdServices {
      */
     public static ForkdServices assemble(ServiceSettings settings, Clock clock, ScheduledExecutorService timers,
             ExecutorService streams, ChildRunner children, AuthInterceptor auth) {
+        ServerObservers observers = new ServerObservers(settings.metrics(), clock);
         MemoryBudget memory = new MemoryBudget(settings.memoryBudget());
         SessionRegistry sessions = new SessionRegistry(timers, settings.maxSessions());
         ProcessTable[] table = new ProcessTable[1];
         AgentCredentials credentials = new AgentCredentials();
         AgentRegistry agents = new AgentRegistry(timers, AGENT_WAIT_LIMIT,
-                (agentId, cause) -> table[0].onAgentLost(agentId, cause), credentials,
+                (agentId, cause) -> {
+                    observers.agentLost(agentId, cause);
+                    table[0].onAgentLost(agentId, cause);
+                }, credentials,
                 new AgentLiveness(settings.agentLiveness(), System::nanoTime));
         ProcessTable processes = new ProcessTable(children.agents(agents, () -> table[0]), children.groupKiller(),
                 childSessions(sessions), timers, clock, () -> ThreadLocalRandom.current().nextDouble(),
-                settings.maxProcesses(), memory);
+                settings.maxProcesses(), memory, observers.events());
         table[0] = processes;
         sessions.onEndTerminateProcesses(processes::terminateDaemonsOf);
-        SyncTable sync = new SyncTable(timers, sessions::exists, settings.sync());
+        SyncTable sync = new SyncTable(timers, sessions::exists, settings.sync(), observers.events(), System::nanoTime);
         sessions.onEnd(sync::sessionEnded);
         SharedStore shared = new SharedStore(settings.shared(), memory);
-        QueueRegistry queues = new QueueRegistry(settings.queues(), timers, memory);
+        QueueRegistry queues = new QueueRegistry(settings.queues(), timers, memory, observers.events());
         sessions.onEnd(queues::releaseSession);
         PipeRegistry pipes = new PipeRegistry(settings.pipes(), timers, memory);
         WatchAdmission watches = new WatchAdmission(settings.watches(), memory);
-        PoolRegistry pools = new PoolRegistry(processes, timers, streams, clock, settings.maxPools(), memory);
+        PoolRegistry pools = new PoolRegistry(processes, timers, streams, clock, settings.maxPools(), memory,
+                observers.events());
         sessions.onEnd(pools::sessionEnded);
+        observers.gauges(new MetricSources(processes::countByState,
+                () -> agents.links().stream().map(l -> new MetricSources.Agent(l.agentId(), l.pid())).toList(),
+                () -> queues.list(0, Integer.MAX_VALUE).stream().map(q -> q.snapshot())
+                        .map(q -> new MetricSources.Queue(q.name().orElse(q.id()), q.size(), q.inFlight())).toList(),
+                () -> sync.list(Optional.empty()).stream().filter(i -> i.kind().isLock() || i.kind().isSemaphore())
+                        .map(i -> new MetricSources.Lock(i.name(), i.waiters())).toList()));
 
         HealthStatusManager health = new HealthStatusManager();
         // Serving only while a live agent can take work: a probe sees the truth.
@@ -127,6 +142,7 @@ public final class ForkdServices {
         // Request bytes that do not parse answer INVALID_ARGUMENT with one rate-limited log line.
         var malformed = new MalformedRequests(System::nanoTime);
         Map<String, String> childBase = settings.childBaseEnv();
+        // The RPC metrics (when on) outermost, so refused calls count too.
         List<ServerServiceDefinition> definitions = List.of(
                 guarded(malformed, new ProcessServiceAdapter(processes, childBase, forkdEnv,
                         settings.defaultOutputLimit(), settings.maxOutputLimit(), streams, watches), session),
@@ -137,11 +153,13 @@ public final class ForkdServices {
                 guarded(malformed, new SharedServiceAdapter(shared, streams, watches), session),
                 guarded(malformed, new QueueServiceAdapter(queues, streams), session),
                 guarded(malformed, new PipeServiceAdapter(pipes, streams), session),
+                guarded(malformed, observers.eventService(streams), session),
                 Unlisted.of(guarded(malformed, new AgentServiceAdapter(agents, processes, timers), auth)),
                 guarded(malformed, health.getHealthService(), auth),
-                guarded(malformed, ProtoReflectionServiceV1.newInstance(), auth));
-        return new ForkdServices(sessions, credentials, agents, processes, health, memory, watches, forkdEnv,
-                definitions);
+                guarded(malformed, ProtoReflectionServiceV1.newInstance(), auth))
+                .stream().map(observers::observed).toList();
+        return new ForkdServices(sessions, credentials, agents, processes, health, memory, watches, observers,
+                forkdEnv, definitions);
     }
 
     private static ServerServiceDefinition guarded(MalformedRequests malformed, BindableService service,
@@ -212,6 +230,11 @@ public final class ForkdServices {
     /** The one budget every core holds client bytes from. */
     public MemoryBudget memory() {
         return memory;
+    }
+
+    /** The event stream and metrics: the server starts and stops the metrics endpoint. */
+    ServerObservers observers() {
+        return observers;
     }
 
     /** The open process and shared-object watches, against their caps. */

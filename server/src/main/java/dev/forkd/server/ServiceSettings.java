@@ -2,6 +2,7 @@ package dev.forkd.server;
 
 import dev.forkd.server.agent.AgentLiveness;
 import dev.forkd.server.config.ServerConfig;
+import dev.forkd.server.metrics.MetricsSettings;
 import dev.forkd.server.pipe.PipeLimits;
 import dev.forkd.server.process.ChildEnvironment;
 import dev.forkd.server.queue.QueueLimits;
@@ -24,6 +25,7 @@ import java.util.Map;
  * @param childBaseEnv what every child's environment starts from (never the server's own)
  * @param watches how many process and shared-object watches a session, and the server, may hold open
  * @param agentLiveness the agents' heartbeat and the silence that declares one lost
+ * @param metrics whether and where Prometheus metrics are served ({@link MetricsSettings#NONE}: not)
  */
 public record ServiceSettings(
         long defaultOutputLimit,
@@ -39,17 +41,20 @@ public record ServiceSettings(
         SyncTable.Limits sync,
         SharedStore.Limits shared,
         WatchAdmission.Limits watches,
-        AgentLiveness.Settings agentLiveness) {
+        AgentLiveness.Settings agentLiveness,
+        MetricsSettings metrics) {
 
     public ServiceSettings {
         childBaseEnv = Map.copyOf(childBaseEnv);
     }
 
     /** What {@code forkd serve} runs with: the configured limits, the built-in defaults for the rest. */
-    public static ServiceSettings of(ServerConfig config, AgentLiveness.Settings agentLiveness) {
+    public static ServiceSettings of(ServerConfig config, AgentLiveness.Settings agentLiveness,
+            MetricsSettings metrics) {
         return new ServiceSettings(config.defaultOutputLimit(), config.maxOutputLimit(), config.maxProcesses(),
                 config.memoryBudget(), 100_000, 1000, Runtime.getRuntime().availableProcessors(),
                 ChildEnvironment.BASE, QueueLimits.defaults(), PipeLimits.defaults(), SyncTable.Limits.DEFAULT,
-                SharedStore.Limits.DEFAULT, WatchAdmission.Limits.DEFAULT, agentLiveness);
+                SharedStore.Limits.DEFAULT, WatchAdmission.Limits.DEFAULT, agentLiveness,
+                metrics);
     }
 }

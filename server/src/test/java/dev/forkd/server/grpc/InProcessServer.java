@@ -7,6 +7,7 @@ import dev.forkd.server.agent.AgentCredentials;
 import dev.forkd.server.agent.AgentLiveness;
 import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.metrics.MetricsSettings;
 import dev.forkd.server.pipe.PipeLimits;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.queue.QueueLimits;
@@ -93,7 +94,7 @@ final class InProcessServer implements AutoCloseable {
     private static ServiceSettings settings(int maxSessions, WatchAdmission.Limits watches, long memoryBudget) {
         return new ServiceSettings(1024, 4096, 1000, memoryBudget, maxSessions, 100, 2, Map.of("PATH", "/bin"),
                 QUEUE_LIMITS, PipeLimits.defaults(), SyncTable.Limits.DEFAULT, SharedStore.Limits.DEFAULT, watches,
-                AgentLiveness.Settings.DEFAULT);
+                AgentLiveness.Settings.DEFAULT, MetricsSettings.NONE);
     }
 
     private static InProcessServer start(ServiceSettings settings, ScheduledExecutorService timers,
