@@ -1,7 +1,5 @@
 package dev.forkd.client;
 
-import dev.forkd.server.config.ForkdPaths;
-import dev.forkd.server.config.ListenAddress;
 import java.util.Map;
 import java.util.Optional;
 

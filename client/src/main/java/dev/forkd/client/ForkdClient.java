@@ -1,6 +1,5 @@
 package dev.forkd.client;
 
-import dev.forkd.server.config.ListenAddress;
 import dev.forkd.v1.PipeServiceGrpc;
 import dev.forkd.v1.PoolServiceGrpc;
 import dev.forkd.v1.ProcessServiceGrpc;
@@ -11,7 +10,6 @@ import dev.forkd.v1.SyncServiceGrpc;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -170,10 +168,6 @@ public final class ForkdClient implements AutoCloseable {
 
     public PoolServiceGrpc.PoolServiceStub poolsAsync() {
         return PoolServiceGrpc.newStub(channel);
-    }
-
-    public HealthGrpc.HealthBlockingStub health() {
-        return HealthGrpc.newBlockingStub(channel);
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.forkd.client;
 
-import com.google.protobuf.util.Durations;
 import dev.forkd.v1.OpenSessionRequest;
 import dev.forkd.v1.OpenSessionResponse;
 import dev.forkd.v1.SessionServiceGrpc;
@@ -66,7 +65,7 @@ public final class ClientSession implements AutoCloseable {
         });
         ClientCallStreamObserver<OpenSessionRequest> requests = stream.join();
         requests.onNext(OpenSessionRequest.newBuilder()
-                .setTtl(Durations.fromNanos(ttl.toNanos()))
+                .setTtl(ProtoTime.of(ttl))
                 .setName(name)
                 .build());
         OpenSessionResponse opened;
@@ -88,7 +87,7 @@ public final class ClientSession implements AutoCloseable {
             requests.cancel("interrupted", e);
             throw Status.CANCELLED.withCause(e).asRuntimeException();
         }
-        long ttlMillis = opened.hasTtl() ? Durations.toMillis(opened.getTtl()) : ttl.toMillis();
+        long ttlMillis = opened.hasTtl() ? ProtoTime.of(opened.getTtl()).toMillis() : ttl.toMillis();
         long every = Math.max(100, ttlMillis / 3);
         ScheduledExecutorService renewals = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "forkd-session-renewal");

@@ -1,6 +1,5 @@
 package dev.forkd.client;
 
-import dev.forkd.server.config.PrivateFiles;
 import io.grpc.ChannelCredentials;
 import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
@@ -49,7 +48,7 @@ public record ClientTls(Optional<Path> ca, Optional<Path> cert, Optional<Path> k
             }
         }
         if (cert.isPresent()) {
-            PrivateFiles.requirePrivate(key.get(), "TLS key file");
+            SecretFiles.requirePrivate(key.get(), "TLS key file");
             try {
                 b.keyManager(cert.get().toFile(), key.get().toFile());
             } catch (IOException e) {
