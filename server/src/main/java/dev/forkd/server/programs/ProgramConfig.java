@@ -3,7 +3,7 @@ package dev.forkd.server.programs;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
-import dev.forkd.agent.os.Signals;
+import dev.forkd.posix.Signals;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.limits.ResourceLimits;
 import dev.forkd.server.process.ArgvLimits;
