@@ -111,7 +111,10 @@ public final class Main implements Callable<Integer> {
     /** Runs one command and returns its exit code; output is flushed. */
     public static int execute(Invocation invocation, String... args) {
         try {
-            return commandLine(invocation, args).execute(args);
+            List<String> leading = GlobalOptions.leading(args);
+            String[] rest = Arrays.copyOfRange(args, leading.size(), args.length);
+            CommandLine cl = commandLine(invocation, rest);
+            return cl.execute(GlobalOptions.hoist(cl, leading, rest));
         } finally {
             invocation.out().flush();
             invocation.err().flush();

@@ -1,0 +1,140 @@
+package dev.forkd.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.util.JsonFormat;
+import dev.forkd.v1.ListProcessesResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/** Issue 15: the CLI behaves like the tools people know (global options first, ps -q, several ids, ...). */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CliConventionsTest {
+
+    private RunningServer server;
+    private Cli cli;
+    private final List<String> spawned = new ArrayList<>();
+
+    @BeforeAll
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void startServer() throws Exception {
+        server = RunningServer.start();
+        cli = Cli.against(server);
+    }
+
+    @AfterAll
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void stopServer() throws Exception {
+        if (server != null) {
+            for (String id : spawned) {
+                cli.run("kill", "-s", "KILL", id); // best effort: closing the server stops them anyway
+            }
+            server.close();
+        }
+    }
+
+    private String sleeper(String... labels) {
+        List<String> args = new ArrayList<>(List.of("spawn"));
+        for (String label : labels) {
+            args.addAll(List.of("-l", label));
+        }
+        args.addAll(List.of("--", "sleep", "300"));
+        Cli.Result r = cli.run(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r::toString);
+        String id = r.out().strip();
+        spawned.add(id);
+        return id;
+    }
+
+    @Test
+    void clientOptionsMayComeBeforeTheSubcommand() throws Exception {
+        String label = "k=" + UUID.randomUUID();
+        String id = sleeper(label);
+        // --address before the command: the CLI without FORKD_ADDRESS would look at the default socket.
+        Cli.Result r = cli.withEnv("FORKD_ADDRESS", "").run(
+                "--address", server.address(), "--json", "ps", "-l", label);
+        assertEquals(0, r.code(), r::toString);
+        ListProcessesResponse.Builder parsed = ListProcessesResponse.newBuilder();
+        JsonFormat.parser().merge(r.out(), parsed);
+        assertEquals(List.of(id), parsed.getProcessesList().stream().map(p -> p.getId()).toList(), r::toString);
+
+        Cli.Result nested = cli.run("--json", "value", "set", "v-" + UUID.randomUUID(), "7");
+        assertEquals(0, nested.code(), nested::toString);
+        assertTrue(nested.out().strip().startsWith("{"), () -> "a nested command gets --json too: " + nested);
+
+        Cli.Result equalsForm = cli.run("--address=" + server.address(), "ps", "-q", "-l", label);
+        assertEquals(id + "\n", equalsForm.out(), equalsForm::toString);
+    }
+
+    @Test
+    void aLeadingOptionTheCommandDoesNotTakeIsStillAUsageError() {
+        Cli.Result r = cli.run("--json", "serve");
+        assertEquals(ExitCodes.USAGE, r.code(), r::toString);
+        assertTrue(r.err().contains("--json"), r::toString);
+        // After the command's words, --json belongs to the child: run passes it through.
+        Cli.Result child = cli.run("run", "--", "echo", "--json");
+        assertEquals("--json\n", child.out(), child::toString);
+    }
+
+    @Test
+    void aMistypedCommandGetsASuggestion() {
+        Cli.Result r = cli.run("pss");
+        assertEquals(ExitCodes.USAGE, r.code(), r::toString);
+        assertTrue(r.err().contains("did you mean 'ps'"), r::toString);
+        assertEquals(1, r.err().lines().count(), r::toString);
+    }
+
+    @Test
+    void psQuietPrintsIdsAndFormatPrintsTheChosenFields() {
+        String label = "k=" + UUID.randomUUID();
+        String a = sleeper(label);
+        String b = sleeper(label);
+        Cli.Result quiet = cli.run("ps", "-q", "-l", label);
+        assertEquals(0, quiet.code(), quiet::toString);
+        assertEquals(Set.of(a, b), Set.copyOf(quiet.out().lines().toList()), quiet::toString);
+
+        Cli.Result format = cli.run("ps", "--format", "id,state", "-l", label);
+        assertEquals(0, format.code(), format::toString);
+        assertEquals(Set.of(a + "\trunning", b + "\trunning"), Set.copyOf(format.out().lines().toList()), format::toString);
+
+        Cli.Result bad = cli.run("ps", "--format", "id,colour");
+        assertEquals(ExitCodes.USAGE, bad.code(), bad::toString);
+        assertTrue(bad.err().contains("colour") && bad.err().contains("runtime"), bad::toString);
+    }
+
+    @Test
+    void killWaitAndRmTakeSeveralIdsAndExitWithTheWorst() {
+        String a = sleeper();
+        String b = sleeper();
+        Cli.Result killed = cli.run("kill", a, "p-nosuch", b);
+        assertEquals(ExitCodes.REFUSED, killed.code(), killed::toString);
+        assertTrue(killed.err().contains("p-nosuch"), killed::toString);
+        assertEquals(1, killed.err().lines().count(), () -> "one line for the missing one: " + killed);
+
+        Cli.Result waited = cli.run("wait", "--timeout", "30s", a, b);
+        assertEquals(128 + 15, waited.code(), () -> "both were killed, so both ended by SIGTERM: " + waited);
+        assertEquals(2, waited.out().lines().count(), waited::toString);
+
+        Cli.Result removed = cli.run("rm", a, b);
+        assertEquals(0, removed.code(), removed::toString);
+        assertEquals(List.of(a, b), removed.out().lines().toList(), removed::toString);
+    }
+
+    @Test
+    void aWaitThatTimesOutSaysTheTimeoutAsWritten() {
+        String id = sleeper();
+        Cli.Result r = cli.run("wait", "--timeout", "1.5s", id);
+        assertEquals(ExitCodes.STILL_RUNNING, r.code(), r::toString);
+        assertTrue(r.err().contains("after 1.5s"), r::toString);
+    }
+}
