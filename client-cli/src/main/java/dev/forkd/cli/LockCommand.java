@@ -61,7 +61,7 @@ final class LockCommand extends CommandGroup {
                 Json.print(inv.out(), r);
             }
             if (!r.getAcquired()) {
-                inv.err().println("forkd: " + name + " not acquired within " + ProcessText.shortDuration(timeout));
+                inv.err().println("forkd: " + name + " not acquired within " + ProcessText.exactDuration(timeout));
                 return ExitCodes.STILL_RUNNING;
             }
             if (!options.json()) {

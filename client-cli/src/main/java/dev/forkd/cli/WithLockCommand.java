@@ -56,7 +56,7 @@ final class WithLockCommand extends ClientCommand {
             var req = AcquireRequest.newBuilder().setName(name).setKind(SyncKind.SYNC_KIND_LOCK);
             AcquireResponse got = Waits.acquire(sync, req, timeout);
             if (!got.getAcquired()) {
-                inv.err().println("forkd: " + name + " not acquired within " + ProcessText.shortDuration(timeout));
+                inv.err().println("forkd: " + name + " not acquired within " + ProcessText.exactDuration(timeout));
                 return ExitCodes.STILL_RUNNING;
             }
             if (got.getAbandoned()) {
