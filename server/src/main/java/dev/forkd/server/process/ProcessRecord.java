@@ -92,7 +92,8 @@ final class ProcessRecord {
             }
             case ProcessState.Starting s -> endedAt = null;
             case ProcessState.Backoff b -> { }
-            case ProcessState.Fatal f -> { }
+            // Given up: its last run ended now, so its runtime stops here (Backoff's end is set by the caller).
+            case ProcessState.Fatal f -> endedAt = now;
             default -> endedAt = now;
         }
         List<Runnable> toRun = new ArrayList<>(listeners);
