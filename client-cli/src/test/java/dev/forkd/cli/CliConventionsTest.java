@@ -137,4 +137,34 @@ class CliConventionsTest {
         assertEquals(ExitCodes.STILL_RUNNING, r.code(), r::toString);
         assertTrue(r.err().contains("after 1.5s"), r::toString);
     }
+
+    private String ended(String script) {
+        Cli.Result r = cli.run("spawn", "--", "sh", "-c", script);
+        String id = r.out().strip();
+        spawned.add(id);
+        assertEquals(0, cli.run("wait", "--timeout", "30s", id).code());
+        return id;
+    }
+
+    @Test
+    void logsTailPrintsTheLastLinesAndFollowGoesOnFromThere() {
+        String id = ended("for i in 1 2 3 4 5; do echo $i; done; printf tail");
+        Cli.Result last3 = cli.run("logs", "--tail", "3", id);
+        assertEquals(0, last3.code(), last3::toString);
+        assertEquals("4\n5\ntail", last3.out(), () -> "an unterminated last line counts, as in tail(1): " + last3);
+
+        Cli.Result followed = cli.run("logs", "-f", "-n", "2", id);
+        assertEquals(0, followed.code(), followed::toString);
+        assertEquals("5\ntail", followed.out(), () -> "the tail once, then nothing more: " + followed);
+
+        assertEquals("1\n2\n3\n4\n5\ntail", cli.run("logs", "--tail", "100", id).out());
+        assertEquals("", cli.run("logs", "--tail", "0", id).out());
+        assertEquals(ExitCodes.USAGE, cli.run("logs", "--tail", "-1", id).code());
+
+        // The two streams are one log; each line still goes to its own stream.
+        String errors = ended("echo x >&2; echo y >&2");
+        Cli.Result lastError = cli.run("logs", "--tail", "1", errors);
+        assertEquals("", lastError.out(), lastError::toString);
+        assertEquals("y\n", lastError.err(), lastError::toString);
+    }
 }
