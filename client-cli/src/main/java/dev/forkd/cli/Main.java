@@ -74,6 +74,7 @@ public final class Main implements Callable<Integer> {
         Optional.ofNullable(cl.getSubcommands().get("pool"))
                 .map(pool -> pool.getSubcommands().get("create"))
                 .ifPresent(create -> create.setStopAtPositional(true));
+        HelpText.joinSentences(cl);
         return cl;
     }
 

@@ -167,4 +167,13 @@ class CliConventionsTest {
         assertEquals("", lastError.out(), lastError::toString);
         assertEquals("y\n", lastError.err(), lastError::toString);
     }
+
+    @Test
+    void helpWrapsParagraphsNotSourceLines() {
+        Cli.Result r = cli.run("kill", "--help");
+        assertEquals(0, r.code(), r::toString);
+        // The description's source breaks after "period;": the help must not.
+        assertTrue(r.out().lines().anyMatch(l -> l.contains("grace period; KILL")), r::toString);
+        assertEquals(List.of("a b.", "c: ", "d"), HelpText.paragraphs(List.of("a", "b.", "c: ", "d")));
+    }
 }
