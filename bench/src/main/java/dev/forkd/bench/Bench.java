@@ -70,6 +70,11 @@ public final class Bench {
         return java.time.Duration.ofSeconds(quick ? 1 : 5);
     }
 
+    /** The peer programs' directory ({@code bench/peers} of the checkout, unless --peers). */
+    public Path peers() {
+        return peers;
+    }
+
     public Path work() {
         return work;
     }

@@ -16,6 +16,7 @@ final class Scenarios {
                 new QueueBench(),
                 new SyncThroughput(),
                 new PoolBench(),
+                new CliLatency(),
                 new Footprint());
     }
 }

@@ -89,8 +89,8 @@ abstract class ClientCommand implements Callable<Integer> {
     }
 
     private void autostart(ServerTarget target, Invocation inv) {
-        ServerLauncher launcher = ServerLauncher.forThisJvm(
-                target.paths(), Main.class.getName(), List.of("serve"), AUTOSTART_DEADLINE);
+        ServerLauncher launcher = ServerLauncher.forEnvironment(
+                target.paths(), inv.env(), Main.class.getName(), List.of("serve"), AUTOSTART_DEADLINE);
         try {
             launcher.ensureRunning().ifPresent(started -> {
                 inv.err().println("forkd: started a server at " + new ListenAddress.Unix(started.socket())

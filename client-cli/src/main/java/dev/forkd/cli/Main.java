@@ -22,7 +22,7 @@ public final class Main implements Callable<Integer> {
      */
     private static final List<String> SUBCOMMANDS =
             List.of("serve", "run", "spawn", "ps", "get", "wait", "logs", "kill", "rm", "status", "map", "pool", "queue", "pipe",
-                    "lock", "with-lock", "sem", "event", "barrier", "value", "array", "dict", "help");
+                    "lock", "with-lock", "sem", "event", "barrier", "value", "array", "dict", "events", "help");
 
     private final Invocation invocation;
 
@@ -104,6 +104,7 @@ public final class Main implements Callable<Integer> {
             case "value" -> new ValueCommand();
             case "array" -> new ArrayCommand();
             case "dict" -> new DictCommand();
+            case "events" -> new EventsCommand();
             case "help" -> new CommandLine.HelpCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };

@@ -7,6 +7,8 @@ import dev.forkd.server.config.ForkdPaths;
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.config.TcpSecurity;
+import dev.forkd.server.metrics.MetricsEndpoint;
+import dev.forkd.server.metrics.MetricsSettings;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,6 +69,17 @@ final class ServeCommand implements Callable<Integer> {
                     + " (for a Kubernetes gRPC probe, which speaks no TLS); it tells only whether forkd is serving.")
     String healthListen;
 
+    @Option(names = "--metrics-listen", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics (text format, /metrics) here, e.g. 127.0.0.1:9464. Only a"
+                    + " loopback address, unless the server has TLS: then any address, over HTTPS with the same"
+                    + " certificate.")
+    String metricsListen;
+
+    @Option(names = "--metrics-per-resource-labels", paramLabel = "N", defaultValue = "0",
+            description = "Give the first N queues and locks (by name) a metric series of their own; the rest are"
+                    + " summed under queue=\"_other\" (default 0: totals only, so names never grow Prometheus).")
+    int metricsPerResourceLabels;
+
     @Option(names = "--agents", paramLabel = "N", description = "How many worker-agents to run (default 1).")
     Integer agents;
 
@@ -97,12 +110,13 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         Invocation inv = main.invocation();
         ServerConfig config = config(inv);
+        MetricsSettings metrics = metrics(config);
         AgentLiveness.Settings liveness = liveness();
         ForkdServer server;
         try {
             ServeLog log = ServeLog.open(config.logFile());
             log.handleHangup();
-            server = ForkdServer.start(config, liveness);
+            server = ForkdServer.start(config, liveness, metrics);
         } catch (IOException e) {
             throw new CliFailure("cannot serve on " + config.listen() + ": " + e.getMessage(), ExitCodes.ERROR, e);
         }
@@ -148,7 +162,23 @@ final class ServeCommand implements Callable<Integer> {
             if (logFile != null) {
                 config = config.withLogFile(Optional.of(inv.cwd().resolve(logFile).toAbsolutePath()));
             }
-            return config;
+            return config.withCli(ServerLauncher.launcher(inv.env()));
+        } catch (IllegalArgumentException e) {
+            throw new CliFailure(e.getMessage(), ExitCodes.USAGE, e);
+        }
+    }
+
+    private MetricsSettings metrics(ServerConfig config) {
+        try {
+            Optional<ListenAddress.Tcp> at = Optional.empty();
+            if (metricsListen != null) {
+                if (!(ListenAddress.parse(metricsListen) instanceof ListenAddress.Tcp tcp)) {
+                    throw new IllegalArgumentException("--metrics-listen takes host:port, not \"" + metricsListen + "\"");
+                }
+                MetricsEndpoint.check(tcp, config.tcpSecurity());
+                at = Optional.of(tcp);
+            }
+            return new MetricsSettings(at, metricsPerResourceLabels);
         } catch (IllegalArgumentException e) {
             throw new CliFailure(e.getMessage(), ExitCodes.USAGE, e);
         }

@@ -13,6 +13,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -26,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Logger;
 
 /**
  * A connection to one forkd server: a channel over a Unix socket, or TCP with TLS or plaintext, with the bearer
@@ -43,19 +43,6 @@ public final class ForkdClient implements AutoCloseable {
 
     static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-
-    /**
-     * grpc-java asks every client socket for SO_KEEPALIVE, which a Unix socket does not have, and
-     * netty logs a warning for each connection. Only that message is dropped; the logger is held
-     * here because JUL keeps loggers weakly and would forget the filter.
-     */
-    private static final Logger NETTY_BOOTSTRAP =
-            Logger.getLogger("io.grpc.netty.shaded.io.netty.bootstrap.Bootstrap");
-
-    static {
-        NETTY_BOOTSTRAP.setFilter(r -> r.getMessage() == null
-                || !r.getMessage().startsWith("Unknown channel option 'SO_KEEPALIVE'"));
-    }
 
     private final ListenAddress address;
     private final ManagedChannel channel;
@@ -107,6 +94,9 @@ public final class ForkdClient implements AutoCloseable {
                         .eventLoopGroup(group)
                         .overrideAuthority("localhost")
                         .usePlaintext()
+                        // grpc-java sets SO_KEEPALIVE on every client socket; a Unix socket has no such
+                        // option and netty logged a warning for each connection. null removes it.
+                        .withOption(ChannelOption.SO_KEEPALIVE, null)
                         .intercept(interceptors)
                         .build();
                 yield new ForkdClient(address, channel, Optional.of(group));

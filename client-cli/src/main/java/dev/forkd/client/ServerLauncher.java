@@ -32,9 +32,10 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 
 /**
  * Starts {@code forkd serve} in the background for the default socket, the way Gradle and Bazel
- * start their daemons: same java, same class path, its own session (so a Ctrl-C in the terminal
- * does not reach it), output appended to the log file. It returns once the server says it is
- * listening.
+ * start their daemons: with the {@code forkd} launcher the client was started by (so it is started
+ * exactly as {@code forkd serve} is: same script, same JVM options), else with this JVM's java and
+ * class path; in its own session (so a Ctrl-C in the terminal does not reach it), output appended
+ * to the log file. It returns once the server says it is listening.
  *
  * <p>Concurrent clients take a lock file in the state directory, so only one of them starts a
  * server; the others find it running when they get the lock.
@@ -60,8 +61,45 @@ public final class ServerLauncher {
     }
 
     /**
+     * The variable the {@code forkd} launcher scripts set to their own path before they start the
+     * JVM; the server passes it on to its children.
+     */
+    public static final String CLI_VARIABLE = "FORKD_CLI";
+
+    /** The {@code forkd} launcher named by {@code FORKD_CLI}, when it is an absolute path to a program. */
+    public static Optional<Path> launcher(java.util.Map<String, String> env) {
+        return Optional.ofNullable(env.get(CLI_VARIABLE))
+                .filter(s -> s.startsWith("/"))
+                .map(Path::of)
+                .filter(Files::isExecutable);
+    }
+
+    /**
+     * The server for {@code env}: {@code forkd serve} through the launcher in {@code FORKD_CLI}
+     * when there is one, else {@link #forThisJvm} ({@code java -jar forkd-cli.jar}, tests).
+     */
+    public static ServerLauncher forEnvironment(ForkdPaths paths, java.util.Map<String, String> env, String mainClass,
+            List<String> serveArgs, Duration deadline) {
+        return launcher(env)
+                .map(script -> forLauncher(paths, script, serveArgs, deadline))
+                .orElseGet(() -> forThisJvm(paths, mainClass, serveArgs, deadline));
+    }
+
+    /** A launcher that runs {@code script serveArgs... --listen unix:<default socket>}. */
+    static ServerLauncher forLauncher(ForkdPaths paths, Path script, List<String> serveArgs, Duration deadline) {
+        List<String> command = new ArrayList<>();
+        if (Files.isExecutable(SETSID)) {
+            command.add(SETSID.toString());
+        }
+        command.add(script.toString());
+        command.addAll(serveArgs);
+        command.addAll(List.of("--listen", "unix:" + paths.socket()));
+        return new ServerLauncher(paths, command, deadline);
+    }
+
+    /**
      * A launcher that runs {@code mainClass serveArgs... --listen unix:<default socket>} on this
-     * JVM's java binary and class path.
+     * JVM's java binary and class path, with the JVM options the launcher script gives {@code serve}.
      */
     public static ServerLauncher forThisJvm(ForkdPaths paths, String mainClass, List<String> serveArgs, Duration deadline) {
         String java = ProcessHandle.current().info().command()

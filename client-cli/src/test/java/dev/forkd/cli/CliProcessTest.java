@@ -183,6 +183,26 @@ class CliProcessTest {
     }
 
     @Test
+    void aCronJobAndALoginShellLookForTheSameServer() throws Exception {
+        int uid = Integer.parseInt(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).strip());
+        String socket = "unix:/tmp/forkd-" + uid + "/forkd.sock";
+        List<Finished> seen = new ArrayList<>();
+        // cron: no XDG_RUNTIME_DIR at all; a login shell: the session's /run/user/<uid>.
+        for (Optional<String> runtime : List.of(Optional.<String>empty(), Optional.of("/run/user/" + uid))) {
+            List<String> command = new ArrayList<>(RunningServer.javaCommand());
+            command.addAll(List.of(Main.class.getName(), "status"));
+            ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            pb.environment().keySet().removeIf(k -> k.startsWith("FORKD_") || k.startsWith("XDG_"));
+            runtime.ifPresent(r -> pb.environment().put("XDG_RUNTIME_DIR", r));
+            // status never starts a server: it names the address it looked at, with or without one there.
+            Finished f = finish(pb.start());
+            assertTrue((f.out() + f.err()).contains(socket), f::toString);
+            seen.add(f);
+        }
+        assertEquals(seen.get(0).code(), seen.get(1).code(), seen::toString);
+    }
+
+    @Test
     void aServerThatCannotStartIsReportedWithItsReason() throws Exception {
         // A socket path longer than a Unix socket address can hold: the server cannot listen.
         Path runtime = runtimeDir("fkl");

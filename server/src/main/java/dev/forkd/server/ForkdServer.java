@@ -11,6 +11,7 @@ import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.PrivateFiles;
 import dev.forkd.server.config.ServerConfig;
+import dev.forkd.server.config.TcpSecurity;
 import dev.forkd.server.grpc.AgentServiceAdapter;
 import dev.forkd.server.grpc.Unlisted;
 import dev.forkd.server.grpc.AuthInterceptor;
@@ -25,6 +26,9 @@ import dev.forkd.server.pool.PoolRegistry;
 import dev.forkd.server.grpc.SharedServiceAdapter;
 import dev.forkd.server.grpc.SyncServiceAdapter;
 import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.metrics.MetricSources;
+import dev.forkd.server.metrics.MetricsEndpoint;
+import dev.forkd.server.metrics.MetricsSettings;
 import dev.forkd.server.watch.WatchAdmission;
 import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.sync.SyncTable;
@@ -84,6 +88,8 @@ public final class ForkdServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private volatile boolean closed;
+    /** The event stream and metrics; set once, right after construction. */
+    private ServerObservers observers;
 
     private ForkdServer(ServerConfig config, Listeners.Started listening, ListenAddress address, AgentLauncher launcher,
             AgentRegistry agents, ProcessTable processes, HealthStatusManager health,
@@ -115,6 +121,19 @@ public final class ForkdServer implements AutoCloseable {
 
     /** {@link #start(ServerConfig)} with the agents' heartbeat and the silence that declares one lost. */
     public static ForkdServer start(ServerConfig config, AgentLiveness.Settings liveness) throws IOException {
+        return start(config, liveness, MetricsSettings.NONE);
+    }
+
+    /** {@link #start(ServerConfig)} with metrics served as {@code metrics} says (README "Metrics and events"). */
+    public static ForkdServer start(ServerConfig config, MetricsSettings metrics) throws IOException {
+        return start(config, AgentLiveness.Settings.DEFAULT, metrics);
+    }
+
+    /** {@link #start(ServerConfig)} with the agents' heartbeat settings and metrics served as {@code metrics} says. */
+    public static ForkdServer start(ServerConfig config, AgentLiveness.Settings liveness, MetricsSettings metrics)
+            throws IOException {
+        metrics.listen().ifPresent(address -> MetricsEndpoint.check(address, config.tcpSecurity()));
+        ServerObservers observers = new ServerObservers(metrics, Clock.systemUTC());
         Posix posix = new Posix();
         Optional<String> clientToken = readToken(config.tokenFile());
         String agentToken = HexFormat.of().formatHex(new SecureRandom().generateSeed(24));
@@ -130,7 +149,10 @@ public final class ForkdServer implements AutoCloseable {
         ProcessTable[] table = new ProcessTable[1];
         AgentCredentials credentials = new AgentCredentials();
         AgentRegistry agents = new AgentRegistry(timers, Duration.ofSeconds(15),
-                (agentId, cause) -> table[0].onAgentLost(agentId, cause), credentials,
+                (agentId, cause) -> {
+                    observers.agentLost(agentId, cause);
+                    table[0].onAgentLost(agentId, cause);
+                }, credentials,
                 new AgentLiveness(liveness, System::nanoTime));
         ProcessTable processes = new ProcessTable(agents, pgid -> posix.kill(-pgid, 9),
                 new ProcessTable.ChildSessions() {
@@ -150,18 +172,26 @@ public final class ForkdServer implements AutoCloseable {
                         return sessions.exists(sessionId);
                     }
                 }, timers, Clock.systemUTC(), () -> ThreadLocalRandom.current().nextDouble(),
-                config.maxProcesses(), memory);
+                config.maxProcesses(), memory, observers.events());
         table[0] = processes;
         sessions.onEndTerminateProcesses(processes::terminateDaemonsOf);
-        SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
+        SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT, observers.events(),
+                System::nanoTime);
         sessions.onEnd(sync::sessionEnded);
         SharedStore shared = new SharedStore(SharedStore.Limits.DEFAULT, memory);
-        QueueRegistry queues = new QueueRegistry(QueueLimits.defaults(), timers, memory);
+        QueueRegistry queues = new QueueRegistry(QueueLimits.defaults(), timers, memory, observers.events());
         sessions.onEnd(queues::releaseSession);
         PipeRegistry pipes = new PipeRegistry(PipeLimits.defaults(), timers, memory);
         WatchAdmission watches = new WatchAdmission(WatchAdmission.Limits.DEFAULT, memory);
 
-        PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000, memory);
+        PoolRegistry pools = new PoolRegistry(processes, timers, streams, Clock.systemUTC(), 1000, memory,
+                observers.events());
+        observers.gauges(new MetricSources(processes::countByState,
+                () -> agents.links().stream().map(l -> new MetricSources.Agent(l.agentId(), l.pid())).toList(),
+                () -> queues.list(0, Integer.MAX_VALUE).stream().map(q -> q.snapshot())
+                        .map(q -> new MetricSources.Queue(q.name().orElse(q.id()), q.size(), q.inFlight())).toList(),
+                () -> sync.list(Optional.empty()).stream().filter(i -> i.kind().isLock() || i.kind().isSemaphore())
+                        .map(i -> new MetricSources.Lock(i.name(), i.waiters())).toList()));
         sessions.onEnd(pools::sessionEnded);
 
         EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());
@@ -195,12 +225,14 @@ public final class ForkdServer implements AutoCloseable {
                 malformed.guard(ServerInterceptors.intercept(new SharedServiceAdapter(shared, streams, watches), session)),
                 malformed.guard(ServerInterceptors.intercept(new QueueServiceAdapter(queues, streams), session)),
                 malformed.guard(ServerInterceptors.intercept(new PipeServiceAdapter(pipes, streams), session)),
+                malformed.guard(ServerInterceptors.intercept(observers.eventService(streams), session)),
                 Unlisted.of(malformed.guard(ServerInterceptors.intercept(new AgentServiceAdapter(agents, processes, timers), auth))),
                 malformed.guard(ServerInterceptors.intercept(health.getHealthService(), auth)),
                 malformed.guard(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), auth)));
         // Every handler answers or parks a callback and returns; none blocks (DESIGN §8: no thread
         // per waiter), and streams drain on `streams`. So calls run on the event loop that read
         // them: a hand-off to a pool thread per call cost more than most calls' work.
+        services = services.stream().map(observers::observed).toList();
         Listeners.Started listening = Listeners.start(config, services, health.getHealthService().bindService(), builder -> builder
                 .bossEventLoopGroup(boss).workerEventLoopGroup(workers).directExecutor()
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
@@ -210,10 +242,12 @@ public final class ForkdServer implements AutoCloseable {
         // beside it (no TLS material needed, and the agent channel stays off the network).
         String agentAddress = listening.local().toString();
         forkdEnv.put("FORKD_ADDRESS", listening.local().toString());
+        config.cli().ifPresent(cli -> forkdEnv.put(ChildEnvironment.CLI, cli.toString()));
         // No FORKD_TOKEN here: a child gets its own session's credential (ChildCredentials), never the
         // admin token.
 
         CountDownLatch registered = new CountDownLatch(config.agents());
+        agents.onRegistration(() -> observers.agentsRegistered(agents, config.agents()));
         agents.onRegistration(registered::countDown);
         AgentLauncher launcher = new AgentLauncher(posix,
                 AgentLauncher.AgentCommand.ofThisJvm(agentAddress, agentToken, config.agentCapacity(),
@@ -222,7 +256,9 @@ public final class ForkdServer implements AutoCloseable {
         new AgentWatchdog(agents, launcher::kill, timers); // ends with the timers
         ForkdServer forkd = new ForkdServer(config, listening, bound, launcher, agents, processes, health,
                 timers, streams, boss, workers);
+        forkd.observers = observers;
         try {
+            observers.startEndpoint(config.tcpSecurity());
             launcher.start();
             if (!registered.await(AGENT_START_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
                 throw new IOException("the worker-agents did not register within "
@@ -242,7 +278,9 @@ public final class ForkdServer implements AutoCloseable {
         LOG.info(() -> "forkd listening on " + forkd.address()
                 + forkd.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse("")
                 + "; agents heartbeat every " + liveness.heartbeat().toMillis() + " ms, lost after "
-                + liveness.deadAfter().toMillis() + " ms of silence");
+                + liveness.deadAfter().toMillis() + " ms of silence"
+                + forkd.metricsPort().map(p -> "; metrics on " + (config.tcpSecurity() instanceof TcpSecurity.Tls
+                        ? "https://" : "http://") + metricsHost(metrics) + ":" + p + "/metrics").orElse(""));
         return forkd;
     }
 
@@ -290,6 +328,7 @@ public final class ForkdServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        observers.close();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         timers.shutdownNow();
@@ -299,6 +338,16 @@ public final class ForkdServer implements AutoCloseable {
         } catch (IOException e) {
             LOG.warning("cannot remove socket " + listening.local().path() + ": " + e.getMessage());
         }
+    }
+
+    /** The port Prometheus scrapes ({@code --metrics-listen}; the real one when 0 was asked), if any. */
+    public Optional<Integer> metricsPort() {
+        return observers.metricsPort();
+    }
+
+    private static String metricsHost(MetricsSettings metrics) {
+        String host = metrics.listen().map(ListenAddress.Tcp::host).orElse("");
+        return host.contains(":") ? "[" + host + "]" : host;
     }
 
     /** The process table, for status reporting. */

@@ -22,6 +22,8 @@ import java.util.Optional;
  *     Unix socket
  * @param healthListen a plaintext TCP address serving only the gRPC health service, for probes that
  *     speak neither TLS nor tokens (a Kubernetes gRPC probe)
+ * @param cli the {@code forkd} launcher that started this server: children get it as
+ *     {@code FORKD_CLI} and its directory at the end of their {@code PATH}, so they can call forkd
  */
 public record ServerConfig(
         ListenAddress listen,
@@ -35,7 +37,8 @@ public record ServerConfig(
         long memoryBudget,
         Optional<Path> logFile,
         TcpSecurity tcpSecurity,
-        Optional<ListenAddress.Tcp> healthListen) {
+        Optional<ListenAddress.Tcp> healthListen,
+        Optional<Path> cli) {
 
     public static final long MIB = 1024L * 1024L;
     /** Less than this would refuse most work outright. */
@@ -98,44 +101,49 @@ public record ServerConfig(
         return new ServerConfig(
                 paths.defaultAddress(), Optional.empty(), 1, 4096, paths.stateDir(),
                 16 * MIB, 1024 * MIB, 100_000, defaultMemoryBudget(), Optional.empty(),
-                new TcpSecurity.Unset(), Optional.empty());
+                new TcpSecurity.Unset(), Optional.empty(), Optional.empty());
     }
 
     public ServerConfig withListen(ListenAddress address) {
         return new ServerConfig(address, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli);
     }
 
     public ServerConfig withTokenFile(Optional<Path> file) {
         return new ServerConfig(listen, file, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli);
     }
 
     /** Where to listen and how that listener is protected, changed together (each checks the other). */
     public ServerConfig withTransport(ListenAddress address, TcpSecurity security) {
         return new ServerConfig(address, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, security, healthListen);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, security, healthListen, cli);
     }
 
     /** Also serve the health service alone, in plaintext, at {@code address}. */
     public ServerConfig withHealthListen(Optional<ListenAddress.Tcp> address) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, address);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, address, cli);
     }
 
     public ServerConfig withAgents(int count) {
         return new ServerConfig(listen, tokenFile, count, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli);
     }
 
     public ServerConfig withMemoryBudget(long bytes) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, bytes, logFile, tcpSecurity, healthListen);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, bytes, logFile, tcpSecurity, healthListen, cli);
+    }
+
+    public ServerConfig withCli(Optional<Path> launcher) {
+        return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, launcher);
     }
 
     public ServerConfig withLogFile(Optional<Path> file) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, file, tcpSecurity, healthListen);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, file, tcpSecurity, healthListen, cli);
     }
 
     /**

@@ -33,7 +33,7 @@ public sealed interface TcpSecurity {
      * True for a host that never leaves this machine: {@code localhost} or a loopback IP literal.
      * Other names are not resolved: a name that resolves to loopback today may not tomorrow.
      */
-    static boolean isLoopback(String host) {
+    public static boolean isLoopback(String host) {
         if (host.equalsIgnoreCase("localhost")) {
             return true;
         }

@@ -123,6 +123,7 @@ final class SpawnRequests {
         Map<String, String> env = new HashMap<>(r.getCleanEnv() ? Map.of() : baseEnv);
         env.putAll(r.getEnvMap());
         env.putAll(forkdEnv);
+        dev.forkd.server.process.ChildEnvironment.putCliOnPath(env);
         // In bytes, on what the child really gets: the limits execve applies.
         ArgvLimits.check(r.getArgvList(), env, "argv", "env");
         return new ProcessSpec(r.getArgvList(), env, cwd, name, r.getLabelsMap(),

@@ -1,5 +1,8 @@
 package dev.forkd.server.pool;
 
+import dev.forkd.server.events.Event;
+import dev.forkd.server.events.EventKind;
+import dev.forkd.server.events.ServerEvents;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.pool.TaskResult.FailureKind;
@@ -115,6 +118,7 @@ public final class Pool {
     private final Executor executor;
     private final Instant createdAt;
     private final java.time.Clock clock;
+    private final ServerEvents events;
     /** Holds ApplyAsync inputs until their task ends, then their results until ForgetResult drops them. */
     private final MemoryBudget memory;
     /** Budget bytes held for ApplyAsync inputs and results; given back when the pool is forgotten. */
@@ -145,8 +149,9 @@ public final class Pool {
     private boolean outboxScheduled;
 
     Pool(String id, PoolSpec spec, ProcessTable table, ScheduledExecutorService timers, Executor executor,
-            java.time.Clock clock, MemoryBudget memory) {
+            java.time.Clock clock, MemoryBudget memory, ServerEvents events) {
         this.memory = memory;
+        this.events = events;
         this.clock = clock;
         this.createdAt = clock.instant();
         this.id = id;
@@ -493,9 +498,18 @@ public final class Pool {
         if (outcome instanceof Outcome.Output) {
             succeeded++;
             idleCrashes = 0;
+            events.poolTaskEnded("succeeded");
         } else {
             failed++;
             t.haltGroup.ifPresent(h -> h.set(true));
+            if (outcome instanceof Outcome.Failure f) {
+                String kind = f.kind().name().toLowerCase(java.util.Locale.ROOT);
+                events.poolTaskEnded(kind);
+                events.happened(new Event(EventKind.POOL_TASK_FAILED, id, spec.name(), spec.labels(),
+                        Map.of("task", Long.toString(t.index), "failure", kind, "attempts", Integer.toString(t.attempts),
+                                "exit_code", Integer.toString(f.exitCode()), "message", f.message()),
+                        Optional.empty(), Optional.empty(), Optional.empty()));
+            }
         }
         Instant now = clock.instant();
         Instant started = t.startedAt == null ? now : t.startedAt;

@@ -31,6 +31,7 @@ public final class PoolRegistry {
     /** Ephemeral pools by id, and the session whose Map stream made them. */
     private final Map<String, String> owners = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
+    private final dev.forkd.server.events.ServerEvents events;
 
     private final MemoryBudget memory;
 
@@ -43,7 +44,14 @@ public final class PoolRegistry {
     /** @param memory holds what pools keep for their clients: ApplyAsync inputs and uncollected results, Map streams' items and results */
     public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
             int maxPools, MemoryBudget memory) {
+        this(table, timers, executor, clock, maxPools, memory, dev.forkd.server.events.ServerEvents.NONE);
+    }
+
+    /** Pools that also tell {@code events} how each task ended. */
+    public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
+            int maxPools, MemoryBudget memory, dev.forkd.server.events.ServerEvents events) {
         this.memory = memory;
+        this.events = events;
         this.table = table;
         this.timers = timers;
         this.executor = executor;
@@ -64,7 +72,7 @@ public final class PoolRegistry {
         if (spec.name().isPresent() && names.putIfAbsent(spec.name().get(), id) != null) {
             throw new ForkdException.AlreadyExists("pool", spec.name().get());
         }
-        Pool pool = new Pool(id, spec, table, timers, executor, clock, memory);
+        Pool pool = new Pool(id, spec, table, timers, executor, clock, memory, events);
         pools.put(id, pool);
         pool.start(result -> {
             if (result.isPresent()) {

@@ -1,5 +1,6 @@
 package dev.forkd.server.process;
 
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -20,5 +21,26 @@ public final class ChildEnvironment {
     /** The base every spawn without {@code clean_env} starts from. */
     public static final Map<String, String> BASE = Map.of("PATH", DEFAULT_PATH);
 
+    /** The {@code forkd} launcher that started the server, for a child that wants to call forkd. */
+    public static final String CLI = "FORKD_CLI";
+
     private ChildEnvironment() {}
+
+    /**
+     * Puts the directory of {@link #CLI} at the end of the child's {@code PATH}, so {@code forkd}
+     * works in a child with no set-up. At the end, so it never shadows a program the spawner's own
+     * PATH finds; not at all when the child has no PATH ({@code clean_env} without one) or no CLI.
+     */
+    public static void putCliOnPath(Map<String, String> env) {
+        String cli = env.get(CLI);
+        String path = env.get("PATH");
+        if (cli == null || path == null || cli.lastIndexOf('/') <= 0) {
+            return;
+        }
+        String dir = cli.substring(0, cli.lastIndexOf('/'));
+        if (Arrays.asList(path.split(":")).contains(dir)) {
+            return;
+        }
+        env.put("PATH", path.isEmpty() ? dir : path + ":" + dir);
+    }
 }

@@ -53,6 +53,11 @@ final class ProcessRecord {
     /** Who spawned it; set before the record is published, never changed. */
     dev.forkd.server.auth.Lineage lineage;
 
+    /** Who hears of its state changes (the event stream, the metrics). */
+    dev.forkd.server.events.ServerEvents events = dev.forkd.server.events.ServerEvents.NONE;
+    /** When the current run was asked of an agent: a start's latency counts from here. */
+    Instant startingSince;
+
     ScheduledFuture<?> killTimer;
     ScheduledFuture<?> timeoutTimer;
     ScheduledFuture<?> restartTimer;
@@ -82,6 +87,7 @@ final class ProcessRecord {
 
     /** The one place a state changes; collects who must hear of it. Call with the monitor held. */
     List<Runnable> transition(ProcessState next, Instant now) {
+        ProcessState before = state;
         state = next;
         version++;
         switch (next) {
@@ -90,12 +96,18 @@ final class ProcessRecord {
                 endedAt = null;
                 pid = r.pid();
             }
-            case ProcessState.Starting s -> endedAt = null;
+            case ProcessState.Starting s -> {
+                endedAt = null;
+                if (run > 0 || startingSince == null) {
+                    startingSince = now; // a first run counts from its spawn, a restart from now
+                }
+            }
             case ProcessState.Backoff b -> { }
             // Given up: its last run ended now, so its runtime stops here (Backoff's end is set by the caller).
             case ProcessState.Fatal f -> endedAt = now;
             default -> endedAt = now;
         }
+        ProcessEvents.of(this, before, next, now).ifPresent(events::happened);
         List<Runnable> toRun = new ArrayList<>(listeners);
         if (next.isFinal()) {
             toRun.addAll(joiners);

@@ -2,6 +2,7 @@ package dev.forkd.server.process;
 
 import dev.forkd.server.auth.Lineage;
 import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.events.ServerEvents;
 import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.process.ProcessRecord.SpawnOutcome;
 import dev.forkd.server.process.ProcessRecord.StdinAck;
@@ -95,6 +96,7 @@ public final class ProcessTable {
     private final DoubleSupplier random;
     private final int maxProcesses;
     private final MemoryBudget memory;
+    private final ServerEvents events;
     private final Map<String, ProcessRecord> records = new ConcurrentHashMap<>();
     /** Daemon records by the session that spawned them, so a session's end finds its daemons at once. */
     private final Map<String, Set<ProcessRecord>> daemonsBySession = new ConcurrentHashMap<>();
@@ -112,6 +114,14 @@ public final class ProcessTable {
     public ProcessTable(AgentPool agents, GroupKiller groupKiller, ChildSessions childSessions,
             ScheduledExecutorService timers, Clock clock, DoubleSupplier random, int maxProcesses,
             MemoryBudget memory) {
+        this(agents, groupKiller, childSessions, timers, clock, random, maxProcesses, memory, ServerEvents.NONE);
+    }
+
+    /** A table that tells {@code events} of every start, end, restart and FATAL, and of output captured. */
+    public ProcessTable(AgentPool agents, GroupKiller groupKiller, ChildSessions childSessions,
+            ScheduledExecutorService timers, Clock clock, DoubleSupplier random, int maxProcesses,
+            MemoryBudget memory, ServerEvents events) {
+        this.events = events;
         this.memory = memory;
         this.agents = agents;
         this.groupKiller = groupKiller;
@@ -158,6 +168,8 @@ public final class ProcessTable {
             return;
         }
         ProcessRecord rec = new ProcessRecord(id, n, spec, clock.instant(), memory);
+        rec.events = events;
+        rec.startingSince = rec.createdAt;
         rec.lineage = new Lineage(id, parent.map(p -> {
             ProcessRecord up = records.get(p);
             return up == null ? Lineage.root(p) : up.lineage;
@@ -589,7 +601,10 @@ public final class ProcessTable {
                 return;
             }
             long slowest = slowestHolder(rec);
+            long bytes = data.remaining();
+            long startBefore = rec.output.start();
             rec.output.append(stream, data, slowest);
+            events.outputCaptured(bytes, rec.output.start() - startBefore);
             if (!rec.outputHeld && behind(rec, slowest) > rec.spec.outputLimit() / 2) {
                 rec.outputHeld = true;
                 rec.agent.holdOutput(rec.id, rec.run, true);

@@ -1,5 +1,8 @@
 package dev.forkd.server.queue;
 
+import dev.forkd.server.events.Event;
+import dev.forkd.server.events.EventKind;
+import dev.forkd.server.events.ServerEvents;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.memory.ReplySize;
@@ -61,6 +64,7 @@ public final class ItemQueue {
     private long inFlightBytes;
     private long unfinished;
     private boolean closed;
+    private final ServerEvents events;
     private boolean deleted;
     private long nextTag = 1;
     private long totalPut;
@@ -74,6 +78,13 @@ public final class ItemQueue {
 
     ItemQueue(String id, Optional<String> name, long maxsize, QueueLimits limits, ScheduledExecutorService timers,
             MemoryBudget memory) {
+        this(id, name, maxsize, limits, timers, memory, ServerEvents.NONE);
+    }
+
+    /** A queue that tells {@code events} when it is closed. */
+    ItemQueue(String id, Optional<String> name, long maxsize, QueueLimits limits, ScheduledExecutorService timers,
+            MemoryBudget memory, ServerEvents events) {
+        this.events = events;
         this.id = id;
         this.name = name;
         this.maxsize = maxsize;
@@ -776,6 +787,8 @@ public final class ItemQueue {
             requireLive();
             if (!closed) {
                 closed = true;
+                events.happened(Event.of(EventKind.QUEUE_CLOSED, id, name,
+                        Map.of("size", Long.toString(items.size()), "in_flight", Long.toString(inFlight))));
                 ForkdException err = closedError();
                 for (Putter p : putters) {
                     if (p.timer != null) {

@@ -20,6 +20,7 @@ public final class QueueRegistry {
     private final QueueLimits limits;
     private final ScheduledExecutorService timers;
     private final MemoryBudget memory;
+    private final dev.forkd.server.events.ServerEvents events;
     private final TreeMap<Long, ItemQueue> bySeq = new TreeMap<>();
     private final Map<String, Long> seqById = new HashMap<>();
     private final Map<String, Long> seqByName = new HashMap<>();
@@ -31,6 +32,13 @@ public final class QueueRegistry {
 
     /** Queues whose items are charged to the server's {@code memory} budget. */
     public QueueRegistry(QueueLimits limits, ScheduledExecutorService timers, MemoryBudget memory) {
+        this(limits, timers, memory, dev.forkd.server.events.ServerEvents.NONE);
+    }
+
+    /** Queues that tell {@code events} when they close. */
+    public QueueRegistry(QueueLimits limits, ScheduledExecutorService timers, MemoryBudget memory,
+            dev.forkd.server.events.ServerEvents events) {
+        this.events = events;
         this.limits = limits;
         this.timers = timers;
         this.memory = memory;
@@ -75,7 +83,7 @@ public final class QueueRegistry {
         }
         long s = ++seq;
         String id = "q-" + s;
-        ItemQueue q = new ItemQueue(id, name, maxsize == 0 ? limits.defaultMaxsize() : maxsize, limits, timers, memory);
+        ItemQueue q = new ItemQueue(id, name, maxsize == 0 ? limits.defaultMaxsize() : maxsize, limits, timers, memory, events);
         bySeq.put(s, q);
         seqById.put(id, s);
         name.ifPresent(n -> seqByName.put(n, s));

@@ -2,6 +2,8 @@ package dev.forkd.server.sync;
 
 import dev.forkd.server.error.FreeNames;
 import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.events.EventKind;
+import dev.forkd.server.events.ServerEvents;
 import dev.forkd.server.error.ForkdException.FailedPrecondition;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
 import dev.forkd.server.error.ForkdException.NotFound;
@@ -28,6 +30,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -59,6 +62,8 @@ public final class SyncTable {
     private final ScheduledExecutorService timers;
     private final Predicate<String> sessionAlive;
     private final Limits limits;
+    private final ServerEvents events;
+    private final LongSupplier nanoTime;
     private final Map<String, Primitive> byName = new TreeMap<>();
     /** What each session touched (held or waited on), so its end finds it without a scan. */
     private final Map<String, Set<Primitive>> touchedBy = new HashMap<>();
@@ -66,6 +71,17 @@ public final class SyncTable {
     private long tokens;
 
     public SyncTable(ScheduledExecutorService timers, Predicate<String> sessionAlive, Limits limits) {
+        this(timers, sessionAlive, limits, ServerEvents.NONE, System::nanoTime);
+    }
+
+    /**
+     * A table that tells {@code events} of every lock and permit grant (with how long it waited, on
+     * the monotonic clock {@code nanoTime}) and every barrier that breaks.
+     */
+    public SyncTable(ScheduledExecutorService timers, Predicate<String> sessionAlive, Limits limits,
+            ServerEvents events, LongSupplier nanoTime) {
+        this.events = events;
+        this.nanoTime = nanoTime;
         this.timers = timers;
         this.sessionAlive = sessionAlive;
         this.limits = limits;
@@ -215,8 +231,12 @@ public final class SyncTable {
         ScheduledFuture<?> timer;
         boolean done;
 
+        /** When it began to wait ({@code nanoTime}), for the wait time a grant reports. */
+        final long since;
+
         Waiter(SyncTable table, String owner) {
             this.table = table;
+            this.since = table.nanoTime.getAsLong();
             this.owner = owner;
         }
 
@@ -317,7 +337,7 @@ public final class SyncTable {
                             fx.add(() -> done.done(g));
                         } else if (m.state instanceof LockState.Free && m.waiters.isEmpty()) {
                             touch(owner, m);
-                            Grant g = grantMutex(m, owner, 1);
+                            Grant g = grantMutex(m, owner, 1, nanoTime.getAsLong());
                             fx.add(() -> done.done(g));
                         } else if (timeout.isPresent() && timeout.get().isZero()) {
                             fx.add(() -> done.done(Grant.TIMED_OUT));
@@ -335,7 +355,7 @@ public final class SyncTable {
                         }
                         if (s.value > 0 && s.waiters.isEmpty()) {
                             touch(owner, s);
-                            Grant g = grantPermit(s, owner);
+                            Grant g = grantPermit(s, owner, nanoTime.getAsLong());
                             fx.add(() -> done.done(g));
                         } else if (timeout.isPresent() && timeout.get().isZero()) {
                             fx.add(() -> done.done(Grant.TIMED_OUT));
@@ -410,23 +430,33 @@ public final class SyncTable {
         }
     }
 
-    private Grant grantMutex(Mutex m, String owner, int depth) {
+    private Grant grantMutex(Mutex m, String owner, int depth, long since) {
         long token = ++tokens;
         m.lastToken = token;
         m.state = new LockState.Held(owner, depth, token);
         boolean abandoned = m.abandoned;
         m.abandoned = false;
+        granted(m, owner, token, abandoned, since);
         return new Grant(true, token, abandoned, depth);
     }
 
-    private Grant grantPermit(Semaphore s, String owner) {
+    private Grant grantPermit(Semaphore s, String owner, long since) {
         long token = ++tokens;
         s.lastToken = token;
         s.value--;
         s.held.merge(owner, 1, Integer::sum);
         boolean abandoned = s.abandoned;
         s.abandoned = false;
+        granted(s, owner, token, abandoned, since);
         return new Grant(true, token, abandoned, 1);
+    }
+
+    private void granted(Primitive p, String owner, long token, boolean abandoned, long since) {
+        events.happened(new dev.forkd.server.events.Event(EventKind.LOCK_GRANTED, p.name, Optional.of(p.name),
+                Map.of(), Map.of("lock_kind", p.kind().name().toLowerCase(java.util.Locale.ROOT),
+                        "fencing_token", Long.toString(token), "abandoned", Boolean.toString(abandoned)),
+                Optional.of(Duration.ofNanos(Math.max(0, nanoTime.getAsLong() - since))), Optional.empty(),
+                owner.isEmpty() ? Optional.empty() : Optional.of(owner)));
     }
 
     /** The lock becomes free, or goes straight to its first waiter. */
@@ -436,7 +466,7 @@ public final class SyncTable {
         if (w == null) {
             return;
         }
-        Grant g = grantMutex(m, w.owner, w.depth);
+        Grant g = grantMutex(m, w.owner, w.depth, w.since);
         finish(w, fx);
         if (w.onCondition != null) {
             ConditionWoken c = new ConditionWoken(w.notified, g.fencingToken(), g.abandoned());
@@ -451,7 +481,7 @@ public final class SyncTable {
     private void wakeSemaphore(Semaphore s, Effects fx) {
         while (s.value > 0 && !s.waiters.isEmpty()) {
             Waiter w = s.waiters.poll();
-            Grant g = grantPermit(s, w.owner);
+            Grant g = grantPermit(s, w.owner, w.since);
             finish(w, fx);
             Callback<Grant> cb = w.onGrant;
             fx.add(() -> cb.done(g));
@@ -718,6 +748,11 @@ public final class SyncTable {
 
     /** FILLING -> BROKEN: every waiter is told (the one whose timeout did it, as timed out). */
     private void breakBarrier(Barrier b, Optional<Waiter> timedOut, Effects fx) {
+        if (b.state instanceof BarrierState.Filling) {
+            events.happened(dev.forkd.server.events.Event.of(EventKind.BARRIER_BROKEN, b.name, Optional.of(b.name),
+                    Map.of("parties", Integer.toString(b.parties), "waiting", Integer.toString(b.waiters.size()),
+                            "timed_out", Boolean.toString(timedOut.isPresent()))));
+        }
         b.state = BROKEN;
         for (Waiter w; (w = b.waiters.poll()) != null; ) {
             finish(w, fx);

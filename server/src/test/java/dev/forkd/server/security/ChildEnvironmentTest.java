@@ -34,6 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ChildEnvironmentTest {
 
+    /** The launcher this server was started by (it need not exist: only its name is passed on). */
+    private static final String CLI = "/opt/forkd-test/bin/forkd";
+
     @TempDir
     static Path tmp;
 
@@ -45,7 +48,7 @@ class ChildEnvironmentTest {
     static void start() throws Exception {
         Path socket = tmp.resolve("state/s.sock");
         server = ForkdServer.start(ServerConfig.defaults(new ForkdPaths(tmp.resolve("state")))
-                .withListen(new ListenAddress.Unix(socket)));
+                .withListen(new ListenAddress.Unix(socket)).withCli(java.util.Optional.of(Path.of(CLI))));
         channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                 .channelType(EpollDomainSocketChannel.class).eventLoopGroup(group).usePlaintext().build();
     }
@@ -80,7 +83,8 @@ class ChildEnvironmentTest {
             assertFalse(env.containsKey(k), () -> "the server's " + k + " leaked into the child: " + env.keySet());
         }
         assertEquals("yes", env.get("ASKED_FOR"));
-        assertEquals(ChildEnvironment.DEFAULT_PATH, env.get("PATH"), "a spawn that sends no PATH gets the default");
+        assertEquals(ChildEnvironment.DEFAULT_PATH + ":/opt/forkd-test/bin", env.get("PATH"),
+                "a spawn that sends no PATH gets the default, and forkd's own directory last");
         assertTrue(env.get("FORKD_ADDRESS").startsWith("unix:"), env::toString);
         for (String k : env.keySet()) {
             assertTrue(k.equals("ASKED_FOR") || k.equals("PATH") || k.startsWith("FORKD_"), () -> "unexpected " + k);
@@ -89,9 +93,17 @@ class ChildEnvironmentTest {
 
     @Test
     void aSpawnersPathWinsAndCleanEnvGetsNoDefault() {
-        assertEquals("/opt/mine", envOf(SpawnRequest.newBuilder().putEnv("PATH", "/opt/mine")).get("PATH"));
+        assertEquals("/opt/mine:/opt/forkd-test/bin", envOf(SpawnRequest.newBuilder().putEnv("PATH", "/opt/mine")).get("PATH"));
         Map<String, String> clean = envOf(SpawnRequest.newBuilder().setCleanEnv(true).putEnv("ONLY", "this"));
         assertFalse(clean.containsKey("PATH"), clean::toString);
         assertEquals("this", clean.get("ONLY"));
+        assertEquals(CLI, clean.get("FORKD_CLI"), "forkd's own variables are there even with clean_env");
+    }
+
+    @Test
+    void aChildFindsForkdOnItsPathOnceAndAfterTheSpawnersDirectories() {
+        Map<String, String> env = envOf(SpawnRequest.newBuilder().putEnv("PATH", "/bin:/opt/forkd-test/bin:/usr/bin"));
+        assertEquals("/bin:/opt/forkd-test/bin:/usr/bin", env.get("PATH"), "already there: not added twice");
+        assertEquals(CLI, env.get("FORKD_CLI"));
     }
 }
