@@ -142,7 +142,8 @@ class CliConventionsTest {
         Cli.Result r = cli.run("spawn", "--", "sh", "-c", script);
         String id = r.out().strip();
         spawned.add(id);
-        assertEquals(0, cli.run("wait", "--timeout", "30s", id).code());
+        Cli.Result waited = cli.run("wait", "--timeout", "30s", id);
+        assertTrue(waited.code() != ExitCodes.STILL_RUNNING, waited::toString);
         return id;
     }
 
@@ -175,5 +176,20 @@ class CliConventionsTest {
         // The description's source breaks after "period;": the help must not.
         assertTrue(r.out().lines().anyMatch(l -> l.contains("grace period; KILL")), r::toString);
         assertEquals(List.of("a b.", "c: ", "d"), HelpText.paragraphs(List.of("a", "b.", "c: ", "d")));
+    }
+
+    @Test
+    void theServerLogTellsEachProcesssStartAndEndOnOneLine() throws Exception {
+        String id = ended("exit 3");
+        String started = "process " + id + " started";
+        String endedLine = "process " + id + " ended";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        // No event to wait on: the log is a file the server writes.
+        while (!(server.stderr().contains(started) && server.stderr().contains(endedLine))) {
+            assertTrue(System.nanoTime() < deadline, () -> "no start and end lines for " + id + ":\n" + server.stderr());
+            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+        }
+        String end = server.stderr().lines().filter(l -> l.contains(endedLine)).findFirst().orElseThrow();
+        assertTrue(end.contains("cause=exited") && end.contains("exit_code=3"), end);
     }
 }
