@@ -19,7 +19,8 @@ import picocli.CommandLine.Parameters;
             "abandoned. 'lock status' shows the holder's public id, which releases nothing.",
             "To hold a lock just while one command runs, use 'forkd with-lock NAME -- CMD'."
         },
-        subcommands = {LockCommand.Acquire.class, LockCommand.Release.class, SyncStatusCommand.class})
+        subcommands = {LockCommand.Acquire.class, LockCommand.Release.class, SyncStatusCommand.class,
+            LockListing.Ls.class, LockListing.Rm.class})
 final class LockCommand extends CommandGroup {
 
     static CliFailure needsSession(String verb) {

@@ -192,4 +192,36 @@ class CliConventionsTest {
         String end = server.stderr().lines().filter(l -> l.contains(endedLine)).findFirst().orElseThrow();
         assertTrue(end.contains("cause=exited") && end.contains("exit_code=3"), end);
     }
+
+    @Test
+    void locksAndValuesAreListedAndDeletedByName() {
+        String lock = "l-" + UUID.randomUUID();
+        assertEquals(0, cli.run("with-lock", lock, "--", "true").code());
+        Cli.Result listed = cli.run("lock", "ls");
+        assertEquals(0, listed.code(), listed::toString);
+        assertTrue(listed.out().lines().anyMatch(l -> l.startsWith(lock + " ") && l.contains(" lock ")), listed::toString);
+
+        String event = "e-" + UUID.randomUUID();
+        assertEquals(0, cli.run("event", "set", event).code());
+        Cli.Result notALock = cli.run("lock", "rm", event);
+        assertEquals(ExitCodes.REFUSED, notALock.code(), notALock::toString);
+        Cli.Result removed = cli.run("lock", "rm", lock);
+        assertEquals(lock + "\n", removed.out(), removed::toString);
+        assertTrue(cli.run("lock", "ls").out().lines().noneMatch(l -> l.startsWith(lock + " ")));
+
+        String a = "v-" + UUID.randomUUID();
+        String b = "v-" + UUID.randomUUID();
+        String dict = "d-" + UUID.randomUUID();
+        assertEquals(0, cli.run("value", "set", a, "1").code());
+        assertEquals(0, cli.run("value", "set", b, "x").code());
+        assertEquals(0, cli.run("dict", "set", dict, "k", "v").code());
+        Cli.Result values = cli.run("value", "ls");
+        assertTrue(values.out().contains(a + " ") && values.out().contains(b + " ") && !values.out().contains(dict),
+                values::toString);
+        Cli.Result gone = cli.run("value", "rm", a, dict, b);
+        assertEquals(ExitCodes.REFUSED, gone.code(), () -> "a dict is not a value: " + gone);
+        assertEquals(List.of(a, b), gone.out().lines().toList(), gone::toString);
+        assertEquals(ExitCodes.REFUSED, cli.run("value", "get", a).code());
+        assertEquals(0, cli.run("dict", "get", dict, "k").code(), "the dict is still there");
+    }
 }
