@@ -224,4 +224,19 @@ class CliConventionsTest {
         assertEquals(ExitCodes.REFUSED, cli.run("value", "get", a).code());
         assertEquals(0, cli.run("dict", "get", dict, "k").code(), "the dict is still there");
     }
+
+    @Test
+    void withSemRunsACommandHoldingAPermit() throws Exception {
+        String sem = "s-" + UUID.randomUUID();
+        java.nio.file.Path said = server.dir.resolve(sem);
+        // The command is a local child with our real stdout: it writes where the test can read.
+        Cli.Result r = cli.run("with-sem", "--value", "2", sem, "--", "sh", "-c", "echo $FORKD_LOCK > " + said + "; exit 4");
+        assertEquals(4, r.code(), r::toString);
+        assertEquals(sem + "\n", java.nio.file.Files.readString(said), r::toString);
+        Cli.Result status = cli.run("--json", "lock", "status", sem);
+        assertTrue(status.out().contains("SYNC_KIND_SEMAPHORE") && status.out().contains("\"value\": 2"),
+                () -> "both permits are back: " + status);
+        assertEquals(0, cli.run("with-sem", sem, "--", "true").code(), "an existing semaphore, no --value");
+        assertEquals(ExitCodes.USAGE, cli.run("with-sem", "--value", "0", sem, "--", "true").code());
+    }
 }
