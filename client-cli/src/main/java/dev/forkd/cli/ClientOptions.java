@@ -2,8 +2,8 @@ package dev.forkd.cli;
 
 import dev.forkd.client.ClientTls;
 import dev.forkd.client.ForkdClient;
-import dev.forkd.server.config.ListenAddress;
-import dev.forkd.server.config.PrivateFiles;
+import dev.forkd.client.ListenAddress;
+import dev.forkd.client.SecretFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -65,7 +65,7 @@ public final class ClientOptions {
         if (tokenFile != null) {
             Path file = inv.cwd().resolve(tokenFile);
             try {
-                return Optional.of(PrivateFiles.readSecret(file, "token file")).filter(s -> !s.isEmpty());
+                return Optional.of(SecretFiles.readSecret(file, "token file")).filter(s -> !s.isEmpty());
             } catch (IOException e) {
                 throw new CliFailure("cannot use token file " + file + ": " + e.getMessage(), ExitCodes.USAGE, e);
             }

@@ -1,6 +1,5 @@
 package dev.forkd.client;
 
-import dev.forkd.server.config.ForkdPaths;
 import java.io.File;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;

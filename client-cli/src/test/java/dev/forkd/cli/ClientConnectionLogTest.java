@@ -3,7 +3,7 @@ package dev.forkd.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.forkd.client.ForkdClient;
-import dev.forkd.server.config.ListenAddress;
+import dev.forkd.client.ListenAddress;
 import dev.forkd.v1.ListProcessesRequest;
 import java.util.List;
 import java.util.Optional;

@@ -5,10 +5,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import dev.forkd.agent.os.Posix;
-import dev.forkd.agent.os.ProgramResolver;
-import dev.forkd.agent.os.SpawnException;
-import dev.forkd.agent.os.SpawnSpec;
+import dev.forkd.posix.Posix;
+import dev.forkd.posix.ProgramResolver;
+import dev.forkd.posix.SpawnException;
+import dev.forkd.posix.SpawnSpec;
 import dev.forkd.agent.v1.AgentMessage;
 import dev.forkd.agent.v1.ChildStartFailed;
 import dev.forkd.agent.v1.ChildStarted;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
-import dev.forkd.agent.os.Posix;
+import dev.forkd.posix.Posix;
 import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.OpenSessionRequest;
 import dev.forkd.v1.OpenSessionResponse;
