@@ -18,6 +18,7 @@ import dev.forkd.v1.SharedServiceGrpc.SharedServiceBlockingStub;
 import dev.forkd.v1.SyncServiceGrpc.SyncServiceBlockingStub;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.health.v1.HealthGrpc.HealthBlockingStub;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -134,7 +135,7 @@ final class SyncThroughput implements Scenario {
             ClientSession s = c.openSession("bench-sync-" + index, Duration.ofSeconds(10), Duration.ofSeconds(30));
             var header = ForkdClient.sessionHeader(s.credential());
             return new Client(index, c, s, c.sync().withInterceptors(header), c.shared().withInterceptors(header),
-                    c.health());
+                    HealthGrpc.newBlockingStub(c.channel()));
         }
 
         void close() {

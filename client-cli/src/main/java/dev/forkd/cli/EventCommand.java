@@ -80,7 +80,7 @@ final class EventCommand extends CommandGroup {
             }
             WaitEventResponse r = Waits.bounded(client.sync(), timeout).waitEvent(req.build());
             if (!r.getIsSet()) {
-                inv.err().println("forkd: " + name + " not set within " + ProcessText.shortDuration(timeout));
+                inv.err().println("forkd: " + name + " not set within " + ProcessText.exactDuration(timeout));
                 return ExitCodes.STILL_RUNNING;
             }
             inv.out().println(name + " is set");

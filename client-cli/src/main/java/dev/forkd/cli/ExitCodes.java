@@ -85,7 +85,14 @@ public final class ExitCodes implements CommandLine.IExitCodeExceptionMapper,
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
         String message = ex.getMessage();
-        err.println("forkd: " + lowerFirst(message) + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+        String suggestion = "";
+        if (ex instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()) {
+            // A mistyped command or option: name the likely one, as git does.
+            suggestion = "; did you mean " + String.join(" or ",
+                    unmatched.getSuggestions().stream().limit(3).map(s -> "'" + s + "'").toList()) + "?";
+        }
+        err.println("forkd: " + lowerFirst(message) + suggestion
+                + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
         err.flush();
         return USAGE;
     }

@@ -6,6 +6,7 @@ import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.SignalKind;
 import dev.forkd.v1.SignalRequest;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -20,8 +21,8 @@ import picocli.CommandLine.Parameters;
         })
 final class KillCommand extends ClientCommand {
 
-    @Parameters(paramLabel = "ID", description = "Process id or name.")
-    String id;
+    @Parameters(paramLabel = "ID", arity = "1..*", description = "Process ids or names.")
+    List<String> ids;
 
     @Option(names = {"-s", "--signal"}, paramLabel = "SIG", defaultValue = "TERM",
             description = "Signal name or number (default ${DEFAULT-VALUE}).")
@@ -33,7 +34,7 @@ final class KillCommand extends ClientCommand {
 
     @Override
     int run(ForkdClient client, Invocation inv) {
-        SignalRequest.Builder request = SignalRequest.newBuilder().setName(id);
+        SignalRequest.Builder request = SignalRequest.newBuilder();
         String name = signal.strip().toUpperCase(Locale.ROOT);
         if (name.startsWith("SIG")) {
             name = name.substring(3);
@@ -50,11 +51,13 @@ final class KillCommand extends ClientCommand {
             }
             request.setGrace(Durations.fromNanos(grace.toNanos()));
         }
-        ProcessInfo p = client.processes().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                .signal(request.build()).getProcess();
-        if (options.json()) {
-            Json.print(inv.out(), p);
-        }
-        return ExitCodes.OK;
+        return EachId.run(ids, inv, id -> {
+            ProcessInfo p = client.processes().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                    .signal(request.setName(id).build()).getProcess();
+            if (options.json()) {
+                Json.print(inv.out(), p);
+            }
+            return ExitCodes.OK;
+        });
     }
 }

@@ -19,7 +19,8 @@ import picocli.CommandLine.Parameters;
             "abandoned. 'lock status' shows the holder's public id, which releases nothing.",
             "To hold a lock just while one command runs, use 'forkd with-lock NAME -- CMD'."
         },
-        subcommands = {LockCommand.Acquire.class, LockCommand.Release.class, SyncStatusCommand.class})
+        subcommands = {LockCommand.Acquire.class, LockCommand.Release.class, SyncStatusCommand.class,
+            LockListing.Ls.class, LockListing.Rm.class})
 final class LockCommand extends CommandGroup {
 
     static CliFailure needsSession(String verb) {
@@ -61,7 +62,7 @@ final class LockCommand extends CommandGroup {
                 Json.print(inv.out(), r);
             }
             if (!r.getAcquired()) {
-                inv.err().println("forkd: " + name + " not acquired within " + ProcessText.shortDuration(timeout));
+                inv.err().println("forkd: " + name + " not acquired within " + ProcessText.exactDuration(timeout));
                 return ExitCodes.STILL_RUNNING;
             }
             if (!options.json()) {

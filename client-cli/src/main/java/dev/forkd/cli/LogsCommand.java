@@ -25,14 +25,31 @@ final class LogsCommand extends ClientCommand {
             description = "Start at this byte offset of the output (default: from the start still kept).")
     long from;
 
+    @Option(names = {"-n", "--tail"}, paramLabel = "N",
+            description = "Only the last N lines kept so far (stdout and stderr counted together), then with -f what follows.")
+    Integer tail;
+
     @Override
     int run(ForkdClient client, Invocation inv) throws Exception {
         if (from < 0) {
             throw new CliFailure("--from must be 0 or more, got " + from, ExitCodes.USAGE);
         }
+        if (tail != null && tail < 0) {
+            throw new CliFailure("--tail must be 0 or more, got " + tail, ExitCodes.USAGE);
+        }
         try {
+            long start = from;
+            if (tail != null) {
+                LogTail last = LogTail.read(client.processes().watch(WatchProcessRequest.newBuilder()
+                        .setName(id).setFromOffset(from).build()), from);
+                last.print(tail, inv);
+                if (!follow) {
+                    return ExitCodes.OK;
+                }
+                start = last.end();
+            }
             new OutputSink(inv).drain(client.processes().watch(WatchProcessRequest.newBuilder()
-                    .setName(id).setFromOffset(from).setFollow(follow).build()));
+                    .setName(id).setFromOffset(start).setFollow(follow).build()));
         } catch (OutputSink.Closed e) {
             return RunCommand.BROKEN_PIPE; // `forkd logs -f x | head` ends when head does
         }

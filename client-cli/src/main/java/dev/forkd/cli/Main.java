@@ -22,7 +22,7 @@ public final class Main implements Callable<Integer> {
      */
     private static final List<String> SUBCOMMANDS =
             List.of("serve", "run", "spawn", "ps", "get", "wait", "logs", "kill", "rm", "status", "map", "pool", "queue", "pipe",
-                    "lock", "with-lock", "sem", "event", "barrier", "value", "array", "dict", "events", "help");
+                    "lock", "with-lock", "with-sem", "sem", "event", "barrier", "value", "array", "dict", "events", "reload", "start", "stop", "restart", "help");
 
     private final Invocation invocation;
 
@@ -68,12 +68,13 @@ public final class Main implements Callable<Integer> {
                 .setExecutionExceptionHandler(exitCodes)
                 .setParameterExceptionHandler(exitCodes);
         // Everything after the command's first word is the command's: `forkd run sh -c 'exit 3'` works without --.
-        for (String name : List.of("run", "spawn", "with-lock", "map")) {
+        for (String name : List.of("run", "spawn", "with-lock", "with-sem", "map")) {
             Optional.ofNullable(cl.getSubcommands().get(name)).ifPresent(sub -> sub.setStopAtPositional(true));
         }
         Optional.ofNullable(cl.getSubcommands().get("pool"))
                 .map(pool -> pool.getSubcommands().get("create"))
                 .ifPresent(create -> create.setStopAtPositional(true));
+        HelpText.joinSentences(cl);
         return cl;
     }
 
@@ -97,6 +98,7 @@ public final class Main implements Callable<Integer> {
             case "pipe" -> new PipeCommand();
             case "lock" -> new LockCommand();
             case "with-lock" -> new WithLockCommand();
+            case "with-sem" -> new WithSemCommand();
             case "sem" -> new SemCommand();
             case "event" -> new EventCommand();
             case "barrier" -> new BarrierCommand();
@@ -104,6 +106,10 @@ public final class Main implements Callable<Integer> {
             case "array" -> new ArrayCommand();
             case "dict" -> new DictCommand();
             case "events" -> new EventsCommand();
+            case "reload" -> new ReloadCommand();
+            case "start" -> new ProgramControlCommand.Start();
+            case "stop" -> new ProgramControlCommand.Stop();
+            case "restart" -> new ProgramControlCommand.Restart();
             case "help" -> new CommandLine.HelpCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };
@@ -112,7 +118,10 @@ public final class Main implements Callable<Integer> {
     /** Runs one command and returns its exit code; output is flushed. */
     public static int execute(Invocation invocation, String... args) {
         try {
-            return commandLine(invocation, args).execute(args);
+            List<String> leading = GlobalOptions.leading(args);
+            String[] rest = Arrays.copyOfRange(args, leading.size(), args.length);
+            CommandLine cl = commandLine(invocation, rest);
+            return cl.execute(GlobalOptions.hoist(cl, leading, rest));
         } finally {
             invocation.out().flush();
             invocation.err().flush();

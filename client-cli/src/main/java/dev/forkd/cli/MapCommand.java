@@ -115,6 +115,10 @@ final class MapCommand extends ClientCommand {
             if (!command.isEmpty()) {
                 throw usage("--pool runs the pool's own command: give no CMD");
             }
+            if (cleanEnv) {
+                // The pool's workers were started with their environment when the pool was created.
+                throw usage("--clean-env shapes a new pool's workers; --pool's workers already have their environment");
+            }
             if (poolOptions.anyGiven()) {
                 throw usage("-j, --persistent, --retries, --timeout and the other pool options shape a new pool;"
                         + " --pool uses an existing one");

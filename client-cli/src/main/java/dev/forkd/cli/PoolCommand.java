@@ -126,7 +126,8 @@ final class PoolCommand extends CommandGroup {
             field(out, "retries", p.getMaxRetries() == 0 ? "" : p.getMaxRetries()
                     + (p.getRetryFailed() ? " (failed commands too)" : ""));
             field(out, "timeout", p.hasTaskTimeout()
-                    ? com.google.protobuf.util.Durations.toString(p.getTaskTimeout()) : "");
+                    ? ProcessText.exactDuration(java.time.Duration.ofNanos(
+                            com.google.protobuf.util.Durations.toNanos(p.getTaskTimeout()))) : "");
             field(out, "recycle", p.getMaxTasksPerChild() == 0 ? "" : "after " + p.getMaxTasksPerChild() + " tasks");
             field(out, "init", ProcessText.command(p.getInitializerList()));
             field(out, "labels", p.getLabelsMap().entrySet().stream()
@@ -207,7 +208,7 @@ final class PoolCommand extends CommandGroup {
         JoinPoolResponse resp = client.pools()
                 .withDeadlineAfter(ResourceCommand.deadlineMillis(timeout), TimeUnit.MILLISECONDS).join(r.build());
         if (resp.getTimedOut()) {
-            inv.err().println("forkd: pool " + id + " still running after " + timeout.map(Duration::toString).orElse("")
+            inv.err().println("forkd: pool " + id + " still running after " + timeout.map(ProcessText::exactDuration).orElse("")
                     + " (" + resp.getPool().getTasksPending() + " task(s) pending)");
             return false;
         }

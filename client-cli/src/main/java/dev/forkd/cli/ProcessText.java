@@ -100,6 +100,33 @@ final class ProcessText {
                 .collect(Collectors.joining(" "));
     }
 
+    /**
+     * A duration exactly, in the form the CLI reads it: {@code 100ms}, {@code 2s}, {@code 1.5s},
+     * {@code 1m30s}, {@code 2h}. For echoing what a user gave (a timeout), where rounding would lie.
+     */
+    static String exactDuration(Duration d) {
+        if (d.isNegative()) {
+            d = Duration.ZERO;
+        }
+        if (d.compareTo(Duration.ofSeconds(1)) < 0) {
+            return new java.math.BigDecimal(d.toNanos()).movePointLeft(6).stripTrailingZeros().toPlainString() + "ms";
+        }
+        StringBuilder out = new StringBuilder();
+        long h = d.toHours();
+        int m = d.toMinutesPart();
+        if (h > 0) {
+            out.append(h).append('h');
+        }
+        if (m > 0) {
+            out.append(m).append('m');
+        }
+        if (d.toSecondsPart() > 0 || d.toNanosPart() > 0) {
+            out.append(new java.math.BigDecimal(d.toSecondsPart()).add(new java.math.BigDecimal(d.toNanosPart()).movePointLeft(9))
+                    .stripTrailingZeros().toPlainString()).append('s');
+        }
+        return out.toString();
+    }
+
     /** A short human duration: {@code 850ms}, {@code 12s}, {@code 3m05s}, {@code 2h10m}, {@code 4d3h}. */
     static String shortDuration(Duration d) {
         if (d.isNegative()) {

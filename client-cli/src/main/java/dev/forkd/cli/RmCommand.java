@@ -9,6 +9,7 @@ import dev.forkd.v1.ProcessServiceGrpc;
 import dev.forkd.v1.SignalKind;
 import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.GetProcessRequest;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,14 +19,18 @@ import picocli.CommandLine.Parameters;
         description = {"Forget an ended process and its output.", "With -f, kill it first if it still runs."})
 final class RmCommand extends ClientCommand {
 
-    @Parameters(paramLabel = "ID", description = "Process id or name.")
-    String id;
+    @Parameters(paramLabel = "ID", arity = "1..*", description = "Process ids or names.")
+    List<String> ids;
 
     @Option(names = {"-f", "--force"}, description = "Kill it first (SIGKILL to its group) and wait for it to end.")
     boolean force;
 
     @Override
     int run(ForkdClient client, Invocation inv) {
+        return EachId.run(ids, inv, id -> remove(client, inv, id));
+    }
+
+    private int remove(ForkdClient client, Invocation inv, String id) {
         ProcessServiceGrpc.ProcessServiceBlockingStub stub = client.processes();
         if (force) {
             ProcessInfo p = deadline(stub).get(GetProcessRequest.newBuilder().setName(id).build()).getProcess();

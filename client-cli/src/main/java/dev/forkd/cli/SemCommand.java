@@ -50,7 +50,7 @@ final class SemCommand extends CommandGroup {
                 Json.print(inv.out(), r);
             }
             if (!r.getAcquired()) {
-                inv.err().println("forkd: no permit of " + name + " within " + ProcessText.shortDuration(timeout));
+                inv.err().println("forkd: no permit of " + name + " within " + ProcessText.exactDuration(timeout));
                 return ExitCodes.STILL_RUNNING;
             }
             if (!options.json()) {

@@ -7,9 +7,12 @@ import dev.forkd.server.config.ForkdPaths;
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.config.TcpSecurity;
+import dev.forkd.server.programs.ConfigError;
+import dev.forkd.server.programs.ProgramConfig;
 import dev.forkd.server.metrics.MetricsEndpoint;
 import dev.forkd.server.metrics.MetricsSettings;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -22,7 +25,8 @@ import picocli.CommandLine.ParentCommand;
         description = {
             "Run the server (supervisor and worker-agents) in the foreground.",
             "SIGTERM or Ctrl-C stops it: its children get SIGTERM, then SIGKILL after a grace.",
-            "SIGHUP never stops it: it reopens the log file (for logrotate) and logs that it did.",
+            "SIGHUP never stops it: it reopens the log file (for logrotate) and logs that it did, and"
+                    + " with --config applies the config file again, as `forkd reload` does.",
             "",
             "The default Unix socket lives in a directory only you may enter (refused if it is anyone"
                     + " else's or open to group or others); the socket is made 0600.",
@@ -106,6 +110,11 @@ final class ServeCommand implements Callable<Integer> {
                     + " was sent to is reopened on SIGHUP too).")
     Path logFile;
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Programs to run, declared in TOML ([program.NAME] tables; see README, \"Declared"
+                    + " programs\"). Started once the server runs; `forkd reload` or SIGHUP applies the file again.")
+    Path configFile;
+
     @Override
     public Integer call() throws InterruptedException {
         Invocation inv = main.invocation();
@@ -116,7 +125,13 @@ final class ServeCommand implements Callable<Integer> {
         try {
             ServeLog log = ServeLog.open(config.logFile());
             log.handleHangup();
+            Optional<Path> programs = Optional.ofNullable(configFile).map(f -> inv.cwd().resolve(f).toAbsolutePath());
+            programs.ifPresent(ServeCommand::checkConfig); // refused before anything starts
             server = ForkdServer.start(config, liveness, metrics);
+            if (programs.isPresent()) {
+                ServePrograms.start(server, programs.get());
+                log.onHangup(() -> ServePrograms.reload(server));
+            }
         } catch (IOException e) {
             throw new CliFailure("cannot serve on " + config.listen() + ": " + e.getMessage(), ExitCodes.ERROR, e);
         }
@@ -131,6 +146,16 @@ final class ServeCommand implements Callable<Integer> {
             // already shutting down: the hook is running
         }
         return ExitCodes.OK;
+    }
+
+    private static void checkConfig(Path file) {
+        try {
+            ProgramConfig.parse(Files.readString(file));
+        } catch (IOException e) {
+            throw new CliFailure("--config " + file + ": cannot read it: " + e.getMessage(), ExitCodes.USAGE, e);
+        } catch (ConfigError e) {
+            throw new CliFailure("--config " + file + ": " + e.getMessage(), ExitCodes.USAGE, e);
+        }
     }
 
     private ServerConfig config(Invocation inv) {

@@ -28,6 +28,8 @@ final class ServeLog {
     private static final Logger LOG = Logger.getLogger(ServeLog.class.getName());
 
     private final Optional<Path> file;
+    /** Run on SIGHUP after the reopen; null: none. */
+    private volatile Runnable alsoOnHangup;
     private PrintStream current;
 
     private ServeLog(Optional<Path> file) {
@@ -59,11 +61,20 @@ final class ServeLog {
         }
     }
 
+    /** What SIGHUP does besides reopening the log (apply the config file again), from now on. */
+    void onHangup(Runnable action) {
+        alsoOnHangup = action;
+    }
+
     private void hangup() {
         try {
             reopen();
+            Runnable also = alsoOnHangup;
             LOG.info(() -> "SIGHUP: " + file.map(f -> "reopened the log " + f).orElse("no log file to reopen")
-                    + "; nothing else to reload");
+                    + (also == null ? "; nothing else to reload" : "; reloading the config file"));
+            if (also != null) {
+                also.run();
+            }
         } catch (IOException | RuntimeException e) {
             LOG.warning("SIGHUP: cannot reopen the log " + file.orElseThrow() + ": " + e.getMessage()
                     + "; logging on where it was");

@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "value", mixinStandardHelpOptions = true,
-        description = "Get, set and atomically add to named shared values (int64, double, bool, string, bytes).",
-        subcommands = {ValueCommand.Get.class, ValueCommand.Set.class, ValueCommand.Add.class})
+        description = "Get, set, atomically add to, list and delete named shared values (int64, double, bool, string, bytes).",
+        subcommands = {ValueCommand.Get.class, ValueCommand.Set.class, ValueCommand.Add.class,
+            ValueListing.Ls.class, ValueListing.Rm.class})
 final class ValueCommand extends CommandGroup {
 
     @Command(name = "get", mixinStandardHelpOptions = true, description = "Print a value.")

@@ -7,6 +7,7 @@ import dev.forkd.v1.JoinProcessResponse;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessServiceGrpc;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,8 +21,9 @@ import picocli.CommandLine.Parameters;
         })
 final class WaitCommand extends ClientCommand {
 
-    @Parameters(paramLabel = "ID", description = "Process id or name.")
-    String id;
+    @Parameters(paramLabel = "ID", arity = "1..*",
+            description = "Process ids or names; with several, waits for all and exits with the highest status.")
+    List<String> ids;
 
     @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
             description = "Give up waiting after this long (500ms, 10s, 2m, ...); default: wait until it ends.")
@@ -29,12 +31,19 @@ final class WaitCommand extends ClientCommand {
 
     @Override
     int run(ForkdClient client, Invocation inv) {
+        // One --timeout for all of them: each wait gets what the earlier ones left.
+        long giveUpAt = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+        return EachId.run(ids, inv, id -> join(client, inv, id,
+                timeout == null ? null : Duration.ofNanos(Math.max(0, giveUpAt - System.nanoTime()))));
+    }
+
+    private int join(ForkdClient client, Invocation inv, String id, Duration left) {
         JoinProcessRequest.Builder request = JoinProcessRequest.newBuilder().setName(id);
         ProcessServiceGrpc.ProcessServiceBlockingStub stub = client.processes();
-        if (timeout != null) {
-            request.setTimeout(Durations.fromNanos(timeout.toNanos()));
+        if (left != null) {
+            request.setTimeout(Durations.fromNanos(left.toNanos()));
             // The server answers at the timeout; the deadline only guards against a server that does not.
-            stub = stub.withDeadlineAfter(timeout.plus(CALL_DEADLINE).toMillis(), TimeUnit.MILLISECONDS);
+            stub = stub.withDeadlineAfter(left.plus(CALL_DEADLINE).toMillis(), TimeUnit.MILLISECONDS);
         }
         JoinProcessResponse joined = stub.join(request.build());
         if (joined.getTimedOut() || !ProcessText.ended(joined.getProcess())) {
@@ -44,7 +53,7 @@ final class WaitCommand extends ClientCommand {
             ProcessInfo p = joined.getProcess();
             String who = p.getName().isEmpty() ? p.getId() : p.getId() + " (" + p.getName() + ")";
             inv.err().println("forkd: " + who + " is still " + ProcessText.state(p.getState())
-                    + (timeout == null ? "" : " after " + ProcessText.shortDuration(timeout))
+                    + (timeout == null ? "" : " after " + ProcessText.exactDuration(timeout))
                     + (p.getPid() == 0 ? "" : " (pid " + p.getPid() + ")"));
             return ExitCodes.STILL_RUNNING;
         }

@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
             "(128+N for signal N; 124 if --timeout passes before the lock is acquired). If this command dies,",
             "its session ends and the lock passes on at once."
         })
-final class WithLockCommand extends ClientCommand {
+class WithLockCommand extends ClientCommand {
 
     @Override
     boolean printsJson() {
@@ -51,12 +51,12 @@ final class WithLockCommand extends ClientCommand {
         // Its own session, not $FORKD_SESSION: the lock must go when this command goes.
         ForkdClient own = options.session(inv).isEmpty() ? client
                 : options.connect(client.address(), inv, Optional.empty());
-        try (ClientSession session = own.openSession("forkd with-lock " + name, Duration.ofSeconds(10), CALL_DEADLINE)) {
+        try (ClientSession session = own.openSession("forkd " + spec.name() + " " + name, Duration.ofSeconds(10), CALL_DEADLINE)) {
             var sync = own.sync().withInterceptors(ForkdClient.sessionHeader(session.credential()));
-            var req = AcquireRequest.newBuilder().setName(name).setKind(SyncKind.SYNC_KIND_LOCK);
+            var req = acquire();
             AcquireResponse got = Waits.acquire(sync, req, timeout);
             if (!got.getAcquired()) {
-                inv.err().println("forkd: " + name + " not acquired within " + ProcessText.shortDuration(timeout));
+                inv.err().println("forkd: " + name + " not acquired within " + ProcessText.exactDuration(timeout));
                 return ExitCodes.STILL_RUNNING;
             }
             if (got.getAbandoned()) {
@@ -76,6 +76,11 @@ final class WithLockCommand extends ClientCommand {
                 own.close();
             }
         }
+    }
+
+    /** What to acquire: a lock here; {@code with-sem} asks for a semaphore permit. */
+    AcquireRequest.Builder acquire() {
+        return AcquireRequest.newBuilder().setName(name).setKind(SyncKind.SYNC_KIND_LOCK);
     }
 
     private int runHere(Invocation inv, long token) throws InterruptedException {

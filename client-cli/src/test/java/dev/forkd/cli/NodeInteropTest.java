@@ -3,6 +3,7 @@ package dev.forkd.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.forkd.testing.TestCertificates;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;

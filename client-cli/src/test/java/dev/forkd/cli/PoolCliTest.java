@@ -176,7 +176,8 @@ class PoolCliTest {
     @Test
     void usageErrorsExit2WithOneLine() {
         for (String[] bad : List.of(new String[] {"map"}, new String[] {"map", "--retries", "x", "--", "echo"},
-                new String[] {"map", "--pool", "p", "-j", "2"}, new String[] {"map", "--pool", "p", "--", "echo"})) {
+                new String[] {"map", "--pool", "p", "-j", "2"}, new String[] {"map", "--pool", "p", "--", "echo"},
+                new String[] {"map", "--clean-env", "--pool", "p", ":::", "a"})) {
             var r = cli.run(bad);
             assertEquals(2, r.code(), String.join(" ", bad) + "\n" + r);
             assertEquals(1, lines(r.err()).size(), r.toString());

@@ -53,4 +53,19 @@ class ProcessTextTest {
         assertEquals("3m05s", ProcessText.shortDuration(Duration.ofSeconds(185)));
         assertEquals("2h10m", ProcessText.shortDuration(Duration.ofMinutes(130)));
     }
+
+    @Test
+    void durationsArePrintedAsTheyAreWritten() {
+        assertEquals("100ms", ProcessText.exactDuration(Duration.ofMillis(100)));
+        assertEquals("0.25ms", ProcessText.exactDuration(Duration.ofNanos(250_000)));
+        assertEquals("2s", ProcessText.exactDuration(Duration.ofSeconds(2)));
+        assertEquals("1.5s", ProcessText.exactDuration(Duration.ofMillis(1500)));
+        assertEquals("1m30s", ProcessText.exactDuration(Duration.ofSeconds(90)));
+        assertEquals("2h", ProcessText.exactDuration(Duration.ofHours(2)));
+        assertEquals("1h1s", ProcessText.exactDuration(Duration.ofSeconds(3601)));
+        assertEquals("0ms", ProcessText.exactDuration(Duration.ZERO));
+        for (String written : List.of("100ms", "1.5s", "1m30s", "2h", "26h3m")) {
+            assertEquals(written, ProcessText.exactDuration(DurationConverter.parse(written)));
+        }
+    }
 }

@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.forkd.testing.TestCertificates;
 import io.grpc.Status;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -26,22 +23,12 @@ class TlsConnectTest {
     void connectsWithTheClientCertificateFromTheEnvironment() throws Exception {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "fkt");
         try {
-            Files.writeString(dir.resolve("server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-            Files.writeString(dir.resolve("client.ext"), "extendedKeyUsage=clientAuth\n");
-            openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test-ca");
-            for (String name : List.of("server", "client")) {
-                openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                        "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name);
-                openssl(dir, "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-days", "2",
-                        "-extfile", name + ".ext", "-out", name + ".pem");
-            }
-            try (TestServer server = TestServer.startMtls(dir.resolve("server.pem"), dir.resolve("server.key"),
-                    dir.resolve("ca.pem"))) {
+            TestCertificates certs = TestCertificates.make(dir);
+            try (TestServer server = TestServer.startMtls(certs.serverCert(), certs.serverKey(), certs.ca())) {
                 Map<String, String> env = new HashMap<>(server.env());
-                env.put("FORKD_TLS_CA", dir.resolve("ca.pem").toString());
-                env.put("FORKD_TLS_CERT", dir.resolve("client.pem").toString());
-                env.put("FORKD_TLS_KEY", dir.resolve("client.key").toString());
+                env.put("FORKD_TLS_CA", certs.ca().toString());
+                env.put("FORKD_TLS_CERT", certs.clientCert().toString());
+                env.put("FORKD_TLS_KEY", certs.clientKey().toString());
                 try (Forkd forkd = Forkd.connect(ConnectOptions.fromEnvironment(env))) {
                     assertEquals(1, forkd.value(TestServer.unique("v")).incrementAndGet());
                 }
@@ -56,17 +43,6 @@ class TlsConnectTest {
             try (var files = Files.walk(dir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
-        }
-    }
-
-    private static void openssl(Path dir, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("openssl"));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IOException(String.join(" ", command) + " failed: " + out);
         }
     }
 }

@@ -6,6 +6,7 @@ import dev.forkd.server.config.TcpSecurity;
 import dev.forkd.server.events.Event;
 import dev.forkd.server.events.EventHub;
 import dev.forkd.server.events.EventKind;
+import dev.forkd.server.events.LifecycleLog;
 import dev.forkd.server.events.ServerEvents;
 import dev.forkd.server.grpc.EventServiceAdapter;
 import dev.forkd.server.grpc.RpcMetricsInterceptor;
@@ -55,12 +56,12 @@ final class ServerObservers implements AutoCloseable {
             ForkdMetrics m = new ForkdMetrics(r, settings.perResourceLabels());
             registry = Optional.of(r);
             metrics = Optional.of(m);
-            events = ServerEvents.both(m, hub);
+            events = ServerEvents.both(ServerEvents.both(m, hub), LifecycleLog.toServerLog());
             rpcMetrics = Optional.of(new RpcMetricsInterceptor(r));
         } else {
             registry = Optional.empty();
             metrics = Optional.empty();
-            events = hub;
+            events = ServerEvents.both(hub, LifecycleLog.toServerLog());
             rpcMetrics = Optional.empty();
         }
     }

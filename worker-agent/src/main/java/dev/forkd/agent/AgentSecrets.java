@@ -5,7 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 
-import dev.forkd.agent.os.Posix;
+import dev.forkd.posix.Posix;
 
 /**
  * What the supervisor hands an agent on an inherited pipe: the token that opens the agent channel,

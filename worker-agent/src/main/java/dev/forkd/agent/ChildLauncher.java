@@ -5,10 +5,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import dev.forkd.agent.os.Posix;
-import dev.forkd.agent.os.ProgramResolver;
-import dev.forkd.agent.os.SpawnException;
-import dev.forkd.agent.os.SpawnSpec;
+import dev.forkd.posix.Posix;
+import dev.forkd.posix.ProgramResolver;
+import dev.forkd.posix.SpawnException;
+import dev.forkd.posix.SpawnSpec;
 import dev.forkd.agent.v1.AgentMessage;
 import dev.forkd.agent.v1.ChildStartFailed;
 import dev.forkd.agent.v1.ChildStarted;
@@ -24,6 +24,7 @@ final class ChildLauncher {
     private final OutputPump pump;
     private final Reaper reaper;
     private final SupervisorLink link;
+    private final ChildLimits limits = new ChildLimits();
 
     ChildLauncher(Posix posix, ChildTable table, OutputPump pump, Reaper reaper, SupervisorLink link) {
         this.posix = posix;
@@ -69,7 +70,8 @@ final class ChildLauncher {
             if (in[1] >= 0) {
                 posix.setNonBlocking(in[1]);
             }
-            SpawnSpec spec = new SpawnSpec(program, command.getArgvList(), environment(command.getEnvMap()), cwd,
+            ChildLimits.Launch launch = launch(program, command);
+            SpawnSpec spec = new SpawnSpec(launch.path(), launch.argv(), environment(command.getEnvMap()), cwd,
                     in[0], out[1], err[1], SpawnSpec.Grouping.NEW_SESSION);
             // Spawned under the table lock: the reaper looks pids up in the table, and the pump must
             // get Watch before the reaper's Exit, and ChildStarted must precede every ChildOutput.
@@ -88,6 +90,14 @@ final class ChildLauncher {
         } catch (StartRefused e) {
             pipes.forEach(p -> closeQuietly(p[0], p[1]));
             throw e;
+        }
+    }
+
+    private ChildLimits.Launch launch(String program, StartChild command) throws StartRefused {
+        try {
+            return limits.launch(program, command.getArgvList(), command.getLimits());
+        } catch (IllegalStateException e) {
+            throw new StartRefused(StartFailure.START_FAILURE_RESOURCES, e.getMessage());
         }
     }
 

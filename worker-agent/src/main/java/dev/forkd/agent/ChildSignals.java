@@ -5,7 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import dev.forkd.agent.os.Posix;
+import dev.forkd.posix.Posix;
 
 /** Signals children's process groups: one on request, or all of them to end the agent. */
 final class ChildSignals {

@@ -8,8 +8,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 
-import dev.forkd.agent.os.Posix;
-import dev.forkd.agent.os.ProcChildren;
+import dev.forkd.posix.Posix;
+import dev.forkd.posix.ProcChildren;
 
 /**
  * Ends the descendants that escaped their child's process group (setsid, setpgid, a double fork)

@@ -14,9 +14,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.function.LongSupplier;
 
 import com.google.protobuf.ByteString;
-import dev.forkd.agent.os.Epoll;
-import dev.forkd.agent.os.EventFd;
-import dev.forkd.agent.os.Posix;
+import dev.forkd.posix.Epoll;
+import dev.forkd.posix.EventFd;
+import dev.forkd.posix.Posix;
 import dev.forkd.agent.v1.AgentMessage;
 import dev.forkd.agent.v1.ChildExited;
 import dev.forkd.agent.v1.ChildOutput;

@@ -5,8 +5,8 @@ import java.util.OptionalInt;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
-import dev.forkd.agent.os.Posix;
-import dev.forkd.agent.os.WaitResult;
+import dev.forkd.posix.Posix;
+import dev.forkd.posix.WaitResult;
 
 /**
  * The one thread that waits for children: our own children and the orphans that reparent to the

@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 
 import com.google.protobuf.ByteString;
-import dev.forkd.agent.os.Posix;
+import dev.forkd.posix.Posix;
 import dev.forkd.agent.v1.AgentMessage;
 import dev.forkd.agent.v1.StdinWritten;
 

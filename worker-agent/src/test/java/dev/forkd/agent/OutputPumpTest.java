@@ -8,9 +8,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-import dev.forkd.agent.os.Epoll;
-import dev.forkd.agent.os.EventFd;
-import dev.forkd.agent.os.Posix;
+import dev.forkd.posix.Epoll;
+import dev.forkd.posix.EventFd;
+import dev.forkd.posix.Posix;
 import dev.forkd.agent.v1.AgentMessage;
 import dev.forkd.agent.v1.StartChild;
 import org.junit.jupiter.api.AfterEach;

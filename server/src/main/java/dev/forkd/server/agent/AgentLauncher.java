@@ -1,10 +1,10 @@
 package dev.forkd.server.agent;
 
-import dev.forkd.agent.os.Posix;
-import dev.forkd.agent.os.ProcChildren;
-import dev.forkd.agent.os.SpawnException;
-import dev.forkd.agent.os.SpawnSpec;
-import dev.forkd.agent.os.WaitResult;
+import dev.forkd.posix.Posix;
+import dev.forkd.posix.ProcChildren;
+import dev.forkd.posix.SpawnException;
+import dev.forkd.posix.SpawnSpec;
+import dev.forkd.posix.WaitResult;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

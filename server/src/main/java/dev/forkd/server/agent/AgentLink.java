@@ -107,6 +107,9 @@ public final class AgentLink implements AgentPort {
                 .putAllEnv(c.env())
                 .setStdinPipe(c.stdinPipe());
         c.cwd().ifPresent(b::setCwd);
+        if (!c.limits().isNone()) {
+            b.setLimits(AgentLimits.toProto(c.limits()));
+        }
         if (!send(SupervisorMessage.newBuilder().setStart(b).build())) {
             refusals.start(c, stalled());
         }

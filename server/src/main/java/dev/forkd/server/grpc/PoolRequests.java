@@ -57,8 +57,12 @@ final class PoolRequests {
             throw new InvalidArgument(p + "worker.argv", "has no {} (or {1}, {2}, ...) for the item, and"
                     + " stdin_item is off: the task would never see its item");
         }
-        ProcessSpec worker = spawnSpec(p + "worker", SpawnRequest.newBuilder()
-                .addAllArgv(w.getArgvList()).putAllEnv(w.getEnvMap()).setCwd(w.getCwd()).build());
+        SpawnRequest.Builder workerRequest = SpawnRequest.newBuilder()
+                .addAllArgv(w.getArgvList()).putAllEnv(w.getEnvMap()).setCwd(w.getCwd());
+        if (w.hasLimits()) {
+            workerRequest.setLimits(w.getLimits());
+        }
+        ProcessSpec worker = spawnSpec(p + "worker", workerRequest.build());
         if (r.getMaxTasksPerChild() < 0) {
             throw new InvalidArgument(p + "max_tasks_per_child", "must not be negative (0: never replace)");
         }

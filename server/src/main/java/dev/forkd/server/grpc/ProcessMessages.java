@@ -34,12 +34,18 @@ final class ProcessMessages {
                 .setOutputStartOffset(s.outputStart())
                 .setOutputEndOffset(s.outputEnd())
                 .setFailure(failure(s.state()));
-        if (s.pid() > 0) {
+        // Waiting to restart or given up, no run is current: its last pid may already be another process's.
+        boolean noCurrentRun = s.state() instanceof ProcessState.Backoff || s.state() instanceof ProcessState.Fatal;
+        if (s.pid() > 0 && !noCurrentRun) {
             b.setPid(s.pid());
         }
         s.endedExitCode().ifPresent(b::setExitCode);
         s.startedAt().ifPresent(t -> b.setStartedAt(ts(t)));
         s.endedAt().ifPresent(t -> b.setEndedAt(ts(t)));
+        if (!s.spec().limits().isNone()) {
+            b.setLimits(LimitRequests.toProto(s.spec().limits()));
+        }
+        b.setExitCause(ExitCauses.of(s));
         if (s.state() instanceof ProcessState.Backoff bo) {
             b.setNextRestartAt(ts(bo.restartAt()));
         }
@@ -63,9 +69,18 @@ final class ProcessMessages {
         return switch (s) {
             case ProcessState.FailedToStart f -> f.error().message();
             case ProcessState.Lost l -> l.cause();
-            case ProcessState.Fatal f -> f.cause() + "; last run: " + failure(f.ended());
+            case ProcessState.Fatal f -> f.cause() + "; last run: " + lastRun(f.ended());
             case ProcessState.Backoff b -> failure(b.ended());
             default -> "";
+        };
+    }
+
+    /** How a run that led to a restart decision ended, in words. */
+    private static String lastRun(ProcessState ended) {
+        return switch (ended) {
+            case ProcessState.Exited e -> "exited with code " + e.exitCode();
+            case ProcessState.Signaled sig -> "killed by signal " + sig.signal();
+            default -> failure(ended);
         };
     }
 

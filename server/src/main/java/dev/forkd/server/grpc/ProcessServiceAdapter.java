@@ -10,7 +10,7 @@ import dev.forkd.server.process.ProcessSnapshot;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.watch.WatchAdmission;
 import dev.forkd.server.process.ProcessTable.SignalAction;
-import dev.forkd.agent.os.Signals;
+import dev.forkd.posix.Signals;
 import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.DeleteProcessResponse;
 import dev.forkd.v1.GetProcessRequest;

@@ -1,6 +1,8 @@
 package dev.forkd.server.grpc;
 
 import dev.forkd.server.error.ForkdException.InvalidArgument;
+import dev.forkd.server.limits.CgroupSupport;
+import dev.forkd.server.limits.ResourceLimits;
 import dev.forkd.server.process.ArgvLimits;
 import dev.forkd.server.process.ProcessSpec;
 import dev.forkd.server.process.RestartSpec;
@@ -29,6 +31,7 @@ final class SpawnRequests {
     private final Map<String, String> forkdEnv;
     private final long defaultOutputLimit;
     private final long maxOutputLimit;
+    private final CgroupSupport cgroups;
 
     /**
      * @param baseEnv what a child's environment starts from unless clean_env: never the server's own
@@ -42,6 +45,7 @@ final class SpawnRequests {
         this.forkdEnv = forkdEnv;
         this.defaultOutputLimit = defaultOutputLimit;
         this.maxOutputLimit = maxOutputLimit;
+        this.cgroups = CgroupSupport.host();
     }
 
     ProcessSpec toSpec(SpawnRequest r, Optional<String> sessionId) {
@@ -128,7 +132,8 @@ final class SpawnRequests {
         ArgvLimits.check(r.getArgvList(), env, "argv", "env");
         return new ProcessSpec(r.getArgvList(), env, cwd, name, r.getLabelsMap(),
                 r.getStdinMode() == dev.forkd.v1.StdinMode.STDIN_MODE_PIPE, r.getDaemon(), timeout,
-                restart(r), outputLimit, grace, sessionId, r.getHoldOutput());
+                restart(r), outputLimit, grace, sessionId, r.getHoldOutput(),
+                r.hasLimits() ? LimitRequests.from("limits", r.getLimits(), cgroups) : ResourceLimits.NONE);
     }
 
     private static RestartSpec restart(SpawnRequest r) {

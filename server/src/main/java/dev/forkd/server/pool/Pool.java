@@ -1256,7 +1256,7 @@ public final class Pool {
         labels.put("forkd.pool.worker", workerId);
         labels.put("forkd.pool.role", role);
         return new ProcessSpec(argv, env, w.cwd(), Optional.empty(), labels, stdinPipe, false, Optional.empty(),
-                RestartSpec.NEVER, w.outputLimit(), Duration.ofSeconds(1), Optional.empty(), false);
+                RestartSpec.NEVER, w.outputLimit(), Duration.ofSeconds(1), Optional.empty(), false, w.limits());
     }
 
     private void kill(String processId) {

@@ -1,5 +1,6 @@
 package dev.forkd.server.process;
 
+import dev.forkd.server.limits.ResourceLimits;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,5 +24,12 @@ public interface AgentPort {
 
     /** What an agent is asked to run. {@code env} is the whole environment. */
     record StartCommand(String processId, int run, List<String> argv, Map<String, String> env,
-            Optional<String> cwd, boolean stdinPipe) {}
+            Optional<String> cwd, boolean stdinPipe, ResourceLimits limits) {
+
+        /** A start with no resource limits of forkd's. */
+        public StartCommand(String processId, int run, List<String> argv, Map<String, String> env,
+                Optional<String> cwd, boolean stdinPipe) {
+            this(processId, run, argv, env, cwd, stdinPipe, ResourceLimits.NONE);
+        }
+    }
 }

@@ -103,7 +103,8 @@ final class ProcessRecord {
                 }
             }
             case ProcessState.Backoff b -> { }
-            case ProcessState.Fatal f -> { }
+            // Given up: its last run ended now, so its runtime stops here (Backoff's end is set by the caller).
+            case ProcessState.Fatal f -> endedAt = now;
             default -> endedAt = now;
         }
         ProcessEvents.of(this, before, next, now).ifPresent(events::happened);

@@ -346,6 +346,9 @@ public final class ProcessTable {
         /** SIGKILL to the group; stops restarts. */
         record Kill() implements SignalAction {}
 
+        /** {@code signal} to the group, SIGKILL after {@code grace}; stops restarts (a program's stop signal). */
+        record Stop(int signal, Duration grace) implements SignalAction {}
+
         /** Any signal to the group; restarts still apply if it ends. */
         record Send(int signal) implements SignalAction {}
     }
@@ -367,6 +370,7 @@ public final class ProcessTable {
                 case SignalAction.Terminate t -> notify = stop(rec, SIGTERM,
                         t.grace().orElse(rec.spec.stopGrace()));
                 case SignalAction.Kill k -> notify = stop(rec, SIGKILL, Duration.ZERO);
+                case SignalAction.Stop st -> notify = stop(rec, st.signal(), st.grace());
             }
             snap = rec.snapshot();
         }
@@ -732,7 +736,7 @@ public final class ProcessTable {
                 env.put("FORKD_PROCESS_ID", rec.id);
                 env.putAll(session.env());
                 agent.start(new AgentPort.StartCommand(rec.id, run, rec.spec.argv(), env,
-                        rec.spec.cwd(), rec.spec.stdinPipe()));
+                        rec.spec.cwd(), rec.spec.stdinPipe(), rec.spec.limits()));
                 notify.forEach(timers::execute);
             }
         }, error -> {

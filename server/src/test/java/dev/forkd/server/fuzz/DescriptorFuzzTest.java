@@ -83,7 +83,8 @@ class DescriptorFuzzTest {
             dev.forkd.v1.SyncProto.getDescriptor().findServiceByName("SyncService"),
             dev.forkd.v1.SharedProto.getDescriptor().findServiceByName("SharedService"),
             dev.forkd.v1.PoolProto.getDescriptor().findServiceByName("PoolService"),
-            dev.forkd.v1.SessionProto.getDescriptor().findServiceByName("SessionService"));
+            dev.forkd.v1.SessionProto.getDescriptor().findServiceByName("SessionService"),
+            dev.forkd.v1.ProgramProto.getDescriptor().findServiceByName("ProgramService"));
 
     private static ServerProcess server;
     private static Channel fuzzChannel;

@@ -4,8 +4,6 @@ import static dev.forkd.server.testing.ErrorDetails.reason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.forkd.server.agent.AgentCredentials;
-import dev.forkd.server.agent.AgentLiveness;
 import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.process.ProcessSnapshot;
 import dev.forkd.server.process.ProcessSpec;
@@ -19,23 +17,16 @@ import dev.forkd.agent.v1.ChildStarted;
 import dev.forkd.agent.v1.SupervisorMessage;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -51,11 +42,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class AgentForgeryTest {
 
-    private static final String CHANNEL_TOKEN = "channel-token-for-tests";
     private static final String SECRET = "the-real-agents-secret";
 
-    private ScheduledExecutorService timers;
-    private Server server;
+    private InProcessServer server;
     private ManagedChannel channel;
     private ProcessTable table;
     private AgentRegistry registry;
@@ -71,7 +60,7 @@ class AgentForgeryTest {
         ScriptedAgent(String agentId, int pid, String secret, boolean answers) {
             this.answers = answers;
             Metadata headers = new Metadata();
-            headers.put(Metadata.Key.of("forkd-agent-token", Metadata.ASCII_STRING_MARSHALLER), CHANNEL_TOKEN);
+            headers.put(Metadata.Key.of("forkd-agent-token", Metadata.ASCII_STRING_MARSHALLER), InProcessServer.AGENT_TOKEN);
             out = AgentServiceGrpc.newStub(channel)
                     .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers)).connect(this);
             synchronized (out) {
@@ -106,21 +95,11 @@ class AgentForgeryTest {
 
     @BeforeEach
     void start() throws Exception {
-        timers = Executors.newScheduledThreadPool(2);
-        AgentCredentials credentials = new AgentCredentials();
-        credentials.expect("a-1", 4242, SECRET);
-        ProcessTable[] t = new ProcessTable[1];
-        registry = new AgentRegistry(timers, Duration.ofSeconds(20), (id, cause) -> t[0].onAgentLost(id, cause),
-                credentials, new AgentLiveness(AgentLiveness.Settings.DEFAULT, System::nanoTime));
-        table = new ProcessTable(registry, pgid -> {}, ProcessTable.ChildSessions.NONE, timers,
-                Clock.systemUTC(), () -> 0.5, 1000);
-        t[0] = table;
-        String name = InProcessServerBuilder.generateName();
-        server = InProcessServerBuilder.forName(name)
-                .addService(ServerInterceptors.intercept(new AgentServiceAdapter(registry, table, timers),
-                        new AuthInterceptor(CHANNEL_TOKEN, Optional.empty())))
-                .build().start();
-        channel = InProcessChannelBuilder.forName(name).build();
+        server = InProcessServer.withRegisteredAgents();
+        server.agentCredentials().expect("a-1", 4242, SECRET);
+        channel = server.channel();
+        registry = server.agents();
+        table = server.processes();
         CompletableFuture<Void> registered = new CompletableFuture<>();
         registry.onRegistration(() -> registered.complete(null));
         real = new ScriptedAgent("a-1", 4242, SECRET, true);
@@ -129,9 +108,7 @@ class AgentForgeryTest {
 
     @AfterEach
     void stop() throws Exception {
-        channel.shutdownNow();
-        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        timers.shutdownNow();
+        server.close();
     }
 
     private ProcessSnapshot spawn() throws Exception {
@@ -173,7 +150,7 @@ class AgentForgeryTest {
     void aRefusalCarriesAnErrorInfoReason() throws Exception {
         CompletableFuture<StatusRuntimeException> error = new CompletableFuture<>();
         Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("forkd-agent-token", Metadata.ASCII_STRING_MARSHALLER), CHANNEL_TOKEN);
+        headers.put(Metadata.Key.of("forkd-agent-token", Metadata.ASCII_STRING_MARSHALLER), InProcessServer.AGENT_TOKEN);
         var out = AgentServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
                 .connect(new StreamObserver<>() {
                     @Override

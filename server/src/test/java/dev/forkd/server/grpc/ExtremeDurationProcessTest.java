@@ -8,9 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
-import dev.forkd.server.pool.PoolRegistry;
-import dev.forkd.server.process.ProcessTable;
-import dev.forkd.server.session.SessionRegistry;
 import dev.forkd.v1.ApplyAsyncRequest;
 import dev.forkd.v1.ClosePoolRequest;
 import dev.forkd.v1.CreatePoolRequest;
@@ -37,17 +34,9 @@ import dev.forkd.v1.TaskInput;
 import dev.forkd.v1.WorkerKind;
 import dev.forkd.v1.WorkerSpec;
 import io.grpc.ManagedChannel;
-import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
-import java.time.Clock;
-import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,33 +54,18 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(30)
 class ExtremeDurationProcessTest {
 
-    private ScheduledExecutorService timers;
-    private Server server;
+    private InProcessServer server;
     private ManagedChannel channel;
 
     @BeforeEach
     void start() throws Exception {
-        timers = Executors.newScheduledThreadPool(2);
-        SessionRegistry sessions = new SessionRegistry(timers, 100);
-        ProcessTable table = InstantAgent.table(timers);
-        String name = InProcessServerBuilder.generateName();
-        var si = new SessionInterceptor(sessions);
-        server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), si))
-                .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(table, Map.of("PATH", "/bin"),
-                        Map.of(), 1024, 4096, timers), si))
-                .addService(ServerInterceptors.intercept(new PoolServiceAdapter(
-                        new PoolRegistry(table, timers, timers, Clock.systemUTC(), 100), Map.of("PATH", "/bin"),
-                        Map.of(), 1024, 4096, 2, timers), si))
-                .build().start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        server = InProcessServer.start();
+        channel = server.channel();
     }
 
     @AfterEach
     void stop() throws Exception {
-        channel.shutdownNow();
-        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        timers.shutdownNow();
+        server.close();
     }
 
     private ProcessServiceGrpc.ProcessServiceBlockingStub processes() {

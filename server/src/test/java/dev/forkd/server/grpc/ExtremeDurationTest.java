@@ -7,12 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
-import dev.forkd.server.pipe.PipeLimits;
-import dev.forkd.server.pipe.PipeRegistry;
-import dev.forkd.server.queue.QueueLimits;
-import dev.forkd.server.queue.QueueRegistry;
 import dev.forkd.server.session.SessionRegistry;
-import dev.forkd.server.sync.SyncTable;
 import dev.forkd.v1.AcquireRequest;
 import dev.forkd.v1.AcquireResponse;
 import dev.forkd.v1.CreatePipeRequest;
@@ -46,16 +41,10 @@ import dev.forkd.v1.WaitEventRequest;
 import dev.forkd.v1.WaitEventResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -84,33 +73,20 @@ class ExtremeDurationTest {
         return Stream.of(MAX, TWO_TO_63_NANOS);
     }
 
-    private ScheduledExecutorService timers;
     private SessionRegistry sessions;
-    private Server server;
+    private InProcessServer server;
     private ManagedChannel channel;
 
     @BeforeEach
     void start() throws Exception {
-        timers = Executors.newScheduledThreadPool(2);
-        sessions = new SessionRegistry(timers, 100);
-        SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
-        sessions.onEnd(sync::sessionEnded);
-        String name = InProcessServerBuilder.generateName();
-        var si = new SessionInterceptor(sessions);
-        server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(ServerInterceptors.intercept(new QueueServiceAdapter(
-                        new QueueRegistry(new QueueLimits(10, 100, 1000, 1024, 1 << 20, 500, 100, 100), timers), timers), si))
-                .addService(new PipeServiceAdapter(new PipeRegistry(PipeLimits.defaults(), timers), timers))
-                .addService(ServerInterceptors.intercept(new SyncServiceAdapter(sync), si))
-                .build().start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        server = InProcessServer.start();
+        channel = server.channel();
+        sessions = server.sessions();
     }
 
     @AfterEach
     void stop() throws Exception {
-        channel.shutdownNow();
-        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        timers.shutdownNow();
+        server.close();
     }
 
     // ---- stubs -------------------------------------------------------------------------------

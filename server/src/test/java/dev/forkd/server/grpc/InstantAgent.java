@@ -1,11 +1,14 @@
 package dev.forkd.server.grpc;
 
+import dev.forkd.server.ChildRunner;
+import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.process.AgentPool;
 import dev.forkd.server.process.AgentPort;
 import dev.forkd.server.process.ProcessTable;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Supplier;
 
 /**
  * For in-process service tests that only validate: an agent that reports every start as running
@@ -15,23 +18,42 @@ import java.util.concurrent.ScheduledExecutorService;
 final class InstantAgent implements AgentPort {
 
     private final ScheduledExecutorService exec;
-    private ProcessTable table;
+    private final Supplier<ProcessTable> table;
 
-    private InstantAgent(ScheduledExecutorService exec) {
+    private InstantAgent(ScheduledExecutorService exec, Supplier<ProcessTable> table) {
         this.exec = exec;
+        this.table = table;
     }
 
-    /** A process table whose every process runs on an instant agent. */
+    /** A process table whose every process runs on an instant agent, for tests of the core alone. */
     static ProcessTable table(ScheduledExecutorService timers) {
-        return table(timers, ProcessTable.ChildSessions.NONE, 1000);
+        ProcessTable[] table = new ProcessTable[1];
+        table[0] = new ProcessTable(pool(timers, () -> table[0]), pgid -> {}, ProcessTable.ChildSessions.NONE, timers,
+                Clock.systemUTC(), () -> 0.5, 1000);
+        return table[0];
     }
 
-    /** The same, with the sessions each run gets and a process limit. */
-    static ProcessTable table(ScheduledExecutorService timers, ProcessTable.ChildSessions sessions, int maxProcesses) {
-        InstantAgent agent = new InstantAgent(timers);
-        AgentPool agents = (onAgent, onFailure) -> onAgent.accept(agent);
-        agent.table = new ProcessTable(agents, pgid -> {}, sessions, timers, Clock.systemUTC(), () -> 0.5, maxProcesses);
-        return agent.table;
+    /**
+     * Runs the real services' children on an instant agent. Kills no process group: the pids are
+     * made up, and a real group with that id may exist on this machine.
+     */
+    static ChildRunner runner(ScheduledExecutorService timers) {
+        return new ChildRunner() {
+            @Override
+            public AgentPool agents(AgentRegistry registry, Supplier<ProcessTable> table) {
+                return pool(timers, table);
+            }
+
+            @Override
+            public ProcessTable.GroupKiller groupKiller() {
+                return pgid -> {};
+            }
+        };
+    }
+
+    private static AgentPool pool(ScheduledExecutorService timers, Supplier<ProcessTable> table) {
+        InstantAgent agent = new InstantAgent(timers, table);
+        return (onAgent, onFailure) -> onAgent.accept(agent);
     }
 
     @Override
@@ -41,12 +63,12 @@ final class InstantAgent implements AgentPort {
 
     @Override
     public void start(StartCommand c) {
-        exec.execute(() -> table.onStarted(c.processId(), c.run(), 4242));
+        exec.execute(() -> table.get().onStarted(c.processId(), c.run(), 4242));
     }
 
     @Override
     public void signal(String processId, int run, int signal) {
-        exec.execute(() -> table.onExited(processId, run, -signal));
+        exec.execute(() -> table.get().onExited(processId, run, -signal));
     }
 
     @Override
@@ -54,6 +76,6 @@ final class InstantAgent implements AgentPort {
 
     @Override
     public void writeStdin(String processId, int run, byte[] data, boolean close) {
-        exec.execute(() -> table.onStdinWritten(processId, run, data.length, close, Optional.empty()));
+        exec.execute(() -> table.get().onStdinWritten(processId, run, data.length, close, Optional.empty()));
     }
 }

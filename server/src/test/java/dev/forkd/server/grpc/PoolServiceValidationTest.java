@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.forkd.server.pool.PoolRegistry;
-import dev.forkd.server.process.ProcessTable;
 import dev.forkd.v1.ApplyAsyncRequest;
 import dev.forkd.v1.CreatePoolRequest;
 import dev.forkd.v1.DeletePoolRequest;
@@ -23,17 +21,9 @@ import dev.forkd.v1.TaskInput;
 import dev.forkd.v1.WorkerKind;
 import dev.forkd.v1.WorkerSpec;
 import io.grpc.ManagedChannel;
-import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
-import java.time.Clock;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,31 +37,21 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class PoolServiceValidationTest {
 
-    private ScheduledExecutorService timers;
-    private Server server;
+    private InProcessServer server;
     private ManagedChannel channel;
     private PoolServiceGrpc.PoolServiceBlockingStub stub;
 
 
     @BeforeEach
     void start() throws Exception {
-        timers = Executors.newScheduledThreadPool(2);
-        ProcessTable table = InstantAgent.table(timers);
-        PoolRegistry pools = new PoolRegistry(table, timers, timers, Clock.systemUTC(), 100);
-        String name = InProcessServerBuilder.generateName();
-        server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(ServerInterceptors.intercept(new PoolServiceAdapter(pools, Map.of("PATH", "/bin"),
-                        Map.of(), 1024, 4096, 2, timers), new SessionInterceptor(new dev.forkd.server.session.SessionRegistry(timers, 100))))
-                .build().start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        server = InProcessServer.start();
+        channel = server.channel();
         stub = PoolServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
     }
 
     @AfterEach
     void stop() throws Exception {
-        channel.shutdownNow();
-        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        timers.shutdownNow();
+        server.close();
     }
 
     private static CreatePoolRequest.Builder perTask(String... argv) {

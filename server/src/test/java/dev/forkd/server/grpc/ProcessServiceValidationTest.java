@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
-import dev.forkd.server.process.ProcessTable;
 import dev.forkd.v1.DeleteProcessRequest;
 import dev.forkd.v1.GetProcessRequest;
 import dev.forkd.v1.JoinProcessRequest;
@@ -17,16 +16,8 @@ import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SpawnRequest;
 import dev.forkd.v1.WatchProcessRequest;
 import io.grpc.ManagedChannel;
-import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
-import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,30 +31,21 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class ProcessServiceValidationTest {
 
-    private ScheduledExecutorService timers;
-    private Server server;
+    private InProcessServer server;
     private ManagedChannel channel;
     private ProcessServiceGrpc.ProcessServiceBlockingStub stub;
 
 
     @BeforeEach
     void start() throws Exception {
-        timers = Executors.newScheduledThreadPool(2);
-        ProcessTable table = InstantAgent.table(timers);
-        String name = InProcessServerBuilder.generateName();
-        server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(table, Map.of("PATH", "/bin"),
-                        Map.of(), 1024, 4096, timers), new SessionInterceptor(new dev.forkd.server.session.SessionRegistry(timers, 100))))
-                .build().start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        server = InProcessServer.start();
+        channel = server.channel();
         stub = ProcessServiceGrpc.newBlockingStub(channel);
     }
 
     @AfterEach
     void stop() throws Exception {
-        channel.shutdownNow();
-        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        timers.shutdownNow();
+        server.close();
     }
 
     private StatusRuntimeException fails(Status.Code code, Runnable call) {

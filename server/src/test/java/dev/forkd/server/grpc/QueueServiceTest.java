@@ -8,10 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
-import dev.forkd.server.pipe.PipeLimits;
-import dev.forkd.server.pipe.PipeRegistry;
-import dev.forkd.server.queue.QueueLimits;
-import dev.forkd.server.queue.QueueRegistry;
 import dev.forkd.v1.CloseQueueRequest;
 import dev.forkd.v1.ConsumeRequest;
 import dev.forkd.v1.ConsumeResponse;
@@ -30,19 +26,12 @@ import dev.forkd.v1.SendRequest;
 import dev.forkd.v1.TakeRequest;
 import dev.forkd.v1.TaskDoneRequest;
 import io.grpc.ManagedChannel;
-import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,33 +42,20 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class QueueServiceTest {
 
-    private ScheduledExecutorService timers;
-    private ExecutorService streams;
-    private Server server;
+    private InProcessServer server;
     private ManagedChannel channel;
     private QueueServiceGrpc.QueueServiceBlockingStub queues;
 
     @BeforeEach
     void start() throws Exception {
-        timers = Executors.newScheduledThreadPool(1);
-        streams = Executors.newFixedThreadPool(2);
-        String name = InProcessServerBuilder.generateName();
-        server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(ServerInterceptors.intercept(new QueueServiceAdapter(
-                        new QueueRegistry(new QueueLimits(10, 100, 1000, 1024, 1 << 20, 500, 100, 100), timers), streams),
-                        new SessionInterceptor(new dev.forkd.server.session.SessionRegistry(timers, 100))))
-                .addService(new PipeServiceAdapter(new PipeRegistry(PipeLimits.defaults(), timers), streams))
-                .build().start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        server = InProcessServer.start();
+        channel = server.channel();
         queues = QueueServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
     }
 
     @AfterEach
     void stop() throws Exception {
-        channel.shutdownNow();
-        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        timers.shutdownNow();
-        streams.shutdownNow();
+        server.close();
     }
 
     private static QueueItem item(String s) {

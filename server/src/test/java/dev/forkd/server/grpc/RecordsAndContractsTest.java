@@ -8,13 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
-import dev.forkd.server.pool.PoolRegistry;
-import dev.forkd.server.process.ProcessTable;
-import dev.forkd.server.queue.QueueLimits;
-import dev.forkd.server.queue.QueueRegistry;
 import dev.forkd.server.session.SessionRegistry;
-import dev.forkd.server.shared.SharedStore;
-import dev.forkd.server.sync.SyncTable;
 import dev.forkd.v1.AcquireRequest;
 import dev.forkd.v1.ApplyAsyncRequest;
 import dev.forkd.v1.ConsumeRequest;
@@ -47,21 +41,13 @@ import dev.forkd.v1.WorkerKind;
 import dev.forkd.v1.WorkerSpec;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
-import java.time.Clock;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -78,52 +64,20 @@ class RecordsAndContractsTest {
     /** Child sessions count against this limit, as in the real server. */
     private static final int MAX_SESSIONS = 3;
 
-    private ScheduledExecutorService timers;
     private SessionRegistry sessions;
-    private Server server;
+    private InProcessServer server;
     private ManagedChannel channel;
 
     @BeforeEach
     void start() throws Exception {
-        timers = Executors.newScheduledThreadPool(2);
-        sessions = new SessionRegistry(timers, MAX_SESSIONS);
-        SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
-        sessions.onEnd(sync::sessionEnded);
-        ProcessTable table = InstantAgent.table(timers, new ProcessTable.ChildSessions() {
-            @Override
-            public ProcessTable.ChildSession open(String processId) {
-                var opened = sessions.openUnleased("process " + processId, processId);
-                return new ProcessTable.ChildSession(opened.id(),
-                        dev.forkd.server.session.ChildCredentials.variables(opened.credential()));
-            }
-
-            @Override
-            public void end(String sessionId) {
-                sessions.end(sessionId);
-            }
-        }, 1000);
-        String name = InProcessServerBuilder.generateName();
-        var si = new SessionInterceptor(sessions);
-        server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(ServerInterceptors.intercept(new QueueServiceAdapter(
-                        new QueueRegistry(new QueueLimits(10, 100, 1000, 1024, 1 << 20, 500, 100, 100), timers), timers), si))
-                .addService(ServerInterceptors.intercept(new SyncServiceAdapter(sync), si))
-                .addService(ServerInterceptors.intercept(new SharedServiceAdapter(
-                        new SharedStore(SharedStore.Limits.DEFAULT), timers), si))
-                .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(table, Map.of("PATH", "/bin"),
-                        Map.of(), 1024, 4096, timers), si))
-                .addService(ServerInterceptors.intercept(new PoolServiceAdapter(
-                        new PoolRegistry(table, timers, timers, Clock.systemUTC(), 100), Map.of("PATH", "/bin"),
-                        Map.of(), 1024, 4096, 2, timers), si))
-                .build().start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        server = InProcessServer.start(MAX_SESSIONS);
+        channel = server.channel();
+        sessions = server.sessions();
     }
 
     @AfterEach
     void stop() throws Exception {
-        channel.shutdownNow();
-        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        timers.shutdownNow();
+        server.close();
     }
 
     private ProcessServiceGrpc.ProcessServiceBlockingStub processes() {

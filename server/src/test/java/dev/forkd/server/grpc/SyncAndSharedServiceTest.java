@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
 import dev.forkd.server.session.SessionRegistry;
-import dev.forkd.server.shared.SharedStore;
-import dev.forkd.server.sync.SyncTable;
 import dev.forkd.v1.AbortBarrierRequest;
 import dev.forkd.v1.AcquireRequest;
 import dev.forkd.v1.AcquireResponse;
@@ -48,18 +46,12 @@ import dev.forkd.v1.WatchSharedRequest;
 import dev.forkd.v1.WatchSharedResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -73,37 +65,24 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class SyncAndSharedServiceTest {
 
-    private ScheduledExecutorService timers;
     private SessionRegistry sessions;
-    private Server server;
+    private InProcessServer server;
     private ManagedChannel channel;
     private SyncServiceGrpc.SyncServiceBlockingStub anon;
     private SharedServiceGrpc.SharedServiceBlockingStub shared;
 
     @BeforeEach
     void start() throws Exception {
-        timers = Executors.newScheduledThreadPool(2);
-        sessions = new SessionRegistry(timers, 100);
-        SyncTable sync = new SyncTable(timers, sessions::exists, SyncTable.Limits.DEFAULT);
-        sessions.onEnd(sync::sessionEnded);
-        String name = InProcessServerBuilder.generateName();
-        var si = new SessionInterceptor(sessions);
-        server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(ServerInterceptors.intercept(new SyncServiceAdapter(sync), si))
-                .addService(ServerInterceptors.intercept(new SharedServiceAdapter(
-                        new SharedStore(SharedStore.Limits.DEFAULT), timers), si))
-                .addService(ServerInterceptors.intercept(new SessionServiceAdapter(sessions), si))
-                .build().start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        server = InProcessServer.start();
+        channel = server.channel();
+        sessions = server.sessions();
         anon = SyncServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
         shared = SharedServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
     }
 
     @AfterEach
     void stop() throws Exception {
-        channel.shutdownNow();
-        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        timers.shutdownNow();
+        server.close();
     }
 
     private SyncServiceGrpc.SyncServiceBlockingStub as(String session) {

@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkd.server.memory.MemoryBudget;
-import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.session.SessionRegistry;
-import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.testing.ErrorDetails;
 import dev.forkd.server.watch.WatchAdmission;
 import dev.forkd.v1.ProcessServiceGrpc;
@@ -19,23 +17,16 @@ import dev.forkd.v1.WatchSharedRequest;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -52,37 +43,25 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class WatchLimitsTest {
 
-    private ScheduledExecutorService timers;
     private SessionRegistry sessions;
     private MemoryBudget budget;
     private WatchAdmission watches;
-    private Server server;
+    private InProcessServer server;
     private ManagedChannel channel;
     private final List<Context.CancellableContext> open = new ArrayList<>();
 
     private void start(WatchAdmission.Limits limits, long budgetBytes) throws Exception {
-        timers = Executors.newScheduledThreadPool(2);
-        sessions = new SessionRegistry(timers, 100);
-        budget = new MemoryBudget(budgetBytes);
-        watches = new WatchAdmission(limits, budget);
-        ProcessTable table = InstantAgent.table(timers);
-        String name = InProcessServerBuilder.generateName();
-        var si = new SessionInterceptor(sessions);
-        server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(ServerInterceptors.intercept(new ProcessServiceAdapter(table, Map.of("PATH", "/bin"),
-                        Map.of(), 1024, 4096, timers, watches), si))
-                .addService(ServerInterceptors.intercept(new SharedServiceAdapter(
-                        new SharedStore(SharedStore.Limits.DEFAULT, budget), timers, watches), si))
-                .build().start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        server = InProcessServer.start(limits, budgetBytes);
+        channel = server.channel();
+        sessions = server.sessions();
+        budget = server.memory();
+        watches = server.watches();
     }
 
     @AfterEach
     void stop() throws Exception {
         open.forEach(c -> c.cancel(null));
-        channel.shutdownNow();
-        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        timers.shutdownNow();
+        server.close();
     }
 
     private static <S extends AbstractStub<S>> S as(S stub, String credential) {

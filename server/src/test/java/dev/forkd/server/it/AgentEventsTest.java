@@ -9,7 +9,7 @@ import dev.forkd.v1.EventServiceGrpc;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.SpawnRequest;
 import dev.forkd.v1.WatchEventsRequest;
-import dev.forkd.agent.os.Posix;
+import dev.forkd.posix.Posix;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.forkd.agent.os.Posix;
+import dev.forkd.posix.Posix;
 import dev.forkd.server.agent.AgentLiveness;
 import dev.forkd.agent.v1.AgentMessage;
 import dev.forkd.agent.v1.AgentRegister;

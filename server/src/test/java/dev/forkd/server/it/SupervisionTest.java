@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
-import dev.forkd.agent.os.Posix;
+import dev.forkd.posix.Posix;
 import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.OpenSessionRequest;
 import dev.forkd.v1.OpenSessionResponse;
@@ -99,6 +99,22 @@ class SupervisionTest {
         assertEquals(3, end.getRestartCount());
         assertEquals(1, end.getExitCode());
         assertTrue(end.getFailure().contains("max_restarts 3"), end.getFailure());
+    }
+
+    @Test
+    void aFatalRecordSaysHowItsLastRunEndedAndStopsTheClock() {
+        ProcessInfo p = spawn(SpawnRequest.newBuilder().addArgv("sh").addArgv("-c").addArgv("exit 7")
+                .setRestart(RestartSpec.newBuilder().setPolicy(RestartPolicy.RESTART_POLICY_ON_FAILURE)
+                        .setInitialBackoff(Duration.newBuilder().setNanos(10_000_000))
+                        .setMaxRestarts(1)));
+        ProcessInfo end = join(p.getId());
+        assertEquals(ProcessState.PROCESS_STATE_FATAL, end.getState());
+        assertTrue(end.getFailure().endsWith("last run: exited with code 7"), end.getFailure());
+        assertTrue(end.hasEndedAt() && end.getEndedAt().getSeconds() > 0,
+                () -> "a given-up process has ended: its runtime stops growing: " + end);
+        assertTrue(end.getStartedAt().getSeconds() * 1_000_000_000L + end.getStartedAt().getNanos()
+                <= end.getEndedAt().getSeconds() * 1_000_000_000L + end.getEndedAt().getNanos(), end::toString);
+        assertFalse(end.hasPid(), () -> "no run is current, so no pid: " + end);
     }
 
     @Test

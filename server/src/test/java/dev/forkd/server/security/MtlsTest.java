@@ -8,6 +8,7 @@ import dev.forkd.server.config.ForkdPaths;
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.config.TcpSecurity;
+import dev.forkd.testing.TestCertificates;
 import dev.forkd.v1.ListProcessesRequest;
 import dev.forkd.v1.SpawnRequest;
 import io.grpc.ChannelCredentials;

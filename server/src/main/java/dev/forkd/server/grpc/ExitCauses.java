@@ -1,0 +1,24 @@
+package dev.forkd.server.grpc;
+
+import dev.forkd.server.process.ProcessSnapshot;
+import dev.forkd.server.process.ProcessState;
+import dev.forkd.v1.ExitCause;
+
+/** Why a process ended, when a limit says so. */
+final class ExitCauses {
+
+    /** The signal the kernel sends at RLIMIT_CPU's soft limit. */
+    static final int SIGXCPU = 24;
+
+    private ExitCauses() {}
+
+    static ExitCause of(ProcessSnapshot s) {
+        int signal = -s.endedExitCode().orElse(0);
+        // SIGXCPU is sent by the kernel only at RLIMIT_CPU (a user could send it too, but a child
+        // under a CPU limit that dies of it is, to its user, a CPU-limit exit).
+        if (signal == SIGXCPU && s.spec().limits().cpuSeconds().isPresent()) {
+            return ExitCause.EXIT_CAUSE_CPU_LIMIT;
+        }
+        return ExitCause.EXIT_CAUSE_UNSPECIFIED;
+    }
+}
