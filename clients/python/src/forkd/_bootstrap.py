@@ -15,6 +15,11 @@ def main():
         return 2
     import multiprocessing.spawn
     from forkd import _lifecycle, process
+    # One write per line, even under PYTHONUNBUFFERED (where print() writes its pieces one by one):
+    # this child's output reaches the parent as chunks that are relayed apart from its siblings', so
+    # a line written in pieces could be split by a sibling's line there, even when a Lock was held
+    # around the print. Whole lines keep each print whole, as with multiprocessing's shared stdout.
+    sys.stdout.reconfigure(line_buffering=True, write_through=False)
     # The process object is pickled apart from the preparation data: it can be unpickled only once
     # prepare() has imported the parent's main module (functions defined there live in it).
     prep, pickled = pickle.loads(base64.b64decode(payload))
