@@ -2,12 +2,15 @@ package dev.forkd.server.agent;
 
 import dev.forkd.server.limits.ResourceLimits;
 
-/** The core's limits in the agent protocol (which carries the public message). */
-final class AgentLimits {
+/**
+ * The core's limits as the public {@code ResourceLimits} message: what the agent protocol carries, and
+ * what a process's info shows clients.
+ */
+public final class AgentLimits {
 
     private AgentLimits() {}
 
-    static dev.forkd.v1.ResourceLimits toProto(ResourceLimits l) {
+    public static dev.forkd.v1.ResourceLimits toProto(ResourceLimits l) {
         var b = dev.forkd.v1.ResourceLimits.newBuilder();
         l.openFiles().ifPresent(b::setOpenFiles);
         l.addressSpaceBytes().ifPresent(b::setAddressSpaceBytes);

@@ -42,19 +42,6 @@ final class LimitRequests {
         }
     }
 
-    static dev.forkd.v1.ResourceLimits toProto(ResourceLimits l) {
-        var b = dev.forkd.v1.ResourceLimits.newBuilder();
-        l.openFiles().ifPresent(b::setOpenFiles);
-        l.addressSpaceBytes().ifPresent(b::setAddressSpaceBytes);
-        l.cpuSeconds().ifPresent(b::setCpuSeconds);
-        l.coreBytes().ifPresent(b::setCoreBytes);
-        l.processes().ifPresent(b::setProcesses);
-        l.memoryMaxBytes().ifPresent(b::setMemoryMaxBytes);
-        l.cpuMax().ifPresent(b::setCpuMax);
-        l.pidsMax().ifPresent(b::setPidsMax);
-        return b.build();
-    }
-
     private static OptionalLong atLeast(String field, boolean present, long value, long min) {
         if (!present) {
             return OptionalLong.empty();

@@ -1,6 +1,7 @@
 package dev.forkd.server.grpc;
 
 import com.google.protobuf.Timestamp;
+import dev.forkd.server.agent.AgentLimits;
 import dev.forkd.server.process.ProcessSnapshot;
 import dev.forkd.server.process.ProcessState;
 import dev.forkd.server.process.RestartSpec;
@@ -43,7 +44,7 @@ final class ProcessMessages {
         s.startedAt().ifPresent(t -> b.setStartedAt(ts(t)));
         s.endedAt().ifPresent(t -> b.setEndedAt(ts(t)));
         if (!s.spec().limits().isNone()) {
-            b.setLimits(LimitRequests.toProto(s.spec().limits()));
+            b.setLimits(AgentLimits.toProto(s.spec().limits()));
         }
         b.setExitCause(ExitCauses.of(s));
         if (s.state() instanceof ProcessState.Backoff bo) {
