@@ -289,6 +289,8 @@ def _flush_all():
 class Queue:
     """multiprocessing.Queue: put/get with block and timeout, queue.Full and queue.Empty."""
 
+    _QSIZE_FLUSH_WAIT = 5.0
+
     def __init__(self, maxsize=0, *, ctx=None):
         self._maxsize = maxsize if maxsize and maxsize > 0 else 0
         self._id = _wire.create_queue(self._maxsize)
@@ -366,6 +368,14 @@ class Queue:
 
     def qsize(self):
         # Items pushed ahead to consumers and not yet gotten are still in the queue, as multiprocessing counts.
+        # This process's puts count as soon as put() returns, as multiprocessing's do: wait (briefly) until the
+        # feeder's items are in the server's queue, since an item stored but not yet acknowledged would otherwise
+        # be counted twice. If the feeder is slow, the count is approximate, as multiprocessing documents.
+        if self._feeder is not None:
+            try:
+                self._feeder.flush(self._QSIZE_FLUSH_WAIT)
+            except Exception:  # noqa: BLE001 - kept by the feeder
+                pass  # the feeder's error is raised by the next put(), as multiprocessing's feeder reports it
         return _wire.queue_fill(self._id) + self._pending()
 
     def empty(self):
