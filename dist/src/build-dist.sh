@@ -115,7 +115,7 @@ cleanup() {
 }
 trap cleanup EXIT
 chmod 700 "$train_dir"
-export XDG_RUNTIME_DIR="$train_dir"
+export XDG_RUNTIME_DIR="$train_dir" XDG_STATE_HOME="$train_dir"
 unset FORKD_ADDRESS FORKD_TOKEN FORKD_SESSION
 FORKD_CLI="$OUT/bin/forkd" "$OUT/bin/forkd" serve >"$train_dir/serve.log" 2>&1 &
 server_pid=$!

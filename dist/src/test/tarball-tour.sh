@@ -61,7 +61,7 @@ home="$(echo "$tmp"/opt/forkd-*)"
 # A new user's shell: forkd on PATH, no JDK needed, nothing of forkd's in the environment; a private
 # runtime directory so the tour's server is its own.
 export PATH="$home/bin:/usr/local/bin:/usr/bin:/bin"
-export XDG_RUNTIME_DIR="$tmp/run"
+export XDG_RUNTIME_DIR="$tmp/run" XDG_STATE_HOME="$tmp/state"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 unset JAVA_HOME FORKD_ADDRESS FORKD_TOKEN FORKD_SESSION FORKD_CLI JAVA_TOOL_OPTIONS
 cd "$tmp"

@@ -6,6 +6,8 @@ import dev.forkd.server.agent.AgentLiveness;
 import dev.forkd.server.config.ForkdPaths;
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
+import dev.forkd.server.config.StoreConfig;
+import dev.forkd.server.store.StateDirectory;
 import dev.forkd.server.config.TcpSecurity;
 import dev.forkd.server.programs.ConfigError;
 import dev.forkd.server.programs.ProgramConfig;
@@ -110,6 +112,16 @@ final class ServeCommand implements Callable<Integer> {
                     + " was sent to is reopened on SIGHUP too).")
     Path logFile;
 
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Keep state across restarts here: shared values, durable queues, locks' fencing"
+                    + " counter... (see README, \"Restarts and durability\"). Default: $XDG_STATE_HOME/forkd, else"
+                    + " ~/.local/state/forkd. `none` keeps nothing. One server per state directory.")
+    String stateDir;
+
+    @Option(names = "--fresh",
+            description = "Start empty: discard what the last server kept in the state directory, and say what.")
+    boolean fresh;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "Programs to run, declared in TOML ([program.NAME] tables; see README, \"Declared"
                     + " programs\"). Started once the server runs; `forkd reload` or SIGHUP applies the file again.")
@@ -187,10 +199,25 @@ final class ServeCommand implements Callable<Integer> {
             if (logFile != null) {
                 config = config.withLogFile(Optional.of(inv.cwd().resolve(logFile).toAbsolutePath()));
             }
+            config = config.withStore(store(inv));
             return config.withCli(ServerLauncher.launcher(inv.env()));
         } catch (IllegalArgumentException e) {
             throw new CliFailure(e.getMessage(), ExitCodes.USAGE, e);
         }
+    }
+
+    private StoreConfig store(Invocation inv) {
+        if ("none".equals(stateDir)) {
+            if (fresh) {
+                throw new IllegalArgumentException("--fresh discards a state directory's contents; --state-dir none"
+                        + " keeps nothing to discard");
+            }
+            return StoreConfig.OFF;
+        }
+        Path dir = stateDir != null ? inv.cwd().resolve(stateDir).toAbsolutePath().normalize()
+                : StateDirectory.defaultPath(inv.env(), Path.of(Optional.ofNullable(inv.env().get("HOME"))
+                        .filter(h -> h.startsWith("/")).orElse(System.getProperty("user.home"))));
+        return StoreConfig.in(dir, fresh);
     }
 
     private MetricsSettings metrics(ServerConfig config) {

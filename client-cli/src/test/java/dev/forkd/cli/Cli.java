@@ -32,6 +32,7 @@ final class Cli {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("FORKD_ADDRESS", server.address());
         env.put("XDG_RUNTIME_DIR", server.dir.toString());
+        env.put("XDG_STATE_HOME", server.dir.toString());
         env.remove("FORKD_TOKEN");
         env.remove("FORKD_SESSION");
         return new Cli(env, Path.of(System.getProperty("user.dir")));

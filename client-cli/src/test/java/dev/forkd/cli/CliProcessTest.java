@@ -65,6 +65,10 @@ class CliProcessTest {
         pb.environment().remove("FORKD_ADDRESS");
         pb.environment().remove("FORKD_TOKEN");
         pb.environment().putAll(env);
+        // An autostarted server keeps its state beside its socket, not in this user's ~/.local/state.
+        if (env.containsKey("XDG_RUNTIME_DIR")) {
+            pb.environment().put("XDG_STATE_HOME", env.get("XDG_RUNTIME_DIR"));
+        }
         return pb.start();
     }
 

@@ -65,6 +65,7 @@ final class RunningServer implements AutoCloseable {
                 .redirectError(dir.resolve("server.err").toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put("XDG_RUNTIME_DIR", dir.toString());
+        pb.environment().put("XDG_STATE_HOME", dir.toString());
         pb.environment().remove("FORKD_ADDRESS");
         pb.environment().putAll(env);
         Process process = pb.start();

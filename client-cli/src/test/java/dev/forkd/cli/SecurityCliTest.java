@@ -58,6 +58,7 @@ class SecurityCliTest {
         env.remove("FORKD_TOKEN");
         env.keySet().removeIf(k -> k.startsWith("FORKD_TLS_"));
         env.put("XDG_RUNTIME_DIR", tmp.toString());
+        env.put("XDG_STATE_HOME", tmp.toString());
         return new Cli(env, tmp);
     }
 
@@ -65,6 +66,7 @@ class SecurityCliTest {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.keySet().removeIf(k -> k.startsWith("FORKD_"));
         env.put("XDG_RUNTIME_DIR", tmp.toString());
+        env.put("XDG_STATE_HOME", tmp.toString());
         env.putAll(extra);
         return new Cli(env, tmp);
     }

@@ -17,6 +17,8 @@ import dev.forkd.server.metrics.MetricsSettings;
 import dev.forkd.server.process.ChildEnvironment;
 import dev.forkd.server.programs.DeclaredPrograms;
 import dev.forkd.server.process.ProcessTable;
+import dev.forkd.server.store.StateDirectory;
+import dev.forkd.server.store.StateStore;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
@@ -55,11 +57,13 @@ public final class ForkdServer implements AutoCloseable {
     private final ExecutorService streams;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
+    private final Optional<StateDirectory> stateDir;
+    private final StateStore store;
     private volatile boolean closed;
 
     private ForkdServer(ServerConfig config, Listeners.Started listening, ListenAddress address, AgentLauncher launcher,
             ForkdServices services, ScheduledExecutorService timers, ExecutorService streams, EventLoopGroup boss,
-            EventLoopGroup workers) {
+            EventLoopGroup workers, Optional<StateDirectory> stateDir, StateStore store) {
         this.config = config;
         this.listening = listening;
         this.address = address;
@@ -69,6 +73,8 @@ public final class ForkdServer implements AutoCloseable {
         this.streams = streams;
         this.boss = boss;
         this.workers = workers;
+        this.stateDir = stateDir;
+        this.store = store;
     }
 
     /**
@@ -100,6 +106,17 @@ public final class ForkdServer implements AutoCloseable {
         Optional<String> clientToken = readToken(config.tokenFile());
         String agentToken = HexFormat.of().formatHex(new SecureRandom().generateSeed(24));
 
+        // Taken first: a second server on the same state directory stops here, before it touches anything.
+        Optional<StateDirectory> stateDir = config.store().dir().isPresent()
+                ? Optional.of(StateDirectory.take(config.store().dir().get())) : Optional.empty();
+        StateStore store;
+        try {
+            store = stateDir.isPresent() ? stateDir.get().openStore(config.store().fresh(), LOG::warning)
+                    : StateStore.none();
+        } catch (IOException | RuntimeException e) {
+            stateDir.get().close();
+            throw e;
+        }
         var timers = new ScheduledThreadPoolExecutor(2, Thread.ofPlatform().name("forkd-timer-", 0).daemon().factory());
         timers.setRemoveOnCancelPolicy(true);
         ExecutorService streams = Executors.newFixedThreadPool(
@@ -107,7 +124,7 @@ public final class ForkdServer implements AutoCloseable {
                 Thread.ofPlatform().name("forkd-stream-", 0).daemon().factory());
         ForkdServices services = ForkdServices.assemble(ServiceSettings.of(config, liveness, metrics),
                 Clock.systemUTC(), timers, streams, ChildRunner.registeredAgents(pgid -> posix.kill(-pgid, 9)),
-                new AuthInterceptor(agentToken, clientToken));
+                new AuthInterceptor(agentToken, clientToken), store);
         AgentRegistry agents = services.agents();
         ServerObservers observers = services.observers();
 
@@ -116,11 +133,24 @@ public final class ForkdServer implements AutoCloseable {
         // Every handler answers or parks a callback and returns; none blocks (DESIGN §8: no thread
         // per waiter), and streams drain on `streams`. So calls run on the event loop that read
         // them: a hand-off to a pool thread per call cost more than most calls' work.
-        Listeners.Started listening = Listeners.start(config, services.definitions(),
-                services.health().getHealthService().bindService(), builder -> builder
-                .bossEventLoopGroup(boss).workerEventLoopGroup(workers).directExecutor()
-                .permitKeepAliveTime(10, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true));
+        Listeners.Started listening;
+        try {
+            listening = Listeners.start(config, services.definitions(),
+                    services.health().getHealthService().bindService(), builder -> builder
+                    .bossEventLoopGroup(boss).workerEventLoopGroup(workers).directExecutor()
+                    .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                    .permitKeepAliveWithoutCalls(true));
+        } catch (IOException | RuntimeException e) {
+            boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            timers.shutdownNow();
+            streams.shutdownNow();
+            store.close();
+            if (stateDir.isPresent()) {
+                stateDir.get().close();
+            }
+            throw e;
+        }
         ListenAddress bound = listening.address();
         // Agents and children dial the Unix socket: the public one, or for TCP the private one
         // beside it (no TLS material needed, and the agent channel stays off the network).
@@ -139,7 +169,7 @@ public final class ForkdServer implements AutoCloseable {
                 services.agentCredentials(), config.agents(), agents::agentProcessExited, timers);
         new AgentWatchdog(agents, launcher::kill, timers); // ends with the timers
         ForkdServer forkd = new ForkdServer(config, listening, bound, launcher, services,
-                timers, streams, boss, workers);
+                timers, streams, boss, workers, stateDir, store);
         try {
             observers.startEndpoint(config.tcpSecurity());
             launcher.start();
@@ -216,6 +246,14 @@ public final class ForkdServer implements AutoCloseable {
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         timers.shutdownNow();
         streams.shutdownNow();
+        store.close(); // after the cores stopped changing: what they wrote is committed
+        stateDir.ifPresent(dir -> {
+            try {
+                dir.close();
+            } catch (IOException e) {
+                LOG.warning("cannot release the state directory " + dir.path() + ": " + e.getMessage());
+            }
+        });
         try {
             Files.deleteIfExists(listening.local().path());
         } catch (IOException e) {

@@ -29,6 +29,7 @@ import dev.forkd.server.queue.QueueRegistry;
 import dev.forkd.server.session.ChildCredentials;
 import dev.forkd.server.session.SessionRegistry;
 import dev.forkd.server.shared.SharedStore;
+import dev.forkd.server.store.StateStore;
 import dev.forkd.server.sync.SyncTable;
 import dev.forkd.server.watch.WatchAdmission;
 import io.grpc.BindableService;
@@ -102,6 +103,15 @@ public final class ForkdServices {
      */
     public static ForkdServices assemble(ServiceSettings settings, Clock clock, ScheduledExecutorService timers,
             ExecutorService streams, ChildRunner children, AuthInterceptor auth) {
+        return assemble(settings, clock, timers, streams, children, auth, StateStore.none());
+    }
+
+    /**
+     * {@link #assemble(ServiceSettings, Clock, ScheduledExecutorService, ExecutorService, ChildRunner,
+     * AuthInterceptor)} with the cores' state loaded from, and kept in, {@code store}.
+     */
+    public static ForkdServices assemble(ServiceSettings settings, Clock clock, ScheduledExecutorService timers,
+            ExecutorService streams, ChildRunner children, AuthInterceptor auth, StateStore store) {
         ServerObservers observers = new ServerObservers(settings.metrics(), clock);
         MemoryBudget memory = new MemoryBudget(settings.memoryBudget());
         SessionRegistry sessions = new SessionRegistry(timers, settings.maxSessions());

@@ -24,6 +24,7 @@ import java.util.Optional;
  *     speak neither TLS nor tokens (a Kubernetes gRPC probe)
  * @param cli the {@code forkd} launcher that started this server: children get it as
  *     {@code FORKD_CLI} and its directory at the end of their {@code PATH}, so they can call forkd
+ * @param store where what must survive a restart is kept, if anywhere ({@code --state-dir}, {@code --fresh})
  */
 public record ServerConfig(
         ListenAddress listen,
@@ -38,7 +39,8 @@ public record ServerConfig(
         Optional<Path> logFile,
         TcpSecurity tcpSecurity,
         Optional<ListenAddress.Tcp> healthListen,
-        Optional<Path> cli) {
+        Optional<Path> cli,
+        StoreConfig store) {
 
     public static final long MIB = 1024L * 1024L;
     /** Less than this would refuse most work outright. */
@@ -50,6 +52,7 @@ public record ServerConfig(
     }
 
     public ServerConfig {
+        java.util.Objects.requireNonNull(store, "store");
         if (agents < 1 || agents > 64) {
             throw new IllegalArgumentException("agents must be between 1 and 64, got " + agents);
         }
@@ -101,49 +104,56 @@ public record ServerConfig(
         return new ServerConfig(
                 paths.defaultAddress(), Optional.empty(), 1, 4096, paths.stateDir(),
                 16 * MIB, 1024 * MIB, 100_000, defaultMemoryBudget(), Optional.empty(),
-                new TcpSecurity.Unset(), Optional.empty(), Optional.empty());
+                new TcpSecurity.Unset(), Optional.empty(), Optional.empty(), StoreConfig.OFF);
     }
 
     public ServerConfig withListen(ListenAddress address) {
         return new ServerConfig(address, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli, store);
     }
 
     public ServerConfig withTokenFile(Optional<Path> file) {
         return new ServerConfig(listen, file, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli, store);
     }
 
     /** Where to listen and how that listener is protected, changed together (each checks the other). */
     public ServerConfig withTransport(ListenAddress address, TcpSecurity security) {
         return new ServerConfig(address, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, security, healthListen, cli);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, security, healthListen, cli, store);
     }
 
     /** Also serve the health service alone, in plaintext, at {@code address}. */
     public ServerConfig withHealthListen(Optional<ListenAddress.Tcp> address) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, address, cli);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, address, cli, store);
     }
 
     public ServerConfig withAgents(int count) {
         return new ServerConfig(listen, tokenFile, count, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli, store);
     }
 
     public ServerConfig withMemoryBudget(long bytes) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, bytes, logFile, tcpSecurity, healthListen, cli);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, bytes, logFile, tcpSecurity, healthListen, cli, store);
     }
 
     public ServerConfig withCli(Optional<Path> launcher) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, launcher);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, launcher, store);
     }
 
     public ServerConfig withLogFile(Optional<Path> file) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, file, tcpSecurity, healthListen, cli);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, file, tcpSecurity, healthListen, cli, store);
+    }
+
+    /** Keep state in {@code store}'s directory (or nowhere: {@link StoreConfig#OFF}). */
+    public ServerConfig withStore(StoreConfig store) {
+        return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli,
+                store);
     }
 
     /**
