@@ -101,6 +101,7 @@ public final class Pool {
     private final String id;
     private final PoolSpec spec;
     private final ScheduledExecutorService timers;
+    private final Executor executor;
     private final Instant createdAt;
     private final StateStore store;
     private final Outbox outbox;
@@ -124,6 +125,7 @@ public final class Pool {
         this.id = id;
         this.spec = spec;
         this.timers = timers;
+        this.executor = executor;
         this.createdAt = createdAt;
         this.store = spec.ephemeral() ? StateStore.none() : store;
         this.outbox = new Outbox(executor);
@@ -245,22 +247,30 @@ public final class Pool {
             slot = results.add(applySeq + 1, input);
             applySeq++;
         }
-        return results.save(slot, input).handle((saved, error) -> {
-            if (error != null) {
-                results.drop(slot);
-                throw new ForkdException.Unavailable("STATE_STORE_FAILED", "the task could not be kept: "
-                        + (error.getCause() != null ? error.getCause().getMessage() : error.getMessage()));
+        CompletableFuture<Void> saved = results.save(slot, input);
+        // Once kept, the task is queued from the executor, not from the store's writer thread.
+        return (saved.isDone() ? saved.handle((v, error) -> queueKept(slot, input, error))
+                : saved.handleAsync((v, error) -> queueKept(slot, input, error), executor));
+    }
+
+    /** A task whose row the store answered for: queued, or refused (and its row dropped) as the call's answer. */
+    private String queueKept(AsyncResults.Slot slot, TaskInput input, Throwable error) {
+        if (error != null) {
+            results.drop(slot);
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            throw new ForkdException.Unavailable("STATE_STORE_FAILED", "the task could not be kept: "
+                    + cause.getMessage());
+        }
+        synchronized (this) {
+            if (phase != Phase.RUNNING) {
+                results.drop(slot); // closed while its row was written: refused, as if asked after
+                throw notRunning();
             }
-            synchronized (this) {
-                if (phase != Phase.RUNNING) {
-                    results.drop(slot); // closed while its row was written: refused, as if asked after
-                    throw notRunning();
-                }
-                tasks.add(List.of(new Task(slot.index, input, slot::complete)));
-                dispatch();
-            }
-            return "t-" + slot.index;
-        });
+            tasks.add(List.of(new Task(slot.index, input, slot::complete)));
+            dispatch();
+        }
+        return "t-" + slot.index;
     }
 
     /** Submits one task; {@code onDone} gets its result. */

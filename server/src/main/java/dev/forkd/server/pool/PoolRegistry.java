@@ -105,7 +105,7 @@ public final class PoolRegistry {
                 onReady.accept(result);
                 return;
             }
-            saved.whenComplete((v, error) -> {
+            saved.whenCompleteAsync((v, error) -> {
                 if (error != null) {
                     pool.terminate();
                     forget(pool);
@@ -114,7 +114,7 @@ public final class PoolRegistry {
                 } else {
                     onReady.accept(Optional.empty());
                 }
-            });
+            }, saved.isDone() ? Runnable::run : executor); // not on the store's writer thread
         });
         return pool;
     }
