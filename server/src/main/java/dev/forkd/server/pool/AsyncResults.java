@@ -106,11 +106,14 @@ final class AsyncResults {
         }
     }
 
+    /** A task kept over a restart, to run again. */
+    record Unanswered(Slot slot, TaskInput input) {}
+
     /**
      * Restores the kept rows (at start-up, before anyone can ask): results are there for GetResult,
-     * charged to the budget as they were live; answers the slots of tasks to run again, in order.
+     * charged to the budget as they were live; answers the tasks to run again, in order.
      */
-    synchronized List<Slot> restore(List<StoreRow> tasks, List<StoreRow> results) {
+    synchronized List<Unanswered> restore(List<StoreRow> tasks, List<StoreRow> results) {
         for (StoreRow row : results) {
             ResultRecord rec = PoolCodec.result(row.value());
             long n = Long.parseLong(row.key());
@@ -118,19 +121,20 @@ final class AsyncResults {
             slots.put(n, slot);
             slot.keep(rec.result(), rec.refusedBytes());
         }
-        List<Slot> again = new ArrayList<>();
+        List<Unanswered> again = new ArrayList<>();
         for (StoreRow row : tasks) {
             long n = Long.parseLong(row.key());
             if (slots.containsKey(n)) {
                 continue; // its result was kept in the same write that dropped it: cannot happen
             }
-            long inputBytes = PoolCodec.input(row.value()).heldBytes();
+            TaskInput input = PoolCodec.input(row.value());
+            long inputBytes = input.heldBytes();
             Slot slot = new Slot(n, 0);
             slots.put(n, slot);
             if (memory.tryReserve(inputBytes)) {
                 held += inputBytes;
                 slot.inputBytes = inputBytes;
-                again.add(slot);
+                again.add(new Unanswered(slot, input));
             } else {
                 slot.refusal = memory.exhausted(inputBytes, "the input of task t-" + n + " of pool \"" + poolId
                         + "\", kept over a restart");

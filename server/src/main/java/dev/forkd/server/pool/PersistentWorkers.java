@@ -1,6 +1,7 @@
 package dev.forkd.server.pool;
 
 import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.pool.PersistentWorker.State;
 import dev.forkd.server.pool.Pool.Task;
 import dev.forkd.server.pool.TaskResult.FailureKind;
 import dev.forkd.server.pool.TaskResult.Outcome;
@@ -33,39 +34,6 @@ final class PersistentWorkers implements Workers {
 
     /** Requests written to one persistent worker ahead of its answers. */
     static final int PERSISTENT_WINDOW = 64;
-    /** How long a worker whose stdin was closed may take to exit before it is killed. */
-    static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
-
-    private enum WState { STARTING, READY, RETIRING, DEAD }
-
-    /** One long-running worker process and the requests it has not answered yet. */
-    private static final class Worker {
-        final String workerId;
-        WState state = WState.STARTING;
-        boolean initializing;
-        String processId = "";
-        int pid;
-        String agentId = "";
-        final ArrayDeque<Task> inFlight = new ArrayDeque<>();
-        int assigned;
-        final ByteArrayOutputStream toWrite = new ByteArrayOutputStream();
-        final WorkerFraming wire;
-        boolean writing;
-        boolean closeStdin;
-        boolean stdinClosed;
-        long cursor;
-        volatile ProcessTable.WatchHandle handle;
-        final AtomicInteger parsePending = new AtomicInteger();
-        ScheduledFuture<?> headTimer;
-        Task timedHead;
-        final OutputTail stderr = new OutputTail(WorkerProcesses.STDERR_TAIL);
-        String killCause;
-
-        Worker(String workerId, PoolSpec.Framing framing) {
-            this.workerId = workerId;
-            this.wire = new WorkerFraming(framing);
-        }
-    }
 
     private final Pool pool;
     private final PoolSpec spec;
@@ -75,7 +43,7 @@ final class PersistentWorkers implements Workers {
     private final Executor executor;
     private final Clock clock;
     private final Outbox outbox;
-    private final List<Worker> workers = new ArrayList<>();
+    private final List<PersistentWorker> workers = new ArrayList<>();
     private long started;
     private boolean ready;
     private Consumer<Optional<ForkdException>> onReady = r -> {};
@@ -105,7 +73,7 @@ final class PersistentWorkers implements Workers {
 
     @Override
     public void terminate(Outcome why, List<String> toKill) {
-        for (Worker w : workers) {
+        for (PersistentWorker w : workers) {
             w.inFlight.forEach(t -> tasks.complete(t, why));
             w.inFlight.clear();
             if (!w.processId.isEmpty()) {
@@ -122,9 +90,9 @@ final class PersistentWorkers implements Workers {
 
     @Override
     public boolean windDown() {
-        for (Worker w : List.copyOf(workers)) {
-            if (w.state == WState.READY) {
-                retire(w);
+        for (PersistentWorker w : List.copyOf(workers)) {
+            if (w.state == State.READY) {
+                w.retire();
             }
         }
         return workers.isEmpty();
@@ -132,7 +100,7 @@ final class PersistentWorkers implements Workers {
 
     @Override
     public void addLive(List<String> processIds) {
-        for (Worker w : workers) {
+        for (PersistentWorker w : workers) {
             if (!w.processId.isEmpty() && !w.initializing) {
                 processIds.add(w.processId);
             }
@@ -145,7 +113,7 @@ final class PersistentWorkers implements Workers {
     }
 
     private void startWorker() {
-        Worker w = new Worker(procs.nextWorkerId(), spec.framing());
+        PersistentWorker w = new PersistentWorker(procs.nextWorkerId(), pool, spec, procs, timers);
         workers.add(w);
         if (spec.initializer().isEmpty()) {
             spawnWorker(w);
@@ -173,7 +141,7 @@ final class PersistentWorkers implements Workers {
         });
     }
 
-    private void spawnWorker(Worker w) {
+    private void spawnWorker(PersistentWorker w) {
         procs.spawn(procs.processSpec(spec.worker().argv(), w.workerId, Map.of(), true, "worker"),
                 process -> onWorkerStarted(w, process), error -> {
                     synchronized (pool) {
@@ -183,7 +151,7 @@ final class PersistentWorkers implements Workers {
                 });
     }
 
-    private void onWorkerStarted(Worker w, ProcessSnapshot process) {
+    private void onWorkerStarted(PersistentWorker w, ProcessSnapshot process) {
         boolean kill;
         synchronized (pool) {
             w.processId = process.id();
@@ -192,7 +160,7 @@ final class PersistentWorkers implements Workers {
             started++;
             kill = pool.terminated();
             if (!kill) {
-                w.state = WState.READY;
+                w.state = State.READY;
             }
         }
         if (kill) {
@@ -242,7 +210,7 @@ final class PersistentWorkers implements Workers {
     }
 
     private long live() {
-        return workers.stream().filter(w -> w.state != WState.RETIRING && w.state != WState.DEAD).count();
+        return workers.stream().filter(w -> w.state != State.RETIRING && w.state != State.DEAD).count();
     }
 
     private void ensureWorkers() {
@@ -269,8 +237,8 @@ final class PersistentWorkers implements Workers {
         long share = Math.max(1, Math.min(PERSISTENT_WINDOW, (tasks.pending() + live - 1) / live));
         while (progress && tasks.hasQueued()) {
             progress = false;
-            for (Worker w : List.copyOf(workers)) {
-                if (w.state != WState.READY || w.inFlight.size() >= share) {
+            for (PersistentWorker w : List.copyOf(workers)) {
+                if (w.state != State.READY || w.inFlight.size() >= share) {
                     continue;
                 }
                 int room = spec.maxTasksPerChild() > 0 ? spec.maxTasksPerChild() - w.assigned : Integer.MAX_VALUE;
@@ -296,9 +264,9 @@ final class PersistentWorkers implements Workers {
                     w.wire.encode(t.input, w.toWrite);
                 }
                 progress = true;
-                startHeadTimer(w);
+                w.startHeadTimer();
                 if (spec.maxTasksPerChild() > 0 && w.assigned >= spec.maxTasksPerChild()) {
-                    retire(w);
+                    w.retire();
                     replace = true;
                 }
             }
@@ -306,102 +274,12 @@ final class PersistentWorkers implements Workers {
         if (replace) {
             ensureWorkers();
         }
-        for (Worker w : List.copyOf(workers)) {
-            flush(w);
+        for (PersistentWorker w : List.copyOf(workers)) {
+            w.flush();
         }
     }
 
-    /** No more requests: close its stdin once what it was given is written; it should then exit. */
-    private void retire(Worker w) {
-        if (w.state != WState.READY) {
-            return;
-        }
-        w.state = WState.RETIRING;
-        w.closeStdin = true;
-        flush(w);
-        killIfStillThere(w);
-    }
-
-    /** A retired worker gets {@link #CLOSE_GRACE} after its last answer to exit on its own. */
-    private void killIfStillThere(Worker w) {
-        timers.schedule(() -> {
-            String pid = null;
-            synchronized (pool) {
-                if (!workers.contains(w)) {
-                    return;
-                }
-                if (!w.inFlight.isEmpty()) {
-                    killIfStillThere(w);
-                    return;
-                }
-                pid = w.processId;
-            }
-            procs.kill(pid);
-        }, CLOSE_GRACE.toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    private void flush(Worker w) {
-        if (w.writing || w.stdinClosed || w.processId.isEmpty()
-                || (w.state != WState.READY && w.state != WState.RETIRING)) {
-            return;
-        }
-        if (w.toWrite.size() == 0 && !w.closeStdin) {
-            return;
-        }
-        byte[] data = w.toWrite.toByteArray();
-        w.toWrite.reset();
-        boolean close = w.closeStdin;
-        w.writing = true;
-        try {
-            procs.table().writeStdin(w.processId, data, close, r -> {
-                synchronized (pool) {
-                    w.writing = false;
-                    if (r.closed()) {
-                        w.stdinClosed = true;
-                    }
-                    if (r.error().isEmpty()) {
-                        flush(w);
-                    }
-                }
-            });
-        } catch (ForkdException e) {
-            w.writing = false;
-            w.stdinClosed = true; // it has ended: its exit is handled when the watch sees it
-        }
-    }
-
-    private void startHeadTimer(Worker w) {
-        if (spec.taskTimeout().isEmpty()) {
-            return;
-        }
-        Task head = w.inFlight.peekFirst();
-        if (head == w.timedHead) {
-            return;
-        }
-        if (w.headTimer != null) {
-            w.headTimer.cancel(false);
-            w.headTimer = null;
-        }
-        w.timedHead = head;
-        if (head == null) {
-            return;
-        }
-        Duration limit = spec.taskTimeout().get();
-        w.headTimer = timers.schedule(() -> {
-            String pid;
-            synchronized (pool) {
-                if (w.inFlight.peekFirst() != head || head.done || w.state == WState.DEAD) {
-                    return;
-                }
-                head.timedOut = true;
-                w.killCause = "task " + head.index + " timed out after " + limit;
-                pid = w.processId;
-            }
-            procs.kill(pid);
-        }, Timeout.nanos(limit), TimeUnit.NANOSECONDS);
-    }
-
-    private void scheduleParse(Worker w) {
+    private void scheduleParse(PersistentWorker w) {
         if (w.parsePending.getAndIncrement() == 0) {
             executor.execute(() -> {
                 do {
@@ -415,9 +293,9 @@ final class PersistentWorkers implements Workers {
     }
 
     /** Reads what the worker wrote since last time, answers tasks, and handles its end. */
-    private void parse(Worker w) {
+    private void parse(PersistentWorker w) {
         ProcessTable.WatchHandle h = w.handle;
-        if (h == null || w.state == WState.DEAD) {
+        if (h == null || w.state == State.DEAD) {
             return;
         }
         // The state first: output always arrives before the exit, so once final, all output is in.
@@ -426,7 +304,7 @@ final class PersistentWorkers implements Workers {
         while (more) {
             switch (h.read(w.cursor, 1 << 20)) {
                 case OutputLog.Read.Gap g -> {
-                    garbage(w, "its output outran the pool (" + (g.resumedAt() - g.requested())
+                    w.garbage("its output outran the pool (" + (g.resumedAt() - g.requested())
                             + " bytes dropped)");
                     w.cursor = g.resumedAt();
                 }
@@ -444,7 +322,7 @@ final class PersistentWorkers implements Workers {
             }
         }
         if (w.killCause == null) {
-            w.wire.drain(response -> respond(w, response), why -> garbage(w, why));
+            w.wire.drain(response -> respond(w, response), w::garbage);
         }
         if (snap.state().isFinal()) {
             workerEnded(w, snap);
@@ -453,31 +331,23 @@ final class PersistentWorkers implements Workers {
         }
     }
 
-    private boolean respond(Worker w, byte[] response) {
+    private boolean respond(PersistentWorker w, byte[] response) {
         Task t = w.inFlight.pollFirst();
         if (t == null) {
-            garbage(w, "it wrote a response with no request outstanding");
+            w.garbage("it wrote a response with no request outstanding");
             return false;
         }
         tasks.complete(t, new Outcome.Output(response));
-        startHeadTimer(w);
+        w.startHeadTimer();
         return true;
     }
 
-    /** The worker broke the protocol: kill it; its unanswered tasks are handled when it has ended. */
-    private void garbage(Worker w, String why) {
-        if (w.killCause == null) {
-            w.killCause = "worker " + w.processId + " was killed because " + why;
-            procs.kill(w.processId);
-        }
-    }
-
-    private void workerEnded(Worker w, ProcessSnapshot end) {
-        if (w.state == WState.DEAD) {
+    private void workerEnded(PersistentWorker w, ProcessSnapshot end) {
+        if (w.state == State.DEAD) {
             return;
         }
-        boolean expected = w.state == WState.RETIRING || pool.terminated();
-        w.state = WState.DEAD;
+        boolean expected = w.state == State.RETIRING || pool.terminated();
+        w.state = State.DEAD;
         workers.remove(w);
         if (w.headTimer != null) {
             w.headTimer.cancel(false);

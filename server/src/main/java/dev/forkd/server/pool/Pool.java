@@ -178,19 +178,17 @@ public final class Pool {
      */
     synchronized void restore(Phase kept, List<StoreRow> taskRows, List<StoreRow> resultRows) {
         savedPhase = kept;
-        List<AsyncResults.Slot> again = results.restore(taskRows, resultRows);
+        List<AsyncResults.Unanswered> again = results.restore(taskRows, resultRows);
         applySeq = results.highest();
         phase = kept == Phase.ENDED || (kept == Phase.CLOSING && again.isEmpty()) ? Phase.ENDED : kept;
         if (phase != Phase.ENDED) {
-            for (AsyncResults.Slot slot : again) {
-                TaskInput input = PoolCodec.input(taskRows.stream()
-                        .filter(r -> Long.parseLong(r.key()) == slot.index).findFirst().orElseThrow().value());
-                tasks.add(List.of(new Task(slot.index, input, slot::complete)));
+            for (AsyncResults.Unanswered u : again) {
+                tasks.add(List.of(new Task(u.slot().index, u.input(), u.slot()::complete)));
             }
         } else {
             Outcome why = new Outcome.Failure(FailureKind.TERMINATED, 0, new byte[0], "pool " + id
                     + " had ended when the server restarted");
-            again.forEach(slot -> slot.complete(new TaskResult(slot.index, why, 0, "", 0, "", createdAt,
+            again.forEach(u -> u.slot().complete(new TaskResult(u.slot().index, why, 0, "", 0, "", createdAt,
                     Duration.ZERO)));
         }
     }

@@ -84,9 +84,10 @@ class AsyncResultsStoreTest {
         MemoryBudget memory = new MemoryBudget(1 << 20);
         try (StateDirectory d = StateDirectory.take(dir); SqliteStateStore store = d.openStore(false, m -> { })) {
             AsyncResults r = results(memory, store);
-            List<AsyncResults.Slot> again = r.restore(store.load(AsyncResults.taskKind("pool-3")),
+            List<AsyncResults.Unanswered> again = r.restore(store.load(AsyncResults.taskKind("pool-3")),
                     store.load(AsyncResults.resultKind("pool-3")));
-            assertEquals(List.of(4L), again.stream().map(s -> s.index).toList());
+            assertEquals(List.of(4L), again.stream().map(u -> u.slot().index).toList());
+            assertEquals("item 4", new String(again.getFirst().input().item(), StandardCharsets.UTF_8));
             assertEquals(4, r.highest());
             assertThrows(ForkdException.NotFound.class, () -> now(r, "t-1"));
             TaskResult two = (TaskResult) now(r, "t-2");
@@ -96,7 +97,7 @@ class AsyncResultsStoreTest {
             assertEquals("not ready", now(r, "t-4"));
             // Counted against the budget as live: two results of 5 bytes and one input of 6.
             assertEquals(5 + 5 + 6, memory.used());
-            again.getFirst().complete(ok(4, "out 4"));
+            again.getFirst().slot().complete(ok(4, "out 4"));
             assertEquals(5 + 5 + 5, memory.used());
             r.forget("t-2");
         }
