@@ -173,4 +173,43 @@ class AsyncResultsStoreTest {
         later[0] = 2;
         assertThrows(dev.forkd.server.store.StoreException.class, () -> PoolCodec.pool(later));
     }
+    /** A store whose every write fails (a full disk): a task it cannot keep leaves nothing behind. */
+    private static final class FullDisk implements dev.forkd.server.store.StateStore {
+        @Override
+        public boolean keeps() {
+            return true;
+        }
+
+        @Override
+        public CompletableFuture<Void> write(List<StoreWrite> writes) {
+            return CompletableFuture.failedFuture(new dev.forkd.server.store.StoreException("disk full"));
+        }
+
+        @Override
+        public List<dev.forkd.server.store.StoreRow> load(String kind) {
+            return List.of();
+        }
+
+        @Override
+        public List<String> kinds(String prefix) {
+            return List.of();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void aTaskTheStoreCannotKeepIsDroppedWithItsBudget() {
+        MemoryBudget memory = new MemoryBudget(1 << 20);
+        FullDisk disk = new FullDisk();
+        AsyncResults r = new AsyncResults("pool-3", memory, timers, new Outbox(Runnable::run), disk);
+        AsyncResults.Slot slot = r.add(1, in("twelve bytes"));
+        assertEquals(12, memory.used());
+        assertTrue(r.save(slot, in("twelve bytes")).isCompletedExceptionally());
+        r.drop(slot);
+        assertEquals(0, memory.used());
+        assertThrows(ForkdException.NotFound.class, () -> now(r, "t-1"));
+    }
 }
