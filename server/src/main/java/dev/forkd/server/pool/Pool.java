@@ -110,10 +110,9 @@ public final class Pool {
     private final WorkerProcesses procs;
     private final AsyncResults results;
 
-    private Phase phase = Phase.RUNNING;
+    private PoolLife life = new PoolLife.Running();
     /** The phase last written to the store (a terminated pool is kept as ended). */
     private Phase savedPhase;
-    private boolean terminated;
     private boolean forgotten;
     /** The server is stopping: its phase as the stop leaves it is not kept. */
     private boolean frozen;
@@ -157,7 +156,7 @@ public final class Pool {
 
     /** Keeps the definition and phase; completes once committed. Under the monitor, so rows follow the phases in order. */
     synchronized CompletableFuture<Void> save() {
-        Phase keep = terminated ? Phase.ENDED : phase;
+        Phase keep = life.terminated() ? Phase.ENDED : life.phase();
         if (!store.keeps() || forgotten || frozen || keep == savedPhase) {
             return CompletableFuture.completedFuture(null);
         }
@@ -180,8 +179,12 @@ public final class Pool {
         savedPhase = kept;
         List<AsyncResults.Unanswered> again = results.restore(taskRows, resultRows);
         applySeq = results.highest();
-        phase = kept == Phase.ENDED || (kept == Phase.CLOSING && again.isEmpty()) ? Phase.ENDED : kept;
-        if (phase != Phase.ENDED) {
+        life = switch (kept) {
+            case RUNNING -> new PoolLife.Running();
+            case CLOSING -> again.isEmpty() ? new PoolLife.Ended(false) : new PoolLife.Closing(false);
+            case ENDED -> new PoolLife.Ended(false);
+        };
+        if (!(life instanceof PoolLife.Ended)) {
             for (AsyncResults.Unanswered u : again) {
                 tasks.add(List.of(new Task(u.slot().index, u.input(), u.slot()::complete)));
             }
@@ -221,7 +224,7 @@ public final class Pool {
 
     /** Queues tasks to run on one worker together (a chunk). */
     public synchronized void submit(List<Task> chunk) {
-        if (phase != Phase.RUNNING) {
+        if (!(life instanceof PoolLife.Running)) {
             throw notRunning();
         }
         if (chunk.isEmpty()) {
@@ -239,7 +242,7 @@ public final class Pool {
     public CompletableFuture<String> applyAsync(TaskInput input) {
         AsyncResults.Slot slot;
         synchronized (this) {
-            if (phase != Phase.RUNNING) {
+            if (!(life instanceof PoolLife.Running)) {
                 throw notRunning();
             }
             slot = results.add(applySeq + 1, input);
@@ -261,7 +264,7 @@ public final class Pool {
                     + cause.getMessage());
         }
         synchronized (this) {
-            if (phase != Phase.RUNNING) {
+            if (!(life instanceof PoolLife.Running)) {
                 results.drop(slot); // closed while its row was written: refused, as if asked after
                 throw notRunning();
             }
@@ -273,7 +276,7 @@ public final class Pool {
 
     /** Submits one task; {@code onDone} gets its result. */
     public synchronized void apply(TaskInput input, Consumer<TaskResult> onDone) {
-        if (phase != Phase.RUNNING) {
+        if (!(life instanceof PoolLife.Running)) {
             throw notRunning();
         }
         submit(List.of(new Task(++applySeq, input, onDone)));
@@ -312,10 +315,7 @@ public final class Pool {
 
     /** No new tasks; the queued ones finish, then the workers stop. */
     public synchronized PoolSnapshot close() {
-        if (phase == Phase.RUNNING) {
-            phase = Phase.CLOSING;
-        }
-        save();
+        move(new PoolLife.Event.Close());
         dispatch();
         return snapshot();
     }
@@ -324,10 +324,7 @@ public final class Pool {
     public PoolSnapshot terminate() {
         List<String> toKill = new ArrayList<>();
         synchronized (this) {
-            if (phase != Phase.ENDED && !terminated) {
-                terminated = true;
-                phase = Phase.CLOSING;
-                save();
+            if (move(new PoolLife.Event.Terminate())) {
                 Outcome why = new Outcome.Failure(FailureKind.TERMINATED, 0, new byte[0],
                         "pool " + id + " was terminated");
                 tasks.failAll(why);
@@ -353,11 +350,11 @@ public final class Pool {
         };
         Optional<ScheduledFuture<?>> timer;
         synchronized (this) {
-            if (phase == Phase.RUNNING) {
+            if (life instanceof PoolLife.Running) {
                 throw new ForkdException.FailedPrecondition("POOL_RUNNING", "pool \"" + id
                         + "\" is still running; close or terminate it before joining", Map.of("id", id));
             }
-            if (phase == Phase.ENDED) {
+            if (life instanceof PoolLife.Ended) {
                 outbox.deliver(finish);
                 return () -> {};
             }
@@ -385,52 +382,66 @@ public final class Pool {
     public synchronized PoolSnapshot snapshot() {
         List<String> live = new ArrayList<>();
         workers.addLive(live);
-        return new PoolSnapshot(id, spec, phase, tasks.pending(), tasks.succeeded(), tasks.failed(), tasks.retried(),
+        return new PoolSnapshot(id, spec, life.phase(), tasks.pending(), tasks.succeeded(), tasks.failed(), tasks.retried(),
                 workers.started(), live, createdAt);
     }
 
     public synchronized Phase phase() {
-        return phase;
+        return life.phase();
     }
 
     // ---- for the workers, under the monitor ------------------------------------------------------
 
     /** Hands queued tasks to workers, then checks whether the pool has ended. */
     void dispatch() {
-        if (!terminated) {
+        if (!life.terminated()) {
             workers.dispatch();
         }
         checkEnded();
     }
 
     boolean terminated() {
-        return terminated;
+        return life.terminated();
     }
 
     Phase phaseLocked() {
-        return phase;
+        return life.phase();
     }
 
     /** Ended once closed (or terminated), with no task left and no process running. */
     void checkEnded() {
-        if (phase != Phase.CLOSING) {
+        if (!(life instanceof PoolLife.Closing closing)) {
             return;
         }
-        if (!terminated && tasks.pending() > 0) {
+        if (!closing.terminated() && tasks.pending() > 0) {
             return;
         }
-        if (!workers.windDown()) {
-            return;
+        if (workers.windDown()) {
+            move(new PoolLife.Event.Drained());
         }
-        phase = Phase.ENDED;
+    }
+
+    /**
+     * The one place a pool's life changes ({@link PoolLife#next}), and what follows: the store keeps
+     * it, and an ended pool's joiners are answered. Answers whether anything changed.
+     */
+    private boolean move(PoolLife.Event event) {
+        PoolLife before = life;
+        life = PoolLife.next(life, event);
+        if (life.equals(before)) {
+            return false;
+        }
         save();
-        List<Runnable> waiters = new ArrayList<>(endWaiters);
-        endWaiters.clear();
-        waiters.forEach(outbox::deliver);
+        if (life instanceof PoolLife.Ended) {
+            List<Runnable> waiters = new ArrayList<>(endWaiters);
+            endWaiters.clear();
+            waiters.forEach(outbox::deliver);
+        }
+        return true;
     }
 
     ForkdException notRunning() {
-        return terminated
+        return life.terminated()
                 ? new ForkdException.FailedPrecondition("POOL_TERMINATED", "pool \"" + id + "\" was terminated",
                         Map.of("id", id))
                 : new ForkdException.FailedPrecondition("POOL_CLOSED", "pool \"" + id
