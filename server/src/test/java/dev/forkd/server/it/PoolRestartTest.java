@@ -168,4 +168,32 @@ class PoolRestartTest {
             assertEquals("again\n", r.getResult().getOutput().toStringUtf8(), () -> r.getResult().toString());
         });
     }
+    @Test
+    void aClosedPoolFinishesItsTasksAfterARestartThenEnds() throws Exception {
+        Path marker = state.resolve("closing.started");
+        AtomicReference<String> task = new AtomicReference<>();
+        serve(s -> {
+            pools(s).create(CreatePoolRequest.newBuilder().setName("closing").setProcesses(1)
+                    .setWorker(WorkerSpec.newBuilder().setKind(WorkerKind.WORKER_KIND_PER_TASK)
+                            .addArgv("sh").addArgv("-c")
+                            .addArgv("if [ -e \"$1\" ]; then echo again; else touch \"$1\"; exec sleep 600; fi")
+                            .addArgv("sh").addArgv("{}"))
+                    .build());
+            task.set(pools(s).applyAsync(ApplyAsyncRequest.newBuilder().setName("closing")
+                    .setInput(item(marker.toString())).build()).getName());
+            Eventually.await(java.time.Duration.ofSeconds(30), () -> Files.exists(marker),
+                    () -> "the task never started");
+            pools(s).close(dev.forkd.v1.ClosePoolRequest.newBuilder().setName("closing").build());
+        });
+        serve(s -> {
+            var ended = pools(s).join(JoinPoolRequest.newBuilder().setName("closing")
+                    .setTimeout(Duration.newBuilder().setSeconds(60)).build());
+            assertFalse(ended.getTimedOut());
+            assertEquals(PoolState.POOL_STATE_ENDED, ended.getPool().getState());
+            assertEquals("again\n", result(s, task.get(), 0).getResult().getOutput().toStringUtf8());
+            var e = assertThrows(StatusRuntimeException.class, () -> pools(s).applyAsync(ApplyAsyncRequest
+                    .newBuilder().setName("closing").setInput(item("late")).build()));
+            assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+        });
+    }
 }
