@@ -23,15 +23,20 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "session", mixinStandardHelpOptions = true,
         description = {
-            "Open a session for a shell script: eval \"$(forkd session --parent $$)\".",
+            "Open a session for a shell script and print the line that hands it to the shell (see the example).",
             "Prints 'export FORKD_SESSION=...': commands run after it (forkd lock acquire, lock release, sem acquire,"
-                    + " spawn) act in that session, so a lock taken by one command is held until another releases it.",
+                    + " spawn --daemon) act in that session, so a lock taken by one command is held until another releases it.",
             "A small background process holds the session open. It ends, and the session with it (releasing its"
                     + " locks and permits and terminating its daemon processes), when 'forkd session close' closes it"
                     + " (within a third of --ttl), when process --parent exits (default: the process that ran this"
-                    + " command; give $$ in a script), or when it is killed.",
+                    + " command; in a script give the shell's own pid, as below), or when it is killed.",
             "The credential is shown only in that line: never in an argument list, a listing or a log."
         },
+        // A footer, not the description: descriptions are interpolated twice (see HelpText), and $$ must stay $$.
+        footer = {"%nIn a script:",
+            "  eval \"$(forkd session --parent $$$$)\"",
+            "  forkd lock acquire deploy; ./deploy.sh; forkd lock release deploy",
+            "  forkd session close"},
         subcommands = {SessionCommand.Close.class, SessionHolder.class})
 final class SessionCommand extends ClientCommand {
 
@@ -44,7 +49,7 @@ final class SessionCommand extends ClientCommand {
     }
 
     @Option(names = "--parent", paramLabel = "PID",
-            description = "End the session when this process exits (default: the parent of this command; in a script, $$).")
+            description = "End the session when this process exits (default: the parent of this command; in a script, $$$$).")
     Long parent;
 
     @Option(names = "--ttl", paramLabel = "DURATION", converter = DurationConverter.class, defaultValue = "10s",
