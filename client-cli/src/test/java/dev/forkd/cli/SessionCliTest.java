@@ -170,5 +170,8 @@ class SessionCliTest {
         assertEquals(ExitCodes.USAGE, json.code(), json.toString());
         var noParent = cli.run("session", "--parent", "999999999");
         assertEquals(ExitCodes.USAGE, noParent.code(), noParent.toString());
+        var lock = cli.run("lock", "acquire", "no-session-lock");
+        assertEquals(ExitCodes.USAGE, lock.code(), lock.toString());
+        assertTrue(lock.err().contains("eval \"$(forkd session --parent $$)\""), "says how a script gets one: " + lock);
     }
 }
