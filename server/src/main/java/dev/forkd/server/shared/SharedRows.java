@@ -53,7 +53,7 @@ final class SharedRows {
     static StoreWrite header(Cell c) {
         return new StoreWrite.Put(NAMES, c.name, encode(out -> {
             out.writeByte(FORMAT);
-            out.writeByte(c.kind().ordinal());
+            out.writeByte(c.kind().ordinal()); // Kind's order is part of the format
             out.writeLong(c.version);
             switch (c) {
                 case ValueCell v -> writeScalar(out, v.value);
@@ -80,9 +80,10 @@ final class SharedRows {
     /** The rows of {@code a}'s chunks that hold slots {@code from} (inclusive) to {@code to}. */
     static List<StoreWrite> chunks(ArrayCell a, int from, int to) {
         List<StoreWrite> rows = new ArrayList<>();
-        for (int chunk = from / ArrayCell.CHUNK; chunk * ArrayCell.CHUNK < to; chunk++) {
-            int start = chunk * ArrayCell.CHUNK;
-            int end = Math.min(a.items.length, start + ArrayCell.CHUNK);
+        int size = a.chunk();
+        for (int chunk = from / size; chunk * size < to; chunk++) {
+            int start = chunk * size;
+            int end = Math.min(a.items.length, start + size);
             rows.add(new StoreWrite.Put(arrayKind(a.name), chunkKey(chunk), encode(out -> {
                 out.writeByte(FORMAT);
                 out.writeInt(end - start);
@@ -144,7 +145,7 @@ final class SharedRows {
 
     /** Fills {@code a}'s slots from the chunk row {@code key}. */
     static void readChunk(ArrayCell a, String key, byte[] row) {
-        int start = Integer.parseInt(key, 16) * ArrayCell.CHUNK;
+        int start = Integer.parseInt(key, 16) * a.chunk();
         decode(a.name, row, in -> {
             int n = in.readInt();
             for (int i = 0; i < n; i++) {

@@ -116,6 +116,9 @@ class SharedStoreRestartTest {
         shared.arrayAdd("zeros", -1, new Scalar.Float64(9.5));
         shared.createArray("given", new Scalar.Text(""), 0, List.of(s("p"), s("q")));
         shared.createArray("untouched", new Scalar.Int64(0), 4, List.of());
+        shared.createArray("texts", new Scalar.Text(""), 3 * ArrayCell.TEXT_CHUNK + 1, List.of());
+        shared.arraySet("texts", ArrayCell.TEXT_CHUNK - 1, List.of(s("end of one"), s("start of next")));
+        shared.arraySet("texts", -1, List.of(s("last")));
         shared.delete("gone");
 
         List<Object> before = view(shared);
