@@ -237,22 +237,23 @@ final class PerTaskWorkers implements Workers {
                                         + " memory budget was full (" + MemoryBudget.REASON + ", set by forkd serve "
                                         + MemoryBudget.FLAG + ")"));
             } else {
-                tasks.complete(t, new Outcome.Output(e.stdout()));
+                tasks.complete(t, new Outcome.Output(e.stdout(), e.stderr()));
             }
         } else if (state instanceof ProcessState.Exited x && !t.timedOut) {
-            String msg = "exited with code " + x.exitCode();
+            // A failed job's output is kept, as GNU parallel prints it.
+            var failure = e.failure(FailureKind.EXIT, code, "exited with code " + x.exitCode());
             if (spec.retryFailed()) {
-                tasks.retryOrFail(t, FailureKind.EXIT, code, e.stderrTail(), msg);
+                tasks.retryOrFail(t, failure);
             } else {
-                tasks.complete(t, new Outcome.Failure(FailureKind.EXIT, code, e.stderrTail(), msg));
+                tasks.complete(t, failure);
             }
         } else if (t.timedOut) {
-            tasks.retryOrFail(t, FailureKind.TIMEOUT, code, e.stderrTail(), "timed out after "
+            tasks.retryOrFail(t, e.failure(FailureKind.TIMEOUT, code, "timed out after "
                     + spec.taskTimeout().map(Duration::toString).orElse("?") + " on each of "
-                    + t.attempts + " attempt(s)");
+                    + t.attempts + " attempt(s)"));
         } else {
-            tasks.retryOrFail(t, FailureKind.WORKER_DIED, code, e.stderrTail(),
-                    WorkerProcesses.describe(e.process()) + " on each of " + t.attempts + " attempt(s)");
+            tasks.retryOrFail(t, e.failure(FailureKind.WORKER_DIED, code,
+                    WorkerProcesses.describe(e.process()) + " on each of " + t.attempts + " attempt(s)"));
         }
     }
 }

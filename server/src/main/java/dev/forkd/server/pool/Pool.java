@@ -260,7 +260,7 @@ public final class Pool {
             results.drop(slot);
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                     ? error.getCause() : error;
-            throw new ForkdException.Unavailable("STATE_STORE_FAILED", "the task could not be kept: "
+            throw new ForkdException.Unavailable("STATE_STORE_UNAVAILABLE", "the task could not be kept: "
                     + cause.getMessage());
         }
         synchronized (this) {

@@ -105,6 +105,7 @@ final class PoolCodec {
                 case Outcome.Output o -> {
                     out.writeByte(0);
                     bytes(out, o.data());
+                    bytes(out, o.stderr());
                 }
                 case Outcome.Failure f -> {
                     out.writeByte(1);
@@ -112,6 +113,8 @@ final class PoolCodec {
                     out.writeInt(f.exitCode());
                     bytes(out, f.stderrTail());
                     string(out, f.message());
+                    bytes(out, f.stdout());
+                    bytes(out, f.stderr());
                 }
             }
             out.writeInt(r.attempts());
@@ -128,8 +131,9 @@ final class PoolCodec {
     static ResultRecord result(byte[] bytes) {
         return read(bytes, in -> {
             long index = in.readLong();
-            Outcome outcome = in.readByte() == 0 ? new Outcome.Output(bytes(in))
-                    : new Outcome.Failure(FailureKind.values()[in.readByte()], in.readInt(), bytes(in), string(in));
+            Outcome outcome = in.readByte() == 0 ? new Outcome.Output(bytes(in), bytes(in))
+                    : new Outcome.Failure(FailureKind.values()[in.readByte()], in.readInt(), bytes(in), string(in),
+                            bytes(in), bytes(in));
             int attempts = in.readInt();
             String processId = string(in);
             int pid = in.readInt();

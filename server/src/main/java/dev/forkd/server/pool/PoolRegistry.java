@@ -109,7 +109,7 @@ public final class PoolRegistry {
                 if (error != null) {
                     pool.terminate();
                     forget(pool);
-                    onReady.accept(Optional.of(new ForkdException.Unavailable("STATE_STORE_FAILED",
+                    onReady.accept(Optional.of(new ForkdException.Unavailable("STATE_STORE_UNAVAILABLE",
                             "pool " + id + " could not be kept: " + error.getMessage())));
                 } else {
                     onReady.accept(Optional.empty());

@@ -135,6 +135,10 @@ final class TaskQueue {
 
     /** A task's run failed in a way worth running again (or not, if it has had its tries). */
     void retryOrFail(Task t, FailureKind kind, int exitCode, byte[] stderrTail, String message) {
+        retryOrFail(t, new Outcome.Failure(kind, exitCode, stderrTail, message));
+    }
+
+    void retryOrFail(Task t, Outcome.Failure failure) {
         if (t.done) {
             return;
         }
@@ -143,7 +147,7 @@ final class TaskQueue {
             retried++;
             queue.addFirst(List.of(t));
         } else {
-            complete(t, new Outcome.Failure(kind, exitCode, stderrTail, message));
+            complete(t, failure);
         }
     }
 

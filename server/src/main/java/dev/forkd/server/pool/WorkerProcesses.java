@@ -61,9 +61,16 @@ final class WorkerProcesses {
     sealed interface RunOutcome {
         record NotStarted(ForkdException error) implements RunOutcome {}
 
-        /** @param outputEnd how many bytes it wrote in all, kept or not */
-        record Ended(ProcessSnapshot process, byte[] stdout, byte[] stderrTail, boolean truncated, long outputEnd)
-                implements RunOutcome {}
+        /**
+         * @param stderr all of its stderr that was kept; {@code stderrTail} is its end
+         * @param outputEnd how many bytes it wrote in all, kept or not
+         */
+        record Ended(ProcessSnapshot process, byte[] stdout, byte[] stderr, byte[] stderrTail, boolean truncated,
+                long outputEnd) implements RunOutcome {
+            TaskResult.Outcome.Failure failure(TaskResult.FailureKind kind, int exitCode, String message) {
+                return new TaskResult.Outcome.Failure(kind, exitCode, stderrTail, message, stdout, stderr);
+            }
+        }
     }
 
     /** Spawns, waits for the end, collects the output, and deletes the record. */
@@ -89,8 +96,9 @@ final class WorkerProcesses {
     }
 
     private RunOutcome collect(ProcessSnapshot end) {
+        // Both streams are bounded by the process's output log, which the pool's output limit caps.
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        OutputTail stderr = new OutputTail(STDERR_TAIL);
+        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
         boolean truncated = false;
         long written = end.outputEnd();
         try {
@@ -107,7 +115,7 @@ final class WorkerProcesses {
                         case OutputLog.Read.Data d -> {
                             for (OutputLog.Chunk c : d.chunks()) {
                                 if (c.stream() == OutputLog.Stream.STDERR) {
-                                    stderr.add(c.bytes());
+                                    stderr.writeBytes(c.bytes());
                                 } else {
                                     stdout.writeBytes(c.bytes());
                                 }
@@ -125,7 +133,10 @@ final class WorkerProcesses {
             truncated = true;
         }
         forget(end.id());
-        return new RunOutcome.Ended(end, stdout.toByteArray(), stderr.bytes(), truncated, written);
+        byte[] err = stderr.toByteArray();
+        byte[] tail = err.length <= STDERR_TAIL ? err
+                : java.util.Arrays.copyOfRange(err, err.length - STDERR_TAIL, err.length);
+        return new RunOutcome.Ended(end, stdout.toByteArray(), err, tail, truncated, written);
     }
 
     /** Runs the initializer for a worker; {@code onEnd} gets empty on success, else why it failed. */

@@ -56,7 +56,8 @@ class AsyncResultsStoreTest {
     }
 
     private static TaskResult ok(long n, String out) {
-        return new TaskResult(n, new Outcome.Output(out.getBytes(StandardCharsets.UTF_8)), 1, "p-" + n, 100 + (int) n,
+        return new TaskResult(n, new Outcome.Output(out.getBytes(StandardCharsets.UTF_8), new byte[] {'!'}), 1,
+                "p-" + n, 100 + (int) n,
                 "a-1", Instant.ofEpochSecond(1_700_000_000L, 5), Duration.ofMillis(7));
     }
 
@@ -94,11 +95,12 @@ class AsyncResultsStoreTest {
             assertArrayEquals("out 2".getBytes(StandardCharsets.UTF_8), ((Outcome.Output) two.outcome()).data());
             assertEquals(ok(2, "x").startedAt(), two.startedAt());
             assertEquals("p-2", two.processId());
+            assertArrayEquals(new byte[] {'!'}, ((Outcome.Output) two.outcome()).stderr());
             assertEquals("not ready", now(r, "t-4"));
-            // Counted against the budget as live: two results of 5 bytes and one input of 6.
-            assertEquals(5 + 5 + 6, memory.used());
+            // Counted against the budget as live: two results of 5 + 1 bytes and one input of 6.
+            assertEquals(6 + 6 + 6, memory.used());
             again.getFirst().slot().complete(ok(4, "out 4"));
-            assertEquals(5 + 5 + 5, memory.used());
+            assertEquals(6 + 6 + 6, memory.used());
             r.forget("t-2");
         }
         try (StateDirectory d = StateDirectory.take(dir); SqliteStateStore store = d.openStore(false, m -> { })) {
