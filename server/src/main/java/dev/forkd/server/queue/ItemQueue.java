@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.locks.ReentrantLock;
@@ -56,9 +57,9 @@ public final class ItemQueue {
     private final MemoryBudget memory;
     private final ReentrantLock lock = new ReentrantLock();
 
-    private record Entry(Item item, boolean redelivered) {}
-
-    private final ArrayDeque<Entry> items = new ArrayDeque<>();
+    private final QueueJournal journal;
+    private final ArrayDeque<QueueEntry> items = new ArrayDeque<>();
+    private long nextSeq = 1;
     private long bytes;
     private long inFlight;
     private long inFlightBytes;
@@ -71,7 +72,7 @@ public final class ItemQueue {
     private long totalTaken;
     private int producerStreams;
 
-    private final ArrayDeque<Putter> putters = new ArrayDeque<>();
+    private final ArrayDeque<PendingPut> putters = new ArrayDeque<>();
     private final ArrayDeque<Object> takers = new ArrayDeque<>(); // TakeCall or QueueConsumer
     private final List<JoinCall> joiners = new ArrayList<>();
     private final Set<QueueConsumer> consumers = new LinkedHashSet<>();
@@ -84,6 +85,13 @@ public final class ItemQueue {
     /** A queue that tells {@code events} when it is closed. */
     ItemQueue(String id, Optional<String> name, long maxsize, QueueLimits limits, ScheduledExecutorService timers,
             MemoryBudget memory, ServerEvents events) {
+        this(id, name, maxsize, limits, timers, memory, events, QueueJournal.NONE);
+    }
+
+    /** A queue whose items {@code journal} keeps (a durable queue), or not ({@link QueueJournal#NONE}). */
+    ItemQueue(String id, Optional<String> name, long maxsize, QueueLimits limits, ScheduledExecutorService timers,
+            MemoryBudget memory, ServerEvents events, QueueJournal journal) {
+        this.journal = journal;
         this.events = events;
         this.id = id;
         this.name = name;
@@ -99,6 +107,11 @@ public final class ItemQueue {
 
     public Optional<String> name() {
         return name;
+    }
+
+    /** Whether its items are kept in the state store. */
+    public boolean durable() {
+        return journal.durable();
     }
 
     /** A blocked call that can be given up (its client went away). */
@@ -125,7 +138,49 @@ public final class ItemQueue {
         int takeCalls = (int) takers.stream().filter(t -> t instanceof TakeCall).count();
         return new QueueSnapshot(id, name, maxsize, items.size(), inFlight, unfinished, closed, drained(),
                 producerStreams + unaryPutters, consumers.size() + takeCalls, bytes + inFlightBytes, totalPut,
-                totalTaken);
+                totalTaken, journal.durable());
+    }
+
+    /** What the store keeps of this queue (its definition), as it is now. */
+    private QueueRecords.Definition definitionLocked() {
+        return new QueueRecords.Definition(id, name, maxsize, closed, unfinished - items.size() - inFlight);
+    }
+
+    /** The definition as it is now, for the store; a durable queue's creation keeps it. */
+    QueueRecords.Definition definition() {
+        lock.lock();
+        try {
+            return definitionLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Puts back what the store kept of this queue, before anyone can call it: its items in order,
+     * charged to the memory budget, and {@code undone} tasks taken but not marked done.
+     *
+     * @throws ForkdException.ResourceExhausted if the memory budget cannot hold the items
+     */
+    void restore(List<QueueEntry> stored, long undone, boolean wasClosed) {
+        long cost = 0;
+        for (QueueEntry e : stored) {
+            cost += e.item().cost();
+        }
+        memory.reserve(cost, stored.size() + " stored items of " + label());
+        lock.lock();
+        try {
+            for (QueueEntry e : stored) {
+                items.addLast(e);
+                nextSeq = Math.max(nextSeq, e.seq() + 1);
+            }
+            bytes += cost;
+            unfinished = stored.size() + undone;
+            totalPut = stored.size();
+            closed = wasClosed;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private boolean drained() {
@@ -161,53 +216,6 @@ public final class ItemQueue {
 
     // ---------------------------------------------------------------- put
 
-    /** A waiting put: a unary batch (all or none) or a producer's batch (as much as fits, in order). */
-    private final class Putter {
-        final List<Item> batch;
-        final boolean unary;
-        final Consumer<Outcomes.Put> done;
-        int next;
-        /** The cost of the items not yet in the queue: what the budget holds for this putter. */
-        long remainingBytes;
-        ScheduledFuture<?> timer;
-
-        Putter(List<Item> batch, boolean unary, long batchBytes, Consumer<Outcomes.Put> done) {
-            this.batch = batch;
-            this.unary = unary;
-            this.remainingBytes = batchBytes;
-            this.done = done;
-        }
-
-        int remaining() {
-            return batch.size() - next;
-        }
-    }
-
-    /** Checks a batch against the item and batch limits; returns its cost in bytes. */
-    private long checkBatch(List<Item> batch, String field) {
-        if (batch.isEmpty()) {
-            throw new ForkdException.InvalidArgument(field, "must hold at least one item");
-        }
-        if (batch.size() > limits.maxBatch()) {
-            throw new ForkdException.InvalidArgument(field, "holds " + batch.size()
-                    + " items; at most " + limits.maxBatch() + " per batch (the server's limit)");
-        }
-        long cost = 0;
-        for (int i = 0; i < batch.size(); i++) {
-            Item it = batch.get(i);
-            if (it.data().length > limits.maxItemBytes()) {
-                throw new ForkdException.InvalidArgument(field + "[" + i + "].data", "is " + it.data().length
-                        + " bytes; items are at most " + limits.maxItemBytes() + " bytes (the server's limit)");
-            }
-            if (it.contentType().length() > 256) {
-                throw new ForkdException.InvalidArgument(field + "[" + i + "].content_type",
-                        "is longer than 256 characters");
-            }
-            cost += it.cost();
-        }
-        return cost;
-    }
-
     /**
      * Puts a batch, all or none, waiting up to {@code timeout} for room (empty: as long as it takes;
      * zero: not at all).
@@ -216,7 +224,7 @@ public final class ItemQueue {
      * @throws ForkdException.InvalidArgument for an empty, oversized or too large batch
      */
     public Pending put(List<Item> batch, Optional<Duration> timeout, Consumer<Outcomes.Put> done) {
-        long cost = checkBatch(batch, "items");
+        long cost = limits.checkBatch(batch, "items");
         if (batch.size() > maxsize) {
             throw new ForkdException.InvalidArgument("items", "holds " + batch.size() + " items but "
                     + label() + " holds at most " + maxsize + " (its maxsize)");
@@ -225,7 +233,7 @@ public final class ItemQueue {
             throw new ForkdException.InvalidArgument("items", "is " + cost + " bytes but a queue holds at most "
                     + limits.maxQueueBytes() + " bytes (the server's limit)");
         }
-        return reserveAndEnqueue(new Putter(List.copyOf(batch), true, cost, done), timeout);
+        return reserveAndEnqueue(new PendingPut(List.copyOf(batch), true, cost, done), timeout);
     }
 
     /**
@@ -233,12 +241,12 @@ public final class ItemQueue {
      * reordered and never overtaking an earlier blocked putter. {@code done} is told once all are in.
      */
     public Pending produce(List<Item> batch, Consumer<Outcomes.Put> done) {
-        long cost = checkBatch(batch, "items");
-        return reserveAndEnqueue(new Putter(List.copyOf(batch), false, cost, done), Optional.empty());
+        long cost = limits.checkBatch(batch, "items");
+        return reserveAndEnqueue(new PendingPut(List.copyOf(batch), false, cost, done), Optional.empty());
     }
 
     /** Charges the budget for the batch, then queues the putter; a refusal anywhere refunds it. */
-    private Pending reserveAndEnqueue(Putter p, Optional<Duration> timeout) {
+    private Pending reserveAndEnqueue(PendingPut p, Optional<Duration> timeout) {
         memory.reserve(p.remainingBytes, p.batch.size() + (p.batch.size() == 1 ? " item" : " items")
                 + " for " + label());
         try {
@@ -250,12 +258,12 @@ public final class ItemQueue {
     }
 
     /** A putter leaves without its remaining items: the budget gets their bytes back. */
-    private void refund(Putter p) {
+    private void refund(PendingPut p) {
         memory.release(p.remainingBytes);
         p.remainingBytes = 0;
     }
 
-    private Pending enqueuePutter(Putter p, Optional<Duration> timeout) {
+    private Pending enqueuePutter(PendingPut p, Optional<Duration> timeout) {
         List<Runnable> after = new ArrayList<>();
         lock.lock();
         try {
@@ -288,7 +296,7 @@ public final class ItemQueue {
         return () -> cancelPutter(p);
     }
 
-    private void expirePutter(Putter p) {
+    private void expirePutter(PendingPut p) {
         boolean expired;
         long size;
         List<Runnable> after = new ArrayList<>();
@@ -310,7 +318,7 @@ public final class ItemQueue {
         runAll(after);
     }
 
-    private void cancelPutter(Putter p) {
+    private void cancelPutter(PendingPut p) {
         List<Runnable> after = new ArrayList<>();
         lock.lock();
         try {
@@ -331,26 +339,33 @@ public final class ItemQueue {
         return items.size() + inFlight + count <= maxsize && bytes + inFlightBytes + cost <= limits.maxQueueBytes();
     }
 
-    private void append(Item it) {
-        items.addLast(new Entry(it, false));
+    private QueueEntry append(Item it) {
+        QueueEntry e = new QueueEntry(it, nextSeq++, false);
+        items.addLast(e);
         bytes += it.cost();
         unfinished++;
         totalPut++;
+        return e;
     }
 
     /** Moves what it can from the head putter into the queue; true if it moved anything. */
     private boolean admitHead(List<Runnable> after) {
-        Putter p = putters.peekFirst();
+        PendingPut p = putters.peekFirst();
         if (p == null) {
             return false;
         }
+        // Only a durable queue pays for the list of what entered, to hand it to the store.
+        List<QueueEntry> entered = journal.durable() ? new ArrayList<>() : List.of();
         boolean moved = false;
         if (p.unary) {
             if (!fits(p.remaining(), p.remainingBytes)) {
                 return false;
             }
             for (Item it : p.batch) {
-                append(it);
+                QueueEntry e = append(it);
+                if (journal.durable()) {
+                    entered.add(e);
+                }
             }
             p.next = p.batch.size();
             p.remainingBytes = 0;
@@ -361,21 +376,45 @@ public final class ItemQueue {
                 if (!fits(1, it.cost())) {
                     break;
                 }
-                append(it);
+                QueueEntry e = append(it);
+                if (journal.durable()) {
+                    entered.add(e);
+                }
                 p.remainingBytes -= it.cost();
                 p.next++;
                 moved = true;
             }
         }
+        if (moved && journal.durable()) {
+            p.storing(journal.added(entered));
+        }
         if (p.remaining() == 0) {
             putters.pollFirst();
-            if (p.timer != null) {
-                p.timer.cancel(false);
-            }
+            p.cancelTimer();
             Outcomes.Put.Done result = new Outcomes.Put.Done(p.batch.size(), items.size());
-            after.add(() -> p.done.accept(result));
+            CompletableFuture<Void> stored = p.stored;
+            after.add(() -> answerOnceStored(stored, p.done, result));
         }
         return moved;
+    }
+
+    /**
+     * Answers a put once the store has its items: at once for an in-memory queue, else from the
+     * store's commit callback (never blocking the caller's thread).
+     */
+    private void answerOnceStored(CompletableFuture<Void> stored, Consumer<Outcomes.Put> done, Outcomes.Put.Done result) {
+        if (stored == QueueJournal.STORED) {
+            done.accept(result);
+            return;
+        }
+        stored.whenComplete((ok, e) -> {
+            try {
+                done.accept(e == null ? result
+                        : new Outcomes.Put.Failed(QueueJournal.storeFailed(e, result.put() + " items put to " + label())));
+            } catch (RuntimeException failed) {
+                LOG.log(Level.WARNING, "a queue callback failed", failed);
+            }
+        });
     }
 
     // ---------------------------------------------------------------- take
@@ -462,17 +501,25 @@ public final class ItemQueue {
         switch (head) {
             case TakeCall t -> {
                 List<Item> got = new ArrayList<>(Math.min(t.max, items.size()));
+                List<QueueEntry> gone = journal.durable() ? new ArrayList<>() : List.of();
                 long gotBytes = 0;
                 while (got.size() < t.max && !items.isEmpty()
                         && ReplySize.fits(got.size(), gotBytes, items.peekFirst().item().cost())) {
-                    Entry e = items.pollFirst();
+                    QueueEntry e = items.pollFirst();
                     bytes -= e.item().cost();
                     gotBytes += e.item().cost();
                     got.add(e.item());
+                    if (journal.durable()) {
+                        gone.add(e);
+                    }
                 }
                 int n = got.size();
                 memory.release(gotBytes);
                 totalTaken += n;
+                if (journal.durable()) {
+                    // Taken is gone (at-most-once); still unfinished until task_done, which the definition keeps.
+                    journal.removed(gone, Optional.of(definitionLocked()));
+                }
                 if (t.timer != null) {
                     t.timer.cancel(false);
                 }
@@ -484,14 +531,14 @@ public final class ItemQueue {
                 long batchBytes = 0;
                 while (batch.size() < max && !items.isEmpty()
                         && ReplySize.fits(batch.size(), batchBytes, items.peekFirst().item().cost())) {
-                    Entry e = items.pollFirst();
+                    QueueEntry e = items.pollFirst();
                     long cost = e.item().cost();
                     batchBytes += cost;
                     bytes -= cost;
                     inFlight++;
                     inFlightBytes += cost;
                     Delivery d = new Delivery(nextTag++, e.item(), e.redelivered());
-                    c.unacked.put(d.tag(), d.item());
+                    c.unacked.put(d.tag(), e);
                     batch.add(d);
                 }
                 c.credit -= batch.size();
@@ -581,22 +628,27 @@ public final class ItemQueue {
             if (taskDone && n > unfinished) {
                 throw tooManyDone(n);
             }
+            List<QueueEntry> gone = journal.durable() ? new ArrayList<>(n) : List.of();
             for (Long tag : hit) {
-                release(c.unacked.remove(tag));
+                release(c.unacked.remove(tag), gone);
             }
-            Iterator<Map.Entry<Long, Item>> it = c.unacked.entrySet().iterator();
+            Iterator<Map.Entry<Long, QueueEntry>> it = c.unacked.entrySet().iterator();
             while (it.hasNext()) {
-                Map.Entry<Long, Item> e = it.next();
+                Map.Entry<Long, QueueEntry> e = it.next();
                 if (e.getKey() > through) {
                     break;
                 }
-                release(e.getValue());
+                release(e.getValue(), gone);
                 it.remove();
             }
             acked = n;
             totalTaken += n;
             if (taskDone) {
                 unfinished -= n;
+            }
+            if (journal.durable()) {
+                // Acked without task_done: still unfinished, which only the definition now remembers.
+                journal.removed(gone, taskDone || n == 0 ? Optional.empty() : Optional.of(definitionLocked()));
             }
             dispatch(after);
         } finally {
@@ -606,11 +658,14 @@ public final class ItemQueue {
         return acked;
     }
 
-    /** An acked delivery leaves the server. */
-    private void release(Item it) {
+    /** An acked delivery leaves the server (and the store, with {@code gone}). */
+    private void release(QueueEntry e, List<QueueEntry> gone) {
         inFlight--;
-        inFlightBytes -= it.cost();
-        memory.release(it.cost());
+        inFlightBytes -= e.item().cost();
+        memory.release(e.item().cost());
+        if (journal.durable()) {
+            gone.add(e);
+        }
     }
 
     /**
@@ -627,13 +682,13 @@ public final class ItemQueue {
             }
             takers.remove(c);
             back = c.unacked.size();
-            List<Item> unacked = new ArrayList<>(c.unacked.values());
+            List<QueueEntry> unacked = new ArrayList<>(c.unacked.values());
             for (int i = unacked.size() - 1; i >= 0; i--) {
-                Item it = unacked.get(i);
+                QueueEntry e = unacked.get(i);
                 inFlight--;
-                inFlightBytes -= it.cost(); // back in the queue: still held, still charged
-                items.addFirst(new Entry(it, true));
-                bytes += it.cost();
+                inFlightBytes -= e.item().cost(); // back in the queue: still held, still charged (and stored)
+                items.addFirst(e.redelivery());
+                bytes += e.item().cost();
             }
             c.unacked.clear();
             c.credit = 0;
@@ -717,6 +772,9 @@ public final class ItemQueue {
                 throw tooManyDone(count);
             }
             unfinished -= count;
+            if (journal.durable()) {
+                journal.removed(List.of(), Optional.of(definitionLocked()));
+            }
             left = unfinished;
             dispatch(after);
         } finally {
@@ -787,10 +845,13 @@ public final class ItemQueue {
             requireLive();
             if (!closed) {
                 closed = true;
+                if (journal.durable()) {
+                    journal.removed(List.of(), Optional.of(definitionLocked()));
+                }
                 events.happened(Event.of(EventKind.QUEUE_CLOSED, id, name,
                         Map.of("size", Long.toString(items.size()), "in_flight", Long.toString(inFlight))));
                 ForkdException err = closedError();
-                for (Putter p : putters) {
+                for (PendingPut p : putters) {
                     if (p.timer != null) {
                         p.timer.cancel(false);
                     }
@@ -818,9 +879,10 @@ public final class ItemQueue {
                 return 0;
             }
             deleted = true;
+            journal.deleted();
             dropped = items.size() + inFlight;
             ForkdException err = deletedError();
-            for (Putter p : putters) {
+            for (PendingPut p : putters) {
                 cancelTimer(p.timer);
                 refund(p);
                 after.add(() -> p.done.accept(new Outcomes.Put.Failed(err)));
