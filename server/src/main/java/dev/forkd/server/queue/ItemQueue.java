@@ -11,8 +11,6 @@ import dev.forkd.server.time.Timeout;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +42,10 @@ import java.util.logging.Logger;
  * flight it is held) and refunded when its items leave: taken, acked, timed out, refused or deleted.
  * A put the budget cannot hold is refused at once and changes nothing. A reply or delivery ends
  * before its payload passes {@link ReplySize#MAX_BATCH_BYTES}; the rest stays queued.
+ *
+ * <p>What the queue holds, and what the budget and a durable queue's store are told as items come
+ * and go, is {@link QueueContents}; this class is the blocked callers around it. A durable queue
+ * answers a put once the store has committed its items, from the store's callback.
  */
 public final class ItemQueue {
 
@@ -57,19 +59,9 @@ public final class ItemQueue {
     private final MemoryBudget memory;
     private final ReentrantLock lock = new ReentrantLock();
 
-    private final QueueJournal journal;
-    private final ArrayDeque<QueueEntry> items = new ArrayDeque<>();
-    private long nextSeq = 1;
-    private long bytes;
-    private long inFlight;
-    private long inFlightBytes;
-    private long unfinished;
-    private boolean closed;
+    private final QueueContents contents;
     private final ServerEvents events;
     private boolean deleted;
-    private long nextTag = 1;
-    private long totalPut;
-    private long totalTaken;
     private int producerStreams;
 
     private final ArrayDeque<PendingPut> putters = new ArrayDeque<>();
@@ -91,7 +83,7 @@ public final class ItemQueue {
     /** A queue whose items {@code journal} keeps (a durable queue), or not ({@link QueueJournal#NONE}). */
     ItemQueue(String id, Optional<String> name, long maxsize, QueueLimits limits, ScheduledExecutorService timers,
             MemoryBudget memory, ServerEvents events, QueueJournal journal) {
-        this.journal = journal;
+        this.contents = new QueueContents(id, name, maxsize, limits.maxQueueBytes(), memory, journal);
         this.events = events;
         this.id = id;
         this.name = name;
@@ -111,7 +103,7 @@ public final class ItemQueue {
 
     /** Whether its items are kept in the state store. */
     public boolean durable() {
-        return journal.durable();
+        return contents.durable();
     }
 
     /** A blocked call that can be given up (its client went away). */
@@ -136,21 +128,14 @@ public final class ItemQueue {
     private QueueSnapshot snapshotLocked() {
         int unaryPutters = (int) putters.stream().filter(p -> p.unary).count();
         int takeCalls = (int) takers.stream().filter(t -> t instanceof TakeCall).count();
-        return new QueueSnapshot(id, name, maxsize, items.size(), inFlight, unfinished, closed, drained(),
-                producerStreams + unaryPutters, consumers.size() + takeCalls, bytes + inFlightBytes, totalPut,
-                totalTaken, journal.durable());
-    }
-
-    /** What the store keeps of this queue (its definition), as it is now. */
-    private QueueRecords.Definition definitionLocked() {
-        return new QueueRecords.Definition(id, name, maxsize, closed, unfinished - items.size() - inFlight);
+        return contents.snapshot(producerStreams + unaryPutters, consumers.size() + takeCalls);
     }
 
     /** The definition as it is now, for the store; a durable queue's creation keeps it. */
     QueueRecords.Definition definition() {
         lock.lock();
         try {
-            return definitionLocked();
+            return contents.definition();
         } finally {
             lock.unlock();
         }
@@ -163,28 +148,12 @@ public final class ItemQueue {
      * @throws ForkdException.ResourceExhausted if the memory budget cannot hold the items
      */
     void restore(List<QueueEntry> stored, long undone, boolean wasClosed) {
-        long cost = 0;
-        for (QueueEntry e : stored) {
-            cost += e.item().cost();
-        }
-        memory.reserve(cost, stored.size() + " stored items of " + label());
         lock.lock();
         try {
-            for (QueueEntry e : stored) {
-                items.addLast(e);
-                nextSeq = Math.max(nextSeq, e.seq() + 1);
-            }
-            bytes += cost;
-            unfinished = stored.size() + undone;
-            totalPut = stored.size();
-            closed = wasClosed;
+            contents.restore(stored, undone, wasClosed, label());
         } finally {
             lock.unlock();
         }
-    }
-
-    private boolean drained() {
-        return closed && items.isEmpty() && inFlight == 0;
     }
 
     private String label() {
@@ -268,7 +237,7 @@ public final class ItemQueue {
         lock.lock();
         try {
             requireLive();
-            if (closed) {
+            if (contents.closed()) {
                 throw closedError();
             }
             requireWaiterRoom();
@@ -278,7 +247,7 @@ public final class ItemQueue {
                 if (timeout.isPresent() && timeout.get().isZero()) {
                     putters.remove(p);
                     refund(p);
-                    long size = items.size();
+                    long size = contents.size();
                     after.add(() -> p.done.accept(new Outcomes.Put.TimedOut(size)));
                 } else if (timeout.isPresent()) {
                     try {
@@ -304,7 +273,7 @@ public final class ItemQueue {
         try {
             // A partial producer never times out, so a putter that expires has put nothing.
             expired = putters.remove(p);
-            size = items.size();
+            size = contents.size();
             if (expired) {
                 refund(p);
                 dispatch(after); // the head may have been blocking smaller puts behind it
@@ -335,63 +304,39 @@ public final class ItemQueue {
         runAll(after);
     }
 
-    private boolean fits(long count, long cost) {
-        return items.size() + inFlight + count <= maxsize && bytes + inFlightBytes + cost <= limits.maxQueueBytes();
-    }
-
-    private QueueEntry append(Item it) {
-        QueueEntry e = new QueueEntry(it, nextSeq++, false);
-        items.addLast(e);
-        bytes += it.cost();
-        unfinished++;
-        totalPut++;
-        return e;
-    }
-
     /** Moves what it can from the head putter into the queue; true if it moved anything. */
     private boolean admitHead(List<Runnable> after) {
         PendingPut p = putters.peekFirst();
         if (p == null) {
             return false;
         }
-        // Only a durable queue pays for the list of what entered, to hand it to the store.
-        List<QueueEntry> entered = journal.durable() ? new ArrayList<>() : List.of();
-        boolean moved = false;
+        int from = p.next;
         if (p.unary) {
-            if (!fits(p.remaining(), p.remainingBytes)) {
+            if (!contents.fits(p.remaining(), p.remainingBytes)) {
                 return false;
-            }
-            for (Item it : p.batch) {
-                QueueEntry e = append(it);
-                if (journal.durable()) {
-                    entered.add(e);
-                }
             }
             p.next = p.batch.size();
             p.remainingBytes = 0;
-            moved = true;
         } else {
+            long taking = 0; // as much as fits, in order: the counts grow with each item taken
             while (p.remaining() > 0) {
-                Item it = p.batch.get(p.next);
-                if (!fits(1, it.cost())) {
+                long cost = p.batch.get(p.next).cost();
+                if (!contents.fits(p.next - from + 1, taking + cost)) {
                     break;
                 }
-                QueueEntry e = append(it);
-                if (journal.durable()) {
-                    entered.add(e);
-                }
-                p.remainingBytes -= it.cost();
+                taking += cost;
                 p.next++;
-                moved = true;
             }
+            p.remainingBytes -= taking;
         }
-        if (moved && journal.durable()) {
-            p.storing(journal.added(entered));
+        boolean moved = p.next > from;
+        if (moved) {
+            p.storing(contents.append(p.batch, from, p.next));
         }
         if (p.remaining() == 0) {
             putters.pollFirst();
             p.cancelTimer();
-            Outcomes.Put.Done result = new Outcomes.Put.Done(p.batch.size(), items.size());
+            Outcomes.Put.Done result = new Outcomes.Put.Done(p.batch.size(), contents.size());
             CompletableFuture<Void> stored = p.stored;
             after.add(() -> answerOnceStored(stored, p.done, result));
         }
@@ -494,32 +439,13 @@ public final class ItemQueue {
 
     /** Hands items to the head taker; true if it handed any. */
     private boolean serveHead(List<Runnable> after) {
-        if (items.isEmpty() || takers.isEmpty()) {
+        if (contents.isEmpty() || takers.isEmpty()) {
             return false;
         }
         Object head = takers.pollFirst();
         switch (head) {
             case TakeCall t -> {
-                List<Item> got = new ArrayList<>(Math.min(t.max, items.size()));
-                List<QueueEntry> gone = journal.durable() ? new ArrayList<>() : List.of();
-                long gotBytes = 0;
-                while (got.size() < t.max && !items.isEmpty()
-                        && ReplySize.fits(got.size(), gotBytes, items.peekFirst().item().cost())) {
-                    QueueEntry e = items.pollFirst();
-                    bytes -= e.item().cost();
-                    gotBytes += e.item().cost();
-                    got.add(e.item());
-                    if (journal.durable()) {
-                        gone.add(e);
-                    }
-                }
-                int n = got.size();
-                memory.release(gotBytes);
-                totalTaken += n;
-                if (journal.durable()) {
-                    // Taken is gone (at-most-once); still unfinished until task_done, which the definition keeps.
-                    journal.removed(gone, Optional.of(definitionLocked()));
-                }
+                List<Item> got = contents.take(t.max);
                 if (t.timer != null) {
                     t.timer.cancel(false);
                 }
@@ -527,20 +453,7 @@ public final class ItemQueue {
             }
             case QueueConsumer c -> {
                 int max = Math.min(c.credit, limits.maxBatch());
-                List<Delivery> batch = new ArrayList<>(Math.min(max, items.size()));
-                long batchBytes = 0;
-                while (batch.size() < max && !items.isEmpty()
-                        && ReplySize.fits(batch.size(), batchBytes, items.peekFirst().item().cost())) {
-                    QueueEntry e = items.pollFirst();
-                    long cost = e.item().cost();
-                    batchBytes += cost;
-                    bytes -= cost;
-                    inFlight++;
-                    inFlightBytes += cost;
-                    Delivery d = new Delivery(nextTag++, e.item(), e.redelivered());
-                    c.unacked.put(d.tag(), e);
-                    batch.add(d);
-                }
+                List<Delivery> batch = contents.deliver(max, c.unacked);
                 c.credit -= batch.size();
                 c.sink.deliver(batch);
                 if (c.credit > 0) {
@@ -608,64 +521,13 @@ public final class ItemQueue {
             if (!consumers.contains(c)) {
                 return 0;
             }
-            // A set: a tag repeated in one ack is acked once, like a tag acked twice, or unknown.
-            Set<Long> hit = new LinkedHashSet<>();
-            for (Long tag : tags) {
-                if (c.unacked.containsKey(tag)) {
-                    hit.add(tag);
-                }
-            }
-            int upTo = 0;
-            for (Long tag : c.unacked.keySet()) {
-                if (tag > through) {
-                    break; // tags grow in delivery order
-                }
-                if (!hit.contains(tag)) {
-                    upTo++;
-                }
-            }
-            int n = hit.size() + upTo;
-            if (taskDone && n > unfinished) {
-                throw tooManyDone(n);
-            }
-            List<QueueEntry> gone = journal.durable() ? new ArrayList<>(n) : List.of();
-            for (Long tag : hit) {
-                release(c.unacked.remove(tag), gone);
-            }
-            Iterator<Map.Entry<Long, QueueEntry>> it = c.unacked.entrySet().iterator();
-            while (it.hasNext()) {
-                Map.Entry<Long, QueueEntry> e = it.next();
-                if (e.getKey() > through) {
-                    break;
-                }
-                release(e.getValue(), gone);
-                it.remove();
-            }
-            acked = n;
-            totalTaken += n;
-            if (taskDone) {
-                unfinished -= n;
-            }
-            if (journal.durable()) {
-                // Acked without task_done: still unfinished, which only the definition now remembers.
-                journal.removed(gone, taskDone || n == 0 ? Optional.empty() : Optional.of(definitionLocked()));
-            }
+            acked = contents.ack(c.unacked, tags, through, taskDone, this::tooManyDone);
             dispatch(after);
         } finally {
             lock.unlock();
         }
         runAll(after);
         return acked;
-    }
-
-    /** An acked delivery leaves the server (and the store, with {@code gone}). */
-    private void release(QueueEntry e, List<QueueEntry> gone) {
-        inFlight--;
-        inFlightBytes -= e.item().cost();
-        memory.release(e.item().cost());
-        if (journal.durable()) {
-            gone.add(e);
-        }
     }
 
     /**
@@ -681,16 +543,7 @@ public final class ItemQueue {
                 return 0;
             }
             takers.remove(c);
-            back = c.unacked.size();
-            List<QueueEntry> unacked = new ArrayList<>(c.unacked.values());
-            for (int i = unacked.size() - 1; i >= 0; i--) {
-                QueueEntry e = unacked.get(i);
-                inFlight--;
-                inFlightBytes -= e.item().cost(); // back in the queue: still held, still charged (and stored)
-                items.addFirst(e.redelivery());
-                bytes += e.item().cost();
-            }
-            c.unacked.clear();
+            back = contents.putBack(c.unacked);
             c.credit = 0;
             tell.ifPresent(c.sink::end);
             dispatch(after);
@@ -754,8 +607,9 @@ public final class ItemQueue {
 
     private ForkdException tooManyDone(long n) {
         return new ForkdException.FailedPrecondition("TASK_DONE_TOO_MANY", "task_done of " + n
-                + " on " + label() + " is more than its " + unfinished + " unfinished items (called too many times)",
-                Map.of("queue", id, "count", Long.toString(n), "unfinished", Long.toString(unfinished)));
+                + " on " + label() + " is more than its " + contents.unfinished()
+                + " unfinished items (called too many times)", Map.of("queue", id, "count", Long.toString(n),
+                        "unfinished", Long.toString(contents.unfinished())));
     }
 
     /** Marks {@code count} tasks done; returns how many remain unfinished. */
@@ -768,14 +622,10 @@ public final class ItemQueue {
         lock.lock();
         try {
             requireLive();
-            if (count > unfinished) {
+            if (count > contents.unfinished()) {
                 throw tooManyDone(count);
             }
-            unfinished -= count;
-            if (journal.durable()) {
-                journal.removed(List.of(), Optional.of(definitionLocked()));
-            }
-            left = unfinished;
+            left = contents.taskDone(count);
             dispatch(after);
         } finally {
             lock.unlock();
@@ -791,10 +641,10 @@ public final class ItemQueue {
         lock.lock();
         try {
             requireLive();
-            if (unfinished == 0) {
+            if (contents.unfinished() == 0) {
                 after.add(() -> done.accept(new Outcomes.Join.Done()));
             } else if (timeout.isPresent() && timeout.get().isZero()) {
-                long left = unfinished;
+                long left = contents.unfinished();
                 after.add(() -> done.accept(new Outcomes.Join.TimedOut(left)));
             } else {
                 requireWaiterRoom();
@@ -827,7 +677,7 @@ public final class ItemQueue {
         lock.lock();
         try {
             expired = joiners.remove(j);
-            left = unfinished;
+            left = contents.unfinished();
         } finally {
             lock.unlock();
         }
@@ -843,13 +693,10 @@ public final class ItemQueue {
         lock.lock();
         try {
             requireLive();
-            if (!closed) {
-                closed = true;
-                if (journal.durable()) {
-                    journal.removed(List.of(), Optional.of(definitionLocked()));
-                }
+            if (!contents.closed()) {
+                contents.close();
                 events.happened(Event.of(EventKind.QUEUE_CLOSED, id, name,
-                        Map.of("size", Long.toString(items.size()), "in_flight", Long.toString(inFlight))));
+                        Map.of("size", Long.toString(contents.size()), "in_flight", Long.toString(contents.inFlight()))));
                 ForkdException err = closedError();
                 for (PendingPut p : putters) {
                     if (p.timer != null) {
@@ -879,8 +726,7 @@ public final class ItemQueue {
                 return 0;
             }
             deleted = true;
-            journal.deleted();
-            dropped = items.size() + inFlight;
+            dropped = contents.drop();
             ForkdException err = deletedError();
             for (PendingPut p : putters) {
                 cancelTimer(p.timer);
@@ -905,9 +751,6 @@ public final class ItemQueue {
             takers.clear();
             joiners.clear();
             consumers.clear();
-            items.clear();
-            memory.release(bytes + inFlightBytes);
-            bytes = inFlight = inFlightBytes = 0;
         } finally {
             lock.unlock();
         }
@@ -939,7 +782,7 @@ public final class ItemQueue {
                 moved = true;
             }
         }
-        if (drained()) {
+        if (contents.drained()) {
             for (Object t : takers) {
                 if (t instanceof TakeCall tc) {
                     cancelTimer(tc.timer);
@@ -953,7 +796,7 @@ public final class ItemQueue {
             }
             consumers.clear();
         }
-        if (unfinished == 0 && !joiners.isEmpty()) {
+        if (contents.unfinished() == 0 && !joiners.isEmpty()) {
             for (JoinCall j : joiners) {
                 cancelTimer(j.timer);
                 after.add(() -> j.done.accept(new Outcomes.Join.Done()));
