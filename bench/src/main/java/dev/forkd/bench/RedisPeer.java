@@ -60,7 +60,7 @@ final class RedisPeer implements AutoCloseable {
                     if (said.length() < 4000) {
                         said.append(line).append('\n');
                     }
-                    if (line.contains("Ready to accept connections")) {
+                    if (line.toLowerCase(java.util.Locale.ROOT).contains("ready to accept connections")) {
                         ready.complete(null);
                     }
                 }
