@@ -147,10 +147,10 @@ public final class ItemQueue {
      *
      * @throws ForkdException.ResourceExhausted if the memory budget cannot hold the items
      */
-    void restore(List<QueueEntry> stored, long undone, boolean wasClosed) {
+    void restore(List<QueueEntry> stored, long nextSeq, long undone, boolean wasClosed) {
         lock.lock();
         try {
-            contents.restore(stored, undone, wasClosed, label());
+            contents.restore(stored, nextSeq, undone, wasClosed, label());
         } finally {
             lock.unlock();
         }

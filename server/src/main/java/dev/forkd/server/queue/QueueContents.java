@@ -93,7 +93,7 @@ final class QueueContents {
     }
 
     /** Puts back what the store kept, charging the budget (which may refuse). */
-    void restore(List<QueueEntry> stored, long undone, boolean wasClosed, String what) {
+    void restore(List<QueueEntry> stored, long next, long undone, boolean wasClosed, String what) {
         long cost = 0;
         for (QueueEntry e : stored) {
             cost += e.item().cost();
@@ -103,6 +103,7 @@ final class QueueContents {
             items.addLast(e);
             nextSeq = Math.max(nextSeq, e.seq() + 1);
         }
+        nextSeq = Math.max(nextSeq, next);
         bytes += cost;
         unfinished = stored.size() + undone;
         totalPut = stored.size();

@@ -67,9 +67,10 @@ public final class QueueRegistry {
 
     private void restore(QueueRecords.StoredQueue stored) {
         QueueRecords.Definition d = stored.definition();
-        ItemQueue q = new ItemQueue(d.id(), d.name(), d.maxsize(), limits, timers, memory, events,
-                QueueJournal.durable(store, stored.seq(), d.id()));
-        q.restore(stored.items(), d.undone(), d.closed());
+        QueueJournal journal = QueueJournal.durable(store, stored.seq(), d.id());
+        journal.restored(stored.segments());
+        ItemQueue q = new ItemQueue(d.id(), d.name(), d.maxsize(), limits, timers, memory, events, journal);
+        q.restore(stored.items(), stored.nextSeq(), d.undone(), d.closed());
         bySeq.put(stored.seq(), q);
         seqById.put(d.id(), stored.seq());
         d.name().ifPresent(n -> seqByName.put(n, stored.seq()));

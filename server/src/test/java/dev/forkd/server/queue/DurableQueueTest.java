@@ -122,6 +122,29 @@ class DurableQueueTest {
     }
 
     @Test
+    void itemsAckedOutOfOrderWithinOneBatchStayGoneAndAFullyGoneBatchLeavesNoRows() throws Exception {
+        ItemQueue q = durable(start(), "jobs", 100);
+        put(q, texts(1, 5).toArray(String[]::new)); // one batch: one stored segment
+        ItemQueueTest.Recorder r = new ItemQueueTest.Recorder();
+        QueueConsumer c = q.consume(Optional.empty(), r);
+        c.grant(5);
+        c.ack(List.of(r.got.get(1).tag(), r.got.get(3).tag()), 0, false); // item-2 and item-4
+        stopServer();
+
+        QueueRegistry again = start();
+        ItemQueue back = again.get("jobs");
+        assertEquals(List.of("item-1", "item-3", "item-5"), drain(back));
+        put(back, "item-6");
+        stopServer();
+
+        assertEquals(List.of("item-6"), drain(start().get("jobs")));
+        stopServer();
+        start();
+        assertEquals(List.of(), store.kinds(QueueJournal.ITEM_KIND_PREFIX), "every item left: no segment row");
+        assertEquals(List.of(), store.kinds(QueueJournal.GONE_KIND_PREFIX));
+    }
+
+    @Test
     void aPutIsAnsweredOnlyOnceItsItemsAreCommitted() throws Exception {
         start(); // opens the real store under the held one
         // A store whose commits the test releases: the answer must wait for them.
