@@ -207,11 +207,23 @@ public final class ItemQueue {
 
     /**
      * Puts a producer's batch: as many items as fit at once, the rest as room appears, never
-     * reordered and never overtaking an earlier blocked putter. {@code done} is told once all are in.
+     * reordered and never overtaking an earlier blocked putter. {@code done} is told once all are in
+     * (for a durable queue: and committed).
      */
     public Pending produce(List<Item> batch, Consumer<Outcomes.Put> done) {
+        return produce(batch, () -> { }, done);
+    }
+
+    /**
+     * {@link #produce(List, Consumer)}, telling {@code admitted} first, as soon as all are in the queue
+     * (before a durable queue's commit): a producer may then send its next batch while this one is
+     * being committed.
+     */
+    public Pending produce(List<Item> batch, Runnable admitted, Consumer<Outcomes.Put> done) {
         long cost = limits.checkBatch(batch, "items");
-        return reserveAndEnqueue(new PendingPut(List.copyOf(batch), false, cost, done), Optional.empty());
+        PendingPut p = new PendingPut(List.copyOf(batch), false, cost, done);
+        p.admitted = admitted;
+        return reserveAndEnqueue(p, Optional.empty());
     }
 
     /** Charges the budget for the batch, then queues the putter; a refusal anywhere refunds it. */
@@ -338,6 +350,7 @@ public final class ItemQueue {
             p.cancelTimer();
             Outcomes.Put.Done result = new Outcomes.Put.Done(p.batch.size(), contents.size());
             CompletableFuture<Void> stored = p.stored;
+            after.add(p.admitted); // before the answer, which may come at once
             after.add(() -> answerOnceStored(stored, p.done, result));
         }
         return moved;

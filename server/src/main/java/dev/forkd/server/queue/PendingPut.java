@@ -21,6 +21,8 @@ final class PendingPut {
     /** Completes once every item of the batch in the queue is committed (a durable queue). */
     CompletableFuture<Void> stored = QueueJournal.STORED;
     ScheduledFuture<?> timer;
+    /** Told once the whole batch is in the queue, before its answer (a producer reads on). */
+    Runnable admitted = () -> { };
 
     PendingPut(List<Item> batch, boolean unary, long batchBytes, Consumer<Outcomes.Put> done) {
         this.batch = batch;

@@ -156,7 +156,12 @@ class DurableQueueTest {
         CompletableFuture<Outcomes.Put> done = new CompletableFuture<>();
         q.put(List.of(item("a")), FOREVER, done::complete);
         CompletableFuture<Outcomes.Put> produced = new CompletableFuture<>();
-        q.produce(List.of(item("b"), item("c")), produced::complete);
+        CompletableFuture<Void> admitted = new CompletableFuture<>();
+        q.produce(List.of(item("b"), item("c")), () -> admitted.complete(null), produced::complete);
+        // In the queue at once, so a producer may send its next batch while this one is committed...
+        assertTrue(admitted.isDone());
+        assertEquals(3, q.snapshot().size());
+        // ...but nobody is told it is kept before it is.
         assertFalse(created.stored().isDone(), "the creation is answered before the store has it");
         assertFalse(done.isDone(), "the put is answered before the store has its item");
         assertFalse(produced.isDone(), "the produced batch is acked before the store has it");
