@@ -199,7 +199,7 @@ final class QueueJournal {
     /** The error a call gets when the store could not keep what it wrote. */
     static ForkdException storeFailed(Throwable e, String what) {
         Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        return new ForkdException.Unavailable("STORE_WRITE_FAILED", "the state store did not keep " + what
+        return new ForkdException.Unavailable("STATE_STORE_UNAVAILABLE", "the state store did not keep " + what
                 + ": " + cause.getMessage());
     }
 }

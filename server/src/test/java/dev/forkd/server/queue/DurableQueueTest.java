@@ -177,7 +177,7 @@ class DurableQueueTest {
         ItemQueue q = durable(queues, "jobs", 10);
         store.close(); // later writes fail
         Outcomes.Put.Failed f = assertInstanceOf(Outcomes.Put.Failed.class, put(q, "a"));
-        assertEquals("STORE_WRITE_FAILED", f.error().reason());
+        assertEquals("STATE_STORE_UNAVAILABLE", f.error().reason());
     }
 
     @Test
