@@ -64,7 +64,7 @@ public final class SessionServiceAdapter extends SessionServiceGrpc.SessionServi
             @Override
             public synchronized void onError(Throwable t) {
                 if (id != null) {
-                    sessions.end(id);
+                    sessions.streamLost(id);
                 }
             }
 

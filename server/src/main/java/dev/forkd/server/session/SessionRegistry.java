@@ -60,6 +60,7 @@ public final class SessionRegistry {
     private final List<ToIntFunction<String>> processHooks = new CopyOnWriteArrayList<>();
     private final AtomicLong seq = new AtomicLong();
     private final SecureRandom random = new SecureRandom();
+    private volatile boolean serverStopping;
 
     /** A session just opened: its public id, and the credential only its opener learns. */
     public record Opened(String id, String credential) {
@@ -269,6 +270,21 @@ public final class SessionRegistry {
                 return; // unleased: ended explicitly
             }
             lease.expiry = timers.schedule(() -> end(id), lease.ttl.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * The server is stopping: the keep-alive streams it is about to cut end no session, so the next
+     * server finds them kept, to be resumed. A session closed or expired meanwhile still ends.
+     */
+    public void serverStopping() {
+        serverStopping = true;
+    }
+
+    /** A session's keep-alive stream broke: the session ends, unless it is the server that is stopping. */
+    public void streamLost(String id) {
+        if (!serverStopping) {
+            end(id);
         }
     }
 
