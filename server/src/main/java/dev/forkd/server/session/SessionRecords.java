@@ -18,11 +18,25 @@ import java.util.Optional;
 final class SessionRecords {
 
     static final String KIND = "session";
+    /** The number of the last session id given, so that an ended session's id is not given again. */
+    static final String LAST_ID_KIND = "session-last-id";
+    static final String LAST_ID_KEY = "last";
     private static final int VERSION = 1;
 
     record Kept(String id, String name, Duration ttl, String credentialHash, Optional<String> boundProcess) {}
 
     private SessionRecords() {}
+
+    static byte[] lastId(long n) {
+        return java.nio.ByteBuffer.allocate(Long.BYTES).putLong(n).array();
+    }
+
+    static long lastId(dev.forkd.server.store.StoreRow row) {
+        if (row.value().length != Long.BYTES) {
+            throw new StoreException("the last session id is " + row.value().length + " bytes, not 8");
+        }
+        return java.nio.ByteBuffer.wrap(row.value()).getLong();
+    }
 
     static byte[] encode(Kept s) {
         var bytes = new ByteArrayOutputStream(128);

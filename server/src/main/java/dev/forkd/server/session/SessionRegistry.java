@@ -3,6 +3,7 @@ package dev.forkd.server.session;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.store.StateStore;
 import dev.forkd.server.store.StoreRow;
+import dev.forkd.server.store.StoreWrite;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -119,7 +120,10 @@ public final class SessionRegistry {
             byCredentialHash.put(lease.credentialHash, lease);
             highest = Math.max(highest, number(lease.id));
         }
-        seq.set(highest); // a new session never takes a kept one's id
+        for (StoreRow row : store.load(SessionRecords.LAST_ID_KIND)) {
+            highest = Math.max(highest, SessionRecords.lastId(row));
+        }
+        seq.set(highest); // a new session never takes the id of one before it, kept or ended
     }
 
     private static long number(String id) {
@@ -228,14 +232,22 @@ public final class SessionRegistry {
         byte[] secret = new byte[CREDENTIAL_BYTES];
         random.nextBytes(secret);
         String credential = CREDENTIAL_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-        String id = "s-" + seq.incrementAndGet();
-        Lease lease = new Lease(id, name, ttl, hash(credential), boundProcess);
+        String hash = hash(credential);
+        String id;
+        // The id and its write in one step: the last-id writes reach the store in increasing order.
+        synchronized (seq) {
+            long n = seq.incrementAndGet();
+            id = "s-" + n;
+            // Not waited for: whatever the session then owns is kept by later writes, which commit
+            // after this one; a session lost with nothing kept owned nothing that could be kept.
+            store.write(List.of(
+                    new StoreWrite.Put(SessionRecords.KIND, id, SessionRecords.encode(
+                            new SessionRecords.Kept(id, name, ttl, hash, boundProcess))),
+                    new StoreWrite.Put(SessionRecords.LAST_ID_KIND, SessionRecords.LAST_ID_KEY, SessionRecords.lastId(n))));
+        }
+        Lease lease = new Lease(id, name, ttl, hash, boundProcess);
         byCredentialHash.put(lease.credentialHash, lease);
         sessions.put(id, lease);
-        // Not waited for: whatever the session then owns is kept by later writes, which commit after
-        // this one; a session lost with nothing kept owned nothing that could be kept.
-        store.put(SessionRecords.KIND, id, SessionRecords.encode(
-                new SessionRecords.Kept(id, name, ttl, lease.credentialHash, boundProcess)));
         return new Opened(id, credential);
     }
 
