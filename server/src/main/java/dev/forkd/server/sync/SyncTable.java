@@ -143,7 +143,7 @@ public final class SyncTable {
                 if (byName.containsKey(name)) {
                     throw new ForkdException.AlreadyExists(byName.get(name).kind().words(), name);
                 }
-                return info(newPrimitive(name, kind, value, parties, lock, fx));
+                return SyncViews.info(newPrimitive(name, kind, value, parties, lock, fx));
             }
         } finally {
             settle(fx);
@@ -151,12 +151,12 @@ public final class SyncTable {
     }
 
     public synchronized Info get(String name) {
-        return info(require(name));
+        return SyncViews.info(require(name));
     }
 
     public synchronized List<Info> list(Optional<SyncKind> kind) {
         return byName.values().stream().filter(p -> kind.isEmpty() || p.kind() == kind.get())
-                .map(this::info).toList();
+                .map(SyncViews::info).toList();
     }
 
     /** Forgets a primitive nobody holds or waits on. */
@@ -205,9 +205,9 @@ public final class SyncTable {
                     p = newPrimitive(name, kindIfNew.orElse(SyncKind.LOCK), value == 0 ? DEFAULT_SEMAPHORE_VALUE : value, 0, "",
                             fx);
                 } else if (kindIfNew.isPresent()) {
-                    requireKind(p, kindIfNew.get());
+                    SyncViews.requireKind(p, kindIfNew.get());
                 } else if (!p.kind().isLock() && !p.kind().isSemaphore()) {
-                    throw wrongKind(p, "a lock or semaphore");
+                    throw SyncViews.wrongKind(p, "a lock or semaphore");
                 }
                 switch (p) {
                     case Mutex m -> {
@@ -289,7 +289,7 @@ public final class SyncTable {
                         wakeSemaphore(s, fx);
                         return new Released(0, s.value);
                     }
-                    default -> throw wrongKind(p, "a lock or semaphore");
+                    default -> throw SyncViews.wrongKind(p, "a lock or semaphore");
                 }
             }
         } finally {
@@ -430,7 +430,7 @@ public final class SyncTable {
         }
         return switch (p) {
             case Event e -> e;
-            default -> throw wrongKind(p, SyncKind.EVENT.withArticle());
+            default -> throw SyncViews.wrongKind(p, SyncKind.EVENT.withArticle());
         };
     }
 
@@ -513,7 +513,7 @@ public final class SyncTable {
                 }
                 yield c;
             }
-            default -> throw wrongKind(p, SyncKind.CONDITION.withArticle());
+            default -> throw SyncViews.wrongKind(p, SyncKind.CONDITION.withArticle());
         };
     }
 
@@ -524,7 +524,7 @@ public final class SyncTable {
         }
         return switch (p) {
             case Mutex m -> m;
-            default -> throw wrongKind(p, "a lock (condition \"" + c.name + "\" is bound to it)");
+            default -> throw SyncViews.wrongKind(p, "a lock (condition \"" + c.name + "\" is bound to it)");
         };
     }
 
@@ -569,7 +569,7 @@ public final class SyncTable {
                     p = newPrimitive(name, SyncKind.BARRIER, 0, parties, "", fx);
                 }
                 if (!(p instanceof Barrier b)) {
-                    throw wrongKind(p, SyncKind.BARRIER.withArticle());
+                    throw SyncViews.wrongKind(p, SyncKind.BARRIER.withArticle());
                 }
                 if (parties != 0 && parties != b.parties) {
                     throw new FailedPrecondition("BARRIER_PARTIES_MISMATCH", "barrier \"" + name + "\" has "
@@ -643,7 +643,7 @@ public final class SyncTable {
         if (p instanceof Barrier b) {
             return b;
         }
-        throw wrongKind(p, SyncKind.BARRIER.withArticle());
+        throw SyncViews.wrongKind(p, SyncKind.BARRIER.withArticle());
     }
 
     /** FILLING -> BROKEN: every waiter is told (the one whose timeout did it, as timed out). */
@@ -834,35 +834,7 @@ public final class SyncTable {
             throw new ResourceExhausted("TOO_MANY_SYNC_PRIMITIVES", "there are already " + byName.size()
                     + " locks, semaphores, events, conditions and barriers (max " + limits.maxNames() + ")");
         }
-        Primitive p = switch (kind) {
-            case LOCK -> new Mutex(name, false);
-            case RLOCK -> new Mutex(name, true);
-            case SEMAPHORE, BOUNDED_SEMAPHORE -> {
-                if (value < 0 || value > MAX_SEMAPHORE_VALUE) {
-                    throw new InvalidArgument("value", "must be between 0 and " + MAX_SEMAPHORE_VALUE);
-                }
-                yield new Semaphore(name, kind == SyncKind.BOUNDED_SEMAPHORE, value);
-            }
-            case EVENT -> new Event(name);
-            case CONDITION -> {
-                String l = lock.isEmpty() ? name + ".lock" : lock;
-                FreeNames.check(l);
-                if (l.equals(name)) {
-                    throw new InvalidArgument("lock", "must not be the condition's own name");
-                }
-                Primitive existing = byName.get(l);
-                if (existing != null && !existing.kind().isLock()) {
-                    throw wrongKind(existing, "a lock (for condition \"" + name + "\")");
-                }
-                yield new Condition(name, l);
-            }
-            case BARRIER -> {
-                if (parties < 1 || parties > MAX_PARTIES) {
-                    throw new InvalidArgument("parties", "must be between 1 and " + MAX_PARTIES);
-                }
-                yield new Barrier(name, parties);
-            }
-        };
+        Primitive p = SyncViews.newPrimitive(name, kind, value, parties, lock, byName::get);
         byName.put(name, p);
         fx.changed(p);
         return p;
@@ -875,17 +847,6 @@ public final class SyncTable {
             throw new NotFound("sync primitive", name);
         }
         return p;
-    }
-
-    private static void requireKind(Primitive p, SyncKind kind) {
-        if (p.kind() != kind) {
-            throw wrongKind(p, kind.withArticle());
-        }
-    }
-
-    private static FailedPrecondition wrongKind(Primitive p, String wanted) {
-        return new FailedPrecondition("WRONG_KIND", "\"" + p.name + "\" is " + p.kind().withArticle()
-                + ", not " + wanted, Map.of("name", p.name, "kind", p.kind().name()));
     }
 
     private Waiter newWaiter(String owner) {
@@ -910,22 +871,5 @@ public final class SyncTable {
 
     private void touch(String owner, Primitive p) {
         touchedBy.computeIfAbsent(owner, k -> new LinkedHashSet<>()).add(p);
-    }
-
-    private Info info(Primitive p) {
-        return switch (p) {
-            case Mutex m -> {
-                Optional<String> holder = m.state instanceof LockState.Held h ? Optional.of(h.owner()) : Optional.empty();
-                int depth = m.state instanceof LockState.Held h ? h.depth() : 0;
-                yield new Info(p.name, p.kind(), holder, depth, m.lastToken, m.waiters.size(), 0, 0, false, "", 0, 0, false);
-            }
-            case Semaphore s -> new Info(p.name, p.kind(), Optional.empty(), 0, s.lastToken, s.waiters.size(),
-                    s.value, s.initial, false, "", 0, 0, false);
-            case Event e -> new Info(p.name, p.kind(), Optional.empty(), 0, 0, e.waiters.size(), 0, 0, e.set, "", 0, 0, false);
-            case Condition c -> new Info(p.name, p.kind(), Optional.empty(), 0, 0, c.waiters.size(), 0, 0, false,
-                    c.lock, 0, 0, false);
-            case Barrier b -> new Info(p.name, p.kind(), Optional.empty(), 0, 0, b.waiters.size(), 0, 0, false, "",
-                    b.parties, b.waiters.size(), b.state instanceof BarrierState.Broken);
-        };
     }
 }
