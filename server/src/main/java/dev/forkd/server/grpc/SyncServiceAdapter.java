@@ -194,8 +194,8 @@ public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBas
         }
         committed.whenComplete((v, e) -> {
             if (e != null) {
-                out.onError(ErrorMapper.toStatus(new ForkdException.Unavailable("STATE_STORE_FAILED",
-                        "the server could not keep this change in its state store; try again")));
+                out.onError(ErrorMapper.toStatus(new ForkdException.Unavailable("STATE_STORE_UNAVAILABLE",
+                        "the state store could not keep this change, so a restart may undo it; try again")));
             } else {
                 out.onNext(result);
                 out.onCompleted();

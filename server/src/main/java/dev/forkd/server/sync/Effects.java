@@ -73,7 +73,7 @@ final class Effects {
     }
 
     static ForkdException storeFailed() {
-        return new ForkdException.Unavailable("STATE_STORE_FAILED",
-                "the server could not keep this change in its state store; try again");
+        return new ForkdException.Unavailable("STATE_STORE_UNAVAILABLE",
+                "the state store could not keep this lock change, so a restart may undo it; try again");
     }
 }

@@ -214,10 +214,10 @@ public final class SyncTable {
                         if (m.state instanceof LockState.Held h && h.owner().equals(owner) && m.reentrant) {
                             m.state = new LockState.Held(owner, h.depth() + 1, h.token());
                             fx.changed(m);
-                            tell(fx, done, new Grant(true, h.token(), false, h.depth() + 1));
+                            tellGranted(fx, done, new Grant(true, h.token(), false, h.depth() + 1), m.name, owner);
                         } else if (m.state instanceof LockState.Free && m.waiters.isEmpty()) {
                             touch(owner, m);
-                            tell(fx, done, grantMutex(m, owner, 1, nanoTime.getAsLong(), fx));
+                            tellGranted(fx, done, grantMutex(m, owner, 1, nanoTime.getAsLong(), fx), m.name, owner);
                         } else if (timeout.isPresent() && timeout.get().isZero()) {
                             fx.add(() -> done.done(Grant.TIMED_OUT));
                         } else {
@@ -234,7 +234,7 @@ public final class SyncTable {
                         }
                         if (s.value > 0 && s.waiters.isEmpty()) {
                             touch(owner, s);
-                            tell(fx, done, grantPermit(s, owner, nanoTime.getAsLong(), fx));
+                            tellGranted(fx, done, grantPermit(s, owner, nanoTime.getAsLong(), fx), s.name, owner);
                         } else if (timeout.isPresent() && timeout.get().isZero()) {
                             fx.add(() -> done.done(Grant.TIMED_OUT));
                         } else {
@@ -354,7 +354,7 @@ public final class SyncTable {
         if (w.onCondition != null) {
             tell(fx, w.onCondition, new ConditionWoken(w.notified, g.fencingToken(), g.abandoned()));
         } else {
-            tell(fx, w.onGrant, g);
+            tellGranted(fx, w.onGrant, g, m.name, w.owner);
         }
     }
 
@@ -363,7 +363,7 @@ public final class SyncTable {
             Waiter w = s.waiters.poll();
             Grant g = grantPermit(s, w.owner, w.since, fx);
             finish(w, fx);
-            tell(fx, w.onGrant, g);
+            tellGranted(fx, w.onGrant, g, s.name, w.owner);
         }
     }
 
@@ -856,6 +856,21 @@ public final class SyncTable {
     /** Answers a call once its change is kept; if the store cannot keep it, the call fails UNAVAILABLE. */
     private static <T> void tell(Effects fx, Callback<T> cb, T result) {
         fx.add(() -> cb.done(result), () -> cb.failed(Effects.storeFailed()));
+    }
+
+    /**
+     * Answers a grant once it is kept. One the store cannot keep is given back before the caller is
+     * told UNAVAILABLE: the caller does not know it holds it, and would wait on itself when it retries.
+     */
+    private void tellGranted(Effects fx, Callback<Grant> cb, Grant g, String name, String owner) {
+        fx.add(() -> cb.done(g), () -> {
+            try {
+                release(name, owner);
+            } catch (ForkdException e) {
+                // its session ended meanwhile, which gave it back
+            }
+            cb.failed(Effects.storeFailed());
+        });
     }
 
     private void requireOwner(String owner) {

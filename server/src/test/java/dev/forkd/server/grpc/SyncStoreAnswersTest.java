@@ -173,7 +173,14 @@ class SyncStoreAnswersTest {
         var e = assertThrows(ExecutionException.class, () -> acquired.get(30, TimeUnit.SECONDS));
         var status = (StatusRuntimeException) e.getCause();
         assertEquals(Status.Code.UNAVAILABLE, status.getStatus().getCode());
-        assertEquals("STATE_STORE_FAILED", reason(status));
+        assertEquals("STATE_STORE_UNAVAILABLE", reason(status));
+
+        // The grant it could not keep was given back: the caller, told it does not hold the lock, can
+        // take it again instead of waiting on itself.
+        var again = sync(credential).acquire(AcquireRequest.newBuilder().setName("l").build());
+        assertNotAnswered(again, "the second grant");
+        store.commitAll();
+        assertTrue(again.get(30, TimeUnit.SECONDS).getAcquired());
     }
 
     private OpenSessionResponse open(OpenSessionRequest first) throws Exception {
