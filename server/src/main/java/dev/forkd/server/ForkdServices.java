@@ -131,7 +131,7 @@ public final class ForkdServices {
         SyncTable sync = new SyncTable(timers, sessions::exists, settings.sync(), observers.events(), System::nanoTime, store);
         sessions.onEnd(sync::sessionEnded);
         SharedStore shared = new SharedStore(settings.shared(), memory, store);
-        QueueRegistry queues = new QueueRegistry(settings.queues(), timers, memory, observers.events());
+        QueueRegistry queues = new QueueRegistry(settings.queues(), timers, memory, observers.events(), store);
         sessions.onEnd(queues::releaseSession);
         PipeRegistry pipes = new PipeRegistry(settings.pipes(), timers, memory);
         WatchAdmission watches = new WatchAdmission(settings.watches(), memory);
