@@ -221,7 +221,7 @@ public final class ForkdServer implements AutoCloseable {
             return;
         }
         closed = true;
-        services.sessions().serverStopping(); // the streams cut below leave their sessions kept
+        services.beforeStop();
         services.health().enterTerminalState();
         listening.all().forEach(Server::shutdown);
         launcher.stopReplacing();

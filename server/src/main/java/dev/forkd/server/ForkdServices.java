@@ -76,6 +76,9 @@ public final class ForkdServices {
     private final Map<String, String> forkdEnv;
     private final List<ServerServiceDefinition> definitions;
 
+    /** What the cores do when the server starts stopping (see {@link #beforeStop}). */
+    private final List<Runnable> beforeStop = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     private ForkdServices(SessionRegistry sessions, AgentCredentials agentCredentials, AgentRegistry agents,
             ProcessTable processes, DeclaredPrograms programs, HealthStatusManager health, MemoryBudget memory,
             WatchAdmission watches, ServerObservers observers, Map<String, String> forkdEnv,
@@ -136,7 +139,8 @@ public final class ForkdServices {
         PipeRegistry pipes = new PipeRegistry(settings.pipes(), timers, memory);
         WatchAdmission watches = new WatchAdmission(settings.watches(), memory);
         PoolRegistry pools = new PoolRegistry(processes, timers, streams, clock, settings.maxPools(), memory,
-                observers.events());
+                observers.events(), store);
+        pools.restore();
         sessions.onEnd(pools::sessionEnded);
         observers.gauges(new MetricSources(processes::countByState,
                 () -> agents.links().stream().map(l -> new MetricSources.Agent(l.agentId(), l.pid())).toList(),
@@ -182,8 +186,11 @@ public final class ForkdServices {
                 guarded(malformed, ProtoReflectionServiceV1.newInstance(), auth))
                 .stream().map(observers::observed).toList();
         sessions.startRestoredLeases(processId -> knows(processes, processId)); // every session-end hook is set
-        return new ForkdServices(sessions, credentials, agents, processes, programs, health, memory, watches,
-                observers, forkdEnv, definitions);
+        ForkdServices services = new ForkdServices(sessions, credentials, agents, processes, programs, health, memory,
+                watches, observers, forkdEnv, definitions);
+        services.beforeStop.add(pools::stopping);
+        services.beforeStop.add(sessions::serverStopping); // the streams the stop cuts leave their sessions kept
+        return services;
     }
 
     private static ServerServiceDefinition guarded(MalformedRequests malformed, BindableService service,
@@ -278,5 +285,13 @@ public final class ForkdServices {
     /** The open process and shared-object watches, against their caps. */
     public WatchAdmission watches() {
         return watches;
+    }
+
+    /**
+     * The server is stopping: the cores stop recording what the stop itself does to their work (a
+     * pool task whose worker the stop kills is run again after a restart, not kept as failed).
+     */
+    public void beforeStop() {
+        beforeStop.forEach(Runnable::run);
     }
 }
