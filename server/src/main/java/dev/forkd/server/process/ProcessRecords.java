@@ -36,9 +36,7 @@ public final class ProcessRecords {
     }
 
     /** Keeps nothing: a table without a store. */
-    public static ProcessRecords none() {
-        return new ProcessRecords(StateStore.none());
-    }
+    static final ProcessRecords NONE = new ProcessRecords(StateStore.none());
 
     boolean keeps() {
         return store.keeps();
