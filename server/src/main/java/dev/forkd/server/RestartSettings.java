@@ -15,12 +15,13 @@ import java.time.Duration;
  */
 public record RestartSettings(Duration orphanGrace, Duration agentReturnWait, boolean keepOnStop) {
 
+    // Before DEFAULT, which the constructor checks against it.
+    /** An agent's argv carries the grace in milliseconds as an int. */
+    static final Duration MAX_ORPHAN_GRACE = Duration.ofDays(7);
     public static final Duration DEFAULT_ORPHAN_GRACE = Duration.ofMinutes(5);
     public static final Duration DEFAULT_AGENT_RETURN_WAIT = Duration.ofSeconds(10);
     public static final RestartSettings DEFAULT = new RestartSettings(DEFAULT_ORPHAN_GRACE,
             DEFAULT_AGENT_RETURN_WAIT, false);
-    /** An agent's argv carries the grace in milliseconds as an int. */
-    static final Duration MAX_ORPHAN_GRACE = Duration.ofDays(7);
 
     public RestartSettings {
         if (orphanGrace.isNegative() || orphanGrace.compareTo(MAX_ORPHAN_GRACE) > 0) {
