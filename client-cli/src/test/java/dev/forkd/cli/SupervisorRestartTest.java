@@ -114,9 +114,28 @@ class SupervisorRestartTest {
 
         RunningServer second = RunningServer.startIn(dir, ARGS, Map.of(), c -> c);
         try {
-            ProcessInfo after = get(Cli.against(second), longId);
+            Cli again = Cli.against(second);
+            ProcessInfo after = get(again, longId);
             assertEquals(ProcessState.PROCESS_STATE_RUNNING, after.getState(), after::toString);
             assertEquals(before.getPid(), after.getPid());
+            assertTrue(agentsBelow(second).isEmpty(), "the adopted agent was enough: none launched");
+            // The adopted agent is not the new server's child: its end is seen through its pidfd,
+            // and it is replaced like any agent.
+            ProcessHandle adopted = null;
+            for (ProcessHandle p : everything) {
+                if (cmdline(p.pid()).contains("dev.forkd.agent.AgentMain")) {
+                    adopted = p;
+                }
+            }
+            assertTrue(adopted != null && adopted.isAlive(), "the first server's agent runs on");
+            adopted.destroyForcibly();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (agentsBelow(second).isEmpty()
+                    || get(again, longId).getState() != ProcessState.PROCESS_STATE_LOST) {
+                assertTrue(System.nanoTime() < end, "no replacement for the adopted agent, or its child not lost:\n"
+                        + get(again, longId) + second.stderr());
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+            }
             everything.addAll(second.descendants());
         } finally {
             second.close();

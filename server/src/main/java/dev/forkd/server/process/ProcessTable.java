@@ -759,7 +759,7 @@ public final class ProcessTable {
     /** A restored process whose agent has not come back yet cannot be signalled or written to. */
     private static void requireClaimed(ProcessRecord rec) {
         if (rec.agent == null && (rec.state instanceof ProcessState.Running)) {
-            throw new ForkdException.Unavailable("PROCESS_RESTORING", "process \"" + rec.id
+            throw new ForkdException.Unavailable("NO_AGENT", "process \"" + rec.id
                     + "\" is waiting for its agent to come back after a supervisor restart");
         }
     }

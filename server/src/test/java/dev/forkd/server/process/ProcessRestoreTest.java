@@ -134,7 +134,7 @@ class ProcessRestoreTest {
             // Before its agent is back, it cannot be signalled: nobody could deliver it.
             ForkdException e = assertThrows(ForkdException.class,
                     () -> after.signal(alive, new ProcessTable.SignalAction.Send(15)));
-            assertEquals("PROCESS_RESTORING", e.reason());
+            assertEquals("NO_AGENT", e.reason());
 
             // Agent a-1 comes back; "orphaned" is not among its children (it was killed meanwhile).
             assertEquals(2, after.restore().adopt("a-1", back, List.of(
