@@ -24,6 +24,7 @@ import java.util.logging.Logger;
  *   <li>one that was starting or running waits, unclaimed, for its agent: an agent that re-registers
  *       with it (or reports an event of its run) claims it, so it is {@code RUNNING} again with the
  *       same pid, and an exit it held is applied with its real exit code;
+ *   <li>a child an agent runs that no kept record knows is killed;
  *   <li>at {@link #finish()}, after the bounded wait for agents, what no agent claimed is {@code LOST},
  *       and its restart policy applies.
  * </ul>
@@ -119,6 +120,11 @@ public final class ProcessRestore {
         for (AdoptedChild c : children) {
             if (claim(c.processId(), c.run(), c.pid(), agentId, port)) {
                 claimed++;
+            } else if (table.seqOf(c.processId()) == 0) {
+                // A child no record knows (its spawn was not yet committed when the supervisor
+                // died): nobody could see or stop it, so it does not run on.
+                LOG.warning("agent " + agentId + " runs " + c.processId() + ", which no kept record knows: killed");
+                port.signal(c.processId(), c.run(), ProcessTable.SIGKILL);
             }
         }
         return claimed;
