@@ -35,6 +35,8 @@ class SupervisorRestartTest {
     private Path dir;
     /** Every process that was below either server: all must be gone at the end. */
     private final List<ProcessHandle> everything = new ArrayList<>();
+    /** Every server started: a test that fails half-way must still leave nothing running. */
+    private final List<RunningServer> servers = new ArrayList<>();
 
     @BeforeEach
     void makeDir() throws Exception {
@@ -43,6 +45,10 @@ class SupervisorRestartTest {
 
     @AfterEach
     void cleanUp() throws Exception {
+        for (RunningServer server : servers) {
+            everything.addAll(server.descendants());
+            server.process.destroyForcibly();
+        }
         for (ProcessHandle p : everything) {
             p.destroyForcibly();
         }
@@ -53,7 +59,7 @@ class SupervisorRestartTest {
     void childrenOfAKilledSupervisorRunOnUnderTheNextOne() throws Exception {
         Path shortGo = fifo("short-go");
         Path longGo = fifo("long-go");
-        RunningServer first = RunningServer.startIn(dir, ARGS, Map.of(), c -> c);
+        RunningServer first = start(ARGS);
         Cli cli = Cli.against(first);
         String longId = spawn(cli, "sh", "-c", "echo hello; read x < " + longGo + "; echo again; exec sleep 1000");
         String shortId = spawn(cli, "sh", "-c", "read x < " + shortGo + "; echo bye; exit 7");
@@ -72,7 +78,7 @@ class SupervisorRestartTest {
         // The short child ends while no supervisor runs.
         Files.writeString(shortGo, "go\n", StandardCharsets.UTF_8);
 
-        RunningServer second = RunningServer.startIn(dir, ARGS, Map.of(), c -> c);
+        RunningServer second = start(ARGS);
         try {
             Cli again = Cli.against(second);
             ProcessInfo longAfter = get(again, longId);
@@ -102,7 +108,7 @@ class SupervisorRestartTest {
             args.add("--restart-keep");
             return args;
         };
-        RunningServer first = RunningServer.startIn(dir, keep, Map.of(), c -> c);
+        RunningServer first = start(keep);
         Cli cli = Cli.against(first);
         String longId = spawn(cli, "sleep", "1000");
         ProcessInfo before = get(cli, longId);
@@ -112,7 +118,7 @@ class SupervisorRestartTest {
         assertTrue(ProcessHandle.of(before.getPid()).map(ProcessHandle::isAlive).orElse(false),
                 "the child was stopped with its supervisor");
 
-        RunningServer second = RunningServer.startIn(dir, ARGS, Map.of(), c -> c);
+        RunningServer second = start(ARGS);
         try {
             Cli again = Cli.against(second);
             ProcessInfo after = get(again, longId);
@@ -141,6 +147,12 @@ class SupervisorRestartTest {
             second.close();
         }
         assertAllEnd(everything);
+    }
+
+    private RunningServer start(Function<Path, List<String>> args) throws Exception {
+        RunningServer server = RunningServer.startIn(dir, args, Map.of(), c -> c);
+        servers.add(server);
+        return server;
     }
 
     private Path fifo(String name) throws Exception {

@@ -34,15 +34,30 @@ class AgentOrphanTest {
 
     @TempDir
     Path dir;
+    /** The children started: a test that fails half-way must leave none running (their agent may be killed). */
+    private final List<Integer> children = new ArrayList<>();
+
+    @org.junit.jupiter.api.AfterEach
+    void killLeftovers() {
+        for (int pid : children) {
+            ProcessHandle.of(pid).ifPresent(p -> {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            });
+        }
+    }
 
     private static SupervisorMessage start(String id, String script) {
         return SupervisorMessage.newBuilder().setStart(StartChild.newBuilder().setProcessId(id).setRun(0)
                 .addAllArgv(List.of("sh", "-c", script)).putAllEnv(ENV)).build();
     }
 
-    private static AgentMessage next(FakeSupervisor supervisor, AgentMessage.EventCase kind) throws Exception {
+    private AgentMessage next(FakeSupervisor supervisor, AgentMessage.EventCase kind) throws Exception {
         AgentMessage m = supervisor.next(WAIT);
         assertEquals(kind, m.getEventCase(), "got " + m);
+        if (m.hasStarted()) {
+            children.add(m.getStarted().getPid());
+        }
         return m;
     }
 
