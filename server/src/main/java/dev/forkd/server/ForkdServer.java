@@ -281,6 +281,7 @@ public final class ForkdServer implements AutoCloseable {
             return;
         }
         closed = true;
+        services.beforeStop();
         services.health().enterTerminalState();
         listening.all().forEach(Server::shutdown);
         launcher.stopReplacing();

@@ -77,6 +77,9 @@ public final class ForkdServices {
     private final Map<String, String> forkdEnv;
     private final List<ServerServiceDefinition> definitions;
 
+    /** What the cores do when the server starts stopping (see {@link #beforeStop}). */
+    private final List<Runnable> beforeStop = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     private ForkdServices(SessionRegistry sessions, AgentCredentials agentCredentials, AgentRegistry agents,
             ProcessTable processes, DeclaredPrograms programs, HealthStatusManager health, MemoryBudget memory,
             WatchAdmission watches, ServerObservers observers, Map<String, String> forkdEnv,
@@ -133,12 +136,13 @@ public final class ForkdServices {
         SyncTable sync = new SyncTable(timers, sessions::exists, settings.sync(), observers.events(), System::nanoTime);
         sessions.onEnd(sync::sessionEnded);
         SharedStore shared = new SharedStore(settings.shared(), memory, store);
-        QueueRegistry queues = new QueueRegistry(settings.queues(), timers, memory, observers.events());
+        QueueRegistry queues = new QueueRegistry(settings.queues(), timers, memory, observers.events(), store);
         sessions.onEnd(queues::releaseSession);
         PipeRegistry pipes = new PipeRegistry(settings.pipes(), timers, memory);
         WatchAdmission watches = new WatchAdmission(settings.watches(), memory);
         PoolRegistry pools = new PoolRegistry(processes, timers, streams, clock, settings.maxPools(), memory,
-                observers.events());
+                observers.events(), store);
+        pools.restore();
         sessions.onEnd(pools::sessionEnded);
         observers.gauges(new MetricSources(processes::countByState,
                 () -> agents.links().stream().map(l -> new MetricSources.Agent(l.agentId(), l.pid())).toList(),
@@ -183,8 +187,10 @@ public final class ForkdServices {
                 guarded(malformed, health.getHealthService(), auth),
                 guarded(malformed, ProtoReflectionServiceV1.newInstance(), auth))
                 .stream().map(observers::observed).toList();
-        return new ForkdServices(sessions, credentials, agents, processes, programs, health, memory, watches,
-                observers, forkdEnv, definitions);
+        ForkdServices services = new ForkdServices(sessions, credentials, agents, processes, programs, health, memory,
+                watches, observers, forkdEnv, definitions);
+        services.beforeStop.add(pools::stopping);
+        return services;
     }
 
     private static ServerServiceDefinition guarded(MalformedRequests malformed, BindableService service,
@@ -270,5 +276,13 @@ public final class ForkdServices {
     /** The open process and shared-object watches, against their caps. */
     public WatchAdmission watches() {
         return watches;
+    }
+
+    /**
+     * The server is stopping: the cores stop recording what the stop itself does to their work (a
+     * pool task whose worker the stop kills is run again after a restart, not kept as failed).
+     */
+    public void beforeStop() {
+        beforeStop.forEach(Runnable::run);
     }
 }
