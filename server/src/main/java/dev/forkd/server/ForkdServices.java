@@ -118,7 +118,7 @@ public final class ForkdServices {
             ExecutorService streams, ChildRunner children, AuthInterceptor auth, StateStore store) {
         ServerObservers observers = new ServerObservers(settings.metrics(), clock);
         MemoryBudget memory = new MemoryBudget(settings.memoryBudget());
-        SessionRegistry sessions = new SessionRegistry(timers, settings.maxSessions());
+        SessionRegistry sessions = new SessionRegistry(timers, settings.maxSessions(), store);
         ProcessTable[] table = new ProcessTable[1];
         AgentCredentials credentials = new AgentCredentials();
         AgentRegistry agents = new AgentRegistry(timers, AGENT_WAIT_LIMIT,
@@ -133,7 +133,7 @@ public final class ForkdServices {
         table[0] = processes;
         processes.restore().load(); // reconciled with the agents that come back once the server listens
         sessions.onEndTerminateProcesses(processes::terminateDaemonsOf);
-        SyncTable sync = new SyncTable(timers, sessions::exists, settings.sync(), observers.events(), System::nanoTime);
+        SyncTable sync = new SyncTable(timers, sessions::exists, settings.sync(), observers.events(), System::nanoTime, store);
         sessions.onEnd(sync::sessionEnded);
         SharedStore shared = new SharedStore(settings.shared(), memory, store);
         QueueRegistry queues = new QueueRegistry(settings.queues(), timers, memory, observers.events(), store);
@@ -187,15 +187,26 @@ public final class ForkdServices {
                 guarded(malformed, health.getHealthService(), auth),
                 guarded(malformed, ProtoReflectionServiceV1.newInstance(), auth))
                 .stream().map(observers::observed).toList();
+        sessions.startRestoredLeases(processId -> knows(processes, processId)); // every session-end hook is set
         ForkdServices services = new ForkdServices(sessions, credentials, agents, processes, programs, health, memory,
                 watches, observers, forkdEnv, definitions);
         services.beforeStop.add(pools::stopping);
+        services.beforeStop.add(sessions::serverStopping); // the streams the stop cuts leave their sessions kept
         return services;
     }
 
     private static ServerServiceDefinition guarded(MalformedRequests malformed, BindableService service,
             ServerInterceptor interceptor) {
         return malformed.guard(ServerInterceptors.intercept(service, interceptor));
+    }
+
+    private static boolean knows(ProcessTable processes, String processId) {
+        try {
+            processes.get(processId);
+            return true;
+        } catch (dev.forkd.server.error.ForkdException.NotFound e) {
+            return false;
+        }
     }
 
     private static ProcessTable.ChildSessions childSessions(SessionRegistry sessions) {
