@@ -255,6 +255,7 @@ public final class ForkdServer implements AutoCloseable {
             return;
         }
         closed = true;
+        services.beforeStop(); // the cut streams leave sessions and pool tasks kept, as in close()
         services.health().enterTerminalState();
         // First: the agents' streams end next, and that must not count as their loss.
         services.agents().leaveAgents();
