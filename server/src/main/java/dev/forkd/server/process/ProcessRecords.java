@@ -97,6 +97,9 @@ public final class ProcessRecords {
         if (rec.agent != null) {
             b.setAgentId(rec.agent.agentId());
         }
+        if (rec.childSession != null) {
+            b.setChildSession(rec.childSession);
+        }
         return b.build();
     }
 

@@ -70,6 +70,8 @@ public final class ProcessRestore {
             rec.startedAt = p.hasStartedAtMillis() ? Instant.ofEpochMilli(p.getStartedAtMillis()) : null;
             rec.endedAt = p.hasEndedAtMillis() ? Instant.ofEpochMilli(p.getEndedAtMillis()) : null;
             rec.lineage = lineage(p);
+            // Kept by the sessions' store too: it ends when this run ends, as before the restart.
+            rec.childSession = p.getChildSession().isEmpty() || rec.state.isFinal() ? null : p.getChildSession();
             table.restored(rec);
             switch (rec.state) {
                 case ProcessState.Starting s -> unclaimed.put(rec.id, rec);
