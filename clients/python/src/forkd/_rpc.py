@@ -303,12 +303,14 @@ class _Session:
                 return
 
     def _resume(self):
-        """Re-opens the session on a new stream; False when it is lost (or this client is closing)."""
+        """Re-opens the session on a new stream; False when it is lost (or this client is closing).
+        Each try waits for the channel to reach the server (an event), so a session is resumed as soon
+        as the server is back, well within its lease."""
         import random
         c = self._client
         deadline = time.monotonic() + self.RESUME_LIMIT
-        delay = 0.1
         while not self._stop.is_set():
+            c._await_server(deadline - time.monotonic())
             responses = c.stream("SessionService.Open",
                                  self._requests(c.request("SessionService.Open", credential=self.credential)))
             try:
@@ -323,8 +325,8 @@ class _Session:
                     sys.stderr.write("forkd: the session %s is lost (%s): the locks it held are released and its"
                                      " daemon processes stopped\n" % (self.id, c.wrap(e)))
                     return False
-            self._stop.wait(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 2.0)
+            # Reachable yet unavailable (the server is starting or stopping): try again shortly.
+            self._stop.wait(0.05 + 0.1 * random.random())
         return False
 
     def close(self):
