@@ -30,6 +30,8 @@ import java.util.concurrent.TimeUnit;
  * A connection to one forkd server: a channel over a Unix socket, or TCP with TLS or plaintext, with the bearer
  * token and session header on every call, and the stubs over it.
  *
+ * <p>Calls that change nothing are repeated while the server is away, as {@link RetryPolicy} says.
+ *
  * <p>Closing does not wait for the transport to wind down: a CLI command is finished once its last
  * answer arrived, and the process exits right after.
  */
@@ -86,8 +88,8 @@ public final class ForkdClient implements AutoCloseable {
                 // One event-loop thread is plenty for a client; daemon, so it never holds the JVM up.
                 EventLoopGroup group = new MultiThreadIoEventLoopGroup(
                         1, new DefaultThreadFactory("forkd-client", true), EpollIoHandler.newFactory());
-                ManagedChannel channel = NettyChannelBuilder
-                        .forAddress(new DomainSocketAddress(unix.path().toString()))
+                ManagedChannel channel = RetryPolicy.applyTo(NettyChannelBuilder
+                        .forAddress(new DomainSocketAddress(unix.path().toString())))
                         .channelType(EpollDomainSocketChannel.class, DomainSocketAddress.class)
                         .eventLoopGroup(group)
                         .overrideAuthority("localhost")
@@ -103,7 +105,7 @@ public final class ForkdClient implements AutoCloseable {
                 NettyChannelBuilder builder = tls.enabled()
                         ? NettyChannelBuilder.forAddress(tcp.host(), tcp.port(), tls.credentials())
                         : NettyChannelBuilder.forAddress(tcp.host(), tcp.port()).usePlaintext();
-                ManagedChannel channel = builder.intercept(interceptors).build();
+                ManagedChannel channel = RetryPolicy.applyTo(builder).intercept(interceptors).build();
                 yield new ForkdClient(address, channel, Optional.empty());
             }
         };
