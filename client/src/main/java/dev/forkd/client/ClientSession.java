@@ -44,6 +44,7 @@ public final class ClientSession implements AutoCloseable {
     private final CompletableFuture<StatusRuntimeException> lost = new CompletableFuture<>();
     // All guarded by this.
     private SessionStream stream; // null while resuming
+    private CompletableFuture<Void> live = CompletableFuture.completedFuture(null);
     private boolean closed;
     private long brokeAtNanos;
     private Duration backoff = FIRST_BACKOFF;
@@ -134,6 +135,14 @@ public final class ClientSession implements AutoCloseable {
         return stream != null && !closed && !lost.isDone();
     }
 
+    /**
+     * Completes when the session is on a live stream: at once if it is, else once it has resumed.
+     * Fails with the reason if it is lost instead.
+     */
+    public synchronized CompletionStage<Void> whenConnected() {
+        return live.minimalCompletionStage();
+    }
+
     private void renew() {
         synchronized (this) {
             if (!closed && stream != null) {
@@ -152,6 +161,7 @@ public final class ClientSession implements AutoCloseable {
             return;
         }
         stream = null;
+        live = new CompletableFuture<>();
         brokeAtNanos = System.nanoTime();
         backoff = FIRST_BACKOFF;
         scheduleResume();
@@ -196,6 +206,7 @@ public final class ClientSession implements AutoCloseable {
             return;
         }
         stream = next;
+        live.complete(null);
         watch(next);
     }
 
@@ -216,8 +227,9 @@ public final class ClientSession implements AutoCloseable {
         }
     }
 
-    private void giveUp(Status why) {
+    private synchronized void giveUp(Status why) {
         StatusRuntimeException e = why.asRuntimeException();
+        live.completeExceptionally(e);
         if (lost.complete(e)) {
             LOG.log(System.Logger.Level.WARNING, "forkd: session " + publicId + " is lost, and what it held"
                     + " (locks, semaphore permits, daemon processes) is released: " + why.getCode() + " "

@@ -69,6 +69,7 @@ class SessionResumeTest {
     void theSessionResumesWithItsCredentialOnTheServerThatTakesOver() throws Exception {
         Stand next = new Stand(Answer.RESUME, 2);
         try (ForkdClient client = connect(); ClientSession session = openThenRestart(client, next)) {
+            session.whenConnected().toCompletableFuture().get(30, TimeUnit.SECONDS);
             assertTrue(next.renewals.await(30, TimeUnit.SECONDS), "renewals go to the next server");
             assertEquals(List.of(CREDENTIAL, CREDENTIAL, CREDENTIAL), next.credentials,
                     "twice refused while it started, then resumed, each time with the session's credential");
@@ -86,6 +87,7 @@ class SessionResumeTest {
             StatusRuntimeException why = session.lost().toCompletableFuture().get(30, TimeUnit.SECONDS);
             assertEquals(Status.Code.UNAUTHENTICATED, why.getStatus().getCode());
             assertFalse(session.connected());
+            assertTrue(session.whenConnected().toCompletableFuture().isCompletedExceptionally());
             assertEquals(1, next.credentials.size(), "the server's no is final: no more attempts");
         }
     }
