@@ -157,6 +157,33 @@ class RetryPolicyTest {
         }
     }
 
+    @Test
+    void aServerThatComesBackAfterALongAbsenceIsFoundWithinAboutASecond() throws Exception {
+        try (ForkdClient client = connect()) {
+            io.grpc.ManagedChannel channel = client.channel();
+            channel.getState(true); // dial now: nothing listens yet
+            // The server stays away ~10 s: gRPC's own back-off has then grown to ~6.5 s between dials
+            // (1, 1.6, 2.6, 4.1, 6.5 s), so without pacing the next dial would come seconds late.
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(10));
+            serve(new Stand(0, false), dir.resolve("s.sock"));
+            long back = System.nanoTime();
+            CountDownLatch ready = new CountDownLatch(1);
+            awaitReady(channel, ready);
+            assertTrue(ready.await(30, TimeUnit.SECONDS), "the channel connected");
+            long millis = (System.nanoTime() - back) / 1_000_000;
+            assertTrue(millis < 4000, "found the server " + millis + " ms after it came back");
+        }
+    }
+
+    private static void awaitReady(io.grpc.ManagedChannel channel, CountDownLatch ready) {
+        io.grpc.ConnectivityState now = channel.getState(false);
+        if (now == io.grpc.ConnectivityState.READY) {
+            ready.countDown();
+        } else {
+            channel.notifyWhenStateChanged(now, () -> awaitReady(channel, ready));
+        }
+    }
+
     private ForkdClient connect() {
         return ForkdClient.connect(new ListenAddress.Unix(dir.resolve("s.sock")), Optional.empty(), Optional.empty());
     }
