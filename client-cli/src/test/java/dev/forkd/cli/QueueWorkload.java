@@ -49,6 +49,8 @@ final class QueueWorkload implements RestartWorkload {
     private final Map<Long, List<Long>> deliveries = new HashMap<>();
     private final Map<Long, Long> ackSentAt = new HashMap<>();
     private long next;
+    private long putsAnswered;
+    private long deliveriesSeen;
     private final Consumer consumer = new Consumer();
 
     /** {@code kills}: the nanoTime of each supervisor kill, added by the test as it kills (guarded by itself). */
@@ -111,11 +113,13 @@ final class QueueWorkload implements RestartWorkload {
         synchronized (this) {
             doubtfulPuts.removeAll(batch);
             ackedPuts.addAll(batch);
+            putsAnswered += batch.size();
         }
     }
 
     private synchronized void delivered(long item) {
         deliveries.computeIfAbsent(item, k -> new ArrayList<>()).add(System.nanoTime());
+        deliveriesSeen++;
     }
 
     @Override
@@ -180,8 +184,8 @@ final class QueueWorkload implements RestartWorkload {
     @Override
     public synchronized String figures() {
         long twice = deliveries.values().stream().filter(t -> t.size() > 1).count();
-        return "puts acknowledged " + ackedPuts.size() + ", items delivered " + deliveries.size()
-                + ", delivered again after a restart " + twice;
+        return "items put (answered) " + putsAnswered + ", deliveries " + deliveriesSeen
+                + ", items delivered again after a restart (this round) " + twice;
     }
 
     /** The Consume stream's side: one stream at a time, opened again after it breaks. */

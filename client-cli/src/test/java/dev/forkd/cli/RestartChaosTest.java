@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Timeout;
  * the counter holds every acknowledged add; the lock holders' sessions resumed. After the final
  * SIGTERM no process of any incarnation is left.
  *
- * <p>{@code -Dforkd.restartChaos.kills=N} (default 6, which fits the build; issue 13 asks for 50 or
- * more: {@code client-cli/restart-chaos-long.sh}), {@code -Dforkd.restartChaos.seed=S} to replay.
+ * <p>{@code -Dforkd.restartChaos.kills=N} (default 4, which fits the build's 3 minutes on a loaded machine; issue 13 asks for 50 or
+ * more: {@code client-cli/restart-chaos-long.sh}, 60 by default), {@code -Dforkd.restartChaos.seed=S} to replay.
  *
  * <p>Each check is on once the feature it checks is on main; until then its findings are printed,
  * never counted as passing (see the CHECK_ constants).
@@ -51,7 +51,7 @@ class RestartChaosTest {
 
     @Test
     void aSupervisorKilledAtRandomLosesNothingItAcknowledged() throws Exception {
-        int kills = Integer.getInteger("forkd.restartChaos.kills", 6);
+        int kills = Integer.getInteger("forkd.restartChaos.kills", 4);
         long seed = Long.getLong("forkd.restartChaos.seed", System.nanoTime());
         System.out.printf("restart-chaos: seed %d, kills %d, checks: children %s, durable queue %s,"
                 + " sessions+fencing %s, shared %s%n", seed, kills, CHECK_CHILDREN, CHECK_DURABLE_QUEUE,
@@ -60,7 +60,7 @@ class RestartChaosTest {
         List<String> problems = new ArrayList<>();
         List<Long> killTimes = new ArrayList<>();
         List<Long> tokens = new ArrayList<>();
-        RestartableServer server = RestartableServer.start(List.of("--agents", "2"));
+        RestartableServer server = RestartableServer.start(List.of());
         boolean passed = false;
         List<ForkdClient> clients = new ArrayList<>();
         Traffic traffic = null;
@@ -87,9 +87,12 @@ class RestartChaosTest {
                 synchronized (killTimes) {
                     killTimes.add(System.nanoTime());
                 }
+                long killed = System.nanoTime();
                 server.sigkill();
                 server.startAgain();
+                long listening = System.nanoTime();
                 traffic.pause();
+                int before = problems.size();
                 try {
                     problems.addAll(children.verify(k, CHECK_CHILDREN));
                     problems.addAll(queue.verify(k, CHECK_DURABLE_QUEUE));
@@ -106,6 +109,9 @@ class RestartChaosTest {
                 } finally {
                     traffic.resume();
                 }
+                System.out.printf("restart-chaos: kill %d: listening again after %d ms, checked in %d ms, %d problems%n",
+                        k, (listening - killed) / 1_000_000, (System.nanoTime() - listening) / 1_000_000,
+                        problems.size() - before);
             }
             double seconds = (System.nanoTime() - started) / 1e9;
             traffic.stop();
@@ -169,7 +175,7 @@ class RestartChaosTest {
                     refused = true;
                     Status.Code code = e.getStatus().getCode();
                     failures.merge(w.name() + " " + code + " " + gist(e.getStatus()), 1, Integer::sum);
-                    if (code == Status.Code.UNKNOWN || code == Status.Code.INTERNAL) {
+                    if ((code == Status.Code.UNKNOWN || code == Status.Code.INTERNAL) && !clientSideClose(e.getStatus())) {
                         problems.add(w.name() + ": " + e.getStatus());
                     }
                 } catch (InterruptedException e) {
@@ -184,6 +190,14 @@ class RestartChaosTest {
                     LockSupport.parkNanos(BACKOFF.toNanos()); // a documented back-off, as a real client's
                 }
             }
+        }
+
+        /**
+         * grpc-java's own client status for a write onto a connection that the dying server reset
+         * (grpc/grpc-java#10120): made in this JVM, not answered by the server.
+         */
+        private static boolean clientSideClose(Status s) {
+            return s.getCode() == Status.Code.UNKNOWN && "channel closed".equals(s.getDescription());
         }
 
         /** A status's description without its numbers, short: refusals of one kind count together. */
