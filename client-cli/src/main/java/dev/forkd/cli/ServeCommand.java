@@ -20,7 +20,9 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.ParentCommand;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
@@ -44,6 +46,9 @@ final class ServeCommand implements Callable<Integer> {
 
     @ParentCommand
     Main main;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--listen", paramLabel = "ADDR",
             description = "unix:/path or host:port (default: the private socket under $XDG_RUNTIME_DIR/forkd).")
@@ -130,6 +135,9 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         Invocation inv = main.invocation();
+        if (configFile != null) { // its [server] settings fill in the options not given here
+            ServeConfigFile.fill(this, spec.commandLine().getParseResult(), inv.cwd().resolve(configFile));
+        }
         ServerConfig config = config(inv);
         MetricsSettings metrics = metrics(config);
         AgentLiveness.Settings liveness = liveness();

@@ -3,6 +3,7 @@ package dev.forkd.client;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Optional;
+import java.util.concurrent.Flow;
 
 /**
  * A connection to a forkd server, and the way to every resource on it through the interfaces of
@@ -86,6 +87,16 @@ public final class Forkd implements AutoCloseable {
     public java.util.concurrent.CompletionStage<ForkdException> sessionLost() {
         return session.map(s -> s.lost().thenApply(ForkdException::from))
                 .orElseGet(java.util.concurrent.CompletableFuture::new);
+    }
+
+    /**
+     * The server's event stream, like {@code docker events}: a new watch to each subscriber, from the
+     * moment it subscribes ({@link ServerEvent.Started} first), its demand the stream's flow control. A
+     * subscriber that falls behind is never waited for: it gets {@link ServerEvent.Missed} in place of
+     * what was dropped. A child sees only its own processes' events and the shared data plane's.
+     */
+    public Flow.Publisher<ServerEvent> events(EventFilter filter) {
+        return new EventCalls(rpc).watch(filter);
     }
 
     /** Starts a process. */

@@ -108,7 +108,10 @@ public final class ForkdProcess {
      * being flooded.
      */
     public Flow.Publisher<OutputChunk> output() {
-        return new OutputPublisher(calls, id);
+        return new WatchPublisher<dev.forkd.v1.WatchProcessRequest, dev.forkd.v1.WatchProcessResponse, OutputChunk>(
+                observer -> calls.watch(id, true, observer),
+                response -> ProcessCalls.event(response) instanceof ProcessCalls.Event.Output(OutputChunk chunk)
+                        ? java.util.Optional.of(chunk) : java.util.Optional.empty());
     }
 
     /**

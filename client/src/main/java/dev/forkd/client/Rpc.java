@@ -83,6 +83,10 @@ final class Rpc {
         return PoolServiceGrpc.newFutureStub(channel).withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    dev.forkd.v1.EventServiceGrpc.EventServiceStub eventsAsync() {
+        return dev.forkd.v1.EventServiceGrpc.newStub(channel);
+    }
+
     PoolServiceGrpc.PoolServiceStub poolsAsync() {
         return PoolServiceGrpc.newStub(channel);
     }

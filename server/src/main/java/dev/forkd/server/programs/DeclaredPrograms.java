@@ -80,6 +80,10 @@ public final class DeclaredPrograms {
         } catch (ConfigError e) {
             throw invalid(path, e.getMessage(), e.line());
         }
+        if (!next.startSettings().equals(current.startSettings())) {
+            LOG.warning(path + ": [server] settings other than rss_check_interval changed; they take effect when"
+                    + " the server next starts (a reload applies programs)");
+        }
         return apply(next);
     }
 

@@ -27,15 +27,30 @@ import java.util.regex.Pattern;
  *
  * @param programs by name, in the order the file declares them
  * @param rssCheckInterval how often max_rss is measured
+ * @param startSettings the {@code [server]} keys that {@code forkd serve} options also set (listen,
+ *     agents, state_dir...), as text, checked for their TOML type only: serve reads them as it reads its
+ *     options (an option given on the command line wins), and they take effect at the server's start
  */
-public record ProgramConfig(Map<String, Program> programs, Duration rssCheckInterval) {
+public record ProgramConfig(Map<String, Program> programs, Duration rssCheckInterval,
+        Map<String, String> startSettings) {
+
+    /** The {@code [server]} keys read at start, each the name of the {@code forkd serve} option it stands for. */
+    public static final Set<String> START_KEYS = Set.of("listen", "token_file", "tls_cert", "tls_key", "tls_client_ca",
+            "insecure_plaintext", "health_listen", "metrics_listen", "metrics_per_resource_labels", "agents",
+            "memory_budget", "agent_heartbeat", "agent_lost_after", "log_file", "state_dir");
+    private static final Set<String> START_NUMBERS = Set.of("agents", "metrics_per_resource_labels");
+    private static final Set<String> START_FLAGS = Set.of("insecure_plaintext");
+
+    public ProgramConfig(Map<String, Program> programs, Duration rssCheckInterval) {
+        this(programs, rssCheckInterval, Map.of());
+    }
 
     static final Pattern PROGRAM_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
     static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,62}");
     static final int MAX_PROGRAMS = 1000;
     static final int MAX_NUMPROCS = 100;
     static final Duration DEFAULT_RSS_CHECK = Duration.ofSeconds(5);
-    private static final Set<String> SERVER_KEYS = Set.of("rss_check_interval");
+    private static final Set<String> SERVER_KEYS = union(Set.of("rss_check_interval"), START_KEYS);
     private static final Set<String> PROGRAM_KEYS = Set.of("argv", "env", "cwd", "labels", "restart", "backoff",
             "max_backoff", "max_restarts", "restart_window", "numprocs", "autostart", "depends_on", "stop_signal",
             "stop_grace", "max_rss", "limits");
@@ -46,6 +61,13 @@ public record ProgramConfig(Map<String, Program> programs, Duration rssCheckInte
 
     public ProgramConfig {
         programs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(programs));
+        startSettings = Map.copyOf(startSettings);
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        var all = new java.util.HashSet<>(a);
+        all.addAll(b);
+        return Set.copyOf(all);
     }
 
     /** Reads a whole config file's text. */
@@ -84,9 +106,15 @@ public record ProgramConfig(Map<String, Program> programs, Duration rssCheckInte
                 }
             }
             Duration rss = DEFAULT_RSS_CHECK;
+            Map<String, String> start = new LinkedHashMap<>();
             JsonNode server = root.path("server");
             if (!server.isMissingNode()) {
                 table("server", server, SERVER_KEYS);
+                for (String key : START_KEYS) {
+                    if (server.has(key)) {
+                        start.put(key, startSetting("server." + key, key, server.get(key)));
+                    }
+                }
                 if (server.has("rss_check_interval")) {
                     rss = duration("server.rss_check_interval", server.get("rss_check_interval"));
                     if (rss.compareTo(Duration.ofMillis(100)) < 0) {
@@ -108,7 +136,7 @@ public record ProgramConfig(Map<String, Program> programs, Duration rssCheckInte
                 }
             }
             dependencies(programs);
-            return new ProgramConfig(programs, rss);
+            return new ProgramConfig(programs, rss, start);
         }
 
         private Program program(String name, JsonNode p) {
@@ -224,6 +252,20 @@ public record ProgramConfig(Map<String, Program> programs, Duration rssCheckInte
             } catch (StartOrder.Cycle c) {
                 throw new Invalid("program." + c.at() + ".depends_on", "dependency cycle " + c.getMessage());
             }
+        }
+
+        /** A start setting as the text its serve option takes; its value is checked by serve, as the option's. */
+        private static String startSetting(String at, String key, JsonNode n) {
+            if (START_NUMBERS.contains(key)) {
+                if (!n.isIntegralNumber()) {
+                    throw new Invalid(at, "must be a whole number");
+                }
+                return n.asText();
+            }
+            if (START_FLAGS.contains(key)) {
+                return Boolean.toString(bool(at, n));
+            }
+            return string(at, n);
         }
 
         private static void table(String at, JsonNode node, Set<String> keys) {

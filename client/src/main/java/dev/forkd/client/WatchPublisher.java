@@ -1,49 +1,61 @@
 package dev.forkd.client;
 
-import dev.forkd.v1.WatchProcessRequest;
-import dev.forkd.v1.WatchProcessResponse;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
- * A process's output as a {@link Flow.Publisher}: each subscriber gets its own following Watch, and
- * its {@code request(n)} becomes the stream's own request for messages, so demand is flow control end
- * to end. Messages that are not output (state changes) are asked for again without spending demand.
+ * A server-streaming Watch as a {@link Flow.Publisher}: each subscriber gets its own call, and its
+ * {@code request(n)} becomes the call's own request for messages, so demand is flow control end to
+ * end. A message the subscriber does not see ({@code toItem} gives empty) is asked for again without
+ * spending demand.
+ *
+ * @param <Q> the request message
+ * @param <R> the response message
+ * @param <T> what the subscriber sees
  */
-final class OutputPublisher implements Flow.Publisher<OutputChunk> {
+final class WatchPublisher<Q, R, T> implements Flow.Publisher<T> {
 
-    private final ProcessCalls calls;
-    private final String id;
+    private final Consumer<ClientResponseObserver<Q, R>> start;
+    private final Function<R, Optional<T>> toItem;
 
-    OutputPublisher(ProcessCalls calls, String id) {
-        this.calls = calls;
-        this.id = id;
+    /**
+     * @param start opens the call with the given observer
+     * @param toItem the item a response carries, if any
+     */
+    WatchPublisher(Consumer<ClientResponseObserver<Q, R>> start, Function<R, Optional<T>> toItem) {
+        this.start = start;
+        this.toItem = toItem;
     }
 
     @Override
-    public void subscribe(Flow.Subscriber<? super OutputChunk> subscriber) {
-        java.util.Objects.requireNonNull(subscriber);
+    public void subscribe(Flow.Subscriber<? super T> subscriber) {
+        Objects.requireNonNull(subscriber);
         AtomicBoolean done = new AtomicBoolean();
-        AtomicReference<ClientCallStreamObserver<WatchProcessRequest>> call = new AtomicReference<>();
+        AtomicReference<ClientCallStreamObserver<Q>> call = new AtomicReference<>();
         // gRPC calls these one at a time, as Flow requires of onNext/onError/onComplete.
-        calls.watch(id, true, new ClientResponseObserver<WatchProcessRequest, WatchProcessResponse>() {
+        start.accept(new ClientResponseObserver<Q, R>() {
             @Override
-            public void beforeStart(ClientCallStreamObserver<WatchProcessRequest> requestStream) {
+            public void beforeStart(ClientCallStreamObserver<Q> requestStream) {
                 call.set(requestStream);
                 requestStream.disableAutoRequestWithInitial(0);
             }
 
             @Override
-            public void onNext(WatchProcessResponse value) {
+            public void onNext(R value) {
                 if (done.get()) {
                     return;
                 }
-                if (ProcessCalls.event(value) instanceof ProcessCalls.Event.Output(OutputChunk chunk)) {
-                    subscriber.onNext(chunk);
+                Optional<T> item = toItem.apply(value);
+                if (item.isPresent()) {
+                    subscriber.onNext(item.get());
                 } else {
                     call.get().request(1);
                 }
