@@ -74,16 +74,13 @@ class WithLockCommand extends ClientCommand {
             }
             // A server restart that keeps the session keeps the lock: nothing to say. Only a lost
             // session means CMD may no longer be alone, and the user must know it at once.
-            session.lost().thenAccept(why -> {
-                inv.err().println("forkd: warning: " + name + " is no longer held (fencing token "
-                        + got.getFencingToken() + "): the session holding it was lost: " + why.getStatus().getDescription());
-                inv.err().flush();
-            });
+            LostLock lostLock = new LostLock(inv, name, got.getFencingToken());
+            session.lost().thenAccept(why -> lostLock.say(why.getStatus()));
             int status;
             try {
                 status = runHere(inv, got.getFencingToken());
             } finally {
-                release(sync, session);
+                release(sync, session, lostLock);
             }
             return status;
         } finally {
@@ -97,12 +94,19 @@ class WithLockCommand extends ClientCommand {
      * Releases what was acquired. If the server is away (restarting), waits for the session to resume
      * and releases then; a session that was lost holds nothing any more.
      */
-    private void release(SyncServiceGrpc.SyncServiceBlockingStub sync, ClientSession session) throws InterruptedException {
+    private void release(SyncServiceGrpc.SyncServiceBlockingStub sync, ClientSession session, LostLock lostLock)
+            throws InterruptedException {
         ReleaseRequest req = ReleaseRequest.newBuilder().setName(name).build();
         try {
             sync.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).release(req);
             return;
         } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.UNAUTHENTICATED) {
+                // The server no longer knows the session (a restart that did not keep it, found
+                // before the session's own resume did): the lock went with it.
+                lostLock.say(e.getStatus());
+                return;
+            }
             if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
                 throw e;
             }
@@ -122,6 +126,28 @@ class WithLockCommand extends ClientCommand {
             // The first release may have reached the server before it went away: then it is done.
             if (e.getStatus().getCode() != Status.Code.FAILED_PRECONDITION) {
                 throw e;
+            }
+        }
+    }
+
+    /** Tells the user, once, that the lock is no longer held. */
+    private static final class LostLock {
+        private final Invocation inv;
+        private final String name;
+        private final long token;
+        private final java.util.concurrent.atomic.AtomicBoolean said = new java.util.concurrent.atomic.AtomicBoolean();
+
+        LostLock(Invocation inv, String name, long token) {
+            this.inv = inv;
+            this.name = name;
+            this.token = token;
+        }
+
+        void say(Status why) {
+            if (said.compareAndSet(false, true)) {
+                inv.err().println("forkd: warning: " + name + " is no longer held (fencing token " + token
+                        + "): the session holding it was lost: " + why.getDescription());
+                inv.err().flush();
             }
         }
     }

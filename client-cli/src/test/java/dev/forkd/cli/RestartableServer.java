@@ -45,11 +45,17 @@ final class RestartableServer implements AutoCloseable {
 
     /** Starts the next incarnation on the same state directory; returns once it listens. */
     void startAgain() throws Exception {
+        startAgain(List.of());
+    }
+
+    /** As {@link #startAgain()}, with more serve options this time (e.g. --fresh). */
+    void startAgain(List<String> moreArgs) throws Exception {
         starts++;
         List<String> command = new ArrayList<>(RunningServer.javaCommand());
         command.addAll(List.of(Main.class.getName(), "serve", "--listen", "unix:" + socket,
                 "--state-dir", dir.resolve("state").toString()));
         command.addAll(extraArgs);
+        command.addAll(moreArgs);
         ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("server.err").toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
@@ -75,6 +81,17 @@ final class RestartableServer implements AutoCloseable {
         reader.setDaemon(true);
         reader.start();
         ready.get(RunningServer.START_LIMIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** A CLI whose default server is this one, as a user's shell would have it. */
+    Cli cli() {
+        Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.put("FORKD_ADDRESS", "unix:" + socket);
+        env.put("XDG_RUNTIME_DIR", dir.toString());
+        env.put("XDG_STATE_HOME", dir.toString());
+        env.remove("FORKD_TOKEN");
+        env.remove("FORKD_SESSION");
+        return new Cli(env, Path.of(System.getProperty("user.dir")));
     }
 
     /** The supervisor's pid (this incarnation's). */
