@@ -44,7 +44,8 @@ public final class InstallDocs {
         String name = command.getCommandSpec().qualifiedName("-");
         Files.writeString(dir.resolve(name + ".1"), manPage(command, name));
         for (CommandLine sub : command.getSubcommands().values()) {
-            if (!sub.getCommandSpec().name().equals("help")) {
+            // Hidden commands (forkd session hold) are forkd's own plumbing, not for users.
+            if (!sub.getCommandSpec().name().equals("help") && !sub.getCommandSpec().usageMessage().hidden()) {
                 writeManPages(dir, sub);
             }
         }
@@ -65,7 +66,7 @@ public final class InstallDocs {
         if (!command.getSubcommands().isEmpty()) {
             page.append(".SH SEE ALSO\n");
             page.append(String.join(", ", command.getSubcommands().values().stream()
-                    .filter(s -> !s.getCommandSpec().name().equals("help"))
+                    .filter(s -> !s.getCommandSpec().name().equals("help") && !s.getCommandSpec().usageMessage().hidden())
                     .map(s -> "\\fB" + escape(s.getCommandSpec().qualifiedName("-")) + "\\fR(1)").toList()));
             page.append('\n');
         }

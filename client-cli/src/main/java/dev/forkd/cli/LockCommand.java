@@ -24,8 +24,9 @@ import picocli.CommandLine.Parameters;
 final class LockCommand extends CommandGroup {
 
     static CliFailure needsSession(String verb) {
-        return new CliFailure("'forkd lock " + verb + "' needs a session to own the lock (run it in a forkd child,"
-                + " where $FORKD_SESSION is set, or pass --session CREDENTIAL); to hold a lock while a command runs, use"
+        return new CliFailure("'forkd lock " + verb + "' needs a session to own the lock: in a shell script, first"
+                + " eval \"$(forkd session --parent $$)\" (or run it in a forkd child, where $FORKD_SESSION is set, or"
+                + " pass --session CREDENTIAL); to hold a lock while a command runs, use"
                 + " 'forkd with-lock NAME -- CMD'", ExitCodes.USAGE);
     }
 

@@ -22,7 +22,7 @@ public final class Main implements Callable<Integer> {
      */
     private static final List<String> SUBCOMMANDS =
             List.of("serve", "run", "spawn", "ps", "get", "wait", "logs", "kill", "rm", "status", "map", "pool", "queue", "pipe",
-                    "lock", "with-lock", "with-sem", "sem", "event", "barrier", "value", "array", "dict", "events", "reload", "start", "stop", "restart", "help");
+                    "lock", "with-lock", "with-sem", "sem", "session", "event", "barrier", "value", "array", "dict", "events", "reload", "start", "stop", "restart", "help");
 
     private final Invocation invocation;
 
@@ -99,6 +99,7 @@ public final class Main implements Callable<Integer> {
             case "lock" -> new LockCommand();
             case "with-lock" -> new WithLockCommand();
             case "with-sem" -> new WithSemCommand();
+            case "session" -> new SessionCommand();
             case "sem" -> new SemCommand();
             case "event" -> new EventCommand();
             case "barrier" -> new BarrierCommand();

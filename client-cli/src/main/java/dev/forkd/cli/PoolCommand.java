@@ -35,7 +35,7 @@ final class PoolCommand extends CommandGroup {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = {"Start a pool of workers running CMD and print its id.",
-                "Per-task CMD: {} is the item, {#} its index (the item is appended if there is no {});",
+                "Per-task CMD: {} is the item, {#} the job number from 1 (the item is appended if there is no {});",
                 "--persistent: CMD reads one item per line and writes one result per line."})
     static final class Create extends ClientCommand {
 

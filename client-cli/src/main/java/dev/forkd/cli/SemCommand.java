@@ -40,8 +40,9 @@ final class SemCommand extends CommandGroup {
         @Override
         int run(ForkdClient client, Invocation inv) {
             if (options.session(inv).isEmpty()) {
-                throw new CliFailure("'forkd sem acquire' needs a session to own the permit (run it in a forkd child,"
-                        + " where $FORKD_SESSION is set, or pass --session CREDENTIAL)", ExitCodes.USAGE);
+                throw new CliFailure("'forkd sem acquire' needs a session to own the permit: in a shell script, first"
+                        + " eval \"$(forkd session --parent $$)\" (or run it in a forkd child, where $FORKD_SESSION is"
+                        + " set, or pass --session CREDENTIAL)", ExitCodes.USAGE);
             }
             var req = AcquireRequest.newBuilder().setName(name).setValue(value)
                     .setKind(bounded ? SyncKind.SYNC_KIND_BOUNDED_SEMAPHORE : SyncKind.SYNC_KIND_SEMAPHORE);

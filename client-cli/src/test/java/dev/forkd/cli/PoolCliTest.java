@@ -100,10 +100,10 @@ class PoolCliTest {
                 "if [ $(( {} % 3 )) -eq 0 ]; then echo \"no {}\" >&2; exit 7; fi; echo {}"), IntStream.rangeClosed(1, 10)));
         assertEquals(3, r.code(), r.toString());
         assertEquals(List.of("1", "2", "4", "5", "7", "8", "10"), lines(r.out()));
-        List<String> err = lines(r.err());
-        assertEquals(3, err.size(), r.toString());
-        assertEquals("forkd: item 2 (\"3\") failed: exit code 7: no 3", err.get(0));
-        assertTrue(err.get(2).contains("(\"9\") failed: exit code 7: no 9"), r.toString());
+        // Each failed job's stderr, whole, then the line that says it failed.
+        assertEquals(List.of("no 3", "forkd: job 3 (\"3\") failed: exit code 7", "no 6",
+                "forkd: job 6 (\"6\") failed: exit code 7", "no 9", "forkd: job 9 (\"9\") failed: exit code 7"),
+                lines(r.err()), r.toString());
     }
 
     @Test
@@ -159,7 +159,7 @@ class PoolCliTest {
                 "if [ {} -eq 3 ]; then exit 1; fi; echo {}"), IntStream.rangeClosed(1, 50)));
         assertEquals(1, r.code(), r.toString());
         assertEquals(List.of("1", "2"), lines(r.out()));
-        assertTrue(r.err().contains("item 2 (\"3\") failed: exit code 1"), r.err());
+        assertTrue(r.err().contains("job 3 (\"3\") failed: exit code 1"), r.err());
         assertTrue(r.err().contains("halted"), r.err());
     }
 
@@ -287,5 +287,20 @@ class PoolCliTest {
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("3/3"), r.toString());
         assertTrue(r.out().contains("/s"), r.toString());
+    }
+
+    @Test
+    void progressOnATerminalNeverRunsIntoTheResults() throws Exception {
+        // stdout and stderr are the same terminal: each result must stay a whole line of its own,
+        // and the progress line be the last, drawn over itself (never "...ETA 38sdone 1").
+        String line = forkd("map", "-k", "-j", "2", "--", "sh", "-c", "echo done {}", ":::", "1", "2", "3", "4", "5", "6")
+                .stream().map(a -> "'" + a.replace("'", "'\\''") + "'").collect(Collectors.joining(" "));
+        var r = process(List.of("script", "-qec", line, "/dev/null"));
+        assertEquals(0, r.code(), r.toString());
+        List<String> screen = Screen.lines(r.out());
+        assertEquals(List.of("done 1", "done 2", "done 3", "done 4", "done 5", "done 6"), screen.subList(0, 6),
+                r.out().replace("\033", "<ESC>"));
+        assertEquals(7, screen.size(), screen.toString());
+        assertTrue(screen.get(6).contains("6/6"), screen.toString());
     }
 }

@@ -130,7 +130,7 @@ public final class ForkdServices {
         sessions.onEndTerminateProcesses(processes::terminateDaemonsOf);
         SyncTable sync = new SyncTable(timers, sessions::exists, settings.sync(), observers.events(), System::nanoTime);
         sessions.onEnd(sync::sessionEnded);
-        SharedStore shared = new SharedStore(settings.shared(), memory);
+        SharedStore shared = new SharedStore(settings.shared(), memory, store);
         QueueRegistry queues = new QueueRegistry(settings.queues(), timers, memory, observers.events());
         sessions.onEnd(queues::releaseSession);
         PipeRegistry pipes = new PipeRegistry(settings.pipes(), timers, memory);

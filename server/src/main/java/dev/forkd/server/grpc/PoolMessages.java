@@ -81,12 +81,15 @@ final class PoolMessages {
             b.setPid(r.pid());
         }
         switch (r.outcome()) {
-            case TaskResult.Outcome.Output o -> b.setOutput(ByteString.copyFrom(o.data()));
+            case TaskResult.Outcome.Output o -> b.setOutput(ByteString.copyFrom(o.data()))
+                    .setStderr(ByteString.copyFrom(o.stderr()));
             case TaskResult.Outcome.Failure f -> {
+                b.setStderr(ByteString.copyFrom(f.stderr()));
                 TaskFailure.Builder failure = TaskFailure.newBuilder()
                         .setKind(kind(f.kind()))
                         .setStderrTail(ByteString.copyFrom(f.stderrTail()))
-                        .setMessage(f.message());
+                        .setMessage(f.message())
+                        .setStdout(ByteString.copyFrom(f.stdout()));
                 // A task that never started has no exit code; 0 would read as success.
                 if (f.kind() != TaskResult.FailureKind.START) {
                     failure.setExitCode(f.exitCode());

@@ -2,6 +2,7 @@ package dev.forkd.server.grpc;
 
 import com.google.protobuf.ByteString;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
+import dev.forkd.server.error.ForkdException.Unavailable;
 import dev.forkd.server.shared.Scalar;
 import dev.forkd.server.shared.SharedStore;
 import dev.forkd.server.watch.WatchAdmission;
@@ -57,7 +58,11 @@ import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /** SharedService: decode, call the {@link SharedStore}, encode. */
 public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceImplBase {
@@ -79,60 +84,53 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
 
     @Override
     public void getValue(GetValueRequest r, StreamObserver<GetValueResponse> out) {
-        Calls.unary(out, () -> {
-            var v = store.getValue(r.getName());
-            return GetValueResponse.newBuilder().setValue(proto(v.value())).setVersion(v.version()).build();
-        });
+        answer(out, () -> store.getValue(r.getName()),
+                v -> GetValueResponse.newBuilder().setValue(proto(v.value())).setVersion(v.version()).build());
     }
 
     @Override
     public void setValue(SetValueRequest r, StreamObserver<SetValueResponse> out) {
-        Calls.unary(out, () -> SetValueResponse.newBuilder()
-                .setVersion(store.setValue(r.getName(), scalar("value", r.hasValue(), r.getValue()))).build());
+        answer(out, () -> store.setValue(r.getName(), scalar("value", r.hasValue(), r.getValue())),
+                version -> SetValueResponse.newBuilder().setVersion(version).build());
     }
 
     @Override
     public void compareAndSetValue(CompareAndSetValueRequest r, StreamObserver<CompareAndSetValueResponse> out) {
-        Calls.unary(out, () -> {
-            var s = store.compareAndSetValue(r.getName(), scalar("expected", r.hasExpected(), r.getExpected()),
-                    scalar("value", r.hasValue(), r.getValue()));
-            var b = CompareAndSetValueResponse.newBuilder().setSwapped(s.swapped()).setVersion(s.version());
-            s.current().ifPresent(c -> b.setCurrent(proto(c)));
-            return b.build();
-        });
+        answer(out, () -> store.compareAndSetValue(r.getName(), scalar("expected", r.hasExpected(), r.getExpected()),
+                scalar("value", r.hasValue(), r.getValue())), s -> {
+                    var b = CompareAndSetValueResponse.newBuilder().setSwapped(s.swapped()).setVersion(s.version());
+                    s.current().ifPresent(c -> b.setCurrent(proto(c)));
+                    return b.build();
+                });
     }
 
     @Override
     public void addValue(AddValueRequest r, StreamObserver<AddValueResponse> out) {
-        Calls.unary(out, () -> {
-            var v = store.addValue(r.getName(), scalar("delta", r.hasDelta(), r.getDelta()));
-            return AddValueResponse.newBuilder().setValue(proto(v.value())).setVersion(v.version()).build();
-        });
+        answer(out, () -> store.addValue(r.getName(), scalar("delta", r.hasDelta(), r.getDelta())),
+                v -> AddValueResponse.newBuilder().setValue(proto(v.value())).setVersion(v.version()).build());
     }
 
     @Override
     public void getDictItem(GetDictItemRequest r, StreamObserver<GetDictItemResponse> out) {
-        Calls.unary(out, () -> {
+        answer(out, () -> store.dictGet(r.getName(), r.getKey()), found -> {
             var b = GetDictItemResponse.newBuilder();
-            store.dictGet(r.getName(), r.getKey()).ifPresent(v -> b.setFound(true).setValue(proto(v)));
+            found.ifPresent(v -> b.setFound(true).setValue(proto(v)));
             return b.build();
         });
     }
 
     @Override
     public void setDictItems(SetDictItemsRequest r, StreamObserver<SetDictItemsResponse> out) {
-        Calls.unary(out, () -> {
+        answer(out, () -> {
             List<Map.Entry<String, Scalar>> items = r.getItemsList().stream()
                     .map(i -> Map.entry(i.getKey(), scalar("items.value", i.hasValue(), i.getValue()))).toList();
-            var s = store.dictSet(r.getName(), items);
-            return SetDictItemsResponse.newBuilder().setSize(s.size()).setVersion(s.version()).build();
-        });
+            return store.dictSet(r.getName(), items);
+        }, s -> SetDictItemsResponse.newBuilder().setSize(s.size()).setVersion(s.version()).build());
     }
 
     @Override
     public void deleteDictItem(DeleteDictItemRequest r, StreamObserver<DeleteDictItemResponse> out) {
-        Calls.unary(out, () -> {
-            var d = store.dictDelete(r.getName(), r.getKey());
+        answer(out, () -> store.dictDelete(r.getName(), r.getKey()), d -> {
             var b = DeleteDictItemResponse.newBuilder().setSize(d.size());
             d.value().ifPresent(v -> b.setFound(true).setValue(proto(v)));
             return b.build();
@@ -141,10 +139,11 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
 
     @Override
     public void compareAndSetDictItem(CompareAndSetDictItemRequest r, StreamObserver<CompareAndSetDictItemResponse> out) {
-        Calls.unary(out, () -> {
+        answer(out, () -> {
             Optional<Scalar> expected = r.hasExpected() ? Optional.of(scalar("expected", true, r.getExpected()))
                     : Optional.empty();
-            var s = store.dictCompareAndSet(r.getName(), r.getKey(), expected, scalar("value", r.hasValue(), r.getValue()));
+            return store.dictCompareAndSet(r.getName(), r.getKey(), expected, scalar("value", r.hasValue(), r.getValue()));
+        }, s -> {
             var b = CompareAndSetDictItemResponse.newBuilder().setSwapped(s.swapped()).setVersion(s.version());
             s.current().ifPresent(c -> b.setCurrent(proto(c)));
             return b.build();
@@ -153,15 +152,16 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
 
     @Override
     public void listDictItems(ListDictItemsRequest r, StreamObserver<ListDictItemsResponse> out) {
-        Calls.unary(out, () -> {
+        String filter = "dict items|" + r.getName();
+        answer(out, () -> {
             if (r.getPageSize() < 0 || r.getPageSize() > SharedStore.MAX_PAGE) {
                 throw new InvalidArgument("page_size", "must be between 0 (default " + SharedStore.MAX_PAGE
                         + ") and " + SharedStore.MAX_PAGE);
             }
             int size = r.getPageSize() == 0 ? SharedStore.MAX_PAGE : r.getPageSize();
-            String filter = "dict items|" + r.getName();
             Optional<String> after = PageTokens.after(r.getPageToken(), filter);
-            var page = store.dictItems(r.getName(), size, after);
+            return store.dictItems(r.getName(), size, after);
+        }, page -> {
             var b = ListDictItemsResponse.newBuilder().setSize(page.size());
             for (var e : page.items()) {
                 var item = DictItem.newBuilder().setKey(e.getKey());
@@ -177,62 +177,58 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
 
     @Override
     public void appendList(AppendListRequest r, StreamObserver<AppendListResponse> out) {
-        Calls.unary(out, () -> AppendListResponse.newBuilder().setLength(store.listAppend(r.getName(),
-                r.getItemsList().stream().map(s -> scalar("items", true, s)).toList())).build());
+        answer(out, () -> store.listAppend(r.getName(), r.getItemsList().stream().map(s -> scalar("items", true, s)).toList()),
+                length -> AppendListResponse.newBuilder().setLength(length).build());
     }
 
     @Override
     public void getListItem(GetListItemRequest r, StreamObserver<GetListItemResponse> out) {
-        Calls.unary(out, () -> GetListItemResponse.newBuilder()
-                .setItem(proto(store.listGet(r.getName(), r.getIndex()))).build());
+        answer(out, () -> store.listGet(r.getName(), r.getIndex()),
+                item -> GetListItemResponse.newBuilder().setItem(proto(item)).build());
     }
 
     @Override
     public void setListItem(SetListItemRequest r, StreamObserver<SetListItemResponse> out) {
-        Calls.unary(out, () -> {
+        answer(out, () -> {
             store.listSet(r.getName(), r.getIndex(), scalar("item", r.hasItem(), r.getItem()));
-            return SetListItemResponse.getDefaultInstance();
-        });
+            return true;
+        }, done -> SetListItemResponse.getDefaultInstance());
     }
 
     @Override
     public void popList(PopListRequest r, StreamObserver<PopListResponse> out) {
-        Calls.unary(out, () -> {
-            var p = store.listPop(r.getName(), r.hasIndex() ? Optional.of(r.getIndex()) : Optional.empty());
-            return PopListResponse.newBuilder().setItem(proto(p.value().orElseThrow())).setLength(p.size()).build();
-        });
+        answer(out, () -> store.listPop(r.getName(), r.hasIndex() ? Optional.of(r.getIndex()) : Optional.empty()),
+                p -> PopListResponse.newBuilder().setItem(proto(p.value().orElseThrow())).setLength(p.size()).build());
     }
 
     @Override
     public void sliceList(SliceListRequest r, StreamObserver<SliceListResponse> out) {
-        Calls.unary(out, () -> {
-            var s = store.listSlice(r.getName(), r.hasStart() ? Optional.of(r.getStart()) : Optional.empty(),
-                    r.hasStop() ? Optional.of(r.getStop()) : Optional.empty());
-            var b = SliceListResponse.newBuilder().setLength(s.length());
-            s.items().forEach(i -> b.addItems(proto(i)));
-            return b.build();
-        });
+        answer(out, () -> store.listSlice(r.getName(), r.hasStart() ? Optional.of(r.getStart()) : Optional.empty(),
+                r.hasStop() ? Optional.of(r.getStop()) : Optional.empty()), s -> {
+                    var b = SliceListResponse.newBuilder().setLength(s.length());
+                    s.items().forEach(i -> b.addItems(proto(i)));
+                    return b.build();
+                });
     }
 
     @Override
     public void createArray(CreateArrayRequest r, StreamObserver<CreateArrayResponse> out) {
-        Calls.unary(out, () -> {
-            var c = store.createArray(r.getName(), zero(r.getType()), r.getLength(),
-                    r.getItemsList().stream().map(s -> scalar("items", true, s)).toList());
-            return CreateArrayResponse.newBuilder().setCreated(c.created()).setLength(c.length())
-                    .setVersion(c.version()).build();
-        });
+        answer(out, () -> store.createArray(r.getName(), zero(r.getType()), r.getLength(),
+                r.getItemsList().stream().map(s -> scalar("items", true, s)).toList()),
+                c -> CreateArrayResponse.newBuilder().setCreated(c.created()).setLength(c.length())
+                        .setVersion(c.version()).build());
     }
 
     @Override
     public void getArray(GetArrayRequest r, StreamObserver<GetArrayResponse> out) {
-        Calls.unary(out, () -> {
+        answer(out, () -> {
             if (r.hasIndex() && (r.hasStart() || r.hasStop())) {
                 throw new InvalidArgument("index", "give an index or a start and stop, not both");
             }
-            var s = r.hasIndex() ? store.arrayGet(r.getName(), r.getIndex())
+            return r.hasIndex() ? store.arrayGet(r.getName(), r.getIndex())
                     : store.arraySlice(r.getName(), r.hasStart() ? Optional.of(r.getStart()) : Optional.empty(),
                             r.hasStop() ? Optional.of(r.getStop()) : Optional.empty());
+        }, s -> {
             var b = GetArrayResponse.newBuilder().setLength(s.length()).setType(type(s.zero())).setVersion(s.version());
             s.items().forEach(i -> b.addItems(proto(i)));
             return b.build();
@@ -241,21 +237,20 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
 
     @Override
     public void setArray(SetArrayRequest r, StreamObserver<SetArrayResponse> out) {
-        Calls.unary(out, () -> SetArrayResponse.newBuilder().setVersion(store.arraySet(r.getName(), r.getStart(),
-                r.getItemsList().stream().map(s -> scalar("items", true, s)).toList())).build());
+        answer(out, () -> store.arraySet(r.getName(), r.getStart(),
+                r.getItemsList().stream().map(s -> scalar("items", true, s)).toList()),
+                version -> SetArrayResponse.newBuilder().setVersion(version).build());
     }
 
     @Override
     public void addArrayItem(AddArrayItemRequest r, StreamObserver<AddArrayItemResponse> out) {
-        Calls.unary(out, () -> {
-            var v = store.arrayAdd(r.getName(), r.getIndex(), scalar("delta", r.hasDelta(), r.getDelta()));
-            return AddArrayItemResponse.newBuilder().setItem(proto(v.value())).setVersion(v.version()).build();
-        });
+        answer(out, () -> store.arrayAdd(r.getName(), r.getIndex(), scalar("delta", r.hasDelta(), r.getDelta())),
+                v -> AddArrayItemResponse.newBuilder().setItem(proto(v.value())).setVersion(v.version()).build());
     }
 
     @Override
     public void list(ListSharedRequest r, StreamObserver<ListSharedResponse> out) {
-        Calls.unary(out, () -> {
+        answer(out, () -> {
             Optional<SharedStore.Kind> kind = switch (r.getKind()) {
                 case SHARED_KIND_UNSPECIFIED -> Optional.empty();
                 case SHARED_KIND_VALUE -> Optional.of(SharedStore.Kind.VALUE);
@@ -264,7 +259,9 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
                 case SHARED_KIND_ARRAY -> Optional.of(SharedStore.Kind.ARRAY);
                 case UNRECOGNIZED -> throw new InvalidArgument("kind", "is not a kind this server knows");
             };
-            var page = PageTokens.page(store.list(kind), i -> i.name(), r.getPageSize(), 1000, r.getPageToken(),
+            return store.list(kind);
+        }, all -> {
+            var page = PageTokens.page(all, i -> i.name(), r.getPageSize(), 1000, r.getPageToken(),
                     "shared|" + r.getKind());
             var b = ListSharedResponse.newBuilder();
             page.nextPageToken().ifPresent(b::setNextPageToken);
@@ -278,7 +275,7 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
 
     @Override
     public void delete(DeleteSharedRequest r, StreamObserver<DeleteSharedResponse> out) {
-        Calls.unary(out, () -> DeleteSharedResponse.newBuilder().setKind(proto(store.delete(r.getName()))).build());
+        answer(out, () -> store.delete(r.getName()), kind -> DeleteSharedResponse.newBuilder().setKind(proto(kind)).build());
     }
 
     @Override
@@ -296,6 +293,39 @@ public final class SharedServiceAdapter extends SharedServiceGrpc.SharedServiceI
         } catch (RuntimeException e) {
             out.onError(ErrorMapper.toStatus(e));
         }
+    }
+
+    /**
+     * Runs {@code operation} on the store and answers its {@code encode}d result once what it changed
+     * or saw is committed, so an answered change survives a crash of the server. Nothing blocks: a
+     * commit still to come answers from its callback, on the executor (not the store's writer).
+     */
+    private <R, T> void answer(StreamObserver<T> out, Supplier<R> operation, Function<R, T> encode) {
+        SharedStore.Kept<R> kept;
+        try {
+            kept = store.kept(operation);
+        } catch (RuntimeException e) {
+            out.onError(ErrorMapper.toStatus(e));
+            return;
+        }
+        if (kept.committed().isDone()) {
+            reply(out, kept, encode);
+        } else {
+            kept.committed().whenCompleteAsync((ok, failed) -> reply(out, kept, encode), executor);
+        }
+    }
+
+    private static <R, T> void reply(StreamObserver<T> out, SharedStore.Kept<R> kept, Function<R, T> encode) {
+        Calls.unary(out, () -> {
+            try {
+                kept.committed().join();
+            } catch (CompletionException | CancellationException e) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                throw new Unavailable("STATE_STORE_UNAVAILABLE", "what this call changed or read could not be kept"
+                        + " in the state store, so a restart may undo it: " + cause.getMessage());
+            }
+            return encode.apply(kept.result());
+        });
     }
 
     // ---- conversions -------------------------------------------------------------------------

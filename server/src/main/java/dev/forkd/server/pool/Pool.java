@@ -520,6 +520,10 @@ public final class Pool {
 
     /** A task's run failed in a way worth running again (or not, if it has had its tries). */
     private void retryOrFail(Task t, FailureKind kind, int exitCode, byte[] stderrTail, String message) {
+        retryOrFail(t, new Outcome.Failure(kind, exitCode, stderrTail, message));
+    }
+
+    private void retryOrFail(Task t, Outcome.Failure failure) {
         if (t.done) {
             return;
         }
@@ -528,7 +532,7 @@ public final class Pool {
             retried++;
             queue.addFirst(List.of(t));
         } else {
-            complete(t, new Outcome.Failure(kind, exitCode, stderrTail, message));
+            complete(t, failure);
         }
     }
 
@@ -677,22 +681,23 @@ public final class Pool {
                                                     + " memory budget was full (" + MemoryBudget.REASON + ", set by forkd serve "
                                                     + MemoryBudget.FLAG + ")"));
                         } else {
-                            complete(t, new Outcome.Output(e.stdout()));
+                            complete(t, new Outcome.Output(e.stdout(), e.stderr()));
                         }
                     } else if (state instanceof ProcessState.Exited x && !t.timedOut) {
-                        String msg = "exited with code " + x.exitCode();
+                        // A failed job's output is kept, as GNU parallel prints it.
+                        var failure = e.failure(FailureKind.EXIT, code, "exited with code " + x.exitCode());
                         if (spec.retryFailed()) {
-                            retryOrFail(t, FailureKind.EXIT, code, e.stderrTail(), msg);
+                            retryOrFail(t, failure);
                         } else {
-                            complete(t, new Outcome.Failure(FailureKind.EXIT, code, e.stderrTail(), msg));
+                            complete(t, failure);
                         }
                     } else if (t.timedOut) {
-                        retryOrFail(t, FailureKind.TIMEOUT, code, e.stderrTail(), "timed out after "
+                        retryOrFail(t, e.failure(FailureKind.TIMEOUT, code, "timed out after "
                                 + spec.taskTimeout().map(Duration::toString).orElse("?") + " on each of "
-                                + t.attempts + " attempt(s)");
+                                + t.attempts + " attempt(s)"));
                     } else {
-                        retryOrFail(t, FailureKind.WORKER_DIED, code, e.stderrTail(),
-                                describe(e.process()) + " on each of " + t.attempts + " attempt(s)");
+                        retryOrFail(t, e.failure(FailureKind.WORKER_DIED, code,
+                                describe(e.process()) + " on each of " + t.attempts + " attempt(s)"));
                     }
                 }
             }
@@ -1162,9 +1167,16 @@ public final class Pool {
     private sealed interface RunOutcome {
         record NotStarted(ForkdException error) implements RunOutcome {}
 
-        /** @param outputEnd how many bytes it wrote in all, kept or not */
-        record Ended(ProcessSnapshot process, byte[] stdout, byte[] stderrTail, boolean truncated, long outputEnd)
-                implements RunOutcome {}
+        /**
+         * @param stderr all of its stderr that was kept; {@code stderrTail} is its end
+         * @param outputEnd how many bytes it wrote in all, kept or not
+         */
+        record Ended(ProcessSnapshot process, byte[] stdout, byte[] stderr, byte[] stderrTail, boolean truncated,
+                long outputEnd) implements RunOutcome {
+            Outcome.Failure failure(FailureKind kind, int exitCode, String message) {
+                return new Outcome.Failure(kind, exitCode, stderrTail, message, stdout, stderr);
+            }
+        }
     }
 
     /** Spawns, waits for the end, collects the output, and deletes the record. */
@@ -1185,8 +1197,9 @@ public final class Pool {
     }
 
     private RunOutcome collect(ProcessSnapshot end) {
+        // Both streams are bounded by the process's output log, which the pool's output limit caps.
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        Tail stderr = new Tail(STDERR_TAIL);
+        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
         boolean truncated = false;
         long written = end.outputEnd();
         try {
@@ -1203,7 +1216,7 @@ public final class Pool {
                         case OutputLog.Read.Data d -> {
                             for (OutputLog.Chunk c : d.chunks()) {
                                 if (c.stream() == OutputLog.Stream.STDERR) {
-                                    stderr.add(c.bytes());
+                                    stderr.writeBytes(c.bytes());
                                 } else {
                                     stdout.writeBytes(c.bytes());
                                 }
@@ -1221,7 +1234,9 @@ public final class Pool {
             truncated = true;
         }
         forget(end.id());
-        return new RunOutcome.Ended(end, stdout.toByteArray(), stderr.bytes(), truncated, written);
+        byte[] err = stderr.toByteArray();
+        byte[] tail = err.length <= STDERR_TAIL ? err : java.util.Arrays.copyOfRange(err, err.length - STDERR_TAIL, err.length);
+        return new RunOutcome.Ended(end, stdout.toByteArray(), err, tail, truncated, written);
     }
 
     /** Runs the initializer for a worker; {@code onEnd} gets empty on success, else why it failed. */

@@ -6,8 +6,9 @@ import java.util.List;
 
 /**
  * A per-task argv template, like GNU parallel's: {@code {}} is the item (or a tuple's arguments
- * joined by spaces), {@code {#}} the task index, {@code {1}}, {@code {2}}, ... a tuple's arguments.
- * One pass, so an item that itself contains {@code {}} is left as it is.
+ * joined by spaces), {@code {#}} the job's sequence number (the task index + 1: GNU parallel counts
+ * jobs from 1, and scripts written for it name files {@code out-{#}}), {@code {1}}, {@code {2}}, ...
+ * a tuple's arguments. One pass, so an item that itself contains {@code {}} is left as it is.
  */
 final class Template {
 
@@ -32,14 +33,19 @@ final class Template {
         return false;
     }
 
-    /** With stdin_item the item goes to stdin, so only {@code {#}} (the task index) is replaced. */
+    /** With stdin_item the item goes to stdin, so only {@code {#}} (the sequence number) is replaced. */
     static List<String> substituteIndex(List<String> argv, long index) {
-        String n = Long.toString(index);
+        String n = Long.toString(sequenceNumber(index));
         List<String> out = new ArrayList<>(argv.size());
         for (String a : argv) {
             out.add(a.replace("{#}", n));
         }
         return out;
+    }
+
+    /** GNU parallel's {@code {#}} for the task at {@code index} (from 0): its job number, from 1. */
+    static long sequenceNumber(long index) {
+        return index == Long.MAX_VALUE ? index : index + 1; // MAX_VALUE: the longest number, for argv limit checks
     }
 
     static List<String> substitute(List<String> argv, TaskInput input, long index) {
@@ -60,7 +66,7 @@ final class Template {
                         continue;
                     }
                     if (inner.equals("#")) {
-                        b.append(index);
+                        b.append(sequenceNumber(index));
                         i = end + 1;
                         continue;
                     }

@@ -110,7 +110,7 @@ class DurationsAndContractsTest {
                         .addArgv("sh").addArgv("-c").addArgv("printf '%s:%s' \"$(cat)\" {#}"))).build(),
                 IntStream.range(0, 3).mapToObj(MapCall::item).iterator(), 3, r -> {}).done.get(120, TimeUnit.SECONDS);
         for (int i = 0; i < 3; i++) {
-            assertEquals(i + ":" + i, PoolTest.text(results.get(i)));
+            assertEquals(i + ":" + (i + 1), PoolTest.text(results.get(i)), "{#} is the job number, from 1 as in GNU parallel");
         }
     }
 
