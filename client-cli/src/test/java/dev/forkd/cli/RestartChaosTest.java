@@ -47,7 +47,7 @@ class RestartChaosTest {
     /** Sessions are kept and resumed, and the fencing counter never goes back (r2). */
     static final boolean CHECK_SESSIONS_AND_FENCING = false;
     /** Shared values and dicts are kept in the state store (r3). */
-    static final boolean CHECK_SHARED = false;
+    static final boolean CHECK_SHARED = true;
 
     @Test
     void aSupervisorKilledAtRandomLosesNothingItAcknowledged() throws Exception {
