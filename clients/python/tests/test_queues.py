@@ -168,3 +168,17 @@ def test_streams_and_their_threads_end_when_a_queue_is_left_alone():
     q = queues[0]
     q.put("again")  # a put and a get after that open new streams
     assert q.get(timeout=WAIT) == "again"
+
+
+def test_a_durable_queue_is_a_queue_the_server_stores():
+    from forkd._rpc import client
+    q = forkd.JoinableQueue(durable=True)
+    assert client().call("QueueService.Get", name=q.forkd_id).queue.durable
+    for i in range(100):
+        q.put(i)
+    assert [q.get(timeout=WAIT) for _ in range(100)] == list(range(100))
+    for _ in range(100):
+        q.task_done()
+    q.join()
+    plain = forkd.Queue()
+    assert not client().call("QueueService.Get", name=plain.forkd_id).queue.durable

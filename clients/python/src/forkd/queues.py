@@ -291,9 +291,17 @@ class Queue:
 
     _QSIZE_FLUSH_WAIT = 5.0
 
-    def __init__(self, maxsize=0, *, ctx=None):
+    def __init__(self, maxsize=0, *, ctx=None, durable=False):
+        """`durable=True` is a forkd extension (multiprocessing's queues live in memory): the server
+        keeps the queue and its items in its state store, so they survive a restart or crash of the
+        server, and a put is acknowledged only once its items are stored. It needs a server that keeps
+        state (not `forkd serve --state-dir none`). The queue still ends with the program that made it."""
         self._maxsize = maxsize if maxsize and maxsize > 0 else 0
-        self._id = _wire.create_queue(self._maxsize)
+        if durable:
+            from forkd._rpc import client
+            self._id = client().call("QueueService.Create", maxsize=self._maxsize, durable=True).queue.id
+        else:
+            self._id = _wire.create_queue(self._maxsize)
         self._owner = True
         self._setup()
         _lifecycle.own(lambda qid=self._id: _wire.delete_queue(qid))

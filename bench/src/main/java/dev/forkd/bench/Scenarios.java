@@ -14,6 +14,7 @@ final class Scenarios {
                 new SpawnClients(),
                 new OutputThroughput(),
                 new QueueBench(),
+                new DurableQueueBench(),
                 new SyncThroughput(),
                 new PoolBench(),
                 new CliLatency(),

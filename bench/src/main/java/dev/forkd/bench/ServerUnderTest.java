@@ -56,6 +56,8 @@ public final class ServerUnderTest implements AutoCloseable {
                 .redirectError(dir.resolve("server.err").toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put("XDG_RUNTIME_DIR", dir.toString());
+        // Its state store (durable queues) in its own directory, never the user's.
+        pb.environment().put("XDG_STATE_HOME", dir.toString());
         pb.environment().remove("FORKD_ADDRESS");
         Process process = pb.start();
         CompletableFuture<String> ready = new CompletableFuture<>();

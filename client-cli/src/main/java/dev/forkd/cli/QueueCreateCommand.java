@@ -20,11 +20,15 @@ final class QueueCreateCommand extends ResourceCommand {
     @Option(names = "--if-not-exists", description = "Use the queue of that name if there is one.")
     boolean ifNotExists;
 
+    @Option(names = "--durable", description = "Keep the queue and its items in the server's state store, so they"
+            + " survive a restart or crash of the server (puts are answered once stored).")
+    boolean durable;
+
     @Override
     int work(ForkdClient client, Invocation inv) {
         CreateQueueResponse r = client.queues().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                 .create(CreateQueueRequest.newBuilder().setName(name == null ? "" : name).setMaxsize(maxsize)
-                        .setIfNotExists(ifNotExists).build());
+                        .setIfNotExists(ifNotExists).setDurable(durable).build());
         if (options.json()) {
             Json.print(inv.out(), r);
         } else {

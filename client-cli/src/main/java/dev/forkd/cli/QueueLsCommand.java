@@ -16,8 +16,8 @@ final class QueueLsCommand extends ResourceCommand {
     int work(ForkdClient client, Invocation inv) {
         String token = "";
         if (!options.json()) {
-            inv.out().printf("%-8s %-20s %9s %9s %9s %10s %6s %9s %9s%n", "ID", "NAME", "SIZE", "MAXSIZE",
-                    "IN-FLIGHT", "UNFINISHED", "CLOSED", "PRODUCERS", "CONSUMERS");
+            inv.out().printf("%-8s %-20s %9s %9s %9s %10s %6s %9s %9s %7s%n", "ID", "NAME", "SIZE", "MAXSIZE",
+                    "IN-FLIGHT", "UNFINISHED", "CLOSED", "PRODUCERS", "CONSUMERS", "DURABLE");
         }
         do {
             ListQueuesResponse r = client.queues().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
@@ -26,9 +26,9 @@ final class QueueLsCommand extends ResourceCommand {
                 if (options.json()) {
                     Json.print(inv.out(), q);
                 } else {
-                    inv.out().printf("%-8s %-20s %9d %9d %9d %10d %6s %9d %9d%n", q.getId(), q.getName(), q.getSize(),
-                            q.getMaxsize(), q.getInFlight(), q.getUnfinished(), q.getClosed() ? "yes" : "no",
-                            q.getProducers(), q.getConsumers());
+                    inv.out().printf("%-8s %-20s %9d %9d %9d %10d %6s %9d %9d %7s%n", q.getId(), q.getName(),
+                            q.getSize(), q.getMaxsize(), q.getInFlight(), q.getUnfinished(), q.getClosed() ? "yes" : "no",
+                            q.getProducers(), q.getConsumers(), q.getDurable() ? "yes" : "no");
                 }
             }
             token = r.getNextPageToken();

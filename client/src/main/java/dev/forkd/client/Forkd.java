@@ -116,15 +116,28 @@ public final class Forkd implements AutoCloseable {
 
     /** The queue of this name, created with room for {@code capacity} items (0: unbounded) if new. */
     public ForkdQueue queue(String name, int capacity) {
+        return queue(name, capacity, false);
+    }
+
+    /**
+     * As {@link #queue(String, int)}; a {@code durable} queue is kept in the server's state store, so
+     * its items survive a restart of the server (an extension: Python's queues live in memory).
+     */
+    public ForkdQueue queue(String name, int capacity, boolean durable) {
         QueueCalls calls = new QueueCalls(rpc, name);
-        calls.create(capacity);
+        calls.create(capacity, durable);
         return new ForkdQueue(calls);
     }
 
     /** As {@link #queue(String, int)}, with {@code taskDone()}/{@code join()}. */
     public JoinableQueue joinableQueue(String name, int capacity) {
+        return joinableQueue(name, capacity, false);
+    }
+
+    /** As {@link #queue(String, int, boolean)}, with {@code taskDone()}/{@code join()}. */
+    public JoinableQueue joinableQueue(String name, int capacity, boolean durable) {
         QueueCalls calls = new QueueCalls(rpc, name);
-        calls.create(capacity);
+        calls.create(capacity, durable);
         return new JoinableQueue(calls);
     }
 

@@ -35,6 +35,11 @@ public class ForkdQueue extends AbstractQueue<byte[]> implements BlockingQueue<b
         return calls.name();
     }
 
+    /** Whether the server keeps this queue in its state store, so its items survive a server restart. */
+    public boolean durable() {
+        return calls.durable();
+    }
+
     /** A view that encodes and decodes elements with {@code codec}. */
     public <T> TypedQueue<T> typed(Codec<T> codec) {
         return new TypedQueue<>(this, codec);

@@ -33,6 +33,7 @@ final class QueueCalls {
     private final Rpc rpc;
     private final String name;
     private long capacity;
+    private boolean durable;
 
     QueueCalls(Rpc rpc, String name) {
         this.rpc = rpc;
@@ -48,9 +49,17 @@ final class QueueCalls {
         return capacity;
     }
 
-    void create(long maxsize) {
-        capacity = Rpc.call(() -> rpc.queues().create(CreateQueueRequest.newBuilder().setName(name)
-                .setMaxsize(maxsize).setIfNotExists(true).build())).getQueue().getMaxsize();
+    /** Whether the queue is kept in the server's state store. */
+    boolean durable() {
+        return durable;
+    }
+
+    /** Creates the queue unless it exists; a {@code durable} one survives a restart of the server. */
+    void create(long maxsize, boolean durable) {
+        var queue = Rpc.call(() -> rpc.queues().create(CreateQueueRequest.newBuilder().setName(name)
+                .setMaxsize(maxsize).setIfNotExists(true).setDurable(durable).build())).getQueue();
+        capacity = queue.getMaxsize();
+        this.durable = queue.getDurable();
     }
 
     /** Puts all of {@code items} or none: false when the timeout (null: none) passed without room. */

@@ -221,6 +221,7 @@ public final class ForkdServer implements AutoCloseable {
             return;
         }
         closed = true;
+        services.beforeStop();
         services.health().enterTerminalState();
         listening.all().forEach(Server::shutdown);
         launcher.stopReplacing();

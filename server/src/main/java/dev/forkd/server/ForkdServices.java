@@ -76,6 +76,9 @@ public final class ForkdServices {
     private final Map<String, String> forkdEnv;
     private final List<ServerServiceDefinition> definitions;
 
+    /** What the cores do when the server starts stopping (see {@link #beforeStop}). */
+    private final List<Runnable> beforeStop = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     private ForkdServices(SessionRegistry sessions, AgentCredentials agentCredentials, AgentRegistry agents,
             ProcessTable processes, DeclaredPrograms programs, HealthStatusManager health, MemoryBudget memory,
             WatchAdmission watches, ServerObservers observers, Map<String, String> forkdEnv,
@@ -114,7 +117,7 @@ public final class ForkdServices {
             ExecutorService streams, ChildRunner children, AuthInterceptor auth, StateStore store) {
         ServerObservers observers = new ServerObservers(settings.metrics(), clock);
         MemoryBudget memory = new MemoryBudget(settings.memoryBudget());
-        SessionRegistry sessions = new SessionRegistry(timers, settings.maxSessions());
+        SessionRegistry sessions = new SessionRegistry(timers, settings.maxSessions(), store);
         ProcessTable[] table = new ProcessTable[1];
         AgentCredentials credentials = new AgentCredentials();
         AgentRegistry agents = new AgentRegistry(timers, AGENT_WAIT_LIMIT,
@@ -128,15 +131,16 @@ public final class ForkdServices {
                 settings.maxProcesses(), memory, observers.events());
         table[0] = processes;
         sessions.onEndTerminateProcesses(processes::terminateDaemonsOf);
-        SyncTable sync = new SyncTable(timers, sessions::exists, settings.sync(), observers.events(), System::nanoTime);
+        SyncTable sync = new SyncTable(timers, sessions::exists, settings.sync(), observers.events(), System::nanoTime, store);
         sessions.onEnd(sync::sessionEnded);
         SharedStore shared = new SharedStore(settings.shared(), memory, store);
-        QueueRegistry queues = new QueueRegistry(settings.queues(), timers, memory, observers.events());
+        QueueRegistry queues = new QueueRegistry(settings.queues(), timers, memory, observers.events(), store);
         sessions.onEnd(queues::releaseSession);
         PipeRegistry pipes = new PipeRegistry(settings.pipes(), timers, memory);
         WatchAdmission watches = new WatchAdmission(settings.watches(), memory);
         PoolRegistry pools = new PoolRegistry(processes, timers, streams, clock, settings.maxPools(), memory,
-                observers.events());
+                observers.events(), store);
+        pools.restore();
         sessions.onEnd(pools::sessionEnded);
         observers.gauges(new MetricSources(processes::countByState,
                 () -> agents.links().stream().map(l -> new MetricSources.Agent(l.agentId(), l.pid())).toList(),
@@ -181,13 +185,26 @@ public final class ForkdServices {
                 guarded(malformed, health.getHealthService(), auth),
                 guarded(malformed, ProtoReflectionServiceV1.newInstance(), auth))
                 .stream().map(observers::observed).toList();
-        return new ForkdServices(sessions, credentials, agents, processes, programs, health, memory, watches,
-                observers, forkdEnv, definitions);
+        sessions.startRestoredLeases(processId -> knows(processes, processId)); // every session-end hook is set
+        ForkdServices services = new ForkdServices(sessions, credentials, agents, processes, programs, health, memory,
+                watches, observers, forkdEnv, definitions);
+        services.beforeStop.add(pools::stopping);
+        services.beforeStop.add(sessions::serverStopping); // the streams the stop cuts leave their sessions kept
+        return services;
     }
 
     private static ServerServiceDefinition guarded(MalformedRequests malformed, BindableService service,
             ServerInterceptor interceptor) {
         return malformed.guard(ServerInterceptors.intercept(service, interceptor));
+    }
+
+    private static boolean knows(ProcessTable processes, String processId) {
+        try {
+            processes.get(processId);
+            return true;
+        } catch (dev.forkd.server.error.ForkdException.NotFound e) {
+            return false;
+        }
     }
 
     private static ProcessTable.ChildSessions childSessions(SessionRegistry sessions) {
@@ -268,5 +285,13 @@ public final class ForkdServices {
     /** The open process and shared-object watches, against their caps. */
     public WatchAdmission watches() {
         return watches;
+    }
+
+    /**
+     * The server is stopping: the cores stop recording what the stop itself does to their work (a
+     * pool task whose worker the stop kills is run again after a restart, not kept as failed).
+     */
+    public void beforeStop() {
+        beforeStop.forEach(Runnable::run);
     }
 }

@@ -33,6 +33,7 @@ import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 
 /** PoolService: decode, call the {@link PoolRegistry} and its pools, encode. */
@@ -164,12 +165,23 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
 
     @Override
     public void applyAsync(ApplyAsyncRequest request, StreamObserver<ApplyAsyncResponse> out) {
-        Calls.unary(out, () -> {
+        try {
             Pool pool = pools.find(requireId("name", request.getName()));
             var input = PoolMessages.input(request.getInput());
             pool.validate("input", input);
-            return ApplyAsyncResponse.newBuilder().setName(pool.id() + "/" + pool.applyAsync(input)).build();
-        });
+            // Answered once the task is kept: an acknowledged task survives a restart.
+            pool.applyAsync(input).whenComplete((taskId, error) -> {
+                if (error != null) {
+                    out.onError(ErrorMapper.toStatus(error instanceof CompletionException c && c.getCause() != null
+                            ? c.getCause() : error));
+                } else {
+                    out.onNext(ApplyAsyncResponse.newBuilder().setName(pool.id() + "/" + taskId).build());
+                    out.onCompleted();
+                }
+            });
+        } catch (RuntimeException e) {
+            out.onError(ErrorMapper.toStatus(e));
+        }
     }
 
     @Override

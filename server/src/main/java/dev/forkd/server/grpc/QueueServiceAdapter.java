@@ -57,11 +57,22 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
 
     @Override
     public void create(CreateQueueRequest r, StreamObserver<CreateQueueResponse> out) {
-        Calls.unary(out, () -> {
+        try {
             var c = queues.create(r.getName().isEmpty() ? Optional.empty() : Optional.of(r.getName()),
-                    r.getMaxsize(), r.getIfNotExists());
-            return CreateQueueResponse.newBuilder().setQueue(info(c.queue().snapshot())).setCreated(c.created()).build();
-        });
+                    r.getMaxsize(), r.getIfNotExists(), r.getDurable());
+            // A durable queue is answered once the store has it, from the store's callback.
+            c.stored().whenComplete((ok, e) -> {
+                if (e != null) {
+                    out.onError(ErrorMapper.toStatus(QueueRegistry.storeFailed(e, "queue " + c.queue().id())));
+                    return;
+                }
+                out.onNext(CreateQueueResponse.newBuilder().setQueue(info(c.queue().snapshot()))
+                        .setCreated(c.created()).build());
+                out.onCompleted();
+            });
+        } catch (RuntimeException e) {
+            out.onError(ErrorMapper.toStatus(e));
+        }
     }
 
     @Override
@@ -262,6 +273,7 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
                 .setBytes(s.bytes())
                 .setTotalPut(s.totalPut())
                 .setTotalTaken(s.totalTaken())
+                .setDurable(s.durable())
                 .build();
     }
 }

@@ -38,7 +38,12 @@ public final class SessionServiceAdapter extends SessionServiceGrpc.SessionServi
             @Override
             public synchronized void onNext(OpenSessionRequest r) {
                 try {
-                    if (id == null) {
+                    if (id == null && !r.getCredential().isEmpty()) {
+                        var resumed = resume(r.getCredential());
+                        id = resumed.id();
+                        out.onNext(OpenSessionResponse.newBuilder().setSessionId(resumed.id())
+                                .setTtl(ProcessMessages.duration(resumed.ttl())).build());
+                    } else if (id == null) {
                         Duration ttl = r.hasTtl() ? Protos.duration("ttl", r.getTtl()) : SessionRegistry.DEFAULT_TTL;
                         var opened = sessions.open(r.getName(), ttl, boundProcess);
                         id = opened.id();
@@ -59,7 +64,7 @@ public final class SessionServiceAdapter extends SessionServiceGrpc.SessionServi
             @Override
             public synchronized void onError(Throwable t) {
                 if (id != null) {
-                    sessions.end(id);
+                    sessions.streamLost(id);
                 }
             }
 
@@ -71,6 +76,20 @@ public final class SessionServiceAdapter extends SessionServiceGrpc.SessionServi
                 out.onCompleted();
             }
         };
+    }
+
+    /** Resumes a kept session, if the caller may act as it (checked before anything changes). */
+    private SessionRegistry.Resumed resume(String credential) {
+        Identity given = sessions.authenticate(credential).orElseThrow(() ->
+                new ForkdException.Unauthenticated("SESSION_CREDENTIAL_INVALID", "credential: not the credential of"
+                        + " an open session (it ended, or was not resumed within its TTL after a restart)"));
+        Caller caller = SessionInterceptor.caller();
+        if (!Rights.mayActAs(caller, given.boundProcess())) {
+            throw new ForkdException.PermissionDenied("NOT_YOUR_SESSION", "process "
+                    + ((Caller.Child) caller).processId() + " may resume only its own sessions, not session "
+                    + given.id(), Map.of("session", given.id()));
+        }
+        return sessions.resume(credential);
     }
 
     @Override

@@ -41,8 +41,10 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /** SyncService: decode, call the {@link SyncTable}, encode. The caller's session is the owner. */
 public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBase {
@@ -55,7 +57,7 @@ public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBas
 
     @Override
     public void create(CreateSyncRequest r, StreamObserver<CreateSyncResponse> out) {
-        Calls.unary(out, () -> {
+        kept(out, () -> {
             var kind = kind(r.getKind()).orElseThrow(() -> new InvalidArgument("kind", "is required"));
             return CreateSyncResponse.newBuilder()
                     .setInfo(info(table.create(r.getName(), kind,
@@ -82,7 +84,7 @@ public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBas
 
     @Override
     public void delete(DeleteSyncRequest r, StreamObserver<DeleteSyncResponse> out) {
-        Calls.unary(out, () -> DeleteSyncResponse.newBuilder().setKind(proto(table.delete(r.getName()))).build());
+        kept(out, () -> DeleteSyncResponse.newBuilder().setKind(proto(table.delete(r.getName()))).build());
     }
 
     @Override
@@ -101,7 +103,7 @@ public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBas
 
     @Override
     public void release(ReleaseRequest r, StreamObserver<ReleaseResponse> out) {
-        Calls.unary(out, () -> {
+        kept(out, () -> {
             var rel = table.release(r.getName(), session());
             return ReleaseResponse.newBuilder().setDepth(rel.depth()).setValue(rel.value()).build();
         });
@@ -109,12 +111,12 @@ public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBas
 
     @Override
     public void setEvent(SetEventRequest r, StreamObserver<SetEventResponse> out) {
-        Calls.unary(out, () -> SetEventResponse.newBuilder().setWoken(table.setEvent(r.getName())).build());
+        kept(out, () -> SetEventResponse.newBuilder().setWoken(table.setEvent(r.getName())).build());
     }
 
     @Override
     public void clearEvent(ClearEventRequest r, StreamObserver<ClearEventResponse> out) {
-        Calls.unary(out, () -> {
+        kept(out, () -> {
             table.clearEvent(r.getName());
             return ClearEventResponse.getDefaultInstance();
         });
@@ -138,7 +140,7 @@ public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBas
 
     @Override
     public void notifyCondition(NotifyConditionRequest r, StreamObserver<NotifyConditionResponse> out) {
-        Calls.unary(out, () -> {
+        kept(out, () -> {
             if (r.getN() < 0) {
                 throw new InvalidArgument("n", "must not be negative");
             }
@@ -162,15 +164,44 @@ public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBas
 
     @Override
     public void abortBarrier(AbortBarrierRequest r, StreamObserver<AbortBarrierResponse> out) {
-        Calls.unary(out, () -> AbortBarrierResponse.newBuilder().setWoken(table.abortBarrier(r.getName())).build());
+        kept(out, () -> AbortBarrierResponse.newBuilder().setWoken(table.abortBarrier(r.getName())).build());
     }
 
     @Override
     public void resetBarrier(ResetBarrierRequest r, StreamObserver<ResetBarrierResponse> out) {
-        Calls.unary(out, () -> ResetBarrierResponse.newBuilder().setWoken(table.resetBarrier(r.getName())).build());
+        kept(out, () -> ResetBarrierResponse.newBuilder().setWoken(table.resetBarrier(r.getName())).build());
     }
 
     // ---- helpers -----------------------------------------------------------------------------
+
+    /**
+     * A unary call that changes the table: answered once the change is in the store, so that what
+     * the client was told (a release, a set event) survives a crash of the server.
+     */
+    private <T> void kept(StreamObserver<T> out, Supplier<T> body) {
+        T result;
+        try {
+            result = body.get();
+        } catch (RuntimeException e) {
+            out.onError(ErrorMapper.toStatus(e));
+            return;
+        }
+        CompletableFuture<Void> committed = table.committed();
+        if (committed.isDone() && !committed.isCompletedExceptionally()) {
+            out.onNext(result);
+            out.onCompleted();
+            return;
+        }
+        committed.whenComplete((v, e) -> {
+            if (e != null) {
+                out.onError(ErrorMapper.toStatus(new ForkdException.Unavailable("STATE_STORE_UNAVAILABLE",
+                        "the state store could not keep this change, so a restart may undo it; try again")));
+            } else {
+                out.onNext(result);
+                out.onCompleted();
+            }
+        });
+    }
 
     /**
      * A call answered by a core callback, maybe much later and on another thread. A cancelled

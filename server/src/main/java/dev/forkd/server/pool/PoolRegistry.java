@@ -2,21 +2,35 @@ package dev.forkd.server.pool;
 
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.process.ProcessSnapshot;
 import dev.forkd.server.process.ProcessTable;
+import dev.forkd.server.store.StateStore;
+import dev.forkd.server.store.StoreRow;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
-/** The supervisor's pools, by id and name. Plain Java: the gRPC adapter calls it. */
+/**
+ * The supervisor's pools, by id and name. Plain Java: the gRPC adapter calls it.
+ *
+ * <p>Pools made by Create are kept in the state store (ephemeral ones, which end with their Map
+ * stream, are not): their definitions, their ApplyAsync tasks not yet answered and their results
+ * not yet forgotten. {@link #restore} brings them back at start-up with fresh workers.
+ */
 public final class PoolRegistry {
+
+    private static final Logger LOG = Logger.getLogger(PoolRegistry.class.getName());
 
     /** Most workers one pool may have. */
     public static final int MAX_PROCESSES = 1024;
@@ -34,6 +48,7 @@ public final class PoolRegistry {
     private final dev.forkd.server.events.ServerEvents events;
 
     private final MemoryBudget memory;
+    private final StateStore store;
 
     /** Without a memory budget: for tests of other things. */
     public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
@@ -50,6 +65,13 @@ public final class PoolRegistry {
     /** Pools that also tell {@code events} how each task ended. */
     public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
             int maxPools, MemoryBudget memory, dev.forkd.server.events.ServerEvents events) {
+        this(table, timers, executor, clock, maxPools, memory, events, StateStore.none());
+    }
+
+    /** Pools kept in {@code store}; call {@link #restore} once, before serving. */
+    public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
+            int maxPools, MemoryBudget memory, dev.forkd.server.events.ServerEvents events, StateStore store) {
+        this.store = store;
         this.memory = memory;
         this.events = events;
         this.table = table;
@@ -72,16 +94,95 @@ public final class PoolRegistry {
         if (spec.name().isPresent() && names.putIfAbsent(spec.name().get(), id) != null) {
             throw new ForkdException.AlreadyExists("pool", spec.name().get());
         }
-        Pool pool = new Pool(id, spec, table, timers, executor, clock, memory, events);
+        Pool pool = new Pool(id, spec, table, timers, executor, clock, memory, events, store, clock.instant());
         pools.put(id, pool);
+        // Answered once its definition is kept too, so that an acknowledged pool survives a restart.
+        CompletableFuture<Void> saved = pool.save();
         pool.start(result -> {
             if (result.isPresent()) {
                 pool.terminate();
                 forget(pool);
+                onReady.accept(result);
+                return;
             }
-            onReady.accept(result);
+            saved.whenCompleteAsync((v, error) -> {
+                if (error != null) {
+                    pool.terminate();
+                    forget(pool);
+                    onReady.accept(Optional.of(new ForkdException.Unavailable("STATE_STORE_UNAVAILABLE",
+                            "pool " + id + " could not be kept: " + error.getMessage())));
+                } else {
+                    onReady.accept(Optional.empty());
+                }
+            }, saved.isDone() ? Runnable::run : executor); // not on the store's writer thread
         });
         return pool;
+    }
+
+    /**
+     * Brings back the pools the store kept, each with fresh workers: its tasks submitted and not
+     * answered run again (at-least-once), its results not yet forgotten are there for GetResult.
+     * Worker processes of the previous server that are still in the process table are killed:
+     * they lost their pool's state (what they were given, where their answers go). Answers how many
+     * pools came back. Called once, before the server listens.
+     */
+    public int restore() {
+        if (!store.keeps()) {
+            return 0;
+        }
+        int n = 0;
+        for (StoreRow row : store.load(Pool.KIND)) {
+            PoolCodec.PoolRecord rec = PoolCodec.pool(row.value());
+            Pool pool = new Pool(rec.id(), rec.spec(), table, timers, executor, clock, memory, events, store,
+                    rec.createdAt());
+            pool.restore(rec.phase(), store.load(AsyncResults.taskKind(rec.id())),
+                    store.load(AsyncResults.resultKind(rec.id())));
+            pools.put(rec.id(), pool);
+            rec.spec().name().ifPresent(name -> names.put(name, rec.id()));
+            seq.accumulateAndGet(seqOf(pool), Math::max);
+            endOldWorkers(rec.id());
+            if (pool.phase() != Pool.Phase.ENDED) {
+                pool.start(result -> result.ifPresent(e -> {
+                    // Kept, ended: its results stay for GetResult; its tasks failed as TERMINATED.
+                    LOG.log(Level.WARNING, "pool " + rec.id() + " could not start again: " + e.getMessage());
+                    pool.terminate();
+                }));
+            }
+            n++;
+        }
+        // Rows of a pool whose definition is gone (a delete cut short): nobody can name them.
+        for (String prefix : List.of("pool-task/", "pool-result/")) {
+            for (String kind : store.kinds(prefix)) {
+                if (!pools.containsKey(kind.substring(prefix.length()))) {
+                    store.deleteKind(kind);
+                }
+            }
+        }
+        return n;
+    }
+
+    /** The server is stopping: pools keep what they kept, not what the stop does to them. */
+    public void stopping() {
+        pools.values().forEach(Pool::stopping);
+    }
+
+    private void endOldWorkers(String poolId) {
+        List<ProcessSnapshot> old = table.list(p -> poolId.equals(p.spec().labels().get("forkd.pool")), 0,
+                Integer.MAX_VALUE);
+        for (ProcessSnapshot p : old) {
+            try {
+                table.signal(p.id(), new ProcessTable.SignalAction.Kill());
+            } catch (ForkdException e) {
+                // ended already
+            }
+            table.join(p.id(), Optional.empty(), (end, timedOut) -> {
+                try {
+                    table.delete(end.id());
+                } catch (ForkdException e) {
+                    // gone already
+                }
+            });
+        }
     }
 
     public Pool find(String idOrName) {

@@ -11,13 +11,12 @@ import dev.forkd.server.time.Timeout;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.locks.ReentrantLock;
@@ -43,6 +42,10 @@ import java.util.logging.Logger;
  * flight it is held) and refunded when its items leave: taken, acked, timed out, refused or deleted.
  * A put the budget cannot hold is refused at once and changes nothing. A reply or delivery ends
  * before its payload passes {@link ReplySize#MAX_BATCH_BYTES}; the rest stays queued.
+ *
+ * <p>What the queue holds, and what the budget and a durable queue's store are told as items come
+ * and go, is {@link QueueContents}; this class is the blocked callers around it. A durable queue
+ * answers a put once the store has committed its items, from the store's callback.
  */
 public final class ItemQueue {
 
@@ -56,22 +59,12 @@ public final class ItemQueue {
     private final MemoryBudget memory;
     private final ReentrantLock lock = new ReentrantLock();
 
-    private record Entry(Item item, boolean redelivered) {}
-
-    private final ArrayDeque<Entry> items = new ArrayDeque<>();
-    private long bytes;
-    private long inFlight;
-    private long inFlightBytes;
-    private long unfinished;
-    private boolean closed;
+    private final QueueContents contents;
     private final ServerEvents events;
     private boolean deleted;
-    private long nextTag = 1;
-    private long totalPut;
-    private long totalTaken;
     private int producerStreams;
 
-    private final ArrayDeque<Putter> putters = new ArrayDeque<>();
+    private final ArrayDeque<PendingPut> putters = new ArrayDeque<>();
     private final ArrayDeque<Object> takers = new ArrayDeque<>(); // TakeCall or QueueConsumer
     private final List<JoinCall> joiners = new ArrayList<>();
     private final Set<QueueConsumer> consumers = new LinkedHashSet<>();
@@ -84,6 +77,13 @@ public final class ItemQueue {
     /** A queue that tells {@code events} when it is closed. */
     ItemQueue(String id, Optional<String> name, long maxsize, QueueLimits limits, ScheduledExecutorService timers,
             MemoryBudget memory, ServerEvents events) {
+        this(id, name, maxsize, limits, timers, memory, events, QueueJournal.NONE);
+    }
+
+    /** A queue whose items {@code journal} keeps (a durable queue), or not ({@link QueueJournal#NONE}). */
+    ItemQueue(String id, Optional<String> name, long maxsize, QueueLimits limits, ScheduledExecutorService timers,
+            MemoryBudget memory, ServerEvents events, QueueJournal journal) {
+        this.contents = new QueueContents(id, name, maxsize, limits.maxQueueBytes(), memory, journal);
         this.events = events;
         this.id = id;
         this.name = name;
@@ -99,6 +99,11 @@ public final class ItemQueue {
 
     public Optional<String> name() {
         return name;
+    }
+
+    /** Whether its items are kept in the state store. */
+    public boolean durable() {
+        return contents.durable();
     }
 
     /** A blocked call that can be given up (its client went away). */
@@ -123,13 +128,32 @@ public final class ItemQueue {
     private QueueSnapshot snapshotLocked() {
         int unaryPutters = (int) putters.stream().filter(p -> p.unary).count();
         int takeCalls = (int) takers.stream().filter(t -> t instanceof TakeCall).count();
-        return new QueueSnapshot(id, name, maxsize, items.size(), inFlight, unfinished, closed, drained(),
-                producerStreams + unaryPutters, consumers.size() + takeCalls, bytes + inFlightBytes, totalPut,
-                totalTaken);
+        return contents.snapshot(producerStreams + unaryPutters, consumers.size() + takeCalls);
     }
 
-    private boolean drained() {
-        return closed && items.isEmpty() && inFlight == 0;
+    /** The definition as it is now, for the store; a durable queue's creation keeps it. */
+    QueueRecords.Definition definition() {
+        lock.lock();
+        try {
+            return contents.definition();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Puts back what the store kept of this queue, before anyone can call it: its items in order,
+     * charged to the memory budget, and {@code undone} tasks taken but not marked done.
+     *
+     * @throws ForkdException.ResourceExhausted if the memory budget cannot hold the items
+     */
+    void restore(List<QueueEntry> stored, long nextSeq, long undone, boolean wasClosed) {
+        lock.lock();
+        try {
+            contents.restore(stored, nextSeq, undone, wasClosed, label());
+        } finally {
+            lock.unlock();
+        }
     }
 
     private String label() {
@@ -161,53 +185,6 @@ public final class ItemQueue {
 
     // ---------------------------------------------------------------- put
 
-    /** A waiting put: a unary batch (all or none) or a producer's batch (as much as fits, in order). */
-    private final class Putter {
-        final List<Item> batch;
-        final boolean unary;
-        final Consumer<Outcomes.Put> done;
-        int next;
-        /** The cost of the items not yet in the queue: what the budget holds for this putter. */
-        long remainingBytes;
-        ScheduledFuture<?> timer;
-
-        Putter(List<Item> batch, boolean unary, long batchBytes, Consumer<Outcomes.Put> done) {
-            this.batch = batch;
-            this.unary = unary;
-            this.remainingBytes = batchBytes;
-            this.done = done;
-        }
-
-        int remaining() {
-            return batch.size() - next;
-        }
-    }
-
-    /** Checks a batch against the item and batch limits; returns its cost in bytes. */
-    private long checkBatch(List<Item> batch, String field) {
-        if (batch.isEmpty()) {
-            throw new ForkdException.InvalidArgument(field, "must hold at least one item");
-        }
-        if (batch.size() > limits.maxBatch()) {
-            throw new ForkdException.InvalidArgument(field, "holds " + batch.size()
-                    + " items; at most " + limits.maxBatch() + " per batch (the server's limit)");
-        }
-        long cost = 0;
-        for (int i = 0; i < batch.size(); i++) {
-            Item it = batch.get(i);
-            if (it.data().length > limits.maxItemBytes()) {
-                throw new ForkdException.InvalidArgument(field + "[" + i + "].data", "is " + it.data().length
-                        + " bytes; items are at most " + limits.maxItemBytes() + " bytes (the server's limit)");
-            }
-            if (it.contentType().length() > 256) {
-                throw new ForkdException.InvalidArgument(field + "[" + i + "].content_type",
-                        "is longer than 256 characters");
-            }
-            cost += it.cost();
-        }
-        return cost;
-    }
-
     /**
      * Puts a batch, all or none, waiting up to {@code timeout} for room (empty: as long as it takes;
      * zero: not at all).
@@ -216,7 +193,7 @@ public final class ItemQueue {
      * @throws ForkdException.InvalidArgument for an empty, oversized or too large batch
      */
     public Pending put(List<Item> batch, Optional<Duration> timeout, Consumer<Outcomes.Put> done) {
-        long cost = checkBatch(batch, "items");
+        long cost = limits.checkBatch(batch, "items");
         if (batch.size() > maxsize) {
             throw new ForkdException.InvalidArgument("items", "holds " + batch.size() + " items but "
                     + label() + " holds at most " + maxsize + " (its maxsize)");
@@ -225,20 +202,32 @@ public final class ItemQueue {
             throw new ForkdException.InvalidArgument("items", "is " + cost + " bytes but a queue holds at most "
                     + limits.maxQueueBytes() + " bytes (the server's limit)");
         }
-        return reserveAndEnqueue(new Putter(List.copyOf(batch), true, cost, done), timeout);
+        return reserveAndEnqueue(new PendingPut(List.copyOf(batch), true, cost, done), timeout);
     }
 
     /**
      * Puts a producer's batch: as many items as fit at once, the rest as room appears, never
-     * reordered and never overtaking an earlier blocked putter. {@code done} is told once all are in.
+     * reordered and never overtaking an earlier blocked putter. {@code done} is told once all are in
+     * (for a durable queue: and committed).
      */
     public Pending produce(List<Item> batch, Consumer<Outcomes.Put> done) {
-        long cost = checkBatch(batch, "items");
-        return reserveAndEnqueue(new Putter(List.copyOf(batch), false, cost, done), Optional.empty());
+        return produce(batch, () -> { }, done);
+    }
+
+    /**
+     * {@link #produce(List, Consumer)}, telling {@code admitted} first, as soon as all are in the queue
+     * (before a durable queue's commit): a producer may then send its next batch while this one is
+     * being committed.
+     */
+    public Pending produce(List<Item> batch, Runnable admitted, Consumer<Outcomes.Put> done) {
+        long cost = limits.checkBatch(batch, "items");
+        PendingPut p = new PendingPut(List.copyOf(batch), false, cost, done);
+        p.admitted = admitted;
+        return reserveAndEnqueue(p, Optional.empty());
     }
 
     /** Charges the budget for the batch, then queues the putter; a refusal anywhere refunds it. */
-    private Pending reserveAndEnqueue(Putter p, Optional<Duration> timeout) {
+    private Pending reserveAndEnqueue(PendingPut p, Optional<Duration> timeout) {
         memory.reserve(p.remainingBytes, p.batch.size() + (p.batch.size() == 1 ? " item" : " items")
                 + " for " + label());
         try {
@@ -250,17 +239,17 @@ public final class ItemQueue {
     }
 
     /** A putter leaves without its remaining items: the budget gets their bytes back. */
-    private void refund(Putter p) {
+    private void refund(PendingPut p) {
         memory.release(p.remainingBytes);
         p.remainingBytes = 0;
     }
 
-    private Pending enqueuePutter(Putter p, Optional<Duration> timeout) {
+    private Pending enqueuePutter(PendingPut p, Optional<Duration> timeout) {
         List<Runnable> after = new ArrayList<>();
         lock.lock();
         try {
             requireLive();
-            if (closed) {
+            if (contents.closed()) {
                 throw closedError();
             }
             requireWaiterRoom();
@@ -270,7 +259,7 @@ public final class ItemQueue {
                 if (timeout.isPresent() && timeout.get().isZero()) {
                     putters.remove(p);
                     refund(p);
-                    long size = items.size();
+                    long size = contents.size();
                     after.add(() -> p.done.accept(new Outcomes.Put.TimedOut(size)));
                 } else if (timeout.isPresent()) {
                     try {
@@ -288,7 +277,7 @@ public final class ItemQueue {
         return () -> cancelPutter(p);
     }
 
-    private void expirePutter(Putter p) {
+    private void expirePutter(PendingPut p) {
         boolean expired;
         long size;
         List<Runnable> after = new ArrayList<>();
@@ -296,7 +285,7 @@ public final class ItemQueue {
         try {
             // A partial producer never times out, so a putter that expires has put nothing.
             expired = putters.remove(p);
-            size = items.size();
+            size = contents.size();
             if (expired) {
                 refund(p);
                 dispatch(after); // the head may have been blocking smaller puts behind it
@@ -310,7 +299,7 @@ public final class ItemQueue {
         runAll(after);
     }
 
-    private void cancelPutter(Putter p) {
+    private void cancelPutter(PendingPut p) {
         List<Runnable> after = new ArrayList<>();
         lock.lock();
         try {
@@ -327,55 +316,63 @@ public final class ItemQueue {
         runAll(after);
     }
 
-    private boolean fits(long count, long cost) {
-        return items.size() + inFlight + count <= maxsize && bytes + inFlightBytes + cost <= limits.maxQueueBytes();
-    }
-
-    private void append(Item it) {
-        items.addLast(new Entry(it, false));
-        bytes += it.cost();
-        unfinished++;
-        totalPut++;
-    }
-
     /** Moves what it can from the head putter into the queue; true if it moved anything. */
     private boolean admitHead(List<Runnable> after) {
-        Putter p = putters.peekFirst();
+        PendingPut p = putters.peekFirst();
         if (p == null) {
             return false;
         }
-        boolean moved = false;
+        int from = p.next;
         if (p.unary) {
-            if (!fits(p.remaining(), p.remainingBytes)) {
+            if (!contents.fits(p.remaining(), p.remainingBytes)) {
                 return false;
-            }
-            for (Item it : p.batch) {
-                append(it);
             }
             p.next = p.batch.size();
             p.remainingBytes = 0;
-            moved = true;
         } else {
+            long taking = 0; // as much as fits, in order: the counts grow with each item taken
             while (p.remaining() > 0) {
-                Item it = p.batch.get(p.next);
-                if (!fits(1, it.cost())) {
+                long cost = p.batch.get(p.next).cost();
+                if (!contents.fits(p.next - from + 1, taking + cost)) {
                     break;
                 }
-                append(it);
-                p.remainingBytes -= it.cost();
+                taking += cost;
                 p.next++;
-                moved = true;
             }
+            p.remainingBytes -= taking;
+        }
+        boolean moved = p.next > from;
+        if (moved) {
+            p.storing(contents.append(p.batch, from, p.next));
         }
         if (p.remaining() == 0) {
             putters.pollFirst();
-            if (p.timer != null) {
-                p.timer.cancel(false);
-            }
-            Outcomes.Put.Done result = new Outcomes.Put.Done(p.batch.size(), items.size());
-            after.add(() -> p.done.accept(result));
+            p.cancelTimer();
+            Outcomes.Put.Done result = new Outcomes.Put.Done(p.batch.size(), contents.size());
+            CompletableFuture<Void> stored = p.stored;
+            after.add(p.admitted); // before the answer, which may come at once
+            after.add(() -> answerOnceStored(stored, p.done, result));
         }
         return moved;
+    }
+
+    /**
+     * Answers a put once the store has its items: at once for an in-memory queue, else from the
+     * store's commit callback (never blocking the caller's thread).
+     */
+    private void answerOnceStored(CompletableFuture<Void> stored, Consumer<Outcomes.Put> done, Outcomes.Put.Done result) {
+        if (stored == QueueJournal.STORED) {
+            done.accept(result);
+            return;
+        }
+        stored.whenComplete((ok, e) -> {
+            try {
+                done.accept(e == null ? result
+                        : new Outcomes.Put.Failed(QueueJournal.storeFailed(e, result.put() + " items put to " + label())));
+            } catch (RuntimeException failed) {
+                LOG.log(Level.WARNING, "a queue callback failed", failed);
+            }
+        });
     }
 
     // ---------------------------------------------------------------- take
@@ -455,24 +452,13 @@ public final class ItemQueue {
 
     /** Hands items to the head taker; true if it handed any. */
     private boolean serveHead(List<Runnable> after) {
-        if (items.isEmpty() || takers.isEmpty()) {
+        if (contents.isEmpty() || takers.isEmpty()) {
             return false;
         }
         Object head = takers.pollFirst();
         switch (head) {
             case TakeCall t -> {
-                List<Item> got = new ArrayList<>(Math.min(t.max, items.size()));
-                long gotBytes = 0;
-                while (got.size() < t.max && !items.isEmpty()
-                        && ReplySize.fits(got.size(), gotBytes, items.peekFirst().item().cost())) {
-                    Entry e = items.pollFirst();
-                    bytes -= e.item().cost();
-                    gotBytes += e.item().cost();
-                    got.add(e.item());
-                }
-                int n = got.size();
-                memory.release(gotBytes);
-                totalTaken += n;
+                List<Item> got = contents.take(t.max);
                 if (t.timer != null) {
                     t.timer.cancel(false);
                 }
@@ -480,20 +466,7 @@ public final class ItemQueue {
             }
             case QueueConsumer c -> {
                 int max = Math.min(c.credit, limits.maxBatch());
-                List<Delivery> batch = new ArrayList<>(Math.min(max, items.size()));
-                long batchBytes = 0;
-                while (batch.size() < max && !items.isEmpty()
-                        && ReplySize.fits(batch.size(), batchBytes, items.peekFirst().item().cost())) {
-                    Entry e = items.pollFirst();
-                    long cost = e.item().cost();
-                    batchBytes += cost;
-                    bytes -= cost;
-                    inFlight++;
-                    inFlightBytes += cost;
-                    Delivery d = new Delivery(nextTag++, e.item(), e.redelivered());
-                    c.unacked.put(d.tag(), d.item());
-                    batch.add(d);
-                }
+                List<Delivery> batch = contents.deliver(max, c.unacked);
                 c.credit -= batch.size();
                 c.sink.deliver(batch);
                 if (c.credit > 0) {
@@ -561,56 +534,13 @@ public final class ItemQueue {
             if (!consumers.contains(c)) {
                 return 0;
             }
-            // A set: a tag repeated in one ack is acked once, like a tag acked twice, or unknown.
-            Set<Long> hit = new LinkedHashSet<>();
-            for (Long tag : tags) {
-                if (c.unacked.containsKey(tag)) {
-                    hit.add(tag);
-                }
-            }
-            int upTo = 0;
-            for (Long tag : c.unacked.keySet()) {
-                if (tag > through) {
-                    break; // tags grow in delivery order
-                }
-                if (!hit.contains(tag)) {
-                    upTo++;
-                }
-            }
-            int n = hit.size() + upTo;
-            if (taskDone && n > unfinished) {
-                throw tooManyDone(n);
-            }
-            for (Long tag : hit) {
-                release(c.unacked.remove(tag));
-            }
-            Iterator<Map.Entry<Long, Item>> it = c.unacked.entrySet().iterator();
-            while (it.hasNext()) {
-                Map.Entry<Long, Item> e = it.next();
-                if (e.getKey() > through) {
-                    break;
-                }
-                release(e.getValue());
-                it.remove();
-            }
-            acked = n;
-            totalTaken += n;
-            if (taskDone) {
-                unfinished -= n;
-            }
+            acked = contents.ack(c.unacked, tags, through, taskDone, this::tooManyDone);
             dispatch(after);
         } finally {
             lock.unlock();
         }
         runAll(after);
         return acked;
-    }
-
-    /** An acked delivery leaves the server. */
-    private void release(Item it) {
-        inFlight--;
-        inFlightBytes -= it.cost();
-        memory.release(it.cost());
     }
 
     /**
@@ -626,16 +556,7 @@ public final class ItemQueue {
                 return 0;
             }
             takers.remove(c);
-            back = c.unacked.size();
-            List<Item> unacked = new ArrayList<>(c.unacked.values());
-            for (int i = unacked.size() - 1; i >= 0; i--) {
-                Item it = unacked.get(i);
-                inFlight--;
-                inFlightBytes -= it.cost(); // back in the queue: still held, still charged
-                items.addFirst(new Entry(it, true));
-                bytes += it.cost();
-            }
-            c.unacked.clear();
+            back = contents.putBack(c.unacked);
             c.credit = 0;
             tell.ifPresent(c.sink::end);
             dispatch(after);
@@ -699,8 +620,9 @@ public final class ItemQueue {
 
     private ForkdException tooManyDone(long n) {
         return new ForkdException.FailedPrecondition("TASK_DONE_TOO_MANY", "task_done of " + n
-                + " on " + label() + " is more than its " + unfinished + " unfinished items (called too many times)",
-                Map.of("queue", id, "count", Long.toString(n), "unfinished", Long.toString(unfinished)));
+                + " on " + label() + " is more than its " + contents.unfinished()
+                + " unfinished items (called too many times)", Map.of("queue", id, "count", Long.toString(n),
+                        "unfinished", Long.toString(contents.unfinished())));
     }
 
     /** Marks {@code count} tasks done; returns how many remain unfinished. */
@@ -713,11 +635,10 @@ public final class ItemQueue {
         lock.lock();
         try {
             requireLive();
-            if (count > unfinished) {
+            if (count > contents.unfinished()) {
                 throw tooManyDone(count);
             }
-            unfinished -= count;
-            left = unfinished;
+            left = contents.taskDone(count);
             dispatch(after);
         } finally {
             lock.unlock();
@@ -733,10 +654,10 @@ public final class ItemQueue {
         lock.lock();
         try {
             requireLive();
-            if (unfinished == 0) {
+            if (contents.unfinished() == 0) {
                 after.add(() -> done.accept(new Outcomes.Join.Done()));
             } else if (timeout.isPresent() && timeout.get().isZero()) {
-                long left = unfinished;
+                long left = contents.unfinished();
                 after.add(() -> done.accept(new Outcomes.Join.TimedOut(left)));
             } else {
                 requireWaiterRoom();
@@ -769,7 +690,7 @@ public final class ItemQueue {
         lock.lock();
         try {
             expired = joiners.remove(j);
-            left = unfinished;
+            left = contents.unfinished();
         } finally {
             lock.unlock();
         }
@@ -785,12 +706,12 @@ public final class ItemQueue {
         lock.lock();
         try {
             requireLive();
-            if (!closed) {
-                closed = true;
+            if (!contents.closed()) {
+                contents.close();
                 events.happened(Event.of(EventKind.QUEUE_CLOSED, id, name,
-                        Map.of("size", Long.toString(items.size()), "in_flight", Long.toString(inFlight))));
+                        Map.of("size", Long.toString(contents.size()), "in_flight", Long.toString(contents.inFlight()))));
                 ForkdException err = closedError();
-                for (Putter p : putters) {
+                for (PendingPut p : putters) {
                     if (p.timer != null) {
                         p.timer.cancel(false);
                     }
@@ -818,9 +739,9 @@ public final class ItemQueue {
                 return 0;
             }
             deleted = true;
-            dropped = items.size() + inFlight;
+            dropped = contents.drop();
             ForkdException err = deletedError();
-            for (Putter p : putters) {
+            for (PendingPut p : putters) {
                 cancelTimer(p.timer);
                 refund(p);
                 after.add(() -> p.done.accept(new Outcomes.Put.Failed(err)));
@@ -843,9 +764,6 @@ public final class ItemQueue {
             takers.clear();
             joiners.clear();
             consumers.clear();
-            items.clear();
-            memory.release(bytes + inFlightBytes);
-            bytes = inFlight = inFlightBytes = 0;
         } finally {
             lock.unlock();
         }
@@ -877,7 +795,7 @@ public final class ItemQueue {
                 moved = true;
             }
         }
-        if (drained()) {
+        if (contents.drained()) {
             for (Object t : takers) {
                 if (t instanceof TakeCall tc) {
                     cancelTimer(tc.timer);
@@ -891,7 +809,7 @@ public final class ItemQueue {
             }
             consumers.clear();
         }
-        if (unfinished == 0 && !joiners.isEmpty()) {
+        if (contents.unfinished() == 0 && !joiners.isEmpty()) {
             for (JoinCall j : joiners) {
                 cancelTimer(j.timer);
                 after.add(() -> j.done.accept(new Outcomes.Join.Done()));

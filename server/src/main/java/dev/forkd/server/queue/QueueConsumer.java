@@ -27,7 +27,7 @@ public final class QueueConsumer {
     final Sink sink;
     // Guarded by the queue's lock.
     int credit;
-    final LinkedHashMap<Long, Item> unacked = new LinkedHashMap<>();
+    final LinkedHashMap<Long, QueueEntry> unacked = new LinkedHashMap<>();
 
     QueueConsumer(ItemQueue queue, Optional<String> session, Sink sink) {
         this.queue = queue;

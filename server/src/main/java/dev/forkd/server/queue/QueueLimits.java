@@ -1,5 +1,8 @@
 package dev.forkd.server.queue;
 
+import dev.forkd.server.error.ForkdException;
+import java.util.List;
+
 /**
  * What bounds the queues of one server. Every queue is bounded: asking for {@code maxsize = 0} gets
  * {@link #defaultMaxsize}, never an unbounded queue.
@@ -26,5 +29,30 @@ public record QueueLimits(int maxQueues, long defaultMaxsize, long maxMaxsize, i
     /** 1,000 queues of up to 1M items and 256 MiB each; items up to 1 MiB. */
     public static QueueLimits defaults() {
         return new QueueLimits(1_000, 100_000, 1_000_000, 1 << 20, 256L << 20, 10_000, 10_000, 10_000);
+    }
+
+    /** Checks a batch against the item and batch limits; returns its cost in bytes. */
+    long checkBatch(List<Item> batch, String field) {
+        if (batch.isEmpty()) {
+            throw new ForkdException.InvalidArgument(field, "must hold at least one item");
+        }
+        if (batch.size() > maxBatch()) {
+            throw new ForkdException.InvalidArgument(field, "holds " + batch.size()
+                    + " items; at most " + maxBatch() + " per batch (the server's limit)");
+        }
+        long cost = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            Item it = batch.get(i);
+            if (it.data().length > maxItemBytes()) {
+                throw new ForkdException.InvalidArgument(field + "[" + i + "].data", "is " + it.data().length
+                        + " bytes; items are at most " + maxItemBytes() + " bytes (the server's limit)");
+            }
+            if (it.contentType().length() > 256) {
+                throw new ForkdException.InvalidArgument(field + "[" + i + "].content_type",
+                        "is longer than 256 characters");
+            }
+            cost += it.cost();
+        }
+        return cost;
     }
 }

@@ -2,12 +2,14 @@ package dev.forkd.server.queue;
 
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.store.StateStore;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.regex.Pattern;
 
@@ -24,6 +26,7 @@ public final class QueueRegistry {
     private final TreeMap<Long, ItemQueue> bySeq = new TreeMap<>();
     private final Map<String, Long> seqById = new HashMap<>();
     private final Map<String, Long> seqByName = new HashMap<>();
+    private final StateStore store;
     private long seq;
 
     public QueueRegistry(QueueLimits limits, ScheduledExecutorService timers) {
@@ -38,20 +41,72 @@ public final class QueueRegistry {
     /** Queues that tell {@code events} when they close. */
     public QueueRegistry(QueueLimits limits, ScheduledExecutorService timers, MemoryBudget memory,
             dev.forkd.server.events.ServerEvents events) {
+        this(limits, timers, memory, events, StateStore.none());
+    }
+
+    /**
+     * Queues whose durable ones are kept in {@code store}: those it holds are loaded now, with their
+     * items, before anyone can call.
+     *
+     * @throws dev.forkd.server.store.StoreException if the store cannot be read
+     * @throws ForkdException.ResourceExhausted if the memory budget cannot hold the stored items
+     */
+    public QueueRegistry(QueueLimits limits, ScheduledExecutorService timers, MemoryBudget memory,
+            dev.forkd.server.events.ServerEvents events, StateStore store) {
         this.events = events;
         this.limits = limits;
         this.timers = timers;
         this.memory = memory;
+        this.store = store;
+        if (store.keeps()) {
+            for (QueueRecords.StoredQueue stored : QueueRecords.load(store)) {
+                restore(stored);
+            }
+        }
+    }
+
+    private void restore(QueueRecords.StoredQueue stored) {
+        QueueRecords.Definition d = stored.definition();
+        QueueJournal journal = QueueJournal.durable(store, stored.seq(), d.id());
+        journal.restored(stored.segments());
+        ItemQueue q = new ItemQueue(d.id(), d.name(), d.maxsize(), limits, timers, memory, events, journal);
+        q.restore(stored.items(), stored.nextSeq(), d.undone(), d.closed());
+        bySeq.put(stored.seq(), q);
+        seqById.put(d.id(), stored.seq());
+        d.name().ifPresent(n -> seqByName.put(n, stored.seq()));
+        seq = Math.max(seq, stored.seq());
     }
 
     public QueueLimits limits() {
         return limits;
     }
 
-    /** A created queue, or the one that had the name already (with {@code ifNotExists}). */
-    public record Created(ItemQueue queue, boolean created) {}
+    /**
+     * A created queue, or the one that had the name already (with {@code ifNotExists}); {@code stored}
+     * completes once a durable queue's definition is committed (at once otherwise).
+     */
+    public record Created(ItemQueue queue, boolean created, CompletableFuture<Void> stored) {
+        Created(ItemQueue queue, boolean created) {
+            this(queue, created, QueueJournal.STORED);
+        }
+    }
 
-    public synchronized Created create(Optional<String> name, long maxsize, boolean ifNotExists) {
+    /** An in-memory queue. */
+    public Created create(Optional<String> name, long maxsize, boolean ifNotExists) {
+        return create(name, maxsize, ifNotExists, false);
+    }
+
+    /**
+     * A queue; a {@code durable} one keeps its items in the state store.
+     *
+     * @throws ForkdException.InvalidArgument for {@code durable} on a server that keeps no state, or
+     *     when {@code ifNotExists} finds a queue of that name that differs in durability
+     */
+    public synchronized Created create(Optional<String> name, long maxsize, boolean ifNotExists, boolean durable) {
+        if (durable && !store.keeps()) {
+            throw new ForkdException.InvalidArgument("durable", "needs the state store, and this server keeps no"
+                    + " state (it runs with forkd serve --state-dir none)");
+        }
         if (maxsize < 0) {
             throw new ForkdException.InvalidArgument("maxsize", "must not be negative (0 means the server's default, "
                     + limits.defaultMaxsize() + ")");
@@ -72,7 +127,13 @@ public final class QueueRegistry {
             Long existing = seqByName.get(n);
             if (existing != null) {
                 if (ifNotExists) {
-                    return new Created(bySeq.get(existing), false);
+                    ItemQueue found = bySeq.get(existing);
+                    if (found.durable() != durable) {
+                        throw new ForkdException.InvalidArgument("durable", "queue \"" + n + "\" exists and is "
+                                + (found.durable() ? "durable" : "not durable") + "; delete it to make it "
+                                + (durable ? "durable" : "in-memory"));
+                    }
+                    return new Created(found, false);
                 }
                 throw new ForkdException.AlreadyExists("queue", n);
             }
@@ -83,11 +144,24 @@ public final class QueueRegistry {
         }
         long s = ++seq;
         String id = "q-" + s;
-        ItemQueue q = new ItemQueue(id, name, maxsize == 0 ? limits.defaultMaxsize() : maxsize, limits, timers, memory, events);
+        QueueJournal journal = durable ? QueueJournal.durable(store, s, id) : QueueJournal.NONE;
+        ItemQueue q = new ItemQueue(id, name, maxsize == 0 ? limits.defaultMaxsize() : maxsize, limits, timers, memory,
+                events, journal);
+        CompletableFuture<Void> stored = journal.define(q.definition());
+        if (stored.isCompletedExceptionally()) {
+            // Refused at once (the store is closed or far behind): no queue, as if never asked.
+            seq--;
+            throw QueueJournal.storeFailed(stored.exceptionNow(), "the new queue");
+        }
         bySeq.put(s, q);
         seqById.put(id, s);
         name.ifPresent(n -> seqByName.put(n, s));
-        return new Created(q, true);
+        return new Created(q, true, stored);
+    }
+
+    /** The error of a call whose change the store did not keep. */
+    public static ForkdException storeFailed(Throwable e, String what) {
+        return QueueJournal.storeFailed(e, what);
     }
 
     /** By id or name. */

@@ -1,5 +1,9 @@
 package dev.forkd.server.sync;
 
+import static dev.forkd.server.sync.Primitive.BROKEN;
+import static dev.forkd.server.sync.Primitive.FILLING;
+import static dev.forkd.server.sync.Primitive.FREE;
+
 import dev.forkd.server.error.FreeNames;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.events.EventKind;
@@ -15,25 +19,28 @@ import dev.forkd.server.sync.SyncResults.Grant;
 import dev.forkd.server.sync.SyncResults.Info;
 import dev.forkd.server.sync.SyncResults.Pending;
 import dev.forkd.server.sync.SyncResults.Released;
+import dev.forkd.server.store.StateStore;
+import dev.forkd.server.sync.Primitive.Barrier;
+import dev.forkd.server.sync.Primitive.BarrierState;
+import dev.forkd.server.sync.Primitive.Condition;
+import dev.forkd.server.sync.Primitive.Event;
+import dev.forkd.server.sync.Primitive.LockState;
+import dev.forkd.server.sync.Primitive.Mutex;
+import dev.forkd.server.sync.Primitive.Semaphore;
 import dev.forkd.server.time.Timeout;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Named locks, semaphores, events, conditions and barriers, owned by sessions.
@@ -41,14 +48,13 @@ import java.util.logging.Logger;
  * <p>One monitor guards all of it: every critical section is a few field updates, so one lock
  * costs less than the gRPC call around it, and a condition can move waiters between its own
  * queue and its lock's atomically. Waiters are records in FIFO queues, completed by callbacks;
- * no thread waits. Callbacks run after the monitor is released, on the thread that caused them.
+ * no thread waits. Callbacks run after the monitor is released and after the change they tell of
+ * is in the store ({@link SyncJournal}): on the thread that caused them, or the store's.
  *
  * <p>Owners are session ids. The session-alive check and the session-end hook both run under the
  * monitor, so a grant can never go to a session whose end was already handled.
  */
 public final class SyncTable {
-
-    private static final Logger LOG = Logger.getLogger(SyncTable.class.getName());
 
     /** Bounds: names in the table, and waiters per name. */
     public record Limits(int maxNames, int maxWaitersPerName) {
@@ -67,8 +73,8 @@ public final class SyncTable {
     private final Map<String, Primitive> byName = new TreeMap<>();
     /** What each session touched (held or waited on), so its end finds it without a scan. */
     private final Map<String, Set<Primitive>> touchedBy = new HashMap<>();
-    /** Fencing tokens: one counter for every grant of every primitive, so tokens never repeat. */
-    private long tokens;
+    /** Keeps the primitives and the fencing counter (one for every grant, so tokens never repeat). */
+    private final SyncJournal journal;
 
     public SyncTable(ScheduledExecutorService timers, Predicate<String> sessionAlive, Limits limits) {
         this(timers, sessionAlive, limits, ServerEvents.NONE, System::nanoTime);
@@ -80,223 +86,96 @@ public final class SyncTable {
      */
     public SyncTable(ScheduledExecutorService timers, Predicate<String> sessionAlive, Limits limits,
             ServerEvents events, LongSupplier nanoTime) {
+        this(timers, sessionAlive, limits, events, nanoTime, StateStore.none());
+    }
+
+    /**
+     * A table kept in {@code store}: it starts with what the store holds. A holder whose session is
+     * no longer alive (it ended while the server was down, or its end was kept before its releases)
+     * is released at once, and the lock passes on abandoned.
+     */
+    public SyncTable(ScheduledExecutorService timers, Predicate<String> sessionAlive, Limits limits,
+            ServerEvents events, LongSupplier nanoTime, StateStore store) {
         this.events = events;
         this.nanoTime = nanoTime;
         this.timers = timers;
         this.sessionAlive = sessionAlive;
         this.limits = limits;
-    }
-
-    // ---- states --------------------------------------------------------------------------
-
-    /** A lock is free or held by one session, possibly several times (RLock). */
-    sealed interface LockState {
-        record Free() implements LockState {}
-
-        record Held(String owner, int depth, long token) implements LockState {}
-    }
-
-    private static final LockState FREE = new LockState.Free();
-
-    /** A barrier fills up and passes, or is broken until reset. */
-    sealed interface BarrierState {
-        record Filling() implements BarrierState {}
-
-        record Broken() implements BarrierState {}
-    }
-
-    private static final BarrierState FILLING = new BarrierState.Filling();
-    private static final BarrierState BROKEN = new BarrierState.Broken();
-
-    private abstract static sealed class Primitive permits Mutex, Semaphore, Event, Condition, Barrier {
-        final String name;
-        final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
-
-        Primitive(String name) {
-            this.name = name;
-        }
-
-        abstract SyncKind kind();
-
-        /** Nothing waits on it (kinds that can be held also need it free): it may be deleted. */
-        boolean idle() {
-            return waiters.isEmpty();
-        }
-    }
-
-    private static final class Mutex extends Primitive {
-        final boolean reentrant;
-        LockState state = FREE;
-        /** The last holder's session ended holding it: the next grant is told. */
-        boolean abandoned;
-        long lastToken;
-
-        Mutex(String name, boolean reentrant) {
-            super(name);
-            this.reentrant = reentrant;
-        }
-
-        @Override
-        SyncKind kind() {
-            return reentrant ? SyncKind.RLOCK : SyncKind.LOCK;
-        }
-
-        @Override
-        boolean idle() {
-            return state instanceof LockState.Free && super.idle();
-        }
-    }
-
-    private static final class Semaphore extends Primitive {
-        final boolean bounded;
-        final int initial;
-        int value;
-        /** Permits each session holds, returned when it ends; oldest holder first. */
-        final Map<String, Integer> held = new LinkedHashMap<>();
-        boolean abandoned;
-        long lastToken;
-
-        Semaphore(String name, boolean bounded, int initial) {
-            super(name);
-            this.bounded = bounded;
-            this.initial = initial;
-            this.value = initial;
-        }
-
-        @Override
-        SyncKind kind() {
-            return bounded ? SyncKind.BOUNDED_SEMAPHORE : SyncKind.SEMAPHORE;
-        }
-
-        @Override
-        boolean idle() {
-            return super.idle() && held.isEmpty();
-        }
-    }
-
-    private static final class Event extends Primitive {
-        boolean set;
-
-        Event(String name) {
-            super(name);
-        }
-
-        @Override
-        SyncKind kind() {
-            return SyncKind.EVENT;
-        }
-    }
-
-    private static final class Condition extends Primitive {
-        final String lock;
-
-        Condition(String name, String lock) {
-            super(name);
-            this.lock = lock;
-        }
-
-        @Override
-        SyncKind kind() {
-            return SyncKind.CONDITION;
-        }
-    }
-
-    private static final class Barrier extends Primitive {
-        final int parties;
-        BarrierState state = FILLING;
-
-        Barrier(String name, int parties) {
-            super(name);
-            this.parties = parties;
-        }
-
-        @Override
-        SyncKind kind() {
-            return SyncKind.BARRIER;
-        }
-    }
-
-    /** A blocked call: in exactly one queue until it is done. */
-    private static final class Waiter implements Pending {
-        final SyncTable table;
-        final String owner; // "" when the call has no session (events, barriers)
-        Primitive queue;
-        int depth = 1;
-        boolean notified;
-        int index;
-        Callback<Grant> onGrant;
-        Callback<Boolean> onEvent;
-        Callback<ConditionWoken> onCondition;
-        Callback<BarrierPassed> onBarrier;
-        ScheduledFuture<?> timer;
-        boolean done;
-
-        /** When it began to wait ({@code nanoTime}), for the wait time a grant reports. */
-        final long since;
-
-        Waiter(SyncTable table, String owner) {
-            this.table = table;
-            this.since = table.nanoTime.getAsLong();
-            this.owner = owner;
-        }
-
-        @Override
-        public void cancel() {
-            table.cancel(this);
-        }
-    }
-
-    /** Effects to run once the monitor is released (callbacks into gRPC). */
-    private static final class Effects {
-        final List<Runnable> list = new ArrayList<>();
-
-        void add(Runnable r) {
-            list.add(r);
-        }
-
-        /** Each on its own: a callback that throws (its caller is gone) must not keep the others from being told. */
-        void run() {
-            for (Runnable r : list) {
-                try {
-                    r.run();
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "a sync callback failed", e);
-                }
+        this.journal = new SyncJournal(store);
+        for (Primitive p : journal.load()) {
+            byName.put(p.name, p);
+            switch (p) {
+                case Mutex m when m.state instanceof LockState.Held h -> touch(h.owner(), m);
+                case Semaphore sem -> sem.held.keySet().forEach(owner -> touch(owner, sem));
+                default -> {}
             }
         }
+        List.copyOf(touchedBy.keySet()).stream().filter(owner -> !sessionAlive.test(owner))
+                .forEach(this::sessionEnded);
+    }
+
+    /**
+     * Completes once every change answered so far is in the store: a caller told of a change by a
+     * method's return value (a release, a set event) answers its client after this.
+     */
+    public synchronized CompletableFuture<Void> committed() {
+        return journal.committed();
+    }
+
+    /** Writes what {@code fx} changed (under the monitor, so writes keep their order), then tells. */
+    private void settle(Effects fx) {
+        if (journal.keeps() && !fx.changed.isEmpty()) {
+            synchronized (this) {
+                journal.flush(fx, byName);
+            }
+        }
+        fx.run();
     }
 
     // ---- create, get, list, delete ---------------------------------------------------------
 
     /** Creates a primitive; ALREADY_EXISTS if the name is taken. */
     public Info create(String name, SyncKind kind, int value, int parties, String lock) {
-        synchronized (this) {
-            FreeNames.check(name);
-            if (byName.containsKey(name)) {
-                throw new ForkdException.AlreadyExists(byName.get(name).kind().words(), name);
+        Effects fx = new Effects();
+        try {
+            synchronized (this) {
+                FreeNames.check(name);
+                if (byName.containsKey(name)) {
+                    throw new ForkdException.AlreadyExists(byName.get(name).kind().words(), name);
+                }
+                return SyncViews.info(newPrimitive(name, kind, value, parties, lock, fx));
             }
-            return info(newPrimitive(name, kind, value, parties, lock));
+        } finally {
+            settle(fx);
         }
     }
 
     public synchronized Info get(String name) {
-        return info(require(name));
+        return SyncViews.info(require(name));
     }
 
     public synchronized List<Info> list(Optional<SyncKind> kind) {
         return byName.values().stream().filter(p -> kind.isEmpty() || p.kind() == kind.get())
-                .map(this::info).toList();
+                .map(SyncViews::info).toList();
     }
 
     /** Forgets a primitive nobody holds or waits on. */
-    public synchronized SyncKind delete(String name) {
-        Primitive p = require(name);
-        if (!p.idle()) {
-            throw new FailedPrecondition("SYNC_IN_USE", p.kind().words() + " \"" + name
-                    + "\" is held or waited on; release it first", Map.of("name", name));
+    public SyncKind delete(String name) {
+        Effects fx = new Effects();
+        try {
+            synchronized (this) {
+                Primitive p = require(name);
+                if (!p.idle()) {
+                    throw new FailedPrecondition("SYNC_IN_USE", p.kind().words() + " \"" + name
+                            + "\" is held or waited on; release it first", Map.of("name", name));
+                }
+                byName.remove(name);
+                fx.changed(p);
+                return p.kind();
+            }
+        } finally {
+            settle(fx);
         }
-        byName.remove(name);
-        return p.kind();
     }
 
     // ---- locks and semaphores ----------------------------------------------------------------
@@ -323,27 +202,27 @@ public final class SyncTable {
                 requireOwner(owner);
                 Primitive p = byName.get(name);
                 if (p == null) {
-                    p = newPrimitive(name, kindIfNew.orElse(SyncKind.LOCK), value == 0 ? DEFAULT_SEMAPHORE_VALUE : value, 0, "");
+                    p = newPrimitive(name, kindIfNew.orElse(SyncKind.LOCK), value == 0 ? DEFAULT_SEMAPHORE_VALUE : value, 0, "",
+                            fx);
                 } else if (kindIfNew.isPresent()) {
-                    requireKind(p, kindIfNew.get());
+                    SyncViews.requireKind(p, kindIfNew.get());
                 } else if (!p.kind().isLock() && !p.kind().isSemaphore()) {
-                    throw wrongKind(p, "a lock or semaphore");
+                    throw SyncViews.wrongKind(p, "a lock or semaphore");
                 }
                 switch (p) {
                     case Mutex m -> {
                         if (m.state instanceof LockState.Held h && h.owner().equals(owner) && m.reentrant) {
                             m.state = new LockState.Held(owner, h.depth() + 1, h.token());
-                            Grant g = new Grant(true, h.token(), false, h.depth() + 1);
-                            fx.add(() -> done.done(g));
+                            fx.changed(m);
+                            tellGranted(fx, done, new Grant(true, h.token(), false, h.depth() + 1), m.name, owner);
                         } else if (m.state instanceof LockState.Free && m.waiters.isEmpty()) {
                             touch(owner, m);
-                            Grant g = grantMutex(m, owner, 1, nanoTime.getAsLong());
-                            fx.add(() -> done.done(g));
+                            tellGranted(fx, done, grantMutex(m, owner, 1, nanoTime.getAsLong(), fx), m.name, owner);
                         } else if (timeout.isPresent() && timeout.get().isZero()) {
                             fx.add(() -> done.done(Grant.TIMED_OUT));
                         } else {
                             touch(owner, m);
-                            Waiter w = new Waiter(this, owner);
+                            Waiter w = newWaiter(owner);
                             w.onGrant = done;
                             pending = enqueue(m, w, timeout);
                         }
@@ -355,13 +234,12 @@ public final class SyncTable {
                         }
                         if (s.value > 0 && s.waiters.isEmpty()) {
                             touch(owner, s);
-                            Grant g = grantPermit(s, owner, nanoTime.getAsLong());
-                            fx.add(() -> done.done(g));
+                            tellGranted(fx, done, grantPermit(s, owner, nanoTime.getAsLong(), fx), s.name, owner);
                         } else if (timeout.isPresent() && timeout.get().isZero()) {
                             fx.add(() -> done.done(Grant.TIMED_OUT));
                         } else {
                             touch(owner, s);
-                            Waiter w = new Waiter(this, owner);
+                            Waiter w = newWaiter(owner);
                             w.onGrant = done;
                             pending = enqueue(s, w, timeout);
                         }
@@ -370,7 +248,7 @@ public final class SyncTable {
                 }
             }
         } finally {
-            fx.run();
+            settle(fx);
         }
         return pending;
     }
@@ -393,6 +271,7 @@ public final class SyncTable {
                         }
                         if (h.depth() > 1) {
                             m.state = new LockState.Held(owner, h.depth() - 1, h.token());
+                            fx.changed(m);
                             return new Released(h.depth() - 1, 0);
                         }
                         passOn(m, fx);
@@ -406,14 +285,15 @@ public final class SyncTable {
                         }
                         returnPermit(s, owner);
                         s.value++;
+                        fx.changed(s);
                         wakeSemaphore(s, fx);
                         return new Released(0, s.value);
                     }
-                    default -> throw wrongKind(p, "a lock or semaphore");
+                    default -> throw SyncViews.wrongKind(p, "a lock or semaphore");
                 }
             }
         } finally {
-            fx.run();
+            settle(fx);
         }
     }
 
@@ -430,8 +310,9 @@ public final class SyncTable {
         }
     }
 
-    private Grant grantMutex(Mutex m, String owner, int depth, long since) {
-        long token = ++tokens;
+    private Grant grantMutex(Mutex m, String owner, int depth, long since, Effects fx) {
+        long token = journal.nextToken();
+        fx.changed(m);
         m.lastToken = token;
         m.state = new LockState.Held(owner, depth, token);
         boolean abandoned = m.abandoned;
@@ -440,8 +321,9 @@ public final class SyncTable {
         return new Grant(true, token, abandoned, depth);
     }
 
-    private Grant grantPermit(Semaphore s, String owner, long since) {
-        long token = ++tokens;
+    private Grant grantPermit(Semaphore s, String owner, long since, Effects fx) {
+        long token = journal.nextToken();
+        fx.changed(s);
         s.lastToken = token;
         s.value--;
         s.held.merge(owner, 1, Integer::sum);
@@ -462,29 +344,26 @@ public final class SyncTable {
     /** The lock becomes free, or goes straight to its first waiter. */
     private void passOn(Mutex m, Effects fx) {
         m.state = FREE;
+        fx.changed(m);
         Waiter w = m.waiters.poll();
         if (w == null) {
             return;
         }
-        Grant g = grantMutex(m, w.owner, w.depth, w.since);
+        Grant g = grantMutex(m, w.owner, w.depth, w.since, fx);
         finish(w, fx);
         if (w.onCondition != null) {
-            ConditionWoken c = new ConditionWoken(w.notified, g.fencingToken(), g.abandoned());
-            Callback<ConditionWoken> cb = w.onCondition;
-            fx.add(() -> cb.done(c));
+            tell(fx, w.onCondition, new ConditionWoken(w.notified, g.fencingToken(), g.abandoned()));
         } else {
-            Callback<Grant> cb = w.onGrant;
-            fx.add(() -> cb.done(g));
+            tellGranted(fx, w.onGrant, g, m.name, w.owner);
         }
     }
 
     private void wakeSemaphore(Semaphore s, Effects fx) {
         while (s.value > 0 && !s.waiters.isEmpty()) {
             Waiter w = s.waiters.poll();
-            Grant g = grantPermit(s, w.owner, w.since);
+            Grant g = grantPermit(s, w.owner, w.since, fx);
             finish(w, fx);
-            Callback<Grant> cb = w.onGrant;
-            fx.add(() -> cb.done(g));
+            tellGranted(fx, w.onGrant, g, s.name, w.owner);
         }
     }
 
@@ -495,8 +374,9 @@ public final class SyncTable {
         Effects fx = new Effects();
         try {
             synchronized (this) {
-                Event e = event(name);
+                Event e = event(name, fx);
                 e.set = true;
+                fx.changed(e);
                 int n = e.waiters.size();
                 for (Waiter w; (w = e.waiters.poll()) != null; ) {
                     finish(w, fx);
@@ -506,39 +386,51 @@ public final class SyncTable {
                 return n;
             }
         } finally {
-            fx.run();
+            settle(fx);
         }
     }
 
-    public synchronized void clearEvent(String name) {
-        event(name).set = false;
+    public void clearEvent(String name) {
+        Effects fx = new Effects();
+        try {
+            synchronized (this) {
+                Event e = event(name, fx);
+                e.set = false;
+                fx.changed(e);
+            }
+        } finally {
+            settle(fx);
+        }
     }
 
     /** Answers {@code true} once the event is set, {@code false} if the timeout passes first. */
     public Pending waitEvent(String name, Optional<Duration> timeout, Callback<Boolean> done) {
-        boolean now;
-        synchronized (this) {
-            Event e = event(name);
-            if (!e.set && !(timeout.isPresent() && timeout.get().isZero())) {
-                Waiter w = new Waiter(this, "");
-                w.onEvent = done;
-                return enqueue(e, w, timeout);
+        Effects fx = new Effects();
+        try {
+            synchronized (this) {
+                Event e = event(name, fx);
+                if (!e.set && !(timeout.isPresent() && timeout.get().isZero())) {
+                    Waiter w = newWaiter("");
+                    w.onEvent = done;
+                    return enqueue(e, w, timeout);
+                }
+                tell(fx, done, e.set);
+                return Pending.NONE;
             }
-            now = e.set;
+        } finally {
+            settle(fx);
         }
-        done.done(now);
-        return Pending.NONE;
     }
 
-    private Event event(String name) {
+    private Event event(String name, Effects fx) {
         FreeNames.check(name);
         Primitive p = byName.get(name);
         if (p == null) {
-            return (Event) newPrimitive(name, SyncKind.EVENT, 0, 0, "");
+            return (Event) newPrimitive(name, SyncKind.EVENT, 0, 0, "", fx);
         }
         return switch (p) {
             case Event e -> e;
-            default -> throw wrongKind(p, SyncKind.EVENT.withArticle());
+            default -> throw SyncViews.wrongKind(p, SyncKind.EVENT.withArticle());
         };
     }
 
@@ -554,11 +446,11 @@ public final class SyncTable {
         try {
             synchronized (this) {
                 requireOwner(owner);
-                Condition c = condition(name, lock);
-                Mutex m = conditionLock(c);
+                Condition c = condition(name, lock, fx);
+                Mutex m = conditionLock(c, fx);
                 LockState.Held h = requireHolder(c, m, owner, "wait on");
                 touch(owner, c);
-                Waiter w = new Waiter(this, owner);
+                Waiter w = newWaiter(owner);
                 w.depth = h.depth();
                 w.onCondition = done;
                 // Checked before the lock is given up: a refused wait still holds its lock.
@@ -571,38 +463,47 @@ public final class SyncTable {
                 return enqueue(c, w, timeout);
             }
         } finally {
-            fx.run();
+            settle(fx);
         }
     }
 
     /** Condition.notify(n) or notify_all: moves waiters to the lock's queue; answers how many. */
     public int notifyCondition(String name, String lock, String owner, int n, boolean all) {
-        synchronized (this) {
-            requireOwner(owner);
-            Condition c = condition(name, lock);
-            Mutex m = conditionLock(c);
-            requireHolder(c, m, owner, "notify");
-            int woken = 0;
-            Effects none = new Effects(); // the caller holds the lock: nobody is granted now
-            while ((all || woken < n) && !c.waiters.isEmpty()) {
-                Waiter w = c.waiters.poll();
-                if (w.timer != null) {
-                    w.timer.cancel(false);
-                    w.timer = null;
-                }
-                w.notified = true;
-                requeueForLock(m, w, none);
-                woken++;
+        Effects made = new Effects(); // the condition and its lock, if this call creates them
+        try {
+            synchronized (this) {
+                return notifyCondition(name, lock, owner, n, all, made);
             }
-            return woken;
+        } finally {
+            settle(made);
         }
     }
 
-    private Condition condition(String name, String lock) {
+    /** The caller holds the lock, so nobody is granted it here: only a created condition is kept. */
+    private int notifyCondition(String name, String lock, String owner, int n, boolean all, Effects made) {
+        requireOwner(owner);
+        Condition c = condition(name, lock, made);
+        Mutex m = conditionLock(c, made);
+        requireHolder(c, m, owner, "notify");
+        int woken = 0;
+        while ((all || woken < n) && !c.waiters.isEmpty()) {
+            Waiter w = c.waiters.poll();
+            if (w.timer != null) {
+                w.timer.cancel(false);
+                w.timer = null;
+            }
+            w.notified = true;
+            requeueForLock(m, w, made);
+            woken++;
+        }
+        return woken;
+    }
+
+    private Condition condition(String name, String lock, Effects fx) {
         FreeNames.check(name);
         Primitive p = byName.get(name);
         if (p == null) {
-            return (Condition) newPrimitive(name, SyncKind.CONDITION, 0, 0, lock);
+            return (Condition) newPrimitive(name, SyncKind.CONDITION, 0, 0, lock, fx);
         }
         return switch (p) {
             case Condition c -> {
@@ -612,18 +513,18 @@ public final class SyncTable {
                 }
                 yield c;
             }
-            default -> throw wrongKind(p, SyncKind.CONDITION.withArticle());
+            default -> throw SyncViews.wrongKind(p, SyncKind.CONDITION.withArticle());
         };
     }
 
-    private Mutex conditionLock(Condition c) {
+    private Mutex conditionLock(Condition c, Effects fx) {
         Primitive p = byName.get(c.lock);
         if (p == null) {
-            return (Mutex) newPrimitive(c.lock, SyncKind.RLOCK, 0, 0, "");
+            return (Mutex) newPrimitive(c.lock, SyncKind.RLOCK, 0, 0, "", fx);
         }
         return switch (p) {
             case Mutex m -> m;
-            default -> throw wrongKind(p, "a lock (condition \"" + c.name + "\" is bound to it)");
+            default -> throw SyncViews.wrongKind(p, "a lock (condition \"" + c.name + "\" is bound to it)");
         };
     }
 
@@ -665,31 +566,29 @@ public final class SyncTable {
                         throw new InvalidArgument("parties", "is required to create barrier \"" + name
                                 + "\" (1-" + MAX_PARTIES + ")");
                     }
-                    p = newPrimitive(name, SyncKind.BARRIER, 0, parties, "");
+                    p = newPrimitive(name, SyncKind.BARRIER, 0, parties, "", fx);
                 }
                 if (!(p instanceof Barrier b)) {
-                    throw wrongKind(p, SyncKind.BARRIER.withArticle());
+                    throw SyncViews.wrongKind(p, SyncKind.BARRIER.withArticle());
                 }
                 if (parties != 0 && parties != b.parties) {
                     throw new FailedPrecondition("BARRIER_PARTIES_MISMATCH", "barrier \"" + name + "\" has "
                             + b.parties + " parties, not " + parties);
                 }
                 if (b.state instanceof BarrierState.Broken) {
-                    fx.add(() -> done.done(new BarrierPassed(0, true, false)));
+                    tell(fx, done, new BarrierPassed(0, true, false));
                     return Pending.NONE;
                 }
                 int index = b.waiters.size();
                 if (index + 1 == b.parties) {
                     for (Waiter w; (w = b.waiters.poll()) != null; ) {
                         finish(w, fx);
-                        BarrierPassed r = new BarrierPassed(w.index, false, false);
-                        Callback<BarrierPassed> cb = w.onBarrier;
-                        fx.add(() -> cb.done(r));
+                        tell(fx, w.onBarrier, new BarrierPassed(w.index, false, false));
                     }
-                    fx.add(() -> done.done(new BarrierPassed(index, false, false)));
+                    tell(fx, done, new BarrierPassed(index, false, false));
                     return Pending.NONE;
                 }
-                Waiter w = new Waiter(this, owner != null && sessionAlive.test(owner) ? owner : "");
+                Waiter w = newWaiter(owner != null && sessionAlive.test(owner) ? owner : "");
                 w.index = index;
                 w.onBarrier = done;
                 if (!w.owner.isEmpty()) {
@@ -697,13 +596,13 @@ public final class SyncTable {
                 }
                 if (timeout.isPresent() && timeout.get().isZero()) {
                     breakBarrier(b, Optional.empty(), fx);
-                    fx.add(() -> done.done(new BarrierPassed(0, true, true)));
+                    tell(fx, done, new BarrierPassed(0, true, true));
                     return Pending.NONE;
                 }
                 return enqueue(b, w, timeout);
             }
         } finally {
-            fx.run();
+            settle(fx);
         }
     }
 
@@ -718,7 +617,7 @@ public final class SyncTable {
                 return n;
             }
         } finally {
-            fx.run();
+            settle(fx);
         }
     }
 
@@ -731,10 +630,11 @@ public final class SyncTable {
                 int n = b.waiters.size();
                 breakBarrier(b, Optional.empty(), fx);
                 b.state = FILLING; // BROKEN -> FILLING
+                fx.changed(b);
                 return n;
             }
         } finally {
-            fx.run();
+            settle(fx);
         }
     }
 
@@ -743,7 +643,7 @@ public final class SyncTable {
         if (p instanceof Barrier b) {
             return b;
         }
-        throw wrongKind(p, SyncKind.BARRIER.withArticle());
+        throw SyncViews.wrongKind(p, SyncKind.BARRIER.withArticle());
     }
 
     /** FILLING -> BROKEN: every waiter is told (the one whose timeout did it, as timed out). */
@@ -754,11 +654,10 @@ public final class SyncTable {
                             "timed_out", Boolean.toString(timedOut.isPresent()))));
         }
         b.state = BROKEN;
+        fx.changed(b);
         for (Waiter w; (w = b.waiters.poll()) != null; ) {
             finish(w, fx);
-            BarrierPassed r = new BarrierPassed(0, true, timedOut.isPresent() && timedOut.get() == w);
-            Callback<BarrierPassed> cb = w.onBarrier;
-            fx.add(() -> cb.done(r));
+            tell(fx, w.onBarrier, new BarrierPassed(0, true, timedOut.isPresent() && timedOut.get() == w));
         }
     }
 
@@ -803,6 +702,7 @@ public final class SyncTable {
                             if (n != null) {
                                 s.value = s.bounded ? Math.min(s.initial, s.value + n) : s.value + n;
                                 s.abandoned = true;
+                                fx.changed(s);
                                 released += n;
                                 wakeSemaphore(s, fx);
                             }
@@ -818,7 +718,7 @@ public final class SyncTable {
                 }
             }
         } finally {
-            fx.run();
+            settle(fx);
         }
         return released;
     }
@@ -871,7 +771,7 @@ public final class SyncTable {
                     case Condition c -> {
                         c.waiters.remove(w);
                         w.notified = false;
-                        requeueForLock(conditionLock(c), w, fx);
+                        requeueForLock(conditionLock(c, fx), w, fx);
                     }
                     case Barrier b -> breakBarrier(b, Optional.of(w), fx);
                     case Event e -> {
@@ -895,7 +795,7 @@ public final class SyncTable {
                 }
             }
         } finally {
-            fx.run();
+            settle(fx);
         }
     }
 
@@ -915,7 +815,7 @@ public final class SyncTable {
                 finish(w, fx);
             }
         } finally {
-            fx.run();
+            settle(fx);
         }
     }
 
@@ -929,41 +829,14 @@ public final class SyncTable {
 
     // ---- helpers -----------------------------------------------------------------------------
 
-    private Primitive newPrimitive(String name, SyncKind kind, int value, int parties, String lock) {
+    private Primitive newPrimitive(String name, SyncKind kind, int value, int parties, String lock, Effects fx) {
         if (byName.size() >= limits.maxNames()) {
             throw new ResourceExhausted("TOO_MANY_SYNC_PRIMITIVES", "there are already " + byName.size()
                     + " locks, semaphores, events, conditions and barriers (max " + limits.maxNames() + ")");
         }
-        Primitive p = switch (kind) {
-            case LOCK -> new Mutex(name, false);
-            case RLOCK -> new Mutex(name, true);
-            case SEMAPHORE, BOUNDED_SEMAPHORE -> {
-                if (value < 0 || value > MAX_SEMAPHORE_VALUE) {
-                    throw new InvalidArgument("value", "must be between 0 and " + MAX_SEMAPHORE_VALUE);
-                }
-                yield new Semaphore(name, kind == SyncKind.BOUNDED_SEMAPHORE, value);
-            }
-            case EVENT -> new Event(name);
-            case CONDITION -> {
-                String l = lock.isEmpty() ? name + ".lock" : lock;
-                FreeNames.check(l);
-                if (l.equals(name)) {
-                    throw new InvalidArgument("lock", "must not be the condition's own name");
-                }
-                Primitive existing = byName.get(l);
-                if (existing != null && !existing.kind().isLock()) {
-                    throw wrongKind(existing, "a lock (for condition \"" + name + "\")");
-                }
-                yield new Condition(name, l);
-            }
-            case BARRIER -> {
-                if (parties < 1 || parties > MAX_PARTIES) {
-                    throw new InvalidArgument("parties", "must be between 1 and " + MAX_PARTIES);
-                }
-                yield new Barrier(name, parties);
-            }
-        };
+        Primitive p = SyncViews.newPrimitive(name, kind, value, parties, lock, byName::get);
         byName.put(name, p);
+        fx.changed(p);
         return p;
     }
 
@@ -976,15 +849,28 @@ public final class SyncTable {
         return p;
     }
 
-    private static void requireKind(Primitive p, SyncKind kind) {
-        if (p.kind() != kind) {
-            throw wrongKind(p, kind.withArticle());
-        }
+    private Waiter newWaiter(String owner) {
+        return new Waiter(owner, nanoTime.getAsLong(), this::cancel);
     }
 
-    private static FailedPrecondition wrongKind(Primitive p, String wanted) {
-        return new FailedPrecondition("WRONG_KIND", "\"" + p.name + "\" is " + p.kind().withArticle()
-                + ", not " + wanted, Map.of("name", p.name, "kind", p.kind().name()));
+    /** Answers a call once its change is kept; if the store cannot keep it, the call fails UNAVAILABLE. */
+    private static <T> void tell(Effects fx, Callback<T> cb, T result) {
+        fx.add(() -> cb.done(result), () -> cb.failed(Effects.storeFailed()));
+    }
+
+    /**
+     * Answers a grant once it is kept. One the store cannot keep is given back before the caller is
+     * told UNAVAILABLE: the caller does not know it holds it, and would wait on itself when it retries.
+     */
+    private void tellGranted(Effects fx, Callback<Grant> cb, Grant g, String name, String owner) {
+        fx.add(() -> cb.done(g), () -> {
+            try {
+                release(name, owner);
+            } catch (ForkdException e) {
+                // its session ended meanwhile, which gave it back
+            }
+            cb.failed(Effects.storeFailed());
+        });
     }
 
     private void requireOwner(String owner) {
@@ -1000,22 +886,5 @@ public final class SyncTable {
 
     private void touch(String owner, Primitive p) {
         touchedBy.computeIfAbsent(owner, k -> new LinkedHashSet<>()).add(p);
-    }
-
-    private Info info(Primitive p) {
-        return switch (p) {
-            case Mutex m -> {
-                Optional<String> holder = m.state instanceof LockState.Held h ? Optional.of(h.owner()) : Optional.empty();
-                int depth = m.state instanceof LockState.Held h ? h.depth() : 0;
-                yield new Info(p.name, p.kind(), holder, depth, m.lastToken, m.waiters.size(), 0, 0, false, "", 0, 0, false);
-            }
-            case Semaphore s -> new Info(p.name, p.kind(), Optional.empty(), 0, s.lastToken, s.waiters.size(),
-                    s.value, s.initial, false, "", 0, 0, false);
-            case Event e -> new Info(p.name, p.kind(), Optional.empty(), 0, 0, e.waiters.size(), 0, 0, e.set, "", 0, 0, false);
-            case Condition c -> new Info(p.name, p.kind(), Optional.empty(), 0, 0, c.waiters.size(), 0, 0, false,
-                    c.lock, 0, 0, false);
-            case Barrier b -> new Info(p.name, p.kind(), Optional.empty(), 0, 0, b.waiters.size(), 0, 0, false, "",
-                    b.parties, b.waiters.size(), b.state instanceof BarrierState.Broken);
-        };
     }
 }

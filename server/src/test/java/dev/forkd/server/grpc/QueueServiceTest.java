@@ -3,6 +3,7 @@ package dev.forkd.server.grpc;
 import static dev.forkd.server.testing.ErrorDetails.reason;
 import static dev.forkd.server.testing.ErrorDetails.field;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -77,6 +78,18 @@ class QueueServiceTest {
     }
 
 
+
+    @Test
+    void durableOnAServerThatKeepsNoStateIsRefusedNamingTheFieldAndMakesNoQueue() throws Exception {
+        var e = fails(Status.Code.INVALID_ARGUMENT, () -> queues.create(CreateQueueRequest.newBuilder()
+                .setName("d").setDurable(true).build()));
+        assertEquals("FIELD_INVALID", reason(e));
+        var bad = io.grpc.protobuf.StatusProto.fromThrowable(e).getDetails(1).unpack(com.google.rpc.BadRequest.class);
+        assertEquals("durable", bad.getFieldViolations(0).getField());
+        assertTrue(e.getStatus().getDescription().contains("--state-dir none"), e.getStatus().getDescription());
+        fails(Status.Code.NOT_FOUND, () -> info("d"));
+        assertFalse(create("m", 10).getDurable(), "queues are in memory by default");
+    }
 
     @Test
     void unknownQueueIsNotFoundNamingIt() {

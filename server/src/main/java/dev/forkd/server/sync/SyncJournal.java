@@ -1,0 +1,113 @@
+package dev.forkd.server.sync;
+
+import dev.forkd.server.store.StateStore;
+import dev.forkd.server.store.StoreException;
+import dev.forkd.server.store.StoreRow;
+import dev.forkd.server.store.StoreWrite;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Keeps {@link SyncTable}'s primitives and its fencing counter in the store. Called under the
+ * table's monitor, so the writes reach the store in the order the changes were made.
+ *
+ * <p>The fencing counter is kept as a high-water mark ahead of the tokens issued: the mark is
+ * written {@link #TOKENS_PER_MARK} ahead, in the same write as the grant that passed the old mark,
+ * and no grant is answered before its write commits. A restarted table starts at the stored mark,
+ * so a token is never issued twice, even after SIGKILL, at the cost of a gap in the numbers.
+ */
+final class SyncJournal {
+
+    static final String FENCING_KIND = "fencing";
+    private static final String MARK_KEY = "mark";
+    static final long TOKENS_PER_MARK = 1024;
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+    private final StateStore store;
+    /** The last token issued, and the highest the store allows to issue. */
+    private long tokens;
+    private long mark;
+    private boolean markRaised;
+    /** The last write made: every earlier change is committed once it is. */
+    private CompletableFuture<Void> lastWrite = DONE;
+
+    SyncJournal(StateStore store) {
+        this.store = store;
+    }
+
+    /** The primitives as kept, in name order; and the fencing counter set to the stored mark. */
+    List<Primitive> load() {
+        List<StoreRow> marks = store.load(FENCING_KIND);
+        for (StoreRow r : marks) {
+            if (r.key().equals(MARK_KEY)) {
+                if (r.value().length != Long.BYTES) {
+                    throw new StoreException("the fencing mark is " + r.value().length + " bytes, not 8");
+                }
+                mark = ByteBuffer.wrap(r.value()).getLong();
+            }
+        }
+        List<Primitive> loaded = new ArrayList<>();
+        for (StoreRow r : store.load(SyncRecords.KIND)) {
+            Primitive p = SyncRecords.decode(r.key(), r.value());
+            loaded.add(p);
+            // A mark is written with its first grant, so this never rises past it; but a record from
+            // before the mark existed must not be undercut either.
+            long last = switch (p) {
+                case Primitive.Mutex m -> m.lastToken;
+                case Primitive.Semaphore s -> s.lastToken;
+                default -> 0;
+            };
+            mark = Math.max(mark, last);
+        }
+        tokens = mark;
+        return loaded;
+    }
+
+    boolean keeps() {
+        return store.keeps();
+    }
+
+    /** The next fencing token; raises the kept mark first when this one passes it. */
+    long nextToken() {
+        long token = ++tokens;
+        if (token > mark) {
+            mark = token + TOKENS_PER_MARK - 1;
+            markRaised = true;
+        }
+        return token;
+    }
+
+    /**
+     * Writes what {@code fx} changed, as {@code byName} now has it (a primitive no longer there was
+     * deleted), and lets {@code fx} answer once that is committed.
+     */
+    void flush(Effects fx, Map<String, Primitive> byName) {
+        if (!store.keeps()) {
+            markRaised = false;
+            return;
+        }
+        if (fx.changed.isEmpty() && !markRaised) {
+            return;
+        }
+        List<StoreWrite> writes = new ArrayList<>(fx.changed.size() + 1);
+        if (markRaised) {
+            writes.add(new StoreWrite.Put(FENCING_KIND, MARK_KEY, ByteBuffer.allocate(Long.BYTES).putLong(mark).array()));
+            markRaised = false;
+        }
+        for (Primitive p : fx.changed) {
+            writes.add(byName.get(p.name) == p
+                    ? new StoreWrite.Put(SyncRecords.KIND, p.name, SyncRecords.encode(p))
+                    : new StoreWrite.Delete(SyncRecords.KIND, p.name));
+        }
+        lastWrite = store.write(writes);
+        fx.committedBy(lastWrite);
+    }
+
+    /** Completes once every change made so far is committed (at once when nothing is kept). */
+    CompletableFuture<Void> committed() {
+        return lastWrite;
+    }
+}
