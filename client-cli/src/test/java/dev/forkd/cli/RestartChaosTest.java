@@ -43,9 +43,9 @@ class RestartChaosTest {
     /** Agents keep their children over a supervisor crash and the next one adopts them (issue 13, r1). */
     static final boolean CHECK_CHILDREN = false;
     /** Durable queues are kept in the state store (r4). */
-    static final boolean CHECK_DURABLE_QUEUE = false;
+    static final boolean CHECK_DURABLE_QUEUE = true;
     /** Sessions are kept and resumed, and the fencing counter never goes back (r2). */
-    static final boolean CHECK_SESSIONS_AND_FENCING = false;
+    static final boolean CHECK_SESSIONS_AND_FENCING = true;
     /** Shared values and dicts are kept in the state store (r3). */
     static final boolean CHECK_SHARED = true;
 
@@ -58,7 +58,7 @@ class RestartChaosTest {
                 CHECK_SESSIONS_AND_FENCING, CHECK_SHARED);
         Random random = new Random(seed);
         List<String> problems = new ArrayList<>();
-        List<Long> killTimes = new ArrayList<>();
+        List<long[]> outages = new ArrayList<>(); // {killed, listening again} in nanoTime, guarded by itself
         List<Long> tokens = new ArrayList<>();
         RestartableServer server = RestartableServer.start(List.of());
         boolean passed = false;
@@ -72,7 +72,7 @@ class RestartChaosTest {
                 return c;
             };
             ChildrenWorkload children = new ChildrenWorkload(newClient.get(), server, random.nextLong());
-            QueueWorkload queue = new QueueWorkload(newClient.get(), random.nextLong(), killTimes);
+            QueueWorkload queue = new QueueWorkload(newClient.get(), random.nextLong(), outages);
             queue.ensureQueue();
             LockWorkload lockA = new LockWorkload(newClient.get(), "a", random.nextLong(), tokens);
             LockWorkload lockB = new LockWorkload(newClient.get(), "b", random.nextLong(), tokens);
@@ -84,13 +84,13 @@ class RestartChaosTest {
                 final int k = kill;
                 // A random moment: the traffic runs meanwhile; this wait is the chaos, not a synchronisation.
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300 + random.nextInt(1500)));
-                synchronized (killTimes) {
-                    killTimes.add(System.nanoTime());
-                }
                 long killed = System.nanoTime();
                 server.sigkill();
                 server.startAgain();
                 long listening = System.nanoTime();
+                synchronized (outages) {
+                    outages.add(new long[] {killed, listening});
+                }
                 traffic.pause();
                 int before = problems.size();
                 try {

@@ -1,6 +1,7 @@
 package dev.forkd.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -14,12 +15,41 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code forkd with-lock} while its server is SIGKILLed and started again: a server started
- * {@code --fresh} does not give the session back, and the command says that the lock is no longer
- * held (at once, or when it releases if its command ended first), and exits with its command's status.
+ * {@code forkd with-lock} while its server is SIGKILLed and started again: a server that kept the
+ * session gives the lock back (the command goes on, silent, and releases at the end); one started
+ * {@code --fresh} does not, and the command says at once that the lock is no longer held.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class WithLockRestartTest {
+
+    @Test
+    void theLockIsStillHeldAfterARestartThatKeptTheSession() throws Exception {
+        RestartableServer server = RestartableServer.start(List.of());
+        Path go = server.dir.resolve("go");
+        try {
+            Cli cli = server.cli();
+            CompletableFuture<Cli.Result> run = CompletableFuture.supplyAsync(() -> cli.run("with-lock", "L", "--",
+                    "sh", "-c", "echo $FORKD_FENCING_TOKEN > " + server.dir.resolve("token")
+                            + "; while [ ! -e " + go + " ]; do sleep 0.05; done; exit 7"));
+            awaitFile(server.dir.resolve("token"), run);
+            server.sigkill();
+            server.startAgain();
+            Cli.Result busy = cli.run("with-lock", "--timeout", "1s", "L", "--", "true");
+            assertEquals(ExitCodes.STILL_RUNNING, busy.code(), "with-lock's session still holds L: " + busy);
+            release(go);
+            Cli.Result r = run.get(60, TimeUnit.SECONDS);
+            assertEquals(7, r.code(), r::toString);
+            assertFalse(r.err().contains("no longer held"), r::toString);
+            Cli.Result free = cli.run("with-lock", "--timeout", "10s", "L", "--", "true");
+            assertEquals(0, free.code(), "released once the command ended: " + free);
+            server.stopAndListSurvivors(Duration.ofSeconds(30)).forEach(s -> {
+                throw new AssertionError("left running: " + s);
+            });
+        } finally {
+            release(go); // with-lock's child (this JVM's grandchild) must not outlive a failed test
+            server.close();
+        }
+    }
 
     @Test
     void aFreshServerLosesTheLockAndTheCommandSaysSo() throws Exception {
