@@ -34,6 +34,10 @@ public final class SqliteStateStore implements StateStore {
     }
 
     private final Connection db;
+    /** Prepared once: the writer thread reuses them for every group (used under {@link #dbLock}). */
+    private final PreparedStatement put;
+    private final PreparedStatement delete;
+    private final PreparedStatement deleteKind;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
     private final ReentrantLock dbLock = new ReentrantLock();
@@ -42,8 +46,11 @@ public final class SqliteStateStore implements StateStore {
     private int backlog;
     private boolean closing;
 
-    private SqliteStateStore(Connection db) {
+    private SqliteStateStore(Connection db) throws SQLException {
         this.db = db;
+        this.put = db.prepareStatement("INSERT OR REPLACE INTO rows(kind, key, value) VALUES (?, ?, ?)");
+        this.delete = db.prepareStatement("DELETE FROM rows WHERE kind = ? AND key = ?");
+        this.deleteKind = db.prepareStatement("DELETE FROM rows WHERE kind = ?");
         this.writer = Thread.ofPlatform().name("forkd-store").daemon().unstarted(this::writeLoop);
     }
 
@@ -141,10 +148,7 @@ public final class SqliteStateStore implements StateStore {
 
     private void commit(List<Pending> group) {
         dbLock.lock();
-        try (PreparedStatement put = db.prepareStatement(
-                        "INSERT OR REPLACE INTO rows(kind, key, value) VALUES (?, ?, ?)");
-                PreparedStatement delete = db.prepareStatement("DELETE FROM rows WHERE kind = ? AND key = ?");
-                PreparedStatement deleteKind = db.prepareStatement("DELETE FROM rows WHERE kind = ?")) {
+        try {
             for (Pending p : group) {
                 for (StoreWrite w : p.writes()) {
                     switch (w) {
