@@ -6,7 +6,9 @@ first use, so a child that never touches a forkd object does not pay for it.
 """
 import os
 import socket
+import sys
 import threading
+import time
 
 SESSION_HEADER = "forkd-session"
 _SERVICE_MODULES = ("process", "queue", "pipe", "sync", "shared", "pool", "session")
@@ -142,7 +144,10 @@ class Client:
             address = "unix:" + path
         self.address = address
         target, is_unix = grpc_target(address)
-        options = [("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20)]
+        # A restarted server is found again within a second: gRPC's reconnect back-off would grow to minutes.
+        options = [("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20),
+                   ("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconnect_backoff_ms", 100),
+                   ("grpc.max_reconnect_backoff_ms", 1000)]
         ca, cert, key = (env.get(v, "").strip() for v in ("FORKD_TLS_CA", "FORKD_TLS_CERT", "FORKD_TLS_KEY"))
         if bool(cert) != bool(key):
             raise ValueError("a client certificate needs its key: set both FORKD_TLS_CERT and FORKD_TLS_KEY")
@@ -191,13 +196,33 @@ class Client:
         """A request message of `method` ("QueueService.Put") from keyword arguments."""
         return self._methods[method].request(**fields)
 
+    # How long a call waits for a server that is away (restarting) before it fails UNAVAILABLE.
+    SERVER_AWAY_LIMIT = 60.0
+
     def call(self, method, /, deadline=None, **fields):
-        """A unary call; `deadline` in seconds (None: no limit, for calls that block by design)."""
+        """A unary call; `deadline` in seconds (None: no limit, for calls that block by design).
+
+        A call that could not even reach the server (it is restarting) is sent again once it is back,
+        for up to SERVER_AWAY_LIMIT seconds: it was never sent, so this repeats nothing, whatever the
+        method. A call that was sent is never repeated here."""
+        request = self.request(method, **fields)
+        give_up = time.monotonic() + self.SERVER_AWAY_LIMIT
+        while True:
+            try:
+                return self._callable(method)(request, timeout=deadline, metadata=self._metadata)
+            except self._grpc.RpcError as e:
+                if not _never_sent(e) or not self._await_server(give_up - time.monotonic()):
+                    raise _error(e) from None
+
+    def _await_server(self, seconds):
+        """Waits (an event: the channel's connectivity) until the channel reaches the server again."""
+        if seconds <= 0:
+            return False
         try:
-            return self._callable(method)(self.request(method, **fields), timeout=deadline,
-                                          metadata=self._metadata)
-        except self._grpc.RpcError as e:
-            raise _error(e) from None
+            self._grpc.channel_ready_future(self.channel).result(timeout=seconds)
+            return True
+        except self._grpc.FutureTimeoutError:
+            return False
 
     def future(self, method, /, **fields):
         """A unary call answered later: a grpc future (done callbacks run on grpc's threads)."""
@@ -222,25 +247,33 @@ class Client:
         self.channel.close()
 
 
+def _never_sent(e):
+    """Whether a failed call never left this process: no connection to the server could be made."""
+    code = e.code() if hasattr(e, "code") else None
+    return code is not None and code.name == "UNAVAILABLE" and "failed to connect to all addresses" in (
+        e.details() or "")
+
+
 class _Session:
     """SessionService.Open held open: the first answer carries the credential; a renewal goes out
-    every third of the lease, and ending the stream (close, or this process dying) ends the session."""
+    every third of the lease, and ending the stream (close, or this process dying) ends the session.
+
+    When the stream breaks because the server went away (a restart), the session is resumed on a new
+    stream with its credential, with jittered back-off, for up to RESUME_LIMIT seconds: a server that
+    kept it (README "Restarts and durability") gives it back with its locks and daemons. Only when the
+    server no longer knows it, or stays away past the limit, is it lost, and that is said on stderr."""
 
     TTL_SECONDS = 10
+    RESUME_LIMIT = 300.0
 
     def __init__(self, client):
         from google.protobuf import duration_pb2
+        self._client = client
         self._stop = threading.Event()
+        self.lost = False
         first = client.request("SessionService.Open", ttl=duration_pb2.Duration(seconds=self.TTL_SECONDS),
                                name="python pid %d" % os.getpid())
-        renewal = client.request("SessionService.Open")
-
-        def requests():
-            yield first
-            while not self._stop.wait(self.TTL_SECONDS / 3):
-                yield renewal
-
-        self._responses = client.stream("SessionService.Open", requests())
+        self._responses = client.stream("SessionService.Open", self._requests(first))
         try:
             opened = next(self._responses)
         except client.rpc_error as e:
@@ -248,7 +281,13 @@ class _Session:
         self.id = opened.session_id
         self.credential = opened.credential
         # The answers to renewals must be read, or flow control would stall the stream.
-        threading.Thread(target=self._drain, name="forkd-session", daemon=True).start()
+        threading.Thread(target=self._hold, name="forkd-session", daemon=True).start()
+
+    def _requests(self, first):
+        renewal = self._client.request("SessionService.Open")
+        yield first
+        while not self._stop.wait(self.TTL_SECONDS / 3):
+            yield renewal
 
     def _drain(self):
         try:
@@ -256,6 +295,37 @@ class _Session:
                 pass
         except Exception:  # the stream ended: closed by us, or the server went away
             pass
+
+    def _hold(self):
+        while True:
+            self._drain()
+            if self._stop.is_set() or not self._resume():
+                return
+
+    def _resume(self):
+        """Re-opens the session on a new stream; False when it is lost (or this client is closing)."""
+        import random
+        c = self._client
+        deadline = time.monotonic() + self.RESUME_LIMIT
+        delay = 0.1
+        while not self._stop.is_set():
+            responses = c.stream("SessionService.Open",
+                                 self._requests(c.request("SessionService.Open", credential=self.credential)))
+            try:
+                next(responses)
+                self._responses = responses
+                return True
+            except c.rpc_error as e:
+                responses.cancel()
+                code = e.code().name if hasattr(e, "code") else ""
+                if code != "UNAVAILABLE" or time.monotonic() >= deadline:
+                    self.lost = True
+                    sys.stderr.write("forkd: the session %s is lost (%s): the locks it held are released and its"
+                                     " daemon processes stopped\n" % (self.id, c.wrap(e)))
+                    return False
+            self._stop.wait(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 2.0)
+        return False
 
     def close(self):
         self._stop.set()

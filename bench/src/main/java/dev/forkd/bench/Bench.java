@@ -100,6 +100,11 @@ public final class Bench {
         return ServerUnderTest.start(work, agents, serverJvm);
     }
 
+    /** {@link #freshServer(int)} with more {@code forkd serve} options. */
+    public ServerUnderTest freshServer(int agents, List<String> serveArgs) throws Exception {
+        return ServerUnderTest.start(work, agents, serverJvm, serveArgs);
+    }
+
     void closeServer() {
         if (server != null) {
             server.close();

@@ -10,6 +10,7 @@ final class Scenarios {
     static List<Scenario> all() {
         return List.of(
                 new SpawnSequential(),
+                new SpawnStore(),
                 new SpawnBurst(),
                 new SpawnClients(),
                 new OutputThroughput(),

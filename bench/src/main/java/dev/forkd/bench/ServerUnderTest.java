@@ -44,6 +44,12 @@ public final class ServerUnderTest implements AutoCloseable {
      * @param extraJvm more JVM options for the server (e.g. to record a JFR profile)
      */
     public static ServerUnderTest start(Path parent, int agents, List<String> extraJvm) throws Exception {
+        return start(parent, agents, extraJvm, List.of());
+    }
+
+    /** {@link #start(Path, int, List)} with more {@code forkd serve} options (e.g. {@code --state-dir none}). */
+    public static ServerUnderTest start(Path parent, int agents, List<String> extraJvm, List<String> serveArgs)
+            throws Exception {
         Path dir = Files.createTempDirectory(parent, "srv");
         Path socket = dir.resolve("s.sock");
         List<String> command = new ArrayList<>();
@@ -52,11 +58,12 @@ public final class ServerUnderTest implements AutoCloseable {
         command.addAll(extraJvm);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.forkd.cli.Main", "serve",
                 "--listen", "unix:" + socket, "--agents", Integer.toString(agents)));
+        command.addAll(serveArgs);
         ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectError(dir.resolve("server.err").toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put("XDG_RUNTIME_DIR", dir.toString());
-        // Its state store (durable queues) in its own directory, never the user's.
+        // Its state store in its own directory, never the user's (whose server may hold it).
         pb.environment().put("XDG_STATE_HOME", dir.toString());
         pb.environment().remove("FORKD_ADDRESS");
         Process process = pb.start();

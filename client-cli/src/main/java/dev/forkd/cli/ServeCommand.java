@@ -2,6 +2,7 @@ package dev.forkd.cli;
 
 import dev.forkd.client.ServerLauncher;
 import dev.forkd.server.ForkdServer;
+import dev.forkd.server.RestartSettings;
 import dev.forkd.server.agent.AgentLiveness;
 import dev.forkd.server.config.ForkdPaths;
 import dev.forkd.server.config.ListenAddress;
@@ -127,6 +128,22 @@ final class ServeCommand implements Callable<Integer> {
             description = "Start empty: discard what the last server kept in the state directory, and say what.")
     boolean fresh;
 
+    @Option(names = "--orphan-grace", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "How long a worker-agent whose supervisor went away (crashed, or stopped with"
+                    + " --restart-keep) keeps its children and dials back for the next one, before it stops"
+                    + " them (default 5m; 0 stops them at once; at most 7d).")
+    Duration orphanGrace;
+
+    @Option(names = "--agent-return-wait", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "At start, how long to wait for the agents of the previous supervisor on this state"
+                    + " directory to come back; processes no agent reports by then are LOST (default 10s).")
+    Duration agentReturnWait;
+
+    @Option(names = "--restart-keep",
+            description = "SIGTERM or Ctrl-C exits leaving the agents and children running, for the next"
+                    + " `forkd serve` on the same state directory to adopt (see README, \"Restarts and durability\").")
+    boolean restartKeep;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "Programs to run, declared in TOML ([program.NAME] tables; see README, \"Declared"
                     + " programs\"). Started once the server runs; `forkd reload` or SIGHUP applies the file again.")
@@ -141,13 +158,14 @@ final class ServeCommand implements Callable<Integer> {
         ServerConfig config = config(inv);
         MetricsSettings metrics = metrics(config);
         AgentLiveness.Settings liveness = liveness();
+        RestartSettings restart = restartSettings();
         ForkdServer server;
         try {
             ServeLog log = ServeLog.open(config.logFile());
             log.handleHangup();
             Optional<Path> programs = Optional.ofNullable(configFile).map(f -> inv.cwd().resolve(f).toAbsolutePath());
             programs.ifPresent(ServeCommand::checkConfig); // refused before anything starts
-            server = ForkdServer.start(config, liveness, metrics);
+            server = ForkdServer.start(config, liveness, metrics, restart);
             if (programs.isPresent()) {
                 ServePrograms.start(server, programs.get());
                 log.onHangup(() -> ServePrograms.reload(server));
@@ -155,7 +173,8 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new CliFailure("cannot serve on " + config.listen() + ": " + e.getMessage(), ExitCodes.ERROR, e);
         }
-        Thread stop = new Thread(server::close, "forkd-shutdown");
+        ForkdServer serving = server;
+        Thread stop = new Thread(restartKeep ? serving::closeLeavingChildren : serving::close, "forkd-shutdown");
         Runtime.getRuntime().addShutdownHook(stop);
         inv.out().println(ServerLauncher.READY_LINE + server.address());
         inv.out().flush();
@@ -241,6 +260,16 @@ final class ServeCommand implements Callable<Integer> {
             return new MetricsSettings(at, metricsPerResourceLabels);
         } catch (IllegalArgumentException e) {
             throw new CliFailure(e.getMessage(), ExitCodes.USAGE, e);
+        }
+    }
+
+    private RestartSettings restartSettings() {
+        RestartSettings d = RestartSettings.DEFAULT;
+        try {
+            return new RestartSettings(Optional.ofNullable(orphanGrace).orElse(d.orphanGrace()),
+                    Optional.ofNullable(agentReturnWait).orElse(d.agentReturnWait()), restartKeep);
+        } catch (IllegalArgumentException e) {
+            throw new CliFailure("--orphan-grace / --agent-return-wait: " + e.getMessage(), ExitCodes.USAGE, e);
         }
     }
 

@@ -56,6 +56,9 @@ final class ServeConfigFile {
             case "memory_budget" -> serve.memoryBudget = value;
             case "agent_heartbeat" -> serve.agentHeartbeat = DurationConverter.parse(value);
             case "agent_lost_after" -> serve.agentLostAfter = DurationConverter.parse(value);
+            case "orphan_grace" -> serve.orphanGrace = DurationConverter.parse(value);
+            case "agent_return_wait" -> serve.agentReturnWait = DurationConverter.parse(value);
+            case "restart_keep" -> serve.restartKeep = Boolean.parseBoolean(value);
             case "log_file" -> serve.logFile = dir.resolve(value);
             case "state_dir" -> serve.stateDir = "none".equals(value) ? value : dir.resolve(value).toString();
             default -> throw new IllegalStateException("a [server] start key without an option: " + key);

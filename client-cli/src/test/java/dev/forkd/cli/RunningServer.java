@@ -56,13 +56,21 @@ final class RunningServer implements AutoCloseable {
      */
     static RunningServer start(java.util.function.Function<Path, List<String>> serveArgs, java.util.Map<String, String> env,
             java.util.function.UnaryOperator<List<String>> wrap) throws Exception {
-        Path dir = Files.createTempDirectory(Path.of("/tmp"), "fkd");
+        return startIn(Files.createTempDirectory(Path.of("/tmp"), "fkd"), serveArgs, env, wrap);
+    }
+
+    /**
+     * A server in {@code dir}, an earlier server's directory: the same socket, log and state
+     * directory, so that it takes over what that one kept (a restart).
+     */
+    static RunningServer startIn(Path dir, java.util.function.Function<Path, List<String>> serveArgs,
+            java.util.Map<String, String> env, java.util.function.UnaryOperator<List<String>> wrap) throws Exception {
         Path socket = dir.resolve("s.sock");
         List<String> command = new ArrayList<>(javaCommand());
         command.addAll(List.of(Main.class.getName(), "serve"));
         command.addAll(serveArgs.apply(dir));
         ProcessBuilder pb = new ProcessBuilder(wrap.apply(command))
-                .redirectError(dir.resolve("server.err").toFile())
+                .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("server.err").toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put("XDG_RUNTIME_DIR", dir.toString());
         pb.environment().put("XDG_STATE_HOME", dir.toString());

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * When the supervisor goes away, nothing it started runs on unseen: on SIGTERM it stops agents and
- * children in order; on SIGKILL each agent notices its stream end, kills its children and exits.
+ * children in order; on SIGKILL with no orphan grace each agent notices its stream end, kills its
+ * children and exits (with a grace, they wait for the next supervisor: SupervisorRestartTest).
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SupervisorDeathTest {
@@ -31,8 +32,9 @@ class SupervisorDeathTest {
     }
 
     @Test
-    void sigkillLeavesNoChildRunning() throws Exception {
-        RunningServer server = RunningServer.start();
+    void sigkillWithNoOrphanGraceLeavesNoChildRunning() throws Exception {
+        RunningServer server = RunningServer.start(dir -> List.of("--listen", "unix:" + dir.resolve("s.sock"),
+                "--orphan-grace", "0s"), java.util.Map.of(), command -> command);
         try {
             Cli cli = Cli.against(server);
             Cli.Result r = cli.run("spawn", "--", "sleep", "1000");

@@ -24,6 +24,8 @@ final class Libc {
     static final int ECHILD = 10;
     static final int EAGAIN = 11;
     static final int EPIPE = 32;
+    /** x86_64 syscall number of pidfd_open (Linux 5.3). */
+    static final long SYS_PIDFD_OPEN = 434;
 
     static final int O_RDWR = 0x2;
     static final int O_NONBLOCK = 0x800;
@@ -80,6 +82,7 @@ final class Libc {
     final Downcall epollCtl;
     final Downcall epollWait;
     final Downcall eventfd;
+    final Downcall syscall;
 
     Libc() {
         Linker linker = Linker.nativeLinker();
@@ -126,6 +129,9 @@ final class Libc {
         epollWait = plain.bind("epoll_wait",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), errno);
         eventfd = plain.bind("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), errno);
+        // pidfd_open has no glibc wrapper before 2.36: called as syscall(SYS_pidfd_open, pid, flags).
+        syscall = plain.bind("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT),
+                errno, Linker.Option.firstVariadicArg(1));
     }
 
     /** This thread's capture-state segment, to pass as the first argument of an errno-capturing handle. */
@@ -152,7 +158,7 @@ final class Libc {
                 fileActionsAddOpen, fileActionsAddChdir, fileActionsAddClosefrom, attrInit, attrDestroy,
                 attrSetFlags, attrSetPgroup, attrSetSigmask, attrSetSigdefault, sigemptyset, sigfillset, pipe2,
                 read, write, close, fcntl, kill, waitpid, waitid, prctl, getpid, epollCreate1, epollCtl,
-                epollWait, eventfd}) {
+                epollWait, eventfd, syscall}) {
             d.handle();
         }
     }

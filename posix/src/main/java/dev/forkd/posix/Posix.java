@@ -349,6 +349,21 @@ public final class Posix {
         }
     }
 
+    /**
+     * pidfd_open(pid): a descriptor that becomes readable when the process ends, for a process that
+     * is not our child (whose end waitpid cannot see), e.g. in an {@link Epoll}. Close-on-exec.
+     *
+     * @return the fd, or {@code -errno} (ESRCH = -3: no such process)
+     */
+    public int pidfdOpen(int pid) {
+        try {
+            long rc = (long) libc.syscall.handle().invokeExact(libc.errnoSegment(), Libc.SYS_PIDFD_OPEN, pid, 0);
+            return rc >= 0 ? (int) rc : -libc.errno();
+        } catch (Throwable t) {
+            throw Libc.fail(t);
+        }
+    }
+
     public int getpid() {
         try {
             return (int) libc.getpid.handle().invokeExact();

@@ -59,6 +59,19 @@ public final class ProcChildren {
         return statField(pid, 3);
     }
 
+    /**
+     * When {@code pid} started, in clock ticks after boot (/proc/PID/stat starttime), or -1 if it is
+     * gone: a pid and its start time name one process, even after the pid is reused.
+     */
+    public static long startTicksOf(int pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** Field {@code index} after the command name of /proc/PID/stat (0 is the state). */
     private static int statField(int pid, int index) {
         try {

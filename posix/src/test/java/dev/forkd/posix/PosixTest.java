@@ -255,4 +255,28 @@ class PosixTest {
         // A sanity bound only: the machine may be shared; the figure printed above is the measurement.
         assertTrue(avgMs < 25, "spawn+wait took " + avgMs + " ms on average");
     }
+
+    @Test
+    void aPidfdOfAProcessThatIsNotOurChildBecomesReadableWhenItEnds() throws Exception {
+        // Started by the JDK, not by posix: waitpid in this class cannot see it, a pidfd can.
+        Process sleeper = new ProcessBuilder("sleep", "1000").start();
+        int pid = (int) sleeper.pid();
+        int fd = posix.pidfdOpen(pid);
+        assertTrue(fd >= 0, "pidfd_open failed: " + fd);
+        try (Epoll epoll = new Epoll(posix)) {
+            epoll.add(fd, Epoll.IN, 42);
+            assertEquals(0, epoll.await(0), "readable while the process runs");
+            sleeper.destroyForcibly();
+            assertEquals(1, epoll.await(30_000), "not readable after the process ended");
+            assertEquals(42, epoll.token(0));
+        } finally {
+            posix.close(fd);
+            sleeper.waitFor();
+        }
+        assertEquals(-3, posix.pidfdOpen(Integer.MAX_VALUE - 1), "ESRCH for no such process");
+        assertEquals(ProcChildren.startTicksOf((int) ProcessHandle.current().pid()),
+                ProcChildren.startTicksOf((int) ProcessHandle.current().pid()));
+        assertTrue(ProcChildren.startTicksOf((int) ProcessHandle.current().pid()) > 0);
+        assertEquals(-1, ProcChildren.startTicksOf(Integer.MAX_VALUE - 1));
+    }
 }

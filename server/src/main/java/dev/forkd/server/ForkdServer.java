@@ -6,7 +6,11 @@ import dev.forkd.server.agent.AgentLauncher;
 import dev.forkd.server.agent.AgentLiveness;
 import dev.forkd.server.agent.AgentWatchdog;
 import dev.forkd.server.agent.AgentLink;
+import dev.forkd.server.agent.AgentRecords;
+import dev.forkd.server.agent.AgentReturn;
 import dev.forkd.server.agent.AgentRegistry;
+import dev.forkd.agent.v1.StoredAgent;
+import java.util.List;
 import dev.forkd.server.config.ListenAddress;
 import dev.forkd.server.config.PrivateFiles;
 import dev.forkd.server.config.ServerConfig;
@@ -25,10 +29,8 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -101,10 +103,19 @@ public final class ForkdServer implements AutoCloseable {
     /** {@link #start(ServerConfig)} with the agents' heartbeat settings and metrics served as {@code metrics} says. */
     public static ForkdServer start(ServerConfig config, AgentLiveness.Settings liveness, MetricsSettings metrics)
             throws IOException {
+        return start(config, liveness, metrics, RestartSettings.DEFAULT);
+    }
+
+    /**
+     * {@link #start(ServerConfig, AgentLiveness.Settings, MetricsSettings)}, with agents and children
+     * living across restarts as {@code restart} says. The agents of a previous supervisor on the same
+     * state directory that still run are adopted, and the processes they report are running again.
+     */
+    public static ForkdServer start(ServerConfig config, AgentLiveness.Settings liveness, MetricsSettings metrics,
+            RestartSettings restart) throws IOException {
         metrics.listen().ifPresent(address -> MetricsEndpoint.check(address, config.tcpSecurity()));
         Posix posix = new Posix();
         Optional<String> clientToken = readToken(config.tokenFile());
-        String agentToken = HexFormat.of().formatHex(new SecureRandom().generateSeed(24));
 
         // Taken first: a second server on the same state directory stops here, before it touches anything.
         Optional<StateDirectory> stateDir = config.store().dir().isPresent()
@@ -117,6 +128,10 @@ public final class ForkdServer implements AutoCloseable {
             stateDir.get().close();
             throw e;
         }
+        AgentRecords agentRecords = new AgentRecords(store);
+        // The kept token, if any: the previous supervisor's agents dial back with it.
+        String agentToken = agentRecords.channelToken();
+        List<StoredAgent> leftAgents = agentRecords.alive();
         var timers = new ScheduledThreadPoolExecutor(2, Thread.ofPlatform().name("forkd-timer-", 0).daemon().factory());
         timers.setRemoveOnCancelPolicy(true);
         ExecutorService streams = Executors.newFixedThreadPool(
@@ -127,6 +142,10 @@ public final class ForkdServer implements AutoCloseable {
                 new AuthInterceptor(agentToken, clientToken), store);
         AgentRegistry agents = services.agents();
         ServerObservers observers = services.observers();
+        // Before listening: an agent that dials back at once must find its secret expected.
+        for (StoredAgent a : leftAgents) {
+            services.agentCredentials().adopt(a.getAgentId(), a.getPid(), a.getSecretSha256().toByteArray());
+        }
 
         EventLoopGroup boss = new EpollEventLoopGroup(1, Thread.ofPlatform().name("forkd-accept").daemon().factory());
         EventLoopGroup workers = new EpollEventLoopGroup(2, Thread.ofPlatform().name("forkd-io-", 0).daemon().factory());
@@ -160,23 +179,35 @@ public final class ForkdServer implements AutoCloseable {
         // No FORKD_TOKEN here: a child gets its own session's credential (ChildCredentials), never the
         // admin token.
 
-        CountDownLatch registered = new CountDownLatch(config.agents());
-        agents.onRegistration(() -> observers.agentsRegistered(agents, config.agents()));
-        agents.onRegistration(registered::countDown);
+        AgentReturn agentReturn = new AgentReturn(agents);
         AgentLauncher launcher = new AgentLauncher(posix,
                 AgentLauncher.AgentCommand.ofThisJvm(agentAddress, agentToken, config.agentCapacity(),
-                        liveness.heartbeat()),
-                services.agentCredentials(), config.agents(), agents::agentProcessExited, timers);
+                        liveness.heartbeat(), restart.orphanGrace()),
+                services.agentCredentials(), agentRecords, config.agents(), (agentId, cause) -> {
+                    agents.agentProcessExited(agentId, cause);
+                    agentReturn.gone(agentId);
+                }, timers);
+        List<String> adopted = launcher.adopt(leftAgents);
+        int launches = Math.max(0, config.agents() - adopted.size());
+        CountDownLatch registered = new CountDownLatch(launches);
+        agents.onRegistration(() -> observers.agentsRegistered(agents, config.agents()));
+        agents.onRegistration(registered::countDown);
+        agentReturn.await(adopted);
         new AgentWatchdog(agents, launcher::kill, timers); // ends with the timers
         ForkdServer forkd = new ForkdServer(config, listening, bound, launcher, services,
                 timers, streams, boss, workers, stateDir, store);
         try {
             observers.startEndpoint(config.tcpSecurity());
-            launcher.start();
+            launcher.start(launches);
             if (!registered.await(AGENT_START_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
                 throw new IOException("the worker-agents did not register within "
                         + AGENT_START_LIMIT.toSeconds() + "s (see the log above)");
             }
+            if (!agentReturn.allBack().await(restart.agentReturnWait().toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warning("agents " + agentReturn.missing() + " of the previous supervisor did not come back within "
+                        + restart.agentReturnWait().toMillis() + " ms");
+            }
+            services.processes().restore().finish();
         } catch (SpawnException e) {
             forkd.close();
             throw new IOException("cannot launch a worker-agent: " + e.getMessage(), e);
@@ -214,6 +245,36 @@ public final class ForkdServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Exits leaving the agents and their children running, for the next supervisor on the same state
+     * directory to adopt ({@code --restart-keep}): no new calls, the agents' streams are cut (they
+     * dial back for their orphan grace), what the cores wrote is committed, and nothing is killed.
+     */
+    public synchronized void closeLeavingChildren() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        services.beforeStop(); // the cut streams leave sessions and pool tasks kept, as in close()
+        services.health().enterTerminalState();
+        // First: the agents' streams end next, and that must not count as their loss.
+        services.agents().leaveAgents();
+        launcher.leaveAgents();
+        for (Server s : listening.all()) {
+            s.shutdownNow();
+        }
+        try {
+            for (Server s : listening.all()) {
+                s.awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.info(() -> "exiting; " + launcher.agentPids().size() + " agents and their children keep running"
+                + " for the next supervisor");
+        release();
+    }
+
     /** Stops: no new calls, agents told to stop their children (SIGTERM, then SIGKILL), all reaped. */
     @Override
     public synchronized void close() {
@@ -242,6 +303,11 @@ public final class ForkdServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        release();
+    }
+
+    /** What both ways of stopping release once the listeners are down. */
+    private void release() {
         services.observers().close();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);

@@ -24,6 +24,7 @@ import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.metrics.MetricSources;
 import dev.forkd.server.pipe.PipeRegistry;
 import dev.forkd.server.pool.PoolRegistry;
+import dev.forkd.server.process.ProcessRecords;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.queue.QueueRegistry;
 import dev.forkd.server.session.ChildCredentials;
@@ -128,8 +129,9 @@ public final class ForkdServices {
                 new AgentLiveness(settings.agentLiveness(), System::nanoTime));
         ProcessTable processes = new ProcessTable(children.agents(agents, () -> table[0]), children.groupKiller(),
                 childSessions(sessions), timers, clock, () -> ThreadLocalRandom.current().nextDouble(),
-                settings.maxProcesses(), memory, observers.events());
+                settings.maxProcesses(), memory, observers.events(), new ProcessRecords(store));
         table[0] = processes;
+        processes.restore().load(); // reconciled with the agents that come back once the server listens
         sessions.onEndTerminateProcesses(processes::terminateDaemonsOf);
         SyncTable sync = new SyncTable(timers, sessions::exists, settings.sync(), observers.events(), System::nanoTime, store);
         sessions.onEnd(sync::sessionEnded);

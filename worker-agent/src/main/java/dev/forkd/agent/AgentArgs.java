@@ -4,13 +4,17 @@ import java.time.Duration;
 
 /**
  * The agent's command line: {@code --supervisor ADDRESS --agent-id ID --capacity N --secret-fd FD
- * [--heartbeat-millis MS]}. The secrets come on the inherited fd (see {@link AgentSecrets}), never
+ * [--heartbeat-millis MS] [--orphan-grace-millis MS]}; an orphan grace of 0 stops the children as
+ * soon as the supervisor's stream ends. The secrets come on the inherited fd (see {@link AgentSecrets}), never
  * in the environment or argv, where other processes of the same user could read them.
  */
-record AgentArgs(String supervisor, String agentId, int capacity, int secretFd, Duration heartbeat) {
+record AgentArgs(String supervisor, String agentId, int capacity, int secretFd, Duration heartbeat,
+        Duration orphanGrace) {
     static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(1);
+    /** How long an agent keeps its children and dials again after its supervisor went away. */
+    static final Duration DEFAULT_ORPHAN_GRACE = Duration.ofMinutes(5);
     static final String USAGE = "usage: AgentMain --supervisor unix:/path/forkd.sock|host:port --agent-id ID"
-            + " --capacity N --secret-fd FD [--heartbeat-millis MS]   (FD holds two lines: the channel"
+            + " --capacity N --secret-fd FD [--heartbeat-millis MS] [--orphan-grace-millis MS]   (FD holds two lines: the channel"
             + " token, then this agent's secret)";
 
     static AgentArgs parse(String[] args) {
@@ -19,6 +23,7 @@ record AgentArgs(String supervisor, String agentId, int capacity, int secretFd, 
         Integer capacity = null;
         Integer secretFd = null;
         Duration heartbeat = DEFAULT_HEARTBEAT;
+        Duration orphanGrace = DEFAULT_ORPHAN_GRACE;
         for (int i = 0; i < args.length; i++) {
             String name = args[i];
             if (i + 1 >= args.length) {
@@ -31,6 +36,7 @@ record AgentArgs(String supervisor, String agentId, int capacity, int secretFd, 
                 case "--capacity" -> capacity = positive(name, value, 1);
                 case "--secret-fd" -> secretFd = positive(name, value, 0);
                 case "--heartbeat-millis" -> heartbeat = Duration.ofMillis(positive(name, value, 1));
+                case "--orphan-grace-millis" -> orphanGrace = Duration.ofMillis(positive(name, value, 0));
                 default -> throw new IllegalArgumentException("unknown option " + name);
             }
         }
@@ -46,7 +52,7 @@ record AgentArgs(String supervisor, String agentId, int capacity, int secretFd, 
         if (secretFd == null) {
             throw new IllegalArgumentException("--secret-fd is required");
         }
-        return new AgentArgs(supervisor, agentId, capacity, secretFd, heartbeat);
+        return new AgentArgs(supervisor, agentId, capacity, secretFd, heartbeat, orphanGrace);
     }
 
     private static int positive(String name, String value, int min) {

@@ -6,12 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import dev.forkd.agent.grpc.AgentConnection;
 import dev.forkd.agent.grpc.Outbound;
+import dev.forkd.agent.grpc.Redialer;
 import dev.forkd.agent.grpc.SupervisorChannel;
 import dev.forkd.posix.Epoll;
 import dev.forkd.posix.EventFd;
@@ -19,15 +20,16 @@ import dev.forkd.posix.Posix;
 import dev.forkd.posix.ProcChildren;
 import dev.forkd.agent.v1.AgentMessage;
 import dev.forkd.agent.v1.AgentRegister;
-import dev.forkd.agent.v1.AgentServiceGrpc;
+import dev.forkd.agent.v1.RunningChild;
 import io.grpc.ManagedChannel;
 
 /**
  * The worker-agent process: dials the supervisor, registers, runs children on command, and exits
- * when told to or when the supervisor goes away, leaving no child behind.
+ * when told to, leaving no child behind. If the supervisor goes away it keeps its children and
+ * dials again for the orphan grace (see {@link Redialer}); only then does it stop them and exit.
  *
- * <p>Exit codes: 0 after AgentShutdown or a stream the supervisor completed, 1 when the stream
- * failed, 2 for a bad command line, 70 when an internal thread died.
+ * <p>Exit codes: 0 after AgentShutdown or a stream the supervisor completed, 1 when no supervisor
+ * came back in time or one refused it, 2 for a bad command line, 70 when an internal thread died.
  */
 public final class AgentMain {
     /** How long output may trail a child's exit before its pipes are closed anyway. */
@@ -108,18 +110,19 @@ public final class AgentMain {
         internal.name("forkd-agent-reaper").start(reaper);
 
         try {
-            AgentConnection connection = new AgentConnection(dispatcher, outbound);
-            connection.open(AgentServiceGrpc.newStub(channel), secrets.channelToken());
-            outbound.send(AgentMessage.newBuilder().setRegister(AgentRegister.newBuilder()
-                    .setAgentId(args.agentId()).setPid(posix.getpid()).setHost(hostname())
-                    .setCapacity(args.capacity()).setSecret(secrets.agentSecret())).build());
+            int pid = posix.getpid();
+            String host = hostname();
+            Redialer dialer = new Redialer(channel, secrets.channelToken(), outbound, dispatcher,
+                    () -> register(pid, host, secrets, table, outbound), timer, args.orphanGrace(),
+                    () -> ThreadLocalRandom.current().nextDouble(), stop::isStopping);
+            dialer.dial();
             // The supervisor declares an agent that falls silent lost: this is how it hears us.
             timer.scheduleAtFixedRate(new Heartbeat(outbound, table), args.heartbeat().toMillis(),
                     args.heartbeat().toMillis(), TimeUnit.MILLISECONDS);
 
             int exitCode = stop.exitCode().join();
             try {
-                connection.closed().get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                dialer.closed().get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 log.log(Level.WARNING, "supervisor did not close the stream within " + CLOSE_WAIT);
             } catch (Exception e) {
@@ -129,6 +132,24 @@ public final class AgentMain {
         } finally {
             channel.shutdownNow();
         }
+    }
+
+    /**
+     * The registration, built as it is sent: with the children this agent runs and those whose exit
+     * it holds, so that a new supervisor can adopt them (the held events follow it).
+     */
+    private AgentMessage register(int pid, String host, AgentSecrets secrets, ChildTable table, Outbound outbound) {
+        AgentRegister.Builder r = AgentRegister.newBuilder().setAgentId(args.agentId()).setPid(pid).setHost(host)
+                .setCapacity(args.capacity()).setSecret(secrets.agentSecret());
+        for (Child child : table.all()) {
+            r.addRunning(RunningChild.newBuilder().setProcessId(child.key().processId())
+                    .setRun(child.key().run()).setPid(child.pid()));
+        }
+        for (AgentMessage exit : outbound.heldExits()) {
+            r.addRunning(RunningChild.newBuilder().setProcessId(exit.getExited().getProcessId())
+                    .setRun(exit.getExited().getRun()));
+        }
+        return AgentMessage.newBuilder().setRegister(r).build();
     }
 
     private static String hostname() {

@@ -5,9 +5,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * How the agent ends: on AgentShutdown, or when the supervisor's stream ends. Either way every
- * child group gets SIGTERM, then SIGKILL after a grace, and the agent exits only once all children
- * are reaped and reported. An agent does not outlive its supervisor: children never run unseen.
+ * How the agent ends: on AgentShutdown, or when no supervisor is left to report to (the orphan grace
+ * ran out, or a supervisor refused it). Either way every child group gets SIGTERM, then SIGKILL after
+ * a grace, and the agent exits only once all children are reaped. Children never run unseen for
+ * longer than the orphan grace.
  */
 final class AgentStop {
     /** The grace children get when the supervisor is gone and cannot choose one. */
@@ -33,7 +34,12 @@ final class AgentStop {
         }
     }
 
-    /** The stream ended: cleanly (the supervisor completed it) exits 0, failed exits 1. */
+    /** Whether the agent is stopping (told to, or given up). */
+    boolean isStopping() {
+        return stopping.get();
+    }
+
+    /** No supervisor is left: exits 0 if the last one completed the stream, else 1. */
     void supervisorGone(boolean clean) {
         if (stopping.compareAndSet(false, true)) {
             signals.endAll(GRACE_WITHOUT_SUPERVISOR).thenRun(() -> exitCode.complete(clean ? 0 : 1));

@@ -39,6 +39,7 @@ public final class CommandDispatcher {
             case HOLD_OUTPUT -> pump.hold(new ChildKey(message.getHoldOutput().getProcessId(),
                     message.getHoldOutput().getRun()), message.getHoldOutput().getHold());
             case SHUTDOWN -> stop.shutdownRequested(grace(message.getShutdown().getGrace()));
+            case ACCEPTED -> { } // taken by the connection, which ends the orphan grace
             // A command from a newer supervisor that this agent does not know: ignored.
             case COMMAND_NOT_SET -> { }
         }

@@ -22,6 +22,12 @@ final class AgentProcess implements AutoCloseable {
     static final String AGENT_SECRET = "agent-secret-for-tests";
 
     AgentProcess(String supervisorAddress, String agentId, int capacity, String token, Path log) throws IOException {
+        this(supervisorAddress, agentId, capacity, token, log, Duration.ZERO);
+    }
+
+    /** An agent that keeps its children and dials again for {@code orphanGrace} after its supervisor goes. */
+    AgentProcess(String supervisorAddress, String agentId, int capacity, String token, Path log, Duration orphanGrace)
+            throws IOException {
         this.log = log;
         String java = ProcessHandle.current().info().command().orElseThrow();
         List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
@@ -30,7 +36,8 @@ final class AgentProcess implements AutoCloseable {
                 "--supervisor", supervisorAddress, "--agent-id", agentId, "--capacity", String.valueOf(capacity),
                 // ProcessBuilder can pass no fd but 0-2: the secrets come on stdin here (fd 3 from
                 // the real supervisor); the agent reads either to its end, as it does fd 3.
-                "--secret-fd", "0", "--heartbeat-millis", "500"));
+                "--secret-fd", "0", "--heartbeat-millis", "500",
+                "--orphan-grace-millis", String.valueOf(orphanGrace.toMillis())));
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectInput(ProcessBuilder.Redirect.PIPE)
                 .redirectOutput(log.toFile())

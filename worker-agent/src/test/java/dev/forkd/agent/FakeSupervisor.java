@@ -92,6 +92,13 @@ final class FakeSupervisor implements AutoCloseable {
                         heartbeats.incrementAndGet();
                         return;
                     }
+                    if (message.hasRegister()) {
+                        // Admitted, as the real supervisor does: the agent's events flow from here.
+                        synchronized (responses) {
+                            responses.onNext(SupervisorMessage.newBuilder()
+                                    .setAccepted(dev.forkd.agent.v1.RegisterAccepted.getDefaultInstance()).build());
+                        }
+                    }
                     try {
                         // Blocks this call's executor thread when the test is slow: that is backpressure.
                         received.put(message);

@@ -28,7 +28,8 @@ import java.util.logging.Logger;
 /**
  * Forks the worker-agent processes, each with its own secret on an inherited pipe, reaps them
  * (and kills and reaps any orphan of theirs that reparents to the supervisor, a child subreaper),
- * and replaces an agent that dies, with back-off if they keep dying.
+ * and replaces an agent that dies, with back-off if they keep dying. Agents an earlier supervisor
+ * launched and that outlived it are adopted: watched through a pidfd, replaced likewise when they end.
  */
 public final class AgentLauncher implements AutoCloseable {
 
@@ -39,14 +40,24 @@ public final class AgentLauncher implements AutoCloseable {
      * agents on an inherited pipe with each one's own secret, never through their environment.
      */
     public record AgentCommand(String javaPath, String classPath, String supervisorAddress,
-            String channelToken, int capacity, Map<String, String> environment, Duration heartbeat) {
+            String channelToken, int capacity, Map<String, String> environment, Duration heartbeat,
+            Duration orphanGrace) {
+
+        /** How long an agent whose supervisor went away keeps its children and dials back, by default. */
+        public static final Duration DEFAULT_ORPHAN_GRACE = Duration.ofMinutes(5);
 
         /** This JVM's java and class path: the agent ships in the same distribution. */
         public static AgentCommand ofThisJvm(String supervisorAddress, String channelToken, int capacity,
                 Duration heartbeat) {
+            return ofThisJvm(supervisorAddress, channelToken, capacity, heartbeat, DEFAULT_ORPHAN_GRACE);
+        }
+
+        /** {@link #ofThisJvm(String, String, int, Duration)} with agents that outlive the supervisor by {@code orphanGrace}. */
+        public static AgentCommand ofThisJvm(String supervisorAddress, String channelToken, int capacity,
+                Duration heartbeat, Duration orphanGrace) {
             String java = ProcessHandle.current().info().command().orElse("java");
             return new AgentCommand(java, System.getProperty("java.class.path"), supervisorAddress,
-                    channelToken, capacity, System.getenv(), heartbeat);
+                    channelToken, capacity, System.getenv(), heartbeat, orphanGrace);
         }
 
         @Override
@@ -58,6 +69,7 @@ public final class AgentLauncher implements AutoCloseable {
     private final Posix posix;
     private final AgentCommand command;
     private final AgentCredentials credentials;
+    private final AgentRecords records;
     private final int count;
     private final BiConsumer<String, String> onAgentExited;
     private final ScheduledExecutorService timers;
@@ -68,16 +80,26 @@ public final class AgentLauncher implements AutoCloseable {
     private final Condition spawned = lock.newCondition();
     private final Condition reaped = lock.newCondition();
     private final Thread reaper;
+    private AdoptedAgentWatch adoptedWatch;
     private volatile boolean closing;
 
-    private record Launched(String agentId, int pid, long startedNanos) {}
+    /** @param adopted launched by an earlier supervisor: not our child, watched through a pidfd */
+    private record Launched(String agentId, int pid, long startedNanos, boolean adopted) {}
 
     /** @param onAgentExited called with (agent id, cause) when an agent process ends */
     public AgentLauncher(Posix posix, AgentCommand command, AgentCredentials credentials, int count,
             BiConsumer<String, String> onAgentExited, ScheduledExecutorService timers) {
+        this(posix, command, credentials, new AgentRecords(dev.forkd.server.store.StateStore.none()), count,
+                onAgentExited, timers);
+    }
+
+    /** Keeping the agents it launches in {@code records}, for the next supervisor to adopt. */
+    public AgentLauncher(Posix posix, AgentCommand command, AgentCredentials credentials, AgentRecords records,
+            int count, BiConsumer<String, String> onAgentExited, ScheduledExecutorService timers) {
         this.posix = posix;
         this.command = command;
         this.credentials = credentials;
+        this.records = records;
         this.count = count;
         this.onAgentExited = onAgentExited;
         this.timers = timers;
@@ -86,11 +108,66 @@ public final class AgentLauncher implements AutoCloseable {
 
     /** Becomes the subreaper, starts the reaper and launches all agents. */
     public void start() throws SpawnException {
+        start(count);
+    }
+
+    /** Becomes the subreaper, starts the reaper and launches {@code launches} agents (the rest are adopted). */
+    public void start(int launches) throws SpawnException {
         posix.becomeChildSubreaper();
         reaper.start();
-        for (int i = 0; i < count; i++) {
+        for (int i = 0; i < launches; i++) {
             launch();
         }
+    }
+
+    /**
+     * Adopts the agents an earlier supervisor launched that still run: each may register with its
+     * secret, and its end is seen through a pidfd. New agent ids continue after the highest kept one.
+     *
+     * @return the ids of the agents adopted
+     */
+    public List<String> adopt(List<dev.forkd.agent.v1.StoredAgent> alive) {
+        List<String> adopted = new ArrayList<>();
+        for (var agent : alive) {
+            nextId.accumulateAndGet(idNumber(agent.getAgentId()), Math::max);
+        }
+        for (var agent : alive) {
+            if (adoptedWatch == null) {
+                adoptedWatch = new AdoptedAgentWatch(posix);
+            }
+            Launched l = new Launched(agent.getAgentId(), agent.getPid(), System.nanoTime(), true);
+            credentials.adopt(l.agentId(), l.pid(), agent.getSecretSha256().toByteArray());
+            byPid.put(l.pid(), l);
+            if (adoptedWatch.watch(l.pid(), () -> adoptedExited(l))) {
+                adopted.add(l.agentId());
+                LOG.info(() -> "adopted agent " + l.agentId() + " (pid " + l.pid() + ") from the previous supervisor");
+            } else {
+                byPid.remove(l.pid(), l);
+                credentials.forget(l.agentId());
+                records.ended(l.agentId());
+            }
+        }
+        return adopted;
+    }
+
+    private static int idNumber(String agentId) {
+        try {
+            return Integer.parseInt(agentId.substring(agentId.indexOf('-') + 1));
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    private void adoptedExited(Launched agent) {
+        lock.lock();
+        try {
+            byPid.remove(agent.pid(), agent);
+            reaped.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        // Its exit status went to whoever is its parent now: only that it ended is known here.
+        ended(agent, "ended");
     }
 
     public List<Integer> agentPids() {
@@ -111,7 +188,8 @@ public final class AgentLauncher implements AutoCloseable {
                 "--supervisor", command.supervisorAddress(), "--agent-id", agentId,
                 "--capacity", Integer.toString(command.capacity()),
                 "--secret-fd", Integer.toString(SpawnSpec.SECRET_TARGET_FD),
-                "--heartbeat-millis", Long.toString(command.heartbeat().toMillis()));
+                "--heartbeat-millis", Long.toString(command.heartbeat().toMillis()),
+                "--orphan-grace-millis", Long.toString(Math.min(Integer.MAX_VALUE, command.orphanGrace().toMillis())));
         List<String> env = new ArrayList<>();
         // An older supervisor put the agent token here: never pass one on.
         command.environment().forEach((k, v) -> {
@@ -129,7 +207,8 @@ public final class AgentLauncher implements AutoCloseable {
                 int pid = posix.spawn(new SpawnSpec(command.javaPath(), argv, env, Optional.empty(),
                         -1, 1, 2, SpawnSpec.Grouping.NEW_PROCESS_GROUP, pipe[0]));
                 credentials.expect(agentId, pid, secret);
-                byPid.put(pid, new Launched(agentId, pid, System.nanoTime()));
+                records.launched(agentId, pid, secret);
+                byPid.put(pid, new Launched(agentId, pid, System.nanoTime(), false));
                 spawned.signalAll();
                 LOG.info(() -> "launched agent " + agentId + " (pid " + pid + ")");
             } finally {
@@ -201,18 +280,23 @@ public final class AgentLauncher implements AutoCloseable {
             if (agent == null) {
                 continue; // an adopted orphan, now reaped
             }
-            credentials.forget(agent.agentId());
             int code = r.get().exitCode();
-            String cause = code >= 0 ? "exited with code " + code : "was killed by signal " + (-code);
-            LOG.info(() -> "agent " + agent.agentId() + " (pid " + agent.pid() + ") " + cause);
-            try {
-                onAgentExited.accept(agent.agentId(), cause);
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "handling the exit of agent " + agent.agentId(), e);
-            }
-            if (!closing) {
-                replace(agent);
-            }
+            ended(agent, code >= 0 ? "exited with code " + code : "was killed by signal " + (-code));
+        }
+    }
+
+    /** An agent process ended: forgotten, reported, and replaced unless the server is stopping. */
+    private void ended(Launched agent, String cause) {
+        credentials.forget(agent.agentId());
+        records.ended(agent.agentId());
+        LOG.info(() -> "agent " + agent.agentId() + " (pid " + agent.pid() + ") " + cause);
+        try {
+            onAgentExited.accept(agent.agentId(), cause);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "handling the exit of agent " + agent.agentId(), e);
+        }
+        if (!closing) {
+            replace(agent);
         }
     }
 
@@ -256,6 +340,17 @@ public final class AgentLauncher implements AutoCloseable {
         closing = true;
     }
 
+    /**
+     * The supervisor exits leaving its agents and their children for the next one ({@code
+     * --restart-keep}): nothing is killed or replaced from now on, and their records stay kept.
+     */
+    public void leaveAgents() {
+        closing = true;
+        if (adoptedWatch != null) {
+            adoptedWatch.close();
+        }
+    }
+
     /** Stops replacing agents; SIGKILLs any agent process still alive (after a graceful stop). */
     @Override
     public void close() {
@@ -263,6 +358,7 @@ public final class AgentLauncher implements AutoCloseable {
         for (Launched l : byPid.values()) {
             posix.kill(-l.pid(), 9);
         }
+        // The adopted agents' watch stays: awaitAllExited waits for their ends through it.
         lock.lock();
         try {
             spawned.signalAll();

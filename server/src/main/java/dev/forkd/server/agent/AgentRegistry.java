@@ -33,6 +33,7 @@ public final class AgentRegistry implements AgentPool {
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private final List<Runnable> registrationListeners = new ArrayList<>();
     private final List<Consumer<Boolean>> availabilityListeners = new ArrayList<>();
+    private volatile boolean leaving;
 
     private record Waiter(Consumer<AgentPort> onAgent, Consumer<ForkdException> onFailure,
             ScheduledFuture<?>[] timer) {}
@@ -139,6 +140,15 @@ public final class AgentRegistry implements AgentPool {
      * @throws Refused otherwise; the live agent of that id, if any, is untouched
      */
     public void register(AgentLink link, String secret) {
+        register(link, secret, () -> 0);
+    }
+
+    /**
+     * {@link #register(AgentLink, String)}, where {@code onAdmitted} runs once the agent is admitted
+     * and before it takes work: it claims the children the agent brings back from before a
+     * supervisor restart, and returns how many, each of which holds one of its slots.
+     */
+    public void register(AgentLink link, String secret, java.util.function.IntSupplier onAdmitted) {
         Optional<AgentCredentials.Refusal> refusal = credentials.admit(link.agentId(), link.pid(), secret);
         if (refusal.isPresent()) {
             throw new Refused(refusal.get(), switch (refusal.get()) {
@@ -148,9 +158,13 @@ public final class AgentRegistry implements AgentPool {
                 case ALREADY_REGISTERED -> "agent \"" + link.agentId() + "\" has registered already";
             });
         }
+        int adopted = onAdmitted.getAsInt();
         List<Runnable> listeners;
         boolean becameAvailable;
         synchronized (this) {
+            for (int i = 0; i < adopted; i++) {
+                link.tryReserve();
+            }
             becameAvailable = links.isEmpty();
             links.add(link);
             liveness.watch(link.agentId());
@@ -161,6 +175,11 @@ public final class AgentRegistry implements AgentPool {
         }
         handOutSlots(link);
         listeners.forEach(Runnable::run);
+    }
+
+    /** A child the agent brought back from before a restart was claimed by its event: it holds a slot. */
+    public synchronized void childAdopted(AgentLink link) {
+        link.tryReserve();
     }
 
     /** A child on {@code link} ended (or failed to start): its slot goes to a waiting start. */
@@ -189,8 +208,19 @@ public final class AgentRegistry implements AgentPool {
         }
     }
 
+    /**
+     * The supervisor exits leaving its agents and their children for the next one: the streams that
+     * end from now on are not losses (nothing is marked lost or killed).
+     */
+    public void leaveAgents() {
+        leaving = true;
+    }
+
     /** The agent's stream ended, its process died, or it fell silent: its processes are lost. Idempotent. */
     public void disconnected(AgentLink link, String cause) {
+        if (leaving) {
+            return;
+        }
         boolean removed;
         boolean none;
         synchronized (this) {

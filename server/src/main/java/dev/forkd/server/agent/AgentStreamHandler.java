@@ -2,10 +2,13 @@ package dev.forkd.server.agent;
 
 import dev.forkd.server.process.AgentPort;
 import dev.forkd.server.process.OutputLog;
+import dev.forkd.server.process.ProcessRestore;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.process.StartError;
 import dev.forkd.agent.v1.AgentMessage;
 import dev.forkd.agent.v1.AgentRegister;
+import dev.forkd.agent.v1.RegisterAccepted;
+import dev.forkd.agent.v1.SupervisorMessage;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.logging.Logger;
@@ -66,7 +69,14 @@ public final class AgentStreamHandler {
                                     Optional.of(why)));
                         }
                     });
-            registry.register(self[0], r.getSecret());
+            registry.register(self[0], r.getSecret(), () -> {
+                int adopted = processes.restore().adopt(r.getAgentId(), self[0], r.getRunningList().stream()
+                        .map(c -> new ProcessRestore.AdoptedChild(c.getProcessId(), c.getRun(), c.getPid())).toList());
+                // Admitted: the agent sends what it held from now on (after a restart: its children's
+                // output and exits while no supervisor listened).
+                outlet.send(SupervisorMessage.newBuilder().setAccepted(RegisterAccepted.getDefaultInstance()).build());
+                return adopted;
+            });
             link = self[0];
             LOG.info(() -> "agent " + r.getAgentId() + " registered (pid " + r.getPid() + ")");
             return;
@@ -77,6 +87,9 @@ public final class AgentStreamHandler {
             return;
         }
         registry.liveness().heard(link.agentId());
+        if (processes.restore().isPending()) {
+            claimRestored(message);
+        }
         switch (message.getEventCase()) {
             case STARTED -> {
                 var s = message.getStarted();
@@ -84,9 +97,10 @@ public final class AgentStreamHandler {
             }
             case START_FAILED -> {
                 var f = message.getStartFailed();
-                processes.onStartFailed(f.getProcessId(), f.getRun(),
-                        new StartError(kind(f.getReason()), f.getMessage()));
-                registry.childEnded(link);
+                if (processes.onStartFailed(f.getProcessId(), f.getRun(),
+                        new StartError(kind(f.getReason()), f.getMessage()))) {
+                    registry.childEnded(link);
+                }
             }
             case OUTPUT -> {
                 var o = message.getOutput();
@@ -97,9 +111,11 @@ public final class AgentStreamHandler {
             }
             case EXITED -> {
                 var e = message.getExited();
-                processes.onExited(e.getProcessId(), e.getRun(), e.getExitCode());
-                // After the exit is recorded: a start waiting for room may take the slot now.
-                registry.childEnded(link);
+                // After the exit is recorded: a start waiting for room may take the slot now. An
+                // exit sent again after a restart (applied already) frees nothing.
+                if (processes.onExited(e.getProcessId(), e.getRun(), e.getExitCode())) {
+                    registry.childEnded(link);
+                }
             }
             case STDIN_WRITTEN -> {
                 var w = message.getStdinWritten();
@@ -107,6 +123,37 @@ public final class AgentStreamHandler {
                         w.getError().isEmpty() ? Optional.empty() : Optional.of(w.getError()));
             }
             case HEARTBEAT, REGISTER, EVENT_NOT_SET -> { }
+        }
+    }
+
+    /**
+     * After a supervisor restart, an event of a run the agent did not list when it registered (it
+     * ended as the old supervisor went away, and was sent again) claims the restored record first.
+     */
+    private void claimRestored(AgentMessage message) {
+        String processId;
+        int run;
+        int pid = 0;
+        switch (message.getEventCase()) {
+            case STARTED -> {
+                processId = message.getStarted().getProcessId();
+                run = message.getStarted().getRun();
+                pid = message.getStarted().getPid();
+            }
+            case OUTPUT -> {
+                processId = message.getOutput().getProcessId();
+                run = message.getOutput().getRun();
+            }
+            case EXITED -> {
+                processId = message.getExited().getProcessId();
+                run = message.getExited().getRun();
+            }
+            default -> {
+                return;
+            }
+        }
+        if (processes.restore().claim(processId, run, pid, link.agentId(), link)) {
+            registry.childAdopted(link);
         }
     }
 

@@ -53,6 +53,8 @@ final class ProcessRecord {
     /** Who spawned it; set before the record is published, never changed. */
     dev.forkd.server.auth.Lineage lineage;
 
+    /** Where it is kept across restarts; written on every state change. */
+    ProcessRecords kept = ProcessRecords.NONE;
     /** Who hears of its state changes (the event stream, the metrics). */
     dev.forkd.server.events.ServerEvents events = dev.forkd.server.events.ServerEvents.NONE;
     /** When the current run was asked of an agent: a start's latency counts from here. */
@@ -108,6 +110,7 @@ final class ProcessRecord {
             default -> endedAt = now;
         }
         ProcessEvents.of(this, before, next, now).ifPresent(events::happened);
+        kept.save(this);
         List<Runnable> toRun = new ArrayList<>(listeners);
         if (next.isFinal()) {
             toRun.addAll(joiners);

@@ -104,6 +104,8 @@ public final class ProcessTable {
     private final AtomicLong seq = new AtomicLong();
     /** Records in the table, counted apart from the map so that admission is one atomic step. */
     private final AtomicInteger recordCount = new AtomicInteger();
+    private final ProcessRecords kept;
+    private final ProcessRestore restore;
 
     public ProcessTable(AgentPool agents, GroupKiller groupKiller, ChildSessions childSessions,
             ScheduledExecutorService timers, Clock clock, DoubleSupplier random, int maxProcesses) {
@@ -121,6 +123,16 @@ public final class ProcessTable {
     public ProcessTable(AgentPool agents, GroupKiller groupKiller, ChildSessions childSessions,
             ScheduledExecutorService timers, Clock clock, DoubleSupplier random, int maxProcesses,
             MemoryBudget memory, ServerEvents events) {
+        this(agents, groupKiller, childSessions, timers, clock, random, maxProcesses, memory, events,
+                ProcessRecords.NONE);
+    }
+
+    /** A table whose records are kept in {@code kept}, and restored from it by {@link #restore()}. */
+    public ProcessTable(AgentPool agents, GroupKiller groupKiller, ChildSessions childSessions,
+            ScheduledExecutorService timers, Clock clock, DoubleSupplier random, int maxProcesses,
+            MemoryBudget memory, ServerEvents events, ProcessRecords kept) {
+        this.kept = kept;
+        this.restore = new ProcessRestore(this, kept, clock, memory, events);
         this.events = events;
         this.memory = memory;
         this.agents = agents;
@@ -169,6 +181,7 @@ public final class ProcessTable {
         }
         ProcessRecord rec = new ProcessRecord(id, n, spec, clock.instant(), memory);
         rec.events = events;
+        rec.kept = kept;
         rec.startingSince = rec.createdAt;
         rec.lineage = new Lineage(id, parent.map(p -> {
             ProcessRecord up = records.get(p);
@@ -358,6 +371,7 @@ public final class ProcessTable {
         List<Runnable> notify = List.of();
         ProcessSnapshot snap;
         synchronized (rec) {
+            requireClaimed(rec);
             switch (action) {
                 case SignalAction.Send s -> {
                     if (!(rec.state instanceof ProcessState.Running)) {
@@ -490,6 +504,7 @@ public final class ProcessTable {
                         "process \"" + rec.id + "\" is not running (" + stateName(rec.state) + ")",
                         Map.of("id", rec.id));
             }
+            requireClaimed(rec);
             if (rec.stdinClosed) {
                 throw new ForkdException.FailedPrecondition("STDIN_CLOSED",
                         "stdin of process \"" + rec.id + "\" is already closed", Map.of("id", rec.id));
@@ -572,16 +587,17 @@ public final class ProcessTable {
         runEach(notify);
     }
 
-    public void onStartFailed(String processId, int run, StartError error) {
+    /** @return whether it applied (false for a run that is not starting: a repeat, or stale) */
+    public boolean onStartFailed(String processId, int run, StartError error) {
         ProcessRecord rec = records.get(processId);
         if (rec == null) {
-            return;
+            return false;
         }
         Consumer<SpawnOutcome> waiter;
         List<Runnable> notify = List.of();
         synchronized (rec) {
             if (!rec.isRunOf(run) || !(rec.state instanceof ProcessState.Starting)) {
-                return;
+                return false;
             }
             waiter = rec.spawnWaiter;
             rec.spawnWaiter = null;
@@ -593,6 +609,7 @@ public final class ProcessTable {
             waiter.accept(new SpawnOutcome.Failed(error));
         }
         runEach(notify);
+        return true;
     }
 
     public void onOutput(String processId, int run, OutputLog.Stream stream, ByteBuffer data) {
@@ -609,7 +626,7 @@ public final class ProcessTable {
             long startBefore = rec.output.start();
             rec.output.append(stream, data, slowest);
             events.outputCaptured(bytes, rec.output.start() - startBefore);
-            if (!rec.outputHeld && behind(rec, slowest) > rec.spec.outputLimit() / 2) {
+            if (!rec.outputHeld && rec.agent != null && behind(rec, slowest) > rec.spec.outputLimit() / 2) {
                 rec.outputHeld = true;
                 rec.agent.holdOutput(rec.id, rec.run, true);
             }
@@ -619,15 +636,19 @@ public final class ProcessTable {
         }
     }
 
-    public void onExited(String processId, int run, int exitCode) {
+    /**
+     * @return whether it applied (false for a run that is not running: an exit an agent sent again
+     *     after a restart, applied already, or a stale one)
+     */
+    public boolean onExited(String processId, int run, int exitCode) {
         ProcessRecord rec = records.get(processId);
         if (rec == null) {
-            return;
+            return false;
         }
         List<Runnable> notify;
         synchronized (rec) {
-            if (!rec.isRunOf(run) || !(rec.state instanceof ProcessState.Running r)) {
-                return;
+            if (!rec.isRunOf(run) || !(rec.state instanceof ProcessState.Running r) || rec.agent == null) {
+                return false;
             }
             Instant now = clock.instant();
             ProcessState end = exitCode >= 0
@@ -636,6 +657,7 @@ public final class ProcessTable {
             notify = ended(rec, end);
         }
         runEach(notify);
+        return true;
     }
 
     public void onStdinWritten(String processId, int run, long bytes, boolean closed,
@@ -701,6 +723,44 @@ public final class ProcessTable {
                 startRun(rec, rec.run);
             }
             runEach(notify);
+        }
+    }
+
+    // ---- restarts of the supervisor -----------------------------------------------------------
+
+    /** The records a previous supervisor kept: load them, and reconcile them with returning agents. */
+    public ProcessRestore restore() {
+        return restore;
+    }
+
+    /** A restored record joins the table; new ids continue after the highest one (never reused). */
+    void restored(ProcessRecord rec) {
+        records.put(rec.id, rec);
+        recordCount.incrementAndGet();
+        seq.accumulateAndGet(rec.seq, Math::max);
+        rec.spec.name().ifPresent(n -> names.put(n, rec.id));
+        daemonOf(rec).ifPresent(sid -> daemonsBySession.computeIfAbsent(sid, k -> ConcurrentHashMap.newKeySet()).add(rec));
+    }
+
+    /** A restored run ended while no supervisor saw it: its restart policy applies. Monitor held. */
+    List<Runnable> endRestored(ProcessRecord rec, ProcessState end) {
+        return ended(rec, end);
+    }
+
+    /** A restored record was backing off: its restart happens at {@code at} (at once if that is past). */
+    void restartAt(ProcessRecord rec, Instant at) {
+        long nanos = Math.max(0, Duration.between(clock.instant(), at).toNanos());
+        int next = rec.run + 1;
+        synchronized (rec) {
+            rec.restartTimer = timers.schedule(() -> restart(rec, next), nanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** A restored process whose agent has not come back yet cannot be signalled or written to. */
+    private static void requireClaimed(ProcessRecord rec) {
+        if (rec.agent == null && (rec.state instanceof ProcessState.Running)) {
+            throw new ForkdException.Unavailable("NO_AGENT", "process \"" + rec.id
+                    + "\" is waiting for its agent to come back after a supervisor restart");
         }
     }
 
@@ -920,6 +980,7 @@ public final class ProcessTable {
         }
         if (records.remove(rec.id, rec)) {
             recordCount.decrementAndGet();
+            kept.delete(rec);
         }
         daemonOf(rec).ifPresent(sid -> daemonsBySession.computeIfPresent(sid, (k, set) -> {
             set.remove(rec);
@@ -971,7 +1032,7 @@ public final class ProcessTable {
      * throws (its caller is gone) must not keep the others from being told, nor reach the agent
      * stream that reported the event.
      */
-    private static void runEach(List<Runnable> callbacks) {
+    static void runEach(List<Runnable> callbacks) {
         for (Runnable r : callbacks) {
             try {
                 r.run();

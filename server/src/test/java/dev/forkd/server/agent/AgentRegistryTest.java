@@ -207,4 +207,32 @@ class AgentRegistryTest {
         assertEquals("NO_AGENT", e.reason());
         assertFalse(e.getMessage().isEmpty());
     }
+
+    @Test
+    void anAdoptedAgentIsAdmittedOnlyWithItsOwnSecretAndBringsItsChildrensSlots() {
+        // As a restarted supervisor knows it: the SHA-256 of its secret, kept by the previous one.
+        credentials.adopt("a-7", 700, AgentCredentials.sha256("the-real-secret"));
+        FakeStream forgedStream = new FakeStream();
+        AgentLink forged = new AgentLink("a-7", 700, 2, forgedStream, refusals());
+        AgentRegistry.Refused refused = assertThrows(AgentRegistry.Refused.class,
+                () -> registry.register(forged, "a-guessed-secret", () -> {
+                    throw new AssertionError("a refused agent must claim no child");
+                }));
+        assertEquals(AgentCredentials.Refusal.WRONG_SECRET, refused.refusal());
+        assertTrue(registry.links().isEmpty());
+
+        FakeStream stream = new FakeStream();
+        AgentLink real = new AgentLink("a-7", 700, 2, stream, refusals());
+        registry.register(real, "the-real-secret", () -> 2); // it brought back two running children
+        assertEquals(List.of(real), registry.links());
+        // Both slots are taken by the adopted children: a new start waits for one to end.
+        List<String> started = new CopyOnWriteArrayList<>();
+        registry.acquire(port -> {
+            port.start(command("p-9"));
+            started.add(port.agentId());
+        }, e -> started.add("failed: " + e.getMessage()));
+        assertEquals(List.of(), started);
+        registry.childEnded(real);
+        assertEquals(List.of("a-7"), started);
+    }
 }

@@ -1,0 +1,198 @@
+package dev.forkd.server.process;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.forkd.agent.v1.StoredProcess;
+import dev.forkd.agent.v1.StoredRestart;
+import dev.forkd.agent.v1.StoredSpec;
+import dev.forkd.agent.v1.StoredState;
+import dev.forkd.agent.v1.StoredStateKind;
+import dev.forkd.server.auth.Lineage;
+import dev.forkd.server.limits.ResourceLimits;
+import dev.forkd.server.store.StateStore;
+import dev.forkd.server.store.StoreRow;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+import java.util.logging.Logger;
+
+/**
+ * The process records in the state store (kind {@value #KIND}): written from the one place a
+ * record's state changes ({@link ProcessRecord#transition}), removed with the record, and loaded
+ * once when the supervisor starts. The store groups the writes; nothing here waits for them.
+ */
+public final class ProcessRecords {
+
+    static final String KIND = "process";
+    private static final Logger LOG = Logger.getLogger(ProcessRecords.class.getName());
+
+    private final StateStore store;
+
+    public ProcessRecords(StateStore store) {
+        this.store = store;
+    }
+
+    /** Keeps nothing: a table without a store. */
+    static final ProcessRecords NONE = new ProcessRecords(StateStore.none());
+
+    boolean keeps() {
+        return store.keeps();
+    }
+
+    /** Writes the record as it is now. Call with its monitor held, so the writes follow its changes in order. */
+    void save(ProcessRecord rec) {
+        if (store.keeps()) {
+            store.put(KIND, key(rec.seq), encode(rec).toByteArray()).exceptionally(e -> {
+                LOG.warning("cannot keep process " + rec.id + " in the state store: " + e.getMessage());
+                return null;
+            });
+        }
+    }
+
+    void delete(ProcessRecord rec) {
+        if (store.keeps()) {
+            store.delete(KIND, key(rec.seq));
+        }
+    }
+
+    /** Every stored record, oldest first; a row that does not decode is skipped and said so. */
+    List<StoredProcess> load() {
+        List<StoredProcess> out = new ArrayList<>();
+        for (StoreRow row : store.load(KIND)) {
+            try {
+                out.add(StoredProcess.parseFrom(row.value()));
+            } catch (InvalidProtocolBufferException e) {
+                LOG.warning("skipping process record " + row.key() + " that does not decode: " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** Zero-padded, so that records load in the order they were made. */
+    static String key(long seq) {
+        return String.format("%019d", seq);
+    }
+
+    // ---- encoding -----------------------------------------------------------------------------
+
+    static StoredProcess encode(ProcessRecord rec) {
+        StoredProcess.Builder b = StoredProcess.newBuilder().setId(rec.id).setSeq(rec.seq).setSpec(encode(rec.spec))
+                .setCreatedAtMillis(rec.createdAt.toEpochMilli()).setState(encode(rec.state)).setRun(rec.run)
+                .setRestartCount(rec.restartCount).setStopRequested(rec.stopRequested).setPid(rec.pid);
+        rec.restartTimes.forEach(t -> b.addRestartTimesMillis(t.toEpochMilli()));
+        if (rec.startedAt != null) {
+            b.setStartedAtMillis(rec.startedAt.toEpochMilli());
+        }
+        if (rec.endedAt != null) {
+            b.setEndedAtMillis(rec.endedAt.toEpochMilli());
+        }
+        if (rec.lineage != null) {
+            for (Optional<Lineage> l = rec.lineage.parent(); l.isPresent(); l = l.get().parent()) {
+                b.addAncestors(l.get().processId());
+            }
+        }
+        if (rec.agent != null) {
+            b.setAgentId(rec.agent.agentId());
+        }
+        if (rec.childSession != null) {
+            b.setChildSession(rec.childSession);
+        }
+        return b.build();
+    }
+
+    private static StoredSpec encode(ProcessSpec s) {
+        StoredSpec.Builder b = StoredSpec.newBuilder().addAllArgv(s.argv()).putAllEnv(s.env()).putAllLabels(s.labels())
+                .setStdinPipe(s.stdinPipe()).setDaemon(s.daemon()).setOutputLimit(s.outputLimit())
+                .setStopGraceMillis(s.stopGrace().toMillis()).setHoldUntilWatched(s.holdUntilWatched())
+                .setRestart(StoredRestart.newBuilder().setPolicy(s.restart().policy().name())
+                        .setInitialBackoffMillis(s.restart().initialBackoff().toMillis())
+                        .setMaxBackoffMillis(s.restart().maxBackoff().toMillis())
+                        .setMaxRestarts(s.restart().maxRestarts())
+                        .setWindowMillis(s.restart().window().toMillis()))
+                .setLimits(dev.forkd.server.agent.AgentLimits.toProto(s.limits()));
+        s.cwd().ifPresent(b::setCwd);
+        s.name().ifPresent(b::setName);
+        s.timeout().ifPresent(t -> b.setTimeoutMillis(t.toMillis()));
+        s.sessionId().ifPresent(b::setSessionId);
+        return b.build();
+    }
+
+    private static StoredState encode(ProcessState state) {
+        StoredState.Builder b = StoredState.newBuilder();
+        switch (state) {
+            case ProcessState.Starting s -> b.setKind(StoredStateKind.STORED_STATE_KIND_STARTING).setAgentId(s.agentId());
+            case ProcessState.Running r -> b.setKind(StoredStateKind.STORED_STATE_KIND_RUNNING).setAgentId(r.agentId())
+                    .setPid(r.pid()).setAtMillis(r.startedAt().toEpochMilli());
+            case ProcessState.Exited e -> b.setKind(StoredStateKind.STORED_STATE_KIND_EXITED).setPid(e.pid())
+                    .setExitCode(e.exitCode()).setAtMillis(e.endedAt().toEpochMilli());
+            case ProcessState.Signaled s -> b.setKind(StoredStateKind.STORED_STATE_KIND_SIGNALED).setPid(s.pid())
+                    .setSignal(s.signal()).setAtMillis(s.endedAt().toEpochMilli());
+            case ProcessState.FailedToStart f -> b.setKind(StoredStateKind.STORED_STATE_KIND_FAILED_TO_START)
+                    .setStartError(f.error().kind().name()).setCause(f.error().message())
+                    .setAtMillis(f.endedAt().toEpochMilli());
+            case ProcessState.Lost l -> b.setKind(StoredStateKind.STORED_STATE_KIND_LOST).setPid(l.pid())
+                    .setCause(l.cause()).setAtMillis(l.endedAt().toEpochMilli());
+            case ProcessState.Backoff k -> b.setKind(StoredStateKind.STORED_STATE_KIND_BACKOFF)
+                    .setEnded(encode(k.ended())).setAtMillis(k.restartAt().toEpochMilli());
+            case ProcessState.Fatal f -> b.setKind(StoredStateKind.STORED_STATE_KIND_FATAL).setEnded(encode(f.ended()))
+                    .setCause(f.cause());
+        }
+        return b.build();
+    }
+
+    // ---- decoding -----------------------------------------------------------------------------
+
+    static ProcessSpec decode(StoredSpec s) {
+        StoredRestart r = s.getRestart();
+        RestartSpec restart = r.getPolicy().isEmpty() ? RestartSpec.NEVER : new RestartSpec(
+                RestartSpec.Policy.valueOf(r.getPolicy()), Duration.ofMillis(r.getInitialBackoffMillis()),
+                Duration.ofMillis(r.getMaxBackoffMillis()), r.getMaxRestarts(), Duration.ofMillis(r.getWindowMillis()));
+        return new ProcessSpec(s.getArgvList(), s.getEnvMap(),
+                s.hasCwd() ? Optional.of(s.getCwd()) : Optional.empty(),
+                s.hasName() ? Optional.of(s.getName()) : Optional.empty(), s.getLabelsMap(), s.getStdinPipe(),
+                s.getDaemon(), s.hasTimeoutMillis() ? Optional.of(Duration.ofMillis(s.getTimeoutMillis())) : Optional.empty(),
+                restart, s.getOutputLimit(), Duration.ofMillis(s.getStopGraceMillis()),
+                s.hasSessionId() ? Optional.of(s.getSessionId()) : Optional.empty(), s.getHoldUntilWatched(),
+                decode(s.getLimits()));
+    }
+
+    private static ResourceLimits decode(dev.forkd.v1.ResourceLimits l) {
+        return new ResourceLimits(
+                l.hasOpenFiles() ? OptionalLong.of(l.getOpenFiles()) : OptionalLong.empty(),
+                l.hasAddressSpaceBytes() ? OptionalLong.of(l.getAddressSpaceBytes()) : OptionalLong.empty(),
+                l.hasCpuSeconds() ? OptionalLong.of(l.getCpuSeconds()) : OptionalLong.empty(),
+                l.hasCoreBytes() ? OptionalLong.of(l.getCoreBytes()) : OptionalLong.empty(),
+                l.hasProcesses() ? OptionalLong.of(l.getProcesses()) : OptionalLong.empty(),
+                l.hasMemoryMaxBytes() ? OptionalLong.of(l.getMemoryMaxBytes()) : OptionalLong.empty(),
+                l.hasCpuMax() ? OptionalDouble.of(l.getCpuMax()) : OptionalDouble.empty(),
+                l.hasPidsMax() ? OptionalLong.of(l.getPidsMax()) : OptionalLong.empty());
+    }
+
+    static ProcessState decode(StoredState s) {
+        Instant at = Instant.ofEpochMilli(s.getAtMillis());
+        return switch (s.getKind()) {
+            case STORED_STATE_KIND_STARTING -> new ProcessState.Starting(s.getAgentId());
+            case STORED_STATE_KIND_RUNNING -> new ProcessState.Running(s.getAgentId(), s.getPid(), at);
+            case STORED_STATE_KIND_EXITED -> new ProcessState.Exited(s.getPid(), s.getExitCode(), at);
+            case STORED_STATE_KIND_SIGNALED -> new ProcessState.Signaled(s.getPid(), s.getSignal(), at);
+            case STORED_STATE_KIND_FAILED_TO_START -> new ProcessState.FailedToStart(
+                    new StartError(startErrorKind(s.getStartError()), s.getCause()), at);
+            case STORED_STATE_KIND_LOST -> new ProcessState.Lost(s.getPid(), s.getCause(), at);
+            case STORED_STATE_KIND_BACKOFF -> new ProcessState.Backoff(decode(s.getEnded()), at);
+            case STORED_STATE_KIND_FATAL -> new ProcessState.Fatal(decode(s.getEnded()), s.getCause());
+            case STORED_STATE_KIND_UNSPECIFIED, UNRECOGNIZED -> new ProcessState.Lost(s.getPid(),
+                    "its record was written by a newer forkd", at);
+        };
+    }
+
+    private static StartError.Kind startErrorKind(String name) {
+        try {
+            return StartError.Kind.valueOf(name);
+        } catch (IllegalArgumentException e) {
+            return StartError.Kind.OTHER;
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package dev.forkd.server.process;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.events.ServerEvents;
+import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.store.SqliteStateStore;
+import dev.forkd.server.store.StateStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Process records kept by one table (one supervisor) and restored by the next on the same store:
+ * reconciled with what the agents report when they come back.
+ */
+@Timeout(60)
+class ProcessRestoreTest {
+
+    @TempDir
+    Path dir;
+    private final ScheduledExecutorService timers = Executors.newScheduledThreadPool(1);
+
+    @AfterEach
+    void stop() {
+        timers.shutdownNow();
+    }
+
+    /** An agent that records what it is asked; its events are given by the test. */
+    private static final class FakeAgent implements AgentPort, AgentPool {
+        final String id;
+        final List<StartCommand> starts = new CopyOnWriteArrayList<>();
+        final List<String> signals = new CopyOnWriteArrayList<>();
+
+        FakeAgent(String id) {
+            this.id = id;
+        }
+
+        @Override
+        public String agentId() {
+            return id;
+        }
+
+        @Override
+        public void start(StartCommand command) {
+            starts.add(command);
+        }
+
+        @Override
+        public void signal(String processId, int run, int signal) {
+            signals.add(processId + "/" + run + "/" + signal);
+        }
+
+        @Override
+        public void holdOutput(String processId, int run, boolean hold) {}
+
+        @Override
+        public void writeStdin(String processId, int run, byte[] data, boolean close) {}
+
+        @Override
+        public void acquire(java.util.function.Consumer<AgentPort> onAgent,
+                java.util.function.Consumer<ForkdException> onFailure) {
+            onAgent.accept(this);
+        }
+    }
+
+    private ProcessTable table(AgentPool agents, StateStore store) {
+        return new ProcessTable(agents, pgid -> {}, ProcessTable.ChildSessions.NONE, timers, Clock.systemUTC(),
+                () -> 0.5, 1000, MemoryBudget.unlimited(), ServerEvents.NONE, new ProcessRecords(store));
+    }
+
+    private static ProcessSpec spec(String name, RestartSpec restart) {
+        return new ProcessSpec(List.of("sleep", "1000"), Map.of("K", "v"), Optional.of("/tmp"), Optional.of(name),
+                Map.of("team", "a"), false, false, Optional.empty(), restart, 4096, Duration.ofSeconds(3),
+                Optional.empty(), false);
+    }
+
+    private static String spawn(ProcessTable table, ProcessSpec spec) {
+        List<String> ids = new ArrayList<>();
+        table.spawn(spec, s -> ids.add(s.id()), e -> { throw e; });
+        return table.get(spec.name().orElseThrow()).id();
+    }
+
+    @Test
+    void theNextSupervisorFindsRunningChildrenTheirExitsAndLosesWhatNoAgentReports() {
+        Path db = dir.resolve("forkd.db");
+        FakeAgent a1 = new FakeAgent("a-1");
+        String alive;
+        String endsMeanwhile;
+        String ended;
+        String orphaned;
+        try (SqliteStateStore store = SqliteStateStore.open(db)) {
+            ProcessTable before = table(a1, store);
+            alive = spawn(before, spec("alive", RestartSpec.NEVER));
+            endsMeanwhile = spawn(before, spec("ends", RestartSpec.NEVER));
+            ended = spawn(before, spec("ended", RestartSpec.NEVER));
+            orphaned = spawn(before, spec("orphaned", new RestartSpec(RestartSpec.Policy.ALWAYS,
+                    Duration.ofMillis(1), Duration.ofMillis(1), 5, Duration.ofSeconds(60))));
+            before.onStarted(alive, 0, 111);
+            before.onStarted(endsMeanwhile, 0, 222);
+            before.onStarted(ended, 0, 333);
+            before.onStarted(orphaned, 0, 444);
+            before.onExited(ended, 0, 3);
+        } // the supervisor dies here: what was written is committed
+
+        FakeAgent back = new FakeAgent("a-1");
+        FakeAgent fresh = new FakeAgent("a-2");
+        try (SqliteStateStore store = SqliteStateStore.open(db)) {
+            ProcessTable after = table(fresh, store);
+            assertEquals(4, after.restore().load());
+            assertEquals(Set.of("a-1"), after.restore().awaitedAgents());
+            ProcessSnapshot restored = after.get("alive");
+            assertInstanceOf(ProcessState.Running.class, restored.state());
+            assertEquals(111, restored.pid());
+            assertEquals(List.of("sleep", "1000"), restored.spec().argv());
+            assertEquals(Map.of("K", "v"), restored.spec().env());
+            assertInstanceOf(ProcessState.Exited.class, after.get(ended).state());
+            // Before its agent is back, it cannot be signalled: nobody could deliver it.
+            ForkdException e = assertThrows(ForkdException.class,
+                    () -> after.signal(alive, new ProcessTable.SignalAction.Send(15)));
+            assertEquals("NO_AGENT", e.reason());
+
+            // Agent a-1 comes back; "orphaned" is not among its children (it was killed meanwhile).
+            assertEquals(2, after.restore().adopt("a-1", back, List.of(
+                    new ProcessRestore.AdoptedChild(alive, 0, 111),
+                    new ProcessRestore.AdoptedChild(endsMeanwhile, 0, 0),
+                    new ProcessRestore.AdoptedChild("p-999", 0, 5))));
+            assertTrue(after.onExited(endsMeanwhile, 0, 7), "the held exit applies");
+            assertTrue(!after.onExited(endsMeanwhile, 0, 7), "sent again, it changes nothing");
+            assertEquals(new ProcessState.Exited(222, 7, ((ProcessState.Exited) after.get(endsMeanwhile).state())
+                    .endedAt()), after.get(endsMeanwhile).state());
+            after.signal(alive, new ProcessTable.SignalAction.Send(10));
+            // p-999 is known to no record (its spawn was never committed): it is killed, not left unseen.
+            assertEquals(List.of("p-999/0/9", alive + "/0/10"), back.signals);
+
+            after.restore().finish();
+            ProcessState lost = after.get(orphaned).state();
+            // Lost, and its restart policy applies: it backs off, then starts again on an agent there is.
+            assertTrue(lost instanceof ProcessState.Backoff || lost instanceof ProcessState.Starting
+                    || lost instanceof ProcessState.Running, lost.toString());
+            // New ids go on after the highest kept one.
+            String next = spawn(after, spec("new", RestartSpec.NEVER));
+            assertEquals("p-5", next);
+        }
+    }
+}
