@@ -40,7 +40,13 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.MINUTES)
 class RestartChaosTest {
 
-    /** Agents keep their children over a supervisor crash and the next one adopts them (issue 13, r1). */
+    /**
+     * Agents keep their children over a supervisor crash and the next one adopts them (issue 13, r1).
+     * Off although r1 is on main: switched on, it fails. Seed 28109657713736 found a short child that
+     * exited with 27 while the supervisor was down reported LOST (exit -9, "its agent a-1 did not come
+     * back after the supervisor restarted") in the same second its adopted agent a-1 registered again.
+     * Switch it on with the fix.
+     */
     static final boolean CHECK_CHILDREN = false;
     /** Durable queues are kept in the state store (r4). */
     static final boolean CHECK_DURABLE_QUEUE = true;
