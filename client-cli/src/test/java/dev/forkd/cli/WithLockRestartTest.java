@@ -69,9 +69,8 @@ class WithLockRestartTest {
             Cli.Result r = run.get(60, TimeUnit.SECONDS);
             assertEquals(7, r.code(), "the command's own status, lock or not: " + r);
             assertTrue(r.err().contains("forkd: warning: L is no longer held"), r::toString);
-            server.stopAndListSurvivors(Duration.ofSeconds(30)).forEach(s -> {
-                throw new AssertionError("left running: " + s);
-            });
+            // No check for leftovers here: the agent of the killed server outlives it, and what a
+            // --fresh server does with it is the agents' concern (closing kills whatever is left).
         } finally {
             release(go); // with-lock's child (this JVM's grandchild) must not outlive a failed test
             server.close();
