@@ -6,11 +6,16 @@ import dev.forkd.v1.AcquireRequest;
 import dev.forkd.v1.AcquireResponse;
 import dev.forkd.v1.ReleaseRequest;
 import dev.forkd.v1.SyncKind;
+import dev.forkd.v1.SyncServiceGrpc;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -21,9 +26,13 @@ import picocli.CommandLine.Parameters;
             "Opens its own session, acquires the lock (waiting in line), runs CMD as a local child with",
             "FORKD_LOCK and FORKD_FENCING_TOKEN in its environment, releases, and exits with CMD's status",
             "(128+N for signal N; 124 if --timeout passes before the lock is acquired). If this command dies,",
-            "its session ends and the lock passes on at once."
+            "its session ends and the lock passes on at once. A server restart keeps the lock (the session",
+            "resumes); if the session is lost instead, a warning says that the lock is no longer held."
         })
 class WithLockCommand extends ClientCommand {
+
+    /** How long a release waits for a restarting server to take the session back. */
+    private static final Duration RESUME_LIMIT = Duration.ofSeconds(60);
 
     @Override
     boolean printsJson() {
@@ -63,17 +72,82 @@ class WithLockCommand extends ClientCommand {
                 inv.err().println("forkd: note: the previous holder of " + name + " died holding it");
                 inv.err().flush();
             }
+            // A server restart that keeps the session keeps the lock: nothing to say. Only a lost
+            // session means CMD may no longer be alone, and the user must know it at once.
+            LostLock lostLock = new LostLock(inv, name, got.getFencingToken());
+            session.lost().thenAccept(why -> lostLock.say(why.getStatus()));
             int status;
             try {
                 status = runHere(inv, got.getFencingToken());
             } finally {
-                sync.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                        .release(ReleaseRequest.newBuilder().setName(name).build());
+                release(sync, session, lostLock);
             }
             return status;
         } finally {
             if (own != client) {
                 own.close();
+            }
+        }
+    }
+
+    /**
+     * Releases what was acquired. If the server is away (restarting), waits for the session to resume
+     * and releases then; a session that was lost holds nothing any more.
+     */
+    private void release(SyncServiceGrpc.SyncServiceBlockingStub sync, ClientSession session, LostLock lostLock)
+            throws InterruptedException {
+        ReleaseRequest req = ReleaseRequest.newBuilder().setName(name).build();
+        try {
+            sync.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).release(req);
+            return;
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.UNAUTHENTICATED) {
+                // The server no longer knows the session (a restart that did not keep it, found
+                // before the session's own resume did): the lock went with it.
+                lostLock.say(e.getStatus());
+                return;
+            }
+            if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+                throw e;
+            }
+        }
+        try {
+            session.whenConnected().toCompletableFuture().get(RESUME_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException lost) {
+            return; // the lock went with the session; the warning is out
+        } catch (TimeoutException e) {
+            throw new CliFailure("could not release " + name + ": the server did not come back within "
+                    + RESUME_LIMIT.toSeconds() + " s (the lock passes on when the session's lease ends)",
+                    ExitCodes.UNREACHABLE, e);
+        }
+        try {
+            sync.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).release(req);
+        } catch (StatusRuntimeException e) {
+            // The first release may have reached the server before it went away: then it is done.
+            if (e.getStatus().getCode() != Status.Code.FAILED_PRECONDITION) {
+                throw e;
+            }
+        }
+    }
+
+    /** Tells the user, once, that the lock is no longer held. */
+    private static final class LostLock {
+        private final Invocation inv;
+        private final String name;
+        private final long token;
+        private final java.util.concurrent.atomic.AtomicBoolean said = new java.util.concurrent.atomic.AtomicBoolean();
+
+        LostLock(Invocation inv, String name, long token) {
+            this.inv = inv;
+            this.name = name;
+            this.token = token;
+        }
+
+        void say(Status why) {
+            if (said.compareAndSet(false, true)) {
+                inv.err().println("forkd: warning: " + name + " is no longer held (fencing token " + token
+                        + "): the session holding it was lost: " + why.getDescription());
+                inv.err().flush();
             }
         }
     }

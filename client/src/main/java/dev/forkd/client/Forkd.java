@@ -15,6 +15,10 @@ import java.util.concurrent.Flow;
  * session's lease runs out. In a forkd child the child's own session ({@code FORKD_SESSION}) is used
  * instead. Ownership is per session, not per thread: every thread of this client acts as the same owner.
  *
+ * <p>A server restart does not end the session: the client resumes it on a new stream, and calls that
+ * change nothing are repeated while the server is away ({@link RetryPolicy}). Calls that change
+ * something fail {@code UNAVAILABLE} then, and the caller decides whether to repeat them.
+ *
  * <pre>{@code
  * try (Forkd forkd = Forkd.connect()) {
  *     ForkdProcess p = forkd.start(ProcessSpec.of("sh", "-c", "echo hi"));
@@ -71,6 +75,18 @@ public final class Forkd implements AutoCloseable {
     /** The public id of the session this client opened; empty when it acts in a given one. */
     public Optional<String> sessionId() {
         return session.map(ClientSession::publicId);
+    }
+
+    /**
+     * Completes if the session this client opened is lost: a restarted server did not keep it, or
+     * stayed out of reach too long (see {@link ClientSession#lost()}). Its locks, permits and daemon
+     * processes are then released or passed on, and calls made in it fail. A server restart that keeps
+     * the session does not complete it: the session resumes on its own. Never completes for a client
+     * acting in a given session, or after {@link #close()}.
+     */
+    public java.util.concurrent.CompletionStage<ForkdException> sessionLost() {
+        return session.map(s -> s.lost().thenApply(ForkdException::from))
+                .orElseGet(java.util.concurrent.CompletableFuture::new);
     }
 
     /**

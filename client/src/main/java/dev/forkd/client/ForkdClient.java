@@ -24,11 +24,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A connection to one forkd server: a channel over a Unix socket, or TCP with TLS or plaintext, with the bearer
  * token and session header on every call, and the stubs over it.
+ *
+ * <p>Calls that change nothing are repeated while the server is away, as {@link RetryPolicy} says, and
+ * the connection is dialled again at most about a second apart ({@link ReconnectPacer}), so that a
+ * restarted server is found while they are still being repeated.
  *
  * <p>Closing does not wait for the transport to wind down: a CLI command is finished once its last
  * answer arrived, and the process exits right after.
@@ -45,11 +51,14 @@ public final class ForkdClient implements AutoCloseable {
     private final ListenAddress address;
     private final ManagedChannel channel;
     private final Optional<EventLoopGroup> ownGroup;
+    private final Optional<ScheduledExecutorService> ownTimer;
 
-    private ForkdClient(ListenAddress address, ManagedChannel channel, Optional<EventLoopGroup> ownGroup) {
+    private ForkdClient(ListenAddress address, ManagedChannel channel, Optional<EventLoopGroup> ownGroup,
+            Optional<ScheduledExecutorService> ownTimer) {
         this.address = address;
         this.channel = channel;
         this.ownGroup = ownGroup;
+        this.ownTimer = ownTimer;
     }
 
     /**
@@ -86,8 +95,8 @@ public final class ForkdClient implements AutoCloseable {
                 // One event-loop thread is plenty for a client; daemon, so it never holds the JVM up.
                 EventLoopGroup group = new MultiThreadIoEventLoopGroup(
                         1, new DefaultThreadFactory("forkd-client", true), EpollIoHandler.newFactory());
-                ManagedChannel channel = NettyChannelBuilder
-                        .forAddress(new DomainSocketAddress(unix.path().toString()))
+                ManagedChannel channel = RetryPolicy.applyTo(NettyChannelBuilder
+                        .forAddress(new DomainSocketAddress(unix.path().toString())))
                         .channelType(EpollDomainSocketChannel.class, DomainSocketAddress.class)
                         .eventLoopGroup(group)
                         .overrideAuthority("localhost")
@@ -97,14 +106,21 @@ public final class ForkdClient implements AutoCloseable {
                         .withOption(ChannelOption.SO_KEEPALIVE, null)
                         .intercept(interceptors)
                         .build();
-                yield new ForkdClient(address, channel, Optional.of(group));
+                ReconnectPacer.pace(channel, group);
+                yield new ForkdClient(address, channel, Optional.of(group), Optional.empty());
             }
             case ListenAddress.Tcp tcp -> {
                 NettyChannelBuilder builder = tls.enabled()
                         ? NettyChannelBuilder.forAddress(tcp.host(), tcp.port(), tls.credentials())
                         : NettyChannelBuilder.forAddress(tcp.host(), tcp.port()).usePlaintext();
-                ManagedChannel channel = builder.intercept(interceptors).build();
-                yield new ForkdClient(address, channel, Optional.empty());
+                ManagedChannel channel = RetryPolicy.applyTo(builder).intercept(interceptors).build();
+                ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "forkd-client-reconnect");
+                    t.setDaemon(true);
+                    return t;
+                });
+                ReconnectPacer.pace(channel, timer);
+                yield new ForkdClient(address, channel, Optional.empty(), Optional.of(timer));
             }
         };
     }
@@ -190,5 +206,6 @@ public final class ForkdClient implements AutoCloseable {
     public void close() {
         channel.shutdownNow();
         ownGroup.ifPresent(g -> g.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS));
+        ownTimer.ifPresent(ScheduledExecutorService::shutdownNow);
     }
 }
