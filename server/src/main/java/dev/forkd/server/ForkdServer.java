@@ -208,6 +208,7 @@ public final class ForkdServer implements AutoCloseable {
                         + restart.agentReturnWait().toMillis() + " ms");
             }
             services.processes().restore().finish();
+            services.startRestoredLeases();
         } catch (SpawnException e) {
             forkd.close();
             throw new IOException("cannot launch a worker-agent: " + e.getMessage(), e);

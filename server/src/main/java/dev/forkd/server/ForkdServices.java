@@ -187,7 +187,6 @@ public final class ForkdServices {
                 guarded(malformed, health.getHealthService(), auth),
                 guarded(malformed, ProtoReflectionServiceV1.newInstance(), auth))
                 .stream().map(observers::observed).toList();
-        sessions.startRestoredLeases(processId -> knows(processes, processId)); // every session-end hook is set
         ForkdServices services = new ForkdServices(sessions, credentials, agents, processes, programs, health, memory,
                 watches, observers, forkdEnv, definitions);
         services.beforeStop.add(pools::stopping);
@@ -287,6 +286,15 @@ public final class ForkdServices {
     /** The open process and shared-object watches, against their caps. */
     public WatchAdmission watches() {
         return watches;
+    }
+
+    /**
+     * The server serves again, its agents back and its processes reconciled: the sessions the last
+     * server kept get their lease from now (a client has its whole TTL to resume one, however long the
+     * start took), and those of processes that are gone end.
+     */
+    public void startRestoredLeases() {
+        sessions.startRestoredLeases(processId -> knows(processes, processId));
     }
 
     /**

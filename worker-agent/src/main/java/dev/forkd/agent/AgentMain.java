@@ -145,7 +145,7 @@ public final class AgentMain {
             r.addRunning(RunningChild.newBuilder().setProcessId(child.key().processId())
                     .setRun(child.key().run()).setPid(child.pid()));
         }
-        for (AgentMessage exit : outbound.heldExits()) {
+        for (AgentMessage exit : outbound.unconfirmedExits()) {
             r.addRunning(RunningChild.newBuilder().setProcessId(exit.getExited().getProcessId())
                     .setRun(exit.getExited().getRun()));
         }

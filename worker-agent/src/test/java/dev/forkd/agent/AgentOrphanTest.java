@@ -62,6 +62,39 @@ class AgentOrphanTest {
     }
 
     @Test
+    void anExitSentAsTheSupervisorDiedIsNamedInTheNextRegistration() throws Exception {
+        // The exit reached the old supervisor's socket, but it may have died before applying it: the
+        // registration names the child, so the next supervisor claims its record at once instead of
+        // declaring it LOST before the replayed exit arrives (found by the restart chaos test).
+        Path socket = dir.resolve("forkd.sock");
+        FakeSupervisor first = FakeSupervisor.onUnixSocket(socket, TOKEN);
+        try (AgentProcess agent = new AgentProcess("unix:" + socket, "a-1", 4, TOKEN, dir.resolve("agent.log"),
+                Duration.ofSeconds(60))) {
+            next(first, AgentMessage.EventCase.REGISTER);
+            first.send(start("quick", "exit 27"));
+            next(first, AgentMessage.EventCase.STARTED);
+            AgentMessage exited;
+            do {
+                exited = first.next(WAIT);
+            } while (!exited.hasExited());
+            assertEquals(27, exited.getExited().getExitCode());
+            first.close(); // the supervisor dies before applying it
+            Files.deleteIfExists(socket);
+            awaitLogLine(agent, "supervisor gone");
+
+            try (FakeSupervisor second = FakeSupervisor.onUnixSocket(socket, TOKEN)) {
+                var register = next(second, AgentMessage.EventCase.REGISTER).getRegister();
+                List<String> named = register.getRunningList().stream()
+                        .map(c -> c.getProcessId() + "/" + c.getRun() + "/" + c.getPid()).toList();
+                assertEquals(List.of("quick/0/0"), named, "the ended child is named, with no pid");
+                second.send(SupervisorMessage.newBuilder().setShutdown(AgentShutdown.newBuilder()
+                        .setGrace(com.google.protobuf.Duration.newBuilder().setSeconds(1))).build());
+                assertEquals(0, agent.awaitExit(WAIT), "agent exit code; log:\n" + agent.log());
+            }
+        }
+    }
+
+    @Test
     void keepsItsChildrenAndReportsWhatHappenedToTheNextSupervisor() throws Exception {
         Path socket = dir.resolve("forkd.sock");
         Path fifo = dir.resolve("go");

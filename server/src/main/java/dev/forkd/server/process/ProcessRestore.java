@@ -33,7 +33,10 @@ public final class ProcessRestore {
 
     private static final Logger LOG = Logger.getLogger(ProcessRestore.class.getName());
 
-    /** A child an agent says it runs (pid 0: it ended while no supervisor listened; its exit follows). */
+    /**
+     * A child an agent says it runs (pid 0: it ended, and the last supervisor may not have applied its
+     * exit, which follows; one the records already show ended, or no longer know, is left alone).
+     */
     public record AdoptedChild(String processId, int run, int pid) {}
 
     private final ProcessTable table;
@@ -122,7 +125,7 @@ public final class ProcessRestore {
         for (AdoptedChild c : children) {
             if (claim(c.processId(), c.run(), c.pid(), agentId, port)) {
                 claimed++;
-            } else if (table.seqOf(c.processId()) == 0) {
+            } else if (c.pid() > 0 && table.seqOf(c.processId()) == 0) {
                 // A child no record knows (its spawn was not yet committed when the supervisor
                 // died): nobody could see or stop it, so it does not run on.
                 LOG.warning("agent " + agentId + " runs " + c.processId() + ", which no kept record knows: killed");

@@ -102,6 +102,7 @@ final class InProcessServer implements AutoCloseable {
         ExecutorService streams = Executors.newFixedThreadPool(2);
         ForkdServices services = ForkdServices.assemble(settings, Clock.systemUTC(), timers, streams,
                 children, new AuthInterceptor(AGENT_TOKEN, Optional.empty()));
+        services.startRestoredLeases();
         String name = InProcessServerBuilder.generateName();
         // directExecutor, as forkd serve runs calls on the event loop that read them.
         Server server = services.addTo(InProcessServerBuilder.forName(name).directExecutor()).build().start();

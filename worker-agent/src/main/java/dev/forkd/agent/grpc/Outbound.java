@@ -106,9 +106,16 @@ public final class Outbound implements SupervisorLink {
         onReady.run();
     }
 
-    /** The keys of the children whose exit is held, not yet told to any supervisor. */
-    public synchronized List<AgentMessage> heldExits() {
-        return held.stream().filter(AgentMessage::hasExited).toList();
+    /**
+     * The exits a new supervisor may not know: those held (told to no supervisor), and those sent on
+     * the last stream, which its supervisor may have died before applying. A registration names these
+     * children, so the new supervisor claims their records at once, before their exits are replayed.
+     */
+    public synchronized List<AgentMessage> unconfirmedExits() {
+        List<AgentMessage> exits = new ArrayList<>();
+        recent.stream().filter(AgentMessage::hasExited).forEach(exits::add);
+        held.stream().filter(AgentMessage::hasExited).forEach(exits::add);
+        return exits;
     }
 
     @Override
