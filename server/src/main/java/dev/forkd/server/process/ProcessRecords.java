@@ -52,6 +52,24 @@ public final class ProcessRecords {
         }
     }
 
+    /**
+     * Runs {@code then} on {@code executor} once every record written so far is committed (at once
+     * when nothing is kept): a spawn is answered only when its record would survive a crash, so an
+     * id a client was given is never given again by the next supervisor.
+     */
+    void afterCommitted(Runnable then, java.util.concurrent.Executor executor) {
+        if (!store.keeps()) {
+            then.run();
+            return;
+        }
+        store.write(List.of()).whenCompleteAsync((done, e) -> {
+            if (e != null) {
+                LOG.warning("the state store did not confirm the process records: " + e.getMessage());
+            }
+            then.run();
+        }, executor);
+    }
+
     void delete(ProcessRecord rec) {
         if (store.keeps()) {
             store.delete(KIND, key(rec.seq));

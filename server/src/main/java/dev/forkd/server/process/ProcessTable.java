@@ -190,7 +190,9 @@ public final class ProcessTable {
         rec.state = new ProcessState.Starting("");
         rec.spawnWaiter = outcome -> {
             switch (outcome) {
-                case SpawnOutcome.Started s -> onStarted.accept(s.process());
+                // Answered once its record is committed: after a crash the next supervisor knows
+                // this id (and never gives it to another process).
+                case SpawnOutcome.Started s -> kept.afterCommitted(() -> onStarted.accept(s.process()), timers);
                 case SpawnOutcome.Failed f -> {
                     forget(rec);
                     onError.accept(startError(spec, f.error()));

@@ -159,4 +159,24 @@ class ProcessRestoreTest {
             assertEquals("p-5", next);
         }
     }
+
+    @Test
+    void aSpawnIsAnsweredOnlyOnceItsRecordIsCommitted() throws Exception {
+        // Otherwise a crash could forget an id a client was given, and the next supervisor would give
+        // it to another process (found by the restart chaos test: p-72 came back with another's exit).
+        java.util.concurrent.CompletableFuture<Void> gate = new java.util.concurrent.CompletableFuture<>();
+        try (SqliteStateStore real = SqliteStateStore.open(dir.resolve("forkd.db"))) {
+            FakeAgent agent = new FakeAgent("a-1");
+            ProcessTable table = table(agent, new dev.forkd.server.store.GatedStore(real, gate));
+            java.util.concurrent.CompletableFuture<ProcessSnapshot> answered = new java.util.concurrent.CompletableFuture<>();
+            table.spawn(spec("gated", RestartSpec.NEVER), answered::complete, answered::completeExceptionally);
+            String id = table.get("gated").id();
+            table.onStarted(id, 0, 4242);
+            assertThrows(java.util.concurrent.TimeoutException.class,
+                    () -> answered.get(300, java.util.concurrent.TimeUnit.MILLISECONDS),
+                    "not answered before its record is committed");
+            gate.complete(null);
+            assertEquals(4242, answered.get(30, java.util.concurrent.TimeUnit.SECONDS).pid());
+        }
+    }
 }

@@ -149,7 +149,7 @@ class DurableQueueTest {
         start(); // opens the real store under the held one
         // A store whose commits the test releases: the answer must wait for them.
         CompletableFuture<Void> commit = new CompletableFuture<>();
-        StateStore held = new HeldStore(store, commit);
+        StateStore held = new dev.forkd.server.store.GatedStore(store, commit);
         QueueRegistry queues = new QueueRegistry(limits, timers, MemoryBudget.unlimited(), ServerEvents.NONE, held);
         var created = queues.create(Optional.of("held"), 10, false, true);
         ItemQueue q = created.queue();
@@ -262,32 +262,5 @@ class DurableQueueTest {
         durable(queues, "disk", 10);
         assertThrows(ForkdException.InvalidArgument.class, () -> queues.create(Optional.of("disk"), 10, true, false));
         assertTrue(queues.create(Optional.of("disk"), 10, true, true).queue().durable());
-    }
-
-    /** Passes writes to a real store but completes them only once {@code commit} does. */
-    private record HeldStore(StateStore real, CompletableFuture<Void> commit) implements StateStore {
-        @Override
-        public boolean keeps() {
-            return true;
-        }
-
-        @Override
-        public CompletableFuture<Void> write(List<StoreWrite> writes) {
-            return real.write(writes).thenCombine(commit, (a, b) -> null);
-        }
-
-        @Override
-        public List<StoreRow> load(String kind) {
-            return real.load(kind);
-        }
-
-        @Override
-        public List<String> kinds(String prefix) {
-            return real.kinds(prefix);
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }
