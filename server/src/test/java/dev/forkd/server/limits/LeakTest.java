@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Timeout;
  * do its agents'. A first round of the same (as many live, up to 1,000 spawns) warms up first, so the
  * measured round starts from the heap, pools and JIT the load needs.
  *
- * <p>Margins: server threads +5, fds +10, heap after GC +16 MiB, RSS +32 MiB; agents RSS +32 MiB, threads +5,
+ * <p>Margins: server threads +5, fds +10, heap after GC +16 MiB, RSS +48 MiB; agents RSS +48 MiB, threads +5,
  * fds +10. {@code -Dforkd.leaks.live=N} (default 300), {@code -Dforkd.leaks.spawns=N} (default 2,000).
  */
 @Tag("limits")
@@ -73,7 +73,9 @@ class LeakTest {
             // RSS also holds what the JVM commits and does not give back (heap it grew into, compiled
             // code), so its margin is wider than the heap's; a leak of objects shows in the heap after GC.
             check(problems, "server RSS (MiB)", before.serverRss() / MIB, after.serverRss() / MIB, 48);
-            check(problems, "agents RSS (MiB)", before.agentsRss() / MIB, after.agentsRss() / MIB, 32);
+            // The same for an agent, which since it outlives its supervisor also keeps its last 4,096
+            // lifecycle events for a next one (a bounded deque): a fresh-clone run saw +33 MiB.
+            check(problems, "agents RSS (MiB)", before.agentsRss() / MIB, after.agentsRss() / MIB, 48);
             check(problems, "agent threads", before.agentsThreads(), after.agentsThreads(), 5);
             check(problems, "agent fds", before.agentsFds(), after.agentsFds(), 10);
             List<ProcTree.Stat> left = ProcTree.descendants(server.pid()).stream()
