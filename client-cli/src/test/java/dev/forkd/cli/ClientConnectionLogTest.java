@@ -1,6 +1,8 @@
 package dev.forkd.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkd.client.ForkdClient;
 import dev.forkd.client.ListenAddress;
@@ -52,5 +54,18 @@ class ClientConnectionLogTest {
             netty.removeHandler(capture);
         }
         assertEquals(List.of(), logged);
+    }
+
+    @Test
+    void anAgentDiallingItsSupervisorLogsNothingEither() throws Exception {
+        // The agents' stderr goes to the server's log: each agent's dial warned about SO_KEEPALIVE there.
+        String log;
+        try (RunningServer server = RunningServer.start()) {
+            Cli.Result ps = Cli.against(server).run("ps");
+            assertEquals(0, ps.code(), ps::toString);
+            log = java.nio.file.Files.readString(server.dir.resolve("server.err"));
+        }
+        assertTrue(log.contains("registered"), "the agent registered: " + log);
+        assertFalse(log.contains("SO_KEEPALIVE"), log);
     }
 }

@@ -27,6 +27,9 @@ public final class SupervisorChannel {
             EpollEventLoopGroup group = new EpollEventLoopGroup(1, new DefaultThreadFactory("forkd-agent-io", true));
             return NettyChannelBuilder.forAddress(new DomainSocketAddress(path))
                     .channelType(EpollDomainSocketChannel.class)
+                    // grpc-java sets SO_KEEPALIVE on every client socket; a Unix socket has no such
+                    // option, and netty would log a warning into the server's log for each dial.
+                    .withOption(io.grpc.netty.shaded.io.netty.channel.ChannelOption.SO_KEEPALIVE, null)
                     .eventLoopGroup(group)
                     // Commands are handled where they are read: a spawn, a signal or a hand-off to
                     // the pump, none of which waits on the stream (a full stdin queue waits only for
