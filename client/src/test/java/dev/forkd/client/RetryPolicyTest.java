@@ -26,26 +26,17 @@ import io.grpc.Server;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -57,26 +48,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RetryPolicyTest {
 
-    private Path dir;
-    private EventLoopGroup group;
-    private final List<Server> servers = new java.util.ArrayList<>();
-
-    @BeforeEach
-    void setUp() throws Exception {
-        dir = Files.createTempDirectory(Path.of("/tmp"), "fkr");
-        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        for (Server s : servers) {
-            s.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
-        }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
+    @org.junit.jupiter.api.extension.RegisterExtension
+    final StandInServers stands = new StandInServers("fkr");
 
     @Test
     void everyListedMethodExistsAndNoneChangesState() {
@@ -109,8 +82,8 @@ class RetryPolicyTest {
     @Test
     void aReadIsRepeatedWhileTheServerAnswersUnavailable() throws Exception {
         Stand stand = new Stand(2, false);
-        serve(stand, dir.resolve("s.sock"));
-        try (ForkdClient client = connect()) {
+        stands.serve(stand, stands.dir().resolve("s.sock"));
+        try (ForkdClient client = stands.connect()) {
             GetProcessResponse got = client.processes().withDeadlineAfter(60, TimeUnit.SECONDS)
                     .get(GetProcessRequest.newBuilder().setName("p-1").build());
             assertEquals("p-1", got.getProcess().getId());
@@ -121,8 +94,8 @@ class RetryPolicyTest {
     @Test
     void aSpawnIsNotRepeated() throws Exception {
         Stand stand = new Stand(2, false);
-        serve(stand, dir.resolve("s.sock"));
-        try (ForkdClient client = connect()) {
+        stands.serve(stand, stands.dir().resolve("s.sock"));
+        try (ForkdClient client = stands.connect()) {
             StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> client.processes()
                     .withDeadlineAfter(60, TimeUnit.SECONDS).spawn(SpawnRequest.newBuilder().addArgv("true").build()));
             assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
@@ -135,18 +108,18 @@ class RetryPolicyTest {
         // The client dials s.sock, a link to the server of the moment, as a restarted server takes
         // its predecessor's path; the link moves before the old server goes, so the repeat finds the
         // next one at once and the test waits on no timing.
-        Path socket = dir.resolve("s.sock");
+        Path socket = stands.dir().resolve("s.sock");
         Stand first = new Stand(0, true);
-        Server old = serve(first, dir.resolve("old.sock"));
-        Files.createSymbolicLink(socket, dir.resolve("old.sock"));
-        try (ForkdClient client = connect()) {
+        Server old = stands.serve(first, stands.dir().resolve("old.sock"));
+        Files.createSymbolicLink(socket, stands.dir().resolve("old.sock"));
+        try (ForkdClient client = stands.connect()) {
             CompletableFuture<JoinProcessResponse> join = CompletableFuture.supplyAsync(() -> client.processes()
                     .withDeadlineAfter(60, TimeUnit.SECONDS).join(JoinProcessRequest.newBuilder().setName("p-1").build()));
             assertTrue(first.joinArrived.await(30, TimeUnit.SECONDS), "the join reached the first server");
             Stand next = new Stand(0, false);
-            serve(next, dir.resolve("next.sock"));
-            Path link = dir.resolve("link.tmp");
-            Files.createSymbolicLink(link, dir.resolve("next.sock"));
+            stands.serve(next, stands.dir().resolve("next.sock"));
+            Path link = stands.dir().resolve("link.tmp");
+            Files.createSymbolicLink(link, stands.dir().resolve("next.sock"));
             Files.move(link, socket, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             old.shutdown(); // no new calls on its connection
             first.goAway();
@@ -159,13 +132,13 @@ class RetryPolicyTest {
 
     @Test
     void aServerThatComesBackAfterALongAbsenceIsFoundWithinAboutASecond() throws Exception {
-        try (ForkdClient client = connect()) {
+        try (ForkdClient client = stands.connect()) {
             io.grpc.ManagedChannel channel = client.channel();
             channel.getState(true); // dial now: nothing listens yet
             // The server stays away ~10 s: gRPC's own back-off has then grown to ~6.5 s between dials
             // (1, 1.6, 2.6, 4.1, 6.5 s), so without pacing the next dial would come seconds late.
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(10));
-            serve(new Stand(0, false), dir.resolve("s.sock"));
+            stands.serve(new Stand(0, false), stands.dir().resolve("s.sock"));
             long back = System.nanoTime();
             CountDownLatch ready = new CountDownLatch(1);
             awaitReady(channel, ready);
@@ -184,18 +157,7 @@ class RetryPolicyTest {
         }
     }
 
-    private ForkdClient connect() {
-        return ForkdClient.connect(new ListenAddress.Unix(dir.resolve("s.sock")), Optional.empty(), Optional.empty());
-    }
 
-    private Server serve(Stand stand, Path socket) throws Exception {
-        Server s = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-                .channelType(EpollServerDomainSocketChannel.class)
-                .bossEventLoopGroup(group).workerEventLoopGroup(group)
-                .addService(stand).build().start();
-        servers.add(s);
-        return s;
-    }
 
     /**
      * A process service that refuses the first {@code refusals} gets and every spawn with UNAVAILABLE,

@@ -10,26 +10,16 @@ import dev.forkd.v1.SessionServiceGrpc;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -44,31 +34,13 @@ class SessionResumeTest {
     private static final Duration TTL = Duration.ofMillis(600);
     private static final String CREDENTIAL = "c-secret-1";
 
-    private Path dir;
-    private EventLoopGroup group;
-    private final List<Server> servers = new ArrayList<>();
-
-    @BeforeEach
-    void setUp() throws Exception {
-        dir = Files.createTempDirectory(Path.of("/tmp"), "fks");
-        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        for (Server s : servers) {
-            s.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
-        }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
+    @org.junit.jupiter.api.extension.RegisterExtension
+    final StandInServers stands = new StandInServers("fks");
 
     @Test
     void theSessionResumesWithItsCredentialOnTheServerThatTakesOver() throws Exception {
         Stand next = new Stand(Answer.RESUME, 2);
-        try (ForkdClient client = connect(); ClientSession session = openThenRestart(client, next)) {
+        try (ForkdClient client = stands.connect(); ClientSession session = openThenRestart(client, next)) {
             session.whenConnected().toCompletableFuture().get(30, TimeUnit.SECONDS);
             assertTrue(next.renewals.await(30, TimeUnit.SECONDS), "renewals go to the next server");
             assertEquals(List.of(CREDENTIAL, CREDENTIAL, CREDENTIAL), next.credentials,
@@ -83,7 +55,7 @@ class SessionResumeTest {
     @Test
     void aSessionTheNextServerDoesNotKnowIsLost() throws Exception {
         Stand next = new Stand(Answer.UNKNOWN_CREDENTIAL, 0);
-        try (ForkdClient client = connect(); ClientSession session = openThenRestart(client, next)) {
+        try (ForkdClient client = stands.connect(); ClientSession session = openThenRestart(client, next)) {
             StatusRuntimeException why = session.lost().toCompletableFuture().get(30, TimeUnit.SECONDS);
             assertEquals(Status.Code.UNAUTHENTICATED, why.getStatus().getCode());
             assertFalse(session.connected());
@@ -95,7 +67,7 @@ class SessionResumeTest {
     @Test
     void aNewSessionFromAServerThatCannotResumeIsEndedAndTheOldOneLost() throws Exception {
         Stand next = new Stand(Answer.OPEN_NEW, 0);
-        try (ForkdClient client = connect(); ClientSession session = openThenRestart(client, next)) {
+        try (ForkdClient client = stands.connect(); ClientSession session = openThenRestart(client, next)) {
             StatusRuntimeException why = session.lost().toCompletableFuture().get(30, TimeUnit.SECONDS);
             assertTrue(why.getStatus().getDescription().contains("did not resume session s-1"), why.toString());
             assertTrue(next.ended.await(30, TimeUnit.SECONDS), "the session opened by mistake is ended at once");
@@ -105,12 +77,12 @@ class SessionResumeTest {
     @Test
     void aServerThatStaysAwayPastTheLimitLosesTheSession() throws Exception {
         Stand first = new Stand(Answer.OPEN_NEW, 0);
-        Server old = serve(first, dir.resolve("old.sock"));
+        Server old = stands.serve(first, stands.dir().resolve("old.sock"));
         link("old.sock");
-        try (ForkdClient client = connect();
+        try (ForkdClient client = stands.connect();
                 ClientSession session = ClientSession.open(client.sessionsAsync(), "t", TTL, Duration.ofSeconds(30),
                         Duration.ofMillis(1500))) {
-            Files.delete(dir.resolve("s.sock")); // nothing to dial from now on
+            Files.delete(stands.dir().resolve("s.sock")); // nothing to dial from now on
             old.shutdown();
             first.goAway();
             StatusRuntimeException why = session.lost().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -122,12 +94,12 @@ class SessionResumeTest {
     /** Opens a session on a first server, then moves s.sock to {@code next} and drops the first. */
     private ClientSession openThenRestart(ForkdClient client, Stand next) throws Exception {
         Stand first = new Stand(Answer.OPEN_NEW, 0);
-        Server old = serve(first, dir.resolve("old.sock"));
+        Server old = stands.serve(first, stands.dir().resolve("old.sock"));
         link("old.sock");
         ClientSession session = ClientSession.open(client.sessionsAsync(), "t", TTL, Duration.ofSeconds(30));
         assertEquals("s-1", session.publicId());
         assertEquals(CREDENTIAL, session.credential());
-        serve(next, dir.resolve("next.sock"));
+        stands.serve(next, stands.dir().resolve("next.sock"));
         link("next.sock");
         old.shutdown(); // no new streams on its connection
         first.goAway();
@@ -135,23 +107,12 @@ class SessionResumeTest {
     }
 
     private void link(String target) throws Exception {
-        Path tmp = dir.resolve("link.tmp");
-        Files.createSymbolicLink(tmp, dir.resolve(target));
-        Files.move(tmp, dir.resolve("s.sock"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Path tmp = stands.dir().resolve("link.tmp");
+        Files.createSymbolicLink(tmp, stands.dir().resolve(target));
+        Files.move(tmp, stands.dir().resolve("s.sock"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private ForkdClient connect() {
-        return ForkdClient.connect(new ListenAddress.Unix(dir.resolve("s.sock")), Optional.empty(), Optional.empty());
-    }
 
-    private Server serve(Stand stand, Path socket) throws Exception {
-        Server s = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-                .channelType(EpollServerDomainSocketChannel.class)
-                .bossEventLoopGroup(group).workerEventLoopGroup(group)
-                .addService(stand).build().start();
-        servers.add(s);
-        return s;
-    }
 
     private enum Answer { OPEN_NEW, RESUME, UNKNOWN_CREDENTIAL }
 
