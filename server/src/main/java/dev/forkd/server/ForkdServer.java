@@ -23,6 +23,7 @@ import dev.forkd.server.programs.DeclaredPrograms;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.store.StateDirectory;
 import dev.forkd.server.store.StateStore;
+import dev.forkd.server.store.StoreException;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
@@ -124,22 +125,50 @@ public final class ForkdServer implements AutoCloseable {
         try {
             store = stateDir.isPresent() ? stateDir.get().openStore(config.store().fresh(), LOG::warning)
                     : StateStore.none();
+        } catch (StoreException e) {
+            stateDir.get().close();
+            throw new IOException(e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             stateDir.get().close();
             throw e;
         }
         AgentRecords agentRecords = new AgentRecords(store);
-        // The kept token, if any: the previous supervisor's agents dial back with it.
-        String agentToken = agentRecords.channelToken();
-        List<StoredAgent> leftAgents = agentRecords.alive();
+        String agentToken;
+        List<StoredAgent> leftAgents;
+        try {
+            // The kept token, if any: the previous supervisor's agents dial back with it.
+            agentToken = agentRecords.channelToken();
+            leftAgents = agentRecords.alive();
+        } catch (RuntimeException e) {
+            store.close();
+            if (stateDir.isPresent()) {
+                stateDir.get().close();
+            }
+            throw new IOException("cannot load the kept agents: " + e.getMessage()
+                    + " (forkd serve --fresh starts empty, discarding them)", e);
+        }
         var timers = new ScheduledThreadPoolExecutor(2, Thread.ofPlatform().name("forkd-timer-", 0).daemon().factory());
         timers.setRemoveOnCancelPolicy(true);
         ExecutorService streams = Executors.newFixedThreadPool(
                 Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Thread.ofPlatform().name("forkd-stream-", 0).daemon().factory());
-        ForkdServices services = ForkdServices.assemble(ServiceSettings.of(config, liveness, metrics),
-                Clock.systemUTC(), timers, streams, ChildRunner.registeredAgents(pgid -> posix.kill(-pgid, 9)),
-                new AuthInterceptor(agentToken, clientToken), store);
+        ForkdServices services;
+        try {
+            services = ForkdServices.assemble(ServiceSettings.of(config, liveness, metrics),
+                    Clock.systemUTC(), timers, streams, ChildRunner.registeredAgents(pgid -> posix.kill(-pgid, 9)),
+                    new AuthInterceptor(agentToken, clientToken), store);
+        } catch (RuntimeException e) {
+            // A core could not load what the store kept (unreadable, or past --memory-budget): nothing
+            // listens yet, so release everything and say why, as any other reason not to serve.
+            timers.shutdownNow();
+            streams.shutdownNow();
+            store.close();
+            if (stateDir.isPresent()) {
+                stateDir.get().close();
+            }
+            throw new IOException("cannot load the kept state: " + e.getMessage()
+                    + " (forkd serve --fresh starts empty, discarding it)", e);
+        }
         AgentRegistry agents = services.agents();
         ServerObservers observers = services.observers();
         // Before listening: an agent that dials back at once must find its secret expected.

@@ -33,27 +33,32 @@ public final class PrivateFiles {
      * @throws IOException naming the directory and what is wrong with it
      */
     public static void prepareDirectory(Path dir) throws IOException {
+        prepareDirectory(dir, "socket directory");
+    }
+
+    /** {@link #prepareDirectory(Path)} for a directory the messages call {@code what} ("state directory"). */
+    public static void prepareDirectory(Path dir, String what) throws IOException {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString("rwx------")));
         }
         PosixFileAttributes attrs = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         if (attrs.isSymbolicLink()) {
-            throw new IOException("the socket directory " + dir + " is a symbolic link; forkd needs a real"
+            throw new IOException("the " + what + " " + dir + " is a symbolic link; forkd needs a real"
                     + " directory of its own (remove it, or choose another path)");
         }
         if (!attrs.isDirectory()) {
-            throw new IOException("the socket directory " + dir + " is not a directory");
+            throw new IOException("the " + what + " " + dir + " is not a directory");
         }
         int owner = ownerUid(dir);
         int me = effectiveUid();
         if (owner != me) {
-            throw new IOException("the socket directory " + dir + " belongs to uid " + owner + ", not to this"
+            throw new IOException("the " + what + " " + dir + " belongs to uid " + owner + ", not to this"
                     + " user (uid " + me + "); another user could replace or reach the socket: remove it or"
                     + " choose another path");
         }
         if (!intersect(attrs.permissions(), GROUP_OR_OTHERS).isEmpty()) {
-            throw new IOException("the socket directory " + dir + " has mode "
+            throw new IOException("the " + what + " " + dir + " has mode "
                     + mode(attrs.permissions()) + "; group and others must have no access"
                     + " (chmod 700 " + dir + ")");
         }

@@ -48,7 +48,7 @@ public final class StateDirectory implements AutoCloseable {
      * @throws IOException if another live server holds it, or it is not private
      */
     public static StateDirectory take(Path dir) throws IOException {
-        PrivateFiles.prepareDirectory(dir);
+        PrivateFiles.prepareDirectory(dir, "state directory");
         FileChannel channel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE, StandardOpenOption.READ);
         FileLock lock;

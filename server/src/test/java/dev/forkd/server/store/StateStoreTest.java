@@ -98,4 +98,14 @@ class StateStoreTest {
         assertEquals(Path.of("/h/.local/state/forkd"), StateDirectory.defaultPath(
                 java.util.Map.of("XDG_STATE_HOME", "relative"), Path.of("/h")), "a relative XDG path is ignored");
     }
+
+    @Test
+    void aStateDirectoryOpenToOthersIsRefusedByItsName() throws Exception {
+        Path open = dir.resolve("open");
+        java.nio.file.Files.createDirectory(open);
+        java.nio.file.Files.setPosixFilePermissions(open,
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        IOException e = assertThrows(IOException.class, () -> StateDirectory.take(open));
+        assertTrue(e.getMessage().startsWith("the state directory " + open + " has mode"), e.getMessage());
+    }
 }
