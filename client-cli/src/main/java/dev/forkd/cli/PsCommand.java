@@ -135,22 +135,6 @@ final class PsCommand extends ClientCommand {
         for (ProcessInfo p : processes) {
             rows.add(row(p, now));
         }
-        int[] width = new int[rows.getFirst().length];
-        for (String[] row : rows) {
-            for (int i = 0; i < row.length; i++) {
-                width[i] = Math.max(width[i], row[i].length());
-            }
-        }
-        StringBuilder line = new StringBuilder();
-        for (String[] row : rows) {
-            line.setLength(0);
-            for (int i = 0; i < row.length; i++) {
-                line.append(row[i]);
-                if (i < row.length - 1) {
-                    line.append(" ".repeat(width[i] - row[i].length() + 2));
-                }
-            }
-            out.println(line);
-        }
+        Columns.print(out, rows);
     }
 }
