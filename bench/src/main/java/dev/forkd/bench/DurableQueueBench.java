@@ -28,10 +28,7 @@ final class DurableQueueBench implements Scenario {
 
     @Override
     public Optional<String> unavailable(Bench bench) throws Exception {
-        try (ForkdClient c = bench.server().connect()) {
-            return Services.served(c).contains("forkd.v1.QueueService")
-                    ? Optional.empty() : Optional.of("the server has no forkd.v1.QueueService");
-        }
+        return Services.missing(bench, "forkd.v1.QueueService");
     }
 
     @Override

@@ -46,10 +46,7 @@ final class PoolBench implements Scenario {
 
     @Override
     public Optional<String> unavailable(Bench bench) throws Exception {
-        try (ForkdClient c = bench.server().connect()) {
-            return Services.served(c).contains("forkd.v1.PoolService")
-                    ? Optional.empty() : Optional.of("the server has no forkd.v1.PoolService");
-        }
+        return Services.missing(bench, "forkd.v1.PoolService");
     }
 
     @Override

@@ -15,6 +15,14 @@ final class Services {
 
     private Services() {}
 
+    /** Why a scenario cannot run on the bench's server: it does not offer {@code service}; empty if it does. */
+    static java.util.Optional<String> missing(Bench bench, String service) throws Exception {
+        try (ForkdClient c = bench.server().connect()) {
+            return served(c).contains(service) ? java.util.Optional.empty()
+                    : java.util.Optional.of("the server has no " + service);
+        }
+    }
+
     static List<String> served(ForkdClient client) throws Exception {
         CompletableFuture<List<String>> names = new CompletableFuture<>();
         StreamObserver<ServerReflectionRequest> req = ServerReflectionGrpc.newStub(client.channel())
