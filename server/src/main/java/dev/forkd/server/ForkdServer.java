@@ -126,10 +126,10 @@ public final class ForkdServer implements AutoCloseable {
             store = stateDir.isPresent() ? stateDir.get().openStore(config.store().fresh(), LOG::warning)
                     : StateStore.none();
         } catch (StoreException e) {
-            stateDir.get().close();
+            release(stateDir);
             throw new IOException(e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
-            stateDir.get().close();
+            release(stateDir);
             throw e;
         }
         AgentRecords agentRecords = new AgentRecords(store);
@@ -140,10 +140,7 @@ public final class ForkdServer implements AutoCloseable {
             agentToken = agentRecords.channelToken();
             leftAgents = agentRecords.alive();
         } catch (RuntimeException e) {
-            store.close();
-            if (stateDir.isPresent()) {
-                stateDir.get().close();
-            }
+            release(stateDir, store);
             throw new IOException("cannot load the kept agents: " + e.getMessage()
                     + " (forkd serve --fresh starts empty, discarding them)", e);
         }
@@ -162,10 +159,7 @@ public final class ForkdServer implements AutoCloseable {
             // listens yet, so release everything and say why, as any other reason not to serve.
             timers.shutdownNow();
             streams.shutdownNow();
-            store.close();
-            if (stateDir.isPresent()) {
-                stateDir.get().close();
-            }
+            release(stateDir, store);
             throw new IOException("cannot load the kept state: " + e.getMessage()
                     + " (forkd serve --fresh starts empty, discarding it)", e);
         }
@@ -193,10 +187,7 @@ public final class ForkdServer implements AutoCloseable {
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             timers.shutdownNow();
             streams.shutdownNow();
-            store.close();
-            if (stateDir.isPresent()) {
-                stateDir.get().close();
-            }
+            release(stateDir, store);
             throw e;
         }
         ListenAddress bound = listening.address();
@@ -343,14 +334,7 @@ public final class ForkdServer implements AutoCloseable {
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         timers.shutdownNow();
         streams.shutdownNow();
-        store.close(); // after the cores stopped changing: what they wrote is committed
-        stateDir.ifPresent(dir -> {
-            try {
-                dir.close();
-            } catch (IOException e) {
-                LOG.warning("cannot release the state directory " + dir.path() + ": " + e.getMessage());
-            }
-        });
+        release(stateDir, store); // after the cores stopped changing: what they wrote is committed
         try {
             Files.deleteIfExists(listening.local().path());
         } catch (IOException e) {
@@ -376,6 +360,24 @@ public final class ForkdServer implements AutoCloseable {
     /** The process table, for status reporting. */
     public ProcessTable processes() {
         return services.processes();
+    }
+
+    /**
+     * Gives back what a start took, whether it failed or the server stopped: the store is closed (its
+     * writes committed), then the state directory's lock released, so the next {@code forkd serve}
+     * can take it.
+     */
+    private static void release(Optional<StateDirectory> stateDir, StateStore... stores) {
+        for (StateStore s : stores) {
+            s.close();
+        }
+        if (stateDir.isPresent()) {
+            try {
+                stateDir.get().close();
+            } catch (IOException e) {
+                LOG.warning("cannot release the state directory " + stateDir.get().path() + ": " + e.getMessage());
+            }
+        }
     }
 
     private static Optional<String> readToken(Optional<Path> file) throws IOException {

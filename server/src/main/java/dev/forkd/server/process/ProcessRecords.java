@@ -62,7 +62,7 @@ public final class ProcessRecords {
             then.run();
             return;
         }
-        store.write(List.of()).whenCompleteAsync((done, e) -> {
+        store.committedSoFar().whenCompleteAsync((done, e) -> {
             if (e != null) {
                 LOG.warning("the state store did not confirm the process records: " + e.getMessage());
             }

@@ -37,6 +37,11 @@ public interface StateStore extends AutoCloseable {
         return write(List.of(new StoreWrite.Delete(kind, key)));
     }
 
+    /** Completes once every write made before this call is committed (writes commit in order). */
+    default CompletableFuture<Void> committedSoFar() {
+        return write(List.of());
+    }
+
     /** Removes every row of {@code kind} (a deleted queue's items). */
     default CompletableFuture<Void> deleteKind(String kind) {
         return write(List.of(new StoreWrite.DeleteKind(kind)));
