@@ -131,3 +131,29 @@ def test_barrier_action_runs_once():
     b = forkd.Barrier(1, action=lambda: ran.append(1))
     assert b.wait(WAIT) == 0
     assert ran == [1]
+
+
+def test_an_interrupted_acquire_leaves_no_waiter_and_takes_nothing():
+    # Ctrl-C during a blocking acquire: the wait is undone on the server (CancelAcquire), so no ghost
+    # waiter is left to swallow the permit a later release gives back.
+    import signal
+
+    from forkd import _wire
+
+    s = forkd.Semaphore(0)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(KeyboardInterrupt):
+            s.acquire()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert _wire.sync_info(s.forkd_name)["waiters"] == 0
+    s.release()
+    assert s.get_value() == 1, "nobody took the permit"
+    assert s.acquire(timeout=5)

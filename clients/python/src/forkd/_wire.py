@@ -5,8 +5,9 @@ rest of the package does not. Timeouts are seconds (None: wait as long as it tak
 result here too, never an exception.
 """
 import math
+import uuid
 
-from forkd._rpc import client
+from forkd._rpc import ForkdError, client
 
 # How much longer than the server-side timeout a blocking call's own gRPC deadline is.
 _DEADLINE_MARGIN = 30.0
@@ -242,10 +243,31 @@ def delete_sync(name):
 
 
 def acquire(name, kind, timeout, value=None):
-    """Answers (acquired, abandoned)."""
-    r = client().call("SyncService.Acquire", deadline=_deadline(timeout),
-                      **_fields(name=name, kind=_sync_kind(kind), timeout=_duration(timeout), value=value))
+    """Answers (acquired, abandoned).
+
+    A wait given up on (KeyboardInterrupt, the call's own deadline, a lost connection) may have been
+    granted just before: it is undone on the server by its wait id (CancelAcquire), so a grant this
+    program never saw is not left held by its session."""
+    wait_id = uuid.uuid4().hex
+    try:
+        r = client().call("SyncService.Acquire", deadline=_deadline(timeout),
+                          **_fields(name=name, kind=_sync_kind(kind), timeout=_duration(timeout), value=value,
+                                    wait_id=wait_id))
+    except ForkdError as e:
+        if e.code in ("DEADLINE_EXCEEDED", "CANCELLED", "UNAVAILABLE"):
+            _undo_acquire(name, wait_id)
+        raise
+    except BaseException:
+        _undo_acquire(name, wait_id)
+        raise
     return r.acquired, r.abandoned
+
+
+def _undo_acquire(name, wait_id):
+    try:
+        client().call("SyncService.CancelAcquire", deadline=_DEADLINE_MARGIN, name=name, wait_id=wait_id)
+    except ForkdError:
+        pass  # the server is gone: whatever the session was granted comes back when it ends
 
 
 def release(name):

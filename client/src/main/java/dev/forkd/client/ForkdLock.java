@@ -31,7 +31,7 @@ public final class ForkdLock implements Lock {
 
     @Override
     public void lock() {
-        granted(Rpc.uninterruptibly(calls.acquire(name, false, null)));
+        granted(calls.acquireUninterruptibly(name, false, null));
     }
 
     @Override
@@ -39,12 +39,12 @@ public final class ForkdLock implements Lock {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        granted(Rpc.interruptibly(calls.acquire(name, false, null)));
+        granted(calls.acquireInterruptibly(name, false, null));
     }
 
     @Override
     public boolean tryLock() {
-        return granted(Rpc.uninterruptibly(calls.acquire(name, false, Duration.ZERO)));
+        return granted(calls.acquireUninterruptibly(name, false, Duration.ZERO));
     }
 
     @Override
@@ -52,7 +52,7 @@ public final class ForkdLock implements Lock {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        return granted(Rpc.interruptibly(calls.acquire(name, false, Duration.of(Math.max(0, time), unit.toChronoUnit()))));
+        return granted(calls.acquireInterruptibly(name, false, Duration.of(Math.max(0, time), unit.toChronoUnit())));
     }
 
     private boolean granted(SyncCalls.Grant grant) {

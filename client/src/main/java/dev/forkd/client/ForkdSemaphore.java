@@ -27,17 +27,17 @@ public final class ForkdSemaphore {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        Rpc.interruptibly(calls.acquire(name, true, null));
+        calls.acquireInterruptibly(name, true, null);
     }
 
     /** Waits for a permit, ignoring interrupts (the flag stays set). */
     public void acquireUninterruptibly() {
-        Rpc.uninterruptibly(calls.acquire(name, true, null));
+        calls.acquireUninterruptibly(name, true, null);
     }
 
     /** Takes a permit if one is free now. */
     public boolean tryAcquire() {
-        return Rpc.uninterruptibly(calls.acquire(name, true, Duration.ZERO)).acquired();
+        return calls.acquireUninterruptibly(name, true, Duration.ZERO).acquired();
     }
 
     /** Waits up to the timeout for a permit; false when it passed. */
@@ -45,7 +45,7 @@ public final class ForkdSemaphore {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        return Rpc.interruptibly(calls.acquire(name, true, Duration.of(Math.max(0, timeout), unit.toChronoUnit())))
+        return calls.acquireInterruptibly(name, true, Duration.of(Math.max(0, timeout), unit.toChronoUnit()))
                 .acquired();
     }
 

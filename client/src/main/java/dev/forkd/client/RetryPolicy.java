@@ -40,7 +40,8 @@ public final class RetryPolicy {
 
     /**
      * The full names ({@code package.Service/Method}) of the calls that are repeated. Reads, listings,
-     * joins and waits that take nothing, and the opening of watch streams (a stream is repeated only
+     * joins and waits that take nothing, the undoing of an Acquire given up on (a repeat finds nothing
+     * left to undo), and the opening of watch streams (a stream is repeated only
      * until its first answer arrives).
      */
     public static final Set<String> IDEMPOTENT_METHODS = Set.of(
@@ -72,6 +73,7 @@ public final class RetryPolicy {
             "forkd.v1.SyncService/Get",
             "forkd.v1.SyncService/List",
             "forkd.v1.SyncService/WaitEvent",
+            "forkd.v1.SyncService/CancelAcquire",
             "grpc.health.v1.Health/Check");
 
     private RetryPolicy() {

@@ -3,6 +3,7 @@ package dev.forkd.client;
 import com.google.common.util.concurrent.ListenableFuture;
 import dev.forkd.v1.AbortBarrierRequest;
 import dev.forkd.v1.AcquireRequest;
+import dev.forkd.v1.CancelAcquireRequest;
 import dev.forkd.v1.ClearEventRequest;
 import dev.forkd.v1.CreateSyncRequest;
 import dev.forkd.v1.GetSyncRequest;
@@ -17,6 +18,7 @@ import dev.forkd.v1.WaitConditionRequest;
 import dev.forkd.v1.WaitEventRequest;
 import io.grpc.Status;
 import java.time.Duration;
+import java.util.UUID;
 
 /** The sync RPCs in the library's types: the only sync code that knows the protos. */
 final class SyncCalls {
@@ -36,14 +38,65 @@ final class SyncCalls {
         this.rpc = rpc;
     }
 
-    ListenableFuture<Grant> acquire(String name, boolean semaphore, Duration timeout) {
+    /**
+     * Acquires as the JDK's interruptible methods wait: an interrupt gives the wait up. A wait given
+     * up (an interrupt, or the call's own deadline) is undone on the server, whatever became of it
+     * there, so that a grant this client never saw is not left held by its session.
+     *
+     * @param timeout null waits until acquired; zero only tries
+     */
+    Grant acquireInterruptibly(String name, boolean semaphore, Duration timeout) throws InterruptedException {
+        String waitId = UUID.randomUUID().toString();
+        try {
+            return Rpc.interruptibly(acquire(name, semaphore, timeout, waitId));
+        } catch (InterruptedException e) {
+            undo(name, waitId);
+            throw e;
+        } catch (ForkdException e) {
+            throw undoneIfGivenUp(e, name, waitId);
+        }
+    }
+
+    /** Acquires as {@code Lock.lock()} waits: an interrupt is remembered, and the wait goes on. */
+    Grant acquireUninterruptibly(String name, boolean semaphore, Duration timeout) {
+        String waitId = UUID.randomUUID().toString();
+        try {
+            return Rpc.uninterruptibly(acquire(name, semaphore, timeout, waitId));
+        } catch (ForkdException e) {
+            throw undoneIfGivenUp(e, name, waitId);
+        }
+    }
+
+    private ListenableFuture<Grant> acquire(String name, boolean semaphore, Duration timeout, String waitId) {
         AcquireRequest.Builder b = AcquireRequest.newBuilder().setName(name)
-                .setKind(semaphore ? SyncKind.SYNC_KIND_SEMAPHORE : SyncKind.SYNC_KIND_LOCK);
+                .setKind(semaphore ? SyncKind.SYNC_KIND_SEMAPHORE : SyncKind.SYNC_KIND_LOCK).setWaitId(waitId);
         if (timeout != null) {
             b.setTimeout(ProtoTime.of(timeout));
         }
         return Rpc.map(rpc.syncWaiting(timeout).acquire(b.build()),
                 r -> new Grant(r.getAcquired(), r.getFencingToken(), r.getAbandoned()));
+    }
+
+    /** A call that ended without an answer may have been granted: undo it, then report the failure. */
+    private ForkdException undoneIfGivenUp(ForkdException e, String name, String waitId) {
+        if (e.code() == Status.Code.DEADLINE_EXCEEDED || e.code() == Status.Code.CANCELLED
+                || e.code() == Status.Code.UNAVAILABLE) {
+            undo(name, waitId);
+        }
+        return e;
+    }
+
+    /**
+     * Undoes a wait given up on. If even that fails (the server is gone), whatever the session was
+     * granted comes back when the session ends.
+     */
+    private void undo(String name, String waitId) {
+        try {
+            Rpc.call(() -> rpc.sync().cancelAcquire(CancelAcquireRequest.newBuilder().setName(name)
+                    .setWaitId(waitId).build()));
+        } catch (ForkdException ignored) {
+            // see above: the session's end gives it back
+        }
     }
 
     void release(String name) {

@@ -10,6 +10,8 @@ import dev.forkd.v1.AbortBarrierRequest;
 import dev.forkd.v1.AbortBarrierResponse;
 import dev.forkd.v1.AcquireRequest;
 import dev.forkd.v1.AcquireResponse;
+import dev.forkd.v1.CancelAcquireRequest;
+import dev.forkd.v1.CancelAcquireResponse;
 import dev.forkd.v1.ClearEventRequest;
 import dev.forkd.v1.ClearEventResponse;
 import dev.forkd.v1.CreateSyncRequest;
@@ -91,7 +93,7 @@ public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBas
     public void acquire(AcquireRequest r, StreamObserver<AcquireResponse> out) {
         String owner = session();
         SyncServiceAdapter.<SyncResults.Grant, AcquireResponse>blocking(out, cb -> table.acquire(r.getName(), kind(r.getKind()), r.getValue(), owner,
-                timeout(r.hasTimeout(), r.getTimeout()), cb),
+                timeout(r.hasTimeout(), r.getTimeout()), r.getWaitId(), cb),
                 g -> AcquireResponse.newBuilder().setAcquired(g.acquired()).setFencingToken(g.fencingToken())
                         .setAbandoned(g.abandoned()).setDepth(g.depth()).build(),
                 g -> {
@@ -99,6 +101,15 @@ public final class SyncServiceAdapter extends SyncServiceGrpc.SyncServiceImplBas
                         table.release(r.getName(), owner); // nobody will learn it holds the lock
                     }
                 });
+    }
+
+    @Override
+    public void cancelAcquire(CancelAcquireRequest r, StreamObserver<CancelAcquireResponse> out) {
+        kept(out, () -> {
+            var undone = table.cancelAcquire(r.getName(), session(), r.getWaitId());
+            return CancelAcquireResponse.newBuilder().setWasWaiting(undone.wasWaiting())
+                    .setReleased(undone.released()).build();
+        });
     }
 
     @Override

@@ -27,6 +27,9 @@ public final class SyncResults {
         static final Grant TIMED_OUT = new Grant(false, 0, false, 0);
     }
 
+    /** What a CancelAcquire undid: a wait that stopped, or a grant released (or neither). */
+    public record Undone(boolean wasWaiting, boolean released) {}
+
     /** What is left after a Release: the RLock depth or the semaphore's value. */
     public record Released(int depth, int value) {}
 

@@ -19,6 +19,7 @@ import dev.forkd.server.sync.SyncResults.Grant;
 import dev.forkd.server.sync.SyncResults.Info;
 import dev.forkd.server.sync.SyncResults.Pending;
 import dev.forkd.server.sync.SyncResults.Released;
+import dev.forkd.server.sync.SyncResults.Undone;
 import dev.forkd.server.store.StateStore;
 import dev.forkd.server.sync.Primitive.Barrier;
 import dev.forkd.server.sync.Primitive.BarrierState;
@@ -75,6 +76,8 @@ public final class SyncTable {
     private final Map<String, Set<Primitive>> touchedBy = new HashMap<>();
     /** Keeps the primitives and the fencing counter (one for every grant, so tokens never repeat). */
     private final SyncJournal journal;
+    /** What became of Acquires that carried a wait id, for CancelAcquire. */
+    private final WaitIds waitIds = new WaitIds(WaitIds.DEFAULT_MAX);
 
     public SyncTable(ScheduledExecutorService timers, Predicate<String> sessionAlive, Limits limits) {
         this(timers, sessionAlive, limits, ServerEvents.NONE, System::nanoTime);
@@ -190,8 +193,17 @@ public final class SyncTable {
      */
     public Pending acquire(String name, Optional<SyncKind> kindIfNew, int value, String owner,
             Optional<Duration> timeout, Callback<Grant> done) {
+        return acquire(name, kindIfNew, value, owner, timeout, "", done);
+    }
+
+    /**
+     * An Acquire that {@link #cancelAcquire} can undo by its {@code waitId} (empty: no id).
+     */
+    public Pending acquire(String name, Optional<SyncKind> kindIfNew, int value, String owner,
+            Optional<Duration> timeout, String waitId, Callback<Grant> answer) {
         Effects fx = new Effects();
         Pending pending = Pending.NONE;
+        Callback<Grant> done = WaitIds.track(owner, waitId, answer);
         try {
             synchronized (this) {
                 FreeNames.check(name);
@@ -199,7 +211,12 @@ public final class SyncTable {
                     throw new InvalidArgument("kind", "must be a lock or semaphore kind to acquire, not "
                             + kindIfNew.get().withArticle());
                 }
+                WaitIds.check("wait_id", waitId, false);
                 requireOwner(owner);
+                if (!waitId.isEmpty() && waitIds.cancelledEarly(owner, waitId)) {
+                    fx.add(() -> done.done(Grant.TIMED_OUT)); // its caller gave up before it came
+                    return Pending.NONE;
+                }
                 Primitive p = byName.get(name);
                 if (p == null) {
                     p = newPrimitive(name, kindIfNew.orElse(SyncKind.LOCK), value == 0 ? DEFAULT_SEMAPHORE_VALUE : value, 0, "",
@@ -258,42 +275,92 @@ public final class SyncTable {
         Effects fx = new Effects();
         try {
             synchronized (this) {
-                Primitive p = require(name);
-                switch (p) {
-                    case Mutex m -> {
-                        requireOwner(owner);
-                        if (!(m.state instanceof LockState.Held h) || !h.owner().equals(owner)) {
-                            String who = m.state instanceof LockState.Held h2
-                                    ? "held by another session (" + h2.owner() + ")" : "not held";
-                            throw new FailedPrecondition("LOCK_NOT_HELD", m.kind().words() + " \"" + name
-                                    + "\" is " + who + "; only its holder may release it",
-                                    Map.of("name", name));
-                        }
-                        if (h.depth() > 1) {
-                            m.state = new LockState.Held(owner, h.depth() - 1, h.token());
-                            fx.changed(m);
-                            return new Released(h.depth() - 1, 0);
-                        }
-                        passOn(m, fx);
-                        return new Released(0, 0);
-                    }
-                    case Semaphore s -> {
-                        if (s.bounded && s.value >= s.initial) {
-                            throw new FailedPrecondition("SEMAPHORE_OVER_BOUND", "bounded semaphore \"" + name
-                                    + "\" is already at its bound " + s.initial + "; release without acquire",
-                                    Map.of("name", name, "bound", Integer.toString(s.initial)));
-                        }
-                        returnPermit(s, owner);
-                        s.value++;
-                        fx.changed(s);
-                        wakeSemaphore(s, fx);
-                        return new Released(0, s.value);
-                    }
-                    default -> throw SyncViews.wrongKind(p, "a lock or semaphore");
-                }
+                return releaseHeld(require(name), owner, fx);
             }
         } finally {
             settle(fx);
+        }
+    }
+
+    /**
+     * Undoes the Acquire of {@code owner} that carried {@code waitId}, whatever became of it: stops
+     * its wait (it answers acquired=false), releases its grant if the owner still holds what it was
+     * granted, or, if nothing is known of it yet, makes it answer acquired=false when it comes.
+     */
+    public Undone cancelAcquire(String name, String owner, String waitId) {
+        Effects fx = new Effects();
+        try {
+            synchronized (this) {
+                FreeNames.check(name);
+                WaitIds.check("wait_id", waitId, true);
+                requireOwner(owner);
+                Primitive p = byName.get(name);
+                if (p != null) {
+                    for (Iterator<Waiter> it = p.waiters.iterator(); it.hasNext(); ) {
+                        Waiter w = it.next();
+                        if (w.onGrant instanceof WaitIds.Tracked t && t.key().equals(new WaitIds.Key(owner, waitId))) {
+                            it.remove();
+                            finish(w, fx);
+                            fx.add(() -> w.onGrant.done(Grant.TIMED_OUT));
+                            return new Undone(true, false);
+                        }
+                    }
+                }
+                var grant = waitIds.takeGrant(owner, waitId);
+                if (grant.isPresent()) {
+                    boolean stillHeld = grant.get().name().equals(name) && switch (p) {
+                        case Mutex m -> m.state instanceof LockState.Held h && h.owner().equals(owner)
+                                && h.token() == grant.get().token();
+                        case Semaphore s -> s.held.containsKey(owner);
+                        case null, default -> false;
+                    };
+                    if (stillHeld) {
+                        releaseHeld(p, owner, fx);
+                    }
+                    return new Undone(false, stillHeld);
+                }
+                waitIds.cancelEarly(owner, waitId);
+                return new Undone(false, false);
+            }
+        } finally {
+            settle(fx);
+        }
+    }
+
+    /** Releases what {@code owner} holds of {@code p}; under the monitor. */
+    private Released releaseHeld(Primitive p, String owner, Effects fx) {
+        String name = p.name;
+        switch (p) {
+            case Mutex m -> {
+                requireOwner(owner);
+                if (!(m.state instanceof LockState.Held h) || !h.owner().equals(owner)) {
+                    String who = m.state instanceof LockState.Held h2
+                            ? "held by another session (" + h2.owner() + ")" : "not held";
+                    throw new FailedPrecondition("LOCK_NOT_HELD", m.kind().words() + " \"" + name
+                            + "\" is " + who + "; only its holder may release it",
+                            Map.of("name", name));
+                }
+                if (h.depth() > 1) {
+                    m.state = new LockState.Held(owner, h.depth() - 1, h.token());
+                    fx.changed(m);
+                    return new Released(h.depth() - 1, 0);
+                }
+                passOn(m, fx);
+                return new Released(0, 0);
+            }
+            case Semaphore s -> {
+                if (s.bounded && s.value >= s.initial) {
+                    throw new FailedPrecondition("SEMAPHORE_OVER_BOUND", "bounded semaphore \"" + name
+                            + "\" is already at its bound " + s.initial + "; release without acquire",
+                            Map.of("name", name, "bound", Integer.toString(s.initial)));
+                }
+                returnPermit(s, owner);
+                s.value++;
+                fx.changed(s);
+                wakeSemaphore(s, fx);
+                return new Released(0, s.value);
+            }
+            default -> throw SyncViews.wrongKind(p, "a lock or semaphore");
         }
     }
 
@@ -863,6 +930,7 @@ public final class SyncTable {
      * told UNAVAILABLE: the caller does not know it holds it, and would wait on itself when it retries.
      */
     private void tellGranted(Effects fx, Callback<Grant> cb, Grant g, String name, String owner) {
+        waitIds.granted(cb, name, g);
         fx.add(() -> cb.done(g), () -> {
             try {
                 release(name, owner);

@@ -1,0 +1,113 @@
+package dev.forkd.server.sync;
+
+import dev.forkd.server.error.ForkdException.InvalidArgument;
+import dev.forkd.server.sync.SyncResults.Callback;
+import dev.forkd.server.sync.SyncResults.Grant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * What became of the Acquires that carried a wait id, so that a caller who gave up on one without
+ * seeing its answer can undo it: which were granted (and with which token), and which were
+ * cancelled before they arrived. Bounded: past {@code max} marks the oldest are forgotten (a
+ * CancelAcquire follows its Acquire within moments, so only a flood of grants loses one).
+ * Not thread-safe: the {@link SyncTable} guards it with its own lock.
+ */
+final class WaitIds {
+
+    static final int DEFAULT_MAX = 10_000;
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+
+    /** One caller's wait: its session and the id it chose. */
+    record Key(String owner, String waitId) {}
+
+    /** What is known of a wait id. */
+    sealed interface Mark {
+        /** It was granted this primitive, with this token. */
+        record Granted(String name, long token) implements Mark {}
+
+        /** Its caller cancelled it before it arrived: when it comes, it answers acquired=false. */
+        record CancelledEarly() implements Mark {}
+    }
+
+    /** An Acquire's callback that remembers which wait it answers. */
+    record Tracked(Key key, Callback<Grant> inner) implements Callback<Grant> {
+        @Override
+        public void done(Grant result) {
+            inner.done(result);
+        }
+
+        @Override
+        public void failed(dev.forkd.server.error.ForkdException e) {
+            inner.failed(e);
+        }
+    }
+
+    private final Map<Key, Mark> marks;
+
+    WaitIds(int max) {
+        this.marks = new LinkedHashMap<>(16, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Key, Mark> eldest) {
+                return size() > max;
+            }
+        };
+    }
+
+    /** Checks a wait id from a request (empty is allowed where the id is optional). */
+    static void check(String field, String waitId, boolean required) {
+        if (waitId.isEmpty() && !required) {
+            return;
+        }
+        if (!ID.matcher(waitId).matches()) {
+            throw new InvalidArgument(field, waitId.isEmpty() ? "is required"
+                    : "must be 1 to 64 letters, digits, '.', '_', ':' or '-'");
+        }
+    }
+
+    /** The callback to hand to the wait: tracked when the caller gave an id. */
+    static Callback<Grant> track(String owner, String waitId, Callback<Grant> done) {
+        return waitId.isEmpty() ? done : new Tracked(new Key(owner, waitId), done);
+    }
+
+    /** A grant is being answered on {@code cb}: if its wait has an id, remember the grant. */
+    void granted(Callback<Grant> cb, String name, Grant g) {
+        if (cb instanceof Tracked t && g.acquired()) {
+            marks.remove(t.key()); // re-inserted as the newest
+            marks.put(t.key(), new Mark.Granted(name, g.fencingToken()));
+        }
+    }
+
+    /** Whether this Acquire was cancelled before it arrived (the mark is used up). */
+    boolean cancelledEarly(String owner, String waitId) {
+        Key k = new Key(owner, waitId);
+        if (marks.get(k) instanceof Mark.CancelledEarly) {
+            marks.remove(k);
+            return true;
+        }
+        return false;
+    }
+
+    /** The grant this wait received, if any (the mark is used up). */
+    Optional<Mark.Granted> takeGrant(String owner, String waitId) {
+        Key k = new Key(owner, waitId);
+        if (marks.get(k) instanceof Mark.Granted g) {
+            marks.remove(k);
+            return Optional.of(g);
+        }
+        return Optional.empty();
+    }
+
+    /** Remembers that this wait was cancelled before anything was known of it. */
+    void cancelEarly(String owner, String waitId) {
+        Key k = new Key(owner, waitId);
+        marks.remove(k);
+        marks.put(k, new Mark.CancelledEarly());
+    }
+
+    int size() {
+        return marks.size();
+    }
+}
