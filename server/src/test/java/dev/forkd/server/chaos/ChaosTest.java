@@ -104,7 +104,8 @@ class ChaosTest {
             }
             System.out.printf("chaos: %d cycles in %.1f s; actions %s%n", cycles, seconds, actions);
             System.out.println("chaos: pool " + pool.figures() + "; lock grants " + locks.grants() + " ("
-                    + locks.abandonedGrants() + " from a dead holder); queue items put " + queue.itemsPut()
+                    + locks.abandonedGrants() + " from a dead holder, " + locks.timedOutWhileHeld()
+                    + " waits timed out while it stayed held); queue items put " + queue.itemsPut()
                     + ", deliveries " + queue.deliveries() + "; zombies " + zombies.length);
             passed = problems.isEmpty();
         } finally {

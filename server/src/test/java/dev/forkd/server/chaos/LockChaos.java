@@ -29,6 +29,11 @@ final class LockChaos {
     private long highestToken;
     private long grants;
     private long abandonedGrants;
+    /** Times the chaos loop took the lock from its holder (killed it, or let it release). */
+    private long handOffs;
+    /** Waits that timed out while the lock passed on fewer times than there are contenders. */
+    private long timedOutWhileHeld;
+    private int contenders;
     private TestSession holder;
 
     LockChaos(ServerProcess server) {
@@ -38,6 +43,7 @@ final class LockChaos {
     }
 
     void start(int contenders) {
+        this.contenders = contenders;
         for (int i = 0; i < contenders; i++) {
             Thread t = Thread.ofPlatform().daemon().name("lock-client-" + i).start(this::contend);
             clients.add(t);
@@ -55,12 +61,24 @@ final class LockChaos {
                 continue;
             }
             try {
+                long handOffsBefore = handOffs();
                 AcquireResponse r = SyncServiceGrpc.newBlockingStub(s.channel).withDeadlineAfter(60, TimeUnit.SECONDS)
                         .acquire(AcquireRequest.newBuilder().setName(LOCK)
                                 .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(45)).build());
                 if (!r.getAcquired()) {
-                    if (!stopping.get()) {
-                        record("a waiter did not get the lock within 45 s");
+                    // A wait times out rightly while the lock stays held: a cycle of the chaos loop may
+                    // outlast it (an agent's replacement on a loaded machine). Once the lock passed on
+                    // more times than there are contenders ahead, it must have been this waiter's.
+                    long passed = handOffs() - handOffsBefore;
+                    if (stopping.get()) {
+                        continue;
+                    }
+                    if (passed > contenders) {
+                        record("a waiter did not get the lock within 45 s, while it passed on " + passed + " times");
+                    } else {
+                        synchronized (this) {
+                            timedOutWhileHeld++;
+                        }
                     }
                     continue;
                 }
@@ -106,12 +124,16 @@ final class LockChaos {
         }
         holder.cancel();
         holder = null;
+        handOffs++;
         notifyAll();
         return true;
     }
 
     /** The holder releases cleanly. */
     synchronized void releaseHolder() {
+        if (holder != null) {
+            handOffs++;
+        }
         holder = null;
         notifyAll();
     }
@@ -139,6 +161,14 @@ final class LockChaos {
         synchronized (this) {
             return List.copyOf(problems);
         }
+    }
+
+    private synchronized long handOffs() {
+        return handOffs;
+    }
+
+    synchronized long timedOutWhileHeld() {
+        return timedOutWhileHeld;
     }
 
     synchronized long grants() {
