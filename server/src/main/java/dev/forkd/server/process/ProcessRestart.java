@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.ObjIntConsumer;
 
 /**
  * {@code forkd restart}: a process is stopped as a terminate stops it, then started again from its
@@ -75,21 +77,17 @@ final class ProcessRestart {
         }
     }
 
-    /** The table's own moves this one needs. */
-    interface Moves {
-        /** Terminate: SIGTERM, then SIGKILL after {@code grace}; returns who to notify. */
-        List<Runnable> stop(ProcessRecord rec, Duration grace);
-
-        /** Starts run {@code run} of a record in Backoff (its usual restart after a back-off). */
-        void startAgain(ProcessRecord rec, int run);
-    }
-
-    private final Moves moves;
+    /** The table's terminate: SIGTERM, then SIGKILL after the grace; returns who to notify. */
+    private final BiFunction<ProcessRecord, Duration, List<Runnable>> stop;
+    /** The table's start of a new run of a record in Backoff (its usual restart after a back-off). */
+    private final ObjIntConsumer<ProcessRecord> startAgain;
     private final ScheduledExecutorService timers;
     private final Clock clock;
 
-    ProcessRestart(Moves moves, ScheduledExecutorService timers, Clock clock) {
-        this.moves = moves;
+    ProcessRestart(BiFunction<ProcessRecord, Duration, List<Runnable>> stop, ObjIntConsumer<ProcessRecord> startAgain,
+            ScheduledExecutorService timers, Clock clock) {
+        this.stop = stop;
+        this.startAgain = startAgain;
         this.timers = timers;
         this.clock = clock;
     }
@@ -124,8 +122,8 @@ final class ProcessRestart {
         rec.pendingRestart = pending;
         return switch (rec.state) {
             // Its end comes back through stopped(), which starts it again.
-            case ProcessState.Running r -> moves.stop(rec, grace);
-            case ProcessState.Starting s -> moves.stop(rec, grace);
+            case ProcessState.Running r -> stop.apply(rec, grace);
+            case ProcessState.Starting s -> stop.apply(rec, grace);
             case ProcessState.Backoff b -> again(rec, b.ended());
             case ProcessState.Fatal f -> again(rec, f.ended());
             default -> again(rec, rec.state);
@@ -171,7 +169,7 @@ final class ProcessRestart {
         List<Runnable> notify = rec.transition(new ProcessState.Backoff(end, now), now);
         rec.pendingRestart.begun = true;
         int next = rec.run + 1;
-        rec.restartTimer = timers.schedule(() -> moves.startAgain(rec, next), 0, TimeUnit.NANOSECONDS);
+        rec.restartTimer = timers.schedule(() -> startAgain.accept(rec, next), 0, TimeUnit.NANOSECONDS);
         return notify;
     }
 }

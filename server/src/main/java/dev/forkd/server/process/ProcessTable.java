@@ -134,17 +134,7 @@ public final class ProcessTable {
             MemoryBudget memory, ServerEvents events, ProcessRecords kept) {
         this.kept = kept;
         this.restore = new ProcessRestore(this, kept, clock, memory, events);
-        this.restarts = new ProcessRestart(new ProcessRestart.Moves() {
-            @Override
-            public List<Runnable> stop(ProcessRecord rec, Duration grace) {
-                return ProcessTable.this.stop(rec, SIGTERM, grace);
-            }
-
-            @Override
-            public void startAgain(ProcessRecord rec, int run) {
-                restart(rec, run);
-            }
-        }, timers, clock);
+        this.restarts = new ProcessRestart((rec, grace) -> stop(rec, SIGTERM, grace), this::restart, timers, clock);
         this.events = events;
         this.memory = memory;
         this.agents = agents;
@@ -207,7 +197,7 @@ public final class ProcessTable {
                 case SpawnOutcome.Started s -> kept.afterCommitted(() -> onStarted.accept(s.process()), timers);
                 case SpawnOutcome.Failed f -> {
                     forget(rec);
-                    onError.accept(startError(spec, f.error()));
+                    onError.accept(f.error().toException(spec.argv().get(0)));
                 }
                 case SpawnOutcome.Lost l -> {
                     forget(rec);
@@ -1057,18 +1047,6 @@ public final class ProcessTable {
             throw new ForkdException.NotFound("process", idOrName);
         }
         return rec;
-    }
-
-    private static ForkdException startError(ProcessSpec spec, StartError error) {
-        Map<String, String> meta = Map.of("program", spec.argv().get(0), "detail", error.message());
-        return switch (error.kind()) {
-            case NOT_FOUND -> new ForkdException.NotFound("PROGRAM_NOT_FOUND", error.message(), meta);
-            case NOT_EXECUTABLE -> new ForkdException.FailedPrecondition("PROGRAM_NOT_EXECUTABLE",
-                    error.message(), meta);
-            case BAD_CWD -> new ForkdException.FailedPrecondition("BAD_CWD", error.message(), meta);
-            case RESOURCES -> new ForkdException.ResourceExhausted("AGENT_RESOURCES", error.message());
-            case OTHER -> new ForkdException.FailedPrecondition("START_FAILED", error.message(), meta);
-        };
     }
 
     /** The lower-case state name users see ("running", "exited", ...). */
