@@ -409,6 +409,11 @@ public final class ProcessTable {
         List<Runnable> notify;
         synchronized (rec) {
             requireClaimed(rec);
+            // As at its spawn: a daemon runs only within its session, so none outlives it.
+            Optional<String> session = daemonOf(rec).filter(sid -> !childSessions.isOpen(sid));
+            if (session.isPresent()) {
+                throw new ForkdException.NotFound("session", session.get());
+            }
             notify = restarts.request(rec, grace.orElse(rec.spec.stopGrace()), outcome -> {
                 switch (outcome) {
                     case ProcessRestart.Outcome.Restarted r -> onRestarted.accept(r.process());

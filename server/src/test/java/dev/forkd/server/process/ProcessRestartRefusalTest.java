@@ -52,10 +52,25 @@ class ProcessRestartRefusalTest {
         public void writeStdin(String processId, int run, byte[] data, boolean close) {}
     };
 
+    private final java.util.Set<String> openSessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private ProcessTable table() {
         AgentPool pool = (onAgent, onFailure) -> onAgent.accept(agent);
-        return new ProcessTable(pool, pgid -> {}, ProcessTable.ChildSessions.NONE, timers, Clock.systemUTC(),
-                () -> 0.5, 100);
+        ProcessTable.ChildSessions sessions = new ProcessTable.ChildSessions() {
+            @Override
+            public ProcessTable.ChildSession open(String processId) {
+                return new ProcessTable.ChildSession("", Map.of());
+            }
+
+            @Override
+            public void end(String sessionId) {}
+
+            @Override
+            public boolean isOpen(String sessionId) {
+                return openSessions.contains(sessionId);
+            }
+        };
+        return new ProcessTable(pool, pgid -> {}, sessions, timers, Clock.systemUTC(), () -> 0.5, 100);
     }
 
     private static ProcessSpec spec(Map<String, String> labels) {
@@ -73,6 +88,25 @@ class ProcessRestartRefusalTest {
         ForkdException e = assertThrows(ForkdException.class,
                 () -> table.restart("p-1", Optional.empty(), s -> {}, x -> {}));
         assertEquals("POOL_WORKER_NOT_RESTARTABLE", e.reason());
+        assertEquals(before, table.get("p-1"));
+        assertEquals(List.of(), sent);
+    }
+
+    @Test
+    void aDaemonWhoseSessionEndedIsNotStartedAgain() {
+        ProcessTable table = table();
+        openSessions.add("s-1");
+        ProcessSpec daemon = new ProcessSpec(List.of("true"), Map.of(), Optional.empty(), Optional.empty(), Map.of(),
+                false, true, Optional.empty(), RestartSpec.NEVER, 4096, Duration.ofSeconds(3), Optional.of("s-1"), false);
+        table.spawn(daemon, s -> {}, e -> { throw e; });
+        table.onStarted("p-1", 0, 4242);
+        table.onExited("p-1", 0, 0);
+        openSessions.remove("s-1");
+        ProcessSnapshot before = table.get("p-1");
+        sent.clear();
+        ForkdException e = assertThrows(ForkdException.class,
+                () -> table.restart("p-1", Optional.empty(), s -> {}, x -> {}));
+        assertInstanceOf(ForkdException.NotFound.class, e);
         assertEquals(before, table.get("p-1"));
         assertEquals(List.of(), sent);
     }
