@@ -11,6 +11,7 @@ import picocli.CommandLine;
 /** Reads durations the way people write them: {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h30m}, {@code 1.5s}, {@code 10} (seconds), or ISO {@code PT10S}. */
 public final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
 
+    private static final BigDecimal MAX_NANOS = BigDecimal.valueOf(Long.MAX_VALUE);
     private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|ms|s|m|h|d)");
     private static final Pattern WHOLE = Pattern.compile("(?:\\d+(?:\\.\\d+)?(?:ns|us|ms|s|m|h|d))+");
 
@@ -52,7 +53,9 @@ public final class DurationConverter implements CommandLine.ITypeConverter<Durat
     }
 
     private static Duration nanos(BigDecimal amount, long unitNanos) {
-        return Duration.ofNanos(amount.multiply(BigDecimal.valueOf(unitNanos)).longValue());
+        BigDecimal n = amount.multiply(BigDecimal.valueOf(unitNanos));
+        // Saturated (about 292 years), not wrapped: a huge duration stays huge ("no limit").
+        return Duration.ofNanos(n.compareTo(MAX_NANOS) >= 0 ? Long.MAX_VALUE : n.longValue());
     }
 
     private static Duration nonNegative(Duration d, String value) {

@@ -1,6 +1,9 @@
 package dev.forkd.cli;
 
+import com.google.protobuf.Timestamp;
 import dev.forkd.client.ForkdClient;
+import java.time.Instant;
+import java.util.Optional;
 import dev.forkd.v1.WatchProcessRequest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,6 +32,11 @@ final class LogsCommand extends ClientCommand {
             description = "Only the last N lines kept so far (stdout and stderr counted together), then with -f what follows.")
     Integer tail;
 
+    @Option(names = "--since", paramLabel = "WHEN",
+            description = "Only output captured at or after WHEN: a time ago (10m, 1h30m, 90s) or an ISO time "
+                    + "(2026-12-01T10:00:00Z, or local without a zone). Combines with --tail and -f.")
+    String since;
+
     @Override
     int run(ForkdClient client, Invocation inv) throws Exception {
         if (from < 0) {
@@ -37,22 +45,29 @@ final class LogsCommand extends ClientCommand {
         if (tail != null && tail < 0) {
             throw new CliFailure("--tail must be 0 or more, got " + tail, ExitCodes.USAGE);
         }
+        Optional<Instant> after = since == null ? Optional.empty() : Optional.of(Since.parse(since, java.time.Clock.systemDefaultZone()));
         try {
             long start = from;
             if (tail != null) {
-                LogTail last = LogTail.read(client.processes().watch(WatchProcessRequest.newBuilder()
-                        .setName(id).setFromOffset(from).build()), from);
+                LogTail last = LogTail.read(client.processes().watch(since(WatchProcessRequest.newBuilder()
+                        .setName(id).setFromOffset(from), after).build()), from);
                 last.print(tail, inv);
                 if (!follow) {
                     return ExitCodes.OK;
                 }
                 start = last.end();
             }
-            new OutputSink(inv).drain(client.processes().watch(WatchProcessRequest.newBuilder()
-                    .setName(id).setFromOffset(start).setFollow(follow).build()));
+            // After a tail the offset it ended at already is at or after the time.
+            new OutputSink(inv).drain(client.processes().watch(since(WatchProcessRequest.newBuilder()
+                    .setName(id).setFromOffset(start).setFollow(follow), tail == null ? after : Optional.empty()).build()));
         } catch (OutputSink.Closed e) {
             return RunCommand.BROKEN_PIPE; // `forkd logs -f x | head` ends when head does
         }
         return ExitCodes.OK;
+    }
+
+    private static WatchProcessRequest.Builder since(WatchProcessRequest.Builder r, Optional<Instant> after) {
+        after.ifPresent(t -> r.setSince(Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano())));
+        return r;
     }
 }

@@ -110,7 +110,7 @@ public final class Main implements Callable<Integer> {
             case "reload" -> new ReloadCommand();
             case "start" -> new ProgramControlCommand.Start();
             case "stop" -> new ProgramControlCommand.Stop();
-            case "restart" -> new ProgramControlCommand.Restart();
+            case "restart" -> new RestartCommand();
             case "help" -> new CommandLine.HelpCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };

@@ -3,7 +3,6 @@ package dev.forkd.cli;
 import dev.forkd.client.ForkdClient;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProgramServiceGrpc;
-import dev.forkd.v1.RestartRequest;
 import dev.forkd.v1.StartRequest;
 import dev.forkd.v1.StartResponse;
 import dev.forkd.v1.StopRequest;
@@ -12,13 +11,13 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** {@code forkd start|stop|restart NAME}: a declared program's processes, by the program's name. */
+/** {@code forkd start|stop NAME}: a declared program's processes, by the program's name ({@code restart}: {@link RestartCommand}). */
 abstract class ProgramControlCommand extends ClientCommand {
 
     @Parameters(paramLabel = "NAME", description = "A program declared in the server's config file.")
     String name;
 
-    ProgramServiceGrpc.ProgramServiceBlockingStub programs(ForkdClient client) {
+    static ProgramServiceGrpc.ProgramServiceBlockingStub programs(ForkdClient client) {
         return ProgramServiceGrpc.newBlockingStub(client.channel())
                 .withDeadlineAfter(ReloadCommand.PROGRAM_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -54,16 +53,6 @@ abstract class ProgramControlCommand extends ClientCommand {
                 inv.out().println("stopped " + n + " process" + (n == 1 ? "" : "es") + " of " + name);
             }
             return ExitCodes.OK;
-        }
-    }
-
-    @Command(name = "restart", mixinStandardHelpOptions = true,
-            description = "Stop, then start a declared program's processes.")
-    static final class Restart extends ProgramControlCommand {
-        @Override
-        int run(ForkdClient client, Invocation inv) {
-            return print(inv, options.json(), programs(client).restart(RestartRequest.newBuilder().setName(name).build())
-                    .getProcessesList());
         }
     }
 }

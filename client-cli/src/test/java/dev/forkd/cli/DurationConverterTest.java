@@ -19,6 +19,8 @@ class DurationConverterTest {
         assertEquals(Duration.ofSeconds(7), DurationConverter.parse("7"));
         assertEquals(Duration.ofSeconds(10), DurationConverter.parse("PT10S"));
         assertEquals(Duration.ofDays(1), DurationConverter.parse("1d"));
+        // A huge one saturates (about 292 years: "no limit" everywhere) rather than wrapping round.
+        assertEquals(Duration.ofNanos(Long.MAX_VALUE), DurationConverter.parse("1000000d"));
     }
 
     @Test

@@ -87,6 +87,15 @@ public final class ForkdProcess {
         calls.signal(id, true);
     }
 
+    /**
+     * Restarts it, as {@code forkd restart} does: SIGTERM to its process group, SIGKILL after its
+     * grace, then the same spec starts again under the same id (an ended process starts again at
+     * once). Waits until the new run has started; {@link #pid()} is then the new one.
+     */
+    public void restart() throws InterruptedException {
+        Rpc.interruptibly(calls.restart(id));
+    }
+
     /** Forgets an ended process on the server. */
     public void delete() {
         calls.delete(id);

@@ -6,6 +6,7 @@ import dev.forkd.v1.GetProcessRequest;
 import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.OutputStream;
 import dev.forkd.v1.ProcessInfo;
+import dev.forkd.v1.RestartProcessRequest;
 import dev.forkd.v1.SignalKind;
 import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SpawnRequest;
@@ -64,6 +65,12 @@ final class ProcessCalls {
     void signal(String id, boolean kill) {
         Rpc.call(() -> rpc.processes().signal(SignalRequest.newBuilder().setName(id)
                 .setKind(kill ? SignalKind.SIGNAL_KIND_KILL : SignalKind.SIGNAL_KIND_TERMINATE).build()));
+    }
+
+    /** Stops the process as terminate does, then starts it again under the same id; the new run's state. */
+    ListenableFuture<Snapshot> restart(String id) {
+        return Rpc.map(rpc.processesWaiting(null).restart(RestartProcessRequest.newBuilder().setName(id).build()),
+                r -> snapshot(r.getProcess()));
     }
 
     void delete(String id) {

@@ -63,6 +63,19 @@ class ProcessTest {
     }
 
     @Test
+    void restartStopsTheRunAndStartsANewOneUnderTheSameId() throws Exception {
+        ForkdProcess p = forkd.start(ProcessSpec.of("sleep", "60"));
+        int before = p.pid().orElseThrow();
+        p.restart();
+        int after = p.pid().orElseThrow();
+        assertTrue(before != after, "a new run: " + before + " then " + after);
+        assertTrue(ProcessHandle.of(after).map(ProcessHandle::isAlive).orElse(false), "pid " + after + " is not alive");
+        p.kill();
+        assertTrue(p.join(Duration.ofSeconds(30)));
+        assertEquals(OptionalInt.of(-9), p.exitCode());
+    }
+
+    @Test
     void joinWithTimeoutAnswersFalseWhileItRuns() throws Exception {
         ForkdProcess p = forkd.start(ProcessSpec.of("sleep", "60"));
         long start = System.nanoTime();

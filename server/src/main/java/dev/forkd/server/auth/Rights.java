@@ -17,7 +17,8 @@ public final class Rights {
         SIGNAL("signal"),
         DELETE("delete"),
         WATCH("watch the output of"),
-        WRITE_STDIN("write to the stdin of");
+        WRITE_STDIN("write to the stdin of"),
+        RESTART("restart");
 
         private final String words;
 

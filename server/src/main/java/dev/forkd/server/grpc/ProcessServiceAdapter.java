@@ -20,6 +20,8 @@ import dev.forkd.v1.JoinProcessResponse;
 import dev.forkd.v1.ListProcessesRequest;
 import dev.forkd.v1.ListProcessesResponse;
 import dev.forkd.v1.ProcessServiceGrpc;
+import dev.forkd.v1.RestartProcessRequest;
+import dev.forkd.v1.RestartProcessResponse;
 import dev.forkd.v1.SignalRequest;
 import dev.forkd.v1.SignalResponse;
 import dev.forkd.v1.SpawnRequest;
@@ -157,6 +159,23 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
     }
 
     @Override
+    public void restart(RestartProcessRequest request, StreamObserver<RestartProcessResponse> out) {
+        try {
+            String id = requireId(request.getName());
+            Optional<Duration> grace = request.hasGrace()
+                    ? Optional.of(Protos.duration("grace", request.getGrace())) : Optional.empty();
+            table.restart(controlled(id, ProcessAction.RESTART), grace,
+                    p -> {
+                        out.onNext(RestartProcessResponse.newBuilder().setProcess(ProcessMessages.info(p)).build());
+                        out.onCompleted();
+                    },
+                    e -> out.onError(ErrorMapper.toStatus(e)));
+        } catch (RuntimeException e) {
+            out.onError(ErrorMapper.toStatus(e));
+        }
+    }
+
+    @Override
     public void delete(DeleteProcessRequest request, StreamObserver<DeleteProcessResponse> out) {
         Calls.unary(out, () -> {
             String id = controlled(requireId(request.getName()), ProcessAction.DELETE);
@@ -173,11 +192,15 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
                 throw new InvalidArgument("from_offset", "must not be negative");
             }
             String target = controlled(id, ProcessAction.WATCH);
+            long from = request.getFromOffset();
+            if (request.hasSince()) {
+                from = Math.max(from, table.outputOffsetSince(target, Protos.timestamp("since", request.getSince())));
+            }
             WatchAdmission.Ticket ticket = watches.admit(Optional.ofNullable(Metadata.SESSION_ID.get()),
                     OutputWatcher.BUFFER_BYTES, "process " + target);
             try {
                 new OutputWatcher((ServerCallStreamObserver<WatchProcessResponse>) out, executor,
-                        request.getFromOffset(), request.getFollow(), request.getNoOutput(), request.getHoldOutput(),
+                        from, request.getFollow(), request.getNoOutput(), request.getHoldOutput(),
                         ticket).start(table, target);
             } catch (RuntimeException e) {
                 ticket.close();

@@ -32,4 +32,13 @@ final class Protos {
     static Optional<Duration> timeout(String field, boolean has, com.google.protobuf.Duration d) {
         return has ? Timeout.limit(duration(field, d)) : Optional.empty();
     }
+
+    /** A valid timestamp (0001-01-01 to 9999-12-31, nanos 0-999,999,999), or INVALID_ARGUMENT naming the field. */
+    static java.time.Instant timestamp(String field, com.google.protobuf.Timestamp t) {
+        if (t.getSeconds() < -62_135_596_800L || t.getSeconds() > 253_402_300_799L
+                || t.getNanos() < 0 || t.getNanos() > 999_999_999) {
+            throw new InvalidArgument(field, "is not a valid timestamp (years 1 to 9999, nanos 0 to 999999999)");
+        }
+        return java.time.Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+    }
 }

@@ -32,6 +32,9 @@ final class ProcessEvents {
                 kind = EventKind.PROCESS_RESTARTING;
                 ended(b.ended(), attributes);
                 attributes.put("restart_at", b.restartAt().toString());
+                if (rec.pendingRestart != null) {
+                    attributes.put("requested", "true"); // forkd restart, not the restart policy
+                }
             }
             case ProcessState.Fatal f -> {
                 kind = EventKind.PROCESS_FATAL;

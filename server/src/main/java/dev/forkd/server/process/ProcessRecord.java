@@ -60,6 +60,11 @@ final class ProcessRecord {
     /** When the current run was asked of an agent: a start's latency counts from here. */
     Instant startingSince;
 
+    /** A {@code forkd restart} on its way, until its new run has started; null if none. */
+    ProcessRestart.Pending pendingRestart;
+    /** When each captured chunk arrived, for {@code logs --since}. */
+    final OutputTimes outputTimes = new OutputTimes();
+
     ScheduledFuture<?> killTimer;
     ScheduledFuture<?> timeoutTimer;
     ScheduledFuture<?> restartTimer;
@@ -112,6 +117,9 @@ final class ProcessRecord {
         ProcessEvents.of(this, before, next, now).ifPresent(events::happened);
         kept.save(this);
         List<Runnable> toRun = new ArrayList<>(listeners);
+        if (pendingRestart != null) {
+            toRun.addAll(pendingRestart.settle(this, next));
+        }
         if (next.isFinal()) {
             toRun.addAll(joiners);
             joiners.clear();

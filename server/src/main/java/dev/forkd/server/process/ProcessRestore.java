@@ -154,6 +154,11 @@ public final class ProcessRestore {
                 Instant now = clock.instant();
                 notify = rec.transition(new ProcessState.Running(agentId, pid, now), now);
             }
+            if (pid > 0 && rec.state instanceof ProcessState.Running r) {
+                // Its --timeout counts from the run's start, not from this supervisor's.
+                rec.spec.timeout().ifPresent(t -> table.armTimeout(rec,
+                        t.minus(java.time.Duration.between(r.startedAt(), clock.instant()))));
+            }
             unclaimed.remove(processId, rec);
         }
         ProcessTable.runEach(notify);

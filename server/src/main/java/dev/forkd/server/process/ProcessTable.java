@@ -106,6 +106,7 @@ public final class ProcessTable {
     private final AtomicInteger recordCount = new AtomicInteger();
     private final ProcessRecords kept;
     private final ProcessRestore restore;
+    private final ProcessRestart restarts;
 
     public ProcessTable(AgentPool agents, GroupKiller groupKiller, ChildSessions childSessions,
             ScheduledExecutorService timers, Clock clock, DoubleSupplier random, int maxProcesses) {
@@ -133,6 +134,7 @@ public final class ProcessTable {
             MemoryBudget memory, ServerEvents events, ProcessRecords kept) {
         this.kept = kept;
         this.restore = new ProcessRestore(this, kept, clock, memory, events);
+        this.restarts = new ProcessRestart((rec, grace) -> stop(rec, SIGTERM, grace), this::restart, timers, clock);
         this.events = events;
         this.memory = memory;
         this.agents = agents;
@@ -195,7 +197,7 @@ public final class ProcessTable {
                 case SpawnOutcome.Started s -> kept.afterCommitted(() -> onStarted.accept(s.process()), timers);
                 case SpawnOutcome.Failed f -> {
                     forget(rec);
-                    onError.accept(startError(spec, f.error()));
+                    onError.accept(f.error().toException(spec.argv().get(0)));
                 }
                 case SpawnOutcome.Lost l -> {
                     forget(rec);
@@ -374,6 +376,9 @@ public final class ProcessTable {
         ProcessSnapshot snap;
         synchronized (rec) {
             requireClaimed(rec);
+            if (!(action instanceof SignalAction.Send)) {
+                notify = ProcessRestart.cancel(rec, "stopped");
+            }
             switch (action) {
                 case SignalAction.Send s -> {
                     if (!(rec.state instanceof ProcessState.Running)) {
@@ -383,15 +388,48 @@ public final class ProcessTable {
                     }
                     rec.agent.signal(rec.id, rec.run, s.signal());
                 }
-                case SignalAction.Terminate t -> notify = stop(rec, SIGTERM,
-                        t.grace().orElse(rec.spec.stopGrace()));
-                case SignalAction.Kill k -> notify = stop(rec, SIGKILL, Duration.ZERO);
-                case SignalAction.Stop st -> notify = stop(rec, st.signal(), st.grace());
+                case SignalAction.Terminate t -> notify = concat(notify, stop(rec, SIGTERM,
+                        t.grace().orElse(rec.spec.stopGrace())));
+                case SignalAction.Kill k -> notify = concat(notify, stop(rec, SIGKILL, Duration.ZERO));
+                case SignalAction.Stop st -> notify = concat(notify, stop(rec, st.signal(), st.grace()));
             }
             snap = rec.snapshot();
         }
         runEach(notify);
         return snap;
+    }
+
+    /**
+     * {@code forkd restart} (see {@link ProcessRestart}): {@code onRestarted} gets the process once its
+     * new run has started, or its start ended; {@code onError} if a stop cancelled it. Refusals throw.
+     */
+    public void restart(String idOrName, Optional<Duration> grace, Consumer<ProcessSnapshot> onRestarted,
+            Consumer<ForkdException> onError) {
+        ProcessRecord rec = find(idOrName);
+        List<Runnable> notify;
+        synchronized (rec) {
+            requireClaimed(rec);
+            // As at its spawn: a daemon runs only within its session, so none outlives it.
+            Optional<String> session = daemonOf(rec).filter(sid -> !childSessions.isOpen(sid));
+            if (session.isPresent()) {
+                throw new ForkdException.NotFound("session", session.get());
+            }
+            notify = restarts.request(rec, grace.orElse(rec.spec.stopGrace()), outcome -> {
+                switch (outcome) {
+                    case ProcessRestart.Outcome.Restarted r -> onRestarted.accept(r.process());
+                    case ProcessRestart.Outcome.Cancelled c -> onError.accept(c.error());
+                }
+            });
+        }
+        runEach(notify);
+    }
+
+    /** The offset of the first output byte {@code idOrName} captured at or after {@code since}. */
+    public long outputOffsetSince(String idOrName, Instant since) {
+        ProcessRecord rec = find(idOrName);
+        synchronized (rec) {
+            return rec.outputTimes.offsetSince(since, rec.output.start(), rec.output.end());
+        }
     }
 
     /** Forgets an ended process and its output. */
@@ -533,7 +571,8 @@ public final class ProcessTable {
                 if (rec.state.isFinal()) {
                     continue;
                 }
-                notify = stop(rec, SIGTERM, rec.spec.stopGrace());
+                notify = concat(ProcessRestart.cancel(rec, "stopped as its session ended"),
+                        stop(rec, SIGTERM, rec.spec.stopGrace()));
                 n++;
             }
             runEach(notify);
@@ -576,8 +615,7 @@ public final class ProcessTable {
             if (rec.stopRequested) {
                 rec.agent.signal(rec.id, run, SIGKILL);
             } else {
-                rec.spec.timeout().flatMap(t -> Timeout.schedule(timers, t, () -> onRunTimedOut(rec, run)))
-                        .ifPresent(f -> rec.timeoutTimer = f);
+                rec.spec.timeout().ifPresent(t -> armTimeout(rec, t));
             }
             waiter = rec.spawnWaiter;
             rec.spawnWaiter = null;
@@ -626,6 +664,7 @@ public final class ProcessTable {
             long slowest = slowestHolder(rec);
             long bytes = data.remaining();
             long startBefore = rec.output.start();
+            rec.outputTimes.captured(rec.output.end(), bytes, clock.instant(), startBefore);
             rec.output.append(stream, data, slowest);
             events.outputCaptured(bytes, rec.output.start() - startBefore);
             if (!rec.outputHeld && rec.agent != null && behind(rec, slowest) > rec.spec.outputLimit() / 2) {
@@ -758,6 +797,15 @@ public final class ProcessTable {
         }
     }
 
+    /**
+     * Arms the current run's {@code --timeout} to expire after {@code left} (for a restored run, what
+     * is left of it counted from its start; at once if none is). Monitor held.
+     */
+    void armTimeout(ProcessRecord rec, Duration left) {
+        int run = rec.run;
+        Timeout.schedule(timers, left, () -> onRunTimedOut(rec, run)).ifPresent(f -> rec.timeoutTimer = f);
+    }
+
     /** A restored process whose agent has not come back yet cannot be signalled or written to. */
     private static void requireClaimed(ProcessRecord rec) {
         if (rec.agent == null && (rec.state instanceof ProcessState.Running)) {
@@ -863,6 +911,9 @@ public final class ProcessTable {
     private List<Runnable> endedRun(ProcessRecord rec, ProcessState end) {
         Instant now = clock.instant();
         failStdin(rec, "process ended");
+        if (ProcessRestart.isStoppedForRestart(rec)) {
+            return restarts.stopped(rec, end);
+        }
         RestartDecision decision = RestartDecision.decide(rec.spec.restart(), end, rec.stopRequested,
                 rec.restartTimes, now, random);
         return switch (decision) {
@@ -1003,18 +1054,6 @@ public final class ProcessTable {
         return rec;
     }
 
-    private static ForkdException startError(ProcessSpec spec, StartError error) {
-        Map<String, String> meta = Map.of("program", spec.argv().get(0), "detail", error.message());
-        return switch (error.kind()) {
-            case NOT_FOUND -> new ForkdException.NotFound("PROGRAM_NOT_FOUND", error.message(), meta);
-            case NOT_EXECUTABLE -> new ForkdException.FailedPrecondition("PROGRAM_NOT_EXECUTABLE",
-                    error.message(), meta);
-            case BAD_CWD -> new ForkdException.FailedPrecondition("BAD_CWD", error.message(), meta);
-            case RESOURCES -> new ForkdException.ResourceExhausted("AGENT_RESOURCES", error.message());
-            case OTHER -> new ForkdException.FailedPrecondition("START_FAILED", error.message(), meta);
-        };
-    }
-
     /** The lower-case state name users see ("running", "exited", ...). */
     public static String stateName(ProcessState state) {
         return switch (state) {
@@ -1042,6 +1081,15 @@ public final class ProcessTable {
                 LOG.log(Level.WARNING, "a process callback failed", e);
             }
         }
+    }
+
+    private static List<Runnable> concat(List<Runnable> a, List<Runnable> b) {
+        if (a.isEmpty()) {
+            return b;
+        }
+        List<Runnable> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
     }
 
     /** Used in logs only. */
