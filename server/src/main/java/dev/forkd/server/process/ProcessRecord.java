@@ -97,6 +97,9 @@ final class ProcessRecord {
         ProcessState before = state;
         state = next;
         version++;
+        if (before instanceof ProcessState.Running && !(next instanceof ProcessState.Running)) {
+            endRunTimers(); // they belong to the run that ended, not to a run started after it
+        }
         switch (next) {
             case ProcessState.Running r -> {
                 startedAt = r.startedAt();
@@ -126,6 +129,17 @@ final class ProcessRecord {
             cancelTimers();
         }
         return toRun;
+    }
+
+    /** Cancels the ended run's SIGKILL escalation and timeout (a back-off's timer stays). */
+    private void endRunTimers() {
+        for (ScheduledFuture<?> f : new ScheduledFuture<?>[] {killTimer, timeoutTimer}) {
+            if (f != null) {
+                f.cancel(false);
+            }
+        }
+        killTimer = null;
+        timeoutTimer = null;
     }
 
     void cancelTimers() {

@@ -952,9 +952,8 @@ public final class ProcessTable {
             case ProcessState.Running r -> {
                 int run = rec.run;
                 rec.agent.signal(rec.id, run, signal);
-                if (signal != SIGKILL && rec.killTimer == null) {
-                    // A grace of NO_LIMIT or more never escalates to SIGKILL.
-                    rec.killTimer = Timeout.schedule(timers, grace, () -> killAfterGrace(rec, run)).orElse(null);
+                if (signal != SIGKILL) {
+                    escalateWithin(rec, run, grace);
                 }
                 return List.of();
             }
@@ -967,14 +966,31 @@ public final class ProcessTable {
         }
     }
 
+    /**
+     * Sends SIGKILL after {@code grace} unless an escalation already pending comes sooner: a stop
+     * asked for with a short grace is not held up by a longer one (the timeout's stop_grace). A grace
+     * of NO_LIMIT or more never escalates. Monitor held.
+     */
+    private void escalateWithin(ProcessRecord rec, int run, Duration grace) {
+        if (rec.killTimer != null && !rec.killTimer.isDone()
+                && rec.killTimer.getDelay(TimeUnit.NANOSECONDS) <= Timeout.nanos(grace)) {
+            return;
+        }
+        Timeout.schedule(timers, grace, () -> killAfterGrace(rec, run)).ifPresent(f -> {
+            if (rec.killTimer != null) {
+                rec.killTimer.cancel(false);
+            }
+            rec.killTimer = f;
+        });
+    }
+
     private void onRunTimedOut(ProcessRecord rec, int run) {
         synchronized (rec) {
             if (!rec.isRunOf(run) || !(rec.state instanceof ProcessState.Running)) {
                 return;
             }
             rec.agent.signal(rec.id, run, SIGTERM);
-            rec.killTimer = Timeout.schedule(timers, rec.spec.stopGrace(), () -> killAfterGrace(rec, run))
-                    .orElse(null);
+            escalateWithin(rec, run, rec.spec.stopGrace());
         }
     }
 
