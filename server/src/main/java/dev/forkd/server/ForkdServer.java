@@ -20,6 +20,7 @@ import dev.forkd.server.metrics.MetricsEndpoint;
 import dev.forkd.server.metrics.MetricsSettings;
 import dev.forkd.server.process.ChildEnvironment;
 import dev.forkd.server.programs.DeclaredPrograms;
+import dev.forkd.server.process.OutputFiles;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.store.StateDirectory;
 import dev.forkd.server.store.StateStore;
@@ -39,6 +40,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 
 /**
@@ -62,11 +64,12 @@ public final class ForkdServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final Optional<StateDirectory> stateDir;
     private final StateStore store;
+    private final OutputFiles outputs;
     private volatile boolean closed;
 
     private ForkdServer(ServerConfig config, Listeners.Started listening, ListenAddress address, AgentLauncher launcher,
             ForkdServices services, ScheduledExecutorService timers, ExecutorService streams, EventLoopGroup boss,
-            EventLoopGroup workers, Optional<StateDirectory> stateDir, StateStore store) {
+            EventLoopGroup workers, Optional<StateDirectory> stateDir, StateStore store, OutputFiles outputs) {
         this.config = config;
         this.listening = listening;
         this.address = address;
@@ -78,6 +81,7 @@ public final class ForkdServer implements AutoCloseable {
         this.workers = workers;
         this.stateDir = stateDir;
         this.store = store;
+        this.outputs = outputs;
     }
 
     /**
@@ -150,11 +154,24 @@ public final class ForkdServer implements AutoCloseable {
                 Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Thread.ofPlatform().name("forkd-stream-", 0).daemon().factory());
         ForkdServices services;
+        // The processes' output files, made with the memory budget their writes in flight are charged to.
+        AtomicReference<OutputFiles> outputs = new AtomicReference<>(OutputFiles.none());
         try {
             services = ForkdServices.assemble(ServiceSettings.of(config, liveness, metrics),
                     Clock.systemUTC(), timers, streams, ChildRunner.registeredAgents(pgid -> posix.kill(-pgid, 9)),
-                    new AuthInterceptor(agentToken, clientToken), store);
+                    new AuthInterceptor(agentToken, clientToken), store, memory -> {
+                        if (stateDir.isEmpty()) {
+                            return outputs.get();
+                        }
+                        try {
+                            outputs.set(OutputFiles.in(stateDir.get().path(), memory, System::currentTimeMillis));
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException("cannot make the output directory: " + e.getMessage(), e);
+                        }
+                        return outputs.get();
+                    });
         } catch (RuntimeException e) {
+            outputs.get().close();
             // A core could not load what the store kept (unreadable, or past --memory-budget): nothing
             // listens yet, so release everything and say why, as any other reason not to serve.
             timers.shutdownNow();
@@ -187,6 +204,7 @@ public final class ForkdServer implements AutoCloseable {
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             timers.shutdownNow();
             streams.shutdownNow();
+            outputs.get().close();
             release(stateDir, store);
             throw e;
         }
@@ -215,7 +233,7 @@ public final class ForkdServer implements AutoCloseable {
         agentReturn.await(adopted);
         new AgentWatchdog(agents, launcher::kill, timers); // ends with the timers
         ForkdServer forkd = new ForkdServer(config, listening, bound, launcher, services,
-                timers, streams, boss, workers, stateDir, store);
+                timers, streams, boss, workers, stateDir, store, outputs.get());
         try {
             observers.startEndpoint(config.tcpSecurity());
             launcher.start(launches);
@@ -334,6 +352,7 @@ public final class ForkdServer implements AutoCloseable {
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         timers.shutdownNow();
         streams.shutdownNow();
+        outputs.close(); // what was captured is in the files
         release(stateDir, store); // after the cores stopped changing: what they wrote is committed
         try {
             Files.deleteIfExists(listening.local().path());

@@ -10,6 +10,7 @@ import dev.forkd.server.grpc.PipeServiceAdapter;
 import dev.forkd.server.grpc.PoolServiceAdapter;
 import dev.forkd.server.grpc.ProcessServiceAdapter;
 import dev.forkd.server.grpc.ProgramServiceAdapter;
+import dev.forkd.server.process.OutputFiles;
 import dev.forkd.server.programs.DeclaredPrograms;
 import dev.forkd.server.programs.GroupMemory;
 import dev.forkd.server.programs.RssWatch;
@@ -116,6 +117,17 @@ public final class ForkdServices {
      */
     public static ForkdServices assemble(ServiceSettings settings, Clock clock, ScheduledExecutorService timers,
             ExecutorService streams, ChildRunner children, AuthInterceptor auth, StateStore store) {
+        return assemble(settings, clock, timers, streams, children, auth, store, memory -> OutputFiles.none());
+    }
+
+    /**
+     * {@link #assemble(ServiceSettings, Clock, ScheduledExecutorService, ExecutorService, ChildRunner,
+     * AuthInterceptor, StateStore)} with the processes' output kept in the files {@code outputs} makes
+     * (given the server's memory budget, which their writes in flight are charged to).
+     */
+    public static ForkdServices assemble(ServiceSettings settings, Clock clock, ScheduledExecutorService timers,
+            ExecutorService streams, ChildRunner children, AuthInterceptor auth, StateStore store,
+            java.util.function.Function<MemoryBudget, OutputFiles> outputs) {
         ServerObservers observers = new ServerObservers(settings.metrics(), clock);
         MemoryBudget memory = new MemoryBudget(settings.memoryBudget());
         SessionRegistry sessions = new SessionRegistry(timers, settings.maxSessions(), store);
@@ -129,7 +141,8 @@ public final class ForkdServices {
                 new AgentLiveness(settings.agentLiveness(), System::nanoTime));
         ProcessTable processes = new ProcessTable(children.agents(agents, () -> table[0]), children.groupKiller(),
                 childSessions(sessions), timers, clock, () -> ThreadLocalRandom.current().nextDouble(),
-                settings.maxProcesses(), memory, observers.events(), new ProcessRecords(store));
+                settings.maxProcesses(), memory, observers.events(),
+                new ProcessRecords(store, outputs.apply(memory)));
         table[0] = processes;
         processes.restore().load(); // reconciled with the agents that come back once the server listens
         sessions.onEndTerminateProcesses(processes::terminateDaemonsOf);

@@ -30,13 +30,40 @@ public final class ProcessRecords {
     private static final Logger LOG = Logger.getLogger(ProcessRecords.class.getName());
 
     private final StateStore store;
+    private final OutputFiles outputs;
 
     public ProcessRecords(StateStore store) {
+        this(store, OutputFiles.none());
+    }
+
+    /** Records kept in {@code store}, and the processes' output in {@code outputs}. */
+    public ProcessRecords(StateStore store, OutputFiles outputs) {
         this.store = store;
+        this.outputs = outputs;
     }
 
     /** Keeps nothing: a table without a store. */
     static final ProcessRecords NONE = new ProcessRecords(StateStore.none());
+
+    /**
+     * Keeps a chunk the record's log just took at {@code offset} (queued for the disk; never blocks).
+     * Call with its monitor held, so the chunks are queued in their order.
+     */
+    void output(ProcessRecord rec, OutputLog.Stream stream, long offset, java.nio.ByteBuffer data) {
+        if (!rec.output.isFreed()) { // forgotten: its files' removal is queued already
+            outputs.append(rec.id, rec.spec.outputLimit(), stream, offset, data);
+        }
+    }
+
+    /** Fills a restored record's log with the output its files kept. */
+    void loadOutput(ProcessRecord rec) {
+        rec.output.restore(outputs.load(rec.id));
+    }
+
+    /** Removes the output files of every process not in {@code ids}. */
+    void keepOutputOf(java.util.Set<String> ids) {
+        outputs.retainOnly(ids);
+    }
 
     boolean keeps() {
         return store.keeps();
@@ -74,6 +101,7 @@ public final class ProcessRecords {
         if (store.keeps()) {
             store.delete(KIND, key(rec.seq));
         }
+        outputs.delete(rec.id);
     }
 
     /** Every stored record, oldest first; a row that does not decode is skipped and said so. */

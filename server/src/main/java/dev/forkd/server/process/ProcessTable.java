@@ -626,6 +626,7 @@ public final class ProcessTable {
             long slowest = slowestHolder(rec);
             long bytes = data.remaining();
             long startBefore = rec.output.start();
+            kept.output(rec, stream, rec.output.end(), data.duplicate());
             rec.output.append(stream, data, slowest);
             events.outputCaptured(bytes, rec.output.start() - startBefore);
             if (!rec.outputHeld && rec.agent != null && behind(rec, slowest) > rec.spec.outputLimit() / 2) {
