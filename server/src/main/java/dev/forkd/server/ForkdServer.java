@@ -66,6 +66,8 @@ public final class ForkdServer implements AutoCloseable {
     private final StateStore store;
     private final OutputFiles outputs;
     private volatile boolean closed;
+    /** Open until a stop has released everything. */
+    private final CountDownLatch stopped = new CountDownLatch(1);
 
     private ForkdServer(ServerConfig config, Listeners.Started listening, ListenAddress address, AgentLauncher launcher,
             ForkdServices services, ScheduledExecutorService timers, ExecutorService streams, EventLoopGroup boss,
@@ -247,6 +249,13 @@ public final class ForkdServer implements AutoCloseable {
             }
             services.processes().restore().finish();
             services.startRestoredLeases();
+            services.life().attach(how -> {
+                if (how == ServerLife.Stop.KEEP_CHILDREN) {
+                    forkd.closeLeavingChildren();
+                } else {
+                    forkd.close();
+                }
+            });
         } catch (SpawnException e) {
             forkd.close();
             throw new IOException("cannot launch a worker-agent: " + e.getMessage(), e);
@@ -359,6 +368,16 @@ public final class ForkdServer implements AutoCloseable {
         } catch (IOException e) {
             LOG.warning("cannot remove socket " + listening.local().path() + ": " + e.getMessage());
         }
+        stopped.countDown();
+    }
+
+    /**
+     * Waits, at most {@code limit}, until a stop begun on another thread (a client's Shutdown call)
+     * has released everything: {@link #awaitTermination()} returns as soon as the listeners are
+     * down, before the store is closed.
+     */
+    public boolean awaitStopped(Duration limit) throws InterruptedException {
+        return stopped.await(limit.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The port Prometheus scrapes ({@code --metrics-listen}; the real one when 0 was asked), if any. */

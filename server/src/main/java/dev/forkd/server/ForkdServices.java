@@ -17,6 +17,7 @@ import dev.forkd.server.programs.RssWatch;
 import dev.forkd.server.programs.TableRunner;
 import dev.forkd.server.grpc.QueueServiceAdapter;
 import dev.forkd.server.grpc.SessionInterceptor;
+import dev.forkd.server.grpc.ServerServiceAdapter;
 import dev.forkd.server.grpc.SessionServiceAdapter;
 import dev.forkd.server.grpc.SharedServiceAdapter;
 import dev.forkd.server.grpc.SyncServiceAdapter;
@@ -77,6 +78,7 @@ public final class ForkdServices {
     private final ServerObservers observers;
     private final Map<String, String> forkdEnv;
     private final List<ServerServiceDefinition> definitions;
+    private final ServerLife life;
 
     /** What the cores do when the server starts stopping (see {@link #beforeStop}). */
     private final List<Runnable> beforeStop = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -84,7 +86,7 @@ public final class ForkdServices {
     private ForkdServices(SessionRegistry sessions, AgentCredentials agentCredentials, AgentRegistry agents,
             ProcessTable processes, DeclaredPrograms programs, HealthStatusManager health, MemoryBudget memory,
             WatchAdmission watches, ServerObservers observers, Map<String, String> forkdEnv,
-            List<ServerServiceDefinition> definitions) {
+            List<ServerServiceDefinition> definitions, ServerLife life) {
         this.sessions = sessions;
         this.agentCredentials = agentCredentials;
         this.agents = agents;
@@ -96,6 +98,7 @@ public final class ForkdServices {
         this.observers = observers;
         this.forkdEnv = forkdEnv;
         this.definitions = definitions;
+        this.life = life;
     }
 
     /**
@@ -183,12 +186,17 @@ public final class ForkdServices {
         TableRunner programRunner = new TableRunner(processes, childBase, forkdEnv, settings.defaultOutputLimit());
         DeclaredPrograms programs = new DeclaredPrograms(programRunner);
         new RssWatch(programs, programRunner, new GroupMemory(Path.of("/proc")), timers).start(); // ends with the timers
+        ServerLife life = new ServerLife(store.keeps());
         // The RPC metrics (when on) outermost, so refused calls count too.
         List<ServerServiceDefinition> definitions = List.of(
                 guarded(malformed, new ProgramServiceAdapter(programs, processes), session),
                 guarded(malformed, new ProcessServiceAdapter(processes, childBase, forkdEnv,
                         settings.defaultOutputLimit(), settings.maxOutputLimit(), streams, watches), session),
                 guarded(malformed, new SessionServiceAdapter(sessions), session),
+                guarded(malformed, new ServerServiceAdapter(life, () -> {
+                    Map<String, Integer> byState = processes.countByState();
+                    return byState.getOrDefault("running", 0) + byState.getOrDefault("starting", 0);
+                }), session),
                 guarded(malformed, new PoolServiceAdapter(pools, childBase, forkdEnv, settings.defaultOutputLimit(),
                         settings.maxOutputLimit(), settings.cpus(), streams), session),
                 guarded(malformed, new SyncServiceAdapter(sync), session),
@@ -201,7 +209,7 @@ public final class ForkdServices {
                 guarded(malformed, ProtoReflectionServiceV1.newInstance(), auth))
                 .stream().map(observers::observed).toList();
         ForkdServices services = new ForkdServices(sessions, credentials, agents, processes, programs, health, memory,
-                watches, observers, forkdEnv, definitions);
+                watches, observers, forkdEnv, definitions, life);
         services.beforeStop.add(pools::stopping);
         services.beforeStop.add(sessions::serverStopping); // the streams the stop cuts leave their sessions kept
         return services;
@@ -280,6 +288,11 @@ public final class ForkdServices {
     /** The programs declared in the config file (none until {@code forkd serve --config} loads one). */
     public DeclaredPrograms programs() {
         return programs;
+    }
+
+    /** How a client's Shutdown call stops the server. */
+    public ServerLife life() {
+        return life;
     }
 
     public HealthStatusManager health() {
