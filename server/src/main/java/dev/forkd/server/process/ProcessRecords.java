@@ -27,6 +27,8 @@ import java.util.logging.Logger;
 public final class ProcessRecords {
 
     static final String KIND = "process";
+    /** The label of a pool's worker processes (set by the pool). */
+    static final String POOL_LABEL = "forkd.pool";
     private static final Logger LOG = Logger.getLogger(ProcessRecords.class.getName());
 
     private final StateStore store;
@@ -50,7 +52,9 @@ public final class ProcessRecords {
      * Call with its monitor held, so the chunks are queued in their order.
      */
     void output(ProcessRecord rec, OutputLog.Stream stream, long offset, java.nio.ByteBuffer data) {
-        if (!rec.output.isFreed()) { // forgotten: its files' removal is queued already
+        // Not a forgotten one (its files' removal is queued already), nor a pool's worker: pools get
+        // fresh workers after a restart, and a per-task pool would make a file per task.
+        if (!rec.output.isFreed() && !rec.spec.labels().containsKey(POOL_LABEL)) {
             outputs.append(rec.id, rec.spec.outputLimit(), stream, offset, data);
         }
     }
