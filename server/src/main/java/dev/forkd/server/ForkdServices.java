@@ -134,6 +134,7 @@ public final class ForkdServices {
         ServerObservers observers = new ServerObservers(settings.metrics(), clock);
         MemoryBudget memory = new MemoryBudget(settings.memoryBudget());
         SessionRegistry sessions = new SessionRegistry(timers, settings.maxSessions(), store);
+        OutputFiles outputFiles = outputs.apply(memory);
         ProcessTable[] table = new ProcessTable[1];
         AgentCredentials credentials = new AgentCredentials();
         AgentRegistry agents = new AgentRegistry(timers, AGENT_WAIT_LIMIT,
@@ -144,8 +145,7 @@ public final class ForkdServices {
                 new AgentLiveness(settings.agentLiveness(), System::nanoTime));
         ProcessTable processes = new ProcessTable(children.agents(agents, () -> table[0]), children.groupKiller(),
                 childSessions(sessions), timers, clock, () -> ThreadLocalRandom.current().nextDouble(),
-                settings.maxProcesses(), memory, observers.events(),
-                new ProcessRecords(store, outputs.apply(memory)));
+                settings.maxProcesses(), memory, observers.events(), new ProcessRecords(store, outputFiles));
         table[0] = processes;
         processes.restore().load(); // reconciled with the agents that come back once the server listens
         sessions.onEndTerminateProcesses(processes::terminateDaemonsOf);
@@ -165,7 +165,8 @@ public final class ForkdServices {
                 () -> queues.list(0, Integer.MAX_VALUE).stream().map(q -> q.snapshot())
                         .map(q -> new MetricSources.Queue(q.name().orElse(q.id()), q.size(), q.inFlight())).toList(),
                 () -> sync.list(Optional.empty()).stream().filter(i -> i.kind().isLock() || i.kind().isSemaphore())
-                        .map(i -> new MetricSources.Lock(i.name(), i.waiters())).toList()));
+                        .map(i -> new MetricSources.Lock(i.name(), i.waiters())).toList(),
+                outputFiles::lostBytes));
 
         HealthStatusManager health = new HealthStatusManager();
         // Serving only while a live agent can take work: a probe sees the truth.
