@@ -14,6 +14,7 @@ final class Scenarios {
                 new SpawnBurst(),
                 new SpawnClients(),
                 new OutputThroughput(),
+                new OutputStore(),
                 new QueueBench(),
                 new DurableQueueBench(),
                 new SyncThroughput(),

@@ -22,7 +22,7 @@ public final class Main implements Callable<Integer> {
      */
     private static final List<String> SUBCOMMANDS =
             List.of("serve", "run", "spawn", "ps", "get", "wait", "logs", "kill", "rm", "status", "map", "pool", "queue", "pipe",
-                    "lock", "with-lock", "with-sem", "sem", "session", "event", "barrier", "value", "array", "dict", "events", "reload", "start", "stop", "restart", "help");
+                    "lock", "with-lock", "with-sem", "sem", "session", "event", "barrier", "value", "array", "dict", "events", "reload", "start", "stop", "restart", "shutdown", "help");
 
     private final Invocation invocation;
 
@@ -111,6 +111,7 @@ public final class Main implements Callable<Integer> {
             case "start" -> new ProgramControlCommand.Start();
             case "stop" -> new ProgramControlCommand.Stop();
             case "restart" -> new RestartCommand();
+            case "shutdown" -> new ShutdownCommand();
             case "help" -> new CommandLine.HelpCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };

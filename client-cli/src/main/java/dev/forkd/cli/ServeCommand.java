@@ -179,6 +179,8 @@ final class ServeCommand implements Callable<Integer> {
         inv.out().println(ServerLauncher.READY_LINE + server.address());
         inv.out().flush();
         server.awaitTermination();
+        // A stop a client asked for (forkd shutdown) runs on a thread of its own: exit once it is done.
+        server.awaitStopped(config.shutdownGrace().plusSeconds(60));
         try {
             Runtime.getRuntime().removeShutdownHook(stop);
         } catch (IllegalStateException e) {

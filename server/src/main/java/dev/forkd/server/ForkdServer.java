@@ -20,6 +20,7 @@ import dev.forkd.server.metrics.MetricsEndpoint;
 import dev.forkd.server.metrics.MetricsSettings;
 import dev.forkd.server.process.ChildEnvironment;
 import dev.forkd.server.programs.DeclaredPrograms;
+import dev.forkd.server.process.OutputFiles;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.store.StateDirectory;
 import dev.forkd.server.store.StateStore;
@@ -39,6 +40,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 
 /**
@@ -62,11 +64,14 @@ public final class ForkdServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final Optional<StateDirectory> stateDir;
     private final StateStore store;
+    private final OutputFiles outputs;
     private volatile boolean closed;
+    /** Open until a stop has released everything. */
+    private final CountDownLatch stopped = new CountDownLatch(1);
 
     private ForkdServer(ServerConfig config, Listeners.Started listening, ListenAddress address, AgentLauncher launcher,
             ForkdServices services, ScheduledExecutorService timers, ExecutorService streams, EventLoopGroup boss,
-            EventLoopGroup workers, Optional<StateDirectory> stateDir, StateStore store) {
+            EventLoopGroup workers, Optional<StateDirectory> stateDir, StateStore store, OutputFiles outputs) {
         this.config = config;
         this.listening = listening;
         this.address = address;
@@ -78,6 +83,7 @@ public final class ForkdServer implements AutoCloseable {
         this.workers = workers;
         this.stateDir = stateDir;
         this.store = store;
+        this.outputs = outputs;
     }
 
     /**
@@ -150,11 +156,24 @@ public final class ForkdServer implements AutoCloseable {
                 Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Thread.ofPlatform().name("forkd-stream-", 0).daemon().factory());
         ForkdServices services;
+        // The processes' output files, made with the memory budget their writes in flight are charged to.
+        AtomicReference<OutputFiles> outputs = new AtomicReference<>(OutputFiles.none());
         try {
             services = ForkdServices.assemble(ServiceSettings.of(config, liveness, metrics),
                     Clock.systemUTC(), timers, streams, ChildRunner.registeredAgents(pgid -> posix.kill(-pgid, 9)),
-                    new AuthInterceptor(agentToken, clientToken), store);
+                    new AuthInterceptor(agentToken, clientToken), store, memory -> {
+                        if (stateDir.isEmpty()) {
+                            return outputs.get();
+                        }
+                        try {
+                            outputs.set(OutputFiles.in(stateDir.get().path(), memory, System::currentTimeMillis));
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException("cannot make the output directory: " + e.getMessage(), e);
+                        }
+                        return outputs.get();
+                    });
         } catch (RuntimeException e) {
+            outputs.get().close();
             // A core could not load what the store kept (unreadable, or past --memory-budget): nothing
             // listens yet, so release everything and say why, as any other reason not to serve.
             timers.shutdownNow();
@@ -187,6 +206,7 @@ public final class ForkdServer implements AutoCloseable {
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             timers.shutdownNow();
             streams.shutdownNow();
+            outputs.get().close();
             release(stateDir, store);
             throw e;
         }
@@ -215,7 +235,7 @@ public final class ForkdServer implements AutoCloseable {
         agentReturn.await(adopted);
         new AgentWatchdog(agents, launcher::kill, timers); // ends with the timers
         ForkdServer forkd = new ForkdServer(config, listening, bound, launcher, services,
-                timers, streams, boss, workers, stateDir, store);
+                timers, streams, boss, workers, stateDir, store, outputs.get());
         try {
             observers.startEndpoint(config.tcpSecurity());
             launcher.start(launches);
@@ -229,6 +249,13 @@ public final class ForkdServer implements AutoCloseable {
             }
             services.processes().restore().finish();
             services.startRestoredLeases();
+            services.life().attach(how -> {
+                if (how == ServerLife.Stop.KEEP_CHILDREN) {
+                    forkd.closeLeavingChildren();
+                } else {
+                    forkd.close();
+                }
+            });
         } catch (SpawnException e) {
             forkd.close();
             throw new IOException("cannot launch a worker-agent: " + e.getMessage(), e);
@@ -334,12 +361,23 @@ public final class ForkdServer implements AutoCloseable {
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         timers.shutdownNow();
         streams.shutdownNow();
+        outputs.close(); // what was captured is in the files
         release(stateDir, store); // after the cores stopped changing: what they wrote is committed
         try {
             Files.deleteIfExists(listening.local().path());
         } catch (IOException e) {
             LOG.warning("cannot remove socket " + listening.local().path() + ": " + e.getMessage());
         }
+        stopped.countDown();
+    }
+
+    /**
+     * Waits, at most {@code limit}, until a stop begun on another thread (a client's Shutdown call)
+     * has released everything: {@link #awaitTermination()} returns as soon as the listeners are
+     * down, before the store is closed.
+     */
+    public boolean awaitStopped(Duration limit) throws InterruptedException {
+        return stopped.await(limit.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The port Prometheus scrapes ({@code --metrics-listen}; the real one when 0 was asked), if any. */

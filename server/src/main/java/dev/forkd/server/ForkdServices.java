@@ -10,12 +10,14 @@ import dev.forkd.server.grpc.PipeServiceAdapter;
 import dev.forkd.server.grpc.PoolServiceAdapter;
 import dev.forkd.server.grpc.ProcessServiceAdapter;
 import dev.forkd.server.grpc.ProgramServiceAdapter;
+import dev.forkd.server.process.OutputFiles;
 import dev.forkd.server.programs.DeclaredPrograms;
 import dev.forkd.server.programs.GroupMemory;
 import dev.forkd.server.programs.RssWatch;
 import dev.forkd.server.programs.TableRunner;
 import dev.forkd.server.grpc.QueueServiceAdapter;
 import dev.forkd.server.grpc.SessionInterceptor;
+import dev.forkd.server.grpc.ServerServiceAdapter;
 import dev.forkd.server.grpc.SessionServiceAdapter;
 import dev.forkd.server.grpc.SharedServiceAdapter;
 import dev.forkd.server.grpc.SyncServiceAdapter;
@@ -76,6 +78,7 @@ public final class ForkdServices {
     private final ServerObservers observers;
     private final Map<String, String> forkdEnv;
     private final List<ServerServiceDefinition> definitions;
+    private final ServerLife life;
 
     /** What the cores do when the server starts stopping (see {@link #beforeStop}). */
     private final List<Runnable> beforeStop = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -83,7 +86,7 @@ public final class ForkdServices {
     private ForkdServices(SessionRegistry sessions, AgentCredentials agentCredentials, AgentRegistry agents,
             ProcessTable processes, DeclaredPrograms programs, HealthStatusManager health, MemoryBudget memory,
             WatchAdmission watches, ServerObservers observers, Map<String, String> forkdEnv,
-            List<ServerServiceDefinition> definitions) {
+            List<ServerServiceDefinition> definitions, ServerLife life) {
         this.sessions = sessions;
         this.agentCredentials = agentCredentials;
         this.agents = agents;
@@ -95,6 +98,7 @@ public final class ForkdServices {
         this.observers = observers;
         this.forkdEnv = forkdEnv;
         this.definitions = definitions;
+        this.life = life;
     }
 
     /**
@@ -116,9 +120,21 @@ public final class ForkdServices {
      */
     public static ForkdServices assemble(ServiceSettings settings, Clock clock, ScheduledExecutorService timers,
             ExecutorService streams, ChildRunner children, AuthInterceptor auth, StateStore store) {
+        return assemble(settings, clock, timers, streams, children, auth, store, memory -> OutputFiles.none());
+    }
+
+    /**
+     * {@link #assemble(ServiceSettings, Clock, ScheduledExecutorService, ExecutorService, ChildRunner,
+     * AuthInterceptor, StateStore)} with the processes' output kept in the files {@code outputs} makes
+     * (given the server's memory budget, which their writes in flight are charged to).
+     */
+    public static ForkdServices assemble(ServiceSettings settings, Clock clock, ScheduledExecutorService timers,
+            ExecutorService streams, ChildRunner children, AuthInterceptor auth, StateStore store,
+            java.util.function.Function<MemoryBudget, OutputFiles> outputs) {
         ServerObservers observers = new ServerObservers(settings.metrics(), clock);
         MemoryBudget memory = new MemoryBudget(settings.memoryBudget());
         SessionRegistry sessions = new SessionRegistry(timers, settings.maxSessions(), store);
+        OutputFiles outputFiles = outputs.apply(memory);
         ProcessTable[] table = new ProcessTable[1];
         AgentCredentials credentials = new AgentCredentials();
         AgentRegistry agents = new AgentRegistry(timers, AGENT_WAIT_LIMIT,
@@ -129,7 +145,7 @@ public final class ForkdServices {
                 new AgentLiveness(settings.agentLiveness(), System::nanoTime));
         ProcessTable processes = new ProcessTable(children.agents(agents, () -> table[0]), children.groupKiller(),
                 childSessions(sessions), timers, clock, () -> ThreadLocalRandom.current().nextDouble(),
-                settings.maxProcesses(), memory, observers.events(), new ProcessRecords(store));
+                settings.maxProcesses(), memory, observers.events(), new ProcessRecords(store, outputFiles));
         table[0] = processes;
         processes.restore().load(); // reconciled with the agents that come back once the server listens
         sessions.onEndTerminateProcesses(processes::terminateDaemonsOf);
@@ -149,7 +165,8 @@ public final class ForkdServices {
                 () -> queues.list(0, Integer.MAX_VALUE).stream().map(q -> q.snapshot())
                         .map(q -> new MetricSources.Queue(q.name().orElse(q.id()), q.size(), q.inFlight())).toList(),
                 () -> sync.list(Optional.empty()).stream().filter(i -> i.kind().isLock() || i.kind().isSemaphore())
-                        .map(i -> new MetricSources.Lock(i.name(), i.waiters())).toList()));
+                        .map(i -> new MetricSources.Lock(i.name(), i.waiters())).toList(),
+                outputFiles::lostBytes));
 
         HealthStatusManager health = new HealthStatusManager();
         // Serving only while a live agent can take work: a probe sees the truth.
@@ -170,12 +187,17 @@ public final class ForkdServices {
         TableRunner programRunner = new TableRunner(processes, childBase, forkdEnv, settings.defaultOutputLimit());
         DeclaredPrograms programs = new DeclaredPrograms(programRunner);
         new RssWatch(programs, programRunner, new GroupMemory(Path.of("/proc")), timers).start(); // ends with the timers
+        ServerLife life = new ServerLife(store.keeps());
         // The RPC metrics (when on) outermost, so refused calls count too.
         List<ServerServiceDefinition> definitions = List.of(
                 guarded(malformed, new ProgramServiceAdapter(programs, processes), session),
                 guarded(malformed, new ProcessServiceAdapter(processes, childBase, forkdEnv,
                         settings.defaultOutputLimit(), settings.maxOutputLimit(), streams, watches), session),
                 guarded(malformed, new SessionServiceAdapter(sessions), session),
+                guarded(malformed, new ServerServiceAdapter(life, () -> {
+                    Map<String, Integer> byState = processes.countByState();
+                    return byState.getOrDefault("running", 0) + byState.getOrDefault("starting", 0);
+                }), session),
                 guarded(malformed, new PoolServiceAdapter(pools, childBase, forkdEnv, settings.defaultOutputLimit(),
                         settings.maxOutputLimit(), settings.cpus(), streams), session),
                 guarded(malformed, new SyncServiceAdapter(sync), session),
@@ -188,7 +210,7 @@ public final class ForkdServices {
                 guarded(malformed, ProtoReflectionServiceV1.newInstance(), auth))
                 .stream().map(observers::observed).toList();
         ForkdServices services = new ForkdServices(sessions, credentials, agents, processes, programs, health, memory,
-                watches, observers, forkdEnv, definitions);
+                watches, observers, forkdEnv, definitions, life);
         services.beforeStop.add(pools::stopping);
         services.beforeStop.add(sessions::serverStopping); // the streams the stop cuts leave their sessions kept
         return services;
@@ -267,6 +289,11 @@ public final class ForkdServices {
     /** The programs declared in the config file (none until {@code forkd serve --config} loads one). */
     public DeclaredPrograms programs() {
         return programs;
+    }
+
+    /** How a client's Shutdown call stops the server. */
+    public ServerLife life() {
+        return life;
     }
 
     public HealthStatusManager health() {

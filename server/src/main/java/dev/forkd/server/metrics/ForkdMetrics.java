@@ -95,6 +95,9 @@ public final class ForkdMetrics implements ServerEvents {
 
     /** Registers the gauges, which read {@code sources} at each scrape (once the cores exist). */
     public void gauges(MetricSources sources) {
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("forkd_output_unwritten_bytes_total")
+                .help("Bytes of child output not written to the output files (their queue or the memory budget was full)")
+                .callback(cb -> cb.call(sources.outputUnwritten().getAsLong())).register(registry);
         GaugeWithCallback.builder().name("forkd_processes").help("Process records by state")
                 .labelNames("state").callback(cb -> {
                     Map<String, Integer> counts = sources.processesByState().get();

@@ -2,6 +2,7 @@ package dev.forkd.server.metrics;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -12,12 +13,20 @@ import java.util.function.Supplier;
  * @param agents the agents connected now
  * @param queues every queue's depth and items in flight
  * @param locks every lock and semaphore with callers waiting on it
+ * @param outputUnwritten bytes of child output not written to the output files (queue or budget full)
  */
 public record MetricSources(
         Supplier<Map<String, Integer>> processesByState,
         Supplier<List<Agent>> agents,
         Supplier<List<Queue>> queues,
-        Supplier<List<Lock>> locks) {
+        Supplier<List<Lock>> locks,
+        LongSupplier outputUnwritten) {
+
+    /** Sources of a server without output files. */
+    public MetricSources(Supplier<Map<String, Integer>> processesByState, Supplier<List<Agent>> agents,
+            Supplier<List<Queue>> queues, Supplier<List<Lock>> locks) {
+        this(processesByState, agents, queues, locks, () -> 0);
+    }
 
     /** @param pid the agent's OS process, whose resident memory is read from /proc */
     public record Agent(String id, int pid) {}

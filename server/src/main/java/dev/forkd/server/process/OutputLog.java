@@ -161,6 +161,21 @@ public final class OutputLog {
     }
 
     /**
+     * Fills an empty log with output a previous supervisor kept ({@link OutputFiles}), as one run in
+     * offset order: the log starts where the first chunk does, and new output follows the last.
+     */
+    void restore(List<OutputSegments.Stored> kept) {
+        if (kept.isEmpty() || end != 0 || freed) {
+            return;
+        }
+        start = kept.getFirst().offset();
+        end = start;
+        for (OutputSegments.Stored s : kept) {
+            append(s.stream(), s.data(), Long.MAX_VALUE);
+        }
+    }
+
+    /**
      * Drops everything kept and gives its bytes back to the budget; later output is ignored. For a
      * record that is going away.
      */
@@ -170,6 +185,11 @@ public final class OutputLog {
         start = end;
         memory.release(charged);
         charged = 0;
+    }
+
+    /** Whether {@link #free} was called: the record is going away. */
+    boolean isFreed() {
+        return freed;
     }
 
     /** The bytes kept now (charged to the budget). */

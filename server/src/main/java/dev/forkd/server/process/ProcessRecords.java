@@ -27,16 +27,56 @@ import java.util.logging.Logger;
 public final class ProcessRecords {
 
     static final String KIND = "process";
+    /** The label of a pool's worker processes (set by the pool). */
+    static final String POOL_LABEL = "forkd.pool";
     private static final Logger LOG = Logger.getLogger(ProcessRecords.class.getName());
 
     private final StateStore store;
+    private final OutputFiles outputs;
 
     public ProcessRecords(StateStore store) {
+        this(store, OutputFiles.none());
+    }
+
+    /** Records kept in {@code store}, and the processes' output in {@code outputs}. */
+    public ProcessRecords(StateStore store, OutputFiles outputs) {
         this.store = store;
+        this.outputs = outputs;
     }
 
     /** Keeps nothing: a table without a store. */
     static final ProcessRecords NONE = new ProcessRecords(StateStore.none());
+
+    /**
+     * Keeps a chunk the record's log just took at {@code offset} (queued for the disk; never blocks).
+     * Call with its monitor held, so the chunks are queued in their order.
+     */
+    void output(ProcessRecord rec, OutputLog.Stream stream, long offset, java.nio.ByteBuffer data) {
+        // Not a forgotten one (its files' removal is queued already), nor a pool's worker: pools get
+        // fresh workers after a restart, and a per-task pool would make a file per task.
+        if (!rec.output.isFreed() && !rec.spec.labels().containsKey(POOL_LABEL)) {
+            outputs.append(rec.id, rec.spec.outputLimit(), stream, offset, data);
+        }
+    }
+
+    /** Fills a restored record's log with the output its files kept. */
+    void loadOutput(ProcessRecord rec) {
+        java.util.List<OutputSegments.Stored> kept = outputs.load(rec.id);
+        if (kept.isEmpty()) {
+            return;
+        }
+        long start = kept.getFirst().offset();
+        for (OutputSegments.Stored s : kept) { // their capture times, for logs --since
+            rec.outputTimes.captured(s.offset(), s.end() - s.offset(), java.time.Instant.ofEpochMilli(s.timeMillis()),
+                    start);
+        }
+        rec.output.restore(kept);
+    }
+
+    /** Removes the output files of every process not in {@code ids}. */
+    void keepOutputOf(java.util.Set<String> ids) {
+        outputs.retainOnly(ids);
+    }
 
     boolean keeps() {
         return store.keeps();
@@ -74,6 +114,7 @@ public final class ProcessRecords {
         if (store.keeps()) {
             store.delete(KIND, key(rec.seq));
         }
+        outputs.delete(rec.id);
     }
 
     /** Every stored record, oldest first; a row that does not decode is skipped and said so. */

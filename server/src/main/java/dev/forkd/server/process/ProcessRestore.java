@@ -75,6 +75,7 @@ public final class ProcessRestore {
             rec.lineage = lineage(p);
             // Kept by the sessions' store too: it ends when this run ends, as before the restart.
             rec.childSession = p.getChildSession().isEmpty() || rec.state.isFinal() ? null : p.getChildSession();
+            kept.loadOutput(rec); // before an agent's held output, which follows it
             table.restored(rec);
             switch (rec.state) {
                 case ProcessState.Starting s -> unclaimed.put(rec.id, rec);
@@ -83,6 +84,7 @@ public final class ProcessRestore {
                 default -> { }
             }
         }
+        kept.keepOutputOf(stored.stream().map(StoredProcess::getId).collect(java.util.stream.Collectors.toSet()));
         pending = !unclaimed.isEmpty();
         if (!stored.isEmpty()) {
             LOG.info(() -> "restored " + stored.size() + " process records; " + unclaimed.size()

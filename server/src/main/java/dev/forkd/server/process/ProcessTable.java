@@ -665,6 +665,7 @@ public final class ProcessTable {
             long bytes = data.remaining();
             long startBefore = rec.output.start();
             rec.outputTimes.captured(rec.output.end(), bytes, clock.instant(), startBefore);
+            kept.output(rec, stream, rec.output.end(), data.duplicate());
             rec.output.append(stream, data, slowest);
             events.outputCaptured(bytes, rec.output.start() - startBefore);
             if (!rec.outputHeld && rec.agent != null && behind(rec, slowest) > rec.spec.outputLimit() / 2) {

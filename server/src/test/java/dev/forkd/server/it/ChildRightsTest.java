@@ -222,6 +222,18 @@ class ChildRightsTest {
     }
 
     @Test
+    void aChildMayNotShutTheServerDown() throws Exception {
+        ProcessInfo child = spawnAsAdmin();
+        var asChild = as(dev.forkd.v1.ServerServiceGrpc.newBlockingStub(forkd.channel), credentialOf(child))
+                .withDeadlineAfter(30, TimeUnit.SECONDS);
+        for (boolean keep : List.of(false, true)) {
+            denied(() -> asChild.shutdown(dev.forkd.v1.ShutdownRequest.newBuilder().setKeepChildren(keep).build()));
+        }
+        // Still serving, the child still running.
+        assertTrue(forkd.processes().get(GetProcessRequest.newBuilder().setName(child.getId()).build()).getProcess().getIsAlive());
+    }
+
+    @Test
     void anotherClientCannotReleaseAVictimsLockOrCloseItsSessionWithWhatListingsShow() throws Exception {
         String lock = "victim-lock-" + NAMES.incrementAndGet();
         CompletableFuture<OpenSessionResponse> opened = new CompletableFuture<>();

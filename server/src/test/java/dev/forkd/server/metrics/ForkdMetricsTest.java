@@ -49,7 +49,7 @@ class ForkdMetricsTest {
     void processEventsCountSpawnsExitsByCauseRestartsAndFatalsOnce() throws Exception {
         PrometheusRegistry registry = new PrometheusRegistry();
         ForkdMetrics metrics = new ForkdMetrics(registry, 0);
-        metrics.gauges(new MetricSources(() -> Map.of("running", 2), List::of, List::of, List::of));
+        metrics.gauges(new MetricSources(() -> Map.of("running", 2), List::of, List::of, List::of, () -> 7));
         metrics.happened(started("0"));
         metrics.happened(ended(EventKind.PROCESS_RESTARTING, "exited", Map.of()));
         metrics.happened(started("1"));
@@ -71,6 +71,7 @@ class ForkdMetricsTest {
         assertTrue(text.contains("forkd_processes{state=\"fatal\"} 0"), text);
         assertTrue(text.contains("forkd_output_captured_bytes_total 100.0"), text);
         assertTrue(text.contains("forkd_output_dropped_bytes_total 40.0"), text);
+        assertTrue(text.contains("forkd_output_unwritten_bytes_total 7.0"), text);
         assertTrue(text.contains("forkd_pool_tasks_total{outcome=\"succeeded\"} 1.0"), text);
     }
 

@@ -1,0 +1,158 @@
+package dev.forkd.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.util.JsonFormat;
+import dev.forkd.v1.ProcessInfo;
+import dev.forkd.v1.ProcessState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code forkd shutdown} stops a real server the documented ways: with its children (as SIGTERM), or
+ * leaving them to the next server ({@code --keep-children}, as {@code --restart-keep}); it is
+ * authenticated like every call, and refuses what cannot be done without changing anything.
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class ShutdownCommandTest {
+
+    private static final Function<Path, List<String>> ARGS = dir -> List.of("--listen",
+            "unix:" + dir.resolve("s.sock"), "--agent-return-wait", "30s");
+
+    private Path dir;
+    private final List<ProcessHandle> everything = new ArrayList<>();
+    private final List<RunningServer> servers = new ArrayList<>();
+
+    @BeforeEach
+    void makeDir() throws Exception {
+        dir = Files.createTempDirectory(Path.of("/tmp"), "fkd");
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (RunningServer server : servers) {
+            everything.addAll(server.descendants());
+            server.process.destroyForcibly();
+        }
+        for (ProcessHandle p : everything) {
+            p.destroyForcibly();
+        }
+        RunningServer.deleteTree(dir);
+    }
+
+    @Test
+    void shutdownStopsTheChildrenAndTheServer() throws Exception {
+        RunningServer server = start(ARGS);
+        Cli cli = Cli.against(server);
+        String id = spawn(cli, "sleep", "1000");
+        long child = get(cli, id).getPid();
+        List<ProcessHandle> below = server.descendants();
+        everything.addAll(below);
+
+        Cli.Result r = cli.run("shutdown");
+        assertEquals(0, r.code(), r::toString);
+        assertEquals("stopped forkd (pid " + server.process.pid() + ") and its 1 processes\n", r.out(), r::toString);
+        // It returned once the server had exited, its children and agents stopped before it.
+        assertTrue(server.process.waitFor(5, TimeUnit.SECONDS), server.stderr());
+        assertFalse(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false), "the child runs on");
+        for (ProcessHandle p : below) {
+            assertTrue(p.onExit().get(30, TimeUnit.SECONDS) != null);
+        }
+    }
+
+    @Test
+    void keepChildrenLeavesThemForTheNextServer() throws Exception {
+        RunningServer first = start(ARGS);
+        Cli cli = Cli.against(first);
+        String id = spawn(cli, "sleep", "1000");
+        ProcessInfo before = get(cli, id);
+        everything.addAll(first.descendants());
+
+        Cli.Result r = cli.run("shutdown", "--keep-children");
+        assertEquals(0, r.code(), r::toString);
+        assertEquals("stopped forkd (pid " + first.process.pid() + "); 1 processes keep running for the next forkd serve\n",
+                r.out(), r::toString);
+        assertTrue(first.process.waitFor(5, TimeUnit.SECONDS), first.stderr());
+        assertTrue(ProcessHandle.of(before.getPid()).map(ProcessHandle::isAlive).orElse(false), "the child was stopped");
+
+        RunningServer second = start(ARGS);
+        Cli again = Cli.against(second);
+        ProcessInfo after = get(again, id);
+        assertEquals(ProcessState.PROCESS_STATE_RUNNING, after.getState(), after::toString);
+        assertEquals(before.getPid(), after.getPid());
+        everything.addAll(second.descendants());
+        second.close(); // SIGTERM: the adopted agent and its child stop too
+        for (ProcessHandle p : everything) {
+            assertTrue(p.onExit().get(30, TimeUnit.SECONDS) != null);
+        }
+    }
+
+    @Test
+    void keepChildrenNeedsAStateDirectoryAndARefusalChangesNothing() throws Exception {
+        RunningServer server = start(d -> List.of("--listen", "unix:" + d.resolve("s.sock"), "--state-dir", "none"));
+        Cli cli = Cli.against(server);
+        String id = spawn(cli, "sleep", "1000");
+        Cli.Result r = cli.run("shutdown", "--keep-children");
+        assertEquals(1, r.code(), r::toString);
+        assertTrue(r.err().contains("keep_children") && r.err().contains("--state-dir none"), r::toString);
+        assertEquals(ProcessState.PROCESS_STATE_RUNNING, get(cli, id).getState());
+        assertTrue(server.process.isAlive());
+        server.close();
+    }
+
+    @Test
+    void overTcpTheTokenIsRequired() throws Exception {
+        Path token = dir.resolve("token");
+        Files.writeString(token, "s3cret-" + System.nanoTime() + "\n");
+        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
+        RunningServer server = start(d -> List.of("--listen", "127.0.0.1:0", "--insecure-plaintext",
+                "--token-file", token.toString()));
+        everything.addAll(server.descendants());
+        Cli cli = new Cli(Map.of("HOME", dir.toString()), dir);
+
+        Cli.Result without = cli.run("shutdown", "--address", server.address());
+        assertEquals(1, without.code(), without::toString);
+        assertTrue(without.err().contains("--token-file"), without::toString);
+        assertTrue(server.process.isAlive(), "stopped without the token");
+
+        Cli.Result with = cli.run("shutdown", "--address", server.address(), "--token-file", token.toString());
+        assertEquals(0, with.code(), with::toString);
+        // Over TCP the server may be on another host: the command does not wait for its pid.
+        assertEquals("stopping forkd (pid " + server.process.pid() + ") and its 0 processes\n", with.out(), with::toString);
+        assertTrue(server.process.waitFor(60, TimeUnit.SECONDS), server.stderr());
+    }
+
+    private RunningServer start(Function<Path, List<String>> args) throws Exception {
+        RunningServer server = RunningServer.startIn(dir, args, Map.of(), c -> c);
+        servers.add(server);
+        return server;
+    }
+
+    private static String spawn(Cli cli, String... command) {
+        List<String> args = new ArrayList<>(List.of("spawn", "--"));
+        args.addAll(List.of(command));
+        Cli.Result r = cli.run(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r::toString);
+        return r.out().strip();
+    }
+
+    private static ProcessInfo get(Cli cli, String id) throws Exception {
+        Cli.Result r = cli.run("get", "--json", id);
+        assertEquals(0, r.code(), r::toString);
+        ProcessInfo.Builder p = ProcessInfo.newBuilder();
+        JsonFormat.parser().ignoringUnknownFields().merge(r.out(), p);
+        return p.build();
+    }
+}
