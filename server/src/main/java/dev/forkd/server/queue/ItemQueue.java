@@ -345,12 +345,18 @@ public final class ItemQueue {
         if (moved) {
             p.storing(contents.append(p.batch, from, p.next));
         }
-        if (p.remaining() == 0) {
+        boolean whole = p.remaining() == 0;
+        if (whole) {
             putters.pollFirst();
             p.cancelTimer();
+            after.add(p.admitted); // before the answer, which may come at once
+        }
+        if (moved && contents.durable()) {
+            after.add(contents::commitStore); // on this thread, once the lock is released
+        }
+        if (whole) {
             Outcomes.Put.Done result = new Outcomes.Put.Done(p.batch.size(), contents.size());
             CompletableFuture<Void> stored = p.stored;
-            after.add(p.admitted); // before the answer, which may come at once
             after.add(() -> answerOnceStored(stored, p.done, result));
         }
         return moved;

@@ -11,15 +11,20 @@ import java.util.ArrayList;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
 
 /**
- * The {@link StateStore} in one SQLite file, in WAL mode. One writer thread commits what has queued
- * up since its last commit in one transaction (group commit), so a burst of writes from many calls
- * costs one commit. The queue of writes not yet committed is bounded: past {@link #MAX_BACKLOG}, a
- * write fails at once instead of growing the heap.
+ * The {@link StateStore} in one SQLite file, in WAL mode. What has queued up since the last commit is
+ * committed in one transaction (group commit), so a burst of writes from many calls costs one commit.
+ * A writer thread commits {@link #write}s; a caller that {@link #stage}s its writes commits them itself
+ * with {@link #commitStaged} when no other thread is committing (no hand-off to the writer and back:
+ * a durable queue's producer is answered from its own thread), and what nobody commits the writer
+ * does after {@link #STAGED_WAIT_NANOS}. Either way one lock orders the commits as the writes were
+ * made. The queue of writes not yet committed is bounded: past {@link #MAX_BACKLOG}, a write fails at
+ * once instead of growing the heap.
  */
 public final class SqliteStateStore implements StateStore {
 
@@ -30,7 +35,11 @@ public final class SqliteStateStore implements StateStore {
     private static final int MAX_GROUP = 20_000;
     private static final int SCHEMA_VERSION = 1;
 
-    private record Pending(List<StoreWrite> writes, CompletableFuture<Void> done) {
+    /** A staged write waits at most this long for a commit that nobody started. */
+    static final long STAGED_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+    /** Writes made together, with when they were made. */
+    private record Pending(List<StoreWrite> writes, CompletableFuture<Void> done, long at) {
     }
 
     private final Connection db;
@@ -44,6 +53,8 @@ public final class SqliteStateStore implements StateStore {
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private final Thread writer;
     private int backlog;
+    /** A write asked for its commit now (else only staged writes wait). */
+    private boolean urgent;
     private boolean closing;
 
     private SqliteStateStore(Connection db) throws SQLException {
@@ -102,6 +113,15 @@ public final class SqliteStateStore implements StateStore {
 
     @Override
     public CompletableFuture<Void> write(List<StoreWrite> writes) {
+        return enqueue(writes, true);
+    }
+
+    @Override
+    public CompletableFuture<Void> stage(List<StoreWrite> writes) {
+        return enqueue(writes, false);
+    }
+
+    private CompletableFuture<Void> enqueue(List<StoreWrite> writes, boolean now) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         lock.lock();
         try {
@@ -111,9 +131,15 @@ public final class SqliteStateStore implements StateStore {
                 done.completeExceptionally(new StoreException("the state store is " + backlog
                         + " writes behind the server; try again"));
             } else {
-                queue.add(new Pending(List.copyOf(writes), done));
+                boolean first = queue.isEmpty();
+                queue.add(new Pending(List.copyOf(writes), done, System.nanoTime()));
                 backlog += writes.size();
-                work.signal();
+                if (now) {
+                    urgent = true;
+                    work.signal();
+                } else if (first) {
+                    work.signal(); // the writer starts the staged write's clock
+                }
             }
         } finally {
             lock.unlock();
@@ -121,17 +147,70 @@ public final class SqliteStateStore implements StateStore {
         return done;
     }
 
-    private void writeLoop() {
-        while (true) {
-            List<Pending> group = new ArrayList<>();
+    @Override
+    public void commitStaged() {
+        if (!dbLock.tryLock()) {
+            // Another thread is committing; the writer commits what waits right after it.
             lock.lock();
             try {
-                while (queue.isEmpty() && !closing) {
-                    work.awaitUninterruptibly();
+                if (!queue.isEmpty()) {
+                    urgent = true;
+                    work.signal();
                 }
-                if (queue.isEmpty()) {
+            } finally {
+                lock.unlock();
+            }
+            return;
+        }
+        commitHeld();
+    }
+
+    /**
+     * The writer thread: commits as soon as a write asks for it, and a staged write once it has
+     * waited {@link #STAGED_WAIT_NANOS} for a commit nobody started.
+     */
+    private void writeLoop() {
+        while (true) {
+            lock.lock();
+            try {
+                while (!closing && !urgent) {
+                    if (queue.isEmpty()) {
+                        work.awaitUninterruptibly();
+                        continue;
+                    }
+                    long wait = queue.peek().at() + STAGED_WAIT_NANOS - System.nanoTime();
+                    if (wait <= 0) {
+                        break;
+                    }
+                    try {
+                        work.awaitNanos(wait);
+                    } catch (InterruptedException e) {
+                        // nobody interrupts the writer; it waits on
+                    }
+                }
+                if (closing && queue.isEmpty()) {
                     return;
                 }
+                urgent = false;
+            } finally {
+                lock.unlock();
+            }
+            dbLock.lock();
+            commitHeld();
+        }
+    }
+
+    /**
+     * Commits the writes that wait, at most {@link #MAX_GROUP} of them, in one transaction; called
+     * holding {@link #dbLock}, which it releases before completing their futures. Taking the group
+     * under that lock keeps the commits in the order of the writes, whichever thread commits.
+     */
+    private void commitHeld() {
+        List<Pending> group = new ArrayList<>();
+        StoreException failure;
+        try {
+            lock.lock();
+            try {
                 int size = 0;
                 while (!queue.isEmpty() && (group.isEmpty() || size + queue.peek().writes().size() <= MAX_GROUP)) {
                     Pending p = queue.poll();
@@ -139,15 +218,31 @@ public final class SqliteStateStore implements StateStore {
                     size += p.writes().size();
                 }
                 backlog -= size;
+                if (!queue.isEmpty() && !group.isEmpty() && size + queue.peek().writes().size() > MAX_GROUP) {
+                    urgent = true; // more than one transaction's worth waits: the writer goes on
+                    work.signal();
+                }
             } finally {
                 lock.unlock();
             }
-            commit(group);
+            if (group.isEmpty()) {
+                return;
+            }
+            failure = commit(group);
+        } finally {
+            dbLock.unlock();
+        }
+        for (Pending p : group) {
+            if (failure == null) {
+                p.done().complete(null);
+            } else {
+                p.done().completeExceptionally(failure);
+            }
         }
     }
 
-    private void commit(List<Pending> group) {
-        dbLock.lock();
+    /** Applies {@code group} in one transaction; returns why it failed (rolled back), or null. */
+    private StoreException commit(List<Pending> group) {
         try {
             for (Pending p : group) {
                 for (StoreWrite w : p.writes()) {
@@ -171,17 +266,12 @@ public final class SqliteStateStore implements StateStore {
                 }
             }
             db.commit();
+            return null;
         } catch (SQLException | RuntimeException e) {
             rollback();
             LOG.severe("the state store could not commit " + group.size() + " writes: " + e.getMessage());
-            StoreException failure = new StoreException("the state store could not keep the change: "
-                    + e.getMessage(), e);
-            group.forEach(p -> p.done().completeExceptionally(failure));
-            return;
-        } finally {
-            dbLock.unlock();
+            return new StoreException("the state store could not keep the change: " + e.getMessage(), e);
         }
-        group.forEach(p -> p.done().complete(null));
     }
 
     private void rollback() {
