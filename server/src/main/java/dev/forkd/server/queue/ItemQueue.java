@@ -45,7 +45,9 @@ import java.util.logging.Logger;
  *
  * <p>What the queue holds, and what the budget and a durable queue's store are told as items come
  * and go, is {@link QueueContents}; this class is the blocked callers around it. A durable queue
- * answers a put once the store has committed its items, from the store's callback.
+ * answers a put once the store has committed its items: the thread that put them commits them once
+ * the lock is released (see {@link QueueJournal#commit}), and the answer leaves from the commit's
+ * callback.
  */
 public final class ItemQueue {
 

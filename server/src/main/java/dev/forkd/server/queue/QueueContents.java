@@ -132,7 +132,7 @@ final class QueueContents {
         return journal.added(entered);
     }
 
-    /** Commits what {@link #append} staged in the store, on this thread (called with no lock held). */
+    /** Commits what {@link #append} staged in the store, on this thread (called without the queue's lock). */
     void commitStore() {
         journal.commit();
     }

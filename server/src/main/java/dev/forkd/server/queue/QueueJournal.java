@@ -24,8 +24,8 @@ import java.util.logging.Logger;
  * each batch in and, as items leave, one per segment touched.
  *
  * <p>An item leaves the store when it leaves the queue for good (taken, or acked): a removal is
- * staged, so it rides along with the next commit (or the store's own, within a few milliseconds). A segment whose
- * items have all left is deleted; while some remain, which have left is kept beside it (kind
+ * staged, so it rides along with the next commit (or the store's own, within a few milliseconds). A
+ * segment whose items have all left is deleted; while some remain, which have left is kept beside it (kind
  * {@code queue-gone/<id>}, same key, a bit set), so a restart gives back exactly the items still
  * held. A delivery not yet acked has not left: a restart gives it back (at-least-once).
  *
@@ -137,8 +137,9 @@ final class QueueJournal {
     }
 
     /**
-     * Commits the staged writes on this thread (unless another is committing): called with no lock
-     * held, after items were added, so a put is answered from the thread that made it.
+     * Commits the staged writes on this thread (unless another is committing): called once the
+     * queue's lock is released, after items were added, so a put is answered from the thread that
+     * made it.
      */
     void commit() {
         if (durable()) {
