@@ -45,7 +45,9 @@ import java.util.logging.Logger;
  *
  * <p>What the queue holds, and what the budget and a durable queue's store are told as items come
  * and go, is {@link QueueContents}; this class is the blocked callers around it. A durable queue
- * answers a put once the store has committed its items, from the store's callback.
+ * answers a put once the store has committed its items: the thread that put them commits them once
+ * the lock is released (see {@link QueueJournal#commit}), and the answer leaves from the commit's
+ * callback.
  */
 public final class ItemQueue {
 
@@ -345,12 +347,18 @@ public final class ItemQueue {
         if (moved) {
             p.storing(contents.append(p.batch, from, p.next));
         }
-        if (p.remaining() == 0) {
+        boolean whole = p.remaining() == 0;
+        if (whole) {
             putters.pollFirst();
             p.cancelTimer();
+            after.add(p.admitted); // before the answer, which may come at once
+        }
+        if (moved && contents.durable()) {
+            after.add(contents::commitStore); // on this thread, once the lock is released
+        }
+        if (whole) {
             Outcomes.Put.Done result = new Outcomes.Put.Done(p.batch.size(), contents.size());
             CompletableFuture<Void> stored = p.stored;
-            after.add(p.admitted); // before the answer, which may come at once
             after.add(() -> answerOnceStored(stored, p.done, result));
         }
         return moved;

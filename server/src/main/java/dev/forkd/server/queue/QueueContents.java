@@ -132,6 +132,11 @@ final class QueueContents {
         return journal.added(entered);
     }
 
+    /** Commits what {@link #append} staged in the store, on this thread (called without the queue's lock). */
+    void commitStore() {
+        journal.commit();
+    }
+
     /** The cost of the head item (the queue must not be empty). */
     long headCost() {
         return items.peekFirst().item().cost();

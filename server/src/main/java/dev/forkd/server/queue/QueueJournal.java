@@ -23,8 +23,9 @@ import java.util.logging.Logger;
  * would cost the store one statement per item in and one per item out; a segment costs one for
  * each batch in and, as items leave, one per segment touched.
  *
- * <p>An item leaves the store when it leaves the queue for good (taken, or acked). A segment whose
- * items have all left is deleted; while some remain, which have left is kept beside it (kind
+ * <p>An item leaves the store when it leaves the queue for good (taken, or acked): a removal is
+ * staged, so it rides along with the next commit (or the store's own, within a few milliseconds). A
+ * segment whose items have all left is deleted; while some remain, which have left is kept beside it (kind
  * {@code queue-gone/<id>}, same key, a bit set), so a restart gives back exactly the items still
  * held. A delivery not yet acked has not left: a restart gives it back (at-least-once).
  *
@@ -132,7 +133,18 @@ final class QueueJournal {
             writes.add(new StoreWrite.Put(itemKind(id), key(first), QueueRecords.encodeSegment(segment)));
             from = to;
         }
-        return store.write(writes);
+        return store.stage(writes); // committed by commit(), once the queue's lock is released
+    }
+
+    /**
+     * Commits the staged writes on this thread (unless another is committing): called once the
+     * queue's lock is released, after items were added, so a put is answered from the thread that
+     * made it.
+     */
+    void commit() {
+        if (durable()) {
+            store.commitStaged();
+        }
     }
 
     /**
@@ -176,7 +188,8 @@ final class QueueJournal {
         if (writes.isEmpty()) {
             return;
         }
-        store.write(writes).exceptionally(e -> {
+        // Staged: committed with the next commit, or within a few milliseconds.
+        store.stage(writes).exceptionally(e -> {
             LOG.warning("the state store did not keep the removal of " + entries.size() + " items from queue "
                     + id + " (a restart may give them back): " + e.getMessage());
             return null;

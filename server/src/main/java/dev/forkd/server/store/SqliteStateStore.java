@@ -8,46 +8,41 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
 
 /**
- * The {@link StateStore} in one SQLite file, in WAL mode. One writer thread commits what has queued
- * up since its last commit in one transaction (group commit), so a burst of writes from many calls
- * costs one commit. The queue of writes not yet committed is bounded: past {@link #MAX_BACKLOG}, a
- * write fails at once instead of growing the heap.
+ * The {@link StateStore} in one SQLite file, in WAL mode. What has queued up since the last commit is
+ * committed in one transaction (group commit), so a burst of writes from many calls costs one commit.
+ * A writer thread commits {@link #write}s; a caller that {@link #stage}s its writes commits them itself
+ * with {@link #commitStaged} when no other thread is committing (no hand-off to the writer and back:
+ * a durable queue's producer is answered from its own thread), and what nobody commits the writer
+ * does after {@link PendingWrites#STAGED_WAIT_NANOS}. Either way one lock orders the commits as the
+ * writes were made. The writes not yet committed are bounded ({@link PendingWrites}). Checkpoints
+ * are the writer thread's, on a connection of its own, so no commit waits for one.
  */
 public final class SqliteStateStore implements StateStore {
 
     private static final Logger LOG = Logger.getLogger(SqliteStateStore.class.getName());
-    /** Writes waiting for their commit; past this the disk is far behind, and a write fails. */
-    static final int MAX_BACKLOG = 200_000;
-    /** Writes per transaction at most, so one commit's work (and latency) stays bounded. */
-    private static final int MAX_GROUP = 20_000;
     private static final int SCHEMA_VERSION = 1;
 
-    private record Pending(List<StoreWrite> writes, CompletableFuture<Void> done) {
-    }
-
     private final Connection db;
-    /** Prepared once: the writer thread reuses them for every group (used under {@link #dbLock}). */
+    /** The writer thread's own connection, for checkpoints: commits go on meanwhile. */
+    private final Connection checkpointer;
+    /** Prepared once, reused for every group (used under {@link #dbLock}). */
     private final PreparedStatement put;
     private final PreparedStatement delete;
     private final PreparedStatement deleteKind;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition work = lock.newCondition();
+    /** Held to use {@link #db}: whoever holds it commits, so commits are in the order groups are taken. */
     private final ReentrantLock dbLock = new ReentrantLock();
-    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private final PendingWrites pending = new PendingWrites();
     private final Thread writer;
-    private int backlog;
-    private boolean closing;
 
-    private SqliteStateStore(Connection db) throws SQLException {
+    private SqliteStateStore(Connection db, Connection checkpointer) throws SQLException {
         this.db = db;
+        this.checkpointer = checkpointer;
         this.put = db.prepareStatement("INSERT OR REPLACE INTO rows(kind, key, value) VALUES (?, ?, ?)");
         this.delete = db.prepareStatement("DELETE FROM rows WHERE kind = ? AND key = ?");
         this.deleteKind = db.prepareStatement("DELETE FROM rows WHERE kind = ?");
@@ -64,13 +59,20 @@ public final class SqliteStateStore implements StateStore {
                 // the last commits (the trade Redis' appendfsync everysec makes).
                 s.execute("PRAGMA synchronous=NORMAL");
                 s.execute("PRAGMA busy_timeout=5000");
+                // No checkpoint in a commit, which may run on a caller's thread: the writer thread
+                // checkpoints, on a connection of its own (see #checkpoint).
+                s.execute("PRAGMA wal_autocheckpoint=0");
                 s.execute("CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)");
                 s.execute("CREATE TABLE IF NOT EXISTS rows(kind TEXT NOT NULL, key TEXT NOT NULL,"
                         + " value BLOB NOT NULL, PRIMARY KEY(kind, key)) WITHOUT ROWID");
             }
             checkSchema(db, file);
             db.setAutoCommit(false);
-            SqliteStateStore store = new SqliteStateStore(db);
+            Connection checkpointer = DriverManager.getConnection("jdbc:sqlite:" + file);
+            try (Statement s = checkpointer.createStatement()) {
+                s.execute("PRAGMA busy_timeout=5000");
+            }
+            SqliteStateStore store = new SqliteStateStore(db, checkpointer);
             store.writer.start();
             return store;
         } catch (SQLException e) {
@@ -102,54 +104,85 @@ public final class SqliteStateStore implements StateStore {
 
     @Override
     public CompletableFuture<Void> write(List<StoreWrite> writes) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        lock.lock();
-        try {
-            if (closing) {
-                done.completeExceptionally(new StoreException("the state store is closed"));
-            } else if (backlog + writes.size() > MAX_BACKLOG) {
-                done.completeExceptionally(new StoreException("the state store is " + backlog
-                        + " writes behind the server; try again"));
-            } else {
-                queue.add(new Pending(List.copyOf(writes), done));
-                backlog += writes.size();
-                work.signal();
-            }
-        } finally {
-            lock.unlock();
-        }
-        return done;
+        return pending.add(writes, true);
     }
 
+    @Override
+    public CompletableFuture<Void> stage(List<StoreWrite> writes) {
+        return pending.add(writes, false);
+    }
+
+    @Override
+    public void commitStaged() {
+        if (dbLock.tryLock()) {
+            commitHeld();
+        } else {
+            pending.hurry(); // another thread is committing: the writer commits what waits next
+        }
+    }
+
+    /** The writer thread: commits and checkpoints as {@link PendingWrites} says, until closed. */
     private void writeLoop() {
         while (true) {
-            List<Pending> group = new ArrayList<>();
-            lock.lock();
-            try {
-                while (queue.isEmpty() && !closing) {
-                    work.awaitUninterruptibly();
-                }
-                if (queue.isEmpty()) {
-                    return;
-                }
-                int size = 0;
-                while (!queue.isEmpty() && (group.isEmpty() || size + queue.peek().writes().size() <= MAX_GROUP)) {
-                    Pending p = queue.poll();
-                    group.add(p);
-                    size += p.writes().size();
-                }
-                backlog -= size;
-            } finally {
-                lock.unlock();
+            PendingWrites.Next next = pending.awaitNext();
+            if (next == PendingWrites.Next.STOP) {
+                return;
             }
-            commit(group);
+            if (next != PendingWrites.Next.COMMIT) {
+                checkpoint();
+            }
+            if (next != PendingWrites.Next.CHECKPOINT) {
+                dbLock.lock();
+                commitHeld();
+            }
         }
     }
 
-    private void commit(List<Pending> group) {
-        dbLock.lock();
+    /**
+     * Copies the WAL's committed pages into the database file, on the writer's own connection, so
+     * that no commit (which may run on a caller's thread) waits for it, and lets the WAL start over.
+     * PASSIVE: it waits for nobody; what it cannot copy now, the next one does.
+     */
+    private void checkpoint() {
+        try (Statement s = checkpointer.createStatement()) {
+            s.execute("PRAGMA wal_checkpoint(PASSIVE)");
+        } catch (SQLException e) {
+            LOG.warning("the state store's checkpoint failed (the next one tries again): " + e.getMessage());
+        }
+    }
+
+    /**
+     * Commits the next group of writes that wait, in one transaction; called holding {@link #dbLock},
+     * which it releases before completing their futures (on this thread).
+     */
+    private void commitHeld() {
+        List<PendingWrites.Pending> group;
+        StoreException failure;
         try {
-            for (Pending p : group) {
+            group = pending.takeGroup();
+            if (group.isEmpty()) {
+                return;
+            }
+            failure = commit(group);
+        } finally {
+            dbLock.unlock();
+        }
+        if (failure == null) {
+            pending.committed(group);
+        }
+        for (PendingWrites.Pending p : group) {
+            if (failure == null) {
+                p.done().complete(null);
+            } else {
+                p.done().completeExceptionally(failure);
+            }
+        }
+    }
+
+    /** Applies {@code group} in one transaction; returns why it failed (rolled back), or null. */
+    private StoreException commit(List<PendingWrites.Pending> group) {
+        try {
+            for (PendingWrites.Pending p : group) {
                 for (StoreWrite w : p.writes()) {
                     switch (w) {
                         case StoreWrite.Put(String kind, String key, byte[] value) -> {
@@ -171,17 +204,12 @@ public final class SqliteStateStore implements StateStore {
                 }
             }
             db.commit();
+            return null;
         } catch (SQLException | RuntimeException e) {
             rollback();
             LOG.severe("the state store could not commit " + group.size() + " writes: " + e.getMessage());
-            StoreException failure = new StoreException("the state store could not keep the change: "
-                    + e.getMessage(), e);
-            group.forEach(p -> p.done().completeExceptionally(failure));
-            return;
-        } finally {
-            dbLock.unlock();
+            return new StoreException("the state store could not keep the change: " + e.getMessage(), e);
         }
-        group.forEach(p -> p.done().complete(null));
     }
 
     private void rollback() {
@@ -254,24 +282,22 @@ public final class SqliteStateStore implements StateStore {
 
     @Override
     public void close() {
-        lock.lock();
-        try {
-            if (closing) {
-                return;
-            }
-            closing = true;
-            work.signalAll();
-        } finally {
-            lock.unlock();
+        if (!pending.close()) {
+            return;
         }
         try {
             writer.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        try {
+            checkpointer.close();
+        } catch (SQLException e) {
+            LOG.warning("closing the state store's checkpoint connection: " + e.getMessage());
+        }
         dbLock.lock();
         try {
-            db.close();
+            db.close(); // the last connection: SQLite checkpoints the WAL into the file
         } catch (SQLException e) {
             LOG.warning("closing the state store: " + e.getMessage());
         } finally {

@@ -29,6 +29,24 @@ public interface StateStore extends AutoCloseable {
     /** Applies {@code writes} in order, in the same transaction as whatever else arrives with them. */
     CompletableFuture<Void> write(List<StoreWrite> writes);
 
+    /**
+     * {@link #write}, without starting a commit: the writes wait, in order with every other write,
+     * for the next commit, which the caller starts with {@link #commitStaged} once it holds no lock,
+     * or which comes on its own within a few milliseconds (so a removal nobody waits for costs no
+     * commit of its own). Same guarantees as {@link #write} once the future completes.
+     */
+    default CompletableFuture<Void> stage(List<StoreWrite> writes) {
+        return write(writes);
+    }
+
+    /**
+     * Commits what waits for a commit on the calling thread, unless another thread is committing (it
+     * is then committed next, by the store). The futures of what it commits complete on this thread,
+     * so the caller must hold no lock their callbacks could need. Never waits for another commit.
+     */
+    default void commitStaged() {
+    }
+
     default CompletableFuture<Void> put(String kind, String key, byte[] value) {
         return write(List.of(new StoreWrite.Put(kind, key, value)));
     }

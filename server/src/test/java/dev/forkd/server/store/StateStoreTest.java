@@ -53,6 +53,61 @@ class StateStoreTest {
     }
 
     @Test
+    void stagedWritesCommitWhenTheCallerAsksAndKeepTheirOrderWithOtherWrites() throws Exception {
+        try (StateDirectory d = StateDirectory.take(dir); SqliteStateStore store = d.openStore(false, m -> { })) {
+            CompletableFuture<Void> a = store.stage(List.of(new StoreWrite.Put("value", "k", b("staged"))));
+            CompletableFuture<Void> gone = store.stage(List.of(new StoreWrite.Put("value", "gone", b("x"))));
+            CompletableFuture<Void> b = store.write(List.of(new StoreWrite.Put("value", "k", b("written")),
+                    new StoreWrite.Delete("value", "gone")));
+            CompletableFuture<Void> c = store.stage(List.of(new StoreWrite.Put("value", "k", b("staged again"))));
+            store.commitStaged();
+            CompletableFuture.allOf(a, gone, b, c).get(30, TimeUnit.SECONDS);
+            List<StoreRow> values = store.load("value");
+            assertEquals(1, values.size());
+            assertArrayEquals(b("staged again"), values.get(0).value(), "applied in the order they were made");
+        }
+    }
+
+    @Test
+    void aStagedWriteNobodyCommitsIsCommittedAnyway() throws Exception {
+        try (StateDirectory d = StateDirectory.take(dir); SqliteStateStore store = d.openStore(false, m -> { })) {
+            store.stage(List.of(new StoreWrite.Put("value", "k", b("v")))).get(30, TimeUnit.SECONDS);
+        }
+        try (StateDirectory d = StateDirectory.take(dir); SqliteStateStore store = d.openStore(false, m -> { })) {
+            assertArrayEquals(b("v"), store.load("value").get(0).value());
+        }
+    }
+
+    @Test
+    void theWriterCheckpointsTheWalIntoTheFileWhileCommitsGoOn() throws Exception {
+        Path file = dir.resolve(StateDirectory.STORE_FILE);
+        byte[] big = new byte[256 * 1024];
+        int rows = (int) (PendingWrites.CHECKPOINT_BYTES / big.length) * 2;
+        try (StateDirectory d = StateDirectory.take(dir); SqliteStateStore store = d.openStore(false, m -> { })) {
+            long before = java.nio.file.Files.size(file);
+            for (int i = 0; i < rows; i++) {
+                big[0] = (byte) i;
+                store.stage(List.of(new StoreWrite.Put("blob", String.format("%04d", i), big.clone())));
+                store.commitStaged();
+            }
+            store.committedSoFar().get(30, TimeUnit.SECONDS);
+            // Commits never checkpoint (that would stall the caller's thread): the writer does, so the
+            // database file itself grows while the store is open.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (java.nio.file.Files.size(file) < before + PendingWrites.CHECKPOINT_BYTES) {
+                assertTrue(System.nanoTime() < deadline, "no checkpoint: the file is still "
+                        + java.nio.file.Files.size(file) + " bytes");
+                Thread.sleep(10);
+            }
+        }
+        try (StateDirectory d = StateDirectory.take(dir); SqliteStateStore store = d.openStore(false, m -> { })) {
+            List<StoreRow> blobs = store.load("blob");
+            assertEquals(rows, blobs.size());
+            assertEquals((byte) (rows - 1), blobs.get(rows - 1).value()[0]);
+        }
+    }
+
+    @Test
     void freshDiscardsAndSaysWhat() throws Exception {
         try (StateDirectory d = StateDirectory.take(dir); SqliteStateStore store = d.openStore(false, m -> { })) {
             store.put("queue-item/q-1", "1", b("a")).get(30, TimeUnit.SECONDS);
