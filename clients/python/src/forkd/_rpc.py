@@ -146,9 +146,10 @@ class Client:
         self.address = address
         target, is_unix = grpc_target(address)
         # A restarted server is found again within a second: gRPC's reconnect back-off would grow to minutes.
+        # Not grpc.min_reconnect_backoff_ms: gRPC takes it as the time a connection attempt gets to finish
+        # its handshake (20 s by default), and a busy server may need more than 100 ms to answer it.
         options = [("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20),
-                   ("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconnect_backoff_ms", 100),
-                   ("grpc.max_reconnect_backoff_ms", 1000)]
+                   ("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 1000)]
         ca, cert, key = (env.get(v, "").strip() for v in ("FORKD_TLS_CA", "FORKD_TLS_CERT", "FORKD_TLS_KEY"))
         if bool(cert) != bool(key):
             raise ValueError("a client certificate needs its key: set both FORKD_TLS_CERT and FORKD_TLS_KEY")
