@@ -3,9 +3,13 @@
 
     /usr/bin/python3 clients/python/bench/bench.py [--quick]
 
-Each figure is the median of 3 timed runs after a warm-up run. Starts a forkd server of its own (the repository's ./forkd launcher, on a private socket) unless
-FORKD_ADDRESS names one, and prints one JSON object per figure and a table of ratios (forkd / peer;
-higher is better for forkd). The issue's targets are printed beside the ratios; they are not asserts.
+Starts a forkd server of its own (the repository's ./forkd launcher, on a private socket) unless
+FORKD_ADDRESS names one, and warms it (20 s of maps, spawns and queues; 5 s with --quick): forkd is a
+daemon and is measured warm, as the Java rows are. Then each figure is measured in paired rounds (5;
+3 with --quick): forkd and its peer run one after the other in each round, in an order that turns
+round by round, so that both see the same load; a ratio is taken per round. Prints one JSON object
+per figure, then the medians with their spread [min-max] and the ratios (forkd / peer; higher is
+better for forkd) with the issue's targets beside them; the targets are not asserts.
 """
 import concurrent.futures
 import json
@@ -44,19 +48,13 @@ def produce(q, n):
     q.put(None)
 
 
-ROUNDS = 3
+ROUNDS = 5
 
 
 def timed(fn):
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
-
-
-def rate(count, fn):
-    """count per second: one untimed warm-up run, then the median of ROUNDS timed runs."""
-    fn()
-    return statistics.median(count / timed(fn) for _ in range(ROUNDS))
 
 
 def drain(q):
@@ -66,44 +64,55 @@ def drain(q):
     return n
 
 
+def paired(rounds, measures):
+    """Runs each of `measures` ({name: fn answering a value}) once per round, in an order that turns
+    round by round (the machine's load drifts: each side runs as often first as last), after one
+    untimed round. Answers {name: [value per round]}."""
+    names = list(measures)
+    for name in names:
+        measures[name]()
+    values = {name: [] for name in names}
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            values[name].append(measures[name]())
+    return values
+
+
+def spread(xs):
+    return "%s [%s-%s]" % (fmt(statistics.median(xs)), fmt(min(xs)), fmt(max(xs)))
+
+
+def fmt(x):
+    return "%.2f" % x if x < 10 else "%.0f" % x
+
+
 def main():
     quick = "--quick" in sys.argv
     items = 20_000 if quick else 100_000
-    starts = 10 if quick else 30
+    slow_items = min(items, 20_000)  # chunksize=1 and ProcessPoolExecutor: ~10k items/s, a rate over 20k items
+    starts = 5 if quick else 10
     queue_items = 5_000 if quick else 20_000
-    cpu_items, cpu_n = (8, 200_000) if quick else (16, 1_000_000)
-    rows = []
+    cpu_items, cpu_n = (8, 200_000) if quick else (16, 500_000)
+    warm_seconds = 5 if quick else 20
+    rounds = 3 if quick else ROUNDS
+    rows = []  # (name, peer, [forkd value per round], [peer value per round], unit)
+    ratios = []  # (label, [ratio per round], target)
     load_before = os.getloadavg()
     started = time.time()
-
-    def figure(name, value, unit, peer):
-        rows.append((name, value, unit, peer))
-        print(json.dumps({"figure": name, "value": round(value, 1), "unit": unit, "peer": peer}), flush=True)
-
     spawn = multiprocessing.get_context("spawn")
 
-    # Pool(2).map of a trivial function.
-    with forkd.Pool(2) as p:
-        figure("pool_map_trivial", rate(items, lambda: p.map(trivial, range(items))), "items/s", "forkd")
-    with spawn.Pool(2) as p:
-        figure("pool_map_trivial_chunksize1", rate(items, lambda: p.map(trivial, range(items), chunksize=1)),
-               "items/s", "multiprocessing")
-        figure("pool_map_trivial_default", rate(items, lambda: p.map(trivial, range(items))), "items/s",
-               "multiprocessing")
-    with concurrent.futures.ProcessPoolExecutor(2, mp_context=spawn) as ex:
-        figure("pool_map_trivial_executor", rate(items, lambda: list(ex.map(trivial, range(items)))), "items/s",
-               "ProcessPoolExecutor")
+    def report(name, peer, ours, theirs, unit):
+        rows.append((name, peer, ours, theirs, unit))
+        print(json.dumps({"figure": name, "unit": unit, "forkd": [round(v, 2) for v in ours],
+                          "peer": peer, "peer_values": [round(v, 2) for v in theirs]}), flush=True)
 
-    # Process start + join.
     def start_join(ctx):
         for _ in range(starts):
             p = ctx.Process(target=nothing)
             p.start()
             p.join()
-    figure("process_start_join", rate(starts, lambda: start_join(forkd)), "processes/s", "forkd")
-    figure("process_start_join", rate(starts, lambda: start_join(spawn)), "processes/s", "multiprocessing spawn")
 
-    # Queue of small objects, producer process -> this process.
     def queue_run(ctx):
         q = ctx.Queue()
         p = ctx.Process(target=produce, args=(q, queue_items))
@@ -114,37 +123,74 @@ def main():
         p.join()
         assert got == queue_items
         return queue_items / dt
-    figure("queue_items", statistics.median(queue_run(forkd) for _ in range(ROUNDS)), "items/s", "forkd")
-    figure("queue_items", statistics.median(queue_run(spawn) for _ in range(ROUNDS)), "items/s", "multiprocessing")
+
+    # forkd is a daemon, measured warm as the Java rows are: a fresh server's first calls run partly
+    # interpreted (and its JIT threads take the CPU the children need).
+    with forkd.Pool(2) as p:
+        deadline = time.monotonic() + warm_seconds
+        while time.monotonic() < deadline:
+            p.map(trivial, range(items))
+            start_join(forkd)
+            queue_run(forkd)
+
+    # Pool(2).map of a trivial function.
+    with forkd.Pool(2) as fp, spawn.Pool(2) as mp, concurrent.futures.ProcessPoolExecutor(2, mp_context=spawn) as ex:
+        v = paired(rounds, {
+            "forkd": lambda: items / timed(lambda: fp.map(trivial, range(items))),
+            "default": lambda: items / timed(lambda: mp.map(trivial, range(items))),
+        })
+        report("pool_map_trivial", "multiprocessing map (default chunks)", v["forkd"], v["default"], "items/s")
+        ratios.append(("Pool(2).map vs mp map (default chunks)",
+                       [a / b for a, b in zip(v["forkd"], v["default"])], ">= 0.3"))
+        v = paired(rounds, {
+            "forkd": lambda: items / timed(lambda: fp.map(trivial, range(items))),
+            "chunksize1": lambda: slow_items / timed(lambda: mp.map(trivial, range(slow_items), chunksize=1)),
+            "executor": lambda: slow_items / timed(lambda: list(ex.map(trivial, range(slow_items)))),
+        })
+        report("pool_map_trivial", "multiprocessing map(chunksize=1)", v["forkd"], v["chunksize1"], "items/s")
+        report("pool_map_trivial", "ProcessPoolExecutor", v["forkd"], v["executor"], "items/s")
+        ratios.append(("Pool(2).map vs mp map(chunksize=1)",
+                       [a / b for a, b in zip(v["forkd"], v["chunksize1"])], ">= 1"))
+        ratios.append(("Pool(2).map vs ProcessPoolExecutor(2).map",
+                       [a / b for a, b in zip(v["forkd"], v["executor"])], ">= 3"))
+
+    # Process start + join.
+    v = paired(rounds, {
+        "forkd": lambda: starts / timed(lambda: start_join(forkd)),
+        "spawn": lambda: starts / timed(lambda: start_join(spawn)),
+    })
+    report("process_start_join", "multiprocessing spawn", v["forkd"], v["spawn"], "processes/s")
+    ratios.append(("Process start+join vs spawn", [a / b for a, b in zip(v["forkd"], v["spawn"])], ">= 1"))
+
+    # Queue of small objects, producer process -> this process (the producer's start counts).
+    v = paired(rounds, {"forkd": lambda: queue_run(forkd), "spawn": lambda: queue_run(spawn)})
+    report("queue_items", "multiprocessing", v["forkd"], v["spawn"], "items/s")
+    ratios.append(("Queue vs multiprocessing.Queue", [a / b for a, b in zip(v["forkd"], v["spawn"])], ">= 0.5"))
 
     # CPU-bound speed-up of two workers over one.
-    def cpu(ctx, n):
-        with ctx.Pool(n) as p:
-            p.map(trivial, range(4))
-            return statistics.median(timed(lambda: p.map(cpu_bound, [cpu_n] * cpu_items, chunksize=1))
-                                     for _ in range(ROUNDS))
-    figure("cpu_speedup_2_workers", cpu(forkd, 1) / cpu(forkd, 2), "x", "forkd")
-    figure("cpu_speedup_2_workers", cpu(spawn, 1) / cpu(spawn, 2), "x", "multiprocessing")
+    with forkd.Pool(1) as f1, forkd.Pool(2) as f2, spawn.Pool(1) as m1, spawn.Pool(2) as m2:
+        for pool in (f1, f2, m1, m2):
+            pool.map(trivial, range(4))
+        v = paired(rounds, {name: (lambda pool=pool: timed(lambda: pool.map(cpu_bound, [cpu_n] * cpu_items, chunksize=1)))
+                            for name, pool in (("f1", f1), ("f2", f2), ("m1", m1), ("m2", m2))})
+    ours = [a / b for a, b in zip(v["f1"], v["f2"])]
+    theirs = [a / b for a, b in zip(v["m1"], v["m2"])]
+    report("cpu_speedup_2_workers", "multiprocessing", ours, theirs, "x")
+    ratios.append(("CPU-bound Pool(2) speed-up (forkd's own)", ours, ">= 1.8"))
 
-    v = {(n, peer): value for n, value, _, peer in rows}
-    ratios = [
-        ("Pool(2).map vs mp map(chunksize=1)", v[("pool_map_trivial", "forkd")] / v[("pool_map_trivial_chunksize1", "multiprocessing")], ">= 1"),
-        ("Pool(2).map vs mp map (default chunks)", v[("pool_map_trivial", "forkd")] / v[("pool_map_trivial_default", "multiprocessing")], ">= 0.3"),
-        ("Pool(2).map vs ProcessPoolExecutor(2).map", v[("pool_map_trivial", "forkd")] / v[("pool_map_trivial_executor", "ProcessPoolExecutor")], ">= 3"),
-        ("Process start+join vs spawn", v[("process_start_join", "forkd")] / v[("process_start_join", "multiprocessing spawn")], ">= 1"),
-        ("Queue vs multiprocessing.Queue", v[("queue_items", "forkd")] / v[("queue_items", "multiprocessing")], ">= 0.5"),
-        ("CPU-bound Pool(2) speed-up", v[("cpu_speedup_2_workers", "forkd")], ">= 1.8"),
-    ]
     print()
-    print("python bench: %s, %d cores, Python %s, %s, took %.0f s; load average (1/5/15 min) %s at start, %s at end"
+    print("python bench: %s, %d cores, Python %s, %s, %d paired rounds, took %.0f s; load average (1/5/15 min)"
+          " %s at start, %s at end"
           % (time.strftime("%Y-%m-%dT%H:%M", time.gmtime(started)), os.cpu_count(), sys.version.split()[0],
-             "--quick" if quick else "full", time.time() - started,
+             "--quick" if quick else "full", rounds, time.time() - started,
              " ".join("%.2f" % x for x in load_before), " ".join("%.2f" % x for x in os.getloadavg())))
-    for name, value, unit, peer in rows:
-        print("%-28s %-22s %14.1f %s" % (name, peer, value, unit))
+    print("%-22s %-38s %-26s %s" % ("figure", "peer", "forkd median [min-max]", "peer median [min-max]"))
+    for name, peer, ours, theirs, unit in rows:
+        print("%-22s %-38s %-26s %s %s" % (name, peer, spread(ours), spread(theirs), unit))
     print()
-    for name, ratio, target in ratios:
-        print("%-44s %6.2fx   target %s" % (name, ratio, target))
+    print("%-44s %-22s %s" % ("ratio (forkd / peer, per round)", "median [min-max]", "target"))
+    for label, rs, target in ratios:
+        print("%-44s %-22s %s" % (label, spread(rs), target))
 
 
 if __name__ == "__main__":

@@ -93,10 +93,11 @@ class _Method:
         self.server_streaming = server_streaming
 
 
-def _methods():
+def _methods(modules=_SERVICE_MODULES):
+    """The methods of the services in `modules` (their proto files' names), by "Service.Method"."""
     import importlib
     methods = {}
-    for name in _SERVICE_MODULES:
+    for name in modules:
         module = importlib.import_module("forkd.v1.%s_pb2" % name)
         for service in module.DESCRIPTOR.services_by_name.values():
             for m in service.methods:
@@ -145,9 +146,10 @@ class Client:
         self.address = address
         target, is_unix = grpc_target(address)
         # A restarted server is found again within a second: gRPC's reconnect back-off would grow to minutes.
+        # Not grpc.min_reconnect_backoff_ms: gRPC takes it as the time a connection attempt gets to finish
+        # its handshake (20 s by default), and a busy server may need more than 100 ms to answer it.
         options = [("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20),
-                   ("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconnect_backoff_ms", 100),
-                   ("grpc.max_reconnect_backoff_ms", 1000)]
+                   ("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 1000)]
         ca, cert, key = (env.get(v, "").strip() for v in ("FORKD_TLS_CA", "FORKD_TLS_CERT", "FORKD_TLS_KEY"))
         if bool(cert) != bool(key):
             raise ValueError("a client certificate needs its key: set both FORKD_TLS_CERT and FORKD_TLS_KEY")
@@ -161,7 +163,9 @@ class Client:
                 options.append(("grpc.default_authority", "localhost"))
             self.channel = grpc.insecure_channel(target, options)
         self._token = env.get("FORKD_TOKEN", "").strip()
-        self._methods = _methods()
+        # Each service's messages are imported on its first call: a child that only puts to a queue
+        # does not load the descriptors of the other services.
+        self._methods = {}
         self._callables = {}
         self.session = None
         credential = env.get("FORKD_SESSION", "").strip()
@@ -183,7 +187,7 @@ class Client:
     def _callable(self, name):
         c = self._callables.get(name)
         if c is None:
-            m = self._methods[name]
+            m = self._method(name)
             kind = {(False, False): self.channel.unary_unary, (False, True): self.channel.unary_stream,
                     (True, False): self.channel.stream_unary, (True, True): self.channel.stream_stream}[
                 (m.client_streaming, m.server_streaming)]
@@ -194,7 +198,17 @@ class Client:
 
     def request(self, method, /, **fields):
         """A request message of `method` ("QueueService.Put") from keyword arguments."""
-        return self._methods[method].request(**fields)
+        return self._method(method).request(**fields)
+
+    def _method(self, name):
+        m = self._methods.get(name)
+        if m is None:
+            module = name.partition(".")[0].removesuffix("Service").lower()
+            if module not in _SERVICE_MODULES:
+                raise KeyError(name)
+            self._methods.update(_methods((module,)))
+            m = self._methods[name]
+        return m
 
     # How long a call waits for a server that is away (restarting) before it fails UNAVAILABLE.
     SERVER_AWAY_LIMIT = 60.0

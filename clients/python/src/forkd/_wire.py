@@ -483,12 +483,15 @@ def map_stream(pool, items, ordered):
 
     def requests():
         yield c.request("PoolService.Map", start={"name": pool, "order": order})
-        batch = []
+        # Up to 64 items or 64 KiB a message: small items go in few messages, and the first large
+        # chunks are on their way to the workers while the next ones are pickled.
+        batch, size = [], 0
         for item in items:
             batch.append({"item": item})
-            if len(batch) >= 64:
+            size += len(item)
+            if len(batch) >= 64 or size >= 64 << 10:
                 yield c.request("PoolService.Map", items=batch)
-                batch = []
+                batch, size = [], 0
         if batch:
             yield c.request("PoolService.Map", items=batch)
     call = c.stream("PoolService.Map", requests())

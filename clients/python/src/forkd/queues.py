@@ -110,16 +110,24 @@ class _Stream:
 
 
 class _Consumer:
-    """This process's gets from one queue, over a Consume stream: the server pushes up to WINDOW items
-    ahead, and get() acks what it returned, in batches of ACK_EVERY (at once when nothing is left here),
+    """This process's gets from one queue, over a Consume stream: the server pushes up to a window of
+    items ahead, and get() acks what it returned, in batches (at once when nothing is left here),
     granting as much credit again. What was delivered and not acked goes back to the head of the queue
     when the stream ends, so a process that stops getting for IDLE seconds ends its stream: a busy or
     blocked consumer never keeps from others the items it is not using (a worker's STOP sentinel, a
     task another worker could run). A stream nobody gets from for IDLE_END seconds ends too, with its
     threads; the next get() opens another. A consumer killed between two acks has its last few items
-    delivered again (at least once); multiprocessing would lose them with the process."""
+    delivered again (at least once); multiprocessing would lose them with the process.
+
+    The window starts at WINDOW items. A consumer that empties it (it gets faster than credit makes
+    the round trip to the server and back) and is then sent a full ack's worth at once doubles it, up
+    to MAX_WINDOW items and WINDOW_BYTES of items; one that falls behind (more than half its window
+    waiting here when it acks) gives the credit back until it is at WINDOW again. Acks go out every
+    eighth of the window (ACK_EVERY at the least)."""
 
     WINDOW = 128
+    MAX_WINDOW = 1024
+    WINDOW_BYTES = 4 << 20
     ACK_EVERY = 32
     IDLE = 0.05
     IDLE_END = 2.0
@@ -137,11 +145,16 @@ class _Consumer:
         self._watching = False
         self._waiting = 0
         self._parked = False
+        self._window = self.WINDOW
+        self._ack_every = self.ACK_EVERY
+        self._starved = False  # a get() waited on an empty buffer while the stream was open
+        self._item_bytes = 0  # the largest item delivered on this stream
 
     def _start(self):
         stream = self._stream = _Stream()
         self._error, self._drained, self._unacked = None, False, 0
-        stream.requests.append((self.WINDOW, 0))
+        self._window, self._ack_every, self._starved, self._item_bytes = self.WINDOW, self.ACK_EVERY, False, 0
+        stream.requests.append((self._window, 0))
         _, responses = _wire.consume(self._queue_id, self._messages(stream))
         threading.Thread(target=self._read, args=(stream, responses), name="forkd-consume-" + self._queue_id,
                          daemon=True).start()
@@ -165,7 +178,13 @@ class _Consumer:
                 with self._cond:
                     if stream is not self._stream or stream.ending:
                         continue  # not acked: back to the queue when this stream ends
+                    if self._starved and not self._buffer and len(deliveries) >= self._ack_every:
+                        self._grow()  # a full ack's worth waited at the server for our credit
+                    self._starved = False
                     self._buffer.extend(deliveries)
+                    for _, data in deliveries:
+                        if len(data) > self._item_bytes:
+                            self._item_bytes = len(data)
                     self._drained = self._drained or closed
                     self._cond.notify_all()
         except Exception as e:
@@ -177,6 +196,16 @@ class _Consumer:
             with self._cond:
                 stream.open = False
                 self._cond.notify_all()
+
+    def _grow(self):
+        """Doubles the window (credit sent now), within MAX_WINDOW and WINDOW_BYTES."""
+        room = min(self.MAX_WINDOW, self.WINDOW_BYTES // max(1, self._item_bytes)) - self._window
+        grow = min(self._window, room)
+        if grow > 0 and self._stream is not None and not self._stream.ending:
+            self._window += grow
+            self._ack_every = max(self.ACK_EVERY, self._window // 8)
+            self._stream.requests.append((grow, 0))
+            self._cond.notify_all()
 
     def _end_stream(self):
         stream = self._stream
@@ -240,6 +269,7 @@ class _Consumer:
                 if left is not None and left <= 0:
                     raise _queue.Empty
                 self._waiting += 1
+                self._starved = True
                 try:
                     self._cond.wait(left)
                 finally:
@@ -259,8 +289,15 @@ class _Consumer:
         self._unacked += 1
         self._last_tag = tag
         self._last_get = time.monotonic()
-        if self._unacked >= self.ACK_EVERY or not self._buffer:
-            self._stream.requests.append((self._unacked, tag))
+        if self._unacked >= self._ack_every or not self._buffer:
+            credit = self._unacked
+            if self._window > self.WINDOW and len(self._buffer) > self._window // 2:
+                # Behind: what it holds outlasts a round trip, so the credit goes back, down to WINDOW.
+                shrink = min(credit, self._window - self.WINDOW)
+                self._window -= shrink
+                self._ack_every = max(self.ACK_EVERY, self._window // 8)
+                credit -= shrink
+            self._stream.requests.append((credit, tag))
             self._unacked = 0
             self._cond.notify_all()
             yield_to_senders = True
