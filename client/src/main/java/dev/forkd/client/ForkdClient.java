@@ -1,5 +1,6 @@
 package dev.forkd.client;
 
+import dev.forkd.address.ListenAddress;
 import dev.forkd.v1.PipeServiceGrpc;
 import dev.forkd.v1.PoolServiceGrpc;
 import dev.forkd.v1.ProcessServiceGrpc;
