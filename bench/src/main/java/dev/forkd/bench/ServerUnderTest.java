@@ -2,7 +2,7 @@ package dev.forkd.bench;
 
 import dev.forkd.client.ForkdClient;
 import dev.forkd.client.ServerLauncher;
-import dev.forkd.client.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;

@@ -3,7 +3,7 @@ package dev.forkd.cli;
 import dev.forkd.client.ForkdClient;
 import dev.forkd.client.ServerLauncher;
 import dev.forkd.client.ServerTarget;
-import dev.forkd.client.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;

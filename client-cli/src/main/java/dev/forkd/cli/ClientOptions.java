@@ -2,7 +2,7 @@ package dev.forkd.cli;
 
 import dev.forkd.client.ClientTls;
 import dev.forkd.client.ForkdClient;
-import dev.forkd.client.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.client.SecretFiles;
 import java.io.IOException;
 import java.nio.file.Path;

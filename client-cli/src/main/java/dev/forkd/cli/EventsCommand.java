@@ -5,7 +5,6 @@ import com.google.protobuf.util.JsonFormat;
 import dev.forkd.client.ForkdClient;
 import dev.forkd.v1.Event;
 import dev.forkd.v1.EventKind;
-import dev.forkd.v1.EventServiceGrpc;
 import dev.forkd.v1.WatchEventsRequest;
 import dev.forkd.v1.WatchEventsResponse;
 import java.io.PrintStream;
@@ -51,7 +50,7 @@ final class EventsCommand extends ClientCommand {
         }
         PrintStream out = inv.out();
         long seen = 0;
-        Iterator<WatchEventsResponse> stream = EventServiceGrpc.newBlockingStub(client.channel()).watch(request);
+        Iterator<WatchEventsResponse> stream = client.events().watch(request);
         while (stream.hasNext()) {
             WatchEventsResponse r = stream.next();
             if (r.hasStarted()) {

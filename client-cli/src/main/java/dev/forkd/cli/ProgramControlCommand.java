@@ -18,7 +18,7 @@ abstract class ProgramControlCommand extends ClientCommand {
     String name;
 
     static ProgramServiceGrpc.ProgramServiceBlockingStub programs(ForkdClient client) {
-        return ProgramServiceGrpc.newBlockingStub(client.channel())
+        return client.programs()
                 .withDeadlineAfter(ReloadCommand.PROGRAM_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
     }
 

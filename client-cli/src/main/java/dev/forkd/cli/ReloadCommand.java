@@ -1,7 +1,6 @@
 package dev.forkd.cli;
 
 import dev.forkd.client.ForkdClient;
-import dev.forkd.v1.ProgramServiceGrpc;
 import dev.forkd.v1.ReloadRequest;
 import dev.forkd.v1.ReloadResponse;
 import java.time.Duration;
@@ -22,7 +21,7 @@ final class ReloadCommand extends ClientCommand {
 
     @Override
     int run(ForkdClient client, Invocation inv) {
-        ReloadResponse r = ProgramServiceGrpc.newBlockingStub(client.channel())
+        ReloadResponse r = client.programs()
                 .withDeadlineAfter(PROGRAM_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                 .reload(ReloadRequest.getDefaultInstance());
         if (options.json()) {

@@ -1,7 +1,7 @@
 package dev.forkd.cli;
 
 import dev.forkd.client.ForkdClient;
-import dev.forkd.client.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.client.ServerLauncher;
 import dev.forkd.v1.OpenSessionRequest;
 import dev.forkd.v1.OpenSessionResponse;

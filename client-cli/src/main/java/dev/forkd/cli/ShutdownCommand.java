@@ -1,9 +1,8 @@
 package dev.forkd.cli;
 
 import dev.forkd.client.ForkdClient;
-import dev.forkd.client.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.client.ServerTarget;
-import dev.forkd.v1.ServerServiceGrpc;
 import dev.forkd.v1.ShutdownRequest;
 import dev.forkd.v1.ShutdownResponse;
 import java.time.Duration;
@@ -39,7 +38,7 @@ final class ShutdownCommand extends ClientCommand {
 
     @Override
     int run(ForkdClient client, Invocation inv) throws Exception {
-        ShutdownResponse r = ServerServiceGrpc.newBlockingStub(client.channel())
+        ShutdownResponse r = client.server()
                 .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                 .shutdown(ShutdownRequest.newBuilder().setKeepChildren(keepChildren).build());
         // Only a server on this host's Unix socket is a process this command can see end.

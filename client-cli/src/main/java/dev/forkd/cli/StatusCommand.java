@@ -29,7 +29,7 @@ final class StatusCommand extends ClientCommand {
     int run(ForkdClient client, Invocation inv) {
         String health;
         try {
-            health = io.grpc.health.v1.HealthGrpc.newBlockingStub(client.channel()).withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+            health = client.health().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                     .check(HealthCheckRequest.getDefaultInstance()).getStatus().name();
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() != Status.Code.UNIMPLEMENTED) {

@@ -1,5 +1,6 @@
 package dev.forkd.client;
 
+import dev.forkd.address.ForkdPaths;
 import java.io.File;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;

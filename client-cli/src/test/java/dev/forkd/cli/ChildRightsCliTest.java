@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkd.client.ForkdClient;
-import dev.forkd.client.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.v1.GetProcessRequest;
 import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ProcessInfo;

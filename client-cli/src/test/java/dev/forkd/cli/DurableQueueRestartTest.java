@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import dev.forkd.client.ForkdClient;
-import dev.forkd.client.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.v1.ConsumeRequest;
 import dev.forkd.v1.ConsumeResponse;
 import dev.forkd.v1.Delivery;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import dev.forkd.client.ForkdClient;
-import dev.forkd.client.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.v1.CloseEndRequest;
 import dev.forkd.v1.CloseQueueRequest;
 import dev.forkd.v1.CreatePipeRequest;

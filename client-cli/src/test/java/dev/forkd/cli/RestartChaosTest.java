@@ -3,7 +3,7 @@ package dev.forkd.cli;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkd.client.ForkdClient;
-import dev.forkd.client.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;

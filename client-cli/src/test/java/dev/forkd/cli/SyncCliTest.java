@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkd.client.ClientSession;
 import dev.forkd.client.ForkdClient;
-import dev.forkd.client.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkd.client.ClientSession;
 import dev.forkd.client.ForkdClient;
-import dev.forkd.client.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.v1.AcquireRequest;
 import dev.forkd.v1.AcquireResponse;
 import dev.forkd.v1.GetSyncRequest;

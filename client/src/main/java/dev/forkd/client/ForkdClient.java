@@ -1,8 +1,11 @@
 package dev.forkd.client;
 
+import dev.forkd.address.ListenAddress;
+import dev.forkd.v1.EventServiceGrpc;
 import dev.forkd.v1.PipeServiceGrpc;
 import dev.forkd.v1.PoolServiceGrpc;
 import dev.forkd.v1.ProcessServiceGrpc;
+import dev.forkd.v1.ProgramServiceGrpc;
 import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.SessionServiceGrpc;
 import dev.forkd.v1.SharedServiceGrpc;
@@ -10,6 +13,7 @@ import dev.forkd.v1.SyncServiceGrpc;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -184,6 +188,26 @@ public final class ForkdClient implements AutoCloseable {
 
     public PoolServiceGrpc.PoolServiceStub poolsAsync() {
         return PoolServiceGrpc.newStub(channel);
+    }
+
+    /** The server's event stream ({@code forkd events}). */
+    public EventServiceGrpc.EventServiceBlockingStub events() {
+        return EventServiceGrpc.newBlockingStub(channel);
+    }
+
+    /** The programs declared in the server's config file: start, stop, restart, reload. */
+    public ProgramServiceGrpc.ProgramServiceBlockingStub programs() {
+        return ProgramServiceGrpc.newBlockingStub(channel);
+    }
+
+    /** The server itself: {@code Shutdown} (admin only). */
+    public dev.forkd.v1.ServerServiceGrpc.ServerServiceBlockingStub server() {
+        return dev.forkd.v1.ServerServiceGrpc.newBlockingStub(channel);
+    }
+
+    /** gRPC's standard health service ({@code grpc.health.v1}), which the server answers. */
+    public HealthGrpc.HealthBlockingStub health() {
+        return HealthGrpc.newBlockingStub(channel);
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.forkd.client;
 
+import dev.forkd.address.ForkdPaths;
+import dev.forkd.address.ListenAddress;
 import java.util.Map;
 import java.util.Optional;
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.forkd.address.ListenAddress;
 import io.grpc.Status;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package dev.forkd.client;
 
+import dev.forkd.address.ListenAddress;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;

@@ -1,5 +1,7 @@
 package dev.forkd.client;
 
+import dev.forkd.address.ForkdPaths;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.server.ForkdServer;
 import dev.forkd.server.config.ServerConfig;
 import java.io.IOException;
@@ -33,8 +35,8 @@ final class TestServer implements AutoCloseable {
 
     static TestServer start() throws IOException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "fkc");
-        ServerConfig config = ServerConfig.defaults(new dev.forkd.server.config.ForkdPaths(dir))
-                .withListen(new dev.forkd.server.config.ListenAddress.Unix(dir.resolve("s.sock")))
+        ServerConfig config = ServerConfig.defaults(new ForkdPaths(dir))
+                .withListen(new ListenAddress.Unix(dir.resolve("s.sock")))
                 .withAgents(2);
         return new TestServer(dir, ForkdServer.start(config));
     }
@@ -42,9 +44,9 @@ final class TestServer implements AutoCloseable {
     /** A server on plaintext TCP at a free loopback port that requires the token in {@code tokenFile}. */
     static TestServer startTcp(Path tokenFile) throws IOException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "fkc");
-        ServerConfig config = ServerConfig.defaults(new dev.forkd.server.config.ForkdPaths(dir))
+        ServerConfig config = ServerConfig.defaults(new ForkdPaths(dir))
                 .withTokenFile(java.util.Optional.of(tokenFile))
-                .withTransport(new dev.forkd.server.config.ListenAddress.Tcp("127.0.0.1", 0),
+                .withTransport(new ListenAddress.Tcp("127.0.0.1", 0),
                         new dev.forkd.server.config.TcpSecurity.InsecurePlaintext())
                 .withAgents(1);
         return new TestServer(dir, ForkdServer.start(config));
@@ -53,8 +55,8 @@ final class TestServer implements AutoCloseable {
     /** A server on TLS at a free loopback port that requires client certificates signed by {@code clientCa}. */
     static TestServer startMtls(Path cert, Path key, Path clientCa) throws IOException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "fkc");
-        ServerConfig config = ServerConfig.defaults(new dev.forkd.server.config.ForkdPaths(dir))
-                .withTransport(new dev.forkd.server.config.ListenAddress.Tcp("127.0.0.1", 0),
+        ServerConfig config = ServerConfig.defaults(new ForkdPaths(dir))
+                .withTransport(new ListenAddress.Tcp("127.0.0.1", 0),
                         new dev.forkd.server.config.TcpSecurity.Tls(cert, key, java.util.Optional.of(clientCa)))
                 .withAgents(1);
         return new TestServer(dir, ForkdServer.start(config));

@@ -11,7 +11,7 @@ import dev.forkd.server.agent.AgentReturn;
 import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.agent.v1.StoredAgent;
 import java.util.List;
-import dev.forkd.server.config.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.server.config.PrivateFiles;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.config.TcpSecurity;

@@ -1,6 +1,6 @@
 package dev.forkd.server;
 
-import dev.forkd.server.config.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.server.config.PrivateFiles;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.config.TcpSecurity;

@@ -1,5 +1,7 @@
 package dev.forkd.server.config;
 
+import dev.forkd.address.ForkdPaths;
+import dev.forkd.address.ListenAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;

@@ -1,7 +1,7 @@
 package dev.forkd.server.metrics;
 
 import com.sun.net.httpserver.HttpsConfigurator;
-import dev.forkd.server.config.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.server.config.TcpSecurity;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;

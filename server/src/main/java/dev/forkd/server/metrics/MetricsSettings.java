@@ -1,6 +1,6 @@
 package dev.forkd.server.metrics;
 
-import dev.forkd.server.config.ListenAddress;
+import dev.forkd.address.ListenAddress;
 import java.util.Optional;
 
 /**

@@ -334,12 +334,12 @@ class ChildRightsTest {
         String adminToken = "admin-token-" + java.util.UUID.randomUUID();
         Files.writeString(tokenFile, adminToken);
         Files.setPosixFilePermissions(tokenFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        var config = dev.forkd.server.config.ServerConfig.defaults(new dev.forkd.server.config.ForkdPaths(dir))
+        var config = dev.forkd.server.config.ServerConfig.defaults(new dev.forkd.address.ForkdPaths(dir))
                 .withTokenFile(java.util.Optional.of(tokenFile))
-                .withTransport(new dev.forkd.server.config.ListenAddress.Tcp("127.0.0.1", 0),
+                .withTransport(new dev.forkd.address.ListenAddress.Tcp("127.0.0.1", 0),
                         new dev.forkd.server.config.TcpSecurity.InsecurePlaintext()).withAgents(1);
         try (var server = dev.forkd.server.ForkdServer.start(config)) {
-            var tcp = (dev.forkd.server.config.ListenAddress.Tcp) server.address();
+            var tcp = (dev.forkd.address.ListenAddress.Tcp) server.address();
             var channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", tcp.port())
                     .usePlaintext().build();
             try {

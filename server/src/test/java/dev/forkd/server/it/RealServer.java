@@ -2,8 +2,8 @@ package dev.forkd.server.it;
 
 import dev.forkd.server.ForkdServer;
 import dev.forkd.server.agent.AgentLiveness;
-import dev.forkd.server.config.ForkdPaths;
-import dev.forkd.server.config.ListenAddress;
+import dev.forkd.address.ForkdPaths;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.v1.ProcessServiceGrpc;
 import dev.forkd.v1.SessionServiceGrpc;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
 import dev.forkd.server.ForkdServer;
-import dev.forkd.server.config.ForkdPaths;
-import dev.forkd.server.config.ListenAddress;
+import dev.forkd.address.ForkdPaths;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.config.StoreConfig;
 import dev.forkd.v1.AcquireRequest;

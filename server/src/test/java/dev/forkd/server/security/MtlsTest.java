@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.forkd.server.ForkdServer;
-import dev.forkd.server.config.ForkdPaths;
-import dev.forkd.server.config.ListenAddress;
+import dev.forkd.address.ForkdPaths;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.config.TcpSecurity;
 import dev.forkd.testing.TestCertificates;

@@ -1,8 +1,8 @@
 package dev.forkd.server.suites;
 
 import dev.forkd.server.ForkdServer;
-import dev.forkd.server.config.ForkdPaths;
-import dev.forkd.server.config.ListenAddress;
+import dev.forkd.address.ForkdPaths;
+import dev.forkd.address.ListenAddress;
 import dev.forkd.server.config.ServerConfig;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;

@@ -1,8 +1,12 @@
-package dev.forkd.server.config;
+package dev.forkd.address;
 
 import java.nio.file.Path;
 
-/** Where the server listens, or where a client dials: a Unix socket path or a TCP host and port. */
+/**
+ * Where the server listens ({@code forkd serve --listen}), or where a client dials ({@code --address},
+ * {@code FORKD_ADDRESS}): a Unix socket path or a TCP host and port. Both sides parse it with these
+ * rules.
+ */
 public sealed interface ListenAddress {
 
     /** A Unix domain socket; the default, private to the user by directory permissions. */

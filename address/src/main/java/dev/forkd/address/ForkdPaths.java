@@ -1,4 +1,4 @@
-package dev.forkd.server.config;
+package dev.forkd.address;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,6 +19,9 @@ import java.util.Map;
  * and {@code su}/{@code sudo} pass on the other user's. The server makes the directory 0700 and
  * refuses one that belongs to someone else, so a directory another user made in {@code /tmp} stops
  * forkd with a clear message instead of exposing the socket.
+ *
+ * <p>The server listens where this says and clients (the CLI, the Java library) look there: it is one
+ * class in a module of its own so that neither side depends on the other.
  */
 public record ForkdPaths(Path stateDir) {
 
@@ -46,14 +49,17 @@ public record ForkdPaths(Path stateDir) {
         }
     }
 
+    /** The default socket. */
     public Path socket() {
         return stateDir.resolve("forkd.sock");
     }
 
+    /** Where a server started in the background (or on demand by a client) writes its log. */
     public Path logFile() {
         return stateDir.resolve("forkd.log");
     }
 
+    /** The default socket as an address to listen on or dial. */
     public ListenAddress defaultAddress() {
         return new ListenAddress.Unix(socket());
     }

@@ -1,4 +1,4 @@
-package dev.forkd.server.config;
+package dev.forkd.address;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** One socket per user, whatever the caller's environment. */
+/** One socket per user, whatever the caller's environment: the server listens and every client looks there. */
 class ForkdPathsTest {
 
     @Test
@@ -28,6 +28,12 @@ class ForkdPathsTest {
     void aRuntimeDirectoryChosenOnPurposeIsHonoured() {
         assertEquals(Path.of("/tmp/test-7/forkd"),
                 ForkdPaths.fromEnvironment(Map.of("XDG_RUNTIME_DIR", "/tmp/test-7"), 1000).stateDir());
+    }
+
+    @Test
+    void aBlankRuntimeDirectoryIsIgnored() {
+        assertEquals(Path.of("/tmp/forkd-1000"),
+                ForkdPaths.fromEnvironment(Map.of("XDG_RUNTIME_DIR", " "), 1000).stateDir());
     }
 
     @Test
