@@ -10,38 +10,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /** Issue 15: the CLI behaves like the tools people know (global options first, ps -q, several ids, ...). */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class CliConventionsTest {
-
-    private RunningServer server;
-    private Cli cli;
-    private final List<String> spawned = new ArrayList<>();
-
-    @BeforeAll
-    @Timeout(value = 90, unit = TimeUnit.SECONDS)
-    void startServer() throws Exception {
-        server = RunningServer.start();
-        cli = Cli.against(server);
-    }
-
-    @AfterAll
-    @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void stopServer() throws Exception {
-        if (server != null) {
-            for (String id : spawned) {
-                cli.run("kill", "-s", "KILL", id); // best effort: closing the server stops them anyway
-            }
-            server.close();
-        }
-    }
+class CliConventionsTest extends AgainstOneServer {
 
     private String sleeper(String... labels) {
         List<String> args = new ArrayList<>(List.of("spawn"));

@@ -14,38 +14,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /** The commands as a user types them, against a real {@code forkd serve} with real children. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class CliTest {
-
-    private RunningServer server;
-    private Cli cli;
-    private final List<String> spawned = new ArrayList<>();
-
-    @BeforeAll
-    @Timeout(value = 90, unit = TimeUnit.SECONDS)
-    void startServer() throws Exception {
-        server = RunningServer.start();
-        cli = Cli.against(server);
-    }
-
-    @AfterAll
-    @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void stopServer() throws Exception {
-        if (server != null) {
-            for (String id : spawned) {
-                cli.run("kill", "-s", "KILL", id); // best effort: closing the server stops them anyway
-            }
-            server.close();
-        }
-    }
+class CliTest extends AgainstOneServer {
 
     /** {@code forkd spawn -- command...}, or {@code forkd spawn options... -- command...} when it has a "--". */
     private String spawn(String... command) {

@@ -1,5 +1,6 @@
 package dev.forkd.cli;
 
+import static dev.forkd.cli.ServerIncarnations.spawn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,10 +15,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A process's output is kept in capped files in the state directory: after a supervisor restart
@@ -28,51 +28,32 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class OutputFilesRestartTest {
 
-    private static final Function<Path, List<String>> ARGS = dir -> List.of("--listen",
-            "unix:" + dir.resolve("s.sock"), "--agent-return-wait", "30s");
+    private static final Function<Path, List<String>> ARGS = ServerIncarnations.ARGS;
     private static final Function<Path, List<String>> KEEP = dir -> {
         List<String> args = new ArrayList<>(ARGS.apply(dir));
         args.add("--restart-keep");
         return args;
     };
 
-    private Path dir;
-    private final List<ProcessHandle> everything = new ArrayList<>();
-    private final List<RunningServer> servers = new ArrayList<>();
-
-    @BeforeEach
-    void makeDir() throws Exception {
-        dir = Files.createTempDirectory(Path.of("/tmp"), "fkd");
-    }
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (RunningServer server : servers) {
-            everything.addAll(server.descendants());
-            server.process.destroyForcibly();
-        }
-        for (ProcessHandle p : everything) {
-            p.destroyForcibly();
-        }
-        RunningServer.deleteTree(dir);
-    }
+    @RegisterExtension
+    final ServerIncarnations runs = new ServerIncarnations();
 
     @Test
     void logsShowBeforeTheRestartThenWhileOrphanedThenAfter() throws Exception {
-        Path orphanGo = fifo("orphan-go");
-        Path afterGo = fifo("after-go");
-        RunningServer first = start(KEEP);
+        Path orphanGo = runs.fifo("orphan-go");
+        Path afterGo = runs.fifo("after-go");
+        RunningServer first = runs.start(KEEP);
         Cli cli = Cli.against(first);
         String id = spawn(cli, "sh", "-c", "echo before; echo err-before >&2; read x < " + orphanGo
                 + "; echo orphaned; read y < " + afterGo + "; echo after; echo err-after >&2; exec sleep 1000");
         await(() -> cli.run("logs", id).out().equals("before\n"), "before");
-        everything.addAll(first.descendants());
+        runs.everything().addAll(first.descendants());
         first.process.destroy(); // SIGTERM with --restart-keep: the children run on
         assertTrue(first.process.waitFor(60, TimeUnit.SECONDS), first.stderr());
         // Written while no supervisor listens: the agent holds it.
         Files.writeString(orphanGo, "go\n", StandardCharsets.UTF_8);
 
-        RunningServer second = start(ARGS);
+        RunningServer second = runs.start(ARGS);
         try {
             Cli again = Cli.against(second);
             await(() -> again.run("logs", id).out().equals("before\norphaned\n"), "before and orphaned");
@@ -81,7 +62,7 @@ class OutputFilesRestartTest {
             Cli.Result logs = again.run("logs", id);
             assertEquals("before\norphaned\nafter\n", logs.out(), logs::toString);
             assertEquals("err-before\nerr-after\n", logs.err(), logs::toString);
-            everything.addAll(second.descendants());
+            runs.everything().addAll(second.descendants());
         } finally {
             second.close();
         }
@@ -89,17 +70,17 @@ class OutputFilesRestartTest {
 
     @Test
     void outputWrittenBeforeACrashIsShownAfterIt() throws Exception {
-        RunningServer first = start(ARGS);
+        RunningServer first = runs.start(ARGS);
         Cli cli = Cli.against(first);
         String id = spawn(cli, "sh", "-c", "echo one; echo two >&2; exec sleep 1000");
         Path file = outputDir().resolve(id + ".log");
         // The writer is behind the log by a moment: the crash comes once the file holds it.
         await(() -> read(file).contains("one") && read(file).contains("two"), "the output file");
-        everything.addAll(first.descendants());
+        runs.everything().addAll(first.descendants());
         first.process.destroyForcibly(); // SIGKILL
         assertTrue(first.process.waitFor(30, TimeUnit.SECONDS));
 
-        RunningServer second = start(ARGS);
+        RunningServer second = runs.start(ARGS);
         try {
             Cli.Result logs = Cli.against(second).run("logs", id);
             assertEquals("one\n", logs.out(), logs::toString);
@@ -107,7 +88,7 @@ class OutputFilesRestartTest {
             // The files keep each chunk's capture time, so --since finds the restored output too.
             Cli.Result since = Cli.against(second).run("logs", "--since", "1h", id);
             assertEquals("one\n", since.out(), since::toString);
-            everything.addAll(second.descendants());
+            runs.everything().addAll(second.descendants());
         } finally {
             second.close();
         }
@@ -115,7 +96,7 @@ class OutputFilesRestartTest {
 
     @Test
     void rmRemovesTheFilesAndTheyHoldAtMostTheCap() throws Exception {
-        RunningServer server = start(ARGS);
+        RunningServer server = runs.start(ARGS);
         try {
             Cli cli = Cli.against(server);
             // 64 KiB cap, 1 MiB of output in 4 KiB lines.
@@ -132,14 +113,14 @@ class OutputFilesRestartTest {
             assertTrue(logs.out().endsWith("x\n"), logs::toString);
             assertEquals(0, cli.run("rm", id).code());
             await(() -> !Files.exists(current) && !Files.exists(old), "the files removed");
-            everything.addAll(server.descendants());
+            runs.everything().addAll(server.descendants());
         } finally {
             server.close();
         }
     }
 
     private Path outputDir() {
-        return dir.resolve("forkd").resolve("output");
+        return runs.dir().resolve("forkd").resolve("output");
     }
 
     private static long size(Path file) {
@@ -167,26 +148,4 @@ class OutputFilesRestartTest {
         }
     }
 
-    private RunningServer start(Function<Path, List<String>> args) throws Exception {
-        RunningServer server = RunningServer.startIn(dir, args, Map.of(), c -> c);
-        servers.add(server);
-        return server;
-    }
-
-    private Path fifo(String name) throws Exception {
-        Path fifo = dir.resolve(name);
-        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
-        return fifo;
-    }
-
-    private static String spawn(Cli cli, String... command) {
-        List<String> args = new ArrayList<>(List.of("spawn"));
-        if (!command[0].startsWith("--")) {
-            args.add("--");
-        }
-        args.addAll(List.of(command));
-        Cli.Result r = cli.run(args.toArray(String[]::new));
-        assertEquals(0, r.code(), r::toString);
-        return r.out().strip();
-    }
 }

@@ -14,38 +14,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /** {@code forkd restart ID...} and {@code forkd logs --since}, as a user types them, against a real server. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class RestartCliTest {
-
-    private RunningServer server;
-    private Cli cli;
-    private final List<String> spawned = new ArrayList<>();
-
-    @BeforeAll
-    @Timeout(value = 90, unit = TimeUnit.SECONDS)
-    void startServer() throws Exception {
-        server = RunningServer.start();
-        cli = Cli.against(server);
-    }
-
-    @AfterAll
-    @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void stopServer() throws Exception {
-        if (server != null) {
-            for (String id : spawned) {
-                cli.run("kill", "-s", "KILL", id);
-            }
-            server.close();
-        }
-    }
+class RestartCliTest extends AgainstOneServer {
 
     private String spawn(String... command) {
         List<String> args = new ArrayList<>(List.of("spawn", "--"));

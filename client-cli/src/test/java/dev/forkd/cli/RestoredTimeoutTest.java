@@ -1,5 +1,6 @@
 package dev.forkd.cli;
 
+import static dev.forkd.cli.ServerIncarnations.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,10 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A process spawned with {@code --timeout} that outlives its supervisor (a crash) is still stopped
@@ -26,45 +26,24 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class RestoredTimeoutTest {
 
-    private static final Function<Path, List<String>> ARGS = dir -> List.of("--listen",
-            "unix:" + dir.resolve("s.sock"), "--agent-return-wait", "30s");
+    private static final Function<Path, List<String>> ARGS = ServerIncarnations.ARGS;
 
-    private Path dir;
-    private final List<ProcessHandle> everything = new ArrayList<>();
-    private final List<RunningServer> servers = new ArrayList<>();
-
-    @BeforeEach
-    void makeDir() throws Exception {
-        dir = Files.createTempDirectory(Path.of("/tmp"), "fkd");
-    }
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (RunningServer server : servers) {
-            everything.addAll(server.descendants());
-            server.process.destroyForcibly();
-        }
-        for (ProcessHandle p : everything) {
-            p.destroyForcibly();
-        }
-        RunningServer.deleteTree(dir);
-    }
+    @RegisterExtension
+    final ServerIncarnations runs = new ServerIncarnations();
 
     @Test
     void aRestoredRunIsStoppedWhenItsTimeoutExpiresCountedFromItsStart() throws Exception {
-        RunningServer first = RunningServer.startIn(dir, ARGS, Map.of(), c -> c);
-        servers.add(first);
+        RunningServer first = runs.start(ARGS);
         Cli cli = Cli.against(first);
         Cli.Result spawned = cli.run("spawn", "--timeout", "4s", "--", "sleep", "1000");
         assertEquals(0, spawned.code(), spawned::toString);
         String id = spawned.out().strip();
         ProcessInfo before = get(cli, id);
-        everything.addAll(first.descendants());
+        runs.everything().addAll(first.descendants());
         first.process.destroyForcibly(); // SIGKILL: a crash, the child runs on
         assertTrue(first.process.waitFor(30, TimeUnit.SECONDS));
 
-        RunningServer second = RunningServer.startIn(dir, ARGS, Map.of(), c -> c);
-        servers.add(second);
+        RunningServer second = runs.start(ARGS);
         try {
             Cli again = Cli.against(second);
             // Without its timeout re-armed it would run for 1000 s: wait gives up after 60.
@@ -75,17 +54,10 @@ class RestoredTimeoutTest {
             assertEquals(before.getPid(), after.getPid(), "the same run, adopted, was stopped");
             long ran = Timestamps.toMillis(after.getEndedAt()) - Timestamps.toMillis(before.getStartedAt());
             assertTrue(ran >= 4000, () -> "stopped before its timeout: after " + ran + " ms");
-            everything.addAll(second.descendants());
+            runs.everything().addAll(second.descendants());
         } finally {
             second.close();
         }
     }
 
-    private static ProcessInfo get(Cli cli, String id) throws Exception {
-        Cli.Result r = cli.run("get", "--json", id);
-        assertEquals(0, r.code(), r::toString);
-        ProcessInfo.Builder p = ProcessInfo.newBuilder();
-        JsonFormat.parser().ignoringUnknownFields().merge(r.out(), p);
-        return p.build();
-    }
 }

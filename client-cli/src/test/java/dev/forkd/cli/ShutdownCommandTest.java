@@ -1,5 +1,7 @@
 package dev.forkd.cli;
 
+import static dev.forkd.cli.ServerIncarnations.spawn;
+import static dev.forkd.cli.ServerIncarnations.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,10 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code forkd shutdown} stops a real server the documented ways: with its children (as SIGTERM), or
@@ -28,38 +29,19 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ShutdownCommandTest {
 
-    private static final Function<Path, List<String>> ARGS = dir -> List.of("--listen",
-            "unix:" + dir.resolve("s.sock"), "--agent-return-wait", "30s");
+    private static final Function<Path, List<String>> ARGS = ServerIncarnations.ARGS;
 
-    private Path dir;
-    private final List<ProcessHandle> everything = new ArrayList<>();
-    private final List<RunningServer> servers = new ArrayList<>();
-
-    @BeforeEach
-    void makeDir() throws Exception {
-        dir = Files.createTempDirectory(Path.of("/tmp"), "fkd");
-    }
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (RunningServer server : servers) {
-            everything.addAll(server.descendants());
-            server.process.destroyForcibly();
-        }
-        for (ProcessHandle p : everything) {
-            p.destroyForcibly();
-        }
-        RunningServer.deleteTree(dir);
-    }
+    @RegisterExtension
+    final ServerIncarnations runs = new ServerIncarnations();
 
     @Test
     void shutdownStopsTheChildrenAndTheServer() throws Exception {
-        RunningServer server = start(ARGS);
+        RunningServer server = runs.start(ARGS);
         Cli cli = Cli.against(server);
         String id = spawn(cli, "sleep", "1000");
         long child = get(cli, id).getPid();
         List<ProcessHandle> below = server.descendants();
-        everything.addAll(below);
+        runs.everything().addAll(below);
 
         Cli.Result r = cli.run("shutdown");
         assertEquals(0, r.code(), r::toString);
@@ -74,11 +56,11 @@ class ShutdownCommandTest {
 
     @Test
     void keepChildrenLeavesThemForTheNextServer() throws Exception {
-        RunningServer first = start(ARGS);
+        RunningServer first = runs.start(ARGS);
         Cli cli = Cli.against(first);
         String id = spawn(cli, "sleep", "1000");
         ProcessInfo before = get(cli, id);
-        everything.addAll(first.descendants());
+        runs.everything().addAll(first.descendants());
 
         Cli.Result r = cli.run("shutdown", "--keep-children");
         assertEquals(0, r.code(), r::toString);
@@ -87,21 +69,21 @@ class ShutdownCommandTest {
         assertTrue(first.process.waitFor(5, TimeUnit.SECONDS), first.stderr());
         assertTrue(ProcessHandle.of(before.getPid()).map(ProcessHandle::isAlive).orElse(false), "the child was stopped");
 
-        RunningServer second = start(ARGS);
+        RunningServer second = runs.start(ARGS);
         Cli again = Cli.against(second);
         ProcessInfo after = get(again, id);
         assertEquals(ProcessState.PROCESS_STATE_RUNNING, after.getState(), after::toString);
         assertEquals(before.getPid(), after.getPid());
-        everything.addAll(second.descendants());
+        runs.everything().addAll(second.descendants());
         second.close(); // SIGTERM: the adopted agent and its child stop too
-        for (ProcessHandle p : everything) {
+        for (ProcessHandle p : runs.everything()) {
             assertTrue(p.onExit().get(30, TimeUnit.SECONDS) != null);
         }
     }
 
     @Test
     void keepChildrenNeedsAStateDirectoryAndARefusalChangesNothing() throws Exception {
-        RunningServer server = start(d -> List.of("--listen", "unix:" + d.resolve("s.sock"), "--state-dir", "none"));
+        RunningServer server = runs.start(d -> List.of("--listen", "unix:" + d.resolve("s.sock"), "--state-dir", "none"));
         Cli cli = Cli.against(server);
         String id = spawn(cli, "sleep", "1000");
         Cli.Result r = cli.run("shutdown", "--keep-children");
@@ -114,13 +96,13 @@ class ShutdownCommandTest {
 
     @Test
     void overTcpTheTokenIsRequired() throws Exception {
-        Path token = dir.resolve("token");
+        Path token = runs.dir().resolve("token");
         Files.writeString(token, "s3cret-" + System.nanoTime() + "\n");
         Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
-        RunningServer server = start(d -> List.of("--listen", "127.0.0.1:0", "--insecure-plaintext",
+        RunningServer server = runs.start(d -> List.of("--listen", "127.0.0.1:0", "--insecure-plaintext",
                 "--token-file", token.toString()));
-        everything.addAll(server.descendants());
-        Cli cli = new Cli(Map.of("HOME", dir.toString()), dir);
+        runs.everything().addAll(server.descendants());
+        Cli cli = new Cli(Map.of("HOME", runs.dir().toString()), runs.dir());
 
         Cli.Result without = cli.run("shutdown", "--address", server.address());
         assertEquals(1, without.code(), without::toString);
@@ -134,25 +116,4 @@ class ShutdownCommandTest {
         assertTrue(server.process.waitFor(60, TimeUnit.SECONDS), server.stderr());
     }
 
-    private RunningServer start(Function<Path, List<String>> args) throws Exception {
-        RunningServer server = RunningServer.startIn(dir, args, Map.of(), c -> c);
-        servers.add(server);
-        return server;
-    }
-
-    private static String spawn(Cli cli, String... command) {
-        List<String> args = new ArrayList<>(List.of("spawn", "--"));
-        args.addAll(List.of(command));
-        Cli.Result r = cli.run(args.toArray(String[]::new));
-        assertEquals(0, r.code(), r::toString);
-        return r.out().strip();
-    }
-
-    private static ProcessInfo get(Cli cli, String id) throws Exception {
-        Cli.Result r = cli.run("get", "--json", id);
-        assertEquals(0, r.code(), r::toString);
-        ProcessInfo.Builder p = ProcessInfo.newBuilder();
-        JsonFormat.parser().ignoringUnknownFields().merge(r.out(), p);
-        return p.build();
-    }
 }

@@ -1,5 +1,7 @@
 package dev.forkd.cli;
 
+import static dev.forkd.cli.ServerIncarnations.spawn;
+import static dev.forkd.cli.ServerIncarnations.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,10 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A supervisor that crashes (SIGKILL) or exits with {@code --restart-keep} leaves its agents and
@@ -29,37 +30,16 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class SupervisorRestartTest {
 
-    private static final Function<Path, List<String>> ARGS = dir -> List.of("--listen",
-            "unix:" + dir.resolve("s.sock"), "--agent-return-wait", "30s");
+    private static final Function<Path, List<String>> ARGS = ServerIncarnations.ARGS;
 
-    private Path dir;
-    /** Every process that was below either server: all must be gone at the end. */
-    private final List<ProcessHandle> everything = new ArrayList<>();
-    /** Every server started: a test that fails half-way must still leave nothing running. */
-    private final List<RunningServer> servers = new ArrayList<>();
-
-    @BeforeEach
-    void makeDir() throws Exception {
-        dir = Files.createTempDirectory(Path.of("/tmp"), "fkd");
-    }
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (RunningServer server : servers) {
-            everything.addAll(server.descendants());
-            server.process.destroyForcibly();
-        }
-        for (ProcessHandle p : everything) {
-            p.destroyForcibly();
-        }
-        RunningServer.deleteTree(dir);
-    }
+    @RegisterExtension
+    final ServerIncarnations runs = new ServerIncarnations();
 
     @Test
     void childrenOfAKilledSupervisorRunOnUnderTheNextOne() throws Exception {
-        Path shortGo = fifo("short-go");
-        Path longGo = fifo("long-go");
-        RunningServer first = start(ARGS);
+        Path shortGo = runs.fifo("short-go");
+        Path longGo = runs.fifo("long-go");
+        RunningServer first = runs.start(ARGS);
         Cli cli = Cli.against(first);
         String longId = spawn(cli, "sh", "-c", "echo hello; read x < " + longGo + "; echo again; exec sleep 1000");
         String shortId = spawn(cli, "sh", "-c", "read x < " + shortGo + "; echo bye; exit 7");
@@ -71,14 +51,14 @@ class SupervisorRestartTest {
         for (ProcessHandle agent : agents) {
             assertNotEquals(groupOf(first.process.pid()), groupOf(agent.pid()), "agent in the supervisor's group");
         }
-        everything.addAll(first.descendants());
+        runs.everything().addAll(first.descendants());
 
         first.process.destroyForcibly(); // SIGKILL: a crash
         assertTrue(first.process.waitFor(30, TimeUnit.SECONDS));
         // The short child ends while no supervisor runs.
         Files.writeString(shortGo, "go\n", StandardCharsets.UTF_8);
 
-        RunningServer second = start(ARGS);
+        RunningServer second = runs.start(ARGS);
         try {
             Cli again = Cli.against(second);
             ProcessInfo longAfter = get(again, longId);
@@ -94,11 +74,11 @@ class SupervisorRestartTest {
             // Ids go on after the highest kept one: never reused.
             String next = spawn(again, "true");
             assertTrue(Long.parseLong(next.substring(2)) > Long.parseLong(shortId.substring(2)), next);
-            everything.addAll(second.descendants());
+            runs.everything().addAll(second.descendants());
         } finally {
             second.close(); // SIGTERM: stops its own agents and the adopted ones, with their children
         }
-        assertAllEnd(everything);
+        assertAllEnd(runs.everything());
     }
 
     @Test
@@ -108,17 +88,17 @@ class SupervisorRestartTest {
             args.add("--restart-keep");
             return args;
         };
-        RunningServer first = start(keep);
+        RunningServer first = runs.start(keep);
         Cli cli = Cli.against(first);
         String longId = spawn(cli, "sleep", "1000");
         ProcessInfo before = get(cli, longId);
-        everything.addAll(first.descendants());
+        runs.everything().addAll(first.descendants());
         first.process.destroy(); // SIGTERM, as a service manager stops it
         assertTrue(first.process.waitFor(60, TimeUnit.SECONDS), first.stderr());
         assertTrue(ProcessHandle.of(before.getPid()).map(ProcessHandle::isAlive).orElse(false),
                 "the child was stopped with its supervisor");
 
-        RunningServer second = start(ARGS);
+        RunningServer second = runs.start(ARGS);
         try {
             Cli again = Cli.against(second);
             ProcessInfo after = get(again, longId);
@@ -128,7 +108,7 @@ class SupervisorRestartTest {
             // The adopted agent is not the new server's child: its end is seen through its pidfd,
             // and it is replaced like any agent.
             ProcessHandle adopted = null;
-            for (ProcessHandle p : everything) {
+            for (ProcessHandle p : runs.everything()) {
                 if (cmdline(p.pid()).contains("dev.forkd.agent.AgentMain")) {
                     adopted = p;
                 }
@@ -142,39 +122,11 @@ class SupervisorRestartTest {
                         + get(again, longId) + second.stderr());
                 java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
             }
-            everything.addAll(second.descendants());
+            runs.everything().addAll(second.descendants());
         } finally {
             second.close();
         }
-        assertAllEnd(everything);
-    }
-
-    private RunningServer start(Function<Path, List<String>> args) throws Exception {
-        RunningServer server = RunningServer.startIn(dir, args, Map.of(), c -> c);
-        servers.add(server);
-        return server;
-    }
-
-    private Path fifo(String name) throws Exception {
-        Path fifo = dir.resolve(name);
-        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
-        return fifo;
-    }
-
-    private static String spawn(Cli cli, String... command) {
-        List<String> args = new ArrayList<>(List.of("spawn", "--"));
-        args.addAll(List.of(command));
-        Cli.Result r = cli.run(args.toArray(String[]::new));
-        assertEquals(0, r.code(), r::toString);
-        return r.out().strip();
-    }
-
-    private static ProcessInfo get(Cli cli, String id) throws Exception {
-        Cli.Result r = cli.run("get", "--json", id);
-        assertEquals(0, r.code(), r::toString);
-        ProcessInfo.Builder p = ProcessInfo.newBuilder();
-        JsonFormat.parser().ignoringUnknownFields().merge(r.out(), p);
-        return p.build();
+        assertAllEnd(runs.everything());
     }
 
     /** Waits (bounded) until the process's log holds {@code text}. */
