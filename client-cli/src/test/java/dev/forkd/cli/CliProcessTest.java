@@ -40,14 +40,29 @@ class CliProcessTest {
 
     @AfterAll
     void stopServers() throws Exception {
+        // Every server is stopped even if one fails its check: a failure must not leave the rest running.
+        List<Throwable> failures = new ArrayList<>();
         for (ProcessHandle p : autostarted) {
-            RunningServer.stopAndCheck(p, p.descendants().toList(), RunningServer.STOP_LIMIT);
+            try {
+                RunningServer.stopAndCheck(p, p.descendants().toList(), RunningServer.STOP_LIMIT);
+            } catch (Exception | AssertionError e) {
+                failures.add(e);
+            }
         }
-        if (server != null) {
-            server.close();
+        try {
+            if (server != null) {
+                server.close();
+            }
+        } catch (Exception | AssertionError e) {
+            failures.add(e);
         }
         for (Path dir : runtimeDirs) {
             RunningServer.deleteTree(dir);
+        }
+        if (!failures.isEmpty()) {
+            AssertionError all = new AssertionError(failures.size() + " servers did not stop cleanly", failures.get(0));
+            failures.stream().skip(1).forEach(all::addSuppressed);
+            throw all;
         }
     }
 
@@ -58,7 +73,10 @@ class CliProcessTest {
     }
 
     private static Process cli(Map<String, String> env, String... args) throws IOException {
-        List<String> command = new ArrayList<>(RunningServer.javaCommand());
+        // As a terminal's CLI has it: SIGINT handled, even when this build runs as a background job
+        // (a non-interactive shell starts those with SIGINT ignored, and exec keeps it ignored).
+        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT"));
+        command.addAll(RunningServer.javaCommand());
         command.add(Main.class.getName());
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
