@@ -1,5 +1,6 @@
 package dev.forkd.server.grpc;
 
+import static dev.forkd.server.testing.Observers.observer;
 import static dev.forkd.server.testing.ErrorDetails.reason;
 import static dev.forkd.server.testing.ErrorDetails.field;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -413,26 +414,4 @@ class SyncAndSharedServiceTest {
             });
         }
     }
-
-    private static <T> io.grpc.stub.StreamObserver<T> observer(CompletableFuture<T> f) {
-        return observer(f, x -> x);
-    }
-
-    private static <T, R> io.grpc.stub.StreamObserver<T> observer(CompletableFuture<R> f, java.util.function.Function<T, R> map) {
-        return new io.grpc.stub.StreamObserver<>() {
-            @Override
-            public void onNext(T v) {
-                f.complete(map.apply(v));
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                f.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-        };
-    }
-
 }

@@ -1,5 +1,6 @@
 package dev.forkd.server.it;
 
+import static dev.forkd.server.testing.Observers.observer;
 import static dev.forkd.server.testing.ErrorDetails.field;
 import static dev.forkd.server.testing.ErrorDetails.reason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -262,23 +263,6 @@ class EventStreamTest {
         requests.onNext(OpenSessionRequest.newBuilder().setName(name).build());
         OpenSessionResponse r = first.get(WAIT_SECONDS, TimeUnit.SECONDS);
         return new Opened(r.getSessionId(), r.getCredential(), requests);
-    }
-
-    private static <T> StreamObserver<T> observer(CompletableFuture<T> result) {
-        return new StreamObserver<>() {
-            @Override
-            public void onNext(T value) {
-                result.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                result.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-        };
     }
 
     private static <S extends AbstractStub<S>> S as(S stub, String credential) {

@@ -1,5 +1,6 @@
 package dev.forkd.server.it;
 
+import static dev.forkd.server.testing.Observers.observer;
 import static dev.forkd.server.testing.ErrorDetails.reason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -365,23 +366,5 @@ class ProcessLifecycleTest {
             }
         }
         return b.toString(StandardCharsets.UTF_8);
-    }
-
-
-    static <T> StreamObserver<T> observer(CompletableFuture<T> f) {
-        return new StreamObserver<>() {
-            @Override
-            public void onNext(T value) {
-                f.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                f.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-        };
     }
 }
