@@ -143,13 +143,10 @@ final class ProcessRecord {
     }
 
     void cancelTimers() {
-        for (ScheduledFuture<?> f : new ScheduledFuture<?>[] {killTimer, timeoutTimer, restartTimer}) {
-            if (f != null) {
-                f.cancel(false);
-            }
+        endRunTimers();
+        if (restartTimer != null) {
+            restartTimer.cancel(false);
         }
-        killTimer = null;
-        timeoutTimer = null;
         restartTimer = null;
     }
 
