@@ -5,6 +5,7 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ScheduledExecutorService;
@@ -13,6 +14,7 @@ import java.util.concurrent.TimeoutException;
 
 import dev.forkd.agent.grpc.Outbound;
 import dev.forkd.agent.grpc.Redialer;
+import dev.forkd.agent.grpc.SocketWatch;
 import dev.forkd.agent.grpc.SupervisorChannel;
 import dev.forkd.posix.Epoll;
 import dev.forkd.posix.EventFd;
@@ -109,12 +111,15 @@ public final class AgentMain {
         internal.name("forkd-agent-pump").start(pump);
         internal.name("forkd-agent-reaper").start(reaper);
 
+        Optional<SocketWatch> socketWatch = Optional.empty();
         try {
             int pid = posix.getpid();
             String host = hostname();
             Redialer dialer = new Redialer(channel, secrets.channelToken(), outbound, dispatcher,
-                    () -> register(pid, host, secrets, table, outbound), timer, args.orphanGrace(),
+                    () -> register(pid, host, secrets, table, outbound), timer, args.orphanGrace(), args.redial(),
                     () -> ThreadLocalRandom.current().nextDouble(), stop::isStopping);
+            // A new supervisor on the same socket is dialled the moment it binds it.
+            socketWatch = SocketWatch.of(args.supervisor(), dialer::socketAppeared);
             dialer.dial();
             // The supervisor declares an agent that falls silent lost: this is how it hears us.
             timer.scheduleAtFixedRate(new Heartbeat(outbound, table), args.heartbeat().toMillis(),
@@ -130,6 +135,7 @@ public final class AgentMain {
             }
             return exitCode;
         } finally {
+            socketWatch.ifPresent(SocketWatch::close);
             channel.shutdownNow();
         }
     }

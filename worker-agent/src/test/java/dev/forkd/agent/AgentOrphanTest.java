@@ -152,6 +152,34 @@ class AgentOrphanTest {
         }
     }
 
+    @Test
+    void dialsTheNextSupervisorWhenItsSocketAppearsNotAtTheNextBackoffStep() throws Exception {
+        // Back-off of ten minutes from the first step: only the socket's creation can bring the
+        // agent back within the test's wait.
+        Path socket = dir.resolve("forkd.sock");
+        FakeSupervisor first = FakeSupervisor.onUnixSocket(socket, TOKEN);
+        try (AgentProcess agent = new AgentProcess("unix:" + socket, "a-1", 4, TOKEN, dir.resolve("agent.log"),
+                Duration.ofMinutes(30), List.of("--redial-first-millis", "600000", "--redial-max-millis", "600000"))) {
+            int agentPid = next(first, AgentMessage.EventCase.REGISTER).getRegister().getPid();
+            first.send(start("long", "exec sleep 1000"));
+            int longPid = next(first, AgentMessage.EventCase.STARTED).getStarted().getPid();
+            first.close();
+            Files.deleteIfExists(socket);
+            awaitLogLine(agent, "supervisor gone");
+            try (FakeSupervisor second = FakeSupervisor.onUnixSocket(socket, TOKEN)) {
+                var register = next(second, AgentMessage.EventCase.REGISTER).getRegister();
+                assertEquals(agentPid, register.getPid());
+                assertTrue(register.getRunningList().stream().anyMatch(c -> c.getPid() == longPid),
+                        "the kept child is reported: " + register.getRunningList());
+                assertTrue(agent.log().contains("socket appeared"), agent.log());
+                second.send(SupervisorMessage.newBuilder().setShutdown(AgentShutdown.newBuilder()
+                        .setGrace(com.google.protobuf.Duration.newBuilder().setSeconds(1))).build());
+                assertEquals(0, agent.awaitExit(WAIT), "agent exit code; log:\n" + agent.log());
+                ProcessHandle.of(longPid).ifPresent(p -> p.onExit().orTimeout(10, TimeUnit.SECONDS).join());
+            }
+        }
+    }
+
     /** Waits (bounded) for the agent to log {@code text}: the agent says it, nothing else tells. */
     private static void awaitLogLine(AgentProcess agent, String text) throws Exception {
         long end = System.nanoTime() + WAIT.toNanos();

@@ -28,6 +28,12 @@ final class AgentProcess implements AutoCloseable {
     /** An agent that keeps its children and dials again for {@code orphanGrace} after its supervisor goes. */
     AgentProcess(String supervisorAddress, String agentId, int capacity, String token, Path log, Duration orphanGrace)
             throws IOException {
+        this(supervisorAddress, agentId, capacity, token, log, orphanGrace, List.of());
+    }
+
+    /** As above, with more options for the agent's command line (e.g. its redial back-off). */
+    AgentProcess(String supervisorAddress, String agentId, int capacity, String token, Path log, Duration orphanGrace,
+            List<String> moreOptions) throws IOException {
         this.log = log;
         String java = ProcessHandle.current().info().command().orElseThrow();
         List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
@@ -38,6 +44,7 @@ final class AgentProcess implements AutoCloseable {
                 // the real supervisor); the agent reads either to its end, as it does fd 3.
                 "--secret-fd", "0", "--heartbeat-millis", "500",
                 "--orphan-grace-millis", String.valueOf(orphanGrace.toMillis())));
+        command.addAll(moreOptions);
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectInput(ProcessBuilder.Redirect.PIPE)
                 .redirectOutput(log.toFile())

@@ -26,8 +26,22 @@ import io.grpc.Status;
  * up: it stops its children and exits, as it always did.
  */
 public final class Redialer {
-    static final Duration FIRST_DELAY = Duration.ofMillis(100);
-    static final Duration MAX_DELAY = Duration.ofSeconds(5);
+    /**
+     * The delays between dials: exponential from {@code first} to {@code max}, with jitter. A new
+     * supervisor on the same Unix socket is dialled as soon as its socket appears
+     * ({@link #socketAppeared}), so the delays matter only for TCP and for a socket that appears
+     * before it accepts.
+     */
+    public record Backoff(Duration first, Duration max) {
+        public static final Backoff DEFAULT = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
+
+        public Backoff {
+            if (first.isNegative() || first.isZero() || max.compareTo(first) < 0) {
+                throw new IllegalArgumentException("back-off needs 0 < first <= max, got " + first + ", " + max);
+            }
+        }
+    }
+
     /** A supervisor that answers these will never admit this agent: no point in dialling again. */
     private static final Set<Status.Code> REFUSALS = Set.of(Status.Code.PERMISSION_DENIED,
             Status.Code.ALREADY_EXISTS, Status.Code.UNAUTHENTICATED, Status.Code.INVALID_ARGUMENT,
@@ -41,12 +55,15 @@ public final class Redialer {
     private final Supplier<AgentMessage> register;
     private final ScheduledExecutorService timer;
     private final Duration grace;
+    private final Backoff backoff;
     private final DoubleSupplier random;
     private final BooleanSupplier stopping;
 
     private AgentConnection current;
     private int failedDials;
     private ScheduledFuture<?> graceTimer;
+    /** The next dial while orphaned, if one is waiting for its delay. */
+    private ScheduledFuture<?> pendingDial;
     private boolean gaveUp;
 
     /**
@@ -54,8 +71,8 @@ public final class Redialer {
      * @param stopping true once the agent was told to shut down: a stream ending then is expected
      */
     public Redialer(ManagedChannel channel, String token, Outbound outbound, CommandDispatcher dispatcher,
-            Supplier<AgentMessage> register, ScheduledExecutorService timer, Duration grace, DoubleSupplier random,
-            BooleanSupplier stopping) {
+            Supplier<AgentMessage> register, ScheduledExecutorService timer, Duration grace, Backoff backoff,
+            DoubleSupplier random, BooleanSupplier stopping) {
         this.channel = channel;
         this.token = token;
         this.outbound = outbound;
@@ -63,12 +80,14 @@ public final class Redialer {
         this.register = register;
         this.timer = timer;
         this.grace = grace;
+        this.backoff = backoff;
         this.random = random;
         this.stopping = stopping;
     }
 
     /** Opens the first stream (and every later one). */
     public synchronized void dial() {
+        pendingDial = null;
         if (gaveUp || stopping.getAsBoolean()) {
             return;
         }
@@ -110,7 +129,7 @@ public final class Redialer {
                     graceTimer = timer.schedule(this::graceExpired, grace.toMillis(), TimeUnit.MILLISECONDS);
                 }
                 long delay = delayMillis(failedDials++);
-                timer.schedule(this::dial, delay, TimeUnit.MILLISECONDS);
+                pendingDial = timer.schedule(this::dial, delay, TimeUnit.MILLISECONDS);
                 return;
             }
             gaveUp = true;
@@ -121,6 +140,23 @@ public final class Redialer {
         }
         outbound.giveUp();
         dispatcher.supervisorGone(status.isOk());
+    }
+
+    /**
+     * The supervisor's Unix socket was created again: a new supervisor is binding it. While orphaned,
+     * dial now rather than after the back-off (which may be seconds), and start the back-off again
+     * from its first step, in case this dial comes a moment before the socket accepts.
+     */
+    public synchronized void socketAppeared() {
+        if (gaveUp || graceTimer == null) {
+            return;
+        }
+        failedDials = 0;
+        if (pendingDial != null && pendingDial.cancel(false)) {
+            pendingDial = null;
+            log.log(Level.INFO, "the supervisor's socket appeared: dialling now");
+            timer.execute(this::dial);
+        }
     }
 
     private void graceExpired() {
@@ -136,9 +172,9 @@ public final class Redialer {
         dispatcher.supervisorGone(false);
     }
 
-    /** Exponential from {@link #FIRST_DELAY} to {@link #MAX_DELAY}, with jitter: half to all of it. */
+    /** Exponential from the back-off's first delay to its max, with jitter: half to all of it. */
     private long delayMillis(int failures) {
-        long full = Math.min(MAX_DELAY.toMillis(), FIRST_DELAY.toMillis() << Math.min(failures, 10));
+        long full = Math.min(backoff.max().toMillis(), backoff.first().toMillis() << Math.min(failures, 10));
         return (long) (full * (0.5 + random.getAsDouble() / 2));
     }
 }
