@@ -83,8 +83,12 @@ def main():
         print("recovery: came back: %d of %d children running, queue size %s, %d of %d keys" % (
             running, children, size, kept_keys, keys))
         for line in log.splitlines():
-            if "restored" in line or "agents" in line and "back" in line:
+            if "restored" in line:
                 print("  log:", line.strip())
+            elif "came back" in line:
+                # The server's own timing: the agents' return, then reconcile and serve.
+                print("recovery:", line.strip().split("; ", 3)[-1])
+        print("load average at the end: %.1f %.1f %.1f" % os.getloadavg())
     finally:
         stop_server(server)
 

@@ -219,7 +219,7 @@ public final class ForkdServer implements AutoCloseable {
         // No FORKD_TOKEN here: a child gets its own session's credential (ChildCredentials), never the
         // admin token.
 
-        AgentReturn agentReturn = new AgentReturn(agents);
+        AgentReturn agentReturn = new AgentReturn(agents, System::nanoTime);
         AgentLauncher launcher = new AgentLauncher(posix,
                 AgentLauncher.AgentCommand.ofThisJvm(agentAddress, agentToken, config.agentCapacity(),
                         liveness.heartbeat(), restart.orphanGrace()),
@@ -267,12 +267,14 @@ public final class ForkdServer implements AutoCloseable {
             forkd.close();
             throw e;
         }
+        long servingAt = System.nanoTime();
         LOG.info(() -> "forkd listening on " + forkd.address()
                 + forkd.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse("")
                 + "; agents heartbeat every " + liveness.heartbeat().toMillis() + " ms, lost after "
                 + liveness.deadAfter().toMillis() + " ms of silence"
                 + forkd.metricsPort().map(p -> "; metrics on " + (config.tcpSecurity() instanceof TcpSecurity.Tls
-                        ? "https://" : "http://") + metricsHost(metrics) + ":" + p + "/metrics").orElse(""));
+                        ? "https://" : "http://") + metricsHost(metrics) + ":" + p + "/metrics").orElse("")
+                + agentReturn.summary(servingAt).map(s -> "; " + s).orElse(""));
         return forkd;
     }
 

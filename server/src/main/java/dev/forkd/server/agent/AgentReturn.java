@@ -1,9 +1,12 @@
 package dev.forkd.server.agent;
 
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.LongSupplier;
 
 /**
  * The starting supervisor's wait for the agents of the previous one: done once each adopted agent
@@ -13,11 +16,17 @@ import java.util.concurrent.CountDownLatch;
 public final class AgentReturn {
 
     private final AgentRegistry registry;
+    private final LongSupplier nanoTime;
     private final Set<String> missing = new TreeSet<>();
     private final CountDownLatch allBack = new CountDownLatch(1);
+    private int awaited;
+    private long waitStarted;
+    private long lastBack;
 
-    public AgentReturn(AgentRegistry registry) {
+    /** @param nanoTime the clock the wait is timed on ({@code System::nanoTime}; tests may fake it) */
+    public AgentReturn(AgentRegistry registry, LongSupplier nanoTime) {
         this.registry = registry;
+        this.nanoTime = nanoTime;
         registry.onRegistration(this::look);
     }
 
@@ -25,8 +34,26 @@ public final class AgentReturn {
     public void await(List<String> agentIds) {
         synchronized (this) {
             missing.addAll(agentIds);
+            awaited = agentIds.size();
+            waitStarted = nanoTime.getAsLong();
+            lastBack = waitStarted;
         }
         look();
+    }
+
+    /**
+     * For the server's "listening" line, when it waited for agents: how long they took to come back,
+     * and how long after the last one it serves ({@code servingAt}, on the same clock). The second
+     * figure is the restart's own cost once its agents are there (issue 13's recovery target).
+     */
+    public synchronized Optional<String> summary(long servingAt) {
+        if (awaited == 0) {
+            return Optional.empty();
+        }
+        return Optional.of(String.format(Locale.ROOT,
+                "%d agent%s of the previous supervisor back after %.2f s%s; serving %.2f s after the last came back",
+                awaited, awaited == 1 ? "" : "s", (lastBack - waitStarted) / 1e9,
+                missing.isEmpty() ? "" : " (" + missing.size() + " never came back)", (servingAt - lastBack) / 1e9));
     }
 
     /** The agent's process ended: it will not come back. */
@@ -40,7 +67,10 @@ public final class AgentReturn {
     private void look() {
         boolean none;
         synchronized (this) {
-            missing.removeIf(id -> registry.find(id).isPresent());
+            boolean some = missing.removeIf(id -> registry.find(id).isPresent());
+            if (some) {
+                lastBack = nanoTime.getAsLong();
+            }
             none = missing.isEmpty();
         }
         if (none) {
