@@ -247,6 +247,58 @@ class ResourceLimitsTest {
         assertEquals("limits.open_files", field(e));
     }
     @Test
+    void poolWorkersWithCgroupLimitsRunInCgroupsOfTheirOwn() {
+        var pools = dev.forkd.v1.PoolServiceGrpc.newBlockingStub(forkd.channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+        var create = dev.forkd.v1.CreatePoolRequest.newBuilder().setProcesses(1)
+                .setWorker(dev.forkd.v1.WorkerSpec.newBuilder().setKind(dev.forkd.v1.WorkerKind.WORKER_KIND_PER_TASK)
+                        .addAllArgv(List.of("sh", "-c", "echo {} $(grep -c /forkd- /proc/self/cgroup)"))
+                        .setLimits(ResourceLimits.newBuilder().setPidsMax(50)))
+                .build();
+        if (CGROUPS_MISSING.isPresent()) {
+            System.out.println("cgroup branch: no usable cgroups here (" + CGROUPS_MISSING.get() + "); expecting refusal");
+            var e = assertThrows(StatusRuntimeException.class, () -> pools.create(create));
+            assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+            assertEquals("CGROUPS_UNAVAILABLE", reason(e));
+            return;
+        }
+        System.out.println("cgroup branch: this host has cgroups forkd can use; enforcing for real");
+        var pool = pools.create(create).getPool();
+        try {
+            var r = pools.apply(dev.forkd.v1.ApplyRequest.newBuilder().setName(pool.getId())
+                    .setInput(MapCall.item(1)).build()).getResult();
+
+            String[] out = r.getOutput().toStringUtf8().strip().split(" ");
+            assertEquals("1", out[0], r.toString());
+            assertTrue(Integer.parseInt(out[1]) >= 1, "the worker's cgroups are forkd's: " + r);
+        } finally {
+            pools.terminate(dev.forkd.v1.TerminatePoolRequest.newBuilder().setName(pool.getId()).build());
+        }
+    }
+
+    @Test
+    void aRestartedProcessGetsItsCgroupAgainAndEachRunItsOwnCause() {
+        ResourceLimits limits = ResourceLimits.newBuilder().setMemoryMaxBytes(32L << 20).build();
+        onCgroups(limits, () -> {
+            // First run: OOM-killed. The restart is asked for by hand; the second run exits cleanly
+            // in the same process's cgroup (made again), and its record says nothing of the first's cause.
+            Path marker = forkd.dir.resolve("second-run");
+            ProcessInfo first = runPython(limits, "import os\n"
+                    + "if os.path.exists(\"" + marker + "\"):\n    raise SystemExit(0)\n"
+                    + "open(\"" + marker + "\", \"w\").close()\n"
+                    + "b = bytearray(200 << 20)\n");
+            assertEquals(ExitCause.EXIT_CAUSE_OOM_KILL, first.getExitCause(), first.toString());
+
+            forkd.processes().restart(dev.forkd.v1.RestartProcessRequest.newBuilder().setName(first.getId()).build());
+            ProcessInfo second = forkd.processes().join(JoinProcessRequest.newBuilder().setName(first.getId()).build())
+                    .getProcess();
+
+            assertEquals(0, second.getExitCode(), second.toString());
+            assertEquals(first.getRestartCount() + 1, second.getRestartCount(), "a new run: " + second);
+            assertEquals(ExitCause.EXIT_CAUSE_UNSPECIFIED, second.getExitCause(), second.toString());
+        });
+    }
+
+    @Test
     void poolWorkersRunUnderTheWorkerLimits() {
         var pools = dev.forkd.v1.PoolServiceGrpc.newBlockingStub(forkd.channel).withDeadlineAfter(60, TimeUnit.SECONDS);
         var pool = pools.create(dev.forkd.v1.CreatePoolRequest.newBuilder().setProcesses(1)
