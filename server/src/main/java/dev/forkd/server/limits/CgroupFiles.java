@@ -3,7 +3,6 @@ package dev.forkd.server.limits;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -98,14 +97,12 @@ final class CgroupFiles {
         List<String> pids;
         try {
             pids = Files.readAllLines(dir.resolve("cgroup.procs"));
-        } catch (NoSuchFileException e) {
-            return;
         } catch (IOException e) {
-            return;
+            return; // gone already, or not a cgroup: nothing to kill
         }
         for (String pid : pids) {
-            if (!pid.isBlank()) {
-                ProcessHandle.of(Long.parseLong(pid.trim())).ifPresent(ProcessHandle::destroyForcibly);
+            if (pid.strip().matches("[0-9]+")) {
+                ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(ProcessHandle::destroyForcibly);
             }
         }
     }
