@@ -63,11 +63,11 @@ final class ProcessText {
         return who + " " + switch (p.getState()) {
             case PROCESS_STATE_EXITED -> "exited with code " + p.getExitCode();
             case PROCESS_STATE_SIGNALED -> "was killed by " + signalName(Math.abs(p.getExitCode()))
-                    + " (signal " + Math.abs(p.getExitCode()) + ")";
+                    + " (signal " + Math.abs(p.getExitCode()) + ")" + causeWords(p);
             case PROCESS_STATE_FAILED_TO_START -> "failed to start" + because(p);
             case PROCESS_STATE_LOST -> "was lost" + because(p);
             case PROCESS_STATE_FATAL -> "gave up after " + p.getRestartCount() + " restarts (last "
-                    + exitWords(p.getExitCode()) + ")";
+                    + exitWords(p.getExitCode()) + ")" + causeWords(p);
             case PROCESS_STATE_RUNNING -> "is running (pid " + p.getPid() + ")";
             case PROCESS_STATE_STARTING -> "is starting";
             case PROCESS_STATE_BACKOFF -> "is waiting to restart (" + p.getRestartCount() + " restarts so far)";
@@ -79,9 +79,27 @@ final class ProcessText {
     static String exitColumn(ProcessInfo p) {
         return switch (p.getState()) {
             case PROCESS_STATE_EXITED -> Integer.toString(p.getExitCode());
-            case PROCESS_STATE_SIGNALED -> signalName(Math.abs(p.getExitCode()));
-            case PROCESS_STATE_FATAL -> exitWords(p.getExitCode());
+            case PROCESS_STATE_SIGNALED -> signalName(Math.abs(p.getExitCode())) + causeTag(p);
+            case PROCESS_STATE_FATAL -> exitWords(p.getExitCode()) + causeTag(p);
             default -> "-";
+        };
+    }
+
+    /** {@code ": its memory limit (OOM kill)"} and the like, when a limit ended it; else empty. */
+    static String causeWords(ProcessInfo p) {
+        return switch (p.getExitCause()) {
+            case EXIT_CAUSE_OOM_KILL -> ": the kernel's OOM killer, at its memory limit (memory_max)";
+            case EXIT_CAUSE_CPU_LIMIT -> ": its CPU time limit (cpu_seconds)";
+            default -> "";
+        };
+    }
+
+    /** The EXIT column's note of a limit that ended it: {@code /oom-kill}, {@code /cpu-limit}. */
+    private static String causeTag(ProcessInfo p) {
+        return switch (p.getExitCause()) {
+            case EXIT_CAUSE_OOM_KILL -> "/oom-kill";
+            case EXIT_CAUSE_CPU_LIMIT -> "/cpu-limit";
+            default -> "";
         };
     }
 

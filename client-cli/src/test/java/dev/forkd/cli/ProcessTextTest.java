@@ -32,6 +32,20 @@ class ProcessTextTest {
     }
 
     @Test
+    void anExitALimitCausedSaysWhichLimit() {
+        ProcessInfo oom = ended(ProcessState.PROCESS_STATE_SIGNALED, -9).toBuilder()
+                .setExitCause(dev.forkd.v1.ExitCause.EXIT_CAUSE_OOM_KILL).build();
+        ProcessInfo cpu = ended(ProcessState.PROCESS_STATE_SIGNALED, -24).toBuilder()
+                .setExitCause(dev.forkd.v1.ExitCause.EXIT_CAUSE_CPU_LIMIT).build();
+
+        assertEquals("p-7 was killed by SIGKILL (signal 9): the kernel's OOM killer, at its memory limit (memory_max)",
+                ProcessText.summary(oom));
+        assertEquals("SIGKILL/oom-kill", ProcessText.exitColumn(oom));
+        assertEquals("SIGXCPU/cpu-limit", ProcessText.exitColumn(cpu));
+        assertEquals("SIGKILL", ProcessText.exitColumn(ended(ProcessState.PROCESS_STATE_SIGNALED, -9)));
+    }
+
+    @Test
     void statesReadAsWords() {
         assertEquals("failed-to-start", ProcessText.state(ProcessState.PROCESS_STATE_FAILED_TO_START));
         assertEquals(ProcessState.PROCESS_STATE_SIGNALED, new StateConverter().convert("signalled"));

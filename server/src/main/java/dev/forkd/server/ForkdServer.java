@@ -16,6 +16,7 @@ import dev.forkd.server.config.PrivateFiles;
 import dev.forkd.server.config.ServerConfig;
 import dev.forkd.server.config.TcpSecurity;
 import dev.forkd.server.grpc.AuthInterceptor;
+import dev.forkd.server.limits.ProcessCgroups;
 import dev.forkd.server.metrics.MetricsEndpoint;
 import dev.forkd.server.metrics.MetricsSettings;
 import dev.forkd.server.process.ChildEnvironment;
@@ -155,6 +156,12 @@ public final class ForkdServer implements AutoCloseable {
         ExecutorService streams = Executors.newFixedThreadPool(
                 Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Thread.ofPlatform().name("forkd-stream-", 0).daemon().factory());
+        // One cgroup per process with cgroup limits, under a parent named for this server; a fresh
+        // start removes what an earlier server on this state directory left.
+        ProcessCgroups cgroups = ProcessCgroups.host(config.store().dir());
+        if (config.store().fresh()) {
+            cgroups.removeAll();
+        }
         ForkdServices services;
         // The processes' output files, made with the memory budget their writes in flight are charged to.
         AtomicReference<OutputFiles> outputs = new AtomicReference<>(OutputFiles.none());
@@ -171,7 +178,7 @@ public final class ForkdServer implements AutoCloseable {
                             throw new java.io.UncheckedIOException("cannot make the output directory: " + e.getMessage(), e);
                         }
                         return outputs.get();
-                    });
+                    }, cgroups);
         } catch (RuntimeException e) {
             outputs.get().close();
             // A core could not load what the store kept (unreadable, or past --memory-budget): nothing
@@ -346,6 +353,7 @@ public final class ForkdServer implements AutoCloseable {
             }
             launcher.close();
             launcher.awaitAllExited(Duration.ofSeconds(5));
+            services.cgroups().removeAll(); // the children are gone: their cgroups go too
             for (Server s : listening.all()) {
                 s.shutdownNow();
                 s.awaitTermination(5, TimeUnit.SECONDS);

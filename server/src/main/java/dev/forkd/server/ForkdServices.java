@@ -4,6 +4,7 @@ import dev.forkd.server.agent.AgentCredentials;
 import dev.forkd.server.agent.AgentLiveness;
 import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.grpc.AgentServiceAdapter;
+import dev.forkd.server.limits.ProcessCgroups;
 import dev.forkd.server.grpc.AuthInterceptor;
 import dev.forkd.server.grpc.MalformedRequests;
 import dev.forkd.server.grpc.PipeServiceAdapter;
@@ -79,6 +80,7 @@ public final class ForkdServices {
     private final Map<String, String> forkdEnv;
     private final List<ServerServiceDefinition> definitions;
     private final ServerLife life;
+    private final ProcessCgroups cgroups;
 
     /** What the cores do when the server starts stopping (see {@link #beforeStop}). */
     private final List<Runnable> beforeStop = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -86,7 +88,8 @@ public final class ForkdServices {
     private ForkdServices(SessionRegistry sessions, AgentCredentials agentCredentials, AgentRegistry agents,
             ProcessTable processes, DeclaredPrograms programs, HealthStatusManager health, MemoryBudget memory,
             WatchAdmission watches, ServerObservers observers, Map<String, String> forkdEnv,
-            List<ServerServiceDefinition> definitions, ServerLife life) {
+            List<ServerServiceDefinition> definitions, ServerLife life, ProcessCgroups cgroups) {
+        this.cgroups = cgroups;
         this.sessions = sessions;
         this.agentCredentials = agentCredentials;
         this.agents = agents;
@@ -131,6 +134,18 @@ public final class ForkdServices {
     public static ForkdServices assemble(ServiceSettings settings, Clock clock, ScheduledExecutorService timers,
             ExecutorService streams, ChildRunner children, AuthInterceptor auth, StateStore store,
             java.util.function.Function<MemoryBudget, OutputFiles> outputs) {
+        return assemble(settings, clock, timers, streams, children, auth, store, outputs,
+                ProcessCgroups.none("this server makes no cgroups"));
+    }
+
+    /**
+     * {@link #assemble(ServiceSettings, Clock, ScheduledExecutorService, ExecutorService, ChildRunner,
+     * AuthInterceptor, StateStore, java.util.function.Function)} with the processes' cgroup limits
+     * applied in {@code cgroups}.
+     */
+    public static ForkdServices assemble(ServiceSettings settings, Clock clock, ScheduledExecutorService timers,
+            ExecutorService streams, ChildRunner children, AuthInterceptor auth, StateStore store,
+            java.util.function.Function<MemoryBudget, OutputFiles> outputs, ProcessCgroups cgroups) {
         ServerObservers observers = new ServerObservers(settings.metrics(), clock);
         MemoryBudget memory = new MemoryBudget(settings.memoryBudget());
         SessionRegistry sessions = new SessionRegistry(timers, settings.maxSessions(), store);
@@ -190,27 +205,27 @@ public final class ForkdServices {
         ServerLife life = new ServerLife(store.keeps());
         // The RPC metrics (when on) outermost, so refused calls count too.
         List<ServerServiceDefinition> definitions = List.of(
-                guarded(malformed, new ProgramServiceAdapter(programs, processes), session),
+                guarded(malformed, new ProgramServiceAdapter(programs, processes, cgroups), session),
                 guarded(malformed, new ProcessServiceAdapter(processes, childBase, forkdEnv,
-                        settings.defaultOutputLimit(), settings.maxOutputLimit(), streams, watches), session),
+                        settings.defaultOutputLimit(), settings.maxOutputLimit(), streams, watches, cgroups), session),
                 guarded(malformed, new SessionServiceAdapter(sessions), session),
                 guarded(malformed, new ServerServiceAdapter(life, () -> {
                     Map<String, Integer> byState = processes.countByState();
                     return byState.getOrDefault("running", 0) + byState.getOrDefault("starting", 0);
                 }), session),
                 guarded(malformed, new PoolServiceAdapter(pools, childBase, forkdEnv, settings.defaultOutputLimit(),
-                        settings.maxOutputLimit(), settings.cpus(), streams), session),
+                        settings.maxOutputLimit(), settings.cpus(), streams, cgroups), session),
                 guarded(malformed, new SyncServiceAdapter(sync), session),
                 guarded(malformed, new SharedServiceAdapter(shared, streams, watches), session),
                 guarded(malformed, new QueueServiceAdapter(queues, streams), session),
                 guarded(malformed, new PipeServiceAdapter(pipes, streams), session),
                 guarded(malformed, observers.eventService(streams), session),
-                Unlisted.of(guarded(malformed, new AgentServiceAdapter(agents, processes, timers), auth)),
+                Unlisted.of(guarded(malformed, new AgentServiceAdapter(agents, processes, timers, cgroups), auth)),
                 guarded(malformed, health.getHealthService(), auth),
                 guarded(malformed, ProtoReflectionServiceV1.newInstance(), auth))
                 .stream().map(observers::observed).toList();
         ForkdServices services = new ForkdServices(sessions, credentials, agents, processes, programs, health, memory,
-                watches, observers, forkdEnv, definitions, life);
+                watches, observers, forkdEnv, definitions, life, cgroups);
         services.beforeStop.add(pools::stopping);
         services.beforeStop.add(sessions::serverStopping); // the streams the stop cuts leave their sessions kept
         return services;
@@ -298,6 +313,11 @@ public final class ForkdServices {
 
     public HealthStatusManager health() {
         return health;
+    }
+
+    /** The processes' cgroups (for cgroup limits): the server removes them as it stops. */
+    public ProcessCgroups cgroups() {
+        return cgroups;
     }
 
     /** The one budget every core holds client bytes from. */

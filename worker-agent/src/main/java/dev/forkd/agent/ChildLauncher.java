@@ -95,7 +95,7 @@ final class ChildLauncher {
 
     private ChildLimits.Launch launch(String program, StartChild command) throws StartRefused {
         try {
-            return limits.launch(program, command.getArgvList(), command.getLimits());
+            return limits.launch(program, command.getArgvList(), command.getLimits(), command.getCgroupProcsList());
         } catch (IllegalStateException e) {
             throw new StartRefused(StartFailure.START_FAILURE_RESOURCES, e.getMessage());
         }

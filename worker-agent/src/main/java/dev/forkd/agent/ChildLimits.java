@@ -13,10 +13,23 @@ import java.util.Optional;
  * every concurrent spawn. So the child is started as util-linux's {@code prlimit}, which sets the
  * limits on itself and then execs the program: same pid, same process group, and the program never
  * runs a single instruction without its limits.
+ *
+ * <p>For cgroup limits the supervisor makes the cgroups and names their {@code cgroup.procs} files;
+ * the child starts as a two-line {@code /bin/sh} shim that writes its own pid into each and then
+ * execs the rest (prlimit, or the program). So the child is in its cgroups before anything of the
+ * program runs, where a child spawned and then moved would run uncharged for a moment.
  */
 final class ChildLimits {
 
     private static final List<Path> PRLIMIT = List.of(Path.of("/usr/bin/prlimit"), Path.of("/bin/prlimit"));
+    static final String SHELL = "/bin/sh";
+    /** The shim's $0, as ps shows it for the moment before it execs. */
+    static final String SHIM_NAME = "forkd-cgroup";
+    /** Exit status of a shim that could not join a cgroup (sh has already said why on stderr). */
+    static final int SHIM_FAILED = 125;
+    /** Writes $$ (the child's pid) to each file before "--", then execs what follows it. */
+    static final String SHIM = "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit " + SHIM_FAILED
+            + "; shift; done; shift; exec \"$@\"";
 
     private final Optional<Path> prlimit;
 
@@ -36,10 +49,36 @@ final class ChildLimits {
      * @throws IllegalStateException (the message says why) when the limits cannot be applied here
      */
     Launch launch(String program, List<String> argv, ResourceLimits limits) {
-        if (limits.hasMemoryMaxBytes() || limits.hasCpuMax() || limits.hasPidsMax()) {
-            // The supervisor refuses these where it cannot honour them; an agent never ignores one.
-            throw new IllegalStateException("this agent does not apply cgroup limits");
+        return launch(program, argv, limits, List.of());
+    }
+
+    /**
+     * @param cgroupProcs the cgroup.procs files the child joins before the program runs
+     * @throws IllegalStateException (the message says why) when the limits cannot be applied here
+     */
+    Launch launch(String program, List<String> argv, ResourceLimits limits, List<String> cgroupProcs) {
+        boolean cgroupLimits = limits.hasMemoryMaxBytes() || limits.hasCpuMax() || limits.hasPidsMax();
+        if (cgroupLimits && cgroupProcs.isEmpty()) {
+            // The supervisor makes the cgroups; a start without them is never run unlimited.
+            throw new IllegalStateException("cgroup limits were asked for, but the supervisor named no cgroup");
         }
+        Launch limited = rlimited(program, argv, limits);
+        if (cgroupProcs.isEmpty()) {
+            return limited;
+        }
+        List<String> shim = new ArrayList<>(cgroupProcs.size() + limited.argv().size() + 5);
+        shim.add(SHELL);
+        shim.add("-c");
+        shim.add(SHIM);
+        shim.add(SHIM_NAME);
+        shim.addAll(cgroupProcs);
+        shim.add("--");
+        shim.add(limited.path());
+        shim.addAll(limited.argv().subList(1, limited.argv().size()));
+        return new Launch(SHELL, shim);
+    }
+
+    private Launch rlimited(String program, List<String> argv, ResourceLimits limits) {
         List<String> options = new ArrayList<>();
         if (limits.hasOpenFiles()) {
             options.add("--nofile=" + both(limits.getOpenFiles()));

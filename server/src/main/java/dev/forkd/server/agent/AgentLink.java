@@ -1,12 +1,15 @@
 package dev.forkd.server.agent;
 
 import com.google.protobuf.ByteString;
+import dev.forkd.server.limits.ProcessCgroups;
 import dev.forkd.server.process.AgentPort;
 import dev.forkd.agent.v1.SignalChild;
 import dev.forkd.agent.v1.StartChild;
 import dev.forkd.agent.v1.SupervisorMessage;
 import dev.forkd.agent.v1.WriteChildStdin;
+import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.List;
 
 /**
  * One registered agent, as the process core sees it: commands go down its stream, within gRPC's
@@ -43,6 +46,7 @@ public final class AgentLink implements AgentPort {
     private final int capacity;
     private final Outlet outlet;
     private final Refusals refusals;
+    private final ProcessCgroups cgroups;
     private final ArrayDeque<SupervisorMessage> queued = new ArrayDeque<>();
     private long queuedBytes;
     /** Slots taken: children reserved, started and not yet ended. Guarded by the registry. */
@@ -51,6 +55,13 @@ public final class AgentLink implements AgentPort {
     private volatile boolean lost;
 
     public AgentLink(String agentId, int pid, int capacity, Outlet outlet, Refusals refusals) {
+        this(agentId, pid, capacity, outlet, refusals, ProcessCgroups.none("this agent link makes no cgroups"));
+    }
+
+    /** @param cgroups where a child with cgroup limits gets its cgroup, made before it is started */
+    public AgentLink(String agentId, int pid, int capacity, Outlet outlet, Refusals refusals,
+            ProcessCgroups cgroups) {
+        this.cgroups = cgroups;
         this.agentId = agentId;
         this.pid = pid;
         this.capacity = capacity;
@@ -110,6 +121,14 @@ public final class AgentLink implements AgentPort {
         if (!c.limits().isNone()) {
             b.setLimits(AgentLimits.toProto(c.limits()));
         }
+        List<String> cgroupProcs;
+        try {
+            cgroupProcs = cgroups.prepare(c.processId(), c.limits());
+        } catch (IOException | IllegalArgumentException e) {
+            refusals.start(c, "cannot make the cgroup for its limits: " + e.getMessage());
+            return;
+        }
+        b.addAllCgroupProcs(cgroupProcs);
         if (!send(SupervisorMessage.newBuilder().setStart(b).build())) {
             refusals.start(c, stalled());
         }

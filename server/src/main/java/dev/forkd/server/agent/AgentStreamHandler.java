@@ -1,5 +1,6 @@
 package dev.forkd.server.agent;
 
+import dev.forkd.server.limits.ProcessCgroups;
 import dev.forkd.server.process.AgentPort;
 import dev.forkd.server.process.OutputLog;
 import dev.forkd.server.process.ProcessRestore;
@@ -26,12 +27,20 @@ public final class AgentStreamHandler {
     private final ProcessTable processes;
     private final AgentLink.Outlet outlet;
     private final Executor executor;
+    private final ProcessCgroups cgroups;
     /** Set once registered; read by the start-refusal task too. */
     private volatile AgentLink link;
 
     /** @param executor runs the refusal of a start the link could not send, off the caller's locks */
     public AgentStreamHandler(AgentRegistry registry, ProcessTable processes, AgentLink.Outlet outlet,
             Executor executor) {
+        this(registry, processes, outlet, executor, ProcessCgroups.none("this supervisor makes no cgroups"));
+    }
+
+    /** @param cgroups the children's cgroups: made before a start, removed at the exit */
+    public AgentStreamHandler(AgentRegistry registry, ProcessTable processes, AgentLink.Outlet outlet,
+            Executor executor, ProcessCgroups cgroups) {
+        this.cgroups = cgroups;
         this.registry = registry;
         this.processes = processes;
         this.outlet = outlet;
@@ -68,7 +77,7 @@ public final class AgentStreamHandler {
                             executor.execute(() -> processes.onStdinWritten(processId, run, 0, false,
                                     Optional.of(why)));
                         }
-                    });
+                    }, cgroups);
             registry.register(self[0], r.getSecret(), () -> {
                 int adopted = processes.restore().adopt(r.getAgentId(), self[0], r.getRunningList().stream()
                         .map(c -> new ProcessRestore.AdoptedChild(c.getProcessId(), c.getRun(), c.getPid())).toList());
@@ -111,6 +120,8 @@ public final class AgentStreamHandler {
             }
             case EXITED -> {
                 var e = message.getExited();
+                // Before the exit is recorded: whoever is told of it sees an OOM kill as its cause.
+                cgroups.ended(e.getProcessId(), e.getRun());
                 // After the exit is recorded: a start waiting for room may take the slot now. An
                 // exit sent again after a restart (applied already) frees nothing.
                 if (processes.onExited(e.getProcessId(), e.getRun(), e.getExitCode())) {

@@ -6,6 +6,7 @@ import com.google.rpc.ErrorInfo;
 import dev.forkd.server.agent.AgentLink;
 import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.agent.AgentStreamHandler;
+import dev.forkd.server.limits.ProcessCgroups;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.agent.v1.AgentMessage;
 import dev.forkd.agent.v1.AgentServiceGrpc;
@@ -25,8 +26,16 @@ public final class AgentServiceAdapter extends AgentServiceGrpc.AgentServiceImpl
     private final AgentRegistry registry;
     private final ProcessTable processes;
     private final Executor executor;
+    private final ProcessCgroups cgroups;
 
     public AgentServiceAdapter(AgentRegistry registry, ProcessTable processes, Executor executor) {
+        this(registry, processes, executor, ProcessCgroups.none("this server makes no cgroups"));
+    }
+
+    /** @param cgroups the children's cgroups: made before a start, removed at the exit */
+    public AgentServiceAdapter(AgentRegistry registry, ProcessTable processes, Executor executor,
+            ProcessCgroups cgroups) {
+        this.cgroups = cgroups;
         this.registry = registry;
         this.processes = processes;
         this.executor = executor;
@@ -54,7 +63,7 @@ public final class AgentServiceAdapter extends AgentServiceGrpc.AgentServiceImpl
                     }
                 }
             }
-        }, executor);
+        }, executor, cgroups);
         serverOut.setOnReadyHandler(handler::onReady);
         return new StreamObserver<>() {
             private boolean closed;

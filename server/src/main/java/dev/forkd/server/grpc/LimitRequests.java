@@ -36,7 +36,8 @@ final class LimitRequests {
         if (limits.needsCgroup()) {
             cgroups.missing().ifPresent(why -> {
                 throw new ForkdException.FailedPrecondition("CGROUPS_UNAVAILABLE",
-                        "memory_max_bytes, cpu_max and pids_max need cgroup v2 delegated to forkd: " + why,
+                        "memory_max_bytes, cpu_max and pids_max need cgroups forkd can use (v2 delegated to it, or"
+                                + " writable v1 memory, cpu and pids hierarchies): " + why,
                         Map.of("missing", why));
             });
         }

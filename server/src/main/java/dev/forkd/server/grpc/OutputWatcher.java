@@ -42,6 +42,7 @@ final class OutputWatcher {
     private final boolean hold;
     private final AtomicBoolean finished = new AtomicBoolean();
     private final WatchAdmission.Ticket ticket;
+    private final ExitCauses causes;
     /**
      * Set once {@link #start} has registered with the table. The table may call back (an output or
      * the end, on the agent's thread) before that: such a pass finds it unset and does nothing, and
@@ -52,7 +53,8 @@ final class OutputWatcher {
     private long sentVersion = -1;
 
     OutputWatcher(ServerCallStreamObserver<WatchProcessResponse> out, Executor executor, long fromOffset,
-            boolean follow, boolean noOutput, boolean hold, WatchAdmission.Ticket ticket) {
+            boolean follow, boolean noOutput, boolean hold, WatchAdmission.Ticket ticket, ExitCauses causes) {
+        this.causes = causes;
         this.out = out;
         this.ticket = ticket;
         this.hold = hold;
@@ -124,7 +126,7 @@ final class OutputWatcher {
             }
             // Output is drained up to what the snapshot saw; now the state, then maybe the end.
             if (snap.version() != sentVersion) {
-                out.onNext(WatchProcessResponse.newBuilder().setState(ProcessMessages.info(snap)).build());
+                out.onNext(WatchProcessResponse.newBuilder().setState(ProcessMessages.info(snap, causes)).build());
                 sentVersion = snap.version();
             }
             if (!follow || snap.state().isFinal()) {

@@ -47,8 +47,17 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
 
     public PoolServiceAdapter(PoolRegistry pools, Map<String, String> baseEnv, Map<String, String> forkdEnv,
             long defaultOutputLimit, long maxOutputLimit, int cpus, Executor executor) {
+        this(pools, baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit, cpus, executor,
+                () -> Optional.of("this server makes no cgroups"));
+    }
+
+    /** @param cgroups whether the workers' cgroup limits can be honoured here */
+    public PoolServiceAdapter(PoolRegistry pools, Map<String, String> baseEnv, Map<String, String> forkdEnv,
+            long defaultOutputLimit, long maxOutputLimit, int cpus, Executor executor,
+            dev.forkd.server.limits.CgroupSupport cgroups) {
         this.pools = pools;
-        this.requests = new PoolRequests(new SpawnRequests(baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit),
+        this.requests = new PoolRequests(new SpawnRequests(baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit,
+                cgroups),
                 cpus);
         this.executor = executor;
     }

@@ -16,7 +16,7 @@ final class ProcessMessages {
 
     private ProcessMessages() {}
 
-    static ProcessInfo info(ProcessSnapshot s) {
+    static ProcessInfo info(ProcessSnapshot s, ExitCauses causes) {
         ProcessInfo.Builder b = ProcessInfo.newBuilder()
                 .setId(s.id())
                 .setName(s.spec().name().orElse(""))
@@ -46,7 +46,7 @@ final class ProcessMessages {
         if (!s.spec().limits().isNone()) {
             b.setLimits(AgentLimits.toProto(s.spec().limits()));
         }
-        b.setExitCause(ExitCauses.of(s));
+        b.setExitCause(causes.of(s));
         if (s.state() instanceof ProcessState.Backoff bo) {
             b.setNextRestartAt(ts(bo.restartAt()));
         }

@@ -37,6 +37,7 @@ import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import dev.forkd.server.limits.ProcessCgroups;
 
 /** ProcessService: decode, call the {@link ProcessTable}, encode. */
 public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServiceImplBase {
@@ -47,6 +48,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
     private final SpawnRequests spawnRequests;
     private final Executor executor;
     private final WatchAdmission watches;
+    private final ExitCauses causes;
 
     /** Without caps on watches: for tests of other things. */
     public ProcessServiceAdapter(ProcessTable table, java.util.Map<String, String> baseEnv,
@@ -58,8 +60,17 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
     public ProcessServiceAdapter(ProcessTable table, java.util.Map<String, String> baseEnv,
             java.util.Map<String, String> forkdEnv, long defaultOutputLimit, long maxOutputLimit,
             Executor executor, WatchAdmission watches) {
+        this(table, baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit, executor, watches,
+                ProcessCgroups.none("this server makes no cgroups"));
+    }
+
+    /** @param cgroups whether cgroup limits can be honoured, and the OOM kills seen in them */
+    public ProcessServiceAdapter(ProcessTable table, java.util.Map<String, String> baseEnv,
+            java.util.Map<String, String> forkdEnv, long defaultOutputLimit, long maxOutputLimit,
+            Executor executor, WatchAdmission watches, ProcessCgroups cgroups) {
         this.table = table;
-        this.spawnRequests = new SpawnRequests(baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit);
+        this.causes = new ExitCauses(cgroups);
+        this.spawnRequests = new SpawnRequests(baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit, cgroups);
         this.executor = executor;
         this.watches = watches;
     }
@@ -73,7 +84,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
                     ? Optional.of(c.processId()) : Optional.empty();
             table.spawn(spec, parent,
                     p -> {
-                        out.onNext(SpawnResponse.newBuilder().setProcess(ProcessMessages.info(p)).build());
+                        out.onNext(SpawnResponse.newBuilder().setProcess(ProcessMessages.info(p, causes)).build());
                         out.onCompleted();
                     },
                     e -> out.onError(ErrorMapper.toStatus(e)));
@@ -85,7 +96,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
     @Override
     public void get(GetProcessRequest request, StreamObserver<GetProcessResponse> out) {
         Calls.unary(out, () -> GetProcessResponse.newBuilder()
-                .setProcess(ProcessMessages.info(table.get(requireId(request.getName())))).build());
+                .setProcess(ProcessMessages.info(table.get(requireId(request.getName())), causes)).build());
     }
 
     @Override
@@ -109,7 +120,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
                     after, size);
             var b = ListProcessesResponse.newBuilder();
             for (int i = 0; i < Math.min(size, found.size()); i++) {
-                b.addProcesses(ProcessMessages.info(found.get(i)));
+                b.addProcesses(ProcessMessages.info(found.get(i), causes));
             }
             if (found.size() > size) {
                 b.setNextPageToken(PageTokens.next(filter, Long.toString(table.seqOf(found.get(size - 1).id()))));
@@ -126,7 +137,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
             var serverOut = (ServerCallStreamObserver<JoinProcessResponse>) out;
             var pending = table.join(id, timeout, (p, timedOut) -> {
                 if (!serverOut.isCancelled()) {
-                    out.onNext(JoinProcessResponse.newBuilder().setProcess(ProcessMessages.info(p))
+                    out.onNext(JoinProcessResponse.newBuilder().setProcess(ProcessMessages.info(p, causes))
                             .setTimedOut(timedOut).build());
                     out.onCompleted();
                 }
@@ -154,7 +165,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
                         "must be TERMINATE, KILL or NAMED");
             };
             ProcessSnapshot s = table.signal(controlled(id, ProcessAction.SIGNAL), action);
-            return SignalResponse.newBuilder().setProcess(ProcessMessages.info(s)).build();
+            return SignalResponse.newBuilder().setProcess(ProcessMessages.info(s, causes)).build();
         });
     }
 
@@ -166,7 +177,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
                     ? Optional.of(Protos.duration("grace", request.getGrace())) : Optional.empty();
             table.restart(controlled(id, ProcessAction.RESTART), grace,
                     p -> {
-                        out.onNext(RestartProcessResponse.newBuilder().setProcess(ProcessMessages.info(p)).build());
+                        out.onNext(RestartProcessResponse.newBuilder().setProcess(ProcessMessages.info(p, causes)).build());
                         out.onCompleted();
                     },
                     e -> out.onError(ErrorMapper.toStatus(e)));
@@ -201,7 +212,7 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
             try {
                 new OutputWatcher((ServerCallStreamObserver<WatchProcessResponse>) out, executor,
                         from, request.getFollow(), request.getNoOutput(), request.getHoldOutput(),
-                        ticket).start(table, target);
+                        ticket, causes).start(table, target);
             } catch (RuntimeException e) {
                 ticket.close();
                 throw e;

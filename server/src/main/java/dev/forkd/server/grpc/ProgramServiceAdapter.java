@@ -20,6 +20,7 @@ import dev.forkd.v1.StopRequest;
 import dev.forkd.v1.StopResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
+import dev.forkd.server.limits.ProcessCgroups;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -32,8 +33,15 @@ public final class ProgramServiceAdapter extends ProgramServiceGrpc.ProgramServi
 
     private final DeclaredPrograms programs;
     private final ProcessTable table;
+    private final ExitCauses causes;
 
     public ProgramServiceAdapter(DeclaredPrograms programs, ProcessTable table) {
+        this(programs, table, ProcessCgroups.none("this server makes no cgroups"));
+    }
+
+    /** @param cgroups the OOM kills seen in the processes' cgroups */
+    public ProgramServiceAdapter(DeclaredPrograms programs, ProcessTable table, ProcessCgroups cgroups) {
+        this.causes = new ExitCauses(cgroups);
         this.programs = programs;
         this.table = table;
     }
@@ -81,7 +89,7 @@ public final class ProgramServiceAdapter extends ProgramServiceGrpc.ProgramServi
     private List<dev.forkd.v1.ProcessInfo> infos(List<String> ids) {
         return ids.stream().map(id -> {
             try {
-                return ProcessMessages.info(table.get(id));
+                return ProcessMessages.info(table.get(id), causes);
             } catch (ForkdException.NotFound e) {
                 return dev.forkd.v1.ProcessInfo.newBuilder().setId(id).build(); // ended and forgotten meanwhile
             }

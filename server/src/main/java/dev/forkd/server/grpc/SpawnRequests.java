@@ -41,11 +41,18 @@ final class SpawnRequests {
      */
     SpawnRequests(Map<String, String> baseEnv, Map<String, String> forkdEnv, long defaultOutputLimit,
             long maxOutputLimit) {
+        this(baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit,
+                () -> java.util.Optional.of("this server makes no cgroups"));
+    }
+
+    /** @param cgroups whether the cgroup limits can be honoured here */
+    SpawnRequests(Map<String, String> baseEnv, Map<String, String> forkdEnv, long defaultOutputLimit,
+            long maxOutputLimit, CgroupSupport cgroups) {
         this.baseEnv = Map.copyOf(baseEnv);
         this.forkdEnv = forkdEnv;
         this.defaultOutputLimit = defaultOutputLimit;
         this.maxOutputLimit = maxOutputLimit;
-        this.cgroups = CgroupSupport.host();
+        this.cgroups = cgroups;
     }
 
     ProcessSpec toSpec(SpawnRequest r, Optional<String> sessionId) {

@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -146,6 +147,38 @@ class DeclaredProgramsTest {
 
         assertNotEquals(first.getPid(), process("hog").getPid());
         assertFalse(exists(first.getId()), "the first run was stopped and forgotten");
+    }
+
+    @Test
+    void programsCgroupLimitsPutItInACgroupOfItsOwn() throws Exception {
+        Optional<String> missing = dev.forkd.server.limits.Cgroups.host("probe").missing();
+        String declared = program("capped", "exec sleep 300") + "[program.capped.limits]\npids_max = 5\n";
+        if (missing.isPresent()) {
+            System.out.println("cgroup branch: no usable cgroups here (" + missing.get() + "); expecting a failed start");
+            try {
+                load(declared);
+            } catch (java.util.concurrent.ExecutionException refused) {
+                // The start's failure is what the process record below says.
+            }
+            ProcessInfo p = process("capped");
+            assertNotEquals(ProcessState.PROCESS_STATE_RUNNING, p.getState(), p.toString());
+            assertTrue(p.getFailure().contains(missing.get()), p.toString());
+            return;
+        }
+        System.out.println("cgroup branch: this host has cgroups forkd can use; checking the program's cgroup");
+        load(declared);
+        ProcessInfo p = process("capped");
+        assertEquals(ProcessState.PROCESS_STATE_RUNNING, p.getState());
+
+        String pidsLine = Files.readAllLines(Path.of("/proc/" + p.getPid() + "/cgroup")).stream()
+                .filter(l -> l.split(":", 3)[1].equals("pids") || l.startsWith("0::/") && !l.equals("0::/"))
+                .findFirst().orElseThrow();
+        String cgroup = pidsLine.split(":", 3)[2];
+        Path dir = Path.of(Files.isDirectory(Path.of("/sys/fs/cgroup/pids")) ? "/sys/fs/cgroup/pids" + cgroup
+                : "/sys/fs/cgroup" + cgroup);
+
+        assertTrue(cgroup.endsWith("/" + p.getId()) && cgroup.contains("/forkd-"), pidsLine);
+        assertEquals("5", Files.readString(dir.resolve("pids.max")).strip());
     }
 
     @Test

@@ -1,0 +1,131 @@
+package dev.forkd.server.limits;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The cgroups of forkd's processes, by process id: made before a run's child runs its program,
+ * removed once the agent reports its exit, and whether the kernel's OOM killer acted in it,
+ * remembered for the run's exit cause. A restart makes the cgroup again for its new run.
+ */
+public final class ProcessCgroups implements CgroupSupport {
+
+    /** Runs whose OOM kill is remembered (the most recent ones); a bound, as every map here has. */
+    static final int MAX_OOM_RUNS = 4096;
+
+    private final Cgroups cgroups;
+    /** The oom_kill count each live cgroup started its run with (a reused cgroup may not start at 0). */
+    private final Map<String, Long> oomBefore = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+            return size() > MAX_OOM_RUNS;
+        }
+    };
+    private final Map<String, Boolean> oomRuns = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > MAX_OOM_RUNS;
+        }
+    };
+
+    public ProcessCgroups(Cgroups cgroups) {
+        this.cgroups = cgroups;
+    }
+
+    /** No cgroups: every cgroup limit is refused saying {@code missing}. */
+    public static ProcessCgroups none(String missing) {
+        return new ProcessCgroups(Cgroups.none(missing));
+    }
+
+    /**
+     * This host's cgroups, under a parent named for this server: for one with a state directory,
+     * from its path (so a restarted server finds its children's cgroups), else from its pid.
+     */
+    public static ProcessCgroups host(Optional<Path> stateDir) {
+        String name = stateDir.map(d -> "s" + digest(d.toAbsolutePath().normalize().toString()))
+                .orElse("pid" + ProcessHandle.current().pid());
+        return new ProcessCgroups(Cgroups.host(name));
+    }
+
+    @Override
+    public Optional<String> missing() {
+        return cgroups.missing();
+    }
+
+    /**
+     * The cgroup for {@code processId}'s next run, made with {@code limits}, when they need one.
+     *
+     * @return the {@code cgroup.procs} files the child writes its pid into before it execs; empty
+     *     when {@code limits} need no cgroup
+     * @throws IOException saying what could not be made
+     */
+    public List<String> prepare(String processId, ResourceLimits limits) throws IOException {
+        if (!limits.needsCgroup()) {
+            return List.of();
+        }
+        List<Path> procs = cgroups.prepare(processId, limits);
+        long before = cgroups.oomKills(processId);
+        synchronized (this) {
+            oomBefore.put(processId, before);
+        }
+        return procs.stream().map(Path::toString).toList();
+    }
+
+    /**
+     * {@code processId}'s run {@code run} ended (its agent said so): whether the OOM killer acted in
+     * its cgroup is kept for {@link #oomKilled}, and the cgroup goes. Call before the exit is
+     * recorded, so whoever is told of it sees the cause. Nothing for a process this server made no
+     * cgroup for (one adopted after a restart keeps its cgroup until the server stops).
+     */
+    public void ended(String processId, int run) {
+        Long before;
+        synchronized (this) {
+            before = oomBefore.remove(processId);
+        }
+        if (before == null) {
+            return;
+        }
+        long kills = cgroups.oomKills(processId);
+        cgroups.remove(processId);
+        if (kills > before) {
+            synchronized (this) {
+                oomRuns.put(processId + "#" + run, Boolean.TRUE);
+            }
+        }
+    }
+
+    /** Whether the OOM killer acted in {@code processId}'s cgroup during run {@code run}. */
+    public synchronized boolean oomKilled(String processId, int run) {
+        return oomRuns.containsKey(processId + "#" + run);
+    }
+
+    /** Removes every cgroup of this server's (at its stop, and at a {@code --fresh} start). */
+    public void removeAll() {
+        cgroups.removeAll();
+        synchronized (this) {
+            oomBefore.clear();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return cgroups.toString();
+    }
+
+    private static String digest(String s) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 6);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
