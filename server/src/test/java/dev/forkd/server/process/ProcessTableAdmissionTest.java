@@ -34,7 +34,7 @@ class ProcessTableAdmissionTest {
         int perThread = 200;
         // An agent pool that never answers: every admitted spawn stays STARTING, holding its place.
         ProcessTable table = new ProcessTable((onAgent, onFailure) -> {}, pgid -> {},
-                ProcessTable.ChildSessions.NONE, timers, Clock.systemUTC(), () -> 0.5, max);
+                ChildSessions.NONE, timers, Clock.systemUTC(), () -> 0.5, max);
         ProcessSpec spec = new ProcessSpec(List.of("true"), Map.of(), Optional.empty(), Optional.empty(), Map.of(),
                 false, false, Optional.empty(), RestartSpec.NEVER, 1024, Duration.ofSeconds(1), Optional.empty(), false);
         AtomicInteger refused = new AtomicInteger();
