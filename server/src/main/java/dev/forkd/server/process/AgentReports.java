@@ -86,7 +86,8 @@ final class AgentReports {
         return true;
     }
 
-    void output(String processId, int run, OutputLog.Stream stream, ByteBuffer data) {
+    /** {@code runOffset}: the bytes of the run its agent sent before this chunk (negative: unknown). */
+    void output(String processId, int run, OutputLog.Stream stream, ByteBuffer data, long runOffset) {
         ProcessRecord rec = index.byId(processId);
         if (rec == null) {
             return;
@@ -95,7 +96,7 @@ final class AgentReports {
             if (!rec.isRunOf(run)) {
                 return;
             }
-            output.captured(rec, stream, data);
+            output.captured(rec, stream, data, runOffset);
         }
         for (Runnable l : rec.listeners) {
             l.run();

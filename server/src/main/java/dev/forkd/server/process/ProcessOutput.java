@@ -19,6 +19,8 @@ import java.util.function.Predicate;
  */
 final class ProcessOutput {
 
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ProcessOutput.class.getName());
+
     /** A spawn's hold lasts until a holding watcher attaches, or this long if none does. */
     static final Duration SPAWN_HOLD_LIMIT = Duration.ofSeconds(30);
 
@@ -46,8 +48,19 @@ final class ProcessOutput {
         timers.schedule(() -> releaseSpawnHold(rec), SPAWN_HOLD_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** A chunk of the current run's output: logged, kept, and held back if a holder lags. Monitor held. */
-    void captured(ProcessRecord rec, OutputLog.Stream stream, ByteBuffer data) {
+    /**
+     * A chunk of the current run's output: logged, kept, and held back if a holder lags. Its agent
+     * sent {@code runOffset} bytes of the run before it (negative: unknown); if the log holds fewer,
+     * the difference was lost with a supervisor that stopped before keeping it, and the log says so.
+     * Monitor held.
+     */
+    void captured(ProcessRecord rec, OutputLog.Stream stream, ByteBuffer data, long runOffset) {
+        if (runOffset >= 0 && rec.runOutputStart + runOffset > rec.output.end()) {
+            long from = rec.output.end();
+            rec.output.skipTo(rec.runOutputStart + runOffset);
+            LOG.warning(() -> "process " + rec.id + ": " + (rec.output.end() - from) + " bytes of output (offsets "
+                    + from + "-" + rec.output.end() + ") were lost when the previous server stopped");
+        }
         long slowest = slowestHolder(rec);
         long bytes = data.remaining();
         long startBefore = rec.output.start();

@@ -76,6 +76,7 @@ public final class ProcessRestore {
             p.getRestartTimesMillisList().forEach(t -> rec.restartTimes.add(Instant.ofEpochMilli(t)));
             rec.stopRequested = p.getStopRequested();
             rec.pid = p.getPid();
+            rec.runOutputStart = p.getRunOutputStart();
             rec.startedAt = p.hasStartedAtMillis() ? Instant.ofEpochMilli(p.getStartedAtMillis()) : null;
             rec.endedAt = p.hasEndedAtMillis() ? Instant.ofEpochMilli(p.getEndedAtMillis()) : null;
             rec.lineage = lineage(p);

@@ -142,6 +142,7 @@ final class ProcessRuns {
                 rec.pid = 0;
                 rec.stdinClosed = false;
                 rec.outputHeld = false; // a new child: nothing held yet
+                rec.runOutputStart = rec.output.end();
                 List<Runnable> notify = rec.transition(new ProcessState.Starting(agent.agentId()),
                         clock.instant());
                 Map<String, String> env = new HashMap<>(rec.spec.env());

@@ -297,7 +297,15 @@ public final class ProcessTable {
     }
 
     public void onOutput(String processId, int run, OutputLog.Stream stream, ByteBuffer data) {
-        reports.output(processId, run, stream, data);
+        onOutput(processId, run, stream, data, -1);
+    }
+
+    /**
+     * Output of a run whose agent had sent {@code runOffset} bytes of it before this chunk (negative:
+     * unknown); a log that holds fewer says the difference was lost (a crash of the last supervisor).
+     */
+    public void onOutput(String processId, int run, OutputLog.Stream stream, ByteBuffer data, long runOffset) {
+        reports.output(processId, run, stream, data, runOffset);
     }
 
     /**
