@@ -57,6 +57,7 @@ final class ProcessIndex {
                             + "); delete ended processes");
         }
         if (memory.available() < MIN_OUTPUT_BYTES) {
+            recordCount.decrementAndGet(); // refused: its place is free again
             throw memory.exhausted(MIN_OUTPUT_BYTES, "the output of a new process");
         }
         long n = seq.incrementAndGet();
