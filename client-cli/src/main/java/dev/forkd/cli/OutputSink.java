@@ -2,6 +2,7 @@ package dev.forkd.cli;
 
 import dev.forkd.v1.OutputChunk;
 import dev.forkd.v1.OutputGap;
+import dev.forkd.v1.OutputLost;
 import dev.forkd.v1.OutputStream;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.WatchProcessResponse;
@@ -13,7 +14,8 @@ import java.util.Optional;
 /**
  * Writes a watched process's output where it belongs: its stdout to ours, its stderr to ours,
  * each chunk flushed so the two keep their order in a terminal. A gap (output dropped by the
- * server's cap before it was read) is told on stderr.
+ * server's cap before it was read) and lost output (captured by a server that stopped before
+ * keeping it) are told on stderr, each as one line.
  */
 final class OutputSink {
 
@@ -31,6 +33,7 @@ final class OutputSink {
             switch (event.getEventCase()) {
                 case OUTPUT -> write(event.getOutput());
                 case GAP -> gap(event.getGap());
+                case LOST -> lost(event.getLost());
                 case STATE -> last = Optional.of(event.getState());
                 case EVENT_NOT_SET -> { } // an event kind added later: nothing to show
             }
@@ -53,6 +56,13 @@ final class OutputSink {
         Closed() {
             super("output closed", null);
         }
+    }
+
+    private void lost(OutputLost lost) {
+        inv.out().flush();
+        inv.err().println("forkd: " + (lost.getResumedAt() - lost.getOffset()) + " bytes of output lost (offsets "
+                + lost.getOffset() + "-" + lost.getResumedAt() + ") when the server stopped");
+        inv.err().flush();
     }
 
     private void gap(OutputGap gap) {

@@ -101,6 +101,9 @@ final class ProcessCalls {
             case OUTPUT -> new Event.Output(new OutputChunk(
                     r.getOutput().getStream() == OutputStream.OUTPUT_STREAM_STDERR, r.getOutput().getOffset(),
                     r.getOutput().getData().toByteArray()));
+            // Told in order among the chunks, as a chunk of no bytes (see OutputChunk.lostBytes).
+            case LOST -> new Event.Output(new OutputChunk(false, r.getLost().getOffset(), new byte[0],
+                    r.getLost().getResumedAt() - r.getLost().getOffset()));
             case STATE -> new Event.State(snapshot(r.getState()));
             default -> new Event.Other();
         };

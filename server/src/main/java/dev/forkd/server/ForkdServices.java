@@ -28,6 +28,7 @@ import dev.forkd.server.metrics.MetricSources;
 import dev.forkd.server.pipe.PipeRegistry;
 import dev.forkd.server.pool.PoolRegistry;
 import dev.forkd.server.process.ProcessRecords;
+import dev.forkd.server.process.ChildSessions;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.queue.QueueRegistry;
 import dev.forkd.server.session.ChildCredentials;
@@ -245,12 +246,12 @@ public final class ForkdServices {
         }
     }
 
-    private static ProcessTable.ChildSessions childSessions(SessionRegistry sessions) {
-        return new ProcessTable.ChildSessions() {
+    private static ChildSessions childSessions(SessionRegistry sessions) {
+        return new ChildSessions() {
             @Override
-            public ProcessTable.ChildSession open(String processId) {
+            public ChildSessions.ChildSession open(String processId) {
                 var opened = sessions.openUnleased("process " + processId, processId);
-                return new ProcessTable.ChildSession(opened.id(), ChildCredentials.variables(opened.credential()));
+                return new ChildSessions.ChildSession(opened.id(), ChildCredentials.variables(opened.credential()));
             }
 
             @Override

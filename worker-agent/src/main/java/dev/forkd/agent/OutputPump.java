@@ -294,9 +294,11 @@ final class OutputPump implements Runnable {
 
     private void send(PipeReader reader, MemorySegment buf, int n) {
         ChildKey key = reader.owner.child.key();
+        long offset = reader.owner.sent;
+        reader.owner.sent += n;
         // The one copy: native buffer into the message's bytes.
         link.send(AgentMessage.newBuilder().setOutput(ChildOutput.newBuilder()
-                .setProcessId(key.processId()).setRun(key.run()).setStream(reader.kind)
+                .setProcessId(key.processId()).setRun(key.run()).setStream(reader.kind).setOffset(offset)
                 .setData(ByteString.copyFrom(buf.asSlice(0, n).asByteBuffer()))).build());
     }
 

@@ -15,6 +15,8 @@ final class PumpedChild {
     long drainDeadlineNanos;
     /** The supervisor asked to stop reading its output for now. */
     boolean held;
+    /** The bytes of its output sent so far, both streams: the offset of the next chunk in its run. */
+    long sent;
 
     PumpedChild(Child child, Optional<StdinWriter> stdin) {
         this.child = child;

@@ -116,7 +116,7 @@ public final class AgentStreamHandler {
                 OutputLog.Stream s = o.getStream() == dev.forkd.v1.OutputStream.OUTPUT_STREAM_STDERR
                         ? OutputLog.Stream.STDERR : OutputLog.Stream.STDOUT;
                 // A view of the parsed message's bytes, not a copy: a ByteString never changes.
-                processes.onOutput(o.getProcessId(), o.getRun(), s, o.getData().asReadOnlyByteBuffer());
+                processes.onOutput(o.getProcessId(), o.getRun(), s, o.getData().asReadOnlyByteBuffer(), o.getOffset());
             }
             case EXITED -> {
                 var e = message.getExited();

@@ -7,6 +7,7 @@ import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.watch.WatchAdmission;
 import dev.forkd.v1.OutputChunk;
 import dev.forkd.v1.OutputGap;
+import dev.forkd.v1.OutputLost;
 import dev.forkd.v1.OutputStream;
 import dev.forkd.v1.WatchProcessResponse;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -102,6 +103,12 @@ final class OutputWatcher {
                         out.onNext(WatchProcessResponse.newBuilder().setGap(OutputGap.newBuilder()
                                 .setRequested(g.requested()).setResumedAt(g.resumedAt())).build());
                         cursor = g.resumedAt();
+                        continue;
+                    }
+                    case OutputLog.Read.Lost l -> {
+                        out.onNext(WatchProcessResponse.newBuilder().setLost(OutputLost.newBuilder()
+                                .setOffset(l.from()).setResumedAt(l.resumedAt())).build());
+                        cursor = l.resumedAt();
                         continue;
                     }
                     case OutputLog.Read.Data d -> {

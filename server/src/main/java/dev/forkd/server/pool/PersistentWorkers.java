@@ -318,6 +318,11 @@ final class PersistentWorkers implements Workers {
                         w.cursor = c.end();
                     }
                 }
+                case OutputLog.Read.Lost l -> {
+                    w.garbage("its output was lost when the server stopped (" + (l.resumedAt() - l.from())
+                            + " bytes)");
+                    w.cursor = l.resumedAt();
+                }
                 case OutputLog.Read.AtEnd a -> more = false;
             }
         }

@@ -122,6 +122,10 @@ final class WorkerProcesses {
                                 cursor = c.end();
                             }
                         }
+                        case OutputLog.Read.Lost l -> {
+                            truncated = true;
+                            cursor = l.resumedAt();
+                        }
                         case OutputLog.Read.AtEnd a -> more = false;
                     }
                 }

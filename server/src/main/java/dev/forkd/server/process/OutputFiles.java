@@ -51,6 +51,8 @@ public final class OutputFiles implements AutoCloseable {
     private final Path dir;
     private final MemoryBudget memory;
     private final LongSupplier clockMillis;
+    /** Run by the writer before each chunk it writes; a test holds it there, so chunks stay queued. */
+    private final Runnable beforeWrite;
     private final ArrayDeque<Op> queue = new ArrayDeque<>();
     private long queuedBytes;
     private boolean closing;
@@ -68,27 +70,34 @@ public final class OutputFiles implements AutoCloseable {
         }
     };
 
-    private OutputFiles(Path dir, MemoryBudget memory, LongSupplier clockMillis) {
+    private OutputFiles(Path dir, MemoryBudget memory, LongSupplier clockMillis, Runnable beforeWrite) {
         this.dir = dir;
         this.memory = memory;
         this.clockMillis = clockMillis;
+        this.beforeWrite = beforeWrite;
         this.writer = dir == null ? null : Thread.ofPlatform().name("forkd-output-files").daemon().unstarted(this::run);
     }
 
     /** Keeps nothing: a server without a state directory. */
     public static OutputFiles none() {
-        return new OutputFiles(null, MemoryBudget.unlimited(), () -> 0);
+        return new OutputFiles(null, MemoryBudget.unlimited(), () -> 0, () -> {});
     }
 
     /**
      * The files under {@code stateDir/output} (made {@code 0700} if missing); the writer starts now.
      */
     public static OutputFiles in(Path stateDir, MemoryBudget memory, LongSupplier clockMillis) throws IOException {
+        return in(stateDir, memory, clockMillis, () -> {});
+    }
+
+    /** Like {@link #in(Path, MemoryBudget, LongSupplier)}; the writer runs {@code beforeWrite} before each chunk. */
+    static OutputFiles in(Path stateDir, MemoryBudget memory, LongSupplier clockMillis, Runnable beforeWrite)
+            throws IOException {
         Path dir = stateDir.resolve("output");
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
-        OutputFiles files = new OutputFiles(dir, memory, clockMillis);
+        OutputFiles files = new OutputFiles(dir, memory, clockMillis, beforeWrite);
         files.writer.start();
         return files;
     }
@@ -237,6 +246,7 @@ public final class OutputFiles implements AutoCloseable {
         switch (op) {
             case Op.Append a -> {
                 try {
+                    beforeWrite.run();
                     open.computeIfAbsent(a.id(), id -> new OutputSegments(dir, id, a.cap()))
                             .append(a.stream(), a.offset(), a.timeMillis(), a.data());
                 } catch (IOException | RuntimeException e) {

@@ -62,6 +62,12 @@ public final class OutputLog {
         /** Output before {@code resumedAt} was dropped by the cap. */
         record Gap(long requested, long resumedAt) implements Read {}
 
+        /**
+         * Output from {@code from} to {@code resumedAt} was captured but lost: a supervisor that
+         * stopped before keeping it (see {@link #skipTo}).
+         */
+        record Lost(long from, long resumedAt) implements Read {}
+
         /** Nothing at or past the offset yet. */
         record AtEnd(long end) implements Read {}
     }
@@ -157,7 +163,24 @@ public final class OutputLog {
         if (head < chunks.size() && chunks.get(head).offset() < keep) {
             chunks.set(head, chunks.get(head).from(keep));
             start = keep;
+        } else if (keep > start) {
+            start = Math.min(keep, end); // it falls in lost output (without any, start is there already)
         }
+    }
+
+    /**
+     * Output up to {@code offset} was captured, but by a supervisor that stopped before keeping it:
+     * the log's end moves there, and a reader of the bytes between is told they were lost
+     * ({@link Read.Lost}) rather than reading the next output run together with the last. The hole
+     * counts against the cap as the output it stood for did.
+     */
+    void skipTo(long offset) {
+        if (offset <= end || freed) {
+            return;
+        }
+        end = offset;
+        cutTo(end - limit - slack);
+        charge();
     }
 
     /**
@@ -223,13 +246,25 @@ public final class OutputLog {
         if (offset >= end) {
             return new Read.AtEnd(end);
         }
+        int first = firstEndingAfter(offset);
+        if (first >= chunks.size() || chunks.get(first).end() <= offset) {
+            return new Read.Lost(offset, end); // the hole is the end of the log (no output after it yet)
+        }
+        if (chunks.get(first).offset() > offset) {
+            return new Read.Lost(offset, chunks.get(first).offset());
+        }
         List<Chunk> out = new ArrayList<>(4);
         long bytes = 0;
-        for (int i = firstEndingAfter(offset); i < chunks.size(); i++) {
+        long next = offset;
+        for (int i = first; i < chunks.size(); i++) {
             Chunk c = chunks.get(i);
+            if (c.offset() > next) {
+                break; // lost output: read on its own
+            }
             Chunk piece = c.offset() < offset ? c.from(offset) : c;
             out.add(piece);
             bytes += piece.length();
+            next = piece.end();
             if (bytes >= maxBytes) {
                 break;
             }
@@ -237,7 +272,10 @@ public final class OutputLog {
         return new Read.Data(out);
     }
 
-    /** The index of the first kept chunk that ends after {@code offset} (start <= offset < end). */
+    /**
+     * The index of the first kept chunk that ends after {@code offset} (start <= offset < end); the
+     * last one (or {@code head} with none kept) if none does, which only lost output can cause.
+     */
     private int firstEndingAfter(long offset) {
         int lo = head;
         int hi = chunks.size() - 1;

@@ -62,6 +62,8 @@ final class ProcessRecord {
 
     /** A {@code forkd restart} on its way, until its new run has started; null if none. */
     ProcessRestart.Pending pendingRestart;
+    /** The log offset where the current run's output begins: an agent counts its offsets from here. */
+    long runOutputStart;
     /** When each captured chunk arrived, for {@code logs --since}. */
     final OutputTimes outputTimes = new OutputTimes();
 

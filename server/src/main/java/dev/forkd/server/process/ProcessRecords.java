@@ -140,7 +140,8 @@ public final class ProcessRecords {
     static StoredProcess encode(ProcessRecord rec) {
         StoredProcess.Builder b = StoredProcess.newBuilder().setId(rec.id).setSeq(rec.seq).setSpec(encode(rec.spec))
                 .setCreatedAtMillis(rec.createdAt.toEpochMilli()).setState(encode(rec.state)).setRun(rec.run)
-                .setRestartCount(rec.restartCount).setStopRequested(rec.stopRequested).setPid(rec.pid);
+                .setRestartCount(rec.restartCount).setStopRequested(rec.stopRequested).setPid(rec.pid)
+                .setRunOutputStart(rec.runOutputStart);
         rec.restartTimes.forEach(t -> b.addRestartTimesMillis(t.toEpochMilli()));
         if (rec.startedAt != null) {
             b.setStartedAtMillis(rec.startedAt.toEpochMilli());

@@ -2,6 +2,7 @@ package dev.forkd.server.process;
 
 import dev.forkd.agent.v1.StoredProcess;
 import dev.forkd.server.auth.Lineage;
+import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.events.ServerEvents;
 import dev.forkd.server.memory.MemoryBudget;
 import java.time.Clock;
@@ -39,7 +40,9 @@ public final class ProcessRestore {
      */
     public record AdoptedChild(String processId, int run, int pid) {}
 
-    private final ProcessTable table;
+    private final ProcessIndex index;
+    private final ProcessRuns runs;
+    private final ProcessStops stops;
     private final ProcessRecords kept;
     private final Clock clock;
     private final MemoryBudget memory;
@@ -48,8 +51,11 @@ public final class ProcessRestore {
     private final Map<String, ProcessRecord> unclaimed = new ConcurrentHashMap<>();
     private volatile boolean pending;
 
-    ProcessRestore(ProcessTable table, ProcessRecords kept, Clock clock, MemoryBudget memory, ServerEvents events) {
-        this.table = table;
+    ProcessRestore(ProcessIndex index, ProcessRuns runs, ProcessStops stops, ProcessRecords kept, Clock clock,
+            MemoryBudget memory, ServerEvents events) {
+        this.index = index;
+        this.runs = runs;
+        this.stops = stops;
         this.kept = kept;
         this.clock = clock;
         this.memory = memory;
@@ -70,17 +76,18 @@ public final class ProcessRestore {
             p.getRestartTimesMillisList().forEach(t -> rec.restartTimes.add(Instant.ofEpochMilli(t)));
             rec.stopRequested = p.getStopRequested();
             rec.pid = p.getPid();
+            rec.runOutputStart = p.getRunOutputStart();
             rec.startedAt = p.hasStartedAtMillis() ? Instant.ofEpochMilli(p.getStartedAtMillis()) : null;
             rec.endedAt = p.hasEndedAtMillis() ? Instant.ofEpochMilli(p.getEndedAtMillis()) : null;
             rec.lineage = lineage(p);
             // Kept by the sessions' store too: it ends when this run ends, as before the restart.
             rec.childSession = p.getChildSession().isEmpty() || rec.state.isFinal() ? null : p.getChildSession();
             kept.loadOutput(rec); // before an agent's held output, which follows it
-            table.restored(rec);
+            index.restored(rec);
             switch (rec.state) {
                 case ProcessState.Starting s -> unclaimed.put(rec.id, rec);
                 case ProcessState.Running r -> unclaimed.put(rec.id, rec);
-                case ProcessState.Backoff b -> table.restartAt(rec, b.restartAt());
+                case ProcessState.Backoff b -> runs.restartAt(rec, b.restartAt());
                 default -> { }
             }
         }
@@ -127,11 +134,11 @@ public final class ProcessRestore {
         for (AdoptedChild c : children) {
             if (claim(c.processId(), c.run(), c.pid(), agentId, port)) {
                 claimed++;
-            } else if (c.pid() > 0 && table.seqOf(c.processId()) == 0) {
+            } else if (c.pid() > 0 && index.seqOf(c.processId()) == 0) {
                 // A child no record knows (its spawn was not yet committed when the supervisor
                 // died): nobody could see or stop it, so it does not run on.
                 LOG.warning("agent " + agentId + " runs " + c.processId() + ", which no kept record knows: killed");
-                port.signal(c.processId(), c.run(), ProcessTable.SIGKILL);
+                port.signal(c.processId(), c.run(), ProcessStops.SIGKILL);
             }
         }
         return claimed;
@@ -158,7 +165,7 @@ public final class ProcessRestore {
             }
             if (pid > 0 && rec.state instanceof ProcessState.Running r) {
                 // Its --timeout counts from the run's start, not from this supervisor's.
-                rec.spec.timeout().ifPresent(t -> table.armTimeout(rec,
+                rec.spec.timeout().ifPresent(t -> stops.armTimeout(rec,
                         t.minus(java.time.Duration.between(r.startedAt(), clock.instant()))));
             }
             unclaimed.remove(processId, rec);
@@ -177,7 +184,7 @@ public final class ProcessRestore {
             synchronized (rec) {
                 if (rec.agent == null && !rec.state.isFinal()) {
                     String agent = agentOf(rec.state).orElse("none");
-                    notify = table.endRestored(rec, new ProcessState.Lost(rec.pid,
+                    notify = runs.ended(rec, new ProcessState.Lost(rec.pid,
                             "its agent " + agent + " did not come back after the supervisor restarted", clock.instant()));
                 }
             }
@@ -185,6 +192,14 @@ public final class ProcessRestore {
         }
         if (!left.isEmpty()) {
             LOG.warning(left.size() + " processes were not reported by any agent after the restart: lost");
+        }
+    }
+
+    /** A restored process whose agent has not come back yet cannot be signalled or written to. */
+    static void requireClaimed(ProcessRecord rec) {
+        if (rec.agent == null && (rec.state instanceof ProcessState.Running)) {
+            throw new ForkdException.Unavailable("NO_AGENT", "process \"" + rec.id
+                    + "\" is waiting for its agent to come back after a supervisor restart");
         }
     }
 

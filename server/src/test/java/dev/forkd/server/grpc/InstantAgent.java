@@ -4,6 +4,7 @@ import dev.forkd.server.ChildRunner;
 import dev.forkd.server.agent.AgentRegistry;
 import dev.forkd.server.process.AgentPool;
 import dev.forkd.server.process.AgentPort;
+import dev.forkd.server.process.ChildSessions;
 import dev.forkd.server.process.ProcessTable;
 import java.time.Clock;
 import java.util.Optional;
@@ -28,7 +29,7 @@ final class InstantAgent implements AgentPort {
     /** A process table whose every process runs on an instant agent, for tests of the core alone. */
     static ProcessTable table(ScheduledExecutorService timers) {
         ProcessTable[] table = new ProcessTable[1];
-        table[0] = new ProcessTable(pool(timers, () -> table[0]), pgid -> {}, ProcessTable.ChildSessions.NONE, timers,
+        table[0] = new ProcessTable(pool(timers, () -> table[0]), pgid -> {}, ChildSessions.NONE, timers,
                 Clock.systemUTC(), () -> 0.5, 1000);
         return table[0];
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.forkd.server.process.AgentPool;
 import dev.forkd.server.process.AgentPort;
 import dev.forkd.server.process.OutputLog;
+import dev.forkd.server.process.ChildSessions;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessServiceGrpc;
@@ -94,7 +95,7 @@ class WatchAttachRaceTest {
         ExitOnResumeAgent agent = new ExitOnResumeAgent();
         agent.exec = timers;
         AgentPool agents = (onAgent, onFailure) -> onAgent.accept(agent);
-        agent.table = new ProcessTable(agents, pgid -> {}, ProcessTable.ChildSessions.NONE, timers,
+        agent.table = new ProcessTable(agents, pgid -> {}, ChildSessions.NONE, timers,
                 Clock.systemUTC(), () -> 0.5, 100);
         String name = InProcessServerBuilder.generateName();
         // Drains run on the thread that signals them: the agent's report runs the watcher's first pass

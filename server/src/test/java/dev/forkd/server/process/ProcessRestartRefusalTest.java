@@ -56,10 +56,10 @@ class ProcessRestartRefusalTest {
 
     private ProcessTable table() {
         AgentPool pool = (onAgent, onFailure) -> onAgent.accept(agent);
-        ProcessTable.ChildSessions sessions = new ProcessTable.ChildSessions() {
+        ChildSessions sessions = new ChildSessions() {
             @Override
-            public ProcessTable.ChildSession open(String processId) {
-                return new ProcessTable.ChildSession("", Map.of());
+            public ChildSessions.ChildSession open(String processId) {
+                return new ChildSessions.ChildSession("", Map.of());
             }
 
             @Override

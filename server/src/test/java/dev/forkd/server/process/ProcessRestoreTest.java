@@ -81,7 +81,7 @@ class ProcessRestoreTest {
     }
 
     private ProcessTable table(AgentPool agents, StateStore store) {
-        return new ProcessTable(agents, pgid -> {}, ProcessTable.ChildSessions.NONE, timers, Clock.systemUTC(),
+        return new ProcessTable(agents, pgid -> {}, ChildSessions.NONE, timers, Clock.systemUTC(),
                 () -> 0.5, 1000, MemoryBudget.unlimited(), ServerEvents.NONE, new ProcessRecords(store));
     }
 

@@ -34,7 +34,7 @@ class ProcessTableAdmissionTest {
         int perThread = 200;
         // An agent pool that never answers: every admitted spawn stays STARTING, holding its place.
         ProcessTable table = new ProcessTable((onAgent, onFailure) -> {}, pgid -> {},
-                ProcessTable.ChildSessions.NONE, timers, Clock.systemUTC(), () -> 0.5, max);
+                ChildSessions.NONE, timers, Clock.systemUTC(), () -> 0.5, max);
         ProcessSpec spec = new ProcessSpec(List.of("true"), Map.of(), Optional.empty(), Optional.empty(), Map.of(),
                 false, false, Optional.empty(), RestartSpec.NEVER, 1024, Duration.ofSeconds(1), Optional.empty(), false);
         AtomicInteger refused = new AtomicInteger();
@@ -63,5 +63,21 @@ class ProcessTableAdmissionTest {
         }
         assertEquals(max, table.list(s -> true, 0, 100_000).size(), "records in the table");
         assertEquals(threads * perThread - max, refused.get(), "spawns refused");
+    }
+
+    @Test
+    void aSpawnRefusedForMemoryLeavesItsPlaceFree() {
+        // A budget too small for a new process's output: every spawn is refused for it.
+        dev.forkd.server.memory.MemoryBudget memory = new dev.forkd.server.memory.MemoryBudget(1024);
+        ProcessTable table = new ProcessTable((onAgent, onFailure) -> {}, pgid -> {},
+                ChildSessions.NONE, timers, Clock.systemUTC(), () -> 0.5, 2, memory);
+        ProcessSpec spec = new ProcessSpec(List.of("true"), Map.of(), Optional.empty(), Optional.empty(), Map.of(),
+                false, false, Optional.empty(), RestartSpec.NEVER, 1024, Duration.ofSeconds(1), Optional.empty(), false);
+        List<String> reasons = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            table.spawn(spec, s -> {}, e -> reasons.add(e.reason()));
+        }
+        // Each refusal is the budget's, never PROCESS_TABLE_FULL: a refused spawn took no place.
+        assertEquals(List.of("MEMORY_BUDGET_EXHAUSTED", "MEMORY_BUDGET_EXHAUSTED", "MEMORY_BUDGET_EXHAUSTED"), reasons);
     }
 }
