@@ -375,9 +375,4 @@ public final class ProcessTable {
         out.addAll(b);
         return out;
     }
-
-    /** Used in logs only. */
-    static void logFailure(String what, Throwable t) {
-        LOG.log(Level.WARNING, what, t);
-    }
 }
