@@ -194,3 +194,9 @@ def chatty_square(x):
     print("squaring", x)
     print("note", x, file=sys.stderr)
     return x * x
+
+
+def put_to_deleted_queue(q):
+    from forkd import _wire
+    _wire.delete_queue(q.forkd_id)
+    q.put("lost")

@@ -1,10 +1,12 @@
 import queue
+import textwrap
 import time
 
 import pytest
 
 import forkd
 import helpers
+from conftest import run_program
 
 WAIT = 60
 
@@ -182,3 +184,34 @@ def test_a_durable_queue_is_a_queue_the_server_stores():
     q.join()
     plain = forkd.Queue()
     assert not client().call("QueueService.Get", name=plain.forkd_id).queue.durable
+
+
+def test_puts_that_never_reach_their_queue_are_said_and_fail_the_child(capfd):
+    # The child's put goes to its feeder, whose stream the server refuses (the queue is gone): at
+    # exit the child says so on stderr and exits 1, not 0 as if its items had been delivered.
+    q = forkd.Queue()
+    p = forkd.Process(target=helpers.put_to_deleted_queue, args=(q,))
+    p.start()
+    p.join(WAIT)
+    assert p.exitcode == 1
+    err = capfd.readouterr().err
+    assert "forkd: 1 item(s) put to queue %s by this process never reached it: NOT_FOUND" % q.forkd_id in err, err
+
+
+def test_a_program_whose_puts_never_reach_their_queue_says_so(tmp_path):
+    program = tmp_path / "prog.py"
+    program.write_text(textwrap.dedent("""
+        import forkd as multiprocessing
+        from forkd import _wire
+
+        if __name__ == '__main__':
+            q = multiprocessing.Queue()
+            _wire.delete_queue(q.forkd_id)
+            q.put('lost')
+            q.put('lost too')
+            print('put', q.forkd_id)
+    """))
+    done = run_program(str(program))
+    out, err = done.stdout.decode(), done.stderr.decode()
+    queue_id = out.split()[-1]
+    assert "forkd: 2 item(s) put to queue %s by this process never reached it" % queue_id in err, err

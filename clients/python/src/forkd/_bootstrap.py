@@ -1,11 +1,10 @@
 """A forkd child's entry point: `python -m forkd._bootstrap` with the pickled Process in the
 environment. Like multiprocessing's spawn: prepare sys.path, cwd and the parent's main module (as
 __mp_main__), unpickle the process object, run it; an exception prints its traceback and exits 1."""
-import base64
+import binascii
 import os
 import pickle
 import sys
-import traceback
 
 
 def main():
@@ -22,7 +21,7 @@ def main():
     sys.stdout.reconfigure(line_buffering=True, write_through=False)
     # The process object is pickled apart from the preparation data: it can be unpickled only once
     # prepare() has imported the parent's main module (functions defined there live in it).
-    prep, pickled = pickle.loads(base64.b64decode(payload))
+    prep, pickled = pickle.loads(binascii.a2b_base64(payload))
     multiprocessing.spawn.prepare(prep)
     obj = pickle.loads(pickled)
     process._become(obj)
@@ -39,10 +38,12 @@ def main():
             code = 1
     except BaseException:
         code = 1
+        import traceback
         sys.stderr.write("Process %s:\n" % obj.name)
         traceback.print_exc()
     finally:
-        _lifecycle.run()
+        if not _lifecycle.run() and code == 0:
+            code = 1  # what it put was lost (said on stderr): its parent must not take it as done
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

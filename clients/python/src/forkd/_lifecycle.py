@@ -1,6 +1,9 @@
 """What runs when this process ends, in a fixed order whatever order the modules were imported in:
 queued puts reach the server, children are joined (as multiprocessing does), pipe ends this process
-holds are closed (so readers see end-of-file), then the objects this process made are deleted."""
+holds are closed (so readers see end-of-file), then the objects this process made are deleted.
+
+A step that lost something the program made (puts that never reached their queue) says so on stderr
+and answers False; run() then answers False, and a forkd child exits 1 (forkd._bootstrap)."""
 import atexit
 
 FLUSH_QUEUES, JOIN_CHILDREN, CLOSE_ENDS, DELETE_OWNED, DISCONNECT = range(5)
@@ -15,13 +18,17 @@ def at_exit(stage):
 
 
 def run():
+    """Runs every step once; answers False when one of them lost something (and said so on stderr)."""
+    clean = True
     for stage in _stages:
         for fn in list(stage):
             try:
-                fn()
+                if fn() is False:
+                    clean = False
             except Exception:
-                pass  # the server may be gone at exit; nothing is left to save then
+                pass  # a cleanup the server cannot take (it is gone at exit): nothing is lost by it
         stage.clear()
+    return clean
 
 
 atexit.register(run)

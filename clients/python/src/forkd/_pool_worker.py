@@ -7,8 +7,8 @@ answer and is printed by the caller, as a multiprocessing worker's prints reach 
 escapes that (a C extension writing to its descriptors) goes to the worker's stderr, so stdout carries
 only frames.
 """
+import binascii
 import io
-import base64
 import os
 import pickle
 import sys
@@ -34,7 +34,7 @@ def run(task):
 def main():
     from multiprocessing.pool import ExceptionWithTraceback, MaybeEncodingError
     import multiprocessing.spawn
-    prep, init = pickle.loads(base64.b64decode(os.environ.pop("FORKD_PY_POOL")))
+    prep, init = pickle.loads(binascii.a2b_base64(os.environ.pop("FORKD_PY_POOL")))
     multiprocessing.spawn.prepare(prep)
     frames_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)

@@ -5,7 +5,6 @@ protos' descriptors, so no module outside forkd._wire names a generated class. g
 first use, so a child that never touches a forkd object does not pay for it.
 """
 import os
-import socket
 import sys
 import threading
 import time
@@ -52,6 +51,7 @@ def grpc_target(address):
 
 
 def _accepts(path):
+    import socket
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.connect(path)

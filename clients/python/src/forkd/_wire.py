@@ -5,7 +5,7 @@ rest of the package does not. Timeouts are seconds (None: wait as long as it tak
 result here too, never an exception.
 """
 import math
-import uuid
+import os
 
 from forkd._rpc import ForkdError, client
 
@@ -248,7 +248,7 @@ def acquire(name, kind, timeout, value=None):
     A wait given up on (KeyboardInterrupt, the call's own deadline, a lost connection) may have been
     granted just before: it is undone on the server by its wait id (CancelAcquire), so a grant this
     program never saw is not left held by its session."""
-    wait_id = uuid.uuid4().hex
+    wait_id = os.urandom(16).hex()
     try:
         r = client().call("SyncService.Acquire", deadline=_deadline(timeout),
                           **_fields(name=name, kind=_sync_kind(kind), timeout=_duration(timeout), value=value,

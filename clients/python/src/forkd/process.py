@@ -1,7 +1,7 @@
 """multiprocessing.Process as a forkd process: the object is pickled (by reference, as the spawn start
 method does) and run by `python -m forkd._bootstrap` with this interpreter, working directory,
 environment and sys.path; its output is relayed to this process's stdout and stderr."""
-import base64
+import binascii
 import itertools
 import os
 import pickle
@@ -46,7 +46,7 @@ def preparation_data(name):
 
 
 def encode(obj):
-    data = base64.b64encode(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)).decode("ascii")
+    data = binascii.b2a_base64(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), newline=False).decode("ascii")
     if len(data) > _MAX_PAYLOAD:
         raise ValueError("the pickled process object is %d bytes; forkd passes at most %d to a child"
                          " (pass a Queue or a shared object for large data)" % (len(data), _MAX_PAYLOAD))

@@ -8,6 +8,7 @@ a bounded queue (maxsize > 0) puts synchronously instead, so that block/timeout/
 import collections
 import pickle
 import queue as _queue
+import sys
 import threading
 import time
 
@@ -44,6 +45,10 @@ class _Feeder:
             if not self._started:
                 self._start()
             self._cond.notify_all()
+
+    @property
+    def queue_id(self):
+        return self._queue_id
 
     def pending(self):
         with self._cond:
@@ -310,17 +315,35 @@ _consumers = []
 
 
 _feeders = []
+# How long a process that ends waits for its puts to reach their queues.
+_EXIT_FLUSH_WAIT = 60.0
 
 
 @_lifecycle.at_exit(_lifecycle.FLUSH_QUEUES)
 def _flush_all():
+    """Waits until this process's puts are in their queues; puts that cannot get there are said on
+    stderr (as multiprocessing's feeder prints its error) and answer False (a child then exits 1)."""
     for consumer in _consumers:
-        consumer.close(timeout=10)
+        try:
+            consumer.close(timeout=10)
+        except Exception:
+            pass  # items pushed ahead and not taken go back to the queue with the stream's end
+    clean = True
     for feeder in _feeders:
         try:
-            feeder.flush(timeout=60)
+            feeder.flush(timeout=_EXIT_FLUSH_WAIT)
+            error = None
+        except Exception as e:  # noqa: BLE001 - the feeder's error, said below
+            error = e
         finally:
             feeder.close()
+        lost = feeder.pending()
+        if lost:
+            clean = False
+            sys.stderr.write("forkd: %d item(s) put to queue %s by this process never reached it: %s\n"
+                             % (lost, feeder.queue_id, error or "not acknowledged after %.0f s" % _EXIT_FLUSH_WAIT))
+            sys.stderr.flush()
+    return clean
 
 
 class Queue:

@@ -6,6 +6,7 @@ import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.time.Timeout;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -30,6 +31,8 @@ final class PersistentWorker {
     int pid;
     String agentId = "";
     final ArrayDeque<Task> inFlight = new ArrayDeque<>();
+    /** Since when it works on the first of {@link #inFlight} (written to it idle, or its previous answer). */
+    Instant busySince;
     int assigned;
     final ByteArrayOutputStream toWrite = new ByteArrayOutputStream();
     final WorkerFraming wire;

@@ -12,6 +12,7 @@ import dev.forkd.server.time.Timeout;
 import java.io.ByteArrayOutputStream;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,9 +33,6 @@ import java.util.function.Consumer;
  */
 final class PersistentWorkers implements Workers {
 
-    /** Requests written to one persistent worker ahead of its answers. */
-    static final int PERSISTENT_WINDOW = 64;
-
     private final Pool pool;
     private final PoolSpec spec;
     private final TaskQueue tasks;
@@ -44,6 +42,7 @@ final class PersistentWorkers implements Workers {
     private final Clock clock;
     private final Outbox outbox;
     private final List<PersistentWorker> workers = new ArrayList<>();
+    private final DispatchWindow window = new DispatchWindow();
     private long started;
     private boolean ready;
     private Consumer<Optional<ForkdException>> onReady = r -> {};
@@ -231,14 +230,20 @@ final class PersistentWorkers implements Workers {
         boolean progress = true;
         // One chunk per worker per round, so work spreads over all workers.
         boolean replace = false;
-        // A worker takes at most its fair share of the unfinished tasks (up to the window): the
-        // first worker to be ready must not take every task of a short map while the others start.
+        // A worker takes at most its fair share of the unfinished tasks, and no more than its window
+        // (DispatchWindow): the first worker to be ready must not take every task of a short map
+        // while the others start, nor a worker of long tasks take what another could start now.
+        if (tasks.pending() == 0) {
+            window.idle();
+        }
         long live = Math.max(1, live());
-        long share = Math.max(1, Math.min(PERSISTENT_WINDOW, (tasks.pending() + live - 1) / live));
+        long share = Math.max(1, (tasks.pending() + live - 1) / live);
+        Instant now = clock.instant();
         while (progress && tasks.hasQueued()) {
             progress = false;
             for (PersistentWorker w : List.copyOf(workers)) {
-                if (w.state != State.READY || w.inFlight.size() >= share) {
+                if (w.state != State.READY || w.inFlight.size() >= Math.min(share, window.window(
+                        w.inFlight.isEmpty() ? null : Duration.between(w.busySince, now)))) {
                     continue;
                 }
                 int room = spec.maxTasksPerChild() > 0 ? spec.maxTasksPerChild() - w.assigned : Integer.MAX_VALUE;
@@ -259,6 +264,9 @@ final class PersistentWorkers implements Workers {
                     t.processId = w.processId;
                     t.pid = w.pid;
                     t.agentId = w.agentId;
+                    if (w.inFlight.isEmpty()) {
+                        w.busySince = now;
+                    }
                     w.inFlight.addLast(t);
                     w.assigned++;
                     w.wire.encode(t.input, w.toWrite);
@@ -342,6 +350,9 @@ final class PersistentWorkers implements Workers {
             w.garbage("it wrote a response with no request outstanding");
             return false;
         }
+        Instant now = clock.instant();
+        window.answered(Duration.between(w.busySince, now));
+        w.busySince = now; // the next one, if any, is worked on from now
         tasks.complete(t, new Outcome.Output(response));
         w.startHeadTimer();
         return true;

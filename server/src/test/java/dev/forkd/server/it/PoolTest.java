@@ -38,6 +38,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
@@ -254,6 +255,36 @@ class PoolTest {
         results.forEach(r -> pids.add(text(r)));
         assertFalse(pids.contains("alone"), "a worker waited alone: " + pids);
         assertEquals(2, pids.size(), "workers that answered: " + pids);
+    }
+
+    @Test
+    void aLongTaskDoesNotHoldUpTheTasksBehindIt(@TempDir Path dir) throws Exception {
+        // Task 0 runs until the other five have answered (up to 20 s); had any of them been queued
+        // behind it on its worker, it would wait out that deadline and answer "held".
+        String py = "import sys, os, time\nrelease = os.path.join(sys.argv[1], 'release')\nfor l in sys.stdin:\n"
+                + "    if l.strip() != '0':\n"
+                + "        print(int(l) * 2, flush=True)\n"
+                + "        continue\n"
+                + "    end = time.monotonic() + 20\n"
+                + "    while not os.path.exists(release) and time.monotonic() < end:\n"
+                + "        time.sleep(0.005)\n"
+                + "    print('released' if os.path.exists(release) else 'held', flush=True)\n";
+        Set<Long> others = ConcurrentHashMap.newKeySet();
+        MapCall call = MapCall.start(poolsAsync(), MapStart.newBuilder()
+                .setCreate(persistent(2, "python3", "-c", py, dir.toString()))
+                .setOrder(ResultOrder.RESULT_ORDER_COMPLETION).build(), numbers(6).iterator(), 6, r -> {
+                    if (r.getIndex() != 0 && others.add(r.getIndex()) && others.size() == 5) {
+                        try {
+                            Files.createFile(dir.resolve("release"));
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }
+                });
+        Map<Long, String> answers = new HashMap<>();
+        call.done.get(240, TimeUnit.SECONDS).forEach(r -> answers.put(r.getIndex(), text(r)));
+        assertEquals("released", answers.get(0L), "task 0 ran until the others answered: " + answers);
+        assertEquals(Map.of(0L, "released", 1L, "2", 2L, "4", 3L, "6", 4L, "8", 5L, "10"), answers);
     }
 
     @Test
