@@ -15,8 +15,28 @@ chmod 700 "$tmp"
 servers=()
 failures=0
 
+# Every server run from this unpacked tree (its java's path is under $tmp, so only the tour's): one
+# that came up after its client gave up on it was never recorded in servers, and is stopped too.
+add_late_servers() {
+  local cmdline pid known k
+  [ -n "${home:-}" ] || return 0
+  for cmdline in /proc/[0-9]*/cmdline; do
+    pid="${cmdline#/proc/}" pid="${pid%/cmdline}"
+    case "$(tr '\0' ' ' 2>/dev/null <"$cmdline")" in
+      "$home/lib/runtime/bin/java "*dev.forkd.cli.Main\ serve*)
+        known=""
+        for k in "${servers[@]}"; do [ "$k" = "$pid" ] && known=1; done
+        if [ -z "$known" ]; then
+          echo "[tour] also stopping server $pid, which no command reported starting" >&2
+          servers+=("$pid")
+        fi ;;
+    esac
+  done
+}
+
 stop_servers() {
   local pid
+  add_late_servers
   for pid in "${servers[@]}"; do
     kill -TERM "$pid" 2>/dev/null || true
   done

@@ -23,8 +23,13 @@ import picocli.CommandLine.Spec;
  */
 abstract class ClientCommand implements Callable<Integer> {
 
-    /** How long an autostarted server may take to listen. */
-    static final Duration AUTOSTART_DEADLINE = Duration.ofSeconds(15);
+    /**
+     * How long an autostarted server may take to listen: while it lives and its log grows, up to two
+     * minutes (a start on a machine loaded far past its cores takes longer than 15 s); half a
+     * minute without a new line in its log ends the wait sooner.
+     */
+    static final ServerLauncher.Patience AUTOSTART_PATIENCE =
+            new ServerLauncher.Patience(Duration.ofSeconds(30), Duration.ofMinutes(2));
     /** The upper bound of a unary call that should answer at once. */
     static final Duration CALL_DEADLINE = Duration.ofSeconds(30);
 
@@ -90,7 +95,7 @@ abstract class ClientCommand implements Callable<Integer> {
 
     private void autostart(ServerTarget target, Invocation inv) {
         ServerLauncher launcher = ServerLauncher.forEnvironment(
-                target.paths(), inv.env(), Main.class.getName(), List.of("serve"), AUTOSTART_DEADLINE);
+                target.paths(), inv.env(), Main.class.getName(), List.of("serve"), AUTOSTART_PATIENCE);
         try {
             launcher.ensureRunning().ifPresent(started -> {
                 inv.err().println("forkd: started a server at " + new ListenAddress.Unix(started.socket())

@@ -11,7 +11,14 @@ import picocli.CommandLine;
 /** Reads durations the way people write them: {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h30m}, {@code 1.5s}, {@code 10} (seconds), or ISO {@code PT10S}. */
 public final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
 
-    private static final BigDecimal MAX_NANOS = BigDecimal.valueOf(Long.MAX_VALUE);
+    /**
+     * From this length on (100 years, as the server counts) a duration means "no limit"; every
+     * duration read is saturated here, so each one converts to nanoseconds and adds to a clock
+     * reading without overflowing ({@link Duration#toNanos()} fails past about 292 years).
+     */
+    static final Duration NO_LIMIT = Duration.ofDays(36_525);
+
+    private static final BigDecimal MAX_NANOS = BigDecimal.valueOf(NO_LIMIT.toNanos());
     private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|ms|s|m|h|d)");
     private static final Pattern WHOLE = Pattern.compile("(?:\\d+(?:\\.\\d+)?(?:ns|us|ms|s|m|h|d))+");
 
@@ -20,7 +27,13 @@ public final class DurationConverter implements CommandLine.ITypeConverter<Durat
         return parse(value);
     }
 
+    /** {@code value} as a duration, saturated at {@link #NO_LIMIT}. */
     public static Duration parse(String value) {
+        Duration d = unbounded(value);
+        return d.compareTo(NO_LIMIT) >= 0 ? NO_LIMIT : d;
+    }
+
+    private static Duration unbounded(String value) {
         String s = value.strip().toLowerCase(Locale.ROOT);
         if (s.startsWith("pt") || s.startsWith("p")) {
             try {
@@ -54,8 +67,8 @@ public final class DurationConverter implements CommandLine.ITypeConverter<Durat
 
     private static Duration nanos(BigDecimal amount, long unitNanos) {
         BigDecimal n = amount.multiply(BigDecimal.valueOf(unitNanos));
-        // Saturated (about 292 years), not wrapped: a huge duration stays huge ("no limit").
-        return Duration.ofNanos(n.compareTo(MAX_NANOS) >= 0 ? Long.MAX_VALUE : n.longValue());
+        // Saturated, not wrapped: a huge duration stays huge ("no limit").
+        return Duration.ofNanos(n.compareTo(MAX_NANOS) >= 0 ? MAX_NANOS.longValue() : n.longValue());
     }
 
     private static Duration nonNegative(Duration d, String value) {

@@ -24,6 +24,9 @@ public final class Main implements Callable<Integer> {
             List.of("serve", "run", "spawn", "ps", "get", "wait", "logs", "kill", "rm", "status", "map", "pool", "queue", "pipe",
                     "lock", "with-lock", "with-sem", "sem", "session", "event", "barrier", "value", "array", "dict", "events", "reload", "start", "stop", "restart", "shutdown", "help");
 
+    /** picocli's names for the version option ({@code mixinStandardHelpOptions}). */
+    private static final List<String> VERSION_OPTIONS = List.of("-V", "--version");
+
     private final Invocation invocation;
 
     public Main(Invocation invocation) {
@@ -48,7 +51,8 @@ public final class Main implements Callable<Integer> {
 
     /**
      * The command line for {@code args}: only the subcommand they name is registered (all of them
-     * when they name none or an unknown one, so help and "did you mean" see every command).
+     * when they name none or an unknown one, so help and "did you mean" see every command; none for
+     * {@code forkd --version}, which needs no command's model).
      */
     static CommandLine commandLine(Invocation invocation, String[] args) {
         ExitCodes exitCodes = new ExitCodes();
@@ -56,8 +60,9 @@ public final class Main implements Callable<Integer> {
         Optional<String> named = Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst()
                 .filter(first -> !first.equals("help"));
         boolean known = named.isPresent() && SUBCOMMANDS.contains(named.get());
+        boolean versionOnly = args.length == 1 && VERSION_OPTIONS.contains(args[0]);
         for (String name : SUBCOMMANDS) {
-            if (!known || name.equals(named.get())) {
+            if (!versionOnly && (!known || name.equals(named.get()))) {
                 cl.addSubcommand(name, newSubcommand(name));
             }
         }

@@ -34,8 +34,8 @@ final class RestartCommand extends ClientCommand {
     private static final Pattern PROCESS_ID = Pattern.compile("p-\\d+");
     /** The grace a restart waits for when none is given, before the call's own deadline. */
     private static final Duration DEFAULT_GRACE_BOUND = Duration.ofMinutes(5);
-    /** From this grace on (100 years, as the server counts) there is no SIGKILL, and no call deadline. */
-    private static final Duration NO_LIMIT = Duration.ofDays(36_525);
+    /** From this grace on there is no SIGKILL, and no call deadline. */
+    private static final Duration NO_LIMIT = DurationConverter.NO_LIMIT;
 
     @Parameters(paramLabel = "ID", arity = "1..*", description = "Process ids or names, or declared program names.")
     List<String> ids;

@@ -45,6 +45,19 @@ public final class ServerLauncher {
     /** A server this launcher started. */
     public record Started(Path socket, long pid, Path logFile) {}
 
+    /**
+     * How long to wait for a started server: as long as it lives and its log keeps growing, up to
+     * {@code overall}; it fails sooner when the log stays unchanged for {@code silence}. A loaded
+     * machine only slows a start that is progressing; a stuck one is caught by the silence.
+     */
+    public record Patience(Duration silence, Duration overall) {
+        public Patience {
+            if (silence.isNegative() || silence.isZero() || overall.compareTo(silence) < 0) {
+                throw new IllegalArgumentException("patience needs 0 < silence <= overall: " + silence + ", " + overall);
+            }
+        }
+    }
+
     /** What {@code forkd serve} prints once it accepts calls; autostart waits for it in the log. */
     public static final String READY_LINE = "forkd listening on ";
 
@@ -52,12 +65,12 @@ public final class ServerLauncher {
 
     private final ForkdPaths paths;
     private final List<String> command;
-    private final Duration deadline;
+    private final Patience patience;
 
-    ServerLauncher(ForkdPaths paths, List<String> command, Duration deadline) {
+    ServerLauncher(ForkdPaths paths, List<String> command, Patience patience) {
         this.paths = paths;
         this.command = List.copyOf(command);
-        this.deadline = deadline;
+        this.patience = patience;
     }
 
     /**
@@ -79,14 +92,14 @@ public final class ServerLauncher {
      * when there is one, else {@link #forThisJvm} ({@code java -jar forkd-cli.jar}, tests).
      */
     public static ServerLauncher forEnvironment(ForkdPaths paths, java.util.Map<String, String> env, String mainClass,
-            List<String> serveArgs, Duration deadline) {
+            List<String> serveArgs, Patience patience) {
         return launcher(env)
-                .map(script -> forLauncher(paths, script, serveArgs, deadline))
-                .orElseGet(() -> forThisJvm(paths, mainClass, serveArgs, deadline));
+                .map(script -> forLauncher(paths, script, serveArgs, patience))
+                .orElseGet(() -> forThisJvm(paths, mainClass, serveArgs, patience));
     }
 
     /** A launcher that runs {@code script serveArgs... --listen unix:<default socket>}. */
-    static ServerLauncher forLauncher(ForkdPaths paths, Path script, List<String> serveArgs, Duration deadline) {
+    static ServerLauncher forLauncher(ForkdPaths paths, Path script, List<String> serveArgs, Patience patience) {
         List<String> command = new ArrayList<>();
         if (Files.isExecutable(SETSID)) {
             command.add(SETSID.toString());
@@ -94,14 +107,14 @@ public final class ServerLauncher {
         command.add(script.toString());
         command.addAll(serveArgs);
         command.addAll(List.of("--listen", "unix:" + paths.socket()));
-        return new ServerLauncher(paths, command, deadline);
+        return new ServerLauncher(paths, command, patience);
     }
 
     /**
      * A launcher that runs {@code mainClass serveArgs... --listen unix:<default socket>} on this
      * JVM's java binary and class path, with the JVM options the launcher script gives {@code serve}.
      */
-    public static ServerLauncher forThisJvm(ForkdPaths paths, String mainClass, List<String> serveArgs, Duration deadline) {
+    public static ServerLauncher forThisJvm(ForkdPaths paths, String mainClass, List<String> serveArgs, Patience patience) {
         String java = ProcessHandle.current().info().command()
                 .orElseGet(() -> Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // Absolute entries: the server runs from "/", not from the client's directory.
@@ -119,7 +132,7 @@ public final class ServerLauncher {
         command.addAll(List.of("-cp", classPath, mainClass));
         command.addAll(serveArgs);
         command.addAll(List.of("--listen", "unix:" + paths.socket()));
-        return new ServerLauncher(paths, command, deadline);
+        return new ServerLauncher(paths, command, patience);
     }
 
     /**
@@ -203,25 +216,31 @@ public final class ServerLauncher {
     /**
      * Waits until the server says it is listening ({@link #READY_LINE} in its log, written once it
      * accepts calls). Every change in the state directory wakes the wait: the socket appearing, each
-     * line the server logs.
+     * line the server logs. Each new line restarts the silence bound of {@link #patience}.
      *
      * @return true when our server is ready; false when it exited because another one took the socket
      */
     private boolean awaitReady(WatchService watcher, Process server, long logStart) throws IOException {
-        long end = System.nanoTime() + deadline.toNanos();
+        long started = System.nanoTime();
+        long overallEnd = started + patience.overall().toNanos();
+        long lastGrowth = started;
+        long logSize = logSize();
         try {
             while (!logSays(logStart, READY_LINE)) {
-                long left = end - System.nanoTime();
-                WatchKey key = left > 0 ? watcher.poll(left, TimeUnit.NANOSECONDS) : null;
-                if (key == null) {
-                    if (logSays(logStart, READY_LINE)) {
-                        return true;
-                    }
-                    throw new IOException("the server (pid " + server.pid() + ") was not ready within "
-                            + deadline.toSeconds() + " s; see " + paths.logFile());
+                long now = System.nanoTime();
+                long size = logSize();
+                if (size != logSize) {
+                    logSize = size;
+                    lastGrowth = now;
                 }
-                key.pollEvents();
-                key.reset();
+                long end = Math.min(overallEnd, lastGrowth + patience.silence().toNanos());
+                WatchKey key = end - now > 0 ? watcher.poll(end - now, TimeUnit.NANOSECONDS) : null;
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
+                } else if (!logSays(logStart, READY_LINE) && (logSize() == logSize || System.nanoTime() - overallEnd >= 0)) {
+                    throw new IOException(notReady(server, System.nanoTime() - overallEnd >= 0));
+                }
             }
             return true;
         } catch (ClosedWatchServiceException e) {
@@ -235,6 +254,23 @@ public final class ServerLauncher {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while waiting for the server to start", e);
+        }
+    }
+
+    /** Why a server that still runs is not waited for any longer, and that it is left running. */
+    private String notReady(Process server, boolean overall) {
+        String why = overall
+                ? "was still starting after " + patience.overall().toSeconds() + " s (its log was moving)"
+                : "logged nothing for " + patience.silence().toSeconds() + " s";
+        return "the server (pid " + server.pid() + ") " + why + " and is not ready; it is left running and may"
+                + " yet come up (see " + paths.logFile() + ")";
+    }
+
+    private long logSize() throws IOException {
+        try {
+            return Files.size(paths.logFile());
+        } catch (NoSuchFileException e) {
+            return 0;
         }
     }
 

@@ -61,6 +61,19 @@ class CliConventionsTest extends AgainstOneServer {
     }
 
     @Test
+    void versionIsPrintedWithoutTheCommandsAndHelpStillListsThemAll() {
+        for (String option : List.of("--version", "-V")) {
+            Cli.Result version = cli.run(option);
+            assertEquals(ExitCodes.OK, version.code(), version::toString);
+            assertTrue(version.out().startsWith("forkd "), version::toString);
+            assertEquals(1, version.out().lines().count(), version::toString);
+        }
+        Cli.Result help = cli.run("--help");
+        assertEquals(ExitCodes.OK, help.code(), help::toString);
+        assertTrue(help.out().contains("  ps ") && help.out().contains("  shutdown "), help::toString);
+    }
+
+    @Test
     void aMistypedCommandGetsASuggestion() {
         Cli.Result r = cli.run("pss");
         assertEquals(ExitCodes.USAGE, r.code(), r::toString);
@@ -84,6 +97,16 @@ class CliConventionsTest extends AgainstOneServer {
         Cli.Result bad = cli.run("ps", "--format", "id,colour");
         assertEquals(ExitCodes.USAGE, bad.code(), bad::toString);
         assertTrue(bad.err().contains("colour") && bad.err().contains("runtime"), bad::toString);
+    }
+
+    @Test
+    void aGraceOrTimeoutOfCenturiesMeansNoLimitAndIsNotAnError() {
+        String a = sleeper();
+        // Past about 292 years a duration overflows nanoseconds: these used to fail inside the client.
+        Cli.Result killed = cli.run("kill", "--grace", "P1000000D", a);
+        assertEquals(0, killed.code(), killed::toString);
+        Cli.Result waited = cli.run("wait", "--timeout", "200000d200000d", a);
+        assertEquals(128 + 15, waited.code(), () -> "SIGTERM ended it, and the wait saw it: " + waited);
     }
 
     @Test

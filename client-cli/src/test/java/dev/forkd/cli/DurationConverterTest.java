@@ -19,8 +19,18 @@ class DurationConverterTest {
         assertEquals(Duration.ofSeconds(7), DurationConverter.parse("7"));
         assertEquals(Duration.ofSeconds(10), DurationConverter.parse("PT10S"));
         assertEquals(Duration.ofDays(1), DurationConverter.parse("1d"));
-        // A huge one saturates (about 292 years: "no limit" everywhere) rather than wrapping round.
-        assertEquals(Duration.ofNanos(Long.MAX_VALUE), DurationConverter.parse("1000000d"));
+    }
+
+    @Test
+    void aHugeDurationSaturatesAtNoLimitAndConvertsToNanoseconds() {
+        // 100 years on means "no limit", on the server as here; past about 292 years toNanos() would
+        // throw (kill --grace, wait --timeout and spawn --timeout all convert what they read).
+        for (String huge : new String[] {"36525d", "1000000d", "200000d200000d", "P1000000D", "PT99999999999H"}) {
+            Duration d = DurationConverter.parse(huge);
+            assertEquals(DurationConverter.NO_LIMIT, d, huge);
+            assertEquals(Duration.ofDays(36_525).toNanos(), d.toNanos(), huge);
+        }
+        assertEquals(Duration.ofDays(36_524), DurationConverter.parse("36524d"));
     }
 
     @Test

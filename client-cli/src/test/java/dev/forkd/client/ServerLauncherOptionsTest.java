@@ -20,7 +20,7 @@ class ServerLauncherOptionsTest {
     @Test
     void anAutostartedServerHasAnExplicitHeapAndExitsOnOutOfMemory() {
         List<String> command = ServerLauncher.forThisJvm(new ForkdPaths(Path.of("/tmp/forkd-launcher-test")),
-                "dev.forkd.cli.Main", List.of("serve"), Duration.ofSeconds(1)).command();
+                "dev.forkd.cli.Main", List.of("serve"), new ServerLauncher.Patience(Duration.ofSeconds(1), Duration.ofSeconds(1))).command();
         assertTrue(command.stream().anyMatch(a -> a.startsWith("-Xmx")), command.toString());
         assertTrue(command.contains("-XX:+ExitOnOutOfMemoryError"), command.toString());
         assertTrue(command.indexOf("-XX:+ExitOnOutOfMemoryError") < command.indexOf("dev.forkd.cli.Main"),
@@ -33,7 +33,7 @@ class ServerLauncherOptionsTest {
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
         ForkdPaths paths = new ForkdPaths(dir.resolve("state"));
         List<String> command = new ArrayList<>(ServerLauncher.forEnvironment(paths, Map.of("FORKD_CLI", script.toString()),
-                "dev.forkd.cli.Main", List.of("serve"), Duration.ofSeconds(1)).command());
+                "dev.forkd.cli.Main", List.of("serve"), new ServerLauncher.Patience(Duration.ofSeconds(1), Duration.ofSeconds(1))).command());
         command.remove("/usr/bin/setsid");
         assertEquals(List.of(script.toString(), "serve", "--listen", "unix:" + paths.socket()), command);
     }
@@ -43,7 +43,7 @@ class ServerLauncherOptionsTest {
         ForkdPaths paths = new ForkdPaths(dir.resolve("state"));
         for (String cli : List.of("", "relative/forkd", dir.resolve("missing").toString())) {
             List<String> command = ServerLauncher.forEnvironment(paths, Map.of("FORKD_CLI", cli),
-                    "dev.forkd.cli.Main", List.of("serve"), Duration.ofSeconds(1)).command();
+                    "dev.forkd.cli.Main", List.of("serve"), new ServerLauncher.Patience(Duration.ofSeconds(1), Duration.ofSeconds(1))).command();
             assertTrue(command.contains("dev.forkd.cli.Main"), cli + ": " + command);
         }
     }
