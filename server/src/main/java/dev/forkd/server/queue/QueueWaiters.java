@@ -1,0 +1,156 @@
+package dev.forkd.server.queue;
+
+import dev.forkd.server.error.ForkdException;
+import dev.forkd.server.memory.MemoryBudget;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The calls blocked on one queue, in three lines, each first come, first served: putters waiting
+ * for room, takers waiting for items (Take calls, and Consume streams with credit taking turns), and
+ * joiners waiting for every task to be done. At most the server's limit of them wait at once.
+ *
+ * <p>This only holds the lines; {@link ItemQueue} moves items between them and its contents, under
+ * its lock, which guards this too. The answers of calls that end here are added to {@code after},
+ * to run once that lock is released.
+ */
+final class QueueWaiters {
+
+    private final int maxWaiters;
+    private final ArrayDeque<PendingPut> putters = new ArrayDeque<>();
+    private final ArrayDeque<Taker> takers = new ArrayDeque<>();
+    private final List<JoinCall> joiners = new ArrayList<>();
+
+    QueueWaiters(int maxWaiters) {
+        this.maxWaiters = maxWaiters;
+    }
+
+    /** @throws ForkdException.ResourceExhausted if the queue already has as many blocked callers as allowed */
+    void requireRoom(String label) {
+        if (putters.size() + takers.size() + joiners.size() >= maxWaiters) {
+            throw new ForkdException.ResourceExhausted("TOO_MANY_WAITERS", label + " already has "
+                    + maxWaiters + " blocked callers (the server's limit per queue)");
+        }
+    }
+
+    /** Blocked Put calls (a producer's batches are counted as its stream). */
+    int unaryPutters() {
+        return (int) putters.stream().filter(p -> p.unary).count();
+    }
+
+    /** Blocked Take calls (a consumer with credit is counted as its stream). */
+    int takeCalls() {
+        return (int) takers.stream().filter(t -> t instanceof TakeCall).count();
+    }
+
+    void add(Waiter w) {
+        switch (w) {
+            case PendingPut p -> putters.addLast(p);
+            case TakeCall t -> takers.addLast(t);
+            case JoinCall j -> joiners.add(j);
+        }
+    }
+
+    boolean contains(Waiter w) {
+        return switch (w) {
+            case PendingPut p -> putters.contains(p);
+            case TakeCall t -> takers.contains(t);
+            case JoinCall j -> joiners.contains(j);
+        };
+    }
+
+    /** Takes {@code w} out of its line; false if it no longer waits. */
+    boolean remove(Waiter w) {
+        return switch (w) {
+            case PendingPut p -> putters.remove(p);
+            case TakeCall t -> takers.remove(t);
+            case JoinCall j -> joiners.remove(j);
+        };
+    }
+
+    // ---------------------------------------------------------------- putters
+
+    /** The putter whose items enter next. */
+    Optional<PendingPut> headPutter() {
+        return Optional.ofNullable(putters.peekFirst());
+    }
+
+    /** The head putter's batch is all in: it leaves the line. */
+    void headPutterAdmitted() {
+        putters.pollFirst();
+    }
+
+    /** The queue closed: every blocked putter fails with {@code error} and its bytes go back. */
+    void failPutters(ForkdException error, MemoryBudget memory, List<Runnable> after) {
+        for (PendingPut p : putters) {
+            p.stopDeadline();
+            p.refund(memory);
+            after.add(p.failed(error));
+        }
+        putters.clear();
+    }
+
+    // ---------------------------------------------------------------- takers
+
+    boolean hasTakers() {
+        return !takers.isEmpty();
+    }
+
+    /** The taker served next; it leaves the line (a consumer with credit left comes back at its end). */
+    Taker nextTaker() {
+        return takers.pollFirst();
+    }
+
+    /** A consumer with credit joins the end of the line. */
+    void ready(QueueConsumer c) {
+        takers.addLast(c);
+    }
+
+    /** A consumer leaves the line, wherever it is. */
+    void leave(QueueConsumer c) {
+        takers.remove(c);
+    }
+
+    /** The queue is drained: every Take call learns it, and the line empties (consumers are ended apart). */
+    void drainTakers(List<Runnable> after) {
+        for (Taker t : takers) {
+            if (t instanceof TakeCall tc) {
+                tc.stopDeadline();
+                after.add(tc.drained());
+            }
+        }
+        takers.clear();
+    }
+
+    // ---------------------------------------------------------------- joiners
+
+    /** Nothing is unfinished: every joiner is answered. */
+    void joinersDone(List<Runnable> after) {
+        for (JoinCall j : joiners) {
+            j.stopDeadline();
+            after.add(j.joined());
+        }
+        joiners.clear();
+    }
+
+    // ---------------------------------------------------------------- all
+
+    /** The queue was deleted: every blocked call fails with {@code error}, and the lines empty. */
+    void failAll(ForkdException error, MemoryBudget memory, List<Runnable> after) {
+        failPutters(error, memory, after);
+        for (Taker t : takers) {
+            if (t instanceof TakeCall tc) {
+                tc.stopDeadline();
+                after.add(tc.failed(error));
+            }
+        }
+        takers.clear();
+        for (JoinCall j : joiners) {
+            j.stopDeadline();
+            after.add(j.failed(error));
+        }
+        joiners.clear();
+    }
+}
