@@ -52,8 +52,7 @@ public final class ItemQueue {
 
     private static final Logger LOG = Logger.getLogger(ItemQueue.class.getName());
 
-    private final String id;
-    private final Optional<String> name;
+    private final QueueName id;
     private final long maxsize;
     private final QueueLimits limits;
     private final ScheduledExecutorService timers;
@@ -68,22 +67,13 @@ public final class ItemQueue {
     private boolean deleted;
     private int producerStreams;
 
-    ItemQueue(String id, Optional<String> name, long maxsize, QueueLimits limits, ScheduledExecutorService timers,
-            MemoryBudget memory) {
-        this(id, name, maxsize, limits, timers, memory, ServerEvents.NONE);
-    }
-
-    /** A queue that tells {@code events} when it is closed. */
-    ItemQueue(String id, Optional<String> name, long maxsize, QueueLimits limits, ScheduledExecutorService timers,
-            MemoryBudget memory, ServerEvents events) {
-        this(id, name, maxsize, limits, timers, memory, events, QueueJournal.NONE);
-    }
-
-    /** A queue whose items {@code journal} keeps (a durable queue), or not ({@link QueueJournal#NONE}). */
+    /**
+     * A queue that tells {@code events} when it is closed, and whose items {@code journal} keeps (a
+     * durable queue), or not ({@link QueueJournal#NONE}).
+     */
     ItemQueue(String id, Optional<String> name, long maxsize, QueueLimits limits, ScheduledExecutorService timers,
             MemoryBudget memory, ServerEvents events, QueueJournal journal) {
-        this.id = id;
-        this.name = name;
+        this.id = new QueueName(id, name);
         this.maxsize = maxsize;
         this.limits = limits;
         this.timers = timers;
@@ -95,11 +85,11 @@ public final class ItemQueue {
     }
 
     public String id() {
-        return id;
+        return id.id();
     }
 
     public Optional<String> name() {
-        return name;
+        return id.name();
     }
 
     /** Whether its items are kept in the state store. */
@@ -138,7 +128,7 @@ public final class ItemQueue {
      */
     void restore(List<QueueEntry> stored, long nextSeq, long undone, boolean wasClosed) {
         locked(() -> {
-            contents.restore(stored, nextSeq, undone, wasClosed, label());
+            contents.restore(stored, nextSeq, undone, wasClosed, id.label());
             return null;
         });
     }
@@ -153,30 +143,9 @@ public final class ItemQueue {
         locked(() -> producerStreams--);
     }
 
-    private String label() {
-        return "queue \"" + name.orElse(id) + "\"";
-    }
-
-    private ForkdException closedError() {
-        return new ForkdException.FailedPrecondition("QUEUE_CLOSED", label() + " is closed: no more puts",
-                Map.of("queue", id));
-    }
-
-    private ForkdException deletedError() {
-        return new ForkdException.FailedPrecondition("QUEUE_DELETED", label() + " was deleted",
-                Map.of("queue", id));
-    }
-
-    private ForkdException tooManyDone(long n) {
-        return new ForkdException.FailedPrecondition("TASK_DONE_TOO_MANY", "task_done of " + n
-                + " on " + label() + " is more than its " + contents.unfinished()
-                + " unfinished items (called too many times)", Map.of("queue", id, "count", Long.toString(n),
-                        "unfinished", Long.toString(contents.unfinished())));
-    }
-
     private void requireLive() {
         if (deleted) {
-            throw new ForkdException.NotFound("queue", name.orElse(id));
+            throw id.notFound();
         }
     }
 
@@ -190,15 +159,7 @@ public final class ItemQueue {
      * @throws ForkdException.InvalidArgument for an empty, oversized or too large batch
      */
     public Pending put(List<Item> batch, Optional<Duration> timeout, Consumer<Outcomes.Put> done) {
-        long cost = limits.checkBatch(batch, "items");
-        if (batch.size() > maxsize) {
-            throw new ForkdException.InvalidArgument("items", "holds " + batch.size() + " items but "
-                    + label() + " holds at most " + maxsize + " (its maxsize)");
-        }
-        if (cost > limits.maxQueueBytes()) {
-            throw new ForkdException.InvalidArgument("items", "is " + cost + " bytes but a queue holds at most "
-                    + limits.maxQueueBytes() + " bytes (the server's limit)");
-        }
+        long cost = limits.checkPut(batch, maxsize, id.label());
         return reserveAndWait(new PendingPut(List.copyOf(batch), true, cost, () -> { }, done), timeout);
     }
 
@@ -224,12 +185,12 @@ public final class ItemQueue {
     /** Charges the budget for the batch, then lines up the putter; a refusal anywhere refunds it. */
     private Pending reserveAndWait(PendingPut p, Optional<Duration> timeout) {
         memory.reserve(p.remainingBytes(), p.batch.size() + (p.batch.size() == 1 ? " item" : " items")
-                + " for " + label());
+                + " for " + id.label());
         try {
             change(after -> {
                 requireLive();
                 if (contents.closed()) {
-                    throw closedError();
+                    throw id.closed();
                 }
                 waitInLine(p, timeout, after);
             });
@@ -240,31 +201,6 @@ public final class ItemQueue {
         return () -> leave(p, false);
     }
 
-    /** Moves what it can from the head putter into the queue; true if it moved anything. */
-    private boolean admitHead(List<Runnable> after) {
-        Optional<PendingPut> head = waiters.headPutter();
-        if (head.isEmpty()) {
-            return false;
-        }
-        PendingPut p = head.get();
-        boolean moved = p.admitInto(contents) > 0;
-        boolean whole = p.remaining() == 0;
-        if (whole) {
-            waiters.headPutterAdmitted();
-            p.stopDeadline();
-            after.add(p.admitted); // before the answer, which may come at once
-        }
-        if (moved && contents.durable()) {
-            after.add(contents::commitStore); // on this thread, once the lock is released
-        }
-        if (whole) {
-            Outcomes.Put.Done result = new Outcomes.Put.Done(p.batch.size(), contents.size());
-            String label = label();
-            after.add(() -> p.answerOnceStored(result, label));
-        }
-        return moved;
-    }
-
     // ---------------------------------------------------------------- take
 
     /**
@@ -272,36 +208,13 @@ public final class ItemQueue {
      * empty. At-most-once: the items leave the queue when handed to {@code done}.
      */
     public Pending take(int max, Optional<Duration> timeout, Consumer<Outcomes.Take> done) {
-        if (max < 1 || max > limits.maxBatch()) {
-            throw new ForkdException.InvalidArgument("max_items",
-                    "must be between 1 and " + limits.maxBatch() + " (the server's batch limit)");
-        }
+        limits.checkTake(max);
         TakeCall t = new TakeCall(max, done);
         change(after -> {
             requireLive();
             waitInLine(t, timeout, after);
         });
         return () -> leave(t, false);
-    }
-
-    /** Hands items to the head taker; true if it handed any. */
-    private boolean serveHead(List<Runnable> after) {
-        if (contents.isEmpty() || !waiters.hasTakers()) {
-            return false;
-        }
-        switch (waiters.nextTaker()) {
-            case TakeCall t -> {
-                List<Item> got = contents.take(t.max);
-                t.stopDeadline();
-                after.add(t.took(got));
-            }
-            case QueueConsumer c -> {
-                if (consumers.serve(c, contents)) {
-                    waiters.ready(c); // round robin among consumers with credit
-                }
-            }
-        }
-        return true;
     }
 
     // ---------------------------------------------------------------- consume
@@ -338,7 +251,7 @@ public final class ItemQueue {
      */
     int ack(QueueConsumer c, List<Long> tags, long through, boolean taskDone) {
         return transition(after -> consumers.isOpen(c)
-                ? consumers.ack(c, tags, through, taskDone, contents, this::tooManyDone)
+                ? consumers.ack(c, tags, through, taskDone, contents, n -> id.tooManyDone(n, contents.unfinished()))
                 : 0);
     }
 
@@ -360,9 +273,7 @@ public final class ItemQueue {
     int releaseSession(String session) {
         int released = 0;
         for (QueueConsumer c : locked(() -> consumers.ofSession(session))) {
-            released += endConsumer(c, Optional.of(new Outcomes.ConsumerEnd.Failed(
-                    new ForkdException.FailedPrecondition("SESSION_ENDED", "session \"" + session
-                            + "\" ended; its unacked items went back to " + label(), Map.of("session", session)))));
+            released += endConsumer(c, Optional.of(new Outcomes.ConsumerEnd.Failed(id.sessionEnded(session))));
         }
         return released;
     }
@@ -377,7 +288,7 @@ public final class ItemQueue {
         return transition(after -> {
             requireLive();
             if (count > contents.unfinished()) {
-                throw tooManyDone(count);
+                throw id.tooManyDone(count, contents.unfinished());
             }
             return contents.taskDone(count);
         });
@@ -405,9 +316,9 @@ public final class ItemQueue {
             requireLive();
             if (!contents.closed()) {
                 contents.close();
-                events.happened(Event.of(EventKind.QUEUE_CLOSED, id, name,
+                events.happened(Event.of(EventKind.QUEUE_CLOSED, id.id(), id.name(),
                         Map.of("size", Long.toString(contents.size()), "in_flight", Long.toString(contents.inFlight()))));
-                waiters.failPutters(closedError(), memory, after);
+                waiters.failPutters(id.closed(), memory, after);
                 dispatch(after); // the snapshot shows the queue after the close
             }
             return snapshotLocked();
@@ -422,7 +333,7 @@ public final class ItemQueue {
             }
             deleted = true;
             long dropped = contents.drop();
-            ForkdException err = deletedError();
+            ForkdException err = id.deleted();
             waiters.failAll(err, memory, after);
             consumers.deleted(err);
             return dropped;
@@ -436,18 +347,14 @@ public final class ItemQueue {
      * once and any other starts its deadline (empty: it waits as long as it takes).
      */
     private void waitInLine(Waiter w, Optional<Duration> timeout, List<Runnable> after) {
-        waiters.requireRoom(label());
+        waiters.requireRoom(id.label());
         waiters.add(w);
         dispatch(after);
         if (!waiters.contains(w) || timeout.isEmpty()) {
             return;
         }
         if (timeout.get().isZero()) {
-            waiters.remove(w);
-            after.add(w.timedOut(contents));
-            if (w instanceof PendingPut p) {
-                p.refund(memory);
-            }
+            waiters.leave(w, true, contents, memory, after);
             return;
         }
         try {
@@ -463,17 +370,8 @@ public final class ItemQueue {
      * an answer when its client went away. A putter's bytes go back to the budget.
      */
     private void leave(Waiter w, boolean timedOut) {
-        change(after -> {
-            if (waiters.remove(w)) {
-                w.stopDeadline();
-                if (timedOut) {
-                    after.add(w.timedOut(contents));
-                }
-                if (w instanceof PendingPut p) {
-                    p.refund(memory); // the head putter may have been blocking smaller puts behind it
-                }
-            }
-        });
+        // A putter that leaves gives back room: the head putter may have been blocking smaller puts.
+        change(after -> waiters.leave(w, timedOut, contents, memory, after));
     }
 
     // ---------------------------------------------------------------- the one transition
@@ -524,10 +422,10 @@ public final class ItemQueue {
         boolean moved = true;
         while (moved) {
             moved = false;
-            while (serveHead(after)) {
+            while (waiters.serveHead(contents, consumers, after)) {
                 moved = true;
             }
-            while (admitHead(after)) {
+            while (waiters.admitHead(contents, id.label(), after)) {
                 moved = true;
             }
         }

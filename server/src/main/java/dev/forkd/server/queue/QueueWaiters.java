@@ -5,7 +5,6 @@ import dev.forkd.server.memory.MemoryBudget;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * The calls blocked on one queue, in three lines, each first come, first served: putters waiting
@@ -70,16 +69,53 @@ final class QueueWaiters {
         };
     }
 
-    // ---------------------------------------------------------------- putters
-
-    /** The putter whose items enter next. */
-    Optional<PendingPut> headPutter() {
-        return Optional.ofNullable(putters.peekFirst());
+    /**
+     * {@code w} leaves its line without being served, if it still waits: its deadline stops, a
+     * putter's bytes go back to the budget, and with {@code timedOut} its timed-out answer is added
+     * to {@code after}. Returns whether it still waited.
+     */
+    boolean leave(Waiter w, boolean timedOut, QueueContents contents, MemoryBudget memory, List<Runnable> after) {
+        if (!remove(w)) {
+            return false;
+        }
+        w.stopDeadline();
+        if (timedOut) {
+            after.add(w.timedOut(contents));
+        }
+        if (w instanceof PendingPut p) {
+            p.refund(memory);
+        }
+        return true;
     }
 
-    /** The head putter's batch is all in: it leaves the line. */
-    void headPutterAdmitted() {
-        putters.pollFirst();
+    // ---------------------------------------------------------------- putters
+
+    /**
+     * Moves into {@code contents} what fits of the head putter's batch; true if it moved anything.
+     * A putter whose batch is all in leaves the line, and its answer is added to {@code after} (for a
+     * durable queue, after the store's commit of its items, which this thread makes once the lock is
+     * released).
+     */
+    boolean admitHead(QueueContents contents, String label, List<Runnable> after) {
+        PendingPut p = putters.peekFirst();
+        if (p == null) {
+            return false;
+        }
+        boolean moved = p.admitInto(contents) > 0;
+        boolean whole = p.remaining() == 0;
+        if (whole) {
+            putters.pollFirst();
+            p.stopDeadline();
+            after.add(p.admitted); // before the answer, which may come at once
+        }
+        if (moved && contents.durable()) {
+            after.add(contents::commitStore); // on this thread, once the lock is released
+        }
+        if (whole) {
+            Outcomes.Put.Done result = new Outcomes.Put.Done(p.batch.size(), contents.size());
+            after.add(() -> p.answerOnceStored(result, label));
+        }
+        return moved;
     }
 
     /** The queue closed: every blocked putter fails with {@code error} and its bytes go back. */
@@ -94,13 +130,28 @@ final class QueueWaiters {
 
     // ---------------------------------------------------------------- takers
 
-    boolean hasTakers() {
-        return !takers.isEmpty();
-    }
-
-    /** The taker served next; it leaves the line (a consumer with credit left comes back at its end). */
-    Taker nextTaker() {
-        return takers.pollFirst();
+    /**
+     * Hands items to the head taker: a Take call gets what one reply holds and is answered; a consumer
+     * gets what its credit allows and goes to the back of the line while it has credit left. True if
+     * it handed any.
+     */
+    boolean serveHead(QueueContents contents, QueueConsumers consumers, List<Runnable> after) {
+        if (contents.isEmpty() || takers.isEmpty()) {
+            return false;
+        }
+        switch (takers.pollFirst()) {
+            case TakeCall t -> {
+                List<Item> got = contents.take(t.max);
+                t.stopDeadline();
+                after.add(t.took(got));
+            }
+            case QueueConsumer c -> {
+                if (consumers.serve(c, contents)) {
+                    takers.addLast(c); // round robin among consumers with credit
+                }
+            }
+        }
+        return true;
     }
 
     /** A consumer with credit joins the end of the line. */
