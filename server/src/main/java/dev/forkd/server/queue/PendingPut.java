@@ -14,7 +14,7 @@ import java.util.logging.Logger;
  */
 final class PendingPut extends Waiter {
 
-    private static final Logger LOG = Logger.getLogger(ItemQueue.class.getName());
+    private static final Logger LOG = Logger.getLogger(PendingPut.class.getName());
 
     final List<Item> batch;
     final boolean unary;

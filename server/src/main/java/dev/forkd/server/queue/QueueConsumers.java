@@ -10,10 +10,10 @@ import java.util.function.LongFunction;
 
 /**
  * The Consume streams open on one queue: each one's credit, and the items it was delivered and has
- * not acked (in flight). A consumer with credit waits in the takers' line of {@link QueueWaiters};
+ * not acked (in flight). A consumer with credit waits in the queue's line of takers;
  * when it ends without acking, what it holds goes back to the head of the queue, to be redelivered.
  *
- * <p>Guarded by the queue's lock; {@link ItemQueue} calls this in its transitions. Sinks are told
+ * <p>Guarded by the queue's lock; the queue calls this in its transitions. Sinks are told
  * under that lock, in order (see {@link QueueConsumer.Sink}).
  */
 final class QueueConsumers {

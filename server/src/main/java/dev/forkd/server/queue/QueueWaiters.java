@@ -11,9 +11,9 @@ import java.util.List;
  * for room, takers waiting for items (Take calls, and Consume streams with credit taking turns), and
  * joiners waiting for every task to be done. At most the server's limit of them wait at once.
  *
- * <p>This only holds the lines; {@link ItemQueue} moves items between them and its contents, under
- * its lock, which guards this too. The answers of calls that end here are added to {@code after},
- * to run once that lock is released.
+ * <p>Besides admitting the head putter and serving the head taker when the queue's dispatch asks,
+ * this only holds the lines; the queue's lock guards them. The answers of calls that end here are
+ * added to {@code after}, to run once that lock is released.
  */
 final class QueueWaiters {
 
