@@ -23,10 +23,10 @@ public final class ForkdServer implements AutoCloseable {
     private final ForkdServices services;
     private final ServerStop stop;
 
-    ForkdServer(Listeners.Started listening, ForkdServices services, ServerStop stop) {
-        this.listening = listening;
-        this.services = services;
-        this.stop = stop;
+    private ForkdServer(ServerStart.Serving serving) {
+        this.listening = serving.listening();
+        this.services = serving.services();
+        this.stop = serving.stop();
     }
 
     /**
@@ -63,7 +63,7 @@ public final class ForkdServer implements AutoCloseable {
      */
     public static ForkdServer start(ServerConfig config, AgentLiveness.Settings liveness, MetricsSettings metrics,
             RestartSettings restart) throws IOException {
-        return ServerStart.start(config, liveness, metrics, restart);
+        return new ForkdServer(ServerStart.start(config, liveness, metrics, restart));
     }
 
     /** Where it listens (the TCP port is the real one when 0 was asked). */

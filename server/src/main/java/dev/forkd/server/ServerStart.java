@@ -50,11 +50,14 @@ final class ServerStart {
 
     private ServerStart() {}
 
+    /** A server that serves: where it listens, its services, and how it stops. */
+    record Serving(Listeners.Started listening, ForkdServices services, ServerStop stop) {}
+
     /**
-     * Starts a server as {@link ForkdServer#start(ServerConfig, AgentLiveness.Settings, MetricsSettings,
-     * RestartSettings)} says.
+     * Starts a server as {@code ForkdServer.start(config, liveness, metrics, restart)} says: returns
+     * once it accepts calls and every agent has registered.
      */
-    static ForkdServer start(ServerConfig config, AgentLiveness.Settings liveness, MetricsSettings metrics,
+    static Serving start(ServerConfig config, AgentLiveness.Settings liveness, MetricsSettings metrics,
             RestartSettings restart) throws IOException {
         metrics.listen().ifPresent(address -> MetricsEndpoint.check(address, config.tcpSecurity()));
         Posix posix = new Posix();
@@ -171,7 +174,6 @@ final class ServerStart {
         new AgentWatchdog(agents, launcher::kill, timers); // ends with the timers
         ServerStop stop = new ServerStop(config.shutdownGrace(), new ServerStop.Taken(listening, launcher, services,
                 timers, streams, boss, workers, stateDir, store, outputs.get()));
-        ForkdServer forkd = new ForkdServer(listening, services, stop);
         try {
             observers.startEndpoint(config.tcpSecurity());
             launcher.start(launches);
@@ -187,23 +189,23 @@ final class ServerStart {
             services.startRestoredLeases();
             services.life().attach(stop::stop);
         } catch (SpawnException e) {
-            forkd.close();
+            stop.stop(ServerLife.Stop.EVERYTHING);
             throw new IOException("cannot launch a worker-agent: " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            forkd.close();
+            stop.stop(ServerLife.Stop.EVERYTHING);
             throw new IOException("interrupted while waiting for agents", e);
         } catch (IOException e) {
-            forkd.close();
+            stop.stop(ServerLife.Stop.EVERYTHING);
             throw e;
         }
-        LOG.info(() -> "forkd listening on " + forkd.address()
-                + forkd.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse("")
+        LOG.info(() -> "forkd listening on " + listening.address()
+                + listening.healthAddress().map(h -> " (health only, plaintext, on " + h + ")").orElse("")
                 + "; agents heartbeat every " + liveness.heartbeat().toMillis() + " ms, lost after "
                 + liveness.deadAfter().toMillis() + " ms of silence"
-                + forkd.metricsPort().map(p -> "; metrics on " + (config.tcpSecurity() instanceof TcpSecurity.Tls
+                + observers.metricsPort().map(p -> "; metrics on " + (config.tcpSecurity() instanceof TcpSecurity.Tls
                         ? "https://" : "http://") + metricsHost(metrics) + ":" + p + "/metrics").orElse(""));
-        return forkd;
+        return new Serving(listening, services, stop);
     }
 
     private static String metricsHost(MetricsSettings metrics) {
