@@ -3,23 +3,24 @@ package dev.forkd.server.pipe;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.memory.ReplySize;
+import dev.forkd.server.pipe.PipeWaiter.Poller;
+import dev.forkd.server.pipe.PipeWaiter.Receiver;
+import dev.forkd.server.pipe.PipeWaiter.Sender;
 import dev.forkd.server.time.Timeout;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * A pipe: two ends and, per direction, a bounded buffer of messages with its blocked senders,
- * receivers and pollers (callbacks, first come first served, no thread each). One lock guards the
- * whole pipe; callbacks run after it is released.
+ * A pipe: two ends and, per direction, a {@link PipeDirection}: a bounded buffer of messages with
+ * its blocked senders, receivers and pollers (callbacks, first come first served, no thread each).
+ * One lock guards the whole pipe; callbacks run after it is released.
  *
  * <p>Duplex: both directions. One-way, as {@code Pipe(duplex=False)}: end 0 receives, end 1 sends.
  *
@@ -45,7 +46,7 @@ public final class Pipe {
     private final MemoryBudget memory;
     private final boolean[] endClosed = new boolean[2];
     /** {@code toEnd[k]}: the direction whose messages end k receives (null if end k cannot receive). */
-    private final Direction[] toEnd = new Direction[2];
+    private final PipeDirection[] toEnd = new PipeDirection[2];
     private boolean deleted;
 
     Pipe(String id, Optional<String> name, boolean duplex, PipeLimits limits, ScheduledExecutorService timers,
@@ -56,8 +57,9 @@ public final class Pipe {
         this.limits = limits;
         this.timers = timers;
         this.memory = memory;
-        toEnd[0] = new Direction();
-        toEnd[1] = duplex ? new Direction() : null;
+        String label = "pipe \"" + name.orElse(id) + "\"";
+        toEnd[0] = new PipeDirection(limits, memory, label);
+        toEnd[1] = duplex ? new PipeDirection(limits, memory, label) : null;
     }
 
     public String id() {
@@ -83,7 +85,7 @@ public final class Pipe {
         List<EndState> out = new ArrayList<>(2);
         for (int k = 0; k < 2; k++) {
             out.add(new EndState(endId(k), readable(k), writable(k), endClosed[k],
-                    toEnd[k] == null ? 0 : toEnd[k].buffer.size()));
+                    toEnd[k] == null ? 0 : toEnd[k].buffered()));
         }
         return out;
     }
@@ -133,41 +135,21 @@ public final class Pipe {
      */
     public Pending send(int end, List<byte[]> messages, boolean partial, Optional<Duration> timeout,
             Consumer<PipeOutcomes.Send> done) {
-        if (messages.isEmpty()) {
-            throw new ForkdException.InvalidArgument("messages", "must hold at least one message");
-        }
-        if (messages.size() > limits.maxBatch()) {
-            throw new ForkdException.InvalidArgument("messages", "holds " + messages.size()
-                    + " messages; at most " + limits.maxBatch() + " per call (the server's limit)");
-        }
-        long bytes = 0;
-        for (int i = 0; i < messages.size(); i++) {
-            int n = messages.get(i).length;
-            if (n > limits.maxMessageBytes()) {
-                throw new ForkdException.InvalidArgument("messages[" + i + "]", "is " + n
-                        + " bytes; messages are at most " + limits.maxMessageBytes() + " bytes (the server's limit)");
-            }
-            bytes += n;
-        }
-        if (!partial && (messages.size() > limits.bufferMessages() || bytes > limits.bufferBytes())) {
-            throw new ForkdException.InvalidArgument("messages", "is more than a pipe buffers ("
-                    + limits.bufferMessages() + " messages, " + limits.bufferBytes() + " bytes); send it in parts");
-        }
-        List<Runnable> after = new ArrayList<>();
+        long bytes = limits.checkSend(messages, partial);
         Sender s = new Sender(List.copyOf(messages), partial, bytes, done);
         memory.reserve(bytes, messages.size() + (messages.size() == 1 ? " message" : " messages") + " for "
                 + endLabel(1 - end));
         try {
-            return sendReserved(end, s, timeout, after);
+            return sendReserved(end, s, timeout);
         } catch (RuntimeException e) {
             memory.release(s.unsentBytes);
             throw e;
         }
     }
 
-    private Pending sendReserved(int end, Sender s, Optional<Duration> timeout, List<Runnable> after) {
-        Consumer<PipeOutcomes.Send> done = s.done;
-        Direction d;
+    private Pending sendReserved(int end, Sender s, Optional<Duration> timeout) {
+        List<Runnable> after = new ArrayList<>();
+        PipeDirection d;
         synchronized (this) {
             requireOpen(end);
             if (!writable(end)) {
@@ -178,37 +160,10 @@ public final class Pipe {
             if (d.readerClosed) {
                 throw broken(end);
             }
-            d.requireWaiterRoom();
-            d.senders.addLast(s);
-            d.dispatch(after);
-            if (d.senders.contains(s)) {
-                if (timeout.isPresent() && timeout.get().isZero()) {
-                    d.senders.remove(s);
-                    refund(s);
-                    after.add(() -> done.accept(new PipeOutcomes.Send.TimedOut()));
-                } else if (timeout.isPresent()) {
-                    try {
-                        s.timer = Timeout.schedule(timers, timeout.get(), () -> expire(d.senders, s,
-                                () -> done.accept(new PipeOutcomes.Send.TimedOut()))).orElse(null);
-                    } catch (RuntimeException e) {
-                        d.senders.remove(s); // a call that fails leaves no waiter behind
-                        throw e;
-                    }
-                }
-            }
+            waitInLine(d, s, timeout, after);
         }
         runAll(after);
-        return () -> {
-            List<Runnable> later = new ArrayList<>();
-            synchronized (this) {
-                if (d.senders.remove(s)) {
-                    cancel(s.timer);
-                    refund(s);
-                    d.dispatch(later);
-                }
-            }
-            runAll(later);
-        };
+        return () -> leave(d, s, false);
     }
 
     // ------------------------------------------------------------------ receive
@@ -220,75 +175,96 @@ public final class Pipe {
         }
         List<Runnable> after = new ArrayList<>();
         Receiver r = new Receiver(max, done);
-        Direction d;
+        PipeDirection d;
         synchronized (this) {
             d = readableDirection(end);
-            d.requireWaiterRoom();
-            d.receivers.addLast(r);
-            d.dispatch(after);
-            if (d.receivers.contains(r)) {
-                if (timeout.isPresent() && timeout.get().isZero()) {
-                    d.receivers.remove(r);
-                    after.add(() -> done.accept(new PipeOutcomes.Recv.TimedOut()));
-                } else if (timeout.isPresent()) {
-                    try {
-                        r.timer = Timeout.schedule(timers, timeout.get(), () -> expire(d.receivers, r,
-                                () -> done.accept(new PipeOutcomes.Recv.TimedOut()))).orElse(null);
-                    } catch (RuntimeException e) {
-                        d.receivers.remove(r); // a call that fails leaves no waiter behind
-                        throw e;
-                    }
-                }
-            }
+            waitInLine(d, r, timeout, after);
         }
         runAll(after);
-        return () -> {
-            synchronized (this) {
-                if (d.receivers.remove(r)) {
-                    cancel(r.timer);
-                }
-            }
-        };
+        return () -> leave(d, r, false);
     }
 
     /** Whether a receive at {@code end} would answer at once, waiting up to the timeout for that. */
     public Pending poll(int end, Duration timeout, Consumer<PipeOutcomes.Poll> done) {
         List<Runnable> after = new ArrayList<>();
         Poller p = new Poller(done);
-        Direction d;
+        PipeDirection d;
         synchronized (this) {
             d = readableDirection(end);
-            if (!d.buffer.isEmpty() || d.writerClosed) {
-                PipeOutcomes.Poll now = new PipeOutcomes.Poll(true, d.buffer.isEmpty());
-                after.add(() -> done.accept(now));
+            if (d.readable()) {
+                after.add(p.ready(d.buffered() == 0));
             } else if (timeout.isZero()) {
-                after.add(() -> done.accept(new PipeOutcomes.Poll(false, false)));
+                after.add(p.timedOut());
             } else {
                 d.requireWaiterRoom();
                 // Scheduled before the poller is registered, so a failure leaves no waiter behind;
                 // the expiry needs the monitor held here, so it cannot run before the add.
-                p.timer = Timeout.schedule(timers, timeout, () -> expire(d.pollers, p,
-                        () -> done.accept(new PipeOutcomes.Poll(false, false)))).orElse(null);
-                d.pollers.addLast(p);
+                p.startDeadline(Timeout.schedule(timers, timeout, () -> leave(d, p, true)));
+                d.add(p);
             }
         }
         runAll(after);
-        return () -> {
-            synchronized (this) {
-                if (d.pollers.remove(p)) {
-                    cancel(p.timer);
-                }
-            }
-        };
+        return () -> leave(d, p, false);
     }
 
-    private Direction readableDirection(int end) {
+    private PipeDirection readableDirection(int end) {
         requireOpen(end);
         if (!readable(end)) {
             throw new ForkdException.FailedPrecondition("PIPE_END_NOT_READABLE", endLabel(end)
                     + " only sends (a one-way pipe receives at end 0)", Map.of("end", endId(end)));
         }
         return toEnd[end];
+    }
+
+    // ------------------------------------------------------------------ waiting
+
+    /**
+     * Lines up a blocked send or receive and dispatches; if it still waits, a zero {@code timeout}
+     * ends it at once and any other starts its deadline (empty: it waits as long as it takes).
+     * Called holding the monitor.
+     */
+    private void waitInLine(PipeDirection d, PipeWaiter w, Optional<Duration> timeout, List<Runnable> after) {
+        d.requireWaiterRoom();
+        d.add(w);
+        d.dispatch(after);
+        if (!d.contains(w) || timeout.isEmpty()) {
+            return;
+        }
+        if (timeout.get().isZero()) {
+            d.remove(w);
+            if (w instanceof Sender s) {
+                s.refund(memory);
+            }
+            after.add(w.timedOut());
+            return;
+        }
+        try {
+            w.startDeadline(Timeout.schedule(timers, timeout.get(), () -> leave(d, w, true)));
+        } catch (RuntimeException e) {
+            d.remove(w); // a call that fails leaves no waiter behind
+            throw e;
+        }
+    }
+
+    /**
+     * A blocked call leaves if it still waits: at its deadline with its timed-out answer, or without
+     * an answer when its client went away. A sender's unsent bytes go back to the budget.
+     */
+    private void leave(PipeDirection d, PipeWaiter w, boolean timedOut) {
+        List<Runnable> after = new ArrayList<>();
+        synchronized (this) {
+            if (d.remove(w)) {
+                w.stopDeadline();
+                if (timedOut) {
+                    after.add(w.timedOut());
+                }
+                if (w instanceof Sender s) {
+                    s.refund(memory);
+                    d.dispatch(after); // a big batch at the head may have held smaller ones back
+                }
+            }
+        }
+        runAll(after);
     }
 
     // ------------------------------------------------------------------ close, delete
@@ -304,18 +280,16 @@ public final class Pipe {
                 return;
             }
             endClosed[end] = true;
-            Direction out = toEnd[1 - end];
+            PipeDirection out = toEnd[1 - end];
             if (out != null) { // what this end sent: the other end drains it, then reads end-of-file
                 out.writerClosed = true;
                 out.failSenders(closedError(end), after);
                 out.dispatch(after);
             }
-            Direction in = toEnd[end];
+            PipeDirection in = toEnd[end];
             if (in != null) { // what was sent to this end: nobody will read it
                 in.readerClosed = true;
-                in.buffer.clear();
-                memory.release(in.bytes);
-                in.bytes = 0;
+                in.dropBuffered();
                 in.failSenders(broken(1 - end), after);
                 in.failReceivers(closedError(end), after);
             }
@@ -334,198 +308,15 @@ public final class Pipe {
                 return;
             }
             deleted = true;
-            for (Direction d : toEnd) {
+            for (PipeDirection d : toEnd) {
                 if (d != null) {
                     d.failSenders(deletedError(), after);
                     d.failReceivers(deletedError(), after);
-                    d.buffer.clear();
-                    memory.release(d.bytes);
-                    d.bytes = 0;
+                    d.dropBuffered();
                 }
             }
         }
         runAll(after);
-    }
-
-    // ------------------------------------------------------------------ one direction
-
-    private static final class Sender {
-        final List<byte[]> messages;
-        final boolean partial;
-        final Consumer<PipeOutcomes.Send> done;
-        final long remainingBytes;
-        /** The bytes of the messages not yet buffered: what the budget holds for this sender. */
-        long unsentBytes;
-        int next;
-        ScheduledFuture<?> timer;
-
-        Sender(List<byte[]> messages, boolean partial, long bytes, Consumer<PipeOutcomes.Send> done) {
-            this.messages = messages;
-            this.partial = partial;
-            this.remainingBytes = bytes;
-            this.unsentBytes = bytes;
-            this.done = done;
-        }
-    }
-
-    private static final class Receiver {
-        final int max;
-        final Consumer<PipeOutcomes.Recv> done;
-        ScheduledFuture<?> timer;
-
-        Receiver(int max, Consumer<PipeOutcomes.Recv> done) {
-            this.max = max;
-            this.done = done;
-        }
-    }
-
-    private static final class Poller {
-        final Consumer<PipeOutcomes.Poll> done;
-        ScheduledFuture<?> timer;
-
-        Poller(Consumer<PipeOutcomes.Poll> done) {
-            this.done = done;
-        }
-    }
-
-    /** Messages one way between the ends. Guarded by the pipe's lock. */
-    private final class Direction {
-        final ArrayDeque<byte[]> buffer = new ArrayDeque<>();
-        final ArrayDeque<Sender> senders = new ArrayDeque<>();
-        final ArrayDeque<Receiver> receivers = new ArrayDeque<>();
-        final ArrayDeque<Poller> pollers = new ArrayDeque<>();
-        long bytes;
-        boolean writerClosed;
-        boolean readerClosed;
-
-        void requireWaiterRoom() {
-            if (senders.size() + receivers.size() + pollers.size() >= limits.maxWaiters()) {
-                throw new ForkdException.ResourceExhausted("TOO_MANY_WAITERS", "pipe \"" + name.orElse(id)
-                        + "\" already has " + limits.maxWaiters() + " blocked callers (the server's limit)");
-            }
-        }
-
-        boolean fits(long n, long b) {
-            return buffer.size() + n <= limits.bufferMessages() && bytes + b <= limits.bufferBytes();
-        }
-
-        void dispatch(List<Runnable> after) {
-            boolean moved = true;
-            while (moved) {
-                moved = false;
-                while (!buffer.isEmpty() && !receivers.isEmpty()) {
-                    Receiver r = receivers.pollFirst();
-                    List<byte[]> got = new ArrayList<>(Math.min(r.max, buffer.size()));
-                    long gotBytes = 0;
-                    while (got.size() < r.max && !buffer.isEmpty()
-                            && ReplySize.fits(got.size(), gotBytes, buffer.peekFirst().length)) {
-                        byte[] m = buffer.pollFirst();
-                        bytes -= m.length;
-                        gotBytes += m.length;
-                        got.add(m);
-                    }
-                    memory.release(gotBytes);
-                    cancel(r.timer);
-                    after.add(() -> r.done.accept(new PipeOutcomes.Recv.Messages(got)));
-                    moved = true;
-                }
-                Sender s = senders.peekFirst();
-                if (s != null) {
-                    if (!s.partial) {
-                        if (fits(s.messages.size(), s.remainingBytes)) {
-                            s.messages.forEach(m -> append(s, m));
-                            s.next = s.messages.size();
-                            moved = true;
-                        }
-                    } else {
-                        while (s.next < s.messages.size() && fits(1, s.messages.get(s.next).length)) {
-                            append(s, s.messages.get(s.next++));
-                            moved = true;
-                        }
-                    }
-                    if (s.next == s.messages.size()) {
-                        senders.pollFirst();
-                        cancel(s.timer);
-                        after.add(() -> s.done.accept(new PipeOutcomes.Send.Done(s.messages.size())));
-                    }
-                }
-            }
-            if (!buffer.isEmpty() || writerClosed) {
-                boolean eof = buffer.isEmpty();
-                for (Poller p : pollers) {
-                    cancel(p.timer);
-                    after.add(() -> p.done.accept(new PipeOutcomes.Poll(true, eof)));
-                }
-                pollers.clear();
-            }
-            if (buffer.isEmpty() && writerClosed) {
-                for (Receiver r : receivers) {
-                    cancel(r.timer);
-                    after.add(() -> r.done.accept(new PipeOutcomes.Recv.Eof()));
-                }
-                receivers.clear();
-            }
-        }
-
-        void append(Sender s, byte[] m) {
-            buffer.addLast(m);
-            bytes += m.length;
-            s.unsentBytes -= m.length; // now charged as buffered
-        }
-
-        void failSenders(ForkdException e, List<Runnable> after) {
-            for (Sender s : senders) {
-                cancel(s.timer);
-                refund(s);
-                after.add(() -> s.done.accept(new PipeOutcomes.Send.Failed(e)));
-            }
-            senders.clear();
-        }
-
-        void failReceivers(ForkdException e, List<Runnable> after) {
-            for (Receiver r : receivers) {
-                cancel(r.timer);
-                after.add(() -> r.done.accept(new PipeOutcomes.Recv.Failed(e)));
-            }
-            receivers.clear();
-            for (Poller p : pollers) {
-                cancel(p.timer);
-                after.add(() -> p.done.accept(new PipeOutcomes.Poll(false, false)));
-            }
-            pollers.clear();
-        }
-    }
-
-    private <T> void expire(ArrayDeque<T> waiters, T w, Runnable timedOut) {
-        List<Runnable> after = new ArrayList<>();
-        boolean expired;
-        synchronized (this) {
-            expired = waiters.remove(w);
-            if (expired && w instanceof Sender s) {
-                refund(s);
-                for (Direction d : toEnd) {
-                    if (d != null && d.senders == waiters) {
-                        d.dispatch(after); // a big batch at the head may have held smaller ones back
-                    }
-                }
-            }
-        }
-        if (expired) {
-            timedOut.run();
-        }
-        runAll(after);
-    }
-
-    /** A sender leaves with messages unsent: the budget gets their bytes back. */
-    private void refund(Sender s) {
-        memory.release(s.unsentBytes);
-        s.unsentBytes = 0;
-    }
-
-    private static void cancel(ScheduledFuture<?> f) {
-        if (f != null) {
-            f.cancel(false);
-        }
     }
 
     private static void runAll(List<Runnable> after) {

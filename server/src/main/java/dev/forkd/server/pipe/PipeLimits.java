@@ -1,5 +1,8 @@
 package dev.forkd.server.pipe;
 
+import dev.forkd.server.error.ForkdException;
+import java.util.List;
+
 /**
  * What bounds the pipes of one server.
  *
@@ -23,5 +26,33 @@ public record PipeLimits(int maxPipes, int maxMessageBytes, int bufferMessages, 
     /** 1,000 pipes; messages up to 1 MiB; 10,000 messages or 16 MiB buffered per direction. */
     public static PipeLimits defaults() {
         return new PipeLimits(1_000, 1 << 20, 10_000, 16L << 20, 10_000, 10_000);
+    }
+
+    /**
+     * Checks a send's messages against the message and batch limits, and a unary send's (all or
+     * none, so not {@code partial}) against what a pipe buffers. Returns their bytes.
+     */
+    long checkSend(List<byte[]> messages, boolean partial) {
+        if (messages.isEmpty()) {
+            throw new ForkdException.InvalidArgument("messages", "must hold at least one message");
+        }
+        if (messages.size() > maxBatch()) {
+            throw new ForkdException.InvalidArgument("messages", "holds " + messages.size()
+                    + " messages; at most " + maxBatch() + " per call (the server's limit)");
+        }
+        long bytes = 0;
+        for (int i = 0; i < messages.size(); i++) {
+            int n = messages.get(i).length;
+            if (n > maxMessageBytes()) {
+                throw new ForkdException.InvalidArgument("messages[" + i + "]", "is " + n
+                        + " bytes; messages are at most " + maxMessageBytes() + " bytes (the server's limit)");
+            }
+            bytes += n;
+        }
+        if (!partial && (messages.size() > bufferMessages() || bytes > bufferBytes())) {
+            throw new ForkdException.InvalidArgument("messages", "is more than a pipe buffers ("
+                    + bufferMessages() + " messages, " + bufferBytes() + " bytes); send it in parts");
+        }
+        return bytes;
     }
 }

@@ -9,7 +9,7 @@ import java.util.Optional;
  * One Consume stream's place on a queue: its credit and the items it was given and has not acked.
  * When it ends without acking them, they go back to the head of the queue.
  */
-public final class QueueConsumer {
+public final class QueueConsumer implements Taker {
 
     /**
      * Where deliveries go. Called under the queue's lock, in delivery order: an implementation must

@@ -31,6 +31,31 @@ public record QueueLimits(int maxQueues, long defaultMaxsize, long maxMaxsize, i
         return new QueueLimits(1_000, 100_000, 1_000_000, 1 << 20, 256L << 20, 10_000, 10_000, 10_000);
     }
 
+    /**
+     * Checks a unary put's batch: the item and batch limits, and it must fit an empty queue of
+     * {@code maxsize} items ({@code label} names it). Returns its cost in bytes.
+     */
+    long checkPut(List<Item> batch, long maxsize, String label) {
+        long cost = checkBatch(batch, "items");
+        if (batch.size() > maxsize) {
+            throw new ForkdException.InvalidArgument("items", "holds " + batch.size() + " items but "
+                    + label + " holds at most " + maxsize + " (its maxsize)");
+        }
+        if (cost > maxQueueBytes()) {
+            throw new ForkdException.InvalidArgument("items", "is " + cost + " bytes but a queue holds at most "
+                    + maxQueueBytes() + " bytes (the server's limit)");
+        }
+        return cost;
+    }
+
+    /** Checks a Take's {@code max_items} against the batch limit. */
+    void checkTake(int max) {
+        if (max < 1 || max > maxBatch()) {
+            throw new ForkdException.InvalidArgument("max_items",
+                    "must be between 1 and " + maxBatch() + " (the server's batch limit)");
+        }
+    }
+
     /** Checks a batch against the item and batch limits; returns its cost in bytes. */
     long checkBatch(List<Item> batch, String field) {
         if (batch.isEmpty()) {
