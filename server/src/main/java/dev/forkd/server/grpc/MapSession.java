@@ -4,6 +4,7 @@ import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
 import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.pool.Pool;
+import dev.forkd.server.pool.PoolTask;
 import dev.forkd.server.pool.PoolRegistry;
 import dev.forkd.server.pool.TaskInput;
 import dev.forkd.server.pool.TaskResult;
@@ -70,7 +71,7 @@ final class MapSession implements StreamObserver<MapRequest> {
     private final java.util.TreeSet<Long> skipped = new java.util.TreeSet<>();
     private long skippedCount;
     private final ArrayDeque<TaskResult> ready = new ArrayDeque<>();
-    private final Map<Long, Pool.Task> open = new HashMap<>();
+    private final Map<Long, PoolTask> open = new HashMap<>();
     private boolean inputDone;
     private boolean halted;
     private boolean requested;
@@ -176,17 +177,17 @@ final class MapSession implements StreamObserver<MapRequest> {
         for (TaskInput in : inputs) {
             bytes += in.heldBytes();
         }
-        List<List<Pool.Task>> chunks = new ArrayList<>();
+        List<List<PoolTask>> chunks = new ArrayList<>();
         synchronized (this) {
             if (halted || released) {
                 return; // stopped taking items: these are not run
             }
             memory.reserve(bytes, inputs.size() + " items of a Map stream");
             held += bytes;
-            List<Pool.Task> chunk = new ArrayList<>(Math.min(chunksize, inputs.size()));
+            List<PoolTask> chunk = new ArrayList<>(Math.min(chunksize, inputs.size()));
             for (TaskInput in : inputs) {
                 long index = received++;
-                Pool.Task t = new Pool.Task(index, in, this::onResult, () -> onSkipped(index), haltGroup);
+                PoolTask t = new PoolTask(index, in, this::onResult, () -> onSkipped(index), haltGroup);
                 open.put(index, t);
                 chunk.add(t);
                 if (chunk.size() == chunksize) {
@@ -198,7 +199,7 @@ final class MapSession implements StreamObserver<MapRequest> {
                 chunks.add(chunk);
             }
         }
-        for (List<Pool.Task> c : chunks) {
+        for (List<PoolTask> c : chunks) {
             pool.submit(c);
         }
     }
@@ -217,7 +218,7 @@ final class MapSession implements StreamObserver<MapRequest> {
     }
 
     private void onResult(TaskResult r) {
-        List<Pool.Task> unstarted = List.of();
+        List<PoolTask> unstarted = List.of();
         ForkdException refused = null;
         synchronized (this) {
             if (finished) {
@@ -250,7 +251,7 @@ final class MapSession implements StreamObserver<MapRequest> {
             }
         }
         // Started ones still answer; the others are skipped (onSkipped).
-        unstarted.forEach(Pool.Task::cancel);
+        unstarted.forEach(PoolTask::cancel);
         scheduleDrain();
     }
 
@@ -391,7 +392,7 @@ final class MapSession implements StreamObserver<MapRequest> {
     }
 
     /** A task's item is no longer held (its result is, or it was skipped). Under this. */
-    private void giveBack(Pool.Task t) {
+    private void giveBack(PoolTask t) {
         if (t != null && !released) {
             long bytes = t.input().heldBytes();
             memory.release(bytes);
@@ -409,7 +410,7 @@ final class MapSession implements StreamObserver<MapRequest> {
 
     /** The stream is over: drop its unstarted tasks, give back what it held, and end an ephemeral pool. */
     private void end() {
-        List<Pool.Task> left;
+        List<PoolTask> left;
         Pool p;
         boolean discard;
         synchronized (this) {
@@ -425,7 +426,7 @@ final class MapSession implements StreamObserver<MapRequest> {
                 ready.clear();
             }
         }
-        left.forEach(Pool.Task::cancel);
+        left.forEach(PoolTask::cancel);
         if (p != null && discard) {
             pools.discard(p);
         }

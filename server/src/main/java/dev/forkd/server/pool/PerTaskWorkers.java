@@ -2,7 +2,6 @@ package dev.forkd.server.pool;
 
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.memory.MemoryBudget;
-import dev.forkd.server.pool.Pool.Task;
 import dev.forkd.server.pool.TaskResult.FailureKind;
 import dev.forkd.server.pool.TaskResult.Outcome;
 import dev.forkd.server.pool.WorkerProcesses.RunOutcome;
@@ -31,7 +30,7 @@ final class PerTaskWorkers implements Workers {
         boolean initialized;
         boolean busy;
         int run;
-        Task task;
+        PoolTask task;
         String processId = "";
         ScheduledFuture<?> timer;
 
@@ -77,7 +76,7 @@ final class PerTaskWorkers implements Workers {
             if (s.busy) {
                 continue;
             }
-            Task t = tasks.next();
+            PoolTask t = tasks.next();
             if (t == null) {
                 return;
             }
@@ -153,10 +152,10 @@ final class PerTaskWorkers implements Workers {
         s.initialized = false;
     }
 
-    private void startTask(Slot s, Task t, int run) {
+    private void startTask(Slot s, PoolTask t, int run) {
         t.attempts++;
         t.startedAt = clock.instant();
-        if (!t.input.isTuple() && Pool.indexOf(t.input.item(), 0, t.input.item().length, (byte) 0) >= 0
+        if (!t.input.isTuple() && WorkerFraming.indexOf(t.input.item(), 0, t.input.item().length, (byte) 0) >= 0
                 && !spec.stdinItem()) {
             tasks.complete(t, new Outcome.Failure(FailureKind.START, 0, new byte[0],
                     "item " + t.index + " contains a NUL byte, which cannot be a command argument"));
@@ -202,7 +201,7 @@ final class PerTaskWorkers implements Workers {
         });
     }
 
-    private void onTaskEnded(Slot s, Task t, RunOutcome end) {
+    private void onTaskEnded(Slot s, PoolTask t, RunOutcome end) {
         if (s.timer != null) {
             s.timer.cancel(false);
             s.timer = null;
@@ -223,7 +222,7 @@ final class PerTaskWorkers implements Workers {
         pool.dispatch();
     }
 
-    private void taskEnded(Task t, RunOutcome.Ended e) {
+    private void taskEnded(PoolTask t, RunOutcome.Ended e) {
         ProcessState state = e.process().state();
         int code = e.process().exitCode();
         if (state instanceof ProcessState.Exited x && x.exitCode() == 0 && !t.timedOut) {

@@ -1,7 +1,6 @@
 package dev.forkd.server.pool;
 
 import dev.forkd.server.error.ForkdException;
-import dev.forkd.server.pool.Pool.Task;
 import dev.forkd.server.process.ProcessTable;
 import dev.forkd.server.time.Timeout;
 import java.io.ByteArrayOutputStream;
@@ -30,7 +29,7 @@ final class PersistentWorker {
     String processId = "";
     int pid;
     String agentId = "";
-    final ArrayDeque<Task> inFlight = new ArrayDeque<>();
+    final ArrayDeque<PoolTask> inFlight = new ArrayDeque<>();
     /** Since when it works on the first of {@link #inFlight} (written to it idle, or its previous answer). */
     Instant busySince;
     int assigned;
@@ -50,7 +49,7 @@ final class PersistentWorker {
     private boolean writing;
     private boolean closeStdin;
     private boolean stdinClosed;
-    private Task timedHead;
+    private PoolTask timedHead;
 
     PersistentWorker(String workerId, Pool pool, PoolSpec spec, WorkerProcesses procs,
             ScheduledExecutorService timers) {
@@ -126,7 +125,7 @@ final class PersistentWorker {
         if (spec.taskTimeout().isEmpty()) {
             return;
         }
-        Task head = inFlight.peekFirst();
+        PoolTask head = inFlight.peekFirst();
         if (head == timedHead) {
             return;
         }

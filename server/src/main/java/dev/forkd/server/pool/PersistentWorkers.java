@@ -2,7 +2,6 @@ package dev.forkd.server.pool;
 
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.pool.PersistentWorker.State;
-import dev.forkd.server.pool.Pool.Task;
 import dev.forkd.server.pool.TaskResult.FailureKind;
 import dev.forkd.server.pool.TaskResult.Outcome;
 import dev.forkd.server.process.OutputLog;
@@ -196,7 +195,7 @@ final class PersistentWorkers implements Workers {
             executor.execute(pool::terminate);
             return;
         }
-        Task head = tasks.next();
+        PoolTask head = tasks.next();
         if (head != null) {
             head.attempts++;
             if (head.attempts > spec.maxRetries()) {
@@ -250,12 +249,12 @@ final class PersistentWorkers implements Workers {
                 if (room <= 0 || !tasks.hasQueued()) {
                     continue;
                 }
-                List<Task> chunk = tasks.pollChunk();
+                List<PoolTask> chunk = tasks.pollChunk();
                 if (chunk.size() > room) {
                     tasks.putBack(chunk.subList(room, chunk.size()));
                     chunk = chunk.subList(0, room);
                 }
-                for (Task t : chunk) {
+                for (PoolTask t : chunk) {
                     if (t.done || tasks.skipped(t)) {
                         continue;
                     }
@@ -345,7 +344,7 @@ final class PersistentWorkers implements Workers {
     }
 
     private boolean respond(PersistentWorker w, byte[] response) {
-        Task t = w.inFlight.pollFirst();
+        PoolTask t = w.inFlight.pollFirst();
         if (t == null) {
             w.garbage("it wrote a response with no request outstanding");
             return false;
@@ -377,8 +376,8 @@ final class PersistentWorkers implements Workers {
         String cause = w.killCause != null ? w.killCause
                 : "worker " + processId + " " + WorkerProcesses.describe(end);
         if (!w.inFlight.isEmpty()) {
-            Task head = w.inFlight.pollFirst();
-            List<Task> rest = new ArrayList<>(w.inFlight);
+            PoolTask head = w.inFlight.pollFirst();
+            List<PoolTask> rest = new ArrayList<>(w.inFlight);
             w.inFlight.clear();
             rest.removeIf(t -> t.done);
             rest.forEach(t -> t.attempts--); // never started: not a try

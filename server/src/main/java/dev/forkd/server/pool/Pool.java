@@ -35,7 +35,7 @@ import java.util.function.Consumer;
  * may call back are made from the executor, never under the monitor; results are handed to their
  * callbacks outside it, through the {@link Outbox}, so a callback may call back into the pool.
  *
- * <p>Exactly once: a task is completed at most once ({@link Task#done}).
+ * <p>Exactly once: a task is completed at most once ({@link PoolTask#done}).
  */
 public final class Pool {
 
@@ -44,59 +44,6 @@ public final class Pool {
 
     /** The row of pools' definitions in the state store. */
     static final String KIND = "pool";
-
-    /** A submitted task. Its fields are guarded by the pool's monitor. */
-    public static final class Task {
-        final long index;
-        final TaskInput input;
-        final Consumer<TaskResult> onDone;
-        final Runnable onSkipped;
-        /** Set (under the pool's monitor, as its failure is recorded) by the first failed task of a halting group. */
-        final Optional<AtomicBoolean> haltGroup;
-        int attempts;
-        boolean done;
-        boolean timedOut;
-        volatile boolean cancelled;
-        String processId = "";
-        int pid;
-        String agentId = "";
-        /** When its last attempt started (epoch); {@code null} before the first. */
-        Instant startedAt;
-
-        /** {@code onDone} is called once, outside the pool's monitor. */
-        public Task(long index, TaskInput input, Consumer<TaskResult> onDone) {
-            this(index, input, onDone, () -> {}, Optional.empty());
-        }
-
-        /**
-         * {@code onSkipped} is called instead of {@code onDone} (once, outside the monitor) if the task
-         * is cancelled before it starts. Tasks sharing a {@code haltGroup} stop starting once one of
-         * them fails: the flag is set in the same step that records the failure, so no task of the
-         * group starts after it (a Map stream's halt_on_error).
-         */
-        public Task(long index, TaskInput input, Consumer<TaskResult> onDone, Runnable onSkipped,
-                Optional<AtomicBoolean> haltGroup) {
-            this.index = index;
-            this.input = input;
-            this.onDone = onDone;
-            this.onSkipped = onSkipped;
-            this.haltGroup = haltGroup;
-        }
-
-        public TaskInput input() {
-            return input;
-        }
-
-        /** Not to be started: its caller went away, or its group halted. */
-        boolean skip() {
-            return cancelled || haltGroup.map(AtomicBoolean::get).orElse(false);
-        }
-
-        /** Its caller went away: skip it if it has not started. */
-        public void cancel() {
-            cancelled = true;
-        }
-    }
 
     private final String id;
     private final PoolSpec spec;
@@ -186,7 +133,7 @@ public final class Pool {
         };
         if (!(life instanceof PoolLife.Ended)) {
             for (AsyncResults.Unanswered u : again) {
-                tasks.add(List.of(new Task(u.slot().index, u.input(), u.slot()::complete)));
+                tasks.add(List.of(new PoolTask(u.slot().index, u.input(), u.slot()::complete)));
             }
         } else {
             Outcome why = new Outcome.Failure(FailureKind.TERMINATED, 0, new byte[0], "pool " + id
@@ -214,7 +161,7 @@ public final class Pool {
         if (spec.kind() == PoolSpec.Kind.PERSISTENT && spec.framing() == PoolSpec.Framing.LINE) {
             boolean bad = input.isTuple()
                     ? input.args().stream().anyMatch(a -> a.indexOf('\n') >= 0 || a.indexOf('\t') >= 0)
-                    : indexOf(input.item(), 0, input.item().length, (byte) '\n') >= 0;
+                    : WorkerFraming.indexOf(input.item(), 0, input.item().length, (byte) '\n') >= 0;
             if (bad) {
                 throw new ForkdException.InvalidArgument(field, "contains a newline (or a tab in a tuple),"
                         + " which a line-framed worker cannot tell apart; use FRAMING_LENGTH_PREFIXED");
@@ -223,7 +170,7 @@ public final class Pool {
     }
 
     /** Queues tasks to run on one worker together (a chunk). */
-    public synchronized void submit(List<Task> chunk) {
+    public synchronized void submit(List<PoolTask> chunk) {
         if (!(life instanceof PoolLife.Running)) {
             throw notRunning();
         }
@@ -268,7 +215,7 @@ public final class Pool {
                 results.drop(slot); // closed while its row was written: refused, as if asked after
                 throw notRunning();
             }
-            tasks.add(List.of(new Task(slot.index, input, slot::complete)));
+            tasks.add(List.of(new PoolTask(slot.index, input, slot::complete)));
             dispatch();
         }
         return "t-" + slot.index;
@@ -279,7 +226,7 @@ public final class Pool {
         if (!(life instanceof PoolLife.Running)) {
             throw notRunning();
         }
-        submit(List.of(new Task(++applySeq, input, onDone)));
+        submit(List.of(new PoolTask(++applySeq, input, onDone)));
     }
 
     /**
@@ -446,14 +393,5 @@ public final class Pool {
                         Map.of("id", id))
                 : new ForkdException.FailedPrecondition("POOL_CLOSED", "pool \"" + id
                         + "\" is closed and takes no new tasks", Map.of("id", id));
-    }
-
-    static int indexOf(byte[] a, int from, int to, byte b) {
-        for (int i = from; i < to; i++) {
-            if (a[i] == b) {
-                return i;
-            }
-        }
-        return -1;
     }
 }

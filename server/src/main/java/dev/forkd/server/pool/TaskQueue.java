@@ -3,7 +3,6 @@ package dev.forkd.server.pool;
 import dev.forkd.server.events.Event;
 import dev.forkd.server.events.EventKind;
 import dev.forkd.server.events.ServerEvents;
-import dev.forkd.server.pool.Pool.Task;
 import dev.forkd.server.pool.TaskResult.FailureKind;
 import dev.forkd.server.pool.TaskResult.Outcome;
 import java.time.Clock;
@@ -29,7 +28,7 @@ final class TaskQueue {
     private final Clock clock;
     private final ServerEvents events;
     private final Outbox outbox;
-    private final ArrayDeque<List<Task>> queue = new ArrayDeque<>();
+    private final ArrayDeque<List<PoolTask>> queue = new ArrayDeque<>();
     private boolean retrying = true;
     private long pending;
     private long succeeded;
@@ -46,18 +45,18 @@ final class TaskQueue {
         this.outbox = outbox;
     }
 
-    void add(List<Task> chunk) {
+    void add(List<PoolTask> chunk) {
         pending += chunk.size();
         queue.addLast(List.copyOf(chunk));
     }
 
     /** Puts tasks back at the front (a retry, or the unanswered tasks of a dead worker). */
-    void putBack(List<Task> tasks) {
+    void putBack(List<PoolTask> tasks) {
         queue.addFirst(tasks);
     }
 
     /** The next chunk whole, for a worker that takes a chunk at once; {@code null} when empty. */
-    List<Task> pollChunk() {
+    List<PoolTask> pollChunk() {
         return queue.pollFirst();
     }
 
@@ -66,13 +65,13 @@ final class TaskQueue {
     }
 
     /** The next task to start, skipping (and reporting) those whose caller went away. */
-    Task next() {
+    PoolTask next() {
         while (!queue.isEmpty()) {
-            List<Task> chunk = queue.pollFirst();
+            List<PoolTask> chunk = queue.pollFirst();
             if (chunk.size() > 1) {
                 queue.addFirst(chunk.subList(1, chunk.size()));
             }
-            Task t = chunk.getFirst();
+            PoolTask t = chunk.getFirst();
             if (skipped(t)) {
                 continue;
             }
@@ -84,7 +83,7 @@ final class TaskQueue {
     }
 
     /** Ends {@code t} without a result if its caller went away; answers whether it did. */
-    boolean skipped(Task t) {
+    boolean skipped(PoolTask t) {
         if (t.skip() && !t.done) {
             t.done = true;
             pending--;
@@ -97,13 +96,13 @@ final class TaskQueue {
     /** The pool was terminated: every queued task fails with {@code why}, and none is retried from now on. */
     void failAll(Outcome why) {
         retrying = false;
-        for (List<Task> chunk : queue) {
+        for (List<PoolTask> chunk : queue) {
             chunk.forEach(t -> complete(t, why));
         }
         queue.clear();
     }
 
-    void complete(Task t, Outcome outcome) {
+    void complete(PoolTask t, Outcome outcome) {
         if (t.done) {
             return;
         }
@@ -134,11 +133,11 @@ final class TaskQueue {
     }
 
     /** A task's run failed in a way worth running again (or not, if it has had its tries). */
-    void retryOrFail(Task t, FailureKind kind, int exitCode, byte[] stderrTail, String message) {
+    void retryOrFail(PoolTask t, FailureKind kind, int exitCode, byte[] stderrTail, String message) {
         retryOrFail(t, new Outcome.Failure(kind, exitCode, stderrTail, message));
     }
 
-    void retryOrFail(Task t, Outcome.Failure failure) {
+    void retryOrFail(PoolTask t, Outcome.Failure failure) {
         if (t.done) {
             return;
         }

@@ -55,7 +55,7 @@ final class WorkerFraming {
         int pos = 0;
         if (framing == PoolSpec.Framing.LINE) {
             int nl;
-            while ((nl = Pool.indexOf(buf, pos, bufLen, (byte) '\n')) >= 0) {
+            while ((nl = indexOf(buf, pos, bufLen, (byte) '\n')) >= 0) {
                 if (!respond.test(Arrays.copyOfRange(buf, pos, nl))) {
                     return;
                 }
@@ -87,5 +87,15 @@ final class WorkerFraming {
             System.arraycopy(buf, pos, buf, 0, bufLen - pos);
             bufLen -= pos;
         }
+    }
+
+    /** The first index of {@code b} in {@code a[from, to)}, or -1. */
+    static int indexOf(byte[] a, int from, int to, byte b) {
+        for (int i = from; i < to; i++) {
+            if (a[i] == b) {
+                return i;
+            }
+        }
+        return -1;
     }
 }
