@@ -47,7 +47,7 @@ final class Listeners {
      * listener if one was asked for.
      */
     record Started(Server publicServer, Optional<Server> localServer, ListenAddress address,
-            ListenAddress.Unix local, Optional<Server> healthServer) {
+            ListenAddress.Unix local, OwnSocket localSocket, Optional<Server> healthServer) {
 
         /** Every server, the public one first. */
         List<Server> all() {
@@ -67,7 +67,7 @@ final class Listeners {
         }
 
         Started withHealth(Server health) {
-            return new Started(publicServer, localServer, address, local, Optional.of(health));
+            return new Started(publicServer, localServer, address, local, localSocket, Optional.of(health));
         }
     }
 
@@ -97,7 +97,7 @@ final class Listeners {
             for (Server s : started.all()) {
                 s.shutdownNow();
             }
-            Files.deleteIfExists(started.local().path());
+            started.localSocket().remove();
             throw new IOException("cannot serve health on " + at + ": " + e.getMessage(), e);
         }
     }
@@ -107,7 +107,7 @@ final class Listeners {
         return switch (config.listen()) {
             case ListenAddress.Unix u -> {
                 Server server = startUnix(u.path(), services, common);
-                yield new Started(server, Optional.empty(), u, u, Optional.empty());
+                yield new Started(server, Optional.empty(), u, u, OwnSocket.bound(u.path()), Optional.empty());
             }
             case ListenAddress.Tcp t -> {
                 ServerCredentials credentials = credentials(config.tcpSecurity());
@@ -136,7 +136,7 @@ final class Listeners {
                 }
                 int port = ((InetSocketAddress) server.getListenSockets().getFirst()).getPort();
                 yield new Started(server, Optional.of(local), new ListenAddress.Tcp(t.host(), port),
-                        new ListenAddress.Unix(localPath), Optional.empty());
+                        new ListenAddress.Unix(localPath), OwnSocket.bound(localPath), Optional.empty());
             }
         };
     }

@@ -8,7 +8,6 @@ import dev.forkd.server.store.StateStore;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -120,11 +119,7 @@ final class ServerStop {
         taken.streams().shutdownNow();
         taken.outputs().close(); // what was captured is in the files
         releaseState(taken.stateDir(), taken.store()); // after the cores stopped changing: what they wrote is committed
-        try {
-            Files.deleteIfExists(taken.listening().local().path());
-        } catch (IOException e) {
-            LOG.warning("cannot remove socket " + taken.listening().local().path() + ": " + e.getMessage());
-        }
+        taken.listening().localSocket().remove();
         stopped.countDown();
     }
 
