@@ -11,6 +11,7 @@ Figures, not asserts; the server is stopped (SIGTERM: children too) at the end.
 """
 import concurrent.futures
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -87,7 +88,8 @@ def main():
                 print("  log:", line.strip())
             elif "came back" in line:
                 # The server's own timing: the agents' return, then reconcile and serve.
-                print("recovery:", line.strip().split("; ", 3)[-1])
+                found = re.search(r"\d+ agents? of the previous supervisor.*", line)
+                print("recovery:", found.group(0).strip() if found else line.strip())
         print("load average at the end: %.1f %.1f %.1f" % os.getloadavg())
     finally:
         stop_server(server)
