@@ -109,7 +109,8 @@ expect 124 forkd wait --timeout 2s web
 expect 0 forkd kill web
 expect 143 forkd wait web
 expect 0 forkd logs --from 10 web
-expect 0 forkd rm web
+expect 0 forkd restart web
+expect 0 forkd rm -f web
 expect 0 forkd status
 contains "address    unix:$XDG_RUNTIME_DIR/forkd/forkd.sock"
 contains SERVING
