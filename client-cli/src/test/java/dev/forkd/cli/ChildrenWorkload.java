@@ -33,6 +33,11 @@ final class ChildrenWorkload implements RestartWorkload {
     /** Answered spawns: id → the exit code it will have, or LONG for one that runs on. */
     private final Map<String, Integer> expected = new LinkedHashMap<>();
     private final Map<String, Integer> pids = new LinkedHashMap<>();
+    /**
+     * Ids whose delete was sent but not answered (the supervisor died meanwhile): the delete may
+     * have been applied and stored, so such an id may be gone after the restart.
+     */
+    private final java.util.Set<String> deleteUnanswered = new java.util.HashSet<>();
     private int spawned;
     private int checks;
 
@@ -85,10 +90,14 @@ final class ChildrenWorkload implements RestartWorkload {
             String id = shortOnes.get(i);
             ProcessInfo p = stub().get(GetProcessRequest.newBuilder().setName(id).build()).getProcess();
             if (!p.getIsAlive()) {
+                synchronized (this) {
+                    deleteUnanswered.add(id);
+                }
                 stub().delete(DeleteProcessRequest.newBuilder().setName(id).build());
                 synchronized (this) {
                     expected.remove(id);
                     pids.remove(id);
+                    deleteUnanswered.remove(id);
                 }
             }
         }
@@ -104,8 +113,12 @@ final class ChildrenWorkload implements RestartWorkload {
                 p = stub().get(GetProcessRequest.newBuilder().setName(id).build()).getProcess();
             } catch (StatusRuntimeException x) {
                 if (x.getStatus().getCode() == Status.Code.NOT_FOUND) {
-                    problems.add("restart " + restart + ": " + id + " (spawn answered before the kill) is unknown");
                     expected.remove(id);
+                    pids.remove(id);
+                    if (deleteUnanswered.remove(id)) {
+                        continue; // its delete was applied; only the answer was lost with the supervisor
+                    }
+                    problems.add("restart " + restart + ": " + id + " (spawn answered before the kill) is unknown");
                     continue;
                 }
                 throw x;
@@ -124,6 +137,7 @@ final class ChildrenWorkload implements RestartWorkload {
         if (!checked) {
             expected.clear(); // a server that does not keep children forgets them: start over
             pids.clear();
+            deleteUnanswered.clear();
             return List.of();
         }
         return problems;
