@@ -111,6 +111,7 @@ class RestartChaosTest {
                     problems.addAll(lockB.verifySession(k, CHECK_SESSIONS_AND_FENCING));
                     if (CHECK_SESSIONS_AND_FENCING) {
                         problems.addAll(LockWorkload.tokenProblems(tokens).stream().map(p -> "restart " + k + ": " + p).toList());
+                        problems.addAll(LockWorkload.heldUnknowingly(clients.get(0), List.of(lockA, lockB), k));
                     } else {
                         synchronized (tokens) {
                             tokens.clear(); // a counter that starts over is not judged: start the record over too

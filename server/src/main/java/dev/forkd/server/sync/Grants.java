@@ -19,6 +19,7 @@ import dev.forkd.server.sync.SyncResults.Released;
 import dev.forkd.server.sync.SyncResults.Undone;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiConsumer;
@@ -37,6 +38,20 @@ final class Grants {
     private final WaitIds waitIds = new WaitIds(WaitIds.DEFAULT_MAX);
     /** Gives back a grant the store could not keep (the table's own release, with its monitor). */
     private final BiConsumer<String, String> giveBack;
+
+    /** Puts back the granted wait ids the store kept (see {@link SyncJournal#loadWaits}). */
+    void restoreWaits(List<Map.Entry<WaitIds.Key, WaitIds.Mark.Granted>> kept) {
+        waitIds.restore(kept);
+    }
+
+    /** The changes to the granted wait ids that the store has not been given yet (used up). */
+    List<WaitIds.Kept> drainWaitChanges() {
+        return waitIds.drainUnkept();
+    }
+
+    boolean waitsChanged() {
+        return waitIds.hasUnkept();
+    }
 
     Grants(Primitives ps, SyncJournal journal, ServerEvents events, BiConsumer<String, String> giveBack) {
         this.ps = ps;

@@ -4,14 +4,21 @@ import dev.forkd.server.store.StateStore;
 import dev.forkd.server.store.StoreException;
 import dev.forkd.server.store.StoreRow;
 import dev.forkd.server.store.StoreWrite;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Keeps {@link SyncTable}'s primitives and its fencing counter in the store. Called under the
+ * Keeps {@link SyncTable}'s primitives, its fencing counter and its granted wait ids in the store. Called under the
  * table's monitor, so the writes reach the store in the order the changes were made.
  *
  * <p>The fencing counter is kept as a high-water mark ahead of the tokens issued: the mark is
@@ -22,6 +29,8 @@ import java.util.concurrent.CompletableFuture;
 final class SyncJournal {
 
     static final String FENCING_KIND = "fencing";
+    /** Granted wait ids (see {@link WaitIds}); key: the wait id, a space, the owner's session. */
+    static final String WAITS_KIND = "sync-wait";
     private static final String MARK_KEY = "mark";
     static final long TOKENS_PER_MARK = 1024;
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
@@ -31,6 +40,8 @@ final class SyncJournal {
     private long tokens;
     private long mark;
     private boolean markRaised;
+    /** Orders the kept wait ids: the oldest is forgotten first after a restart, as before it. */
+    private long waitSeq;
     /** The last write made: every earlier change is committed once it is. */
     private CompletableFuture<Void> lastWrite = DONE;
 
@@ -66,6 +77,46 @@ final class SyncJournal {
         return loaded;
     }
 
+    /** The granted wait ids as kept, oldest first. */
+    List<Map.Entry<WaitIds.Key, WaitIds.Mark.Granted>> loadWaits() {
+        record Row(long seq, WaitIds.Key key, WaitIds.Mark.Granted grant) {}
+        List<Row> rows = new ArrayList<>();
+        for (StoreRow r : store.load(WAITS_KIND)) {
+            int space = r.key().indexOf(' ');
+            if (space < 1) {
+                throw new StoreException("wait id record \"" + r.key() + "\" has no owner");
+            }
+            try (var in = new DataInputStream(new ByteArrayInputStream(r.value()))) {
+                long seq = in.readLong();
+                long token = in.readLong();
+                String name = in.readUTF();
+                rows.add(new Row(seq, new WaitIds.Key(r.key().substring(space + 1), r.key().substring(0, space)),
+                        new WaitIds.Mark.Granted(name, token)));
+            } catch (IOException e) {
+                throw new StoreException("wait id record \"" + r.key() + "\" is cut short");
+            }
+        }
+        rows.sort(Comparator.comparingLong(Row::seq));
+        waitSeq = rows.isEmpty() ? 0 : rows.get(rows.size() - 1).seq();
+        return rows.stream().map(r -> Map.entry(r.key(), r.grant())).toList();
+    }
+
+    private StoreWrite waitWrite(WaitIds.Kept k) {
+        String key = k.key().waitId() + " " + k.key().owner();
+        if (k.grant().isEmpty()) {
+            return new StoreWrite.Delete(WAITS_KIND, key);
+        }
+        var bytes = new ByteArrayOutputStream(48);
+        try (var out = new DataOutputStream(bytes)) {
+            out.writeLong(++waitSeq);
+            out.writeLong(k.grant().get().token());
+            out.writeUTF(k.grant().get().name());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a byte array does not fail
+        }
+        return new StoreWrite.Put(WAITS_KIND, key, bytes.toByteArray());
+    }
+
     boolean keeps() {
         return store.keeps();
     }
@@ -84,15 +135,15 @@ final class SyncJournal {
      * Writes what {@code fx} changed, as {@code byName} now has it (a primitive no longer there was
      * deleted), and lets {@code fx} answer once that is committed.
      */
-    void flush(Effects fx, Map<String, Primitive> byName) {
+    void flush(Effects fx, Map<String, Primitive> byName, List<WaitIds.Kept> waits) {
         if (!store.keeps()) {
             markRaised = false;
             return;
         }
-        if (fx.changed.isEmpty() && !markRaised) {
+        if (fx.changed.isEmpty() && !markRaised && waits.isEmpty()) {
             return;
         }
-        List<StoreWrite> writes = new ArrayList<>(fx.changed.size() + 1);
+        List<StoreWrite> writes = new ArrayList<>(fx.changed.size() + waits.size() + 1);
         if (markRaised) {
             writes.add(new StoreWrite.Put(FENCING_KIND, MARK_KEY, ByteBuffer.allocate(Long.BYTES).putLong(mark).array()));
             markRaised = false;
@@ -102,6 +153,7 @@ final class SyncJournal {
                     ? new StoreWrite.Put(SyncRecords.KIND, p.name, SyncRecords.encode(p))
                     : new StoreWrite.Delete(SyncRecords.KIND, p.name));
         }
+        waits.forEach(k -> writes.add(waitWrite(k)));
         lastWrite = store.write(writes);
         fx.committedBy(lastWrite);
     }

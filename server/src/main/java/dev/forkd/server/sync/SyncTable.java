@@ -88,6 +88,7 @@ public final class SyncTable {
         this.grants = new Grants(ps, journal, events, this::release);
         this.conditions = new Conditions(ps, grants);
         this.barriers = new Barriers(ps, events);
+        grants.restoreWaits(journal.loadWaits());
         for (Primitive p : journal.load()) {
             ps.byName.put(p.name, p);
             switch (p) {
@@ -119,9 +120,9 @@ public final class SyncTable {
                 return change.apply(fx);
             }
         } finally {
-            if (journal.keeps() && !fx.changed.isEmpty()) {
-                synchronized (this) {
-                    journal.flush(fx, ps.byName);
+            synchronized (this) {
+                if (!fx.changed.isEmpty() || grants.waitsChanged()) {
+                    journal.flush(fx, ps.byName, grants.drainWaitChanges());
                 }
             }
             fx.run();

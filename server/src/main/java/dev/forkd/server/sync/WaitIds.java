@@ -3,7 +3,9 @@ package dev.forkd.server.sync;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
 import dev.forkd.server.sync.SyncResults.Callback;
 import dev.forkd.server.sync.SyncResults.Grant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -13,7 +15,11 @@ import java.util.regex.Pattern;
  * seeing its answer can undo it: which were granted (and with which token), and which were
  * cancelled before they arrived. Bounded: past {@code max} marks the oldest are forgotten (a
  * CancelAcquire follows its Acquire within moments, so only a flood of grants loses one).
- * Not thread-safe: the {@link SyncTable} guards it with its own lock.
+ *
+ * <p>The grants are kept in the store too ({@link SyncJournal}): a caller whose answer was lost
+ * with a crashed supervisor undoes the grant with the next one, whose session table resumed its
+ * session with the grant held. Early cancels are not kept: no Acquire outlives the server it was
+ * sent to. Not thread-safe: the {@link SyncTable} guards it with its own lock.
  */
 final class WaitIds {
 
@@ -45,15 +51,41 @@ final class WaitIds {
         }
     }
 
+    /** A change to the kept grants: {@code grant} empty when the mark is gone. */
+    record Kept(Key key, Optional<Mark.Granted> grant) {}
+
     private final Map<Key, Mark> marks;
+    /** Changes to the granted marks not yet handed to the store, in order. */
+    private final List<Kept> unkept = new ArrayList<>();
 
     WaitIds(int max) {
         this.marks = new LinkedHashMap<>(16, 0.75f, false) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Key, Mark> eldest) {
-                return size() > max;
+                boolean evict = size() > max;
+                if (evict && eldest.getValue() instanceof Mark.Granted) {
+                    unkept.add(new Kept(eldest.getKey(), Optional.empty()));
+                }
+                return evict;
             }
         };
+    }
+
+    /** Puts back the grants a store kept, oldest first. */
+    void restore(List<Map.Entry<Key, Mark.Granted>> kept) {
+        kept.forEach(e -> marks.put(e.getKey(), e.getValue()));
+        unkept.clear(); // what an overfull store evicts on the way in is dropped at the next write
+    }
+
+    /** The changes to keep since the last call, in order. */
+    List<Kept> drainUnkept() {
+        var out = List.copyOf(unkept);
+        unkept.clear();
+        return out;
+    }
+
+    boolean hasUnkept() {
+        return !unkept.isEmpty();
     }
 
     /** Checks a wait id from a request (empty is allowed where the id is optional). */
@@ -76,7 +108,9 @@ final class WaitIds {
     void granted(Callback<Grant> cb, String name, Grant g) {
         if (cb instanceof Tracked t && g.acquired()) {
             marks.remove(t.key()); // re-inserted as the newest
-            marks.put(t.key(), new Mark.Granted(name, g.fencingToken()));
+            Mark.Granted mark = new Mark.Granted(name, g.fencingToken());
+            marks.put(t.key(), mark);
+            unkept.add(new Kept(t.key(), Optional.of(mark)));
         }
     }
 
@@ -95,6 +129,7 @@ final class WaitIds {
         Key k = new Key(owner, waitId);
         if (marks.get(k) instanceof Mark.Granted g) {
             marks.remove(k);
+            unkept.add(new Kept(k, Optional.empty()));
             return Optional.of(g);
         }
         return Optional.empty();

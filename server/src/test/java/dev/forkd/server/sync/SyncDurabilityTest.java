@@ -166,6 +166,66 @@ class SyncDurabilityTest {
         }
     }
 
+    /**
+     * An Acquire granted just before a crash, whose answer its caller never saw: the caller undoes it
+     * by its wait id with the next server, whose restored session still holds the grant. Without the
+     * kept wait id the lock stayed held by a caller who believes it does not hold it, and who waits
+     * on itself when it tries again.
+     */
+    @Test
+    void aGrantWhoseAnswerWasLostWithTheServerIsUndoneByTheNextOne() throws Exception {
+        try (SqliteStateStore store = open()) {
+            SyncTable t = table(store, Set.of("s1", "s2"));
+            Result<Grant> lock = new Result<>();
+            t.acquire("l", Optional.of(SyncKind.LOCK), 0, "s1", FOREVER, "w-lock", lock);
+            assertTrue(lock.await().acquired());
+            Result<Grant> permit = new Result<>();
+            t.acquire("sem", Optional.of(SyncKind.SEMAPHORE), 2, "s1", FOREVER, "w-sem", permit);
+            assertTrue(permit.await().acquired());
+            Result<Grant> undone = new Result<>();
+            t.acquire("l2", Optional.of(SyncKind.LOCK), 0, "s1", FOREVER, "w-seen", undone);
+            assertTrue(undone.await().acquired());
+            assertTrue(t.cancelAcquire("l2", "s1", "w-seen").released(), "undone before the restart");
+            t.committed().get(30, TimeUnit.SECONDS);
+        }
+        try (SqliteStateStore store = open()) {
+            SyncTable t = table(store, Set.of("s1", "s2"));
+            assertEquals(Optional.of("s1"), t.get("l").holder());
+            assertEquals(new SyncResults.Undone(false, true), t.cancelAcquire("l", "s1", "w-lock"));
+            assertEquals(Optional.empty(), t.get("l").holder(), "the lost grant is released");
+            assertEquals(new SyncResults.Undone(false, true), t.cancelAcquire("sem", "s1", "w-sem"));
+            assertEquals(2, t.get("sem").value());
+            assertEquals(new SyncResults.Undone(false, false), t.cancelAcquire("l2", "s1", "w-seen"),
+                    "a wait id undone before the restart stays used up");
+            assertEquals(new SyncResults.Undone(false, false), t.cancelAcquire("l", "s1", "w-lock"),
+                    "undone once only");
+            acquire(t, "l", Optional.empty(), 0, "s2");
+            t.committed().get(30, TimeUnit.SECONDS);
+        }
+        try (SqliteStateStore store = open()) {
+            SyncTable t = table(store, Set.of("s1", "s2"));
+            assertEquals(new SyncResults.Undone(false, false), t.cancelAcquire("l", "s1", "w-lock"),
+                    "the used-up mark was removed from the store too");
+            assertEquals(Optional.of("s2"), t.get("l").holder());
+        }
+    }
+
+    /** The kept wait ids are bounded as the in-memory ones are: the oldest go first. */
+    @Test
+    void keptWaitIdsStayBounded() throws Exception {
+        try (SqliteStateStore store = open()) {
+            SyncTable t = table(store, Set.of("s1"));
+            for (int i = 0; i < WaitIds.DEFAULT_MAX + 5; i++) {
+                Result<Grant> r = new Result<>();
+                t.acquire("l", Optional.of(SyncKind.LOCK), 0, "s1", FOREVER, "w" + i, r);
+                assertTrue(r.await().acquired());
+                t.release("l", "s1");
+            }
+            t.committed().get(30, TimeUnit.SECONDS);
+            assertEquals(WaitIds.DEFAULT_MAX, store.load(SyncJournal.WAITS_KIND).size());
+        }
+    }
+
     @Test
     void aBarrierComesBackEmptyAndStillPasses() throws Exception {
         try (SqliteStateStore store = open()) {
