@@ -59,16 +59,27 @@ final class OutputSink {
     }
 
     private void lost(OutputLost lost) {
-        inv.out().flush();
-        inv.err().println("forkd: " + (lost.getResumedAt() - lost.getOffset()) + " bytes of output lost (offsets "
-                + lost.getOffset() + "-" + lost.getResumedAt() + ") when the server stopped");
-        inv.err().flush();
+        notice(inv, describe(lost));
     }
 
     private void gap(OutputGap gap) {
+        notice(inv, describe(gap));
+    }
+
+    /** A one-line notice on stderr, after what stdout has so far. */
+    static void notice(Invocation inv, String line) {
         inv.out().flush();
-        inv.err().println("forkd: output bytes " + gap.getRequested() + " to " + gap.getResumedAt()
-                + " were dropped by the server's output cap before they were read");
+        inv.err().println(line);
         inv.err().flush();
+    }
+
+    static String describe(OutputLost lost) {
+        return "forkd: " + (lost.getResumedAt() - lost.getOffset()) + " bytes of output lost (offsets "
+                + lost.getOffset() + "-" + lost.getResumedAt() + ") when the server stopped";
+    }
+
+    static String describe(OutputGap gap) {
+        return "forkd: output bytes " + gap.getRequested() + " to " + gap.getResumedAt()
+                + " were dropped by the server's output cap before they were read";
     }
 }

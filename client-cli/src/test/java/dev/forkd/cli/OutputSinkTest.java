@@ -40,4 +40,40 @@ class OutputSinkTest {
         assertEquals("forkd: 4096 bytes of output lost (offsets 5-4101) when the server stopped\n",
                 err.toString(StandardCharsets.UTF_8));
     }
+
+    private static Invocation invocation(ByteArrayOutputStream out, ByteArrayOutputStream err) {
+        return new Invocation(Map.of(), Path.of("."), new ByteArrayInputStream(new byte[0]),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+                false);
+    }
+
+    private static WatchProcessResponse lost(long offset, long resumedAt) {
+        return WatchProcessResponse.newBuilder().setLost(OutputLost.newBuilder().setOffset(offset).setResumedAt(resumedAt))
+                .build();
+    }
+
+    /** `logs --tail N` tells of output lost among its last N lines, and not of a hole before them. */
+    @Test
+    void aTailTellsOfLostOutputWithinItsLinesOnly() throws Exception {
+        List<WatchProcessResponse> log = List.of(
+                output(0, "one\n"),
+                lost(4, 104),
+                output(104, "two\nthree\n"),
+                lost(114, 214),
+                output(214, "four\n"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        LogTail tail = LogTail.read(log.iterator(), 0);
+        tail.print(2, invocation(out, err));
+        assertEquals("three\nfour\n", out.toString(StandardCharsets.UTF_8));
+        assertEquals("forkd: 100 bytes of output lost (offsets 114-214) when the server stopped\n",
+                err.toString(StandardCharsets.UTF_8));
+        assertEquals(219, tail.end());
+
+        out.reset();
+        err.reset();
+        LogTail.read(log.iterator(), 0).print(1, invocation(out, err));
+        assertEquals("four\n", out.toString(StandardCharsets.UTF_8));
+        assertEquals("", err.toString(StandardCharsets.UTF_8), "the hole is before the last line");
+    }
 }
