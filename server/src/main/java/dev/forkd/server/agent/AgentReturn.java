@@ -18,6 +18,8 @@ public final class AgentReturn {
     private final AgentRegistry registry;
     private final LongSupplier nanoTime;
     private final Set<String> missing = new TreeSet<>();
+    /** Awaited agents whose process ended before they came back. */
+    private int ended;
     private final CountDownLatch allBack = new CountDownLatch(1);
     private int awaited;
     private long waitStarted;
@@ -50,16 +52,21 @@ public final class AgentReturn {
         if (awaited == 0) {
             return Optional.empty();
         }
+        int back = awaited - ended - missing.size();
+        String notBack = (ended == 0 ? "" : ", " + ended + " ended first")
+                + (missing.isEmpty() ? "" : ", " + missing.size() + " never came back");
         return Optional.of(String.format(Locale.ROOT,
-                "%d agent%s of the previous supervisor back after %.2f s%s; serving %.2f s after the last came back",
-                awaited, awaited == 1 ? "" : "s", (lastBack - waitStarted) / 1e9,
-                missing.isEmpty() ? "" : " (" + missing.size() + " never came back)", (servingAt - lastBack) / 1e9));
+                "%d of %d agent%s of the previous supervisor back after %.2f s%s; serving %.2f s after the last came back",
+                back, awaited, awaited == 1 ? "" : "s", (lastBack - waitStarted) / 1e9, notBack,
+                (servingAt - lastBack) / 1e9));
     }
 
     /** The agent's process ended: it will not come back. */
     public void gone(String agentId) {
         synchronized (this) {
-            missing.remove(agentId);
+            if (missing.remove(agentId)) {
+                ended++;
+            }
         }
         look();
     }
