@@ -147,7 +147,7 @@ public final class PipeServiceAdapter extends PipeServiceGrpc.PipeServiceImplBas
                             }
                             case PipeOutcomes.Recv.Failed f -> out.onError(ErrorMapper.toStatus(f.error()));
                         }
-                    });
+                    }, call::isCancelled);
             call.setOnCancelHandler(pending::cancel);
         } catch (RuntimeException e) {
             out.onError(ErrorMapper.toStatus(e));

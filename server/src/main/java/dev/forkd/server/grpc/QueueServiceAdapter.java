@@ -174,6 +174,7 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
             ItemQueue q = queues.get(r.getName());
             Optional<Duration> timeout = timeout(r.hasTimeout(), r.getTimeout());
             var pending = q.take(r.getMaxItems() == 0 ? 1 : r.getMaxItems(), timeout, outcome -> {
+                // Only when cancelled after the queue handed the items over: they leave with the call.
                 if (call.isCancelled()) {
                     return;
                 }
@@ -196,7 +197,7 @@ public final class QueueServiceAdapter extends QueueServiceGrpc.QueueServiceImpl
                     }
                     case Outcomes.Take.Failed f -> out.onError(ErrorMapper.toStatus(f.error()));
                 }
-            });
+            }, call::isCancelled);
             call.setOnCancelHandler(pending::cancel);
         } catch (RuntimeException e) {
             out.onError(ErrorMapper.toStatus(e));

@@ -170,11 +170,21 @@ public final class Pipe {
 
     /** Receives up to {@code max} messages at {@code end}, waiting up to the timeout. */
     public Pending recv(int end, int max, Optional<Duration> timeout, Consumer<PipeOutcomes.Recv> done) {
+        return recv(end, max, timeout, done, () -> false);
+    }
+
+    /**
+     * {@link #recv(int, int, Optional, Consumer)} for a caller that may go away without a word
+     * reaching the pipe in time (a cancelled gRPC call): once {@code callerGone} says so, it is
+     * handed no messages, so none is lost with it.
+     */
+    public Pending recv(int end, int max, Optional<Duration> timeout, Consumer<PipeOutcomes.Recv> done,
+            java.util.function.BooleanSupplier callerGone) {
         if (max < 1 || max > limits.maxBatch()) {
             throw new ForkdException.InvalidArgument("max_messages", "must be between 1 and " + limits.maxBatch());
         }
         List<Runnable> after = new ArrayList<>();
-        Receiver r = new Receiver(max, done);
+        Receiver r = new Receiver(max, done, callerGone);
         PipeDirection d;
         synchronized (this) {
             d = readableDirection(end);

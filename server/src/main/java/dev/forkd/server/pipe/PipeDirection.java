@@ -95,6 +95,10 @@ final class PipeDirection {
             moved = false;
             while (!buffer.isEmpty() && !receivers.isEmpty()) {
                 Receiver r = receivers.pollFirst();
+                if (r.callerGone()) {
+                    r.stopDeadline(); // gone before its cancel arrived: it takes nothing
+                    continue;
+                }
                 List<byte[]> got = new ArrayList<>(Math.min(r.max, buffer.size()));
                 long gotBytes = 0;
                 while (got.size() < r.max && !buffer.isEmpty()

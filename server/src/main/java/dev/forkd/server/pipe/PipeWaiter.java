@@ -73,13 +73,20 @@ abstract sealed class PipeWaiter {
     }
 
     /** A receive waiting for up to {@code max} messages. */
+    /** A receive; one whose caller is gone (cancelled, its connection lost) is handed nothing. */
     static final class Receiver extends PipeWaiter {
         final int max;
         private final Consumer<PipeOutcomes.Recv> done;
+        private final java.util.function.BooleanSupplier callerGone;
 
-        Receiver(int max, Consumer<PipeOutcomes.Recv> done) {
+        Receiver(int max, Consumer<PipeOutcomes.Recv> done, java.util.function.BooleanSupplier callerGone) {
             this.max = max;
             this.done = done;
+            this.callerGone = callerGone;
+        }
+
+        boolean callerGone() {
+            return callerGone.getAsBoolean();
         }
 
         Runnable received(List<byte[]> messages) {

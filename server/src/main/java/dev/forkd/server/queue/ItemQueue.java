@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -208,8 +209,17 @@ public final class ItemQueue {
      * empty. At-most-once: the items leave the queue when handed to {@code done}.
      */
     public Pending take(int max, Optional<Duration> timeout, Consumer<Outcomes.Take> done) {
+        return take(max, timeout, done, () -> false);
+    }
+
+    /**
+     * {@link #take(int, Optional, Consumer)} for a caller that may go away without a word reaching
+     * the queue in time (a cancelled gRPC call): once {@code callerGone} says so, it is handed no
+     * items, so none is lost with it.
+     */
+    public Pending take(int max, Optional<Duration> timeout, Consumer<Outcomes.Take> done, BooleanSupplier callerGone) {
         limits.checkTake(max);
-        TakeCall t = new TakeCall(max, done);
+        TakeCall t = new TakeCall(max, done, callerGone);
         change(after -> {
             requireLive();
             waitInLine(t, timeout, after);

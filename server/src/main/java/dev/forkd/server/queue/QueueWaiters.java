@@ -133,13 +133,14 @@ final class QueueWaiters {
     /**
      * Hands items to the head taker: a Take call gets what one reply holds and is answered; a consumer
      * gets what its credit allows and goes to the back of the line while it has credit left. True if
-     * it handed any.
+     * it handed any, or dropped a Take call whose caller is gone (so the next in line is served).
      */
     boolean serveHead(QueueContents contents, QueueConsumers consumers, List<Runnable> after) {
         if (contents.isEmpty() || takers.isEmpty()) {
             return false;
         }
         switch (takers.pollFirst()) {
+            case TakeCall t when t.callerGone() -> t.stopDeadline(); // gone before its cancel arrived: it takes nothing
             case TakeCall t -> {
                 List<Item> got = contents.take(t.max);
                 t.stopDeadline();

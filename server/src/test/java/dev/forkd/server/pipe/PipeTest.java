@@ -55,6 +55,20 @@ class PipeTest {
         assertEquals(List.of("x"), texts(recv(p, 1, Optional.empty()).get(1, TimeUnit.SECONDS)));
     }
 
+    /** A receive whose caller went away before the pipe heard of it is handed nothing; the next gets it. */
+    @Test
+    void aReceiveWhoseCallerIsGoneTakesNothingAndTheNextOneGetsTheMessage() throws Exception {
+        Pipe p = pipes.create(Optional.empty(), false);
+        java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
+        CompletableFuture<PipeOutcomes.Recv> abandoned = new CompletableFuture<>();
+        p.recv(0, 10, Optional.empty(), abandoned::complete, gone::get);
+        var next = recv(p, 0, Optional.empty());
+        gone.set(true);
+        p.send(1, List.of(b("kept")), false, Optional.empty(), r -> {});
+        assertEquals(List.of("kept"), texts(next.get(1, TimeUnit.SECONDS)));
+        assertFalse(abandoned.isDone(), "nothing is sent to a caller that is gone");
+    }
+
     @Test
     void closingAnEndGivesTheOtherEndWhatWasBufferedThenEof() throws Exception {
         Pipe p = pipes.create(Optional.empty(), false);

@@ -68,6 +68,25 @@ class ItemQueueTest {
         assertEquals(List.of("a", "b", "c"), taken(got.get(1, TimeUnit.SECONDS)));
     }
 
+    /**
+     * A Take whose caller went away (its gRPC call cancelled) before the queue heard of it is handed
+     * nothing: the item goes to the next taker instead of leaving with a call nobody reads.
+     */
+    @Test
+    void aTakeWhoseCallerIsGoneTakesNothingAndTheNextOneGetsTheItem() throws Exception {
+        ItemQueue q = queue(10);
+        java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
+        CompletableFuture<Outcomes.Take> abandoned = new CompletableFuture<>();
+        q.take(1, FOREVER, abandoned::complete, gone::get);
+        var next = future((java.util.function.Consumer<Outcomes.Take> cb) -> q.take(1, FOREVER, cb));
+        gone.set(true); // cancelled; the queue has not been told (pending.cancel() not called)
+        q.put(List.of(item("kept")), FOREVER, r -> {});
+        assertEquals(List.of("kept"), taken(next.get(1, TimeUnit.SECONDS)));
+        assertFalse(abandoned.isDone(), "nothing is sent to a caller that is gone");
+        q.put(List.of(item("later")), FOREVER, r -> {});
+        assertEquals(1, q.snapshot().size(), "the gone caller left the line: the next item waits for a taker");
+    }
+
     @Test
     void takeOnEmptyTimesOutAsAResult() throws Exception {
         ItemQueue q = queue(10);
