@@ -3,6 +3,7 @@ package dev.forkd.server.grpc;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.error.ForkdException.InvalidArgument;
 import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.pool.MapResults;
 import dev.forkd.server.pool.Pool;
 import dev.forkd.server.pool.PoolTask;
 import dev.forkd.server.pool.PoolRegistry;
@@ -14,13 +15,11 @@ import dev.forkd.v1.MapStart;
 import dev.forkd.v1.ResultOrder;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -56,7 +55,6 @@ final class MapSession implements StreamObserver<MapRequest> {
     // Guarded by this.
     private Pool pool;
     private boolean ephemeral;
-    private boolean ordered;
     private int chunksize;
     private int window;
     private boolean haltOnError;
@@ -64,13 +62,8 @@ final class MapSession implements StreamObserver<MapRequest> {
     private Optional<java.util.concurrent.atomic.AtomicBoolean> haltGroup = Optional.empty();
     private boolean poolInfoDue;
     private long received;
-    private long sent;
-    private long nextToEmit;
-    private final TreeMap<Long, TaskResult> waiting = new TreeMap<>();
-    /** Indices skipped after a halt and not yet passed over by the in-order emission. */
-    private final java.util.TreeSet<Long> skipped = new java.util.TreeSet<>();
-    private long skippedCount;
-    private final ArrayDeque<TaskResult> ready = new ArrayDeque<>();
+    /** Results on their way out, in the order the stream asked for (set when it begins). */
+    private MapResults results = new MapResults(false);
     private final Map<Long, PoolTask> open = new HashMap<>();
     private boolean inputDone;
     private boolean halted;
@@ -155,7 +148,7 @@ final class MapSession implements StreamObserver<MapRequest> {
         synchronized (this) {
             pool = p;
             ephemeral = made;
-            ordered = inOrder;
+            results = new MapResults(inOrder);
             chunksize = Math.max(1, s.getChunksize());
             int cap = (int) Math.min(MAX_WINDOW, Math.max(MIN_WINDOW, 64L * p.spec().processes() * chunksize));
             window = s.getMaxInFlight() == 0 ? cap : Math.min(cap, s.getMaxInFlight());
@@ -240,11 +233,7 @@ final class MapSession implements StreamObserver<MapRequest> {
             if (finished) {
                 return;
             }
-            if (ordered) {
-                waiting.put(r.index(), r);
-            } else {
-                ready.addLast(r);
-            }
+            results.add(r);
             if (haltOnError && !r.ok() && !halted) {
                 halted = true;
                 unstarted = new ArrayList<>(open.values());
@@ -261,10 +250,7 @@ final class MapSession implements StreamObserver<MapRequest> {
                 return;
             }
             giveBack(open.remove(index));
-            skippedCount++;
-            if (ordered) {
-                skipped.add(index);
-            }
+            results.skip(index);
         }
         scheduleDrain();
     }
@@ -272,7 +258,7 @@ final class MapSession implements StreamObserver<MapRequest> {
     private void maybeRequest() {
         boolean ask;
         synchronized (this) {
-            ask = !finished && !inputDone && !halted && !requested && pool != null && received - sent < window;
+            ask = !finished && !inputDone && !halted && !requested && pool != null && received - results.sent() < window;
             if (ask) {
                 requested = true;
             }
@@ -317,18 +303,7 @@ final class MapSession implements StreamObserver<MapRequest> {
                     }
                     int bytes = 0;
                     while (msg.getResultsCount() < MAX_RESULTS_PER_MESSAGE && bytes < MAX_MESSAGE_BYTES) {
-                        TaskResult r;
-                        if (ordered) {
-                            while (skipped.remove(nextToEmit)) {
-                                nextToEmit++;
-                            }
-                            r = waiting.isEmpty() || waiting.firstKey() != nextToEmit ? null : waiting.pollFirstEntry().getValue();
-                            if (r != null) {
-                                nextToEmit++;
-                            }
-                        } else {
-                            r = ready.pollFirst();
-                        }
+                        TaskResult r = results.next();
                         if (r == null) {
                             break;
                         }
@@ -337,8 +312,7 @@ final class MapSession implements StreamObserver<MapRequest> {
                         bytes += pr.getSerializedSize();
                         msg.addResults(pr);
                     }
-                    sent += msg.getResultsCount();
-                    if (sent + skippedCount == received && (inputDone || halted)) {
+                    if (results.accountedFor() == received && (inputDone || halted)) {
                         complete = true;
                         finished = true;
                         if (halted) {
@@ -422,8 +396,7 @@ final class MapSession implements StreamObserver<MapRequest> {
                 released = true;
                 memory.release(held);
                 held = 0;
-                waiting.clear();
-                ready.clear();
+                results.clear();
             }
         }
         left.forEach(PoolTask::cancel);
