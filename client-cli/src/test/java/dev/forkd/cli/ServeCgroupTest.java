@@ -34,4 +34,17 @@ class ServeCgroupTest {
                 + " there)"), r.toString());
         assertTrue(!Files.exists(dir.resolve("s.sock")), "nothing served");
     }
+
+    @Test
+    void theConfigFilesCgroupIsRelativeToTheFile() throws Exception {
+        Path plain = Files.createDirectories(dir.resolve("etc/plain"));
+        Path config = Files.writeString(dir.resolve("etc/forkd.toml"), "[server]\ncgroup = \"plain\"\n");
+        Cli cli = new Cli(Map.of("XDG_RUNTIME_DIR", dir.toString()), dir);
+
+        Cli.Result r = cli.run("serve", "--listen", "unix:" + dir.resolve("s.sock"), "--state-dir", "none",
+                "--config", config.toString());
+
+        assertEquals(ExitCodes.ERROR, r.code(), r.toString());
+        assertTrue(r.err().contains("--cgroup " + plain + ": " + plain + " is no cgroup v2 directory"), r.toString());
+    }
 }
