@@ -76,12 +76,16 @@ class CgroupV2ServerTest {
         Path leaf = own.resolve("supervisor");
         long me = ProcessHandle.current().pid();
         try (RealServer forkd = new RealServer(2, c -> c.withCgroup(Optional.of(own)))) {
-            List<Procs.Stat> agents = Procs.childrenOf((int) me).stream().filter(s -> s.state() != 'Z').toList();
-            assertEquals(2, agents.size(), "this JVM's children are the two agents: " + agents);
             assertEquals(List.of(), members(own), "no process left in the delegated cgroup itself");
             assertTrue(members(leaf).contains(me), "the server moved into the leaf: " + members(leaf));
+            // Beside it there, its two agents, born there (an earlier test's leftovers would be elsewhere).
+            List<Procs.Stat> agents = members(leaf).stream().filter(pid -> pid != me)
+                    .map(pid -> Procs.stat(pid.intValue()).orElseThrow()).toList();
+            assertEquals(2, agents.size(), "the leaf holds the server and its agents: " + agents);
             for (Procs.Stat agent : agents) {
-                assertEquals(cgroup2.inHierarchy(leaf), cgroupOf(agent.pid()), "agents are born in the leaf: " + agent);
+                assertEquals(me, agent.ppid(), "an agent of this server's: " + agent);
+                assertTrue(Files.readString(Path.of("/proc/" + agent.pid() + "/cmdline")).contains("--agent-id"),
+                        agent.toString());
             }
             assertEquals(List.of(), words(own.resolve("cgroup.subtree_control")),
                     "none of memory, cpu, pids is offered here: nothing to enable");
