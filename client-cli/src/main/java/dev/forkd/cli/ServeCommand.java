@@ -124,6 +124,13 @@ final class ServeCommand implements Callable<Integer> {
                     + " ~/.local/state/forkd. `none` keeps nothing. One server per state directory.")
     String stateDir;
 
+    @Option(names = "--cgroup", paramLabel = "DIR",
+            description = "The cgroup v2 directory delegated to forkd, for memory_max, cpu_max and pids_max"
+                    + " (default: its own cgroup where delegated, e.g. by systemd's Delegate=yes; else cgroup v1)."
+                    + " forkd moves itself into DIR/supervisor, enables memory, cpu and pids in"
+                    + " DIR/cgroup.subtree_control and makes its processes' cgroups in DIR/forkd-*.")
+    Path cgroup;
+
     @Option(names = "--fresh",
             description = "Start empty: discard what the last server kept in the state directory, and say what.")
     boolean fresh;
@@ -227,6 +234,9 @@ final class ServeCommand implements Callable<Integer> {
             }
             if (logFile != null) {
                 config = config.withLogFile(Optional.of(inv.cwd().resolve(logFile).toAbsolutePath()));
+            }
+            if (cgroup != null) {
+                config = config.withCgroup(Optional.of(inv.cwd().resolve(cgroup).toAbsolutePath().normalize()));
             }
             config = config.withStore(store(inv));
             return config.withCli(ServerLauncher.launcher(inv.env()));

@@ -60,6 +60,7 @@ final class ServeConfigFile {
             case "agent_return_wait" -> serve.agentReturnWait = DurationConverter.parse(value);
             case "restart_keep" -> serve.restartKeep = Boolean.parseBoolean(value);
             case "log_file" -> serve.logFile = dir.resolve(value);
+            case "cgroup" -> serve.cgroup = dir.resolve(value);
             case "state_dir" -> serve.stateDir = "none".equals(value) ? value : dir.resolve(value).toString();
             default -> throw new IllegalStateException("a [server] start key without an option: " + key);
         }

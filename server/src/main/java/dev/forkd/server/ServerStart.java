@@ -90,17 +90,24 @@ final class ServerStart {
             throw new IOException("cannot load the kept agents: " + e.getMessage()
                     + " (forkd serve --fresh starts empty, discarding them)", e);
         }
+        // One cgroup per process with cgroup limits, under a parent named for this server; a fresh
+        // start removes what an earlier server on this state directory left. Before any agent starts:
+        // on cgroup v2 this server moves into its delegated cgroup's leaf, where its agents are born.
+        ProcessCgroups cgroups;
+        try {
+            cgroups = ProcessCgroups.host(config.store().dir(), config.cgroup());
+        } catch (IOException | RuntimeException e) {
+            ServerStop.releaseState(stateDir, store);
+            throw e;
+        }
+        if (config.store().fresh()) {
+            cgroups.removeAll();
+        }
         var timers = new ScheduledThreadPoolExecutor(2, Thread.ofPlatform().name("forkd-timer-", 0).daemon().factory());
         timers.setRemoveOnCancelPolicy(true);
         ExecutorService streams = Executors.newFixedThreadPool(
                 Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Thread.ofPlatform().name("forkd-stream-", 0).daemon().factory());
-        // One cgroup per process with cgroup limits, under a parent named for this server; a fresh
-        // start removes what an earlier server on this state directory left.
-        ProcessCgroups cgroups = ProcessCgroups.host(config.store().dir());
-        if (config.store().fresh()) {
-            cgroups.removeAll();
-        }
         ForkdServices services;
         // The processes' output files, made with the memory budget their writes in flight are charged to.
         AtomicReference<OutputFiles> outputs = new AtomicReference<>(OutputFiles.none());

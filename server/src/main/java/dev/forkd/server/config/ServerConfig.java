@@ -27,6 +27,9 @@ import java.util.Optional;
  * @param cli the {@code forkd} launcher that started this server: children get it as
  *     {@code FORKD_CLI} and its directory at the end of their {@code PATH}, so they can call forkd
  * @param store where what must survive a restart is kept, if anywhere ({@code --state-dir}, {@code --fresh})
+ * @param cgroup the cgroup v2 directory delegated to forkd ({@code --cgroup}): it moves itself into
+ *     {@code <cgroup>/supervisor} and makes its processes' cgroups beside that; empty: its own cgroup
+ *     where that is delegated, else cgroup v1
  */
 public record ServerConfig(
         ListenAddress listen,
@@ -42,7 +45,8 @@ public record ServerConfig(
         TcpSecurity tcpSecurity,
         Optional<ListenAddress.Tcp> healthListen,
         Optional<Path> cli,
-        StoreConfig store) {
+        StoreConfig store,
+        Optional<Path> cgroup) {
 
     public static final long MIB = 1024L * 1024L;
     /** Less than this would refuse most work outright. */
@@ -55,6 +59,10 @@ public record ServerConfig(
 
     public ServerConfig {
         java.util.Objects.requireNonNull(store, "store");
+        java.util.Objects.requireNonNull(cgroup, "cgroup");
+        if (cgroup.isPresent() && !cgroup.get().isAbsolute()) {
+            throw new IllegalArgumentException("--cgroup must be an absolute path, got " + cgroup.get());
+        }
         if (agents < 1 || agents > 64) {
             throw new IllegalArgumentException("agents must be between 1 and 64, got " + agents);
         }
@@ -106,56 +114,63 @@ public record ServerConfig(
         return new ServerConfig(
                 paths.defaultAddress(), Optional.empty(), 1, 4096, paths.stateDir(),
                 16 * MIB, 1024 * MIB, 100_000, defaultMemoryBudget(), Optional.empty(),
-                new TcpSecurity.Unset(), Optional.empty(), Optional.empty(), StoreConfig.OFF);
+                new TcpSecurity.Unset(), Optional.empty(), Optional.empty(), StoreConfig.OFF, Optional.empty());
     }
 
     public ServerConfig withListen(ListenAddress address) {
         return new ServerConfig(address, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli, store);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli, store, cgroup);
     }
 
     public ServerConfig withTokenFile(Optional<Path> file) {
         return new ServerConfig(listen, file, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli, store);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli, store, cgroup);
     }
 
     /** Where to listen and how that listener is protected, changed together (each checks the other). */
     public ServerConfig withTransport(ListenAddress address, TcpSecurity security) {
         return new ServerConfig(address, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, security, healthListen, cli, store);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, security, healthListen, cli, store, cgroup);
     }
 
     /** Also serve the health service alone, in plaintext, at {@code address}. */
     public ServerConfig withHealthListen(Optional<ListenAddress.Tcp> address) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, address, cli, store);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, address, cli, store, cgroup);
     }
 
     public ServerConfig withAgents(int count) {
         return new ServerConfig(listen, tokenFile, count, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli, store);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli, store, cgroup);
     }
 
     public ServerConfig withMemoryBudget(long bytes) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, bytes, logFile, tcpSecurity, healthListen, cli, store);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, bytes, logFile, tcpSecurity, healthListen, cli, store, cgroup);
     }
 
     public ServerConfig withCli(Optional<Path> launcher) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, launcher, store);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, launcher, store, cgroup);
     }
 
     public ServerConfig withLogFile(Optional<Path> file) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
-                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, file, tcpSecurity, healthListen, cli, store);
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, file, tcpSecurity, healthListen, cli, store, cgroup);
     }
 
     /** Keep state in {@code store}'s directory (or nowhere: {@link StoreConfig#OFF}). */
     public ServerConfig withStore(StoreConfig store) {
         return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
                 defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli,
-                store);
+                store, cgroup);
+    }
+
+    /** Use the cgroup v2 directory {@code dir} for cgroup limits ({@code --cgroup}). */
+    public ServerConfig withCgroup(Optional<Path> dir) {
+        return new ServerConfig(listen, tokenFile, agents, agentCapacity, stateDir,
+                defaultOutputLimit, maxOutputLimit, maxProcesses, memoryBudget, logFile, tcpSecurity, healthListen, cli,
+                store, dir);
     }
 
     /**

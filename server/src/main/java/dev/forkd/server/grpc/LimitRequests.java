@@ -31,10 +31,13 @@ final class LimitRequests {
         return limits;
     }
 
-    /** FAILED_PRECONDITION if {@code limits} needs a cgroup and this host has none for forkd. */
+    /**
+     * FAILED_PRECONDITION if {@code limits} needs a cgroup this host cannot give forkd, or one
+     * without a controller a limit needs (the message names it).
+     */
     static void checkCgroups(ResourceLimits limits, CgroupSupport cgroups) {
         if (limits.needsCgroup()) {
-            cgroups.missing().ifPresent(why -> {
+            cgroups.missing(limits).ifPresent(why -> {
                 throw new ForkdException.FailedPrecondition("CGROUPS_UNAVAILABLE",
                         "memory_max_bytes, cpu_max and pids_max need cgroups forkd can use (v2 delegated to it, or"
                                 + " writable v1 memory, cpu and pids hierarchies): " + why,

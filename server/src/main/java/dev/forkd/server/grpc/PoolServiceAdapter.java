@@ -48,7 +48,7 @@ public final class PoolServiceAdapter extends PoolServiceGrpc.PoolServiceImplBas
     public PoolServiceAdapter(PoolRegistry pools, Map<String, String> baseEnv, Map<String, String> forkdEnv,
             long defaultOutputLimit, long maxOutputLimit, int cpus, Executor executor) {
         this(pools, baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit, cpus, executor,
-                () -> Optional.of("this server makes no cgroups"));
+                limits -> Optional.of("this server makes no cgroups"));
     }
 
     /** @param cgroups whether the workers' cgroup limits can be honoured here */

@@ -42,7 +42,7 @@ final class SpawnRequests {
     SpawnRequests(Map<String, String> baseEnv, Map<String, String> forkdEnv, long defaultOutputLimit,
             long maxOutputLimit) {
         this(baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit,
-                () -> java.util.Optional.of("this server makes no cgroups"));
+                limits -> java.util.Optional.of("this server makes no cgroups"));
     }
 
     /** @param cgroups whether the cgroup limits can be honoured here */

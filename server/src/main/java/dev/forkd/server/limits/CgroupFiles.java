@@ -78,22 +78,28 @@ final class CgroupFiles {
         }
     }
 
-    /** Removes {@code parent}'s cgroup children and then {@code parent}. */
+    /** Removes {@code parent}'s cgroup children and then {@code parent}, as {@link #remove} does. */
     static void removeTree(Path parent) {
+        removeTree(parent, CgroupFiles::remove);
+    }
+
+    /** Removes {@code parent}'s cgroup children and then {@code parent}, each with {@code removal}. */
+    static void removeTree(Path parent, java.util.function.Consumer<Path> removal) {
         if (!Files.isDirectory(parent)) {
             return;
         }
         try (DirectoryStream<Path> children = Files.newDirectoryStream(parent, Files::isDirectory)) {
             for (Path child : children) {
-                remove(child);
+                removal.accept(child);
             }
         } catch (IOException e) {
             LOG.warning("cannot list cgroup " + parent + ": " + e.getMessage());
         }
-        remove(parent);
+        removal.accept(parent);
     }
 
-    private static void killMembers(Path dir) {
+    /** SIGKILL to each process in {@code dir}'s cgroup.procs. */
+    static void killMembers(Path dir) {
         List<String> pids;
         try {
             pids = Files.readAllLines(dir.resolve("cgroup.procs"));

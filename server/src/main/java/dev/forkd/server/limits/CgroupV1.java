@@ -16,10 +16,6 @@ import java.util.Optional;
  */
 final class CgroupV1 implements Cgroups {
 
-    static final long CPU_PERIOD_MICROS = 100_000;
-    /** The kernel's smallest CFS quota. */
-    static final long MIN_QUOTA_MICROS = 1_000;
-
     private final Path memory;
     private final Path cpu;
     private final Path pids;
@@ -49,13 +45,9 @@ final class CgroupV1 implements Cgroups {
         }
     }
 
-    /** {@code cpus} as a CFS quota per {@code period}, at least the kernel's smallest. */
-    static long quotaMicros(double cpus, long period) {
-        return Math.max(MIN_QUOTA_MICROS, Math.round(cpus * period));
-    }
-
+    /** All three hierarchies are there (or this would not have been picked): nothing is missing. */
     @Override
-    public Optional<String> missing() {
+    public Optional<String> missing(ResourceLimits limits) {
         return Optional.empty();
     }
 
@@ -78,9 +70,9 @@ final class CgroupV1 implements Cgroups {
         if (memsw) {
             CgroupFiles.write(mem.resolve("memory.memsw.limit_in_bytes"), bytes);
         }
-        CgroupFiles.write(c.resolve("cpu.cfs_period_us"), Long.toString(CPU_PERIOD_MICROS));
+        CgroupFiles.write(c.resolve("cpu.cfs_period_us"), Long.toString(Cgroups.CPU_PERIOD_MICROS));
         CgroupFiles.write(c.resolve("cpu.cfs_quota_us"), limits.cpuMax().isPresent()
-                ? Long.toString(quotaMicros(limits.cpuMax().getAsDouble(), CPU_PERIOD_MICROS)) : "-1");
+                ? Long.toString(Cgroups.quotaMicros(limits.cpuMax().getAsDouble())) : "-1");
         CgroupFiles.write(p.resolve("pids.max"),
                 limits.pidsMax().isPresent() ? Long.toString(limits.pidsMax().getAsLong()) : "max");
         return List.of(mem.resolve("cgroup.procs"), c.resolve("cgroup.procs"), p.resolve("cgroup.procs"));

@@ -16,6 +16,22 @@ public interface Cgroups extends CgroupSupport {
 
     /** A group's name: one directory level, never a control file's name (those all hold a dot). */
     Pattern GROUP = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,127}");
+    /** The CFS period a {@code cpu_max} is written over (v1's cpu.cfs_period_us, v2's cpu.max). */
+    long CPU_PERIOD_MICROS = 100_000;
+    /** The kernel's smallest CFS quota. */
+    long MIN_QUOTA_MICROS = 1_000;
+
+    /**
+     * Readies these cgroups for a server that is starting, before it starts any agent: for
+     * {@link CgroupV2}, forkd moves itself into a leaf of its delegated cgroup and enables the
+     * controllers its limits need there ({@link CgroupDelegation}). Nothing for the other kinds.
+     *
+     * @return the cgroups to use from now on
+     * @throws IOException saying what could not be done
+     */
+    default Cgroups settle() throws IOException {
+        return this;
+    }
 
     /**
      * Makes (or reuses) {@code group}'s cgroup and writes {@code limits} into it; an unset limit is
@@ -37,16 +53,17 @@ public interface Cgroups extends CgroupSupport {
 
     /**
      * The host's cgroups as this server can use them: v2 if it is delegated to forkd, else v1 if its
-     * hierarchies are writable, else none, saying what is missing for each.
+     * hierarchies are writable, else none, saying what is missing for each. Only reads: nothing is
+     * made or moved until {@link #settle()}.
      *
      * @param root where cgroups are mounted ({@code /sys/fs/cgroup})
-     * @param selfCgroup this process's {@code /proc/self/cgroup}
+     * @param self this process's {@code /proc/self} (its {@code cgroup} and {@code mountinfo})
      * @param name this server's, for the parent {@code forkd-<name>}
      */
-    static Cgroups pick(Path root, Path selfCgroup, String name) {
-        CgroupV2.Probe v2 = CgroupV2.probe(root, selfCgroup);
+    static Cgroups pick(Path root, Path self, String name) {
+        CgroupV2.Probe v2 = CgroupV2.probe(root, self);
         if (v2.delegated().isPresent()) {
-            return new CgroupV2(v2.delegated().get().resolve("forkd-" + name));
+            return v2.delegated().get().forServer(name);
         }
         Optional<String> v1Missing = CgroupV1.missing(root);
         if (v1Missing.isEmpty()) {
@@ -55,17 +72,27 @@ public interface Cgroups extends CgroupSupport {
         return none(v2.missing().orElse("cgroup v2 is not usable") + "; and " + v1Missing.get());
     }
 
-    /** This machine's {@code /sys/fs/cgroup}. */
+    /** This machine's {@code /sys/fs/cgroup}, as {@link #pick} finds it. */
     static Cgroups host(String name) {
-        return pick(Path.of("/sys/fs/cgroup"), Path.of("/proc/self/cgroup"), name);
+        return pick(Path.of("/sys/fs/cgroup"), Path.of("/proc/self"), name);
+    }
+
+    /**
+     * cgroup v2 at {@code cgroup}, a directory delegated to forkd ({@code forkd serve --cgroup}),
+     * wherever this process is now: {@link #settle()} moves it there.
+     *
+     * @throws IOException when {@code cgroup} is no writable cgroup v2 directory
+     */
+    static Cgroups delegated(Path cgroup, String name) throws IOException {
+        return CgroupV2.at(cgroup).forServer(name);
     }
 
     /** No cgroups: every cgroup limit is refused, saying {@code missing}. */
     static Cgroups none(String missing) {
         return new Cgroups() {
             @Override
-            public Optional<String> missing() {
-                return Optional.of(missing);
+            public Optional<String> missing(ResourceLimits limits) {
+                return limits.needsCgroup() ? Optional.of(missing) : Optional.empty();
             }
 
             @Override
@@ -83,6 +110,11 @@ public interface Cgroups extends CgroupSupport {
 
             @Override
             public void removeAll() {}
+
+            @Override
+            public String toString() {
+                return "no cgroups (" + missing + ")";
+            }
         };
     }
 
@@ -97,5 +129,10 @@ public interface Cgroups extends CgroupSupport {
     /** Whether {@code dir} is a directory this process may make cgroups in. */
     static boolean writableDir(Path dir) {
         return Files.isDirectory(dir) && Files.isWritable(dir);
+    }
+
+    /** {@code cpus} as a CFS quota per {@link #CPU_PERIOD_MICROS}, at least the kernel's smallest. */
+    static long quotaMicros(double cpus) {
+        return Math.max(MIN_QUOTA_MICROS, Math.round(cpus * CPU_PERIOD_MICROS));
     }
 }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.logging.Logger;
 
 /**
  * The cgroups of forkd's processes, by process id: made before a run's child runs its program,
@@ -17,6 +18,8 @@ import java.util.Optional;
  * remembered for the run's exit cause. A restart makes the cgroup again for its new run.
  */
 public final class ProcessCgroups implements CgroupSupport {
+
+    private static final Logger LOG = Logger.getLogger(ProcessCgroups.class.getName());
 
     /** Runs whose OOM kill is remembered (the most recent ones); a bound, as every map here has. */
     static final int MAX_OOM_RUNS = 4096;
@@ -46,18 +49,43 @@ public final class ProcessCgroups implements CgroupSupport {
     }
 
     /**
-     * This host's cgroups, under a parent named for this server: for one with a state directory,
-     * from its path (so a restarted server finds its children's cgroups), else from its pid.
+     * This host's cgroups, under a parent named for this server (for one with a state directory,
+     * from its path, so a restarted server finds its children's cgroups; else from its pid), readied
+     * for a starting server ({@link Cgroups#settle()}: for cgroup v2 this server moves into the leaf
+     * of its delegated cgroup). Call before any agent starts, so the agents are born in that leaf.
+     *
+     * @param cgroup the cgroup v2 delegated to this server ({@code forkd serve --cgroup}); empty: its
+     *     own, if delegated, else cgroup v1. An own cgroup that cannot be readied leaves cgroup
+     *     limits refused, saying why; a named one that cannot be fails the start.
+     * @throws IOException when the named {@code cgroup} cannot be used
      */
-    public static ProcessCgroups host(Optional<Path> stateDir) {
+    public static ProcessCgroups host(Optional<Path> stateDir, Optional<Path> cgroup) throws IOException {
         String name = stateDir.map(d -> "s" + digest(d.toAbsolutePath().normalize().toString()))
                 .orElse("pid" + ProcessHandle.current().pid());
-        return new ProcessCgroups(Cgroups.host(name));
+        Cgroups settled;
+        if (cgroup.isPresent()) {
+            try {
+                settled = Cgroups.delegated(cgroup.get(), name).settle();
+            } catch (IOException e) {
+                throw new IOException("--cgroup " + cgroup.get() + ": " + e.getMessage(), e);
+            }
+        } else {
+            try {
+                settled = Cgroups.host(name).settle();
+            } catch (IOException e) {
+                LOG.warning("memory_max_bytes, cpu_max and pids_max will be refused: " + e.getMessage());
+                settled = Cgroups.none(e.getMessage());
+            }
+        }
+        if (settled instanceof CgroupV2) {
+            LOG.info("cgroup limits: " + settled);
+        }
+        return new ProcessCgroups(settled);
     }
 
     @Override
-    public Optional<String> missing() {
-        return cgroups.missing();
+    public Optional<String> missing(ResourceLimits limits) {
+        return cgroups.missing(limits);
     }
 
     /**

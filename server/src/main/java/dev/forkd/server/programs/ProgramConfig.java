@@ -38,7 +38,7 @@ public record ProgramConfig(Map<String, Program> programs, Duration rssCheckInte
     public static final Set<String> START_KEYS = Set.of("listen", "token_file", "tls_cert", "tls_key", "tls_client_ca",
             "insecure_plaintext", "health_listen", "metrics_listen", "metrics_per_resource_labels", "agents",
             "memory_budget", "agent_heartbeat", "agent_lost_after", "log_file", "state_dir", "orphan_grace",
-            "agent_return_wait", "restart_keep");
+            "agent_return_wait", "restart_keep", "cgroup");
     private static final Set<String> START_NUMBERS = Set.of("agents", "metrics_per_resource_labels");
     private static final Set<String> START_FLAGS = Set.of("insecure_plaintext", "restart_keep");
 

@@ -151,7 +151,10 @@ class DeclaredProgramsTest {
 
     @Test
     void programsCgroupLimitsPutItInACgroupOfItsOwn() throws Exception {
-        Optional<String> missing = dev.forkd.server.limits.Cgroups.host("probe").missing();
+        Optional<String> missing = dev.forkd.server.limits.Cgroups.host("probe").missing(
+                new dev.forkd.server.limits.ResourceLimits(java.util.OptionalLong.empty(), java.util.OptionalLong.empty(),
+                        java.util.OptionalLong.empty(), java.util.OptionalLong.empty(), java.util.OptionalLong.empty(),
+                        java.util.OptionalLong.empty(), java.util.OptionalDouble.empty(), java.util.OptionalLong.of(5)));
         String declared = program("capped", "exec sleep 300") + "[program.capped.limits]\npids_max = 5\n";
         if (missing.isPresent()) {
             System.out.println("cgroup branch: no usable cgroups here (" + missing.get() + "); expecting a failed start");
@@ -169,6 +172,15 @@ class DeclaredProgramsTest {
         load(declared);
         ProcessInfo p = process("capped");
         assertEquals(ProcessState.PROCESS_STATE_RUNNING, p.getState());
+        // RUNNING once spawned: the cgroup shim may still be joining; the program runs once it has.
+        Path comm = Path.of("/proc/" + p.getPid() + "/comm");
+        Eventually.await(Duration.ofSeconds(20), () -> {
+            try {
+                return Files.readString(comm).strip().equals("sleep");
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }, () -> "the program never ran: " + comm);
 
         String pidsLine = Files.readAllLines(Path.of("/proc/" + p.getPid() + "/cgroup")).stream()
                 .filter(l -> l.split(":", 3)[1].equals("pids") || l.startsWith("0::/") && !l.equals("0::/"))

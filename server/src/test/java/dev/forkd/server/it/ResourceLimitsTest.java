@@ -36,7 +36,10 @@ class ResourceLimitsTest {
 
     private static RealServer forkd;
     /** What this host lacks for cgroup limits (probed only: nothing is made); empty where they work. */
-    private static final Optional<String> CGROUPS_MISSING = Cgroups.host("probe").missing();
+    private static final Optional<String> CGROUPS_MISSING = Cgroups.host("probe").missing(
+            new dev.forkd.server.limits.ResourceLimits(java.util.OptionalLong.empty(), java.util.OptionalLong.empty(),
+                    java.util.OptionalLong.empty(), java.util.OptionalLong.empty(), java.util.OptionalLong.empty(),
+                    java.util.OptionalLong.of(1L << 20), java.util.OptionalDouble.of(1), java.util.OptionalLong.of(1)));
     /** The cgroups the children were in: none of them may be left once their run ended, nor their parents at stop. */
     private static final List<Path> CHILD_CGROUPS = new ArrayList<>();
 

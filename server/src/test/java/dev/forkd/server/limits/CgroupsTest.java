@@ -32,24 +32,34 @@ class CgroupsTest {
         return Files.writeString(f, content);
     }
 
+    private static final ResourceLimits ALL = limits(OptionalLong.of(1L << 20), OptionalDouble.of(1), OptionalLong.of(1));
+
+    /** A /proc/self whose cgroup file says {@code cgroup}. */
+    private Path self(String cgroup) throws IOException {
+        return file("self/cgroup", cgroup).getParent();
+    }
+
     private Path v1Host() throws IOException {
         file("memory/memory.limit_in_bytes", "9223372036854771712\n");
         file("cpu/cpu.cfs_quota_us", "-1\n");
         file("pids/cgroup.procs", "");
-        return file("self", "4:memory:/\n1:cpu:/\n0::/\n");
+        return self("4:memory:/\n1:cpu:/\n0::/\n");
     }
 
-    private Path v2Host(String subtreeControl) throws IOException {
+    /** A v2 host whose cgroup svc (this process's, alone in it) offers {@code controllers}. */
+    private Path v2Host(String controllers) throws IOException {
         file("cgroup.controllers", "cpu memory pids\n");
-        file("svc/cgroup.subtree_control", subtreeControl);
-        return file("self", "0::/svc\n");
+        file("svc/cgroup.controllers", controllers);
+        file("svc/cgroup.subtree_control", "");
+        file("svc/cgroup.procs", ProcessHandle.current().pid() + "\n");
+        return self("0::/svc\n");
     }
 
     @Test
     void v1WritesEachLimitIntoItsHierarchyAndNamesTheProcsFiles() throws IOException {
         Cgroups cgroups = Cgroups.pick(root, v1Host(), "t1");
         assertInstanceOf(CgroupV1.class, cgroups);
-        assertEquals(Optional.empty(), cgroups.missing());
+        assertEquals(Optional.empty(), cgroups.missing(ALL));
 
         List<Path> procs = cgroups.prepare("p-3",
                 limits(OptionalLong.of(32L << 20), OptionalDouble.of(0.5), OptionalLong.of(7)));
@@ -90,6 +100,7 @@ class CgroupsTest {
     void v2TakesTheDelegatedCgroupAndWritesItsLimitFiles() throws IOException {
         Cgroups cgroups = Cgroups.pick(root, v2Host("cpu memory pids\n"), "t2");
         assertInstanceOf(CgroupV2.class, cgroups);
+        assertEquals(Optional.empty(), cgroups.missing(ALL));
 
         List<Path> procs = cgroups.prepare("p-1",
                 limits(OptionalLong.of(64L << 20), OptionalDouble.of(0.25), OptionalLong.empty()));
@@ -105,23 +116,54 @@ class CgroupsTest {
     }
 
     @Test
-    void v2WithoutTheControllersAndNoV1SaysWhatIsMissingForBoth() throws IOException {
-        Cgroups cgroups = Cgroups.pick(root, v2Host("memory\n"), "t2");
+    void v2RefusesALimitWhoseControllerItsCgroupDoesNotOfferNamingIt() throws IOException {
+        Cgroups cgroups = Cgroups.pick(root, v2Host("memory io\n"), "t2");
 
-        String missing = cgroups.missing().orElseThrow();
-        assertTrue(missing.contains("controllers [cpu, pids] are not enabled in " + root.resolve("svc/cgroup.subtree_control")),
-                missing);
-        assertTrue(missing.contains("no memory hierarchy at " + root.resolve("memory")), missing);
-        var e = assertThrows(IOException.class, () -> cgroups.prepare("p-1",
-                limits(OptionalLong.of(1L << 20), OptionalDouble.empty(), OptionalLong.empty())));
+        assertEquals(Optional.empty(), cgroups.missing(limits(OptionalLong.of(1L << 20), OptionalDouble.empty(),
+                OptionalLong.empty())), "memory is offered");
+        ResourceLimits pids = limits(OptionalLong.of(1L << 20), OptionalDouble.empty(), OptionalLong.of(5));
+        String missing = cgroups.missing(pids).orElseThrow();
+        assertEquals("pids_max needs the cgroup v2 pids controller, which " + root.resolve("svc")
+                + " does not offer its children (" + root.resolve("svc/cgroup.controllers") + " lists memory io)", missing);
+        var e = assertThrows(IOException.class, () -> cgroups.prepare("p-1", pids));
         assertEquals(missing, e.getMessage());
+        assertTrue(!Files.exists(root.resolve("svc/forkd-t2")), "a refused cgroup is not made");
+    }
+
+    @Test
+    void v2WithoutTheDelegatedCgroupAndNoV1SaysWhatIsMissingForBoth() throws IOException {
+        file("cgroup.controllers", "cpu memory pids\n");
+        file("svc/cgroup.controllers", "cpu memory pids\n");
+        file("svc/cgroup.subtree_control", "");
+        file("svc/cgroup.procs", "1\n" + ProcessHandle.current().pid() + "\n");
+
+        String missing = Cgroups.pick(root, self("0::/svc\n"), "t2").missing(ALL).orElseThrow();
+
+        assertTrue(missing.startsWith("cgroup " + root.resolve("svc") + " holds processes other than forkd's (1 ("), missing);
+        assertTrue(missing.contains("no memory hierarchy at " + root.resolve("memory")), missing);
+    }
+
+    @Test
+    void v2FindsItsCgroupBelowTheMountsRootAndAboveItsSupervisorLeaf() throws IOException {
+        file("cgroup.controllers", "cpu memory pids\n");
+        file("svc/cgroup.controllers", "cpu memory pids\n");
+        file("svc/cgroup.subtree_control", "memory\n");
+        file("svc/cgroup.procs", "");
+        Path self = self("0::/docker/abc/svc/supervisor\n");
+        file("self/mountinfo", "30 22 0:27 / /sys rw - sysfs sysfs rw\n"
+                + "40 30 0:37 /docker/abc " + root.toString().replace(" ", "\\040") + " rw,relatime - cgroup2 cgroup2 rw\n");
+
+        Cgroups cgroups = Cgroups.pick(root, self, "t2");
+
+        assertInstanceOf(CgroupV2.class, cgroups);
+        assertTrue(cgroups.toString().startsWith("cgroup v2 at " + root.resolve("svc") + ","), cgroups.toString());
     }
 
     @Test
     void noCgroupMountedAtAllSaysSo() throws IOException {
-        Path self = file("self", "0::/\n");
+        Path self = self("0::/\n");
 
-        String missing = Cgroups.pick(root, self, "t").missing().orElseThrow();
+        String missing = Cgroups.pick(root, self, "t").missing(ALL).orElseThrow();
 
         assertTrue(missing.startsWith("cgroup v2 is not mounted at " + root), missing);
     }
