@@ -11,16 +11,15 @@ import sys
 # multiprocessing.spawn.prepare.
 _PREPARED_HERE = frozenset(("name", "log_to_stderr", "sys_path", "sys_argv", "dir", "orig_dir",
                             "init_main_from_name", "init_main_from_path"))
-# The __main__ modules replaced by the parent's main module, kept alive as spawn keeps them (a module
-# that is collected has its globals cleared under the functions still using them).
+# The __main__ modules the parent's main module replaced, kept referenced as multiprocessing.spawn
+# keeps them.
 _old_main_modules = []
 
 
 def prepare(data):
     """multiprocessing.spawn.prepare(data), without importing multiprocessing.spawn: that module
     imports multiprocessing.util and with it subprocess, which a child that only runs its target
-    never uses (they are a good part of a child's start). The same steps in the same order, from
-    CPython's multiprocessing/spawn.py."""
+    never uses. The same steps in the same order, from CPython's multiprocessing/spawn.py (3.11-3.13)."""
     if not _PREPARED_HERE.issuperset(data) or data.get("log_to_stderr"):
         import multiprocessing.spawn
         multiprocessing.spawn.prepare(data)
