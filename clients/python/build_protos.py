@@ -9,11 +9,16 @@ Standard library only, so both the Maven build and `pip install` (setup.py) run 
   from the proto-google-common-protos jar the Java build uses, found in the local Maven repository.
   They are compiled under forkd/_googlerpc/ so they never clash with a googleapis-common-protos
   install; their proto package stays google.rpc.
+- then the package under --out is byte-compiled (__pycache__), as pip install does: where Python
+  writes no bytecode itself (PYTHONDONTWRITEBYTECODE), each forkd child would otherwise compile the
+  forkd modules it imports at every start, which spawn's children (the standard library's are
+  compiled) do not.
 
 Service stubs are not generated: forkd._rpc builds them from the descriptors at run time
 (grpcio-tools is not packaged for this Python). Nothing generated is committed.
 """
 import argparse
+import compileall
 import glob
 import os
 import shutil
@@ -59,6 +64,8 @@ def generate(out, proto_dir, jar, protoc):
         # protoc finds the well-known types (google/protobuf/*.proto) in its own include directory.
         cmd = [protoc, "-I" + proto_dir, "-I" + staging, "--python_out=" + out] + forkd_protos + rpc_protos
         subprocess.run(cmd, check=True)
+    if not compileall.compile_dir(os.path.join(out, "forkd"), quiet=1):
+        sys.exit("build_protos: byte-compiling " + os.path.join(out, "forkd") + " failed")
 
 
 def main(argv=None):

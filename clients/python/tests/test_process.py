@@ -1,5 +1,6 @@
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 
@@ -126,6 +127,44 @@ def test_output_and_traceback_appear_on_the_parents_stdout_and_stderr(tmp_path):
     assert done.returncode == 0, err
     assert out.splitlines() == ["hello bob", "exit codes 0 1"]
     assert "Traceback" in err and "RuntimeError: broken target" in err
+
+
+def test_child_is_prepared_as_spawn_prepares_it_without_loading_spawn(tmp_path):
+    # The child's own prepare(): the parent's argv, cwd and main module (as __mp_main__), and the
+    # process name in multiprocessing too (logging's processName), with neither multiprocessing.spawn
+    # nor subprocess imported unless the program does so itself.
+    program = tmp_path / "prog.py"
+    program.write_text(textwrap.dedent("""
+        import logging, os, sys
+        import forkd
+
+        def show(tag):
+            import multiprocessing
+            logging.basicConfig(format='%(processName)s %(message)s', level=logging.INFO, stream=sys.stdout)
+            logging.info('%s %s %s %s %s %s', tag, multiprocessing.current_process().name, sys.argv[1:],
+                         os.getcwd() == os.environ['WANT_CWD'], sys.modules['__main__'].__name__,
+                         sorted(m for m in ('multiprocessing.spawn', 'subprocess') if m in sys.modules))
+
+        if __name__ == '__main__':
+            os.environ['WANT_CWD'] = os.getcwd()
+            p = forkd.Process(target=show, args=('plain',), name='kid')
+            p.start()
+            p.join()
+            if sys.argv[1:] == ['log']:
+                import multiprocessing
+                multiprocessing.log_to_stderr()  # set up in the parent: prepared by multiprocessing itself
+                q = forkd.Process(target=show, args=('logged',), name='kid2')
+                q.start()
+                q.join()
+    """))
+    plain = subprocess.run([sys.executable, str(program), "x"], capture_output=True, cwd=str(tmp_path), timeout=180)
+    assert plain.returncode == 0, plain.stderr.decode()
+    assert plain.stdout.decode().splitlines() == ["kid plain kid ['x'] True __mp_main__ []"]
+    logged = subprocess.run([sys.executable, str(program), "log"], capture_output=True, cwd=str(tmp_path), timeout=180)
+    assert logged.returncode == 0, logged.stderr.decode()
+    assert logged.stdout.decode().splitlines() == [
+        "kid plain kid ['log'] True __mp_main__ []",
+        "kid2 logged kid2 ['log'] True __mp_main__ ['multiprocessing.spawn', 'subprocess']"]
 
 
 def test_lambda_targets_cannot_be_pickled_as_with_spawn():

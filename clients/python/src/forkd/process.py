@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 
-from forkd import _lifecycle, _wire
+from forkd import _lifecycle
 
 PAYLOAD_VARIABLE = "FORKD_PY_PROCESS"
 # What a child must not inherit from its parent's environment: forkd gives each child its own.
@@ -19,6 +19,13 @@ _MAX_PAYLOAD = 120 * 1024
 
 _children = set()
 _children_lock = threading.Lock()
+
+
+def _server():
+    """forkd._wire, imported on first use: a child that only runs its target never loads it (nor the
+    client behind it), so its start costs what a spawn child's does."""
+    from forkd import _wire
+    return _wire
 
 
 def child_environment(extra=None):
@@ -94,12 +101,12 @@ class BaseProcess:
         assert self._parent_pid == os.getpid(), "can only start a process object created by current process"
         assert not current_process().daemon, "daemonic processes are not allowed to have children"
         payload = encode((preparation_data(self._name), pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)))
-        state = _wire.spawn([sys.executable, "-m", "forkd._bootstrap"],
+        state = _server().spawn([sys.executable, "-m", "forkd._bootstrap"],
                             child_environment({PAYLOAD_VARIABLE: payload}), os.getcwd(), self._daemonic,
                             {"forkd.python": "process", "forkd.python.name": self._name[:63]})
         self._forkd_id = state.id
         self._pid = state.pid
-        self._watch, run = _wire.watch(state.id, self._on_output, self._on_state)
+        self._watch, run = _server().watch(state.id, self._on_output, self._on_state)
         threading.Thread(target=self._follow, args=(run,), name="forkd-watch-" + self._name, daemon=True).start()
         with _children_lock:
             _children.add(self)
@@ -137,7 +144,7 @@ class BaseProcess:
         if self._exitcode is None:
             # The watch stream ended without the exit (it broke): the server knows.
             remaining = None if timeout is None else 0
-            state = _wire.join_process(self._forkd_id, remaining)
+            state = _server().join_process(self._forkd_id, remaining)
             if state.ended:
                 self._exitcode = state.exit_code
             else:
@@ -155,12 +162,12 @@ class BaseProcess:
     def terminate(self):
         self._check_closed()
         if self._forkd_id is not None and not self._ended.is_set():
-            _wire.signal_process(self._forkd_id, kill=False)
+            _server().signal_process(self._forkd_id, kill=False)
 
     def kill(self):
         self._check_closed()
         if self._forkd_id is not None and not self._ended.is_set():
-            _wire.signal_process(self._forkd_id, kill=True)
+            _server().signal_process(self._forkd_id, kill=True)
 
     def close(self):
         if self._closed:
@@ -170,7 +177,7 @@ class BaseProcess:
                 raise ValueError("Cannot close a process while it is still running. "
                                  "You should first call join() or terminate().")
             try:
-                _wire.delete_process(self._forkd_id)
+                _server().delete_process(self._forkd_id)
             except Exception:
                 pass
         with _children_lock:
@@ -293,7 +300,7 @@ class _ParentProcess:
     def is_alive(self):
         if self._forkd_id:
             try:
-                return _wire.get_process(self._forkd_id).alive
+                return _server().get_process(self._forkd_id).alive
             except Exception:
                 return False
         try:
@@ -306,7 +313,7 @@ class _ParentProcess:
 
     def join(self, timeout=None):
         if self._forkd_id:
-            _wire.join_process(self._forkd_id, timeout)
+            _server().join_process(self._forkd_id, timeout)
 
     def __repr__(self):
         return "<_ParentProcess name=%r parent=%s>" % (self.name, self.pid)
