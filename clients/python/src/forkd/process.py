@@ -47,7 +47,6 @@ def preparation_data(name):
     import multiprocessing.spawn
     data = multiprocessing.spawn.get_preparation_data(name)
     data.pop("authkey", None)
-    data.pop("log_to", None)
     data.pop("start_method", None)
     return data
 
