@@ -7,6 +7,7 @@ import io.grpc.ClientCall;
 import io.grpc.MethodDescriptor;
 import java.net.SocketAddress;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
 /**
@@ -42,7 +43,7 @@ public final class DirectChannel extends Channel implements AutoCloseable {
      * @param authority the {@code :authority} sent
      */
     public DirectChannel(SocketAddress address, String authority) {
-        this(address, authority, RECEIVE_WINDOW, RandomGenerator.getDefault());
+        this(address, authority, RECEIVE_WINDOW, new SplittableRandom());
     }
 
     /** With a receive window of one's choosing (tests make it small so answers cross it). */
