@@ -231,7 +231,7 @@ final class DirectCall<Q, A> extends ClientCall<Q, A> {
             case ExchangeFailed.TooLarge big -> new Outcome<>(Status.RESOURCE_EXHAUSTED.withDescription(String.format(
                     Locale.ROOT, "gRPC message exceeds maximum size %d: %d", DirectChannel.MAX_MESSAGE_BYTES,
                     length(big.start()))), new Metadata(), null, true, false);
-            case ExchangeFailed.Reset r -> new Outcome<>(GrpcStatuses.ofHttp2Error(r.code(), "Received Rst Stream"),
+            case ExchangeFailed.Reset r -> new Outcome<>(GrpcStatuses.ofReset(r.code()),
                     new Metadata(), null, false, r.code() == GrpcStatuses.REFUSED_STREAM);
             case ExchangeFailed.GoingAway g -> new Outcome<>(GrpcStatuses.ofGoAway(g.code(), g.debug()),
                     new Metadata(), null, false, g.unprocessed());

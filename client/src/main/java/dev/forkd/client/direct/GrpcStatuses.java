@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * The gRPC statuses an answer or a failed exchange stands for, worded as grpc-java's own transport
@@ -65,24 +66,38 @@ final class GrpcStatuses {
         return status.withDescription("HTTP status code " + httpStatus);
     }
 
-    /** An HTTP/2 error code from RST_STREAM or GOAWAY, as grpc-java maps it. */
-    static Status ofHttp2Error(int code, String what) {
-        Status status = switch (code) {
-            case 0x0, REFUSED_STREAM -> Status.UNAVAILABLE; // NO_ERROR, REFUSED_STREAM
-            case 0x8 -> Status.CANCELLED; // CANCEL
-            case 0xb -> Status.RESOURCE_EXHAUSTED.withDescription("Bandwidth exhausted"); // ENHANCE_YOUR_CALM
-            case 0xc -> Status.PERMISSION_DENIED // INADEQUATE_SECURITY
-                    .withDescription("Permission denied as protocol is not secure enough to call");
-            case 0xd -> Status.UNKNOWN; // HTTP_1_1_REQUIRED
+    /** HTTP/2's error codes (RFC 9113 7) by value, and the status grpc-java gives each. */
+    private static final List<String> HTTP2_ERRORS = List.of("NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR",
+            "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL",
+            "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED");
+
+    /** The status grpc-java's Http2Error gives an HTTP/2 error code: its code, "HTTP/2 error code: NAME". */
+    static Status ofHttp2Error(long code) {
+        if (code < 0 || code >= HTTP2_ERRORS.size()) {
+            return Status.INTERNAL.withDescription("Unrecognized HTTP/2 error code: " + code);
+        }
+        Status status = switch ((int) code) {
+            case 0x0, REFUSED_STREAM -> Status.UNAVAILABLE;
+            case 0x8 -> Status.CANCELLED;
+            case 0xb -> Status.RESOURCE_EXHAUSTED.withDescription("Bandwidth exhausted");
+            case 0xc -> Status.PERMISSION_DENIED.withDescription("Permission denied as protocol is not secure enough to call");
+            case 0xd -> Status.UNKNOWN;
             default -> Status.INTERNAL;
         };
-        return status.augmentDescription(what + ": HTTP/2 error code " + code);
+        String name = "HTTP/2 error code: " + HTTP2_ERRORS.get((int) code);
+        return status.withDescription(status.getDescription() == null ? name : name + " (" + status.getDescription() + ")");
     }
 
+    /** The server reset the stream, as netty's client reports it. */
+    static Status ofReset(int code) {
+        Status error = ofHttp2Error(code & 0xffffffffL);
+        return error.withDescription("RST_STREAM closed stream. " + error.getDescription());
+    }
+
+    /** The server went away, as netty's client reports it: always UNAVAILABLE. */
     static Status ofGoAway(int code, String debug) {
-        Status status = code == 0 ? Status.UNAVAILABLE : ofHttp2Error(code, "GOAWAY");
-        String text = "GOAWAY shut down transport" + (debug.isEmpty() ? "" : " (" + debug + ")");
-        return code == 0 ? status.withDescription(text) : status.augmentDescription(text);
+        return Status.UNAVAILABLE.withDescription("GOAWAY shut down transport. "
+                + ofHttp2Error(code & 0xffffffffL).getDescription() + (debug.isEmpty() ? "" : ", debug data: " + debug));
     }
 
     /**

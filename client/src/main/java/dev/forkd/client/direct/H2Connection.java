@@ -356,7 +356,8 @@ final class H2Connection implements AutoCloseable {
     private void fail(int code, String message) {
         usable = false;
         byte[] debug = message.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer p = ByteBuffer.allocate(8 + debug.length).putInt(nextStream - 2).putInt(code).put(debug);
+        // Last stream: the last one the server started, and it starts none.
+        ByteBuffer p = ByteBuffer.allocate(8 + debug.length).putInt(0).putInt(code).put(debug);
         try {
             frames.write(Http2Frames.GOAWAY, 0, 0, p.array(), System.nanoTime() + 100_000_000L);
         } catch (IOException | Http2Frames.DeadlineReached e) {

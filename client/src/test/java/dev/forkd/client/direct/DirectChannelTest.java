@@ -158,13 +158,15 @@ class DirectChannelTest {
     @Test
     void aCallPastItsDeadlineEndsDeadlineExceeded() {
         var wait = WaitEventRequest.newBuilder().setName("never-set").build(); // waits until set: never
-        StatusRuntimeException viaDirect = assertThrows(StatusRuntimeException.class,
-                () -> SyncServiceGrpc.newBlockingStub(smallWindowChannel())
-                        .withDeadlineAfter(300, TimeUnit.MILLISECONDS).waitEvent(wait));
-        assertEquals(Status.Code.DEADLINE_EXCEEDED, viaDirect.getStatus().getCode());
-        // The connection that timed out is still good for the next call.
-        var timeout = WaitEventRequest.newBuilder().setName("never-set").setTimeout(Duration.getDefaultInstance()).build();
-        assertEquals(false, direct.sync().withDeadlineAfter(10, TimeUnit.SECONDS).waitEvent(timeout).getIsSet());
+        try (DirectChannel channel = smallWindowChannel()) {
+            var sync = SyncServiceGrpc.newBlockingStub(channel);
+            StatusRuntimeException viaDirect = assertThrows(StatusRuntimeException.class,
+                    () -> sync.withDeadlineAfter(300, TimeUnit.MILLISECONDS).waitEvent(wait));
+            assertEquals(Status.Code.DEADLINE_EXCEEDED, viaDirect.getStatus().getCode());
+            // The connection whose stream timed out (and was reset) serves the next call.
+            var look = WaitEventRequest.newBuilder().setName("never-set").setTimeout(Duration.getDefaultInstance()).build();
+            assertEquals(false, sync.withDeadlineAfter(10, TimeUnit.SECONDS).waitEvent(look).getIsSet());
+        }
     }
 
     @Test
