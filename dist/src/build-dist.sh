@@ -10,7 +10,8 @@
 #      a systemd user unit for `forkd serve`, checked with systemd-analyze verify when it exists;
 #   4. lib/forkd/forkd.aot: a JDK AOT cache (classes loaded and linked, profiles) trained on several
 #      commands against a real server started from the staged tree; a short command's start-up is
-#      most of its cost, and this cache is most of the cure;
+#      most of its cost, and this cache is most of the cure; lib/forkd/direct.aot the same for the
+#      commands that skip grpc's channel;
 #   5. the tarball, with one top directory forkd-VERSION.
 set -euo pipefail
 
@@ -137,11 +138,23 @@ CLIENT_OPTS=$(sed -n 's/^CLIENT_OPTS="\(.*\)"$/\1/p' "$OUT/bin/forkd")
   "queue rm aotq" "value set aotv 1" "value add aotv" "value get aotv" "lock status aotl" "ps --help" \
   "nosuchcommand" >/dev/null 2>"$train_dir/training.log")
 [ -s "$APP/forkd.aot" ] || { cat "$train_dir/training.log" "$train_dir/aot.log" >&2 || true; die "no AOT cache was written"; }
-# The JVM must take it for these jars, or every run would pay for nothing.
+# 4b. lib/forkd/direct.aot: a second cache, trained only on the commands that call the server
+# without grpc's channel (ClientCommand.callsDirectly; bin/forkd picks this cache for them). A cache
+# loads every class it holds at each start, and forkd.aot holds grpc's and netty's.
 # shellcheck disable=SC2086
-"$JAVA" $CLIENT_OPTS -XX:AOTCache="$APP/forkd.aot" -XX:AOTMode=on -Xlog:aot=off -Xlog:cds=off \
-  -cp "$APP/forkd-cli.jar" dev.forkd.cli.Main --version >/dev/null || die "the JVM refuses the AOT cache it just wrote"
-rm -f "$APP/forkd.aot.config"
+(cd "$train_dir" && FORKD_CLI="$OUT/bin/forkd" "$JAVA" $CLIENT_OPTS -Djava.library.path="$APP/native" \
+  -XX:AOTCacheOutput="$APP/direct.aot" -Xlog:aot=warning:file="$train_dir/aot-direct.log" -Xlog:cds=off \
+  -cp "$APP/forkd-cli.jar" dev.forkd.cli.AotTraining \
+  "ps" "ps --all --json" "ps -q" "status" "status --json" "get nosuch" "value set aotd 1" "value add aotd" \
+  "value get aotd" "value get nosuch" "ps --help" >/dev/null 2>>"$train_dir/training.log")
+[ -s "$APP/direct.aot" ] || { cat "$train_dir/training.log" "$train_dir/aot-direct.log" >&2 || true; die "no AOT cache was written for the direct commands"; }
+# The JVM must take them for these jars, or every run would pay for nothing.
+for cache in forkd.aot direct.aot; do
+  # shellcheck disable=SC2086
+  "$JAVA" $CLIENT_OPTS -XX:AOTCache="$APP/$cache" -XX:AOTMode=on -Xlog:aot=off -Xlog:cds=off \
+    -cp "$APP/forkd-cli.jar" dev.forkd.cli.Main --version >/dev/null || die "the JVM refuses the AOT cache $cache it just wrote"
+  rm -f "$APP/$cache.config"
+done
 cleanup
 trap - EXIT
 

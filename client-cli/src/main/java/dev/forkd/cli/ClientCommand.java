@@ -54,6 +54,16 @@ abstract class ClientCommand implements Callable<Integer> {
         return true;
     }
 
+    /**
+     * Whether this command's unary calls may skip grpc's channel and go over a plain HTTP/2
+     * connection on the command's own thread ({@link ForkdClient#connectForCommand}): for commands
+     * that make a few blocking calls and exit, where grpc's start-up is most of the time taken.
+     * Streaming calls take grpc's channel either way.
+     */
+    boolean callsDirectly() {
+        return false;
+    }
+
     /** Whether this command may start a server when there is none. */
     boolean autostarts() {
         return true;
@@ -79,7 +89,7 @@ abstract class ClientCommand implements Callable<Integer> {
             }
             autostart(target, inv);
         }
-        try (ForkdClient client = options.connect(target.address(), inv, options.session(inv))) {
+        try (ForkdClient client = options.connect(target.address(), inv, options.session(inv), callsDirectly())) {
             return run(client, inv);
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {

@@ -85,8 +85,17 @@ public final class ClientOptions {
 
     /** A client to {@code address} with this command's credentials and TLS, in {@code session} if given. */
     ForkdClient connect(ListenAddress address, Invocation inv, Optional<String> session) {
+        return connect(address, inv, session, false);
+    }
+
+    /**
+     * As {@link #connect(ListenAddress, Invocation, Optional)}; with {@code direct}, unary calls skip
+     * grpc's channel ({@link ForkdClient#connectForCommand}).
+     */
+    ForkdClient connect(ListenAddress address, Invocation inv, Optional<String> session, boolean direct) {
         try {
-            return ForkdClient.connect(address, token(inv), session, tls(inv));
+            return direct ? ForkdClient.connectForCommand(address, token(inv), session, tls(inv))
+                    : ForkdClient.connect(address, token(inv), session, tls(inv));
         } catch (IOException e) {
             throw new CliFailure(e.getMessage(), ExitCodes.USAGE, e);
         }

@@ -17,6 +17,11 @@ final class GetCommand extends ClientCommand {
     String id;
 
     @Override
+    boolean callsDirectly() {
+        return true;
+    }
+
+    @Override
     int run(ForkdClient client, Invocation inv) {
         ProcessInfo p = client.processes().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                 .get(GetProcessRequest.newBuilder().setName(id).build()).getProcess();

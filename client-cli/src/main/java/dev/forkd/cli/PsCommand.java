@@ -52,6 +52,11 @@ final class PsCommand extends ClientCommand {
     List<String> format = new ArrayList<>();
 
     @Override
+    boolean callsDirectly() {
+        return true;
+    }
+
+    @Override
     int run(ForkdClient client, Invocation inv) {
         if (quiet && !format.isEmpty()) {
             throw new CliFailure("-q and --format print different things: give one", ExitCodes.USAGE);

@@ -21,6 +21,11 @@ import picocli.CommandLine.Command;
 final class StatusCommand extends ClientCommand {
 
     @Override
+    boolean callsDirectly() {
+        return true;
+    }
+
+    @Override
     boolean autostarts() {
         return false; // a health check that starts what it checks would always say yes
     }

@@ -31,6 +31,11 @@ final class ValueCommand extends CommandGroup {
         String name;
 
         @Override
+        boolean callsDirectly() {
+            return true;
+        }
+
+        @Override
         int run(ForkdClient client, Invocation inv) {
             var r = client.shared().withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                     .getValue(GetValueRequest.newBuilder().setName(name).build());
@@ -55,6 +60,11 @@ final class ValueCommand extends CommandGroup {
         @Option(names = "--type", paramLabel = "TYPE", description = "auto (default: integer, decimal, true/false, else string),"
                 + " int64, double, bool, string or bytes (hex).")
         Scalars.Type type = Scalars.Type.AUTO;
+
+        @Override
+        boolean callsDirectly() {
+            return true;
+        }
 
         @Override
         int run(ForkdClient client, Invocation inv) {
@@ -84,6 +94,11 @@ final class ValueCommand extends CommandGroup {
         @Option(names = "--under-lock", paramLabel = "LOCK",
                 description = "Read, add and write while holding this lock, once per addition.")
         String lock;
+
+        @Override
+        boolean callsDirectly() {
+            return true;
+        }
 
         @Override
         int run(ForkdClient client, Invocation inv) {

@@ -10,27 +10,24 @@ import dev.forkd.v1.QueueServiceGrpc;
 import dev.forkd.v1.SessionServiceGrpc;
 import dev.forkd.v1.SharedServiceGrpc;
 import dev.forkd.v1.SyncServiceGrpc;
+import dev.forkd.client.direct.DirectChannel;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.MethodDescriptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
-import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A connection to one forkd server: a channel over a Unix socket, or TCP with TLS or plaintext, with the bearer
@@ -53,16 +50,16 @@ public final class ForkdClient implements AutoCloseable {
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
     private final ListenAddress address;
-    private final ManagedChannel channel;
-    private final Optional<EventLoopGroup> ownGroup;
-    private final Optional<ScheduledExecutorService> ownTimer;
+    /** What the stubs call through: the grpc channel, or unary calls routed to a direct one. */
+    private final Channel calls;
+    private final GrpcTransport grpc;
+    private final Optional<DirectChannel> direct;
 
-    private ForkdClient(ListenAddress address, ManagedChannel channel, Optional<EventLoopGroup> ownGroup,
-            Optional<ScheduledExecutorService> ownTimer) {
+    private ForkdClient(ListenAddress address, Channel calls, GrpcTransport grpc, Optional<DirectChannel> direct) {
         this.address = address;
-        this.channel = channel;
-        this.ownGroup = ownGroup;
-        this.ownTimer = ownTimer;
+        this.calls = calls;
+        this.grpc = grpc;
+        this.direct = direct;
     }
 
     /**
@@ -87,6 +84,52 @@ public final class ForkdClient implements AutoCloseable {
      */
     public static ForkdClient connect(ListenAddress address, Optional<String> token, Optional<String> session,
             ClientTls tls) throws IOException {
+        GrpcTransport grpc = new GrpcTransport(address, tls, interceptors(token, session));
+        return new ForkdClient(address, grpc.open(), grpc, Optional.empty());
+    }
+
+    /**
+     * A client for a short-lived command: its unary calls over a Unix socket or plaintext TCP go
+     * through a {@link DirectChannel} on the calling thread, which starts in a fraction of the time
+     * grpc's channel takes; streaming calls, and everything over TLS, take the grpc channel, built
+     * at its first use. Meant for blocking stubs: a unary call blocks its caller even on an async stub.
+     *
+     * @throws IOException if a TLS file cannot be read, or a key file is readable by others
+     */
+    public static ForkdClient connectForCommand(ListenAddress address, Optional<String> token,
+            Optional<String> session, ClientTls tls) throws IOException {
+        List<ClientInterceptor> interceptors = interceptors(token, session);
+        // if/else, not a pattern switch: a type switch spins a class at its first run, which costs a
+        // one-shot command more than the test.
+        Optional<DirectChannel> direct = Optional.empty();
+        if (address instanceof ListenAddress.Unix unix) {
+            direct = Optional.of(new DirectChannel(UnixDomainSocketAddress.of(unix.path()), "localhost"));
+        } else if (address instanceof ListenAddress.Tcp tcp && !tls.enabled()) {
+            direct = Optional.of(new DirectChannel(new InetSocketAddress(tcp.host(), tcp.port()),
+                    tcp.host() + ":" + tcp.port()));
+        }
+        if (direct.isEmpty()) {
+            return connect(address, token, session, tls);
+        }
+        GrpcTransport grpc = new GrpcTransport(address, tls, interceptors);
+        DirectChannel directChannel = direct.get();
+        Channel unary = ClientInterceptors.intercept(directChannel, interceptors);
+        Channel routed = new Channel() {
+            @Override
+            public <Q, A> ClientCall<Q, A> newCall(MethodDescriptor<Q, A> method, CallOptions options) {
+                return method.getType() == MethodDescriptor.MethodType.UNARY
+                        ? unary.newCall(method, options) : grpc.channel().newCall(method, options);
+            }
+
+            @Override
+            public String authority() {
+                return directChannel.authority();
+            }
+        };
+        return new ForkdClient(address, routed, grpc, direct);
+    }
+
+    private static List<ClientInterceptor> interceptors(Optional<String> token, Optional<String> session) {
         List<ClientInterceptor> interceptors = new ArrayList<>(1);
         Metadata headers = new Metadata();
         token.ifPresent(t -> headers.put(AUTHORIZATION, "Bearer " + t));
@@ -94,39 +137,7 @@ public final class ForkdClient implements AutoCloseable {
         if (!headers.keys().isEmpty()) {
             interceptors.add(MetadataUtils.newAttachHeadersInterceptor(headers));
         }
-        return switch (address) {
-            case ListenAddress.Unix unix -> {
-                // One event-loop thread is plenty for a client; daemon, so it never holds the JVM up.
-                EventLoopGroup group = new MultiThreadIoEventLoopGroup(
-                        1, new DefaultThreadFactory("forkd-client", true), EpollIoHandler.newFactory());
-                ManagedChannel channel = RetryPolicy.applyTo(NettyChannelBuilder
-                        .forAddress(new DomainSocketAddress(unix.path().toString())))
-                        .channelType(EpollDomainSocketChannel.class, DomainSocketAddress.class)
-                        .eventLoopGroup(group)
-                        .overrideAuthority("localhost")
-                        .usePlaintext()
-                        // grpc-java sets SO_KEEPALIVE on every client socket; a Unix socket has no such
-                        // option and netty logged a warning for each connection. null removes it.
-                        .withOption(ChannelOption.SO_KEEPALIVE, null)
-                        .intercept(interceptors)
-                        .build();
-                ReconnectPacer.pace(channel, group);
-                yield new ForkdClient(address, channel, Optional.of(group), Optional.empty());
-            }
-            case ListenAddress.Tcp tcp -> {
-                NettyChannelBuilder builder = tls.enabled()
-                        ? NettyChannelBuilder.forAddress(tcp.host(), tcp.port(), tls.credentials())
-                        : NettyChannelBuilder.forAddress(tcp.host(), tcp.port()).usePlaintext();
-                ManagedChannel channel = RetryPolicy.applyTo(builder).intercept(interceptors).build();
-                ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "forkd-client-reconnect");
-                    t.setDaemon(true);
-                    return t;
-                });
-                ReconnectPacer.pace(channel, timer);
-                yield new ForkdClient(address, channel, Optional.empty(), Optional.of(timer));
-            }
-        };
+        return interceptors;
     }
 
     /** Where this client dials. */
@@ -134,80 +145,81 @@ public final class ForkdClient implements AutoCloseable {
         return address;
     }
 
+    /** The grpc channel (built now if it was not yet), with this client's headers. */
     public ManagedChannel channel() {
-        return channel;
+        return grpc.channel();
     }
 
     public ProcessServiceGrpc.ProcessServiceBlockingStub processes() {
-        return ProcessServiceGrpc.newBlockingStub(channel);
+        return ProcessServiceGrpc.newBlockingStub(calls);
     }
 
     public ProcessServiceGrpc.ProcessServiceStub processesAsync() {
-        return ProcessServiceGrpc.newStub(channel);
+        return ProcessServiceGrpc.newStub(calls);
     }
 
     public SessionServiceGrpc.SessionServiceBlockingStub sessions() {
-        return SessionServiceGrpc.newBlockingStub(channel);
+        return SessionServiceGrpc.newBlockingStub(calls);
     }
 
     public SessionServiceGrpc.SessionServiceStub sessionsAsync() {
-        return SessionServiceGrpc.newStub(channel);
+        return SessionServiceGrpc.newStub(calls);
     }
 
     public SyncServiceGrpc.SyncServiceBlockingStub sync() {
-        return SyncServiceGrpc.newBlockingStub(channel);
+        return SyncServiceGrpc.newBlockingStub(calls);
     }
 
     public SyncServiceGrpc.SyncServiceStub syncAsync() {
-        return SyncServiceGrpc.newStub(channel);
+        return SyncServiceGrpc.newStub(calls);
     }
 
     public SharedServiceGrpc.SharedServiceBlockingStub shared() {
-        return SharedServiceGrpc.newBlockingStub(channel);
+        return SharedServiceGrpc.newBlockingStub(calls);
     }
 
     public QueueServiceGrpc.QueueServiceBlockingStub queues() {
-        return QueueServiceGrpc.newBlockingStub(channel);
+        return QueueServiceGrpc.newBlockingStub(calls);
     }
 
     public QueueServiceGrpc.QueueServiceStub queuesAsync() {
-        return QueueServiceGrpc.newStub(channel);
+        return QueueServiceGrpc.newStub(calls);
     }
 
     public PipeServiceGrpc.PipeServiceBlockingStub pipes() {
-        return PipeServiceGrpc.newBlockingStub(channel);
+        return PipeServiceGrpc.newBlockingStub(calls);
     }
 
     public PipeServiceGrpc.PipeServiceStub pipesAsync() {
-        return PipeServiceGrpc.newStub(channel);
+        return PipeServiceGrpc.newStub(calls);
     }
 
     public PoolServiceGrpc.PoolServiceBlockingStub pools() {
-        return PoolServiceGrpc.newBlockingStub(channel);
+        return PoolServiceGrpc.newBlockingStub(calls);
     }
 
     public PoolServiceGrpc.PoolServiceStub poolsAsync() {
-        return PoolServiceGrpc.newStub(channel);
+        return PoolServiceGrpc.newStub(calls);
     }
 
     /** The server's event stream ({@code forkd events}). */
     public EventServiceGrpc.EventServiceBlockingStub events() {
-        return EventServiceGrpc.newBlockingStub(channel);
+        return EventServiceGrpc.newBlockingStub(calls);
     }
 
     /** The programs declared in the server's config file: start, stop, restart, reload. */
     public ProgramServiceGrpc.ProgramServiceBlockingStub programs() {
-        return ProgramServiceGrpc.newBlockingStub(channel);
+        return ProgramServiceGrpc.newBlockingStub(calls);
     }
 
     /** The server itself: {@code Shutdown} (admin only). */
     public dev.forkd.v1.ServerServiceGrpc.ServerServiceBlockingStub server() {
-        return dev.forkd.v1.ServerServiceGrpc.newBlockingStub(channel);
+        return dev.forkd.v1.ServerServiceGrpc.newBlockingStub(calls);
     }
 
     /** gRPC's standard health service ({@code grpc.health.v1}), which the server answers. */
     public HealthGrpc.HealthBlockingStub health() {
-        return HealthGrpc.newBlockingStub(channel);
+        return HealthGrpc.newBlockingStub(calls);
     }
 
     /**
@@ -228,8 +240,7 @@ public final class ForkdClient implements AutoCloseable {
     /** Cancels whatever is in flight and lets the transport go without waiting for it. */
     @Override
     public void close() {
-        channel.shutdownNow();
-        ownGroup.ifPresent(g -> g.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS));
-        ownTimer.ifPresent(ScheduledExecutorService::shutdownNow);
+        direct.ifPresent(DirectChannel::close);
+        grpc.close();
     }
 }
