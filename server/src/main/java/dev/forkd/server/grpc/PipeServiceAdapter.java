@@ -203,7 +203,7 @@ public final class PipeServiceAdapter extends PipeServiceGrpc.PipeServiceImplBas
                     }
                     waiting = true;
                     try {
-                        pending = e.pipe().recv(e.end(), STREAM_BATCH, Optional.empty(), this::got);
+                        pending = e.pipe().recv(e.end(), STREAM_BATCH, Optional.empty(), this::got, call::isCancelled);
                     } catch (RuntimeException ex) {
                         done = true;
                         call.onError(ErrorMapper.toStatus(ex));

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -179,7 +180,7 @@ public final class Pipe {
      * handed no messages, so none is lost with it.
      */
     public Pending recv(int end, int max, Optional<Duration> timeout, Consumer<PipeOutcomes.Recv> done,
-            java.util.function.BooleanSupplier callerGone) {
+            BooleanSupplier callerGone) {
         if (max < 1 || max > limits.maxBatch()) {
             throw new ForkdException.InvalidArgument("max_messages", "must be between 1 and " + limits.maxBatch());
         }

@@ -5,6 +5,7 @@ import dev.forkd.server.memory.MemoryBudget;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -72,14 +73,16 @@ abstract sealed class PipeWaiter {
         }
     }
 
-    /** A receive waiting for up to {@code max} messages. */
-    /** A receive; one whose caller is gone (cancelled, its connection lost) is handed nothing. */
+    /**
+     * A receive waiting for up to {@code max} messages; one whose caller is gone (cancelled, its
+     * connection lost) is handed nothing.
+     */
     static final class Receiver extends PipeWaiter {
         final int max;
         private final Consumer<PipeOutcomes.Recv> done;
-        private final java.util.function.BooleanSupplier callerGone;
+        private final BooleanSupplier callerGone;
 
-        Receiver(int max, Consumer<PipeOutcomes.Recv> done, java.util.function.BooleanSupplier callerGone) {
+        Receiver(int max, Consumer<PipeOutcomes.Recv> done, BooleanSupplier callerGone) {
             this.max = max;
             this.done = done;
             this.callerGone = callerGone;
