@@ -35,9 +35,17 @@ final class Grants {
     private final SyncJournal journal;
     private final ServerEvents events;
     /** What became of Acquires that carried a wait id, for CancelAcquire. */
-    private final WaitIds waitIds = new WaitIds(WaitIds.DEFAULT_MAX);
+    private final WaitIds waitIds;
     /** Gives back a grant the store could not keep (the table's own release, with its monitor). */
     private final BiConsumer<String, String> giveBack;
+
+    Grants(Primitives ps, SyncJournal journal, ServerEvents events, BiConsumer<String, String> giveBack) {
+        this.ps = ps;
+        this.waitIds = new WaitIds(WaitIds.DEFAULT_MAX, journal.keeps());
+        this.journal = journal;
+        this.events = events;
+        this.giveBack = giveBack;
+    }
 
     /** Puts back the granted wait ids the store kept (see {@link SyncJournal#loadWaits}). */
     void restoreWaits(List<Map.Entry<WaitIds.Key, WaitIds.Mark.Granted>> kept) {
@@ -51,13 +59,6 @@ final class Grants {
 
     boolean waitsChanged() {
         return waitIds.hasUnkept();
-    }
-
-    Grants(Primitives ps, SyncJournal journal, ServerEvents events, BiConsumer<String, String> giveBack) {
-        this.ps = ps;
-        this.journal = journal;
-        this.events = events;
-        this.giveBack = giveBack;
     }
 
     /** See {@link SyncTable#acquire(String, Optional, int, String, Optional, String, Callback)}. */

@@ -120,9 +120,11 @@ public final class SyncTable {
                 return change.apply(fx);
             }
         } finally {
-            synchronized (this) {
-                if (!fx.changed.isEmpty() || grants.waitsChanged()) {
-                    journal.flush(fx, ps.byName, grants.drainWaitChanges());
+            if (journal.keeps()) {
+                synchronized (this) {
+                    if (!fx.changed.isEmpty() || grants.waitsChanged()) {
+                        journal.flush(fx, ps.byName, grants.drainWaitChanges());
+                    }
                 }
             }
             fx.run();

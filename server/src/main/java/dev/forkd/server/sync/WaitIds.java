@@ -55,15 +55,22 @@ final class WaitIds {
     record Kept(Key key, Optional<Mark.Granted> grant) {}
 
     private final Map<Key, Mark> marks;
-    /** Changes to the granted marks not yet handed to the store, in order. */
+    /** Changes to the granted marks not yet handed to the store, in order (none when nothing keeps them). */
     private final List<Kept> unkept = new ArrayList<>();
+    private final boolean keeps;
 
     WaitIds(int max) {
+        this(max, false);
+    }
+
+    /** @param keeps whether a store keeps the grants: only then are their changes collected for it */
+    WaitIds(int max, boolean keeps) {
+        this.keeps = keeps;
         this.marks = new LinkedHashMap<>(16, 0.75f, false) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Key, Mark> eldest) {
                 boolean evict = size() > max;
-                if (evict && eldest.getValue() instanceof Mark.Granted) {
+                if (evict && keeps && eldest.getValue() instanceof Mark.Granted) {
                     unkept.add(new Kept(eldest.getKey(), Optional.empty()));
                 }
                 return evict;
@@ -110,7 +117,9 @@ final class WaitIds {
             marks.remove(t.key()); // re-inserted as the newest
             Mark.Granted mark = new Mark.Granted(name, g.fencingToken());
             marks.put(t.key(), mark);
-            unkept.add(new Kept(t.key(), Optional.of(mark)));
+            if (keeps) {
+                unkept.add(new Kept(t.key(), Optional.of(mark)));
+            }
         }
     }
 
@@ -129,7 +138,9 @@ final class WaitIds {
         Key k = new Key(owner, waitId);
         if (marks.get(k) instanceof Mark.Granted g) {
             marks.remove(k);
-            unkept.add(new Kept(k, Optional.empty()));
+            if (keeps) {
+                unkept.add(new Kept(k, Optional.empty()));
+            }
             return Optional.of(g);
         }
         return Optional.empty();
