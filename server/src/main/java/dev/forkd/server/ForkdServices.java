@@ -170,7 +170,7 @@ public final class ForkdServices {
         SharedStore shared = new SharedStore(settings.shared(), memory, store);
         QueueRegistry queues = new QueueRegistry(settings.queues(), timers, memory, observers.events(), store);
         sessions.onEnd(queues::releaseSession);
-        PipeRegistry pipes = new PipeRegistry(settings.pipes(), timers, memory);
+        PipeRegistry pipes = new PipeRegistry(settings.pipes(), timers, memory, store);
         WatchAdmission watches = new WatchAdmission(settings.watches(), memory);
         PoolRegistry pools = new PoolRegistry(processes, timers, streams, clock, settings.maxPools(), memory,
                 observers.events(), store);

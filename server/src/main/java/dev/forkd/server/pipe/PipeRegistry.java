@@ -2,6 +2,9 @@ package dev.forkd.server.pipe;
 
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.store.IdBlocks;
+import dev.forkd.server.store.StateStore;
+import dev.forkd.server.store.StoreException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -19,7 +22,8 @@ public final class PipeRegistry {
     private final MemoryBudget memory;
     private final Map<String, Pipe> byId = new HashMap<>();
     private final Map<String, Pipe> byName = new HashMap<>();
-    private long seq;
+    /** Pipe numbers: pipes are not kept, but their ids are never given twice across restarts. */
+    private final IdBlocks ids;
 
     public PipeRegistry(PipeLimits limits, ScheduledExecutorService timers) {
         this(limits, timers, MemoryBudget.unlimited());
@@ -27,9 +31,15 @@ public final class PipeRegistry {
 
     /** Pipes whose buffered messages are charged to the server's {@code memory} budget. */
     public PipeRegistry(PipeLimits limits, ScheduledExecutorService timers, MemoryBudget memory) {
+        this(limits, timers, memory, StateStore.none());
+    }
+
+    /** Pipes whose ids are reserved in {@code store}, so that the next supervisor gives none of them again. */
+    public PipeRegistry(PipeLimits limits, ScheduledExecutorService timers, MemoryBudget memory, StateStore store) {
         this.limits = limits;
         this.timers = timers;
         this.memory = memory;
+        this.ids = new IdBlocks(store, "pipe");
     }
 
     /** One end of a pipe. */
@@ -51,7 +61,14 @@ public final class PipeRegistry {
             throw new ForkdException.ResourceExhausted("TOO_MANY_PIPES", "there are already " + byId.size()
                     + " pipes (the server's limit is " + limits.maxPipes() + "); delete some first");
         }
-        Pipe p = new Pipe("pipe-" + (++seq), name, duplex, limits, timers, memory);
+        long number;
+        try {
+            number = ids.next();
+        } catch (StoreException e) {
+            throw new ForkdException.Unavailable("STATE_STORE_UNAVAILABLE",
+                    "the state store did not keep the new pipe's id: " + e.getMessage());
+        }
+        Pipe p = new Pipe("pipe-" + number, name, duplex, limits, timers, memory);
         byId.put(p.id(), p);
         name.ifPresent(n -> byName.put(n, p));
         return p;

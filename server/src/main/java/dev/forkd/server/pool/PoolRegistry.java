@@ -4,7 +4,9 @@ import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.process.ProcessSnapshot;
 import dev.forkd.server.process.ProcessTable;
+import dev.forkd.server.store.IdBlocks;
 import dev.forkd.server.store.StateStore;
+import dev.forkd.server.store.StoreException;
 import dev.forkd.server.store.StoreRow;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -16,7 +18,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -44,7 +45,8 @@ public final class PoolRegistry {
     private final Map<String, String> names = new ConcurrentHashMap<>();
     /** Ephemeral pools by id, and the session whose Map stream made them. */
     private final Map<String, String> owners = new ConcurrentHashMap<>();
-    private final AtomicLong seq = new AtomicLong();
+    /** Pool numbers, never given twice across restarts (deleted pools are not kept); guarded by itself. */
+    private final IdBlocks ids;
     private final dev.forkd.server.events.ServerEvents events;
 
     private final MemoryBudget memory;
@@ -72,6 +74,7 @@ public final class PoolRegistry {
     public PoolRegistry(ProcessTable table, ScheduledExecutorService timers, Executor executor, Clock clock,
             int maxPools, MemoryBudget memory, dev.forkd.server.events.ServerEvents events, StateStore store) {
         this.store = store;
+        this.ids = new IdBlocks(store, "pool");
         this.memory = memory;
         this.events = events;
         this.table = table;
@@ -90,7 +93,15 @@ public final class PoolRegistry {
             throw new ForkdException.ResourceExhausted("POOL_TABLE_FULL", "there are " + pools.size()
                     + " pools (max " + maxPools + "); delete ended ones");
         }
-        String id = "pool-" + seq.incrementAndGet();
+        String id;
+        synchronized (ids) {
+            try {
+                id = "pool-" + ids.next();
+            } catch (StoreException e) {
+                throw new ForkdException.Unavailable("STATE_STORE_UNAVAILABLE",
+                        "the state store did not keep the new pool's id: " + e.getMessage());
+            }
+        }
         if (spec.name().isPresent() && names.putIfAbsent(spec.name().get(), id) != null) {
             throw new ForkdException.AlreadyExists("pool", spec.name().get());
         }
@@ -139,7 +150,9 @@ public final class PoolRegistry {
                     store.load(AsyncResults.resultKind(rec.id())));
             pools.put(rec.id(), pool);
             rec.spec().name().ifPresent(name -> names.put(name, rec.id()));
-            seq.accumulateAndGet(seqOf(pool), Math::max);
+            synchronized (ids) {
+                ids.taken(seqOf(pool));
+            }
             endOldWorkers(rec.id());
             if (pool.phase() != Pool.Phase.ENDED) {
                 pool.start(result -> result.ifPresent(e -> {

@@ -45,7 +45,8 @@ final class AgentReports {
         Consumer<SpawnOutcome> waiter;
         ProcessSnapshot snap;
         synchronized (rec) {
-            if (!rec.isRunOf(run) || !(rec.state instanceof ProcessState.Starting)) {
+            // No agent: a restored record that no returning agent has claimed; its report is not this one.
+            if (!rec.isRunOf(run) || !(rec.state instanceof ProcessState.Starting) || rec.agent == null) {
                 return;
             }
             notify = rec.transition(new ProcessState.Running(rec.agent.agentId(), pid, clock.instant()),

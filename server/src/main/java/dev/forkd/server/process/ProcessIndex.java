@@ -20,7 +20,8 @@ import java.util.function.Predicate;
 /**
  * The table's records: by id and by name, how many there are (admission of a new one is one atomic
  * step, so concurrent spawns cannot overshoot the limit), and the daemons of each session. Ids are
- * never reused: new ones continue after the highest one, restored ones included.
+ * never reused: new ones continue after the highest one, restored ones and the newest deleted one
+ * included.
  */
 final class ProcessIndex {
 
@@ -87,6 +88,11 @@ final class ProcessIndex {
         seq.accumulateAndGet(rec.seq, Math::max);
         rec.spec.name().ifPresent(n -> names.put(n, rec.id));
         daemonOf(rec).ifPresent(sid -> daemonsBySession.computeIfAbsent(sid, k -> ConcurrentHashMap.newKeySet()).add(rec));
+    }
+
+    /** New ids continue after {@code seq} too: that of the newest deleted record, kept by the store. */
+    void continueAfter(long seq) {
+        this.seq.accumulateAndGet(seq, Math::max);
     }
 
     /**

@@ -10,6 +10,7 @@ import dev.forkd.server.auth.Lineage;
 import dev.forkd.server.limits.ResourceLimits;
 import dev.forkd.server.store.StateStore;
 import dev.forkd.server.store.StoreRow;
+import dev.forkd.server.store.StoreWrite;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,12 +28,21 @@ import java.util.logging.Logger;
 public final class ProcessRecords {
 
     static final String KIND = "process";
+    /**
+     * The highest process sequence number whose record was deleted (one row, key {@value #LAST_ID_KEY}):
+     * restored records alone would let the next supervisor give the ids of the newest deleted ones
+     * again, and an agent replaying the old process's start and exit would then end the new one.
+     */
+    static final String LAST_ID_KIND = "process-last-id";
+    static final String LAST_ID_KEY = "last";
     /** The label of a pool's worker processes (set by the pool). */
     static final String POOL_LABEL = "forkd.pool";
     private static final Logger LOG = Logger.getLogger(ProcessRecords.class.getName());
 
     private final StateStore store;
     private final OutputFiles outputs;
+    /** The last-id value queued for the store; guarded by itself, so the writes are queued increasing. */
+    private final long[] deletedUpTo = new long[1];
 
     public ProcessRecords(StateStore store) {
         this(store, OutputFiles.none());
@@ -110,11 +120,35 @@ public final class ProcessRecords {
         }, executor);
     }
 
+    /** Removes the record, and raises the kept last id to it in the same write: its id is never given again. */
     void delete(ProcessRecord rec) {
         if (store.keeps()) {
-            store.delete(KIND, key(rec.seq));
+            synchronized (deletedUpTo) {
+                deletedUpTo[0] = Math.max(deletedUpTo[0], rec.seq);
+                store.write(List.of(new StoreWrite.Delete(KIND, key(rec.seq)), new StoreWrite.Put(LAST_ID_KIND,
+                        LAST_ID_KEY, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(deletedUpTo[0]).array())));
+            }
         }
         outputs.delete(rec.id);
+    }
+
+    /** The highest sequence number a deleted record had (0 if none): new ids continue after it. */
+    long lastDeleted() {
+        if (!store.keeps()) {
+            return 0;
+        }
+        long last = 0;
+        for (StoreRow row : store.load(LAST_ID_KIND)) {
+            if (row.value().length == Long.BYTES) {
+                last = Math.max(last, java.nio.ByteBuffer.wrap(row.value()).getLong());
+            } else {
+                LOG.warning("ignoring a last process id of " + row.value().length + " bytes, not 8");
+            }
+        }
+        synchronized (deletedUpTo) {
+            deletedUpTo[0] = Math.max(deletedUpTo[0], last);
+        }
+        return last;
     }
 
     /** Every stored record, oldest first; a row that does not decode is skipped and said so. */

@@ -91,6 +91,7 @@ public final class ProcessRestore {
                 default -> { }
             }
         }
+        index.continueAfter(kept.lastDeleted());
         kept.keepOutputOf(stored.stream().map(StoredProcess::getId).collect(java.util.stream.Collectors.toSet()));
         pending = !unclaimed.isEmpty();
         if (!stored.isEmpty()) {

@@ -2,7 +2,9 @@ package dev.forkd.server.queue;
 
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.store.IdBlocks;
 import dev.forkd.server.store.StateStore;
+import dev.forkd.server.store.StoreException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,7 +29,8 @@ public final class QueueRegistry {
     private final Map<String, Long> seqById = new HashMap<>();
     private final Map<String, Long> seqByName = new HashMap<>();
     private final StateStore store;
-    private long seq;
+    /** Queue numbers, never given twice across restarts (in-memory queues are not kept). */
+    private final IdBlocks ids;
 
     public QueueRegistry(QueueLimits limits, ScheduledExecutorService timers) {
         this(limits, timers, MemoryBudget.unlimited());
@@ -58,6 +61,7 @@ public final class QueueRegistry {
         this.timers = timers;
         this.memory = memory;
         this.store = store;
+        this.ids = new IdBlocks(store, "queue");
         if (store.keeps()) {
             for (QueueRecords.StoredQueue stored : QueueRecords.load(store)) {
                 restore(stored);
@@ -74,7 +78,7 @@ public final class QueueRegistry {
         bySeq.put(stored.seq(), q);
         seqById.put(d.id(), stored.seq());
         d.name().ifPresent(n -> seqByName.put(n, stored.seq()));
-        seq = Math.max(seq, stored.seq());
+        ids.taken(stored.seq());
     }
 
     public QueueLimits limits() {
@@ -142,7 +146,12 @@ public final class QueueRegistry {
             throw new ForkdException.ResourceExhausted("TOO_MANY_QUEUES", "there are already " + bySeq.size()
                     + " queues (the server's limit is " + limits.maxQueues() + "); delete some first");
         }
-        long s = ++seq;
+        long s;
+        try {
+            s = ids.next();
+        } catch (StoreException e) {
+            throw QueueJournal.storeFailed(e, "the new queue's id");
+        }
         String id = "q-" + s;
         QueueJournal journal = durable ? QueueJournal.durable(store, s, id) : QueueJournal.NONE;
         ItemQueue q = new ItemQueue(id, name, maxsize == 0 ? limits.defaultMaxsize() : maxsize, limits, timers, memory,
@@ -150,7 +159,7 @@ public final class QueueRegistry {
         CompletableFuture<Void> stored = journal.define(q.definition());
         if (stored.isCompletedExceptionally()) {
             // Refused at once (the store is closed or far behind): no queue, as if never asked.
-            seq--;
+            ids.giveBack(s);
             throw QueueJournal.storeFailed(stored.exceptionNow(), "the new queue");
         }
         bySeq.put(s, q);

@@ -160,6 +160,46 @@ class ProcessRestoreTest {
         }
     }
 
+    /** Its run starts and exits at once. */
+    private static void end(ProcessTable table, String id) {
+        table.onStarted(id, 0, 100);
+        table.onExited(id, 0, 0);
+    }
+
+    /** Ends a spawned process and deletes its record, as {@code forkd rm} does. */
+    private static void endAndDelete(ProcessTable table, String id) {
+        end(table, id);
+        table.delete(id);
+    }
+
+    @Test
+    void theIdOfADeletedRecordIsNeverGivenAgainAfterARestart() {
+        // Seen in the restart chaos run: p-45 was deleted, the next supervisor gave "p-45" to a new
+        // spawn, and the agent's replay of the old p-45's start and exit (exit 0) ended the new one.
+        Path db = dir.resolve("forkd.db");
+        try (SqliteStateStore store = SqliteStateStore.open(db)) {
+            ProcessTable first = table(new FakeAgent("a-1"), store);
+            assertEquals("p-1", spawn(first, spec("one", RestartSpec.NEVER)));
+            end(first, "p-1");
+            assertEquals("p-2", spawn(first, spec("two", RestartSpec.NEVER)));
+            assertEquals("p-3", spawn(first, spec("three", RestartSpec.NEVER)));
+            endAndDelete(first, "p-3");
+            endAndDelete(first, "p-2");
+        }
+        try (SqliteStateStore store = SqliteStateStore.open(db)) {
+            ProcessTable second = table(new FakeAgent("a-1"), store);
+            assertEquals(1, second.restore().load());
+            assertEquals("p-4", spawn(second, spec("four", RestartSpec.NEVER)));
+            endAndDelete(second, "p-4");
+            second.delete("p-1"); // a lower one deleted later does not lower the mark
+        }
+        try (SqliteStateStore store = SqliteStateStore.open(db)) {
+            ProcessTable third = table(new FakeAgent("a-1"), store);
+            assertEquals(0, third.restore().load());
+            assertEquals("p-5", spawn(third, spec("five", RestartSpec.NEVER)));
+        }
+    }
+
     @Test
     void aSpawnIsAnsweredOnlyOnceItsRecordIsCommitted() throws Exception {
         // Otherwise a crash could forget an id a client was given, and the next supervisor would give

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.events.ServerEvents;
 import dev.forkd.server.memory.MemoryBudget;
+import dev.forkd.server.store.IdBlocks;
 import dev.forkd.server.store.SqliteStateStore;
 import dev.forkd.server.store.StateDirectory;
 import dev.forkd.server.store.StateStore;
@@ -98,6 +99,19 @@ class DurableQueueTest {
 
     private static List<String> texts(int from, int to) {
         return IntStream.rangeClosed(from, to).mapToObj(i -> "item-" + i).toList();
+    }
+
+    @Test
+    void anInMemoryQueuesIdIsNotGivenToAnotherQueueAfterARestart() throws Exception {
+        // A client still holding the lost queue's id must get NOT_FOUND, not someone else's queue.
+        QueueRegistry queues = start();
+        String lost = queues.create(Optional.empty(), 0, false, false).queue().id();
+        stopServer();
+        QueueRegistry again = start();
+        assertThrows(ForkdException.NotFound.class, () -> again.get(lost));
+        String next = again.create(Optional.empty(), 0, false, false).queue().id();
+        org.junit.jupiter.api.Assertions.assertNotEquals(lost, next);
+        assertThrows(ForkdException.NotFound.class, () -> again.get(lost));
     }
 
     @Test
@@ -221,7 +235,7 @@ class DurableQueueTest {
     }
 
     @Test
-    void anInMemoryQueueWritesNothing() throws Exception {
+    void anInMemoryQueueWritesNothingButItsIdReservation() throws Exception {
         QueueRegistry queues = start();
         ItemQueue q = queues.create(Optional.of("mem"), 10, false).queue();
         assertFalse(q.durable());
@@ -230,7 +244,7 @@ class DurableQueueTest {
         QueueRegistry again = start();
         assertEquals(0, again.count());
         assertEquals(List.<StoreRow>of(), store.load(QueueJournal.KIND));
-        assertEquals(List.of(), store.kinds(""));
+        assertEquals(List.of(IdBlocks.KIND), store.kinds(""));
     }
 
     @Test
