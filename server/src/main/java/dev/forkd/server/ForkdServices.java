@@ -206,7 +206,7 @@ public final class ForkdServices {
         ServerLife life = new ServerLife(store.keeps());
         // The RPC metrics (when on) outermost, so refused calls count too.
         List<ServerServiceDefinition> definitions = List.of(
-                guarded(malformed, new ProgramServiceAdapter(programs, processes, cgroups), session),
+                guarded(malformed, new ProgramServiceAdapter(programs, processes), session),
                 guarded(malformed, new ProcessServiceAdapter(processes, childBase, forkdEnv,
                         settings.defaultOutputLimit(), settings.maxOutputLimit(), streams, watches, cgroups), session),
                 guarded(malformed, new SessionServiceAdapter(sessions), session),

@@ -120,11 +120,11 @@ public final class AgentStreamHandler {
             }
             case EXITED -> {
                 var e = message.getExited();
-                // Before the exit is recorded: whoever is told of it sees an OOM kill as its cause.
-                cgroups.ended(e.getProcessId(), e.getRun());
+                // Read before the exit is recorded: an OOM kill is part of how the run ended.
+                boolean oomKilled = cgroups.ended(e.getProcessId(), e.getRun());
                 // After the exit is recorded: a start waiting for room may take the slot now. An
                 // exit sent again after a restart (applied already) frees nothing.
-                if (processes.onExited(e.getProcessId(), e.getRun(), e.getExitCode())) {
+                if (processes.onExited(e.getProcessId(), e.getRun(), e.getExitCode(), oomKilled)) {
                     registry.childEnded(link);
                 }
             }

@@ -64,12 +64,12 @@ public final class ProcessServiceAdapter extends ProcessServiceGrpc.ProcessServi
                 ProcessCgroups.none("this server makes no cgroups"));
     }
 
-    /** @param cgroups whether cgroup limits can be honoured, and the OOM kills seen in them */
+    /** @param cgroups whether cgroup limits can be honoured */
     public ProcessServiceAdapter(ProcessTable table, java.util.Map<String, String> baseEnv,
             java.util.Map<String, String> forkdEnv, long defaultOutputLimit, long maxOutputLimit,
             Executor executor, WatchAdmission watches, ProcessCgroups cgroups) {
         this.table = table;
-        this.causes = new ExitCauses(cgroups);
+        this.causes = new ExitCauses();
         this.spawnRequests = new SpawnRequests(baseEnv, forkdEnv, defaultOutputLimit, maxOutputLimit, cgroups);
         this.executor = executor;
         this.watches = watches;

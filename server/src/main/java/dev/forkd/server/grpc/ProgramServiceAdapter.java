@@ -20,7 +20,6 @@ import dev.forkd.v1.StopRequest;
 import dev.forkd.v1.StopResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
-import dev.forkd.server.limits.ProcessCgroups;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -36,12 +35,7 @@ public final class ProgramServiceAdapter extends ProgramServiceGrpc.ProgramServi
     private final ExitCauses causes;
 
     public ProgramServiceAdapter(DeclaredPrograms programs, ProcessTable table) {
-        this(programs, table, ProcessCgroups.none("this server makes no cgroups"));
-    }
-
-    /** @param cgroups the OOM kills seen in the processes' cgroups */
-    public ProgramServiceAdapter(DeclaredPrograms programs, ProcessTable table, ProcessCgroups cgroups) {
-        this.causes = new ExitCauses(cgroups);
+        this.causes = new ExitCauses();
         this.programs = programs;
         this.table = table;
     }

@@ -21,7 +21,7 @@ public final class ProcessCgroups implements CgroupSupport {
 
     private static final Logger LOG = Logger.getLogger(ProcessCgroups.class.getName());
 
-    /** Runs whose OOM kill is remembered (the most recent ones); a bound, as every map here has. */
+    /** Live cgroups whose starting OOM count is kept (the most recent ones); a bound, as every map here has. */
     static final int MAX_OOM_RUNS = 4096;
 
     private final Cgroups cgroups;
@@ -29,12 +29,6 @@ public final class ProcessCgroups implements CgroupSupport {
     private final Map<String, Long> oomBefore = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
-            return size() > MAX_OOM_RUNS;
-        }
-    };
-    private final Map<String, Boolean> oomRuns = new LinkedHashMap<>(16, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
             return size() > MAX_OOM_RUNS;
         }
     };
@@ -108,31 +102,22 @@ public final class ProcessCgroups implements CgroupSupport {
     }
 
     /**
-     * {@code processId}'s run {@code run} ended (its agent said so): whether the OOM killer acted in
-     * its cgroup is kept for {@link #oomKilled}, and the cgroup goes. Call before the exit is
-     * recorded, so whoever is told of it sees the cause. Nothing for a process this server made no
-     * cgroup for (one adopted after a restart keeps its cgroup until the server stops).
+     * {@code processId}'s run {@code run} ended (its agent said so): the cgroup goes, and the answer
+     * is whether the OOM killer acted in it during the run (the process record keeps that with the
+     * exit). Nothing for a process this server made no cgroup for (one adopted after a restart keeps
+     * its cgroup until the server stops): false.
      */
-    public void ended(String processId, int run) {
+    public boolean ended(String processId, int run) {
         Long before;
         synchronized (this) {
             before = oomBefore.remove(processId);
         }
         if (before == null) {
-            return;
+            return false;
         }
         long kills = cgroups.oomKills(processId);
         cgroups.remove(processId);
-        if (kills > before) {
-            synchronized (this) {
-                oomRuns.put(processId + "#" + run, Boolean.TRUE);
-            }
-        }
-    }
-
-    /** Whether the OOM killer acted in {@code processId}'s cgroup during run {@code run}. */
-    public synchronized boolean oomKilled(String processId, int run) {
-        return oomRuns.containsKey(processId + "#" + run);
+        return kills > before;
     }
 
     /** Removes every cgroup of this server's (at its stop, and at a {@code --fresh} start). */

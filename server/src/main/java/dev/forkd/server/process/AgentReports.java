@@ -108,7 +108,7 @@ final class AgentReports {
      * @return whether it applied (false for a run that is not running: an exit an agent sent again
      *     after a restart, applied already, or a stale one)
      */
-    boolean exited(String processId, int run, int exitCode) {
+    boolean exited(String processId, int run, int exitCode, boolean oomKilled) {
         ProcessRecord rec = index.byId(processId);
         if (rec == null) {
             return false;
@@ -121,7 +121,7 @@ final class AgentReports {
             Instant now = clock.instant();
             ProcessState end = exitCode >= 0
                     ? new ProcessState.Exited(r.pid(), exitCode, now)
-                    : new ProcessState.Signaled(r.pid(), -exitCode, now);
+                    : new ProcessState.Signaled(r.pid(), -exitCode, oomKilled, now);
             notify = runs.ended(rec, end);
         }
         ProcessTable.runEach(notify);

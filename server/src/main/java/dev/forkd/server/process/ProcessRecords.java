@@ -223,7 +223,7 @@ public final class ProcessRecords {
             case ProcessState.Exited e -> b.setKind(StoredStateKind.STORED_STATE_KIND_EXITED).setPid(e.pid())
                     .setExitCode(e.exitCode()).setAtMillis(e.endedAt().toEpochMilli());
             case ProcessState.Signaled s -> b.setKind(StoredStateKind.STORED_STATE_KIND_SIGNALED).setPid(s.pid())
-                    .setSignal(s.signal()).setAtMillis(s.endedAt().toEpochMilli());
+                    .setSignal(s.signal()).setOomKilled(s.oomKilled()).setAtMillis(s.endedAt().toEpochMilli());
             case ProcessState.FailedToStart f -> b.setKind(StoredStateKind.STORED_STATE_KIND_FAILED_TO_START)
                     .setStartError(f.error().kind().name()).setCause(f.error().message())
                     .setAtMillis(f.endedAt().toEpochMilli());
@@ -271,7 +271,7 @@ public final class ProcessRecords {
             case STORED_STATE_KIND_STARTING -> new ProcessState.Starting(s.getAgentId());
             case STORED_STATE_KIND_RUNNING -> new ProcessState.Running(s.getAgentId(), s.getPid(), at);
             case STORED_STATE_KIND_EXITED -> new ProcessState.Exited(s.getPid(), s.getExitCode(), at);
-            case STORED_STATE_KIND_SIGNALED -> new ProcessState.Signaled(s.getPid(), s.getSignal(), at);
+            case STORED_STATE_KIND_SIGNALED -> new ProcessState.Signaled(s.getPid(), s.getSignal(), s.getOomKilled(), at);
             case STORED_STATE_KIND_FAILED_TO_START -> new ProcessState.FailedToStart(
                     new StartError(startErrorKind(s.getStartError()), s.getCause()), at);
             case STORED_STATE_KIND_LOST -> new ProcessState.Lost(s.getPid(), s.getCause(), at);

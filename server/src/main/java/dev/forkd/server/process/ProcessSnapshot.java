@@ -43,6 +43,20 @@ public record ProcessSnapshot(
         };
     }
 
+    /** Whether its last run was ended by the OOM killer at its cgroup's memory limit. */
+    public boolean oomKilled() {
+        return oomKilledIn(state);
+    }
+
+    private static boolean oomKilledIn(ProcessState state) {
+        return switch (state) {
+            case ProcessState.Signaled s -> s.oomKilled();
+            case ProcessState.Backoff b -> oomKilledIn(b.ended());
+            case ProcessState.Fatal f -> oomKilledIn(f.ended());
+            default -> false;
+        };
+    }
+
     static int exitCodeOf(ProcessState state) {
         return switch (state) {
             case ProcessState.Exited e -> e.exitCode();

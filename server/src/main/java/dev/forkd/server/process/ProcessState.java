@@ -41,8 +41,16 @@ public sealed interface ProcessState {
     /** Ended with an exit code. */
     record Exited(int pid, int exitCode, Instant endedAt) implements ProcessState {}
 
-    /** Ended by a signal; Python reports it as exit code {@code -signal}. */
-    record Signaled(int pid, int signal, Instant endedAt) implements ProcessState {}
+    /**
+     * Ended by a signal; Python reports it as exit code {@code -signal}. {@code oomKilled}: the
+     * signal was the OOM killer's, in the process's cgroup at its memory limit.
+     */
+    record Signaled(int pid, int signal, boolean oomKilled, Instant endedAt) implements ProcessState {
+        /** By a signal that was not the OOM killer's. */
+        public Signaled(int pid, int signal, Instant endedAt) {
+            this(pid, signal, false, endedAt);
+        }
+    }
 
     /** Could not be started. */
     record FailedToStart(StartError error, Instant endedAt) implements ProcessState {}

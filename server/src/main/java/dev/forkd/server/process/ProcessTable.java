@@ -313,7 +313,12 @@ public final class ProcessTable {
      *     after a restart, applied already, or a stale one)
      */
     public boolean onExited(String processId, int run, int exitCode) {
-        return reports.exited(processId, run, exitCode);
+        return onExited(processId, run, exitCode, false);
+    }
+
+    /** As {@link #onExited(String, int, int)}; {@code oomKilled}: its cgroup's OOM killer ended it. */
+    public boolean onExited(String processId, int run, int exitCode, boolean oomKilled) {
+        return reports.exited(processId, run, exitCode, oomKilled);
     }
 
     public void onStdinWritten(String processId, int run, long bytes, boolean closed,

@@ -201,6 +201,28 @@ class ProcessRestoreTest {
     }
 
     @Test
+    void anOomKillIsKeptWithTheExitAndSaidAfterARestart() {
+        Path db = dir.resolve("forkd.db");
+        try (SqliteStateStore store = SqliteStateStore.open(db)) {
+            ProcessTable before = table(new FakeAgent("a-1"), store);
+            String oom = spawn(before, spec("oom", RestartSpec.NEVER));
+            String killed = spawn(before, spec("killed", RestartSpec.NEVER));
+            before.onStarted(oom, 0, 100);
+            before.onStarted(killed, 0, 101);
+            before.onExited(oom, 0, -9, true);
+            before.onExited(killed, 0, -9, false);
+            assertTrue(before.get(oom).oomKilled());
+        }
+        try (SqliteStateStore store = SqliteStateStore.open(db)) {
+            ProcessTable after = table(new FakeAgent("a-1"), store);
+            assertEquals(2, after.restore().load());
+            assertTrue(after.get("oom").oomKilled(), "the OOM kill was forgotten with the server");
+            assertEquals(-9, after.get("oom").exitCode());
+            assertTrue(!after.get("killed").oomKilled(), "a plain SIGKILL is no OOM kill");
+        }
+    }
+
+    @Test
     void aSpawnIsAnsweredOnlyOnceItsRecordIsCommitted() throws Exception {
         // Otherwise a crash could forget an id a client was given, and the next supervisor would give
         // it to another process (found by the restart chaos test: p-72 came back with another's exit).
