@@ -5,17 +5,30 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 
 /**
  * The cgroups of forkd's processes, by process id: made before a run's child runs its program,
- * removed once the agent reports its exit, and whether the kernel's OOM killer acted in it,
- * remembered for the run's exit cause. A restart makes the cgroup again for its new run.
+ * removed once the agent reports its exit (whether the kernel's OOM killer acted in it is read
+ * first, for the run's exit cause). A restart makes the cgroup again for its new run.
+ *
+ * <p>Removal runs on a thread of its own: it waits for the cgroup to empty (milliseconds after a
+ * SIGKILL, unless a process is in uninterruptible sleep), and the thread that reports exits must
+ * not wait with it. A cgroup's path is its process's, so the next run's {@link #prepare} waits for
+ * the last run's removal first.
  */
 public final class ProcessCgroups implements CgroupSupport {
 
@@ -23,6 +36,9 @@ public final class ProcessCgroups implements CgroupSupport {
 
     /** Live cgroups whose starting OOM count is kept (the most recent ones); a bound, as every map here has. */
     static final int MAX_OOM_RUNS = 4096;
+
+    /** How long a new run waits for its last run's cgroup to go (and a stop for all of them). */
+    static final Duration REMOVAL_WAIT = Duration.ofSeconds(10);
 
     private final Cgroups cgroups;
     /** The oom_kill count each live cgroup started its run with (a reused cgroup may not start at 0). */
@@ -32,6 +48,11 @@ public final class ProcessCgroups implements CgroupSupport {
             return size() > MAX_OOM_RUNS;
         }
     };
+
+    /** Removals not yet done, by process id; guarded by this, each entry gone once its removal is. */
+    private final Map<String, CompletableFuture<Void>> removing = new HashMap<>();
+    /** Made at the first removal (most servers make no cgroup at all); guarded by this. */
+    private ExecutorService remover;
 
     public ProcessCgroups(Cgroups cgroups) {
         this.cgroups = cgroups;
@@ -93,6 +114,7 @@ public final class ProcessCgroups implements CgroupSupport {
         if (!limits.needsCgroup()) {
             return List.of();
         }
+        awaitRemoval(processId);
         List<Path> procs = cgroups.prepare(processId, limits);
         long before = cgroups.oomKills(processId);
         synchronized (this) {
@@ -116,12 +138,66 @@ public final class ProcessCgroups implements CgroupSupport {
             return false;
         }
         long kills = cgroups.oomKills(processId);
-        cgroups.remove(processId);
+        synchronized (this) {
+            if (remover == null) {
+                remover = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("forkd-cgroup-remover").factory());
+            }
+            CompletableFuture<Void> removal = CompletableFuture.runAsync(() -> cgroups.remove(processId), remover);
+            removing.put(processId, removal);
+            removal.whenComplete((done, failed) -> {
+                if (failed != null) {
+                    LOG.warning("cannot remove the cgroup of " + processId + ": " + failed.getMessage());
+                }
+                synchronized (this) {
+                    removing.remove(processId, removal);
+                }
+            });
+        }
         return kills > before;
+    }
+
+    /** Waits until the removal of {@code processId}'s last cgroup, if one is under way, is done. */
+    private void awaitRemoval(String processId) throws IOException {
+        CompletableFuture<Void> pending;
+        synchronized (this) {
+            pending = removing.get(processId);
+        }
+        if (pending == null) {
+            return;
+        }
+        try {
+            pending.get(REMOVAL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while the cgroup of " + processId + "'s last run was removed", e);
+        } catch (ExecutionException e) {
+            // Said when it failed; the prepare reuses what is left, writing every limit again.
+        } catch (TimeoutException e) {
+            throw new IOException("the cgroup of " + processId + "'s last run is still not removed after "
+                    + REMOVAL_WAIT.toSeconds() + " s (a process in it may be in uninterruptible sleep)", e);
+        }
     }
 
     /** Removes every cgroup of this server's (at its stop, and at a {@code --fresh} start). */
     public void removeAll() {
+        List<CompletableFuture<Void>> pending;
+        synchronized (this) {
+            pending = List.copyOf(removing.values());
+        }
+        try {
+            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(REMOVAL_WAIT.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // Each failure was said; removeAll below tries what is left.
+        }
+        synchronized (this) {
+            if (remover != null) {
+                remover.shutdown();
+                remover = null;
+            }
+        }
         cgroups.removeAll();
         synchronized (this) {
             oomBefore.clear();
