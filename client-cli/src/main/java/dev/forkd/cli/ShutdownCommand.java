@@ -6,7 +6,6 @@ import dev.forkd.client.ServerTarget;
 import dev.forkd.v1.ShutdownRequest;
 import dev.forkd.v1.ShutdownResponse;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -43,10 +42,12 @@ final class ShutdownCommand extends ClientCommand {
                 .shutdown(ShutdownRequest.newBuilder().setKeepChildren(keepChildren).build());
         // Only a server on this host's Unix socket is a process this command can see end.
         boolean local = ServerTarget.resolve(options.address(), inv.env()).address() instanceof ListenAddress.Unix;
-        Optional<ProcessHandle> server = local ? ProcessHandle.of(r.getPid()) : Optional.empty();
-        if (server.isPresent()) {
+        if (local) {
+            // Not ProcessHandle.onExit: for a process that is not its child the JDK looks every 300 ms
+            // or more, and it completes on the common pool, where a stage blocked elsewhere in the same
+            // JVM holds it up (seen in the CLI tests: two minutes).
             try {
-                server.get().onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                ProcessExitWatch.onExit(r.getPid()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 throw new CliFailure("forkd (pid " + r.getPid() + ") is stopping but has not exited within "
                         + timeout.toMillis() + " ms (--timeout)", ExitCodes.ERROR);
@@ -57,7 +58,7 @@ final class ShutdownCommand extends ClientCommand {
         if (options.json()) {
             Json.print(inv.out(), r);
         } else {
-            String verb = server.isPresent() ? "stopped" : "stopping";
+            String verb = local ? "stopped" : "stopping";
             inv.out().println(r.getKeepChildren()
                     ? verb + " forkd (pid " + r.getPid() + "); " + r.getRunning() + " processes keep running for the next forkd serve"
                     : verb + " forkd (pid " + r.getPid() + ") and its " + r.getRunning() + " processes");

@@ -55,6 +55,36 @@ class ShutdownCommandTest {
     }
 
     @Test
+    void itSeesTheServerExitEvenWhenTheCommonPoolIsBusy() throws Exception {
+        // In the full CLI suite a JDK stage on the common pool (draining an exited server's stdout,
+        // which its agents still held) blocked it, and a shutdown run in that JVM waited 2 minutes
+        // for ProcessHandle.onExit, which completes there. Every common-pool worker is busy here.
+        RunningServer server = runs.start(ARGS);
+        runs.everything().addAll(server.descendants());
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        int workers = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism();
+        java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(workers);
+        try {
+            for (int i = 0; i < workers; i++) {
+                java.util.concurrent.ForkJoinPool.commonPool().execute(() -> {
+                    busy.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            }
+            assertTrue(busy.await(30, TimeUnit.SECONDS), "the common pool's workers did not all start");
+            Cli.Result r = Cli.against(server).run("shutdown", "--timeout", "60s");
+            assertEquals(0, r.code(), r::toString);
+            assertEquals("stopped forkd (pid " + server.process.pid() + ") and its 0 processes\n", r.out(), r::toString);
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
     void keepChildrenLeavesThemForTheNextServer() throws Exception {
         RunningServer first = runs.start(ARGS);
         Cli cli = Cli.against(first);
