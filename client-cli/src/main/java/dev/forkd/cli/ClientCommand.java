@@ -82,6 +82,15 @@ abstract class ClientCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e, null, options.address);
         }
+        return callServer(target, inv);
+    }
+
+    /**
+     * The command once its arguments are parsed: starts a server at the default address if none runs
+     * (and this command may), connects, runs, and turns "cannot reach" into one line and exit 3. Also
+     * the way {@link PlainPs} runs {@code forkd ps} without picocli.
+     */
+    final int callServer(ServerTarget target, Invocation inv) throws Exception {
         if (target.isDefault() && !ServerLauncher.accepts(target.paths().socket())) {
             if (!autostarts() || !options.autostart()) {
                 throw new CliFailure("no server at " + target.address() + " (start one with 'forkd serve'"

@@ -125,6 +125,10 @@ public final class Main implements Callable<Integer> {
     /** Runs one command and returns its exit code; output is flushed. */
     public static int execute(Invocation invocation, String... args) {
         try {
+            Optional<Integer> plain = PlainPs.run(invocation, args);
+            if (plain.isPresent()) {
+                return plain.get();
+            }
             List<String> leading = GlobalOptions.leading(args);
             String[] rest = Arrays.copyOfRange(args, leading.size(), args.length);
             CommandLine cl = commandLine(invocation, rest);
