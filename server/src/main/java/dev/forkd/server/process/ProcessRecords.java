@@ -41,8 +41,10 @@ public final class ProcessRecords {
 
     private final StateStore store;
     private final OutputFiles outputs;
-    /** The last-id value queued for the store; guarded by itself, so the writes are queued increasing. */
-    private final long[] deletedUpTo = new long[1];
+    /** Guards {@link #deletedUpTo}, so the last-id writes are queued increasing. */
+    private final Object deletions = new Object();
+    /** The last-id value queued for the store. */
+    private long deletedUpTo;
 
     public ProcessRecords(StateStore store) {
         this(store, OutputFiles.none());
@@ -123,10 +125,10 @@ public final class ProcessRecords {
     /** Removes the record, and raises the kept last id to it in the same write: its id is never given again. */
     void delete(ProcessRecord rec) {
         if (store.keeps()) {
-            synchronized (deletedUpTo) {
-                deletedUpTo[0] = Math.max(deletedUpTo[0], rec.seq);
-                store.write(List.of(new StoreWrite.Delete(KIND, key(rec.seq)), new StoreWrite.Put(LAST_ID_KIND,
-                        LAST_ID_KEY, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(deletedUpTo[0]).array())));
+            synchronized (deletions) {
+                deletedUpTo = Math.max(deletedUpTo, rec.seq);
+                store.write(List.of(new StoreWrite.Delete(KIND, key(rec.seq)),
+                        StoreWrite.Put.ofLong(LAST_ID_KIND, LAST_ID_KEY, deletedUpTo)));
             }
         }
         outputs.delete(rec.id);
@@ -140,13 +142,13 @@ public final class ProcessRecords {
         long last = 0;
         for (StoreRow row : store.load(LAST_ID_KIND)) {
             if (row.value().length == Long.BYTES) {
-                last = Math.max(last, java.nio.ByteBuffer.wrap(row.value()).getLong());
+                last = Math.max(last, row.longValue("the last process id"));
             } else {
                 LOG.warning("ignoring a last process id of " + row.value().length + " bytes, not 8");
             }
         }
-        synchronized (deletedUpTo) {
-            deletedUpTo[0] = Math.max(deletedUpTo[0], last);
+        synchronized (deletions) {
+            deletedUpTo = Math.max(deletedUpTo, last);
         }
         return last;
     }

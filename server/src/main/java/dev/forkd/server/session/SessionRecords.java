@@ -27,16 +27,6 @@ final class SessionRecords {
 
     private SessionRecords() {}
 
-    static byte[] lastId(long n) {
-        return java.nio.ByteBuffer.allocate(Long.BYTES).putLong(n).array();
-    }
-
-    static long lastId(dev.forkd.server.store.StoreRow row) {
-        if (row.value().length != Long.BYTES) {
-            throw new StoreException("the last session id is " + row.value().length + " bytes, not 8");
-        }
-        return java.nio.ByteBuffer.wrap(row.value()).getLong();
-    }
 
     static byte[] encode(Kept s) {
         var bytes = new ByteArrayOutputStream(128);

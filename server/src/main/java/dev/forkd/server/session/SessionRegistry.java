@@ -121,7 +121,7 @@ public final class SessionRegistry {
             highest = Math.max(highest, number(lease.id));
         }
         for (StoreRow row : store.load(SessionRecords.LAST_ID_KIND)) {
-            highest = Math.max(highest, SessionRecords.lastId(row));
+            highest = Math.max(highest, row.longValue("the last session id"));
         }
         seq.set(highest); // a new session never takes the id of one before it, kept or ended
     }
@@ -243,7 +243,7 @@ public final class SessionRegistry {
             store.write(List.of(
                     new StoreWrite.Put(SessionRecords.KIND, id, SessionRecords.encode(
                             new SessionRecords.Kept(id, name, ttl, hash, boundProcess))),
-                    new StoreWrite.Put(SessionRecords.LAST_ID_KIND, SessionRecords.LAST_ID_KEY, SessionRecords.lastId(n))));
+                    StoreWrite.Put.ofLong(SessionRecords.LAST_ID_KIND, SessionRecords.LAST_ID_KEY, n)));
         }
         Lease lease = new Lease(id, name, ttl, hash, boundProcess);
         byCredentialHash.put(lease.credentialHash, lease);

@@ -1,6 +1,5 @@
 package dev.forkd.server.store;
 
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -40,11 +39,7 @@ public final class IdBlocks {
         if (store.keeps()) {
             for (StoreRow row : store.load(KIND)) {
                 if (row.key().equals(key)) {
-                    if (row.value().length != Long.BYTES) {
-                        throw new StoreException("the reserved " + key + " ids are " + row.value().length
-                                + " bytes, not 8");
-                    }
-                    reservedUpTo = ByteBuffer.wrap(row.value()).getLong();
+                    reservedUpTo = row.longValue("the reserved " + key + " ids");
                 }
             }
         }
@@ -66,7 +61,7 @@ public final class IdBlocks {
         if (store.keeps() && n > reservedUpTo) {
             long upTo = n + BLOCK - 1;
             try {
-                store.write(List.of(new StoreWrite.Put(KIND, key, ByteBuffer.allocate(Long.BYTES).putLong(upTo).array())))
+                store.write(List.of(StoreWrite.Put.ofLong(KIND, key, upTo)))
                         .get(WRITE_WAIT_SECONDS, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -14,6 +14,11 @@ public sealed interface StoreWrite {
             Objects.requireNonNull(key);
             Objects.requireNonNull(value);
         }
+
+        /** A row holding one {@code long} (read back with {@link StoreRow#longValue}). */
+        public static Put ofLong(String kind, String key, long value) {
+            return new Put(kind, key, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(value).array());
+        }
     }
 
     /** Removes the row {@code kind}/{@code key}, if there is one. */

@@ -10,7 +10,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -54,10 +53,7 @@ final class SyncJournal {
         List<StoreRow> marks = store.load(FENCING_KIND);
         for (StoreRow r : marks) {
             if (r.key().equals(MARK_KEY)) {
-                if (r.value().length != Long.BYTES) {
-                    throw new StoreException("the fencing mark is " + r.value().length + " bytes, not 8");
-                }
-                mark = ByteBuffer.wrap(r.value()).getLong();
+                mark = r.longValue("the fencing mark");
             }
         }
         List<Primitive> loaded = new ArrayList<>();
@@ -145,7 +141,7 @@ final class SyncJournal {
         }
         List<StoreWrite> writes = new ArrayList<>(fx.changed.size() + waits.size() + 1);
         if (markRaised) {
-            writes.add(new StoreWrite.Put(FENCING_KIND, MARK_KEY, ByteBuffer.allocate(Long.BYTES).putLong(mark).array()));
+            writes.add(StoreWrite.Put.ofLong(FENCING_KIND, MARK_KEY, mark));
             markRaised = false;
         }
         for (Primitive p : fx.changed) {
