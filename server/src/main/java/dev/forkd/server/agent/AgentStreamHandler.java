@@ -121,7 +121,7 @@ public final class AgentStreamHandler {
             case EXITED -> {
                 var e = message.getExited();
                 // Read before the exit is recorded: an OOM kill is part of how the run ended.
-                boolean oomKilled = cgroups.ended(e.getProcessId(), e.getRun());
+                boolean oomKilled = cgroups.ended(e.getProcessId());
                 // After the exit is recorded: a start waiting for room may take the slot now. An
                 // exit sent again after a restart (applied already) frees nothing.
                 if (processes.onExited(e.getProcessId(), e.getRun(), e.getExitCode(), oomKilled)) {

@@ -35,7 +35,7 @@ public final class ProcessCgroups implements CgroupSupport {
     private static final Logger LOG = Logger.getLogger(ProcessCgroups.class.getName());
 
     /** Live cgroups whose starting OOM count is kept (the most recent ones); a bound, as every map here has. */
-    static final int MAX_OOM_RUNS = 4096;
+    static final int MAX_LIVE_CGROUPS = 4096;
 
     /** How long a new run waits for its last run's cgroup to go (and a stop for all of them). */
     static final Duration REMOVAL_WAIT = Duration.ofSeconds(10);
@@ -45,7 +45,7 @@ public final class ProcessCgroups implements CgroupSupport {
     private final Map<String, Long> oomBefore = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
-            return size() > MAX_OOM_RUNS;
+            return size() > MAX_LIVE_CGROUPS;
         }
     };
 
@@ -124,12 +124,12 @@ public final class ProcessCgroups implements CgroupSupport {
     }
 
     /**
-     * {@code processId}'s run {@code run} ended (its agent said so): the cgroup goes, and the answer
+     * {@code processId}'s current run ended (its agent said so): the cgroup goes, and the answer
      * is whether the OOM killer acted in it during the run (the process record keeps that with the
      * exit). Nothing for a process this server made no cgroup for (one adopted after a restart keeps
      * its cgroup until the server stops): false.
      */
-    public boolean ended(String processId, int run) {
+    public boolean ended(String processId) {
         Long before;
         synchronized (this) {
             before = oomBefore.remove(processId);

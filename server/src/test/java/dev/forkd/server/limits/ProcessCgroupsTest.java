@@ -71,7 +71,7 @@ class ProcessCgroupsTest {
         cgroups.prepare("p-1", MEMORY);
         host.oomKills = 1; // the OOM killer acted during the run
 
-        assertTrue(cgroups.ended("p-1", 0), "the OOM kill is read before the cgroup goes");
+        assertTrue(cgroups.ended("p-1"), "the OOM kill is read before the cgroup goes");
         // Here, with the removal still waiting: ended() did not wait for it.
         CompletableFuture<List<String>> next = CompletableFuture.supplyAsync(() -> {
             try {
@@ -87,7 +87,7 @@ class ProcessCgroupsTest {
         next.get(10, TimeUnit.SECONDS);
         assertEquals(List.of("prepare p-1", "removing p-1", "removed p-1", "prepare p-1"), host.log);
 
-        cgroups.ended("p-1", 1);
+        cgroups.ended("p-1");
         cgroups.removeAll(); // waits for the removal under way, then removes the rest
         assertEquals(List.of("removing p-1", "removed p-1", "remove all"), host.log.subList(4, 7));
     }
