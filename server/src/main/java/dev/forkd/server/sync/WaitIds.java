@@ -81,7 +81,9 @@ final class WaitIds {
     /** Puts back the grants a store kept, oldest first. */
     void restore(List<Map.Entry<Key, Mark.Granted>> kept) {
         kept.forEach(e -> marks.put(e.getKey(), e.getValue()));
-        unkept.clear(); // what an overfull store evicts on the way in is dropped at the next write
+        // Nothing here is new to the store. (It never holds more than max grants, so none is evicted
+        // on the way in; were one, its row would stay and be passed over again at the next start.)
+        unkept.clear();
     }
 
     /** The changes to keep since the last call, in order. */
