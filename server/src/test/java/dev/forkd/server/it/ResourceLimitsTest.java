@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkd.server.limits.Cgroups;
+import dev.forkd.server.testing.PathGone;
 import dev.forkd.v1.ExitCause;
 import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ListProcessesRequest;
@@ -225,8 +226,20 @@ class ResourceLimitsTest {
             assertTrue(out.contains("nr_throttled"), out);
             assertEquals(p.getId(), cpu.getFileName().toString(), "the program ran in the process's own cgroup: " + cpu);
             assertTrue(cpu.getParent().getFileName().toString().startsWith("forkd-"), cpu.toString());
-            assertTrue(!Files.exists(cpu), "its cgroup is removed once its exit is recorded: " + cpu);
+            assertTrue(awaitGone(cpu), "its cgroup is removed once its run has ended: " + cpu);
         });
+    }
+
+    /** The cgroup of an ended run is removed on a thread of its own, soon after its exit is recorded. */
+    private static boolean awaitGone(Path cgroup) {
+        try {
+            return PathGone.await(cgroup, java.time.Duration.ofSeconds(30));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 
     private static String output(String id) {
