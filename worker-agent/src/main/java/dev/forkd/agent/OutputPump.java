@@ -324,7 +324,7 @@ final class OutputPump implements Runnable {
         // Its slot is free before the supervisor can read the exit and send the next start.
         table.forget(pumped.child);
         link.send(AgentMessage.newBuilder().setExited(ChildExited.newBuilder()
-                .setProcessId(key.processId()).setRun(key.run())
+                .setProcessId(key.processId()).setRun(key.run()).setPid(pumped.child.pid())
                 .setExitCode(pumped.exitCode.getAsInt())).build());
         children.remove(key);
         draining.remove(pumped);

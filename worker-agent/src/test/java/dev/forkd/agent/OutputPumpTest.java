@@ -178,6 +178,7 @@ class OutputPumpTest {
         assertEquals(60000, stdout);
         assertEquals("bye\n", stderr);
         assertEquals(5, m.getExited().getExitCode());
+        assertEquals(child.pid(), m.getExited().getPid(), "the exit names its child: ids and runs can repeat across restarts");
     }
 
     @Test

@@ -124,7 +124,7 @@ public final class AgentStreamHandler {
                 boolean oomKilled = cgroups.ended(e.getProcessId());
                 // After the exit is recorded: a start waiting for room may take the slot now. An
                 // exit sent again after a restart (applied already) frees nothing.
-                if (processes.onExited(e.getProcessId(), e.getRun(), e.getExitCode(), oomKilled)) {
+                if (processes.onExited(e.getProcessId(), e.getRun(), e.getPid(), e.getExitCode(), oomKilled)) {
                     registry.childEnded(link);
                 }
             }

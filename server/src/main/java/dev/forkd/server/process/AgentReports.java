@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.logging.Logger;
 
 /**
  * What agents report about the runs they hold: a run started, failed to start, wrote output, exited,
@@ -16,6 +17,8 @@ import java.util.function.Consumer;
  * {@link ProcessRuns#ended}.
  */
 final class AgentReports {
+
+    private static final Logger LOG = Logger.getLogger(AgentReports.class.getName());
 
     private final ProcessIndex index;
     private final ProcessRuns runs;
@@ -108,7 +111,7 @@ final class AgentReports {
      * @return whether it applied (false for a run that is not running: an exit an agent sent again
      *     after a restart, applied already, or a stale one)
      */
-    boolean exited(String processId, int run, int exitCode, boolean oomKilled) {
+    boolean exited(String processId, int run, int pid, int exitCode, boolean oomKilled) {
         ProcessRecord rec = index.byId(processId);
         if (rec == null) {
             return false;
@@ -116,6 +119,13 @@ final class AgentReports {
         List<Runnable> notify;
         synchronized (rec) {
             if (!rec.isRunOf(run) || !(rec.state instanceof ProcessState.Running r) || rec.agent == null) {
+                return false;
+            }
+            if (pid != 0 && r.pid() != 0 && r.pid() != pid) {
+                // Another child under the same id and run: one an earlier supervisor gave this id to
+                // and never kept, whose exit its agent sent again.
+                LOG.warning("an exit of pid " + pid + " named " + processId + " run " + run
+                        + ", which runs as pid " + r.pid() + ": not applied");
                 return false;
             }
             Instant now = clock.instant();

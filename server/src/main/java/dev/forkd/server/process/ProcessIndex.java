@@ -96,6 +96,21 @@ final class ProcessIndex {
     }
 
     /**
+     * New ids continue after {@code id} too (one an agent reports, which may have no kept record);
+     * an id that is not this table's {@code p-N} changes nothing.
+     */
+    void continueAfterId(String id) {
+        if (id.startsWith("p-") && id.length() > 2 && id.length() <= 20
+                && id.substring(2).chars().allMatch(c -> c >= '0' && c <= '9')) {
+            try {
+                continueAfter(Long.parseLong(id.substring(2)));
+            } catch (NumberFormatException tooLarge) {
+                // not an id this table gives
+            }
+        }
+    }
+
+    /**
      * Takes {@code rec} out of the table, by id, name and session.
      *
      * @return whether it was still there (then it no longer counts)

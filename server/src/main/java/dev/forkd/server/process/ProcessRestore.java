@@ -133,6 +133,9 @@ public final class ProcessRestore {
     public int adopt(String agentId, AgentPort port, List<AdoptedChild> children) {
         int claimed = 0;
         for (AdoptedChild c : children) {
+            // Its id was given, kept or not (a spawn the last supervisor died before committing):
+            // new ids continue after it, so none names this child, nor its exit when sent again.
+            index.continueAfterId(c.processId());
             if (claim(c.processId(), c.run(), c.pid(), agentId, port)) {
                 claimed++;
             } else if (c.pid() > 0 && index.seqOf(c.processId()) == 0) {

@@ -318,7 +318,16 @@ public final class ProcessTable {
 
     /** As {@link #onExited(String, int, int)}; {@code oomKilled}: its cgroup's OOM killer ended it. */
     public boolean onExited(String processId, int run, int exitCode, boolean oomKilled) {
-        return reports.exited(processId, run, exitCode, oomKilled);
+        return onExited(processId, run, 0, exitCode, oomKilled);
+    }
+
+    /**
+     * As {@link #onExited(String, int, int, boolean)}, from the child of pid {@code pid} (0: not
+     * said): an exit of another child than the run's (one that held the same id and run under an
+     * earlier supervisor, sent again) does not apply.
+     */
+    public boolean onExited(String processId, int run, int pid, int exitCode, boolean oomKilled) {
+        return reports.exited(processId, run, pid, exitCode, oomKilled);
     }
 
     public void onStdinWritten(String processId, int run, long bytes, boolean closed,

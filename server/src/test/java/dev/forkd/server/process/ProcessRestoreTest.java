@@ -1,6 +1,7 @@
 package dev.forkd.server.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -154,9 +155,9 @@ class ProcessRestoreTest {
             // Lost, and its restart policy applies: it backs off, then starts again on an agent there is.
             assertTrue(lost instanceof ProcessState.Backoff || lost instanceof ProcessState.Starting
                     || lost instanceof ProcessState.Running, lost.toString());
-            // New ids go on after the highest kept one.
+            // New ids go on after the highest one given: kept, or reported by an agent (p-999).
             String next = spawn(after, spec("new", RestartSpec.NEVER));
-            assertEquals("p-5", next);
+            assertEquals("p-1000", next);
         }
     }
 
@@ -197,6 +198,47 @@ class ProcessRestoreTest {
             ProcessTable third = table(new FakeAgent("a-1"), store);
             assertEquals(0, third.restore().load());
             assertEquals("p-5", spawn(third, spec("five", RestartSpec.NEVER)));
+        }
+    }
+
+    @Test
+    void anIdAReturningAgentReportsIsNeverGivenAgainThoughNoRecordKeptIt() {
+        // Seen in the restart chaos run: a supervisor gave p-53 to a spawn and died before keeping
+        // its record; the next one gave p-53 again, and the agent's exit of the first p-53 (68),
+        // sent again after the next restart, ended the second (which was to exit 54).
+        Path db = dir.resolve("forkd.db");
+        try (SqliteStateStore store = SqliteStateStore.open(db)) {
+            ProcessTable first = table(new FakeAgent("a-1"), store);
+            assertEquals("p-1", spawn(first, spec("one", RestartSpec.NEVER)));
+            first.onStarted("p-1", 0, 100);
+        }
+        FakeAgent back = new FakeAgent("a-1");
+        try (SqliteStateStore store = SqliteStateStore.open(db)) {
+            ProcessTable second = table(back, store);
+            assertEquals(1, second.restore().load());
+            // The agent runs p-1, and ran p-2 and p-3, whose spawns were never kept; p-3 has ended.
+            second.restore().adopt("a-1", back, List.of(new ProcessRestore.AdoptedChild("p-1", 0, 100),
+                    new ProcessRestore.AdoptedChild("p-2", 0, 200), new ProcessRestore.AdoptedChild("p-3", 0, 0)));
+            second.restore().finish();
+            assertEquals("p-4", spawn(second, spec("four", RestartSpec.NEVER)));
+            // Ids that are not this table's change nothing.
+            second.restore().adopt("a-1", back, List.of(new ProcessRestore.AdoptedChild("q-77", 0, 1),
+                    new ProcessRestore.AdoptedChild("p-", 0, 1), new ProcessRestore.AdoptedChild("p-99999999999999999999", 0, 1)));
+            assertEquals("p-5", spawn(second, spec("five", RestartSpec.NEVER)));
+        }
+    }
+
+    @Test
+    void theExitOfAnotherChildUnderTheSameIdAndRunIsNotApplied() {
+        Path db = dir.resolve("forkd.db");
+        try (SqliteStateStore store = SqliteStateStore.open(db)) {
+            ProcessTable table = table(new FakeAgent("a-1"), store);
+            String id = spawn(table, spec("one", RestartSpec.NEVER));
+            table.onStarted(id, 0, 13851);
+            assertFalse(table.onExited(id, 0, 13700, 68, false), "an exit of pid 13700 is not this run's");
+            assertInstanceOf(ProcessState.Running.class, table.get(id).state());
+            assertTrue(table.onExited(id, 0, 13851, 54, false));
+            assertEquals(54, ((ProcessState.Exited) table.get(id).state()).exitCode());
         }
     }
 
