@@ -20,8 +20,8 @@ import java.util.function.Predicate;
 /**
  * The table's records: by id and by name, how many there are (admission of a new one is one atomic
  * step, so concurrent spawns cannot overshoot the limit), and the daemons of each session. Ids are
- * never reused: new ones continue after the highest one, restored ones and the newest deleted one
- * included.
+ * never reused: new ones continue after the highest one, restored ones, the newest deleted one and
+ * those returning agents report included.
  */
 final class ProcessIndex {
 

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeoutException;
  * <p>Numbers are reserved in blocks of {@link #BLOCK} (row {@value #KIND}/key): a create waits for the
  * store only when it opens a new block, and the next supervisor starts after the last reserved block.
  * Ids thus jump by up to a block across a restart. (Process ids stay dense instead: every process
- * record is kept before its id is answered, and the store keeps the newest deleted one's number.)
+ * record is kept before its id is answered, the store keeps the newest deleted one's number, and the
+ * ids a returning agent reports, kept or not, count as given.)
  *
  * <p>Without a store that keeps, numbers simply count from 1. Not thread-safe: the owning registry
  * calls it under its own lock.
