@@ -30,6 +30,8 @@ final class ProcessIndex {
      * it is written, so the spawn is refused instead (its log still shrinks if the budget fills later).
      */
     static final long MIN_OUTPUT_BYTES = 64 * 1024;
+    /** Beyond any number this table could have given: a reported id past it moves nothing (no overflow). */
+    private static final long MAX_SEQ = 1L << 53;
 
     private final int maxProcesses;
     private final MemoryBudget memory;
@@ -103,7 +105,10 @@ final class ProcessIndex {
         if (id.startsWith("p-") && id.length() > 2 && id.length() <= 20
                 && id.substring(2).chars().allMatch(c -> c >= '0' && c <= '9')) {
             try {
-                continueAfter(Long.parseLong(id.substring(2)));
+                long n = Long.parseLong(id.substring(2));
+                if (n < MAX_SEQ) {
+                    continueAfter(n);
+                }
             } catch (NumberFormatException tooLarge) {
                 // not an id this table gives
             }

@@ -223,7 +223,8 @@ class ProcessRestoreTest {
             assertEquals("p-4", spawn(second, spec("four", RestartSpec.NEVER)));
             // Ids that are not this table's change nothing.
             second.restore().adopt("a-1", back, List.of(new ProcessRestore.AdoptedChild("q-77", 0, 1),
-                    new ProcessRestore.AdoptedChild("p-", 0, 1), new ProcessRestore.AdoptedChild("p-99999999999999999999", 0, 1)));
+                    new ProcessRestore.AdoptedChild("p-", 0, 1), new ProcessRestore.AdoptedChild("p-99999999999999999999", 0, 1),
+                    new ProcessRestore.AdoptedChild("p-" + Long.MAX_VALUE, 0, 1)));
             assertEquals("p-5", spawn(second, spec("five", RestartSpec.NEVER)));
         }
     }
