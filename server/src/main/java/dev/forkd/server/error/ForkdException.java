@@ -105,6 +105,17 @@ public abstract sealed class ForkdException extends RuntimeException
         public Unavailable(String reason, String message) {
             super(reason, message, Map.of());
         }
+
+        /**
+         * The state store did not keep {@code what} (its write failed, or timed out): nothing was
+         * acknowledged, and a retry may work. {@code error} may be the CompletionException around the cause.
+         */
+        public static Unavailable storeDidNotKeep(String what, Throwable error) {
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            return new Unavailable("STATE_STORE_UNAVAILABLE", "the state store did not keep " + what + ": "
+                    + cause.getMessage());
+        }
     }
 
     /** The caller's credential is missing or names nobody; the message never repeats the credential. */

@@ -65,8 +65,7 @@ public final class PipeRegistry {
         try {
             number = ids.next();
         } catch (StoreException e) {
-            throw new ForkdException.Unavailable("STATE_STORE_UNAVAILABLE",
-                    "the state store did not keep the new pipe's id: " + e.getMessage());
+            throw ForkdException.Unavailable.storeDidNotKeep("the new pipe's id", e);
         }
         Pipe p = new Pipe("pipe-" + number, name, duplex, limits, timers, memory);
         byId.put(p.id(), p);

@@ -98,8 +98,7 @@ public final class PoolRegistry {
             try {
                 id = "pool-" + ids.next();
             } catch (StoreException e) {
-                throw new ForkdException.Unavailable("STATE_STORE_UNAVAILABLE",
-                        "the state store did not keep the new pool's id: " + e.getMessage());
+                throw ForkdException.Unavailable.storeDidNotKeep("the new pool's id", e);
             }
         }
         if (spec.name().isPresent() && names.putIfAbsent(spec.name().get(), id) != null) {

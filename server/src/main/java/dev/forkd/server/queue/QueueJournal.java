@@ -11,7 +11,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.logging.Logger;
 
 /**
@@ -211,8 +210,6 @@ final class QueueJournal {
 
     /** The error a call gets when the store could not keep what it wrote. */
     static ForkdException storeFailed(Throwable e, String what) {
-        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        return new ForkdException.Unavailable("STATE_STORE_UNAVAILABLE", "the state store did not keep " + what
-                + ": " + cause.getMessage());
+        return ForkdException.Unavailable.storeDidNotKeep(what, e);
     }
 }
