@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkd.server.limits.Cgroups;
-import dev.forkd.server.testing.PathGone;
+import dev.forkd.server.testing.FileEvents;
 import dev.forkd.v1.ExitCause;
 import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ListProcessesRequest;
@@ -233,7 +233,7 @@ class ResourceLimitsTest {
     /** The cgroup of an ended run is removed on a thread of its own, soon after its exit is recorded. */
     private static boolean awaitGone(Path cgroup) {
         try {
-            return PathGone.await(cgroup, java.time.Duration.ofSeconds(30));
+            return FileEvents.awaitGone(cgroup, java.time.Duration.ofSeconds(30));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {

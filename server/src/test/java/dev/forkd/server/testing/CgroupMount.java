@@ -6,13 +6,10 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real cgroup2 filesystem, mounted for a test, with a test cgroup {@link #own()} that offers its
@@ -185,19 +182,7 @@ public final class CgroupMount implements AutoCloseable {
      * @return whether it did
      */
     public static boolean awaitEmpty(Path cgroup) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        try (WatchService watch = cgroup.getFileSystem().newWatchService()) {
-            cgroup.register(watch, StandardWatchEventKinds.ENTRY_MODIFY);
-            while (populated(cgroup)) {
-                WatchKey key = watch.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-                if (key == null) {
-                    return false;
-                }
-                key.pollEvents();
-                key.reset();
-            }
-            return true;
-        }
+        return FileEvents.await(cgroup, StandardWatchEventKinds.ENTRY_MODIFY, WAIT, () -> !populated(cgroup));
     }
 
     private static String run(String... argv) throws IOException, InterruptedException {
