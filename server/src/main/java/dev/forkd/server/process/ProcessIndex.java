@@ -30,8 +30,11 @@ final class ProcessIndex {
      * it is written, so the spawn is refused instead (its log still shrinks if the budget fills later).
      */
     static final long MIN_OUTPUT_BYTES = 64 * 1024;
-    /** Beyond any number this table could have given: a reported id past it moves nothing (no overflow). */
-    private static final long MAX_SEQ = 1L << 53;
+    /**
+     * The most digits of a reported id that moves new ids on: more than this table could ever have
+     * given, and few enough that the next id cannot overflow.
+     */
+    private static final int MAX_ID_DIGITS = 15;
 
     private final int maxProcesses;
     private final MemoryBudget memory;
@@ -99,19 +102,14 @@ final class ProcessIndex {
 
     /**
      * New ids continue after {@code id} too (one an agent reports, which may have no kept record);
-     * an id that is not this table's {@code p-N} changes nothing.
+     * an id that is not this table's {@code p-N}, or has more than {@link #MAX_ID_DIGITS} digits,
+     * changes nothing.
      */
     void continueAfterId(String id) {
-        if (id.startsWith("p-") && id.length() > 2 && id.length() <= 20
-                && id.substring(2).chars().allMatch(c -> c >= '0' && c <= '9')) {
-            try {
-                long n = Long.parseLong(id.substring(2));
-                if (n < MAX_SEQ) {
-                    continueAfter(n);
-                }
-            } catch (NumberFormatException tooLarge) {
-                // not an id this table gives
-            }
+        String digits = id.startsWith("p-") ? id.substring(2) : "";
+        if (!digits.isEmpty() && digits.length() <= MAX_ID_DIGITS
+                && digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            continueAfter(Long.parseLong(digits));
         }
     }
 

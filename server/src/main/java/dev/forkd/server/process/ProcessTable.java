@@ -313,18 +313,13 @@ public final class ProcessTable {
      *     after a restart, applied already, or a stale one)
      */
     public boolean onExited(String processId, int run, int exitCode) {
-        return onExited(processId, run, exitCode, false);
-    }
-
-    /** As {@link #onExited(String, int, int)}; {@code oomKilled}: its cgroup's OOM killer ended it. */
-    public boolean onExited(String processId, int run, int exitCode, boolean oomKilled) {
-        return onExited(processId, run, 0, exitCode, oomKilled);
+        return onExited(processId, run, 0, exitCode, false);
     }
 
     /**
-     * As {@link #onExited(String, int, int, boolean)}, from the child of pid {@code pid} (0: not
-     * said): an exit of another child than the run's (one that held the same id and run under an
-     * earlier supervisor, sent again) does not apply.
+     * As {@link #onExited(String, int, int)}, from the child of pid {@code pid} (0: not said): an
+     * exit of another child than the run's (one that held the same id and run under an earlier
+     * supervisor, sent again) does not apply. {@code oomKilled}: its cgroup's OOM killer ended it.
      */
     public boolean onExited(String processId, int run, int pid, int exitCode, boolean oomKilled) {
         return reports.exited(processId, run, pid, exitCode, oomKilled);

@@ -252,8 +252,8 @@ class ProcessRestoreTest {
             String killed = spawn(before, spec("killed", RestartSpec.NEVER));
             before.onStarted(oom, 0, 100);
             before.onStarted(killed, 0, 101);
-            before.onExited(oom, 0, -9, true);
-            before.onExited(killed, 0, -9, false);
+            before.onExited(oom, 0, 100, -9, true);
+            before.onExited(killed, 0, 101, -9, false);
             assertTrue(before.get(oom).oomKilled());
         }
         try (SqliteStateStore store = SqliteStateStore.open(db)) {
