@@ -12,6 +12,9 @@ import io.grpc.stub.StreamObserver;
  * has written the previous one to the child's pipe, so a child that reads slowly slows its writer.
  * The message in flight is charged to the server's memory budget until the agent has written it; a
  * message the budget cannot hold ends the call with RESOURCE_EXHAUSTED (nothing of it written).
+ * With {@code close_on_cancel} in its first message, a call that ends before the client completes
+ * it (cancelled, its connection broken, the server stopping) closes the child's stdin after what it
+ * wrote, as a pipe gives end-of-file when its writer dies.
  */
 final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
 
@@ -28,6 +31,7 @@ final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
     /** The bytes of the message in flight, reserved from the budget. */
     private long reserved;
     private boolean clientCompleted;
+    private boolean closeOnCancel;
 
     /** @param allowed the id of the process a WriteStdin may feed, given its id or name; throws if none */
     StdinForwarder(ProcessTable table, ServerCallStreamObserver<WriteStdinResponse> out,
@@ -51,6 +55,7 @@ final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
                 }
                 id = allowed.apply(r.getName());
                 requested = r.getName();
+                closeOnCancel = r.getCloseOnCancel();
             } else if (!r.getName().isEmpty() && !r.getName().equals(requested)) {
                 throw new ForkdException.InvalidArgument("name", "must not change within one WriteStdin stream");
             }
@@ -96,7 +101,20 @@ final class StdinForwarder implements StreamObserver<WriteStdinRequest> {
 
     @Override
     public synchronized void onError(Throwable t) {
+        boolean wasDone = done;
         done = true; // the client went away; what was written stays written
+        if (closeOnCancel && !wasDone && !closed && id != null) {
+            closeAfterWriter();
+        }
+    }
+
+    /** Gives the child end-of-file after the writes already sent (they stay in order on its agent). */
+    private void closeAfterWriter() {
+        try {
+            table.writeStdin(id, new byte[0], true, result -> { });
+        } catch (ForkdException alreadyClosedOrEnded) {
+            // Closed by a write of this call still in flight, or the child has ended: nothing to close.
+        }
     }
 
     @Override

@@ -335,6 +335,51 @@ class ProcessLifecycleTest {
     }
 
     @Test
+    void aWriterThatGoesAwayWithCloseOnCancelGivesTheChildEndOfFile() throws Exception {
+        ProcessInfo p = spawn(cmd("sh", "-c", "cat; echo eof").setStdinMode(StdinMode.STDIN_MODE_PIPE));
+        var in = writeAndAwaitEcho(p.getId(), true);
+        in.cancel("the writer went away", null);
+        ProcessInfo done = join(p.getId());
+        assertEquals(0, done.getExitCode());
+        assertEquals("partial\neof\n", output(p.getId()));
+    }
+
+    @Test
+    void aWriterThatGoesAwayWithoutCloseOnCancelLeavesStdinOpen() throws Exception {
+        ProcessInfo p = spawn(cmd("sh", "-c", "cat; echo eof").setStdinMode(StdinMode.STDIN_MODE_PIPE));
+        var in = writeAndAwaitEcho(p.getId(), false);
+        in.cancel("the writer went away", null);
+        // Another writer can still close it: the cancelled call did not.
+        CompletableFuture<WriteStdinResponse> closed = new CompletableFuture<>();
+        StreamObserver<WriteStdinRequest> second = forkd.processesAsync().writeStdin(observer(closed));
+        second.onNext(WriteStdinRequest.newBuilder().setName(p.getId()).setData(ByteString.copyFromUtf8("more\n"))
+                .setClose(true).build());
+        second.onCompleted();
+        assertTrue(closed.get(30, TimeUnit.SECONDS).getClosed());
+        assertEquals(0, join(p.getId()).getExitCode());
+        assertEquals("partial\nmore\neof\n", output(p.getId()));
+    }
+
+    /** Writes "partial\n" on a WriteStdin call left open, and waits until the child has echoed it. */
+    private static io.grpc.stub.ClientCallStreamObserver<WriteStdinRequest> writeAndAwaitEcho(String id,
+            boolean closeOnCancel) {
+        var in = (io.grpc.stub.ClientCallStreamObserver<WriteStdinRequest>) forkd.processesAsync()
+                .writeStdin(observer(new CompletableFuture<>()));
+        in.onNext(WriteStdinRequest.newBuilder().setName(id).setData(ByteString.copyFromUtf8("partial\n"))
+                .setCloseOnCancel(closeOnCancel).build());
+        Iterator<WatchProcessResponse> it = forkd.processes().withDeadlineAfter(60, TimeUnit.SECONDS)
+                .watch(WatchProcessRequest.newBuilder().setName(id).setFollow(true).build());
+        StringBuilder seen = new StringBuilder();
+        while (!seen.toString().contains("partial\n")) {
+            WatchProcessResponse w = it.next();
+            if (w.hasOutput()) {
+                seen.append(w.getOutput().getData().toStringUtf8());
+            }
+        }
+        return in;
+    }
+
+    @Test
     void lastOutputOfAFastExitIsNeverLost() {
         for (int i = 0; i < 20; i++) {
             ProcessInfo p = spawn(cmd("sh", "-c", "echo line-" + i));
