@@ -200,3 +200,8 @@ def put_to_deleted_queue(q):
     from forkd import _wire
     _wire.delete_queue(q.forkd_id)
     q.put("lost")
+
+
+def put_start_info(q):
+    q.put({"cwd": os.getcwd(), "env": os.environ.get("FORKD_TEST_MARK"), "pid": os.getpid(),
+           "stdin": sys.stdin.read(), "payload_variable": "FORKD_PY_PROCESS" in os.environ})

@@ -70,12 +70,31 @@ def _become_main(run):
     sys.modules["__main__"] = sys.modules["__mp_main__"] = main_module
 
 
+def _await_process():
+    """A spare (forkd._warm): what every child imports is imported now, then the pickled process is
+    read from stdin, to its end. Empty: the parent did not need this spare (or died), so nothing runs.
+    Then stdin is /dev/null, as a fresh child's is."""
+    import multiprocessing.process  # noqa: F401 (prepare() imports it)
+    import runpy  # noqa: F401
+    import types  # noqa: F401
+    payload = sys.stdin.buffer.read()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    return payload.decode("ascii") or None
+
+
 def main():
-    payload = os.environ.pop("FORKD_PY_PROCESS", None)
-    if payload is None:
-        sys.stderr.write("forkd._bootstrap: started without a process (FORKD_PY_PROCESS is not set)\n")
-        return 2
     from forkd import _lifecycle, process
+    if sys.argv[1:] == ["--spare"]:
+        payload = _await_process()
+        if payload is None:
+            return 0
+    else:
+        payload = os.environ.pop("FORKD_PY_PROCESS", None)
+        if payload is None:
+            sys.stderr.write("forkd._bootstrap: started without a process (FORKD_PY_PROCESS is not set)\n")
+            return 2
     # One write per line, even under PYTHONUNBUFFERED (where print() writes its pieces one by one):
     # this child's output reaches the parent as chunks that are relayed apart from its siblings', so
     # a line written in pieces could be split by a sibling's line there, even when a Lock was held

@@ -247,6 +247,11 @@ class Client:
         iterator (a grpc call object that can be cancelled) or, for client streaming, the response."""
         return self._callable(name)(requests, timeout=deadline, metadata=self._metadata)
 
+    def stream_future(self, name, requests):
+        """A client-streaming call whose requests (an iterator, read on gRPC's thread) may wait: answers
+        a grpc future of the response, which can be cancelled."""
+        return self._callable(name).future(requests, metadata=self._metadata)
+
     def wrap(self, e):
         """A grpc.RpcError raised while iterating a stream, as a ForkdError."""
         return _error(e) if isinstance(e, self._grpc.RpcError) else e

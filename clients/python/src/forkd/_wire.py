@@ -53,12 +53,52 @@ class ProcessState:
         self.failure = info.failure
 
 
-def spawn(argv, env, cwd, daemon, labels):
-    """Starts a process whose output is held until a watcher attaches."""
+def spawn(argv, env, cwd, daemon, labels, stdin_pipe=False):
+    """Starts a process whose output is held until a watcher attaches; its stdin is /dev/null, or a
+    pipe that hold_stdin() writes to."""
     from forkd.v1 import types_pb2
     r = client().call("ProcessService.Spawn", argv=argv, env=env, cwd=cwd, daemon=daemon, labels=labels,
-                      hold_output=True, stdin_mode=types_pb2.STDIN_MODE_NONE)
+                      hold_output=True,
+                      stdin_mode=types_pb2.STDIN_MODE_PIPE if stdin_pipe else types_pb2.STDIN_MODE_NONE)
     return ProcessState(r.process)
+
+
+class StdinHold:
+    """A WriteStdin call held open on a child's stdin pipe, with close_on_cancel: if this process dies
+    (or the server stops) before give(), the server closes the pipe and the child reads end-of-file."""
+
+    def __init__(self, process_id):
+        import queue
+        c = client()
+        self._next = queue.SimpleQueue()
+        self.handed = False  # whether give()'s data went to gRPC (so it may have reached the child)
+
+        def requests():
+            yield c.request("ProcessService.WriteStdin", name=process_id, close_on_cancel=True)
+            data = self._next.get()
+            if data is not None:
+                self.handed = True
+                yield c.request("ProcessService.WriteStdin", data=data, close=True)
+        self._call = c.stream_future("ProcessService.WriteStdin", requests())
+
+    def ended(self):
+        """Whether the call has ended (before give(): it broke, and the pipe may be left open)."""
+        return self._call.done()
+
+    def give(self, data, timeout):
+        """Writes data, closes the pipe and ends the call; answers once the child's agent wrote it."""
+        self._next.put(data)
+        try:
+            r = self._call.result(timeout=timeout)
+        except Exception as e:
+            raise client().wrap(e) from None
+        if r.bytes_written != len(data) or not r.closed:
+            raise ForkdError("DATA_LOSS", "", "wrote %d of %d bytes to the child's stdin" % (r.bytes_written, len(data)))
+
+    def cancel(self):
+        """Ends the call unfinished: the server closes the child's stdin (close_on_cancel)."""
+        self._call.cancel()
+        self._next.put(None)  # lets the request generator (on gRPC's thread) end
 
 
 def watch(process_id, on_output, on_state):

@@ -28,6 +28,17 @@ def _server():
     return _wire
 
 
+_warm = []
+
+
+def _warm_starts():
+    """This process's WarmStarts (forkd._warm), made on the first start."""
+    if not _warm:
+        from forkd import _warm as warm
+        _warm.append(warm.WarmStarts(_server()))
+    return _warm[0]
+
+
 def child_environment(extra=None):
     """The environment a forkd child of this process gets: this one's, with this package importable
     first, minus forkd's per-process variables (the server sets its own)."""
@@ -100,9 +111,14 @@ class BaseProcess:
         assert self._parent_pid == os.getpid(), "can only start a process object created by current process"
         assert not current_process().daemon, "daemonic processes are not allowed to have children"
         payload = encode((preparation_data(self._name), pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)))
-        state = _server().spawn([sys.executable, "-m", "forkd._bootstrap"],
-                            child_environment({PAYLOAD_VARIABLE: payload}), os.getcwd(), self._daemonic,
-                            {"forkd.python": "process", "forkd.python.name": self._name[:63]})
+        env, cwd = child_environment(), os.getcwd()
+        fit = (sys.executable, env, cwd, self._daemonic)
+        state = _warm_starts().take(fit, payload.encode("ascii"))
+        if state is None:
+            state = _server().spawn([sys.executable, "-m", "forkd._bootstrap"], dict(env, **{PAYLOAD_VARIABLE: payload}),
+                                    cwd, self._daemonic,
+                                    {"forkd.python": "process", "forkd.python.name": self._name[:63]})
+        _warm_starts().started(fit)
         self._forkd_id = state.id
         self._pid = state.pid
         self._watch, run = _server().watch(state.id, self._on_output, self._on_state)

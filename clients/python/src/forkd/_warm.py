@@ -1,0 +1,135 @@
+"""Warm starts: Process.start() hands its process to an interpreter that is already running.
+
+From a parent's second start on, a spare child is kept ready: `python -m forkd._bootstrap --spare`,
+started with what the next child would get (interpreter, environment, working directory, daemon
+flag), its imports done, waiting on a stdin pipe. A start whose child would get the same takes the
+spare, writes the pickled process to its stdin and closes it; the spare then runs the process as a
+fresh child would, and the parent starts the next spare. So the interpreter's start-up, which a
+`spawn` child pays on every start, is paid while the previous child runs. A start that does not fit
+the spare (the environment changed, another working directory, another daemon flag) spawns a fresh
+child, and the spare is replaced by one that fits.
+
+An unused spare never outlives its parent: the parent holds its stdin with close_on_cancel, so when
+the parent dies (or the server stops) the spare reads end-of-file and exits 0; at a normal exit the
+parent closes it and deletes its record. FORKD_PY_WARM=0 turns warm starts off.
+"""
+import os
+import sys
+import threading
+
+from forkd import _lifecycle
+
+ENABLED_VARIABLE = "FORKD_PY_WARM"
+# How long a claim waits for the spare's agent to have written the process to its stdin.
+_CLAIM_TIMEOUT = 60.0
+# How long a discard, at this process's exit, waits for the spare to end before deleting its record.
+_EXIT_JOIN_TIMEOUT = 10.0
+# Refusals of a claim that prove the spare never got the process: a fresh child may be started instead.
+_SPARE_GONE = {"PROCESS_NOT_RUNNING", "STDIN_CLOSED", "STDIN_WRITE_FAILED", "PROCESS_NOT_FOUND"}
+
+
+class Spare:
+    """One spare child: being started (ready not yet set), then waiting for a process, or failed."""
+
+    def __init__(self, fit):
+        self.fit = fit  # (executable, environment, cwd, daemon) it was started with
+        self.ready = threading.Event()
+        self.state = None  # its ProcessState, once spawned
+        self.hold = None  # the StdinHold on its stdin, once spawned
+        self.error = None  # why it could not be started
+
+
+class WarmStarts:
+    """The spare of this process, and the claims on it. `wire` is forkd._wire (or a test's stand-in)."""
+
+    def __init__(self, wire, environ=os.environ):
+        self._wire = wire
+        self._enabled = environ.get(ENABLED_VARIABLE, "1").strip() not in ("0", "false", "no", "off")
+        self._lock = threading.Lock()
+        self._spare = None
+        self._starts = 0
+        self._owner = os.getpid()
+        self._exit_registered = False
+
+    def take(self, fit, payload):
+        """Runs the pickled process (payload, bytes) in the spare if it fits; answers the spare's
+        ProcessState, or None when there is no fitting spare (the caller spawns a fresh child)."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is None or os.getpid() != self._owner:
+            return None
+        spare.ready.wait()  # its Spawn was sent before this start: waiting costs less than a new one
+        if spare.error is not None or spare.fit != fit or spare.hold.ended():
+            self._discard_later(spare)
+            return None
+        try:
+            spare.hold.give(payload, _CLAIM_TIMEOUT)
+        except Exception as e:
+            if getattr(e, "reason", None) in _SPARE_GONE:
+                self._discard(spare)  # it has ended: its record goes at once
+                return None
+            self._discard_later(spare)
+            if not spare.hold.handed:
+                return None  # it never got the process
+            raise  # it may have: the start fails as a Spawn whose answer was lost does
+        return spare.state
+
+    def started(self, fit):
+        """After a start: from the second one on, starts a spare for the next (in the background)."""
+        with self._lock:
+            self._starts += 1
+            if not self._enabled or self._starts < 2 or self._spare is not None or os.getpid() != self._owner:
+                return
+            spare = self._spare = Spare(fit)
+            if not self._exit_registered:
+                self._exit_registered = True
+                _lifecycle.at_exit(_lifecycle.JOIN_CHILDREN)(self.close)
+        threading.Thread(target=self._start_spare, args=(spare,), name="forkd-spare", daemon=True).start()
+
+    def ready_spare(self, timeout):
+        """The id of the spare once it has been started (None: there is none, or it failed)."""
+        with self._lock:
+            spare = self._spare
+        if spare is None or not spare.ready.wait(timeout) or spare.state is None:
+            return None
+        return spare.state.id
+
+    def _start_spare(self, spare):
+        executable, env, cwd, daemon = spare.fit
+        try:
+            spare.state = self._wire.spawn([executable, "-m", "forkd._bootstrap", "--spare"], dict(env), cwd, daemon,
+                                           {"forkd.python": "process", "forkd.python.warm": "true"}, stdin_pipe=True)
+            spare.hold = self._wire.StdinHold(spare.state.id)
+        except Exception as e:
+            spare.error = e
+            if spare.state is not None:
+                self._discard_later(spare)
+        finally:
+            spare.ready.set()
+
+    def close(self):
+        """At this process's exit: the spare ends (end-of-file on its stdin) and its record is deleted."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None and os.getpid() == self._owner:
+            spare.ready.wait(_CLAIM_TIMEOUT)
+            self._discard(spare)
+
+    def _discard_later(self, spare):
+        threading.Thread(target=self._discard, args=(spare,), name="forkd-spare-discard", daemon=True).start()
+
+    def _discard(self, spare):
+        if spare.state is None:
+            return
+        try:
+            if spare.hold is not None and not spare.hold.ended():
+                spare.hold.cancel()  # close_on_cancel: it reads end-of-file and exits 0
+            else:
+                self._wire.signal_process(spare.state.id, kill=True)  # nothing holds its stdin any more
+        except Exception:
+            pass  # it has ended already (or the server is gone)
+        try:
+            if self._wire.join_process(spare.state.id, _EXIT_JOIN_TIMEOUT).ended:
+                self._wire.delete_process(spare.state.id)
+        except Exception:
+            pass  # the server is gone: an idle spare that reads end-of-file ends by itself
