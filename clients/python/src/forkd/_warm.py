@@ -14,7 +14,6 @@ the parent dies (or the server stops) the spare reads end-of-file and exits 0; a
 parent closes it and deletes its record. FORKD_PY_WARM=0 turns warm starts off.
 """
 import os
-import sys
 import threading
 
 from forkd import _lifecycle

@@ -55,7 +55,7 @@ class ProcessState:
 
 def spawn(argv, env, cwd, daemon, labels, stdin_pipe=False):
     """Starts a process whose output is held until a watcher attaches; its stdin is /dev/null, or a
-    pipe that hold_stdin() writes to."""
+    pipe (stdin_pipe) that a StdinHold writes to."""
     from forkd.v1 import types_pb2
     r = client().call("ProcessService.Spawn", argv=argv, env=env, cwd=cwd, daemon=daemon, labels=labels,
                       hold_output=True,
