@@ -7,7 +7,6 @@ import textwrap
 
 import forkd
 import helpers
-from conftest import run_program
 from forkd import _wire, process
 from forkd._rpc import client
 
@@ -110,35 +109,41 @@ PROGRAM = textwrap.dedent("""
         pass
 
     if __name__ == '__main__':
-        for _ in range(2):
+        for _ in range(3):
             p = forkd.Process(target=nothing)
             p.start()
             p.join()
+            print(p.forkd_id, flush=True)
         print(process._warm_starts().ready_spare(60), flush=True)
         if sys.argv[1:] == ['--die']:
             os.kill(os.getpid(), signal.SIGKILL)
 """)
 
 
-def test_the_spare_of_a_parent_that_exits_is_ended_and_deleted(tmp_path):
+def _run(tmp_path, *args, env=None):
+    """Runs PROGRAM: three start+joins, then it prints its children's ids and its spare's (None: none)."""
+    import subprocess
+    import sys
     program = tmp_path / "prog.py"
     program.write_text(PROGRAM)
-    done = run_program(str(program))
+    done = subprocess.run([sys.executable, str(program), *args], capture_output=True, timeout=180,
+                          cwd=str(tmp_path), env=dict(os.environ, **(env or {})))
+    lines = done.stdout.decode().split()
+    assert len(lines) == 4, done
+    return done, lines[:3], lines[3]
+
+
+def test_the_spare_of_a_parent_that_exits_is_ended_and_deleted(tmp_path):
+    done, children, spare = _run(tmp_path)
     assert done.returncode == 0, done.stderr.decode()
-    spare = done.stdout.decode().strip()
+    assert [("forkd.python.warm" in _labels(c)) for c in children] == [False, False, True]
     assert spare.startswith("p-")
     assert not _exists(spare)
 
 
 def test_the_spare_of_a_sigkilled_parent_reads_end_of_file_and_exits_without_running_anything(tmp_path):
-    program = tmp_path / "prog.py"
-    program.write_text(PROGRAM)
-    import subprocess
-    import sys
-    done = subprocess.run([sys.executable, str(program), "--die"], capture_output=True, timeout=180,
-                          cwd=str(tmp_path))
+    done, _, spare = _run(tmp_path, "--die")
     assert done.returncode == -signal.SIGKILL, done.stderr.decode()
-    spare = done.stdout.decode().strip()
     state = _wire.join_process(spare, WAIT)
     assert state.ended, "the spare of a killed parent was left waiting"
     assert state.exit_code == 0
@@ -146,24 +151,9 @@ def test_the_spare_of_a_sigkilled_parent_reads_end_of_file_and_exits_without_run
 
 
 def test_warm_starts_can_be_turned_off(tmp_path):
-    program = tmp_path / "prog.py"
-    program.write_text(textwrap.dedent("""
-        import forkd
-
-        def nothing():
-            pass
-
-        if __name__ == '__main__':
-            for _ in range(3):
-                p = forkd.Process(target=nothing)
-                p.start()
-                p.join()
-                print(p.forkd_id, flush=True)
-    """))
-    done = run_program(str(program), env={"FORKD_PY_WARM": "0"})
+    done, children, spare = _run(tmp_path, env={"FORKD_PY_WARM": "0"})
     assert done.returncode == 0, done.stderr.decode()
-    ids = done.stdout.decode().split()
-    assert len(ids) == 3
-    for i in ids:
-        assert "forkd.python.warm" not in _labels(i)
-        assert _labels(i)["forkd.python.name"].startswith("Process-")
+    assert spare == "None"
+    for c in children:
+        assert "forkd.python.warm" not in _labels(c)
+        assert _labels(c)["forkd.python.name"].startswith("Process-")
