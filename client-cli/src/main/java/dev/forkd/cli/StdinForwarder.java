@@ -13,7 +13,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Copies the CLI's stdin to a child's stdin over one {@code WriteStdin} stream, respecting flow
- * control (it waits for the stream's ready signal, not a timer). End of our stdin closes the child's.
+ * control (it waits for the stream's ready signal, not a timer). End of our stdin closes the child's,
+ * and so does the end of this CLI (close_on_cancel).
  * Runs on a daemon thread: a child that ends before our stdin does must not keep the CLI alive.
  */
 final class StdinForwarder implements Runnable {
@@ -70,7 +71,9 @@ final class StdinForwarder implements Runnable {
     private void send(boolean first, ByteString data, boolean close) {
         WriteStdinRequest.Builder b = WriteStdinRequest.newBuilder().setData(data).setClose(close);
         if (first) {
-            b.setName(processId);
+            // If this CLI dies (or the server stops) mid-stream, the child reads end-of-file, as from
+            // a pipe whose writer died, instead of waiting for input that cannot come.
+            b.setName(processId).setCloseOnCancel(true);
         }
         requests.onNext(b.build());
     }

@@ -141,6 +141,38 @@ class CliProcessTest {
     }
 
     @Test
+    void aChildFedByAKilledRunDashIReadsEndOfFileInsteadOfWaitingForever() throws Exception {
+        String name = "fed-" + System.nanoTime();
+        List<String> command = new ArrayList<>(RunningServer.javaCommand());
+        command.addAll(List.of(Main.class.getName(), "run", "-i", "--name", name, "--",
+                "sh", "-c", "cat; echo eof-seen"));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().remove("FORKD_TOKEN");
+        pb.environment().put("FORKD_ADDRESS", server.address());
+        Process p = pb.start();
+        p.getOutputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().flush();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<String> echoed = CompletableFuture.supplyAsync(() -> {
+            try {
+                return out.readLine();
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        // The child echoed it: the CLI's WriteStdin call is open on the server, and our stdin still is.
+        assertEquals("hello", echoed.get(30, TimeUnit.SECONDS));
+        p.destroyForcibly(); // SIGKILL: the CLI cannot close anything itself
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        Cli cli = Cli.against(server);
+        Cli.Result waited = cli.run("wait", "--timeout", "30s", name);
+        assertEquals(0, waited.code(), () -> "the child still waits for the dead CLI's input: " + waited);
+        Cli.Result logs = cli.run("logs", name);
+        assertEquals("hello\neof-seen\n", logs.out(), logs::toString);
+        cli.run("rm", name);
+    }
+
+    @Test
     void aRealCliProcessPrintsAndExitsWithTheChildsCode() throws Exception {
         Finished f = finish(cli(Map.of("FORKD_ADDRESS", server.address()), "run", "--", "sh", "-c", "echo hi; exit 3"));
         assertEquals(3, f.code(), f::toString);
