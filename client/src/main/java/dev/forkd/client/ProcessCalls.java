@@ -87,13 +87,18 @@ final class ProcessCalls {
         return rpc.processesAsync().writeStdin(observer);
     }
 
+    /**
+     * Bytes for a child's stdin. The call holds it with close_on_cancel: if this program ends (or its
+     * connection breaks) before close(), the child reads end-of-file, as from java.lang.Process's
+     * pipe when the JVM exits.
+     */
     static WriteStdinRequest stdinData(String id, byte[] data, int off, int len) {
-        return WriteStdinRequest.newBuilder().setName(id).setData(com.google.protobuf.ByteString.copyFrom(data, off, len))
-                .build();
+        return WriteStdinRequest.newBuilder().setName(id).setCloseOnCancel(true)
+                .setData(com.google.protobuf.ByteString.copyFrom(data, off, len)).build();
     }
 
     static WriteStdinRequest stdinClose(String id) {
-        return WriteStdinRequest.newBuilder().setName(id).setClose(true).build();
+        return WriteStdinRequest.newBuilder().setName(id).setCloseOnCancel(true).setClose(true).build();
     }
 
     static Event event(WatchProcessResponse r) {

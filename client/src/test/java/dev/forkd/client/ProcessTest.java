@@ -165,6 +165,26 @@ class ProcessTest {
     }
 
     @Test
+    void aChildWhoseStdinWriterClosedItsConnectionReadsEndOfFile() throws Exception {
+        ForkdProcess p;
+        try (Forkd writer = server.connect()) {
+            p = writer.start(ProcessSpec.of("sh", "-c", "cat; echo eof-seen").withStdin());
+            OutputStream in = p.stdin();
+            in.write("x\n".getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            InputStream out = p.stdout();
+            assertEquals('x', out.read(), "the child echoed what was written: the WriteStdin call is open");
+            // Closed without closing stdin, as when a program exits or dies with a child's stdin open.
+        }
+        ForkdProcess seen = forkd.process(p.id());
+        seen.join();
+        assertEquals(OptionalInt.of(0), seen.exitCode(), "the child read end-of-file once its writer was gone");
+        try (InputStream out = seen.stdout()) {
+            assertEquals("x\neof-seen\n", new String(out.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
     void stdinOfAProcessStartedWithoutItIsRefused() throws Exception {
         ForkdProcess p = forkd.start(ProcessSpec.of("sleep", "60"));
         java.io.IOException e = assertThrows(java.io.IOException.class, () -> {
