@@ -81,6 +81,16 @@ def test_the_first_start_keeps_no_spare_and_the_second_does():
     assert wire.spawned == [({"A": "1"}, "/", False)]
 
 
+def test_starts_that_each_give_their_child_another_environment_keep_no_spare():
+    wire = Wire()
+    warm = _warm.WarmStarts(wire, environ={})
+    for i in range(4):
+        fit = ("/usr/bin/python3", {"WORKER": str(i)}, "/", False)
+        assert warm.take(fit, b"payload") is None
+        warm.started(fit)
+    assert warm.ready_spare(0) is None and wire.spawned == []
+
+
 def test_a_fitting_start_hands_the_process_to_the_spare():
     hold = Hold()
     warm = _with_spare(Wire(hold))

@@ -1,13 +1,14 @@
 """Warm starts: Process.start() hands its process to an interpreter that is already running.
 
-From a parent's second start on, a spare child is kept ready: `python -m forkd._bootstrap --spare`,
+Once two starts in a row gave their children the same, a spare child is kept ready: `python -m forkd._bootstrap --spare`,
 started with what the next child would get (interpreter, environment, working directory, daemon
 flag), its imports done, waiting on a stdin pipe. A start whose child would get the same takes the
 spare, writes the pickled process to its stdin and closes it; the spare then runs the process as a
 fresh child would, and the parent starts the next spare. So the interpreter's start-up, which a
 `spawn` child pays on every start, is paid while the previous child runs. A start that does not fit
 the spare (the environment changed, another working directory, another daemon flag) spawns a fresh
-child, and the spare is replaced by one that fits.
+child, and the spare is replaced by one that fits, if the start after it fits too: a program that
+gives each child an environment of its own (os.environ["WORKER"] = str(i)) starts no spares.
 
 An unused spare never outlives its parent: the parent holds its stdin with close_on_cancel, so when
 the parent dies (or the server stops) the spare reads end-of-file and exits 0; at a normal exit the
@@ -46,7 +47,7 @@ class WarmStarts:
         self._enabled = environ.get(ENABLED_VARIABLE, "1").strip() not in ("0", "false", "no", "off")
         self._lock = threading.Lock()
         self._spare = None
-        self._starts = 0
+        self._last_fit = None
         self._owner = os.getpid()
         self._exit_registered = False
 
@@ -74,10 +75,11 @@ class WarmStarts:
         return spare.state
 
     def started(self, fit):
-        """After a start: from the second one on, starts a spare for the next (in the background)."""
+        """After a start: if the one before gave its child the same, starts a spare for the next (in the
+        background). A start unlike the last one starts none: its successor is not likely to fit it."""
         with self._lock:
-            self._starts += 1
-            if not self._enabled or self._starts < 2 or self._spare is not None or os.getpid() != self._owner:
+            repeated, self._last_fit = fit == self._last_fit, fit
+            if not self._enabled or not repeated or self._spare is not None or os.getpid() != self._owner:
                 return
             spare = self._spare = Spare(fit)
             if not self._exit_registered:
