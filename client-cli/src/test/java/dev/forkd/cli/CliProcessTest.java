@@ -115,19 +115,23 @@ class CliProcessTest {
         }
     }
 
-    @Test
-    void ctrlCGoesToTheChildAndTheCliExitsWithItsStatus() throws Exception {
-        Process p = cli(Map.of("FORKD_ADDRESS", server.address()), "run", "--",
-                "sh", "-c", "trap 'echo got-int; exit 7' INT; echo ready; while :; do sleep 1; done");
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<String> firstLine = CompletableFuture.supplyAsync(() -> {
+    /** The next line a CLI prints, waited for at most 30 s. */
+    private static String nextLine(BufferedReader out) throws Exception {
+        return CompletableFuture.supplyAsync(() -> {
             try {
                 return out.readLine();
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
-        });
-        assertEquals("ready", firstLine.get(30, TimeUnit.SECONDS));
+        }).get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void ctrlCGoesToTheChildAndTheCliExitsWithItsStatus() throws Exception {
+        Process p = cli(Map.of("FORKD_ADDRESS", server.address()), "run", "--",
+                "sh", "-c", "trap 'echo got-int; exit 7' INT; echo ready; while :; do sleep 1; done");
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("ready", nextLine(out));
         Process kill = new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start();
         assertEquals(0, kill.waitFor());
         CompletableFuture<String> rest = CompletableFuture.supplyAsync(() -> {
@@ -153,15 +157,8 @@ class CliProcessTest {
         p.getOutputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().flush();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<String> echoed = CompletableFuture.supplyAsync(() -> {
-            try {
-                return out.readLine();
-            } catch (IOException e) {
-                throw new RuntimeException(e);
-            }
-        });
         // The child echoed it: the CLI's WriteStdin call is open on the server, and our stdin still is.
-        assertEquals("hello", echoed.get(30, TimeUnit.SECONDS));
+        assertEquals("hello", nextLine(out));
         p.destroyForcibly(); // SIGKILL: the CLI cannot close anything itself
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         Cli cli = Cli.against(server);
