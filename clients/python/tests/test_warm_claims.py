@@ -14,12 +14,21 @@ FIT = ("/usr/bin/python3", {"A": "1"}, "/", False)
 class Hold:
     def __init__(self, error=None, hand=True, ended=False):
         self.error, self.hand, self._ended = error, hand, ended
+        self.on_end = None
         self.handed = False
         self.given = None
         self.cancelled = False
 
     def ended(self):
         return self._ended
+
+    def when_ended(self, fn):
+        self.on_end = fn
+
+    def end(self):
+        """The call breaks (as when the supervisor crashes)."""
+        self._ended = True
+        self.on_end()
 
     def give(self, data, timeout):
         self.handed = self.hand
@@ -52,7 +61,12 @@ class Wire:
     def StdinHold(self, process_id):
         return self.holds.pop(0)
 
+    no_agent = 0  # how many kills are refused NO_AGENT first (its agent is not back yet)
+
     def signal_process(self, process_id, kill):
+        if self.no_agent > 0:
+            self.no_agent -= 1
+            raise ForkdError("UNAVAILABLE", "NO_AGENT", "waiting for its agent to come back")
         self.killed.append(process_id)
 
     def join_process(self, process_id, timeout):
@@ -135,6 +149,36 @@ def test_a_spare_whose_hold_broke_is_killed_not_used():
     assert warm.take(FIT, b"payload") is None
     assert wire.deleted_event.wait(10)
     assert wire.killed == ["p-101"] and hold.given is None
+
+
+def test_an_idle_spare_whose_hold_breaks_is_killed_and_deleted_at_once():
+    hold = Hold()
+    wire = Wire(hold)
+    warm = _with_spare(wire)
+    hold.end()
+    assert wire.deleted_event.wait(10)
+    assert wire.killed == ["p-101"] and wire.deleted == ["p-101"]
+    assert warm.ready_spare(0) is None
+    assert warm.take(FIT, b"payload") is None
+
+
+def test_a_spare_whose_agent_is_not_back_yet_is_killed_once_it_is():
+    hold = Hold()
+    wire = Wire(hold)
+    wire.no_agent = 3
+    warm = _with_spare(wire)
+    hold.end()
+    assert wire.deleted_event.wait(30)
+    assert wire.no_agent == 0 and wire.killed == ["p-101"]
+
+
+def test_a_hold_that_ends_because_its_spare_was_taken_does_not_discard_it():
+    hold = Hold()
+    wire = Wire(hold)
+    warm = _with_spare(wire)
+    assert warm.take(FIT, b"payload").id == "p-101"
+    hold.end()  # give() completed the call
+    assert wire.killed == [] and wire.deleted == []
 
 
 def test_warm_starts_off_keep_no_spare():

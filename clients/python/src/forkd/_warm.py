@@ -12,10 +12,12 @@ gives each child an environment of its own (os.environ["WORKER"] = str(i)) start
 
 An unused spare never outlives its parent: the parent holds its stdin with close_on_cancel, so when
 the parent dies (or the server stops) the spare reads end-of-file and exits 0; at a normal exit the
-parent closes it and deletes its record. FORKD_PY_WARM=0 turns warm starts off.
+parent closes it and deletes its record. If the hold breaks while the parent lives (a supervisor
+crash, which keeps the children), the parent kills and deletes the spare once the server is back. FORKD_PY_WARM=0 turns warm starts off.
 """
 import os
 import threading
+import time
 
 from forkd import _lifecycle
 
@@ -24,6 +26,8 @@ ENABLED_VARIABLE = "FORKD_PY_WARM"
 _CLAIM_TIMEOUT = 60.0
 # How long a discard, at this process's exit, waits for the spare to end before deleting its record.
 _EXIT_JOIN_TIMEOUT = 10.0
+# How long a spare's kill waits for its agent to be back with the next supervisor after a crash.
+_AGENT_RETURN_WAIT = 60.0
 # Refusals of a claim that prove the spare never got the process: a fresh child may be started instead.
 _SPARE_GONE = {"PROCESS_NOT_RUNNING", "STDIN_CLOSED", "STDIN_WRITE_FAILED", "PROCESS_NOT_FOUND"}
 
@@ -101,12 +105,23 @@ class WarmStarts:
             spare.state = self._wire.spawn([executable, "-m", "forkd._bootstrap", "--spare"], dict(env), cwd, daemon,
                                            {"forkd.python": "process", "forkd.python.warm": "true"}, stdin_pipe=True)
             spare.hold = self._wire.StdinHold(spare.state.id)
+            spare.hold.when_ended(lambda: self._hold_ended(spare))
         except Exception as e:
             spare.error = e
             if spare.state is not None:
                 self._discard_later(spare)
         finally:
             spare.ready.set()
+
+    def _hold_ended(self, spare):
+        """The call holding an idle spare's stdin ended: the supervisor went away (a crash keeps the
+        children, and the next supervisor knows nothing of the call), so nothing would close the
+        spare's stdin if this process died now. It is killed and deleted, once the server is back."""
+        with self._lock:
+            if self._spare is not spare:
+                return  # taken by a start, or by close(): it is theirs
+            self._spare = None
+        self._discard_later(spare)
 
     def close(self):
         """At this process's exit: the spare ends (end-of-file on its stdin) and its record is deleted."""
@@ -115,6 +130,22 @@ class WarmStarts:
         if spare is not None and os.getpid() == self._owner:
             spare.ready.wait(_CLAIM_TIMEOUT)
             self._discard(spare)
+
+    def _kill(self, process_id):
+        """Kills a spare. After a supervisor crash its agent dials the next supervisor back by itself,
+        and until it has, a Signal is refused with NO_AGENT; no event tells a client when it is back,
+        so the kill is tried again, backing off, for up to _AGENT_RETURN_WAIT seconds."""
+        give_up = time.monotonic() + _AGENT_RETURN_WAIT
+        delay = 0.05
+        while True:
+            try:
+                self._wire.signal_process(process_id, kill=True)
+                return
+            except Exception as e:
+                if getattr(e, "reason", None) != "NO_AGENT" or time.monotonic() + delay > give_up:
+                    raise
+            time.sleep(delay)
+            delay = min(1.0, delay * 2)
 
     def _discard_later(self, spare):
         threading.Thread(target=self._discard, args=(spare,), name="forkd-spare-discard", daemon=True).start()
@@ -126,7 +157,7 @@ class WarmStarts:
             if spare.hold is not None and not spare.hold.ended():
                 spare.hold.cancel()  # close_on_cancel: it reads end-of-file and exits 0
             else:
-                self._wire.signal_process(spare.state.id, kill=True)  # nothing holds its stdin any more
+                self._kill(spare.state.id)  # nothing holds its stdin any more
         except Exception:
             pass  # it has ended already (or the server is gone)
         try:

@@ -85,6 +85,10 @@ class StdinHold:
         """Whether the call has ended (before give(): it broke, and the pipe may be left open)."""
         return self._call.done()
 
+    def when_ended(self, fn):
+        """Calls fn() (on gRPC's thread) once the call has ended, however it ended."""
+        self._call.add_done_callback(lambda _call: fn())
+
     def give(self, data, timeout):
         """Writes data, closes the pipe and ends the call; answers once the child's agent wrote it."""
         self._next.put(data)
