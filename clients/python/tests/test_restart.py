@@ -48,27 +48,9 @@ def test_a_session_resumes_after_a_server_restart_and_keeps_its_lock():
         stop_server(server)
 
 
-SPARE_PARENT = textwrap.dedent("""
-    import sys
-    import forkd
-    from forkd import process
-
-    def nothing():
-        pass
-
-    if __name__ == '__main__':
-        for _ in range(2):
-            p = forkd.Process(target=nothing)
-            p.start()
-            p.join()
-        print(process._warm_starts().ready_spare(60), flush=True)
-        sys.stdin.readline()          # the test crashes the supervisor and starts the next one meanwhile
-        print("spare now", process._warm_starts().ready_spare(0), flush=True)
-""")
-
-
 def test_an_idle_spare_whose_supervisor_crashed_is_killed_by_its_parent_once_the_next_one_is_up():
     import signal
+    import test_warm
     from forkd import _rpc, _wire
     state = tempfile.mkdtemp(prefix="fkpys")
     socket = os.path.join(state, "forkd.sock")
@@ -77,10 +59,12 @@ def test_an_idle_spare_whose_supervisor_crashed_is_killed_by_its_parent_once_the
     env = dict(os.environ, FORKD_ADDRESS="unix:" + socket, PYTHONPATH=os.path.join(PACKAGE_ROOT, "src"))
     program = os.path.join(state, "parent.py")  # a file, not -c: its children import it, as with spawn
     with open(program, "w") as f:
-        f.write(SPARE_PARENT)
-    parent = subprocess.Popen([sys.executable, program], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        f.write(test_warm.PROGRAM)
+    parent = subprocess.Popen([sys.executable, program, "--wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, env=env, text=True, cwd=state)
     try:
+        for _ in range(3):
+            parent.stdout.readline()  # its children's ids
         spare = parent.stdout.readline().strip()
         assert spare.startswith("p-"), parent.stderr.read() if parent.poll() is not None else spare
         # A crash: the agents and their children (the spare among them) live on, and the next

@@ -125,11 +125,15 @@ PROGRAM = textwrap.dedent("""
         print(process._warm_starts().ready_spare(60), flush=True)
         if sys.argv[1:] == ['--die']:
             os.kill(os.getpid(), signal.SIGKILL)
+        if sys.argv[1:] == ['--wait']:  # for a line on stdin, then says whether it still has a spare
+            sys.stdin.readline()
+            print("spare now", process._warm_starts().ready_spare(0), flush=True)
 """)
 
 
 def _run(tmp_path, *args, env=None):
-    """Runs PROGRAM: three start+joins, then it prints its children's ids and its spare's (None: none)."""
+    """Runs PROGRAM: three start+joins, then it prints its children's ids and its spare's (None: none).
+    (test_restart runs it with --wait.)"""
     import subprocess
     import sys
     program = tmp_path / "prog.py"
