@@ -64,7 +64,7 @@ class ProcessLifecycleTest {
     }
 
     static ProcessInfo join(String id) {
-        return forkd.processes().join(JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
+        return forkd.join(id);
     }
 
     @Test
@@ -111,7 +111,7 @@ class ProcessLifecycleTest {
         ProcessInfo p = spawn(cmd("sh", "-c", "sleep 1000 & echo $!"));
         ProcessInfo done = join(p.getId());
         assertEquals(0, done.getExitCode());
-        int sleep = Integer.parseInt(output(p.getId()).trim());
+        int sleep = Integer.parseInt(forkd.output(p.getId()).trim());
         Eventually.await(java.time.Duration.ofSeconds(10), () -> Procs.gone(sleep),
                 () -> "the background sleep outlived its leader: " + Procs.stat(sleep));
     }
@@ -319,72 +319,11 @@ class ProcessLifecycleTest {
     }
 
     @Test
-    void stdinRoundTripsThroughCat() throws Exception {
-        ProcessInfo p = spawn(cmd("cat").setStdinMode(StdinMode.STDIN_MODE_PIPE));
-        CompletableFuture<WriteStdinResponse> written = new CompletableFuture<>();
-        StreamObserver<WriteStdinRequest> in = forkd.processesAsync().writeStdin(observer(written));
-        in.onNext(WriteStdinRequest.newBuilder().setName(p.getId()).setData(ByteString.copyFromUtf8("hello\n")).build());
-        in.onNext(WriteStdinRequest.newBuilder().setData(ByteString.copyFromUtf8("world\n")).setClose(true).build());
-        in.onCompleted();
-        WriteStdinResponse r = written.get(30, TimeUnit.SECONDS);
-        assertEquals(12, r.getBytesWritten());
-        assertTrue(r.getClosed());
-        ProcessInfo done = join(p.getId());
-        assertEquals(0, done.getExitCode());
-        assertEquals("hello\nworld\n", output(p.getId()));
-    }
-
-    @Test
-    void aWriterThatGoesAwayWithCloseOnCancelGivesTheChildEndOfFile() throws Exception {
-        ProcessInfo p = spawn(cmd("sh", "-c", "cat; echo eof").setStdinMode(StdinMode.STDIN_MODE_PIPE));
-        var in = writeAndAwaitEcho(p.getId(), true);
-        in.cancel("the writer went away", null);
-        ProcessInfo done = join(p.getId());
-        assertEquals(0, done.getExitCode());
-        assertEquals("partial\neof\n", output(p.getId()));
-    }
-
-    @Test
-    void aWriterThatGoesAwayWithoutCloseOnCancelLeavesStdinOpen() throws Exception {
-        ProcessInfo p = spawn(cmd("sh", "-c", "cat; echo eof").setStdinMode(StdinMode.STDIN_MODE_PIPE));
-        var in = writeAndAwaitEcho(p.getId(), false);
-        in.cancel("the writer went away", null);
-        // Another writer can still close it: the cancelled call did not.
-        CompletableFuture<WriteStdinResponse> closed = new CompletableFuture<>();
-        StreamObserver<WriteStdinRequest> second = forkd.processesAsync().writeStdin(observer(closed));
-        second.onNext(WriteStdinRequest.newBuilder().setName(p.getId()).setData(ByteString.copyFromUtf8("more\n"))
-                .setClose(true).build());
-        second.onCompleted();
-        assertTrue(closed.get(30, TimeUnit.SECONDS).getClosed());
-        assertEquals(0, join(p.getId()).getExitCode());
-        assertEquals("partial\nmore\neof\n", output(p.getId()));
-    }
-
-    /** Writes "partial\n" on a WriteStdin call left open, and waits until the child has echoed it. */
-    private static io.grpc.stub.ClientCallStreamObserver<WriteStdinRequest> writeAndAwaitEcho(String id,
-            boolean closeOnCancel) {
-        var in = (io.grpc.stub.ClientCallStreamObserver<WriteStdinRequest>) forkd.processesAsync()
-                .writeStdin(observer(new CompletableFuture<>()));
-        in.onNext(WriteStdinRequest.newBuilder().setName(id).setData(ByteString.copyFromUtf8("partial\n"))
-                .setCloseOnCancel(closeOnCancel).build());
-        Iterator<WatchProcessResponse> it = forkd.processes().withDeadlineAfter(60, TimeUnit.SECONDS)
-                .watch(WatchProcessRequest.newBuilder().setName(id).setFollow(true).build());
-        StringBuilder seen = new StringBuilder();
-        while (!seen.toString().contains("partial\n")) {
-            WatchProcessResponse w = it.next();
-            if (w.hasOutput()) {
-                seen.append(w.getOutput().getData().toStringUtf8());
-            }
-        }
-        return in;
-    }
-
-    @Test
     void lastOutputOfAFastExitIsNeverLost() {
         for (int i = 0; i < 20; i++) {
             ProcessInfo p = spawn(cmd("sh", "-c", "echo line-" + i));
             // Follow from the start: the last line must arrive before the end state.
-            assertEquals("line-" + i + "\n", output(p.getId()));
+            assertEquals("line-" + i + "\n", forkd.output(p.getId()));
         }
     }
 
@@ -399,17 +338,5 @@ class ProcessLifecycleTest {
         var e = assertThrows(StatusRuntimeException.class,
                 () -> forkd.processes().get(GetProcessRequest.newBuilder().setName(p.getId()).build()));
         assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
-    }
-
-    static String output(String id) {
-        Iterator<WatchProcessResponse> it = forkd.processes().watch(WatchProcessRequest.newBuilder().setName(id).setFollow(true).build());
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        while (it.hasNext()) {
-            WatchProcessResponse w = it.next();
-            if (w.hasOutput()) {
-                b.writeBytes(w.getOutput().getData().toByteArray());
-            }
-        }
-        return b.toString(StandardCharsets.UTF_8);
     }
 }

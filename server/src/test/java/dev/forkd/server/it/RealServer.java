@@ -68,6 +68,24 @@ final class RealServer implements AutoCloseable {
         return ProcessServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
     }
 
+    /** Waits until a process ends; answers its final state. */
+    dev.forkd.v1.ProcessInfo join(String id) {
+        return processes().join(dev.forkd.v1.JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
+    }
+
+    /** Everything a process wrote (stdout and stderr as they came), following it until it ends. */
+    String output(String id) {
+        var it = processes().watch(dev.forkd.v1.WatchProcessRequest.newBuilder().setName(id).setFollow(true).build());
+        var b = new java.io.ByteArrayOutputStream();
+        while (it.hasNext()) {
+            var w = it.next();
+            if (w.hasOutput()) {
+                b.writeBytes(w.getOutput().getData().toByteArray());
+            }
+        }
+        return b.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     ProcessServiceGrpc.ProcessServiceStub processesAsync() {
         return ProcessServiceGrpc.newStub(channel);
     }

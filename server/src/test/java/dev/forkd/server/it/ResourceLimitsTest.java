@@ -216,7 +216,7 @@ class ResourceLimitsTest {
         onCgroups(limits, () -> {
             ProcessInfo p = forkd.processes().spawn(SpawnRequest.newBuilder()
                     .addAllArgv(List.of("/usr/bin/python3", "-c", program)).setLimits(limits).build()).getProcess();
-            String out = output(p.getId());
+            String out = forkd.output(p.getId());
             ProcessInfo ended = forkd.processes().join(JoinProcessRequest.newBuilder().setName(p.getId()).build())
                     .getProcess();
             Path cpu = cgroupOf(out.substring(0, Math.max(0, out.indexOf("=="))), "cpu");
@@ -240,18 +240,6 @@ class ResourceLimitsTest {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
-    }
-
-    private static String output(String id) {
-        var it = forkd.processes().watch(dev.forkd.v1.WatchProcessRequest.newBuilder().setName(id).setFollow(true).build());
-        var b = new java.io.ByteArrayOutputStream();
-        while (it.hasNext()) {
-            var w = it.next();
-            if (w.hasOutput()) {
-                b.writeBytes(w.getOutput().getData().toByteArray());
-            }
-        }
-        return b.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Test
