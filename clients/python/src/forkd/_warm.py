@@ -39,8 +39,7 @@ class Spare:
         self.fit = fit  # (executable, environment, cwd, daemon) it was started with
         self.ready = threading.Event()
         self.state = None  # its ProcessState, once spawned
-        self.hold = None  # the StdinHold on its stdin, once spawned
-        self.error = None  # why it could not be started
+        self.hold = None  # the StdinHold on its stdin, once spawned (None after ready: it failed)
 
 
 class WarmStarts:
@@ -63,7 +62,7 @@ class WarmStarts:
         if spare is None or os.getpid() != self._owner:
             return None
         spare.ready.wait()  # its Spawn was sent before this start: waiting costs less than a new one
-        if spare.error is not None or spare.fit != fit or spare.hold.ended():
+        if spare.hold is None or spare.fit != fit or spare.hold.ended():
             self._discard_later(spare)
             return None
         try:
@@ -104,10 +103,10 @@ class WarmStarts:
         try:
             spare.state = self._wire.spawn([executable, "-m", "forkd._bootstrap", "--spare"], dict(env), cwd, daemon,
                                            {"forkd.python": "process", "forkd.python.warm": "true"}, stdin_pipe=True)
-            spare.hold = self._wire.StdinHold(spare.state.id)
-            spare.hold.when_ended(lambda: self._hold_ended(spare))
-        except Exception as e:
-            spare.error = e
+            hold = self._wire.StdinHold(spare.state.id)
+            hold.when_ended(lambda: self._hold_ended(spare))
+            spare.hold = hold
+        except Exception:
             if spare.state is not None:
                 self._discard_later(spare)
         finally:
