@@ -102,7 +102,7 @@ final class AgentReports {
             }
             output.captured(rec, stream, data, runOffset);
         }
-        for (Runnable l : rec.listeners) {
+        for (Runnable l : rec.outputListeners) {
             l.run();
         }
     }

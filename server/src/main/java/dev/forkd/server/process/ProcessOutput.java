@@ -80,8 +80,9 @@ final class ProcessOutput {
     }
 
     /** A watcher of {@code rec}; with {@code hold}, a holder that starts at {@code fromOffset}. */
-    WatchHandle watch(ProcessRecord rec, Runnable onChange, boolean hold, long fromOffset) {
+    WatchHandle watch(ProcessRecord rec, Runnable onChange, Runnable onOutput, boolean hold, long fromOffset) {
         rec.listeners.add(onChange);
+        rec.outputListeners.add(onOutput);
         Object holder = new Object();
         if (hold) {
             synchronized (rec) {
@@ -123,6 +124,7 @@ final class ProcessOutput {
             @Override
             public void close() {
                 rec.listeners.remove(onChange);
+                rec.outputListeners.remove(onOutput);
                 if (hold) {
                     synchronized (rec) {
                         rec.holders.remove(holder);

@@ -38,8 +38,13 @@ final class ProcessRecord {
     Consumer<SpawnOutcome> spawnWaiter;
     /** Joiners, called once when the state becomes final. */
     final List<Runnable> joiners = new ArrayList<>();
-    /** Watchers, called on every change (output or state); they pull what they need. */
+    /** Watchers, called on every change of state; they pull what they need. */
     final CopyOnWriteArrayList<Runnable> listeners = new CopyOnWriteArrayList<>();
+    /**
+     * Watchers called when output arrives, on the thread that reported it, holding no lock: most are
+     * in {@link #listeners} too, one that reads output at once has a callback of its own here.
+     */
+    final CopyOnWriteArrayList<Runnable> outputListeners = new CopyOnWriteArrayList<>();
     /** Stdin writes in flight, answered in order by the agent. */
     final ArrayDeque<Consumer<StdinAck>> stdinAcks = new ArrayDeque<>();
     boolean stdinClosed;

@@ -217,6 +217,7 @@ public final class ProcessTable {
             }
             notify = new ArrayList<>(rec.listeners);
             rec.listeners.clear();
+            rec.outputListeners.clear();
         }
         runs.forget(rec);
         runEach(notify);
@@ -243,11 +244,20 @@ public final class ProcessTable {
     }
 
     /**
+     * Registers {@code onChange}, called (on any thread) after every state change, and
+     * {@code onOutput}, called after output arrives on the thread that reported it, which holds no
+     * lock: there it may answer at once, without a hand-off to another thread.
+     */
+    public WatchHandle watch(String idOrName, Runnable onChange, Runnable onOutput) {
+        return output.watch(index.find(idOrName), onChange, onOutput, false, 0);
+    }
+
+    /**
      * Like {@link #watch(String, Runnable)}; with {@code hold}, the child's output is held while
      * this watcher is more than half the output cap behind, so it loses nothing.
      */
     public WatchHandle watch(String idOrName, Runnable onChange, boolean hold, long fromOffset) {
-        return output.watch(index.find(idOrName), onChange, hold, fromOffset);
+        return output.watch(index.find(idOrName), onChange, onChange, hold, fromOffset);
     }
 
     /** The agent's answer to a stdin write. */
