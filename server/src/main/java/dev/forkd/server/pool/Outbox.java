@@ -9,7 +9,9 @@ import java.util.logging.Logger;
 
 /**
  * Runs a pool's callbacks outside its monitor, in the order they were handed in, batched onto one
- * executor task: a callback may then call back into the pool without deadlock.
+ * executor task: a callback may then call back into the pool without deadlock. Work done through
+ * {@link #deliverAfter} runs the callbacks it hands in on its own thread once it is done, which
+ * saves a hand-off when that thread holds no lock.
  */
 final class Outbox {
 
@@ -18,7 +20,10 @@ final class Outbox {
     private final Executor executor;
     private final Object lock = new Object();
     private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+    /** A drain is scheduled or running: only one runs at a time, so the order holds. */
     private boolean scheduled;
+    /** Threads inside {@link #deliverAfter}: each drains when its work is done. */
+    private int working;
 
     Outbox(Executor executor) {
         this.executor = executor;
@@ -28,11 +33,34 @@ final class Outbox {
         boolean schedule;
         synchronized (lock) {
             waiting.addLast(r);
-            schedule = !scheduled;
-            scheduled = true;
+            schedule = !scheduled && working == 0;
+            scheduled |= schedule;
         }
         if (schedule) {
             executor.execute(this::drain);
+        }
+    }
+
+    /**
+     * Runs {@code work}, then the callbacks waiting (its own and any others'), on this thread, which
+     * must hold no lock, unless a drain is under way elsewhere already.
+     */
+    void deliverAfter(Runnable work) {
+        synchronized (lock) {
+            working++;
+        }
+        boolean drainHere;
+        try {
+            work.run();
+        } finally {
+            synchronized (lock) {
+                working--;
+                drainHere = !scheduled && !waiting.isEmpty();
+                scheduled |= drainHere;
+            }
+        }
+        if (drainHere) {
+            drain();
         }
     }
 

@@ -299,11 +299,12 @@ final class PersistentWorkers implements Workers {
 
     /**
      * It wrote output: parse on this thread, the one its agent's report came on, which holds no lock.
-     * The answer goes out and the next request is written with no hand-off to another thread.
+     * The next request is written, and the answer handed to its caller, with no hand-off to another
+     * thread.
      */
     private void parseHere(PersistentWorker w) {
         if (w.parsePending.getAndIncrement() == 0) {
-            parseWhilePending(w);
+            outbox.deliverAfter(() -> parseWhilePending(w));
         }
     }
 
