@@ -241,7 +241,7 @@ final class MapSession implements StreamObserver<MapRequest> {
         }
         // Started ones still answer; the others are skipped (onSkipped).
         unstarted.forEach(PoolTask::cancel);
-        scheduleDrain();
+        drainHere();
     }
 
     private void onSkipped(long index) {
@@ -270,17 +270,30 @@ final class MapSession implements StreamObserver<MapRequest> {
 
     private void scheduleDrain() {
         if (drainPending.getAndIncrement() == 0) {
-            executor.execute(() -> {
-                do {
-                    drainPending.set(1);
-                    try {
-                        drain();
-                    } catch (RuntimeException e) {
-                        fail(e instanceof ForkdException f ? f : null, e);
-                    }
-                } while (drainPending.decrementAndGet() != 0);
-            });
+            executor.execute(this::drainWhilePending);
         }
+    }
+
+    /**
+     * Drains on this thread, for a result: the pool hands results over holding no lock, so the
+     * answer goes out without a hand-off to another thread.
+     */
+    private void drainHere() {
+        if (drainPending.getAndIncrement() == 0) {
+            drainWhilePending();
+        }
+    }
+
+    /** One drain at a time: what is added during one is sent by the same loop. */
+    private void drainWhilePending() {
+        do {
+            drainPending.set(1);
+            try {
+                drain();
+            } catch (RuntimeException e) {
+                fail(e instanceof ForkdException f ? f : null, e);
+            }
+        } while (drainPending.decrementAndGet() != 0);
     }
 
     private void drain() {
