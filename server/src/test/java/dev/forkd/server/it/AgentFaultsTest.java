@@ -10,7 +10,6 @@ import dev.forkd.server.agent.AgentLiveness;
 import dev.forkd.agent.v1.AgentMessage;
 import dev.forkd.agent.v1.AgentRegister;
 import dev.forkd.agent.v1.AgentServiceGrpc;
-import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessState;
 import dev.forkd.v1.SpawnRequest;
@@ -62,10 +61,6 @@ class AgentFaultsTest {
         return forkd.processes().spawn(SpawnRequest.newBuilder().addAllArgv(List.of(argv)).build()).getProcess();
     }
 
-    private static ProcessInfo join(String id) {
-        return forkd.processes().join(JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
-    }
-
     @Test
     void aStoppedAgentIsDeclaredLostKilledAndReplacedAndASpawnSentToItMovesOn() throws Exception {
         BlockingQueue<ServingStatus> health = new LinkedBlockingQueue<>();
@@ -81,7 +76,7 @@ class AgentFaultsTest {
         // replacement within its wait for an agent, not hang or fail.
         CompletableFuture<ProcessInfo> late = CompletableFuture.supplyAsync(() -> spawn("sh", "-c", "exit 7"));
 
-        ProcessInfo lost = join(p.getId());
+        ProcessInfo lost = forkd.join(p.getId());
         long lostAfterMillis = (System.nanoTime() - stoppedAt) / 1_000_000;
         assertEquals(ProcessState.PROCESS_STATE_LOST, lost.getState());
         assertTrue(lost.getFailure().contains("sent nothing"), lost.getFailure());
@@ -92,7 +87,7 @@ class AgentFaultsTest {
 
         ProcessInfo moved = late.get(60, TimeUnit.SECONDS);
         assertNotEquals(p.getAgentId(), moved.getAgentId());
-        assertEquals(7, join(moved.getId()).getExitCode());
+        assertEquals(7, forkd.join(moved.getId()).getExitCode());
         // Health said so: not serving while no agent could take work, serving again after.
         assertEquals(ServingStatus.NOT_SERVING, health.poll(30, TimeUnit.SECONDS));
         assertEquals(ServingStatus.SERVING, health.poll(30, TimeUnit.SECONDS));
@@ -101,7 +96,7 @@ class AgentFaultsTest {
     @Test
     void aDescendantThatEscapedItsGroupIsEndedOnceItsLeaderHasEnded() throws Exception {
         ProcessInfo p = spawn("sh", "-c", "setsid sleep 778 & sleep 2");
-        assertEquals(0, join(p.getId()).getExitCode());
+        assertEquals(0, forkd.join(p.getId()).getExitCode());
         Eventually.await(Duration.ofSeconds(10), () -> Agents.running("sleep", "778").isEmpty(),
                 () -> "escaped: " + Agents.running("sleep", "778"));
     }
@@ -111,10 +106,10 @@ class AgentFaultsTest {
         ProcessInfo p = spawn("sh", "-c", "(setsid sleep 779 &); sleep 1000");
         Eventually.await(Duration.ofSeconds(10), () -> !Agents.running("sleep", "779").isEmpty(), () -> "not started");
         assertEquals(0, POSIX.kill(Agents.pid(p.getAgentId()), 9));
-        assertEquals(ProcessState.PROCESS_STATE_LOST, join(p.getId()).getState());
+        assertEquals(ProcessState.PROCESS_STATE_LOST, forkd.join(p.getId()).getState());
         Eventually.await(Duration.ofSeconds(10), () -> Agents.running("sleep", "779").isEmpty(),
                 () -> "escaped: " + Agents.running("sleep", "779"));
-        assertEquals(0, join(spawn("true").getId()).getExitCode(), "the replacement runs work");
+        assertEquals(0, forkd.join(spawn("true").getId()).getExitCode(), "the replacement runs work");
     }
 
     @Test
@@ -134,7 +129,7 @@ class AgentFaultsTest {
         assertFalse(childEnv.contains("FORKD_AGENT_TOKEN"), childEnv);
         forkd.processes().signal(dev.forkd.v1.SignalRequest.newBuilder().setName(p.getId())
                 .setKind(dev.forkd.v1.SignalKind.SIGNAL_KIND_KILL).build());
-        join(p.getId());
+        forkd.join(p.getId());
         var out = forkd.processes().withDeadlineAfter(30, TimeUnit.SECONDS).watch(
                 dev.forkd.v1.WatchProcessRequest.newBuilder().setName(p.getId()).build());
         StringBuilder text = new StringBuilder();
@@ -175,10 +170,10 @@ class AgentFaultsTest {
         }
         assertEquals(ProcessState.PROCESS_STATE_RUNNING, forkd.processes().get(
                 dev.forkd.v1.GetProcessRequest.newBuilder().setName(running.getId()).build()).getProcess().getState());
-        assertEquals(0, join(spawn("true").getId()).getExitCode());
+        assertEquals(0, forkd.join(spawn("true").getId()).getExitCode());
         forkd.processes().signal(dev.forkd.v1.SignalRequest.newBuilder().setName(running.getId())
                 .setKind(dev.forkd.v1.SignalKind.SIGNAL_KIND_KILL).build());
-        join(running.getId());
+        forkd.join(running.getId());
     }
 
     private static StreamObserver<HealthCheckResponse> collect(BlockingQueue<ServingStatus> into) {

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;
 import dev.forkd.server.testing.ErrorDetails;
-import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.OutputChunk;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ProcessState;
@@ -54,10 +53,6 @@ class ProcessRestartTest {
 
     private static ProcessInfo spawn(SpawnRequest.Builder r) {
         return forkd.processes().spawn(r.build()).getProcess();
-    }
-
-    private static ProcessInfo join(String id) {
-        return forkd.processes().join(JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
     }
 
     private static ProcessInfo get(String id) {
@@ -111,7 +106,7 @@ class ProcessRestartTest {
                 () -> "the old run still there: " + Procs.stat(p.getPid()));
         forkd.processes().signal(SignalRequest.newBuilder().setName(p.getId())
                 .setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        ProcessInfo end = join(p.getId());
+        ProcessInfo end = forkd.join(p.getId());
         assertEquals(-9, end.getExitCode(), "the new run is the one a kill reaches");
         assertEquals(1, end.getRestartCount());
     }
@@ -119,15 +114,15 @@ class ProcessRestartTest {
     @Test
     void anEndedProcessIsStartedAgainAndItsOutputGoesOn() {
         ProcessInfo p = spawn(sh("echo run").setName("restart-ended"));
-        assertEquals(0, join(p.getId()).getExitCode());
+        assertEquals(0, forkd.join(p.getId()).getExitCode());
         ProcessInfo again = restart(RestartProcessRequest.newBuilder().setName("restart-ended"));
         assertEquals(p.getId(), again.getId());
         assertEquals(1, again.getRestartCount());
-        ProcessInfo end = join(p.getId());
+        ProcessInfo end = forkd.join(p.getId());
         assertEquals(ProcessState.PROCESS_STATE_EXITED, end.getState());
         assertEquals("run\nrun\n", logs(p.getId(), WatchProcessRequest.newBuilder()));
         assertEquals(2, restart(RestartProcessRequest.newBuilder().setName(p.getId())).getRestartCount());
-        assertEquals(2, join(p.getId()).getRestartCount());
+        assertEquals(2, forkd.join(p.getId()).getRestartCount());
     }
 
     @Test
@@ -140,7 +135,7 @@ class ProcessRestartTest {
         assertNotEquals(p.getPid(), again.getPid());
         forkd.processes().signal(SignalRequest.newBuilder().setName(p.getId())
                 .setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        assertEquals(-9, join(p.getId()).getExitCode());
+        assertEquals(-9, forkd.join(p.getId()).getExitCode());
     }
 
     @Test
@@ -160,7 +155,7 @@ class ProcessRestartTest {
         StatusRuntimeException s = (StatusRuntimeException) e.getCause();
         assertEquals(Status.Code.FAILED_PRECONDITION, s.getStatus().getCode());
         assertEquals("RESTART_CANCELLED", ErrorDetails.reason(s));
-        ProcessInfo end = join(p.getId());
+        ProcessInfo end = forkd.join(p.getId());
         assertEquals(-9, end.getExitCode());
         assertEquals(0, end.getRestartCount());
     }
@@ -183,7 +178,7 @@ class ProcessRestartTest {
         assertEquals(0, now.getRestartCount());
         forkd.processes().signal(SignalRequest.newBuilder().setName(p.getId())
                 .setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        join(p.getId());
+        forkd.join(p.getId());
     }
 
     @Test
@@ -207,7 +202,7 @@ class ProcessRestartTest {
         assertEquals("since", ErrorDetails.field(bad));
         forkd.processes().signal(SignalRequest.newBuilder().setName(p.getId())
                 .setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        join(p.getId());
+        forkd.join(p.getId());
     }
 
     private static Timestamp ts(Instant t) {

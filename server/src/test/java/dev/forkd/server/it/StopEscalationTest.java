@@ -3,7 +3,6 @@ package dev.forkd.server.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.forkd.v1.GetProcessRequest;
-import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.RestartPolicy;
 import dev.forkd.v1.RestartSpec;
@@ -72,8 +71,7 @@ class StopEscalationTest {
 
         forkd.processes().signal(SignalRequest.newBuilder().setName(id).setKind(SignalKind.SIGNAL_KIND_TERMINATE)
                 .setGrace(com.google.protobuf.Duration.newBuilder().setNanos(200_000_000)).build());
-        ProcessInfo ended = forkd.processes().withDeadlineAfter(60, TimeUnit.SECONDS)
-                .join(JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
+        ProcessInfo ended = forkd.join(id);
         assertEquals(-9, ended.getExitCode(), "SIGKILL after the terminate's grace: " + ended);
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Duration;
 import dev.forkd.posix.Posix;
-import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.OpenSessionRequest;
 import dev.forkd.v1.OpenSessionResponse;
 import dev.forkd.v1.ProcessInfo;
@@ -50,16 +49,12 @@ class SupervisionTest {
         return forkd.processes().spawn(r.build()).getProcess();
     }
 
-    private static ProcessInfo join(String id) {
-        return forkd.processes().join(JoinProcessRequest.newBuilder().setName(id).build()).getProcess();
-    }
-
     @Test
     void aKilledAgentLosesItsProcessesKillsThemAndIsReplaced() throws Exception {
         ProcessInfo p = spawn(SpawnRequest.newBuilder().addArgv("sleep").addArgv("1000"));
         int agentPid = agentPid(p.getAgentId());
         assertEquals(0, POSIX.kill(agentPid, 9));
-        ProcessInfo lost = join(p.getId());
+        ProcessInfo lost = forkd.join(p.getId());
         assertEquals(ProcessState.PROCESS_STATE_LOST, lost.getState());
         assertTrue(lost.getFailure().contains(p.getAgentId()), lost.getFailure());
         // Its child does not run on unseen: killed, and reaped by the supervisor (a subreaper).
@@ -68,7 +63,7 @@ class SupervisionTest {
         // A new agent takes over: spawning works again (it waits for the replacement to register).
         ProcessInfo next = spawn(SpawnRequest.newBuilder().addArgv("sh").addArgv("-c").addArgv("exit 5"));
         assertNotEquals(p.getAgentId(), next.getAgentId());
-        assertEquals(5, join(next.getId()).getExitCode());
+        assertEquals(5, forkd.join(next.getId()).getExitCode());
     }
 
     private static int agentPid(String agentId) {
@@ -94,7 +89,7 @@ class SupervisionTest {
                         .setInitialBackoff(Duration.newBuilder().setNanos(10_000_000))
                         .setMaxBackoff(Duration.newBuilder().setNanos(40_000_000))
                         .setMaxRestarts(3)));
-        ProcessInfo end = join(p.getId());
+        ProcessInfo end = forkd.join(p.getId());
         assertEquals(ProcessState.PROCESS_STATE_FATAL, end.getState());
         assertEquals(3, end.getRestartCount());
         assertEquals(1, end.getExitCode());
@@ -107,7 +102,7 @@ class SupervisionTest {
                 .setRestart(RestartSpec.newBuilder().setPolicy(RestartPolicy.RESTART_POLICY_ON_FAILURE)
                         .setInitialBackoff(Duration.newBuilder().setNanos(10_000_000))
                         .setMaxRestarts(1)));
-        ProcessInfo end = join(p.getId());
+        ProcessInfo end = forkd.join(p.getId());
         assertEquals(ProcessState.PROCESS_STATE_FATAL, end.getState());
         assertTrue(end.getFailure().endsWith("last run: exited with code 7"), end.getFailure());
         assertTrue(end.hasEndedAt() && end.getEndedAt().getSeconds() > 0,
@@ -121,7 +116,7 @@ class SupervisionTest {
     void onFailureDoesNotRestartASuccess() {
         ProcessInfo p = spawn(SpawnRequest.newBuilder().addArgv("true")
                 .setRestart(RestartSpec.newBuilder().setPolicy(RestartPolicy.RESTART_POLICY_ON_FAILURE)));
-        ProcessInfo end = join(p.getId());
+        ProcessInfo end = forkd.join(p.getId());
         assertEquals(ProcessState.PROCESS_STATE_EXITED, end.getState());
         assertEquals(0, end.getRestartCount());
     }
@@ -131,7 +126,7 @@ class SupervisionTest {
         ProcessInfo p = spawn(SpawnRequest.newBuilder().addArgv("sleep").addArgv("1000")
                 .setRestart(RestartSpec.newBuilder().setPolicy(RestartPolicy.RESTART_POLICY_ALWAYS)));
         forkd.processes().signal(SignalRequest.newBuilder().setName(p.getId()).setKind(SignalKind.SIGNAL_KIND_TERMINATE).build());
-        ProcessInfo end = join(p.getId());
+        ProcessInfo end = forkd.join(p.getId());
         assertEquals(ProcessState.PROCESS_STATE_SIGNALED, end.getState());
         assertEquals(0, end.getRestartCount());
     }
@@ -140,7 +135,7 @@ class SupervisionTest {
     void aRunTimeoutTerminatesTheProcess() {
         ProcessInfo p = spawn(SpawnRequest.newBuilder().addArgv("sleep").addArgv("1000")
                 .setTimeout(Duration.newBuilder().setNanos(200_000_000)));
-        assertEquals(-15, join(p.getId()).getExitCode());
+        assertEquals(-15, forkd.join(p.getId()).getExitCode());
     }
 
     @Test
@@ -170,11 +165,11 @@ class SupervisionTest {
                 .setDaemon(true).build()).getProcess();
         ProcessInfo notDaemon = withSession.spawn(SpawnRequest.newBuilder().addArgv("sleep").addArgv("1000").build()).getProcess();
         session.onCompleted(); // the session ends with its stream
-        assertEquals(-15, join(daemon.getId()).getExitCode());
+        assertEquals(-15, forkd.join(daemon.getId()).getExitCode());
         assertTrue(forkd.processes().get(dev.forkd.v1.GetProcessRequest.newBuilder().setName(notDaemon.getId()).build())
                 .getProcess().getIsAlive());
         forkd.processes().signal(SignalRequest.newBuilder().setName(notDaemon.getId()).setKind(SignalKind.SIGNAL_KIND_KILL).build());
-        join(notDaemon.getId());
+        forkd.join(notDaemon.getId());
 
         // The session has ended: its credential acts as nothing any more, so the spawn is refused.
         int before = forkd.processes().list(dev.forkd.v1.ListProcessesRequest.getDefaultInstance()).getProcessesCount();
@@ -192,10 +187,10 @@ class SupervisionTest {
                 .addArgv("test -n \"$FORKD_ADDRESS\" && test \"$FORKD_PROCESS_ID\" = \"$ME\" && test -n \"$FORKD_SESSION\"")
                 .putEnv("ME", "p-placeholder"));
         // FORKD_PROCESS_ID is the process's own id: compare against what the server says.
-        ProcessInfo end = join(p.getId());
+        ProcessInfo end = forkd.join(p.getId());
         assertEquals(1, end.getExitCode(), "ME was a placeholder, so the id comparison must fail");
         ProcessInfo q = spawn(SpawnRequest.newBuilder().addArgv("sh").addArgv("-c")
                 .addArgv("test -n \"$FORKD_ADDRESS\" && case \"$FORKD_PROCESS_ID\" in p-*) ;; *) exit 9;; esac && test -n \"$FORKD_SESSION\""));
-        assertEquals(0, join(q.getId()).getExitCode());
+        assertEquals(0, forkd.join(q.getId()).getExitCode());
     }
 }
