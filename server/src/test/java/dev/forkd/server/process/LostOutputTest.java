@@ -3,7 +3,6 @@ package dev.forkd.server.process;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
-import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.events.ServerEvents;
 import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.store.SqliteStateStore;
@@ -20,7 +19,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -44,27 +42,7 @@ class LostOutputTest {
         timers.shutdownNow();
     }
 
-    /** An agent whose events the test gives; it is asked nothing that matters here. */
-    private record Agent(String agentId) implements AgentPort, AgentPool {
-        @Override
-        public void start(StartCommand command) {}
-
-        @Override
-        public void signal(String processId, int run, int signal) {}
-
-        @Override
-        public void holdOutput(String processId, int run, boolean hold) {}
-
-        @Override
-        public void writeStdin(String processId, int run, byte[] data, boolean close) {}
-
-        @Override
-        public void acquire(Consumer<AgentPort> onAgent, Consumer<ForkdException> onFailure) {
-            onAgent.accept(this);
-        }
-    }
-
-    private ProcessTable table(Agent agent, StateStore store, OutputFiles files) {
+    private ProcessTable table(SilentAgent agent, StateStore store, OutputFiles files) {
         return new ProcessTable(agent, pgid -> {}, ChildSessions.NONE, timers, Clock.systemUTC(), () -> 0.5, 1000,
                 MemoryBudget.unlimited(), ServerEvents.NONE, new ProcessRecords(store, files));
     }
@@ -90,7 +68,7 @@ class LostOutputTest {
         String id;
         try {
             try (SqliteStateStore store = SqliteStateStore.open(db)) {
-                ProcessTable before = table(new Agent("a-1"), store, dying);
+                ProcessTable before = table(new SilentAgent("a-1"), store, dying);
                 ProcessSpec spec = new ProcessSpec(List.of("sleep", "1000"), Map.of(), Optional.empty(),
                         Optional.of("talker"), Map.of(), false, false, Optional.empty(), RestartSpec.NEVER, 4096,
                         Duration.ofSeconds(3), Optional.empty(), false);
@@ -105,7 +83,7 @@ class LostOutputTest {
 
             try (SqliteStateStore store = SqliteStateStore.open(db);
                     OutputFiles files = OutputFiles.in(dir, MemoryBudget.unlimited(), System::currentTimeMillis)) {
-                Agent back = new Agent("a-1");
+                SilentAgent back = new SilentAgent("a-1");
                 ProcessTable after = table(back, store, files);
                 after.restore().load();
                 assertEquals(5, after.get(id).outputEnd(), "the restored log ends with the last kept chunk");

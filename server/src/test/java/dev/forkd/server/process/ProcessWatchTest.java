@@ -2,7 +2,6 @@ package dev.forkd.server.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.forkd.server.error.ForkdException;
 import dev.forkd.server.events.ServerEvents;
 import dev.forkd.server.memory.MemoryBudget;
 import dev.forkd.server.store.SqliteStateStore;
@@ -17,7 +16,6 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,31 +37,6 @@ class ProcessWatchTest {
         timers.shutdownNow();
     }
 
-    /** An agent that takes every command and answers none: the test reports for it. */
-    private record Agent() implements AgentPort, AgentPool {
-        @Override
-        public String agentId() {
-            return "a-1";
-        }
-
-        @Override
-        public void start(StartCommand command) {}
-
-        @Override
-        public void signal(String processId, int run, int signal) {}
-
-        @Override
-        public void holdOutput(String processId, int run, boolean hold) {}
-
-        @Override
-        public void writeStdin(String processId, int run, byte[] data, boolean close) {}
-
-        @Override
-        public void acquire(Consumer<AgentPort> onAgent, Consumer<ForkdException> onFailure) {
-            onAgent.accept(this);
-        }
-    }
-
     private static ByteBuffer text(String s) {
         return ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
     }
@@ -71,7 +44,7 @@ class ProcessWatchTest {
     @Test
     void outputGoesToTheOutputCallbackOnTheReportingThreadAndStateChangesToTheOther() throws Exception {
         try (SqliteStateStore store = SqliteStateStore.open(dir.resolve("forkd.db"))) {
-            ProcessTable table = new ProcessTable(new Agent(), pgid -> {}, ChildSessions.NONE, timers,
+            ProcessTable table = new ProcessTable(new SilentAgent("a-1"), pgid -> {}, ChildSessions.NONE, timers,
                     Clock.systemUTC(), () -> 0.5, 1000, MemoryBudget.unlimited(), ServerEvents.NONE,
                     new ProcessRecords(store));
             ProcessSpec spec = new ProcessSpec(List.of("sleep", "1000"), Map.of(), Optional.empty(),
