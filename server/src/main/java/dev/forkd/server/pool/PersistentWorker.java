@@ -7,10 +7,13 @@ import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * One long-running worker process of a pool, the requests it has not answered yet, and its pipes.
@@ -20,6 +23,7 @@ final class PersistentWorker {
 
     /** How long a worker whose stdin was closed may take to exit before it is killed. */
     static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
+    private static final Logger LOG = Logger.getLogger(PersistentWorker.class.getName());
 
     enum State { STARTING, READY, RETIRING, DEAD }
 
@@ -37,7 +41,7 @@ final class PersistentWorker {
     final WorkerFraming wire;
     long cursor;
     volatile ProcessTable.WatchHandle handle;
-    final AtomicInteger parsePending = new AtomicInteger();
+    private final AtomicInteger parsePending = new AtomicInteger();
     final OutputTail stderr = new OutputTail(WorkerProcesses.STDERR_TAIL);
     ScheduledFuture<?> headTimer;
     String killCause;
@@ -59,6 +63,40 @@ final class PersistentWorker {
         this.procs = procs;
         this.timers = timers;
         this.wire = new WorkerFraming(spec.framing());
+    }
+
+    /**
+     * Runs {@code parse} (under the pool's monitor) on the executor, unless a parse is under way: its
+     * loop then parses once more. For a change of state, whose thread may be in the middle of something.
+     */
+    void parseSoon(Executor executor, Runnable parse) {
+        if (parsePending.getAndIncrement() == 0) {
+            executor.execute(() -> parseWhilePending(parse));
+        }
+    }
+
+    /**
+     * As {@link #parseSoon}, on this thread, which holds no lock (the one its output was reported on):
+     * the next request is written, and the answer handed to its caller, with no hand-off.
+     */
+    void parseHere(Outbox outbox, Runnable parse) {
+        if (parsePending.getAndIncrement() == 0) {
+            outbox.deliverAfter(() -> parseWhilePending(parse));
+        }
+    }
+
+    /** One parse at a time: a change reported during one is parsed by the same loop. */
+    private void parseWhilePending(Runnable parse) {
+        do {
+            parsePending.set(1);
+            try {
+                synchronized (pool) {
+                    parse.run();
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "pool " + pool.id() + ": handling worker " + processId + " failed", e);
+            }
+        } while (parsePending.decrementAndGet() != 0);
     }
 
     /** No more requests: close its stdin once what it was given is written; it should then exit. */

@@ -23,8 +23,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Persistent workers: long-running processes fed requests on stdin, answering in order on stdout.
@@ -33,8 +31,6 @@ import java.util.logging.Logger;
  * responses come in order); the tasks queued behind it go back to the front of the queue uncharged.
  */
 final class PersistentWorkers implements Workers {
-
-    private static final Logger LOG = Logger.getLogger(PersistentWorkers.class.getName());
 
     private final Pool pool;
     private final PoolSpec spec;
@@ -169,11 +165,13 @@ final class PersistentWorkers implements Workers {
             procs.kill(process.id());
         }
         try {
-            w.handle = procs.table().watch(process.id(), () -> scheduleParse(w), () -> parseHere(w));
+            // Its output is parsed on the thread that reports it; a change of state on the executor.
+            w.handle = procs.table().watch(process.id(), () -> w.parseSoon(executor, () -> parse(w)),
+                    () -> w.parseHere(outbox, () -> parse(w)));
         } catch (ForkdException e) {
             return; // deleted already: cannot happen, we are the only ones deleting it
         }
-        scheduleParse(w);
+        w.parseSoon(executor, () -> parse(w));
         synchronized (pool) {
             if (!ready && !pool.terminated() && ++readyCount >= spec.processes()) {
                 ready = true;
@@ -288,38 +286,6 @@ final class PersistentWorkers implements Workers {
         for (PersistentWorker w : List.copyOf(workers)) {
             w.flush();
         }
-    }
-
-    /** Its state changed: parse on the executor (the thread that changed it may be in the middle of something). */
-    private void scheduleParse(PersistentWorker w) {
-        if (w.parsePending.getAndIncrement() == 0) {
-            executor.execute(() -> parseWhilePending(w));
-        }
-    }
-
-    /**
-     * It wrote output: parse on this thread, the one its agent's report came on, which holds no lock.
-     * The next request is written, and the answer handed to its caller, with no hand-off to another
-     * thread.
-     */
-    private void parseHere(PersistentWorker w) {
-        if (w.parsePending.getAndIncrement() == 0) {
-            outbox.deliverAfter(() -> parseWhilePending(w));
-        }
-    }
-
-    /** One parse at a time per worker: a change reported during one is parsed by the same loop. */
-    private void parseWhilePending(PersistentWorker w) {
-        do {
-            w.parsePending.set(1);
-            try {
-                synchronized (pool) {
-                    parse(w);
-                }
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "pool " + pool.id() + ": handling worker " + w.processId + " failed", e);
-            }
-        } while (w.parsePending.decrementAndGet() != 0);
     }
 
     /** Reads what the worker wrote since last time, answers tasks, and handles its end. */
