@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.forkd.server.limits.Cgroups;
 import dev.forkd.server.testing.FileEvents;
 import dev.forkd.v1.ExitCause;
-import dev.forkd.v1.JoinProcessRequest;
 import dev.forkd.v1.ListProcessesRequest;
 import dev.forkd.v1.ProcessInfo;
 import dev.forkd.v1.ResourceLimits;
@@ -100,13 +99,13 @@ class ResourceLimitsTest {
     private static ProcessInfo runPython(ResourceLimits limits, String program) {
         ProcessInfo p = forkd.processes().spawn(SpawnRequest.newBuilder()
                 .addAllArgv(List.of("/usr/bin/python3", "-c", program)).setLimits(limits).build()).getProcess();
-        return forkd.processes().join(JoinProcessRequest.newBuilder().setName(p.getId()).build()).getProcess();
+        return forkd.join(p.getId());
     }
 
     private static ProcessInfo run(ResourceLimits limits, String script) {
         ProcessInfo p = forkd.processes().spawn(SpawnRequest.newBuilder()
                 .addAllArgv(List.of("sh", "-c", script)).setLimits(limits).build()).getProcess();
-        return forkd.processes().join(JoinProcessRequest.newBuilder().setName(p.getId()).build()).getProcess();
+        return forkd.join(p.getId());
     }
 
     @Test
@@ -217,8 +216,7 @@ class ResourceLimitsTest {
             ProcessInfo p = forkd.processes().spawn(SpawnRequest.newBuilder()
                     .addAllArgv(List.of("/usr/bin/python3", "-c", program)).setLimits(limits).build()).getProcess();
             String out = forkd.output(p.getId());
-            ProcessInfo ended = forkd.processes().join(JoinProcessRequest.newBuilder().setName(p.getId()).build())
-                    .getProcess();
+            ProcessInfo ended = forkd.join(p.getId());
             Path cpu = cgroupOf(out.substring(0, Math.max(0, out.indexOf("=="))), "cpu");
             CHILD_CGROUPS.add(cpu);
 
@@ -293,8 +291,7 @@ class ResourceLimitsTest {
             assertEquals(ExitCause.EXIT_CAUSE_OOM_KILL, first.getExitCause(), first.toString());
 
             forkd.processes().restart(dev.forkd.v1.RestartProcessRequest.newBuilder().setName(first.getId()).build());
-            ProcessInfo second = forkd.processes().join(JoinProcessRequest.newBuilder().setName(first.getId()).build())
-                    .getProcess();
+            ProcessInfo second = forkd.join(first.getId());
 
             assertEquals(0, second.getExitCode(), second.toString());
             assertEquals(first.getRestartCount() + 1, second.getRestartCount(), "a new run: " + second);
