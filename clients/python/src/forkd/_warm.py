@@ -13,7 +13,8 @@ gives each child an environment of its own (os.environ["WORKER"] = str(i)) start
 An unused spare never outlives its parent: the parent holds its stdin with close_on_cancel, so when
 the parent dies (or the server stops) the spare reads end-of-file and exits 0; at a normal exit the
 parent closes it and deletes its record. If the hold breaks while the parent lives (a supervisor
-crash, which keeps the children), the parent kills and deletes the spare once the server is back. FORKD_PY_WARM=0 turns warm starts off.
+crash, which keeps the children), the parent kills and deletes the spare once the server is back.
+FORKD_PY_WARM=0 turns warm starts off.
 """
 import os
 import threading
