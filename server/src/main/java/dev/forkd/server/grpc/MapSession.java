@@ -50,7 +50,8 @@ final class MapSession implements StreamObserver<MapRequest> {
     private final ServerCallStreamObserver<MapResponse> out;
     private final Executor executor;
     private final AtomicInteger drainPending = new AtomicInteger();
-    private final MemoryBudget memory;
+    /** Budget bytes held for items taken and results not yet sent; all given back by {@link #end}. */
+    private final HeldBytes held;
 
     // Guarded by this.
     private Pool pool;
@@ -70,16 +71,13 @@ final class MapSession implements StreamObserver<MapRequest> {
     private boolean requested;
     private boolean finished;
     private RuntimeException failure;
-    /** Budget bytes held for items taken and results not yet sent; all given back by {@link #end}. */
-    private long held;
-    private boolean released;
 
     MapSession(PoolRegistry pools, PoolRequests requests, ServerCallStreamObserver<MapResponse> out, Executor executor) {
         this.pools = pools;
         this.requests = requests;
         this.out = out;
         this.executor = executor;
-        this.memory = pools.memory();
+        this.held = new HeldBytes(pools.memory());
         out.disableAutoRequest();
         out.setOnReadyHandler(this::scheduleDrain);
         out.setOnCancelHandler(this::cancelled);
@@ -172,11 +170,10 @@ final class MapSession implements StreamObserver<MapRequest> {
         }
         List<List<PoolTask>> chunks = new ArrayList<>();
         synchronized (this) {
-            if (halted || released) {
+            if (halted || held.released()) {
                 return; // stopped taking items: these are not run
             }
-            memory.reserve(bytes, inputs.size() + " items of a Map stream");
-            held += bytes;
+            held.hold(bytes, inputs.size() + " items of a Map stream");
             List<PoolTask> chunk = new ArrayList<>(Math.min(chunksize, inputs.size()));
             for (TaskInput in : inputs) {
                 long index = received++;
@@ -218,12 +215,7 @@ final class MapSession implements StreamObserver<MapRequest> {
                 return;
             }
             giveBack(open.remove(r.index()));
-            long bytes = r.heldBytes();
-            if (!memory.tryReserve(bytes)) {
-                refused = memory.exhausted(bytes, "a result of a Map stream");
-            } else {
-                held += bytes;
-            }
+            refused = held.tryHold(r.heldBytes(), "a result of a Map stream").orElse(null);
         }
         if (refused != null) {
             fail(refused, refused);
@@ -320,7 +312,7 @@ final class MapSession implements StreamObserver<MapRequest> {
                         if (r == null) {
                             break;
                         }
-                        giveBackResult(r);
+                        held.giveBack(r.heldBytes()); // it leaves for the client
                         var pr = PoolMessages.result(r);
                         bytes += pr.getSerializedSize();
                         msg.addResults(pr);
@@ -380,18 +372,8 @@ final class MapSession implements StreamObserver<MapRequest> {
 
     /** A task's item is no longer held (its result is, or it was skipped). Under this. */
     private void giveBack(PoolTask t) {
-        if (t != null && !released) {
-            long bytes = t.input().heldBytes();
-            memory.release(bytes);
-            held -= bytes;
-        }
-    }
-
-    /** A result leaves for the client. Under this. */
-    private void giveBackResult(TaskResult r) {
-        if (!released) {
-            memory.release(r.heldBytes());
-            held -= r.heldBytes();
+        if (t != null) {
+            held.giveBack(t.input().heldBytes());
         }
     }
 
@@ -405,10 +387,7 @@ final class MapSession implements StreamObserver<MapRequest> {
             open.clear();
             p = pool;
             discard = ephemeral;
-            if (!released) {
-                released = true;
-                memory.release(held);
-                held = 0;
+            if (held.releaseAll()) {
                 results.clear();
             }
         }
