@@ -5,9 +5,10 @@
 
 Starts a forkd server of its own (the repository's ./forkd launcher, on a private socket) unless
 FORKD_ADDRESS names one, and warms it (20 s of maps, spawns and queues; 5 s with --quick): forkd is a
-daemon and is measured warm, as the Java rows are. Then each figure is measured in paired rounds (5;
-3 with --quick): forkd and its peer run one after the other in each round, in an order that turns
-round by round, so that both see the same load; a ratio is taken per round. Prints one JSON object
+daemon and is measured warm, as the Java rows are. Then each figure is measured in paired rounds (5,
+and 11 for the CPU-bound speed-up, whose rounds spread most; 3 of each with --quick): forkd and its
+peer run one after the other in each round, in an order that turns round by round, so that both see
+the same load; a ratio is taken per round. Prints one JSON object
 per figure, then the medians with their spread [min-max] and the ratios (forkd / peer; higher is
 better for forkd) with the issue's targets beside them; the targets are not asserts.
 """
@@ -42,6 +43,22 @@ def nothing():
     pass
 
 
+def pid_after_work(n):
+    cpu_bound(n)
+    return os.getpid()
+
+
+def every_worker_answered(pool, processes, deadline_seconds=60):
+    """Maps short CPU-bound tasks, one per worker, until each of the pool's `processes` workers has
+    answered one. A pool (forkd's as multiprocessing's) starts its workers in the background, and a
+    first map can be served by the first worker up; a worker still starting would have its start
+    counted in the timed map of a two-worker pool, never in that of a one-worker pool."""
+    deadline = time.monotonic() + deadline_seconds
+    while len(set(pool.map(pid_after_work, [50_000] * processes, chunksize=1))) < processes:
+        if time.monotonic() > deadline:
+            raise RuntimeError("not every worker of %r answered in %d s" % (pool, deadline_seconds))
+
+
 def produce(q, n):
     for i in range(n):
         q.put(b"item-%d" % i)
@@ -49,6 +66,9 @@ def produce(q, n):
 
 
 ROUNDS = 5
+# The CPU-bound speed-up's rounds spread most (1.4-2.5x for forkd's and for multiprocessing's own on
+# this 2-core machine): more of them, so that the median says more than the draw of one run.
+CPU_ROUNDS = 11
 
 
 def timed(fn):
@@ -96,6 +116,7 @@ def main():
     cpu_items, cpu_n = (8, 200_000) if quick else (16, 500_000)
     warm_seconds = 5 if quick else 20
     rounds = 3 if quick else ROUNDS
+    cpu_rounds = 3 if quick else CPU_ROUNDS
     rows = []  # (name, peer, [forkd value per round], [peer value per round], unit)
     ratios = []  # (label, [ratio per round], target)
     load_before = os.getloadavg()
@@ -170,17 +191,19 @@ def main():
     # CPU-bound speed-up of two workers over one. Each measure starts pools of its own: a worker
     # process has a speed of its own (the same CPU-bound loop runs up to ~15% faster in one
     # interpreter process than in the next, with multiprocessing's workers as with forkd's), so pools
-    # kept for every round would give every round the same draw of fast and slow workers.
+    # kept for every round would give every round the same draw of fast and slow workers. The map is
+    # timed once every worker has answered: the speed-up is that of running workers, and a worker's
+    # start is the start+join row's.
     def cpu_map(make_pool, processes):
         pool = make_pool(processes)
         try:
-            pool.map(trivial, range(4))
+            every_worker_answered(pool, processes)
             return timed(lambda: pool.map(cpu_bound, [cpu_n] * cpu_items, chunksize=1))
         finally:
             pool.terminate()
             pool.join()
 
-    v = paired(rounds, {"f1": lambda: cpu_map(forkd.Pool, 1), "f2": lambda: cpu_map(forkd.Pool, 2),
+    v = paired(cpu_rounds, {"f1": lambda: cpu_map(forkd.Pool, 1), "f2": lambda: cpu_map(forkd.Pool, 2),
                         "m1": lambda: cpu_map(spawn.Pool, 1), "m2": lambda: cpu_map(spawn.Pool, 2)})
     ours = [a / b for a, b in zip(v["f1"], v["f2"])]
     theirs = [a / b for a, b in zip(v["m1"], v["m2"])]
@@ -188,10 +211,11 @@ def main():
     ratios.append(("CPU-bound Pool(2) speed-up (forkd's own)", ours, ">= 1.8"))
 
     print()
-    print("python bench: %s, %d cores, Python %s, %s, %d paired rounds, took %.0f s; load average (1/5/15 min)"
+    print("python bench: %s, %d cores, Python %s, %s, %d paired rounds (%d for the CPU-bound speed-up), took %.0f s;"
+          " load average (1/5/15 min)"
           " %s at start, %s at end"
           % (time.strftime("%Y-%m-%dT%H:%M", time.gmtime(started)), os.cpu_count(), sys.version.split()[0],
-             "--quick" if quick else "full", rounds, time.time() - started,
+             "--quick" if quick else "full", rounds, cpu_rounds, time.time() - started,
              " ".join("%.2f" % x for x in load_before), " ".join("%.2f" % x for x in os.getloadavg())))
     print("%-22s %-38s %-26s %s" % ("figure", "peer", "forkd median [min-max]", "peer median [min-max]"))
     for name, peer, ours, theirs, unit in rows:
