@@ -8,9 +8,9 @@ FORKD_ADDRESS names one, and warms it (20 s of maps, spawns and queues; 5 s with
 daemon and is measured warm, as the Java rows are. Then each figure is measured in paired rounds (5,
 and 11 for the CPU-bound speed-up, whose rounds spread most; 3 of each with --quick): forkd and its
 peer run one after the other in each round, in an order that turns round by round, so that both see
-the same load; a ratio is taken per round. Prints one JSON object
-per figure, then the medians with their spread [min-max] and the ratios (forkd / peer; higher is
-better for forkd) with the issue's targets beside them; the targets are not asserts.
+the same load; a ratio is taken per round. Prints one JSON object per figure, then the medians with
+their spread [min-max] and the ratios (forkd / peer; higher is better for forkd) with the issue's
+targets beside them; the targets are not asserts.
 """
 import concurrent.futures
 import json
@@ -204,7 +204,7 @@ def main():
             pool.join()
 
     v = paired(cpu_rounds, {"f1": lambda: cpu_map(forkd.Pool, 1), "f2": lambda: cpu_map(forkd.Pool, 2),
-                        "m1": lambda: cpu_map(spawn.Pool, 1), "m2": lambda: cpu_map(spawn.Pool, 2)})
+                            "m1": lambda: cpu_map(spawn.Pool, 1), "m2": lambda: cpu_map(spawn.Pool, 2)})
     ours = [a / b for a, b in zip(v["f1"], v["f2"])]
     theirs = [a / b for a, b in zip(v["m1"], v["m2"])]
     report("cpu_speedup_2_workers", "multiprocessing", ours, theirs, "x")
