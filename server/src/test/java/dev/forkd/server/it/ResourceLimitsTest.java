@@ -97,14 +97,16 @@ class ResourceLimitsTest {
     }
 
     private static ProcessInfo runPython(ResourceLimits limits, String program) {
-        ProcessInfo p = forkd.processes().spawn(SpawnRequest.newBuilder()
-                .addAllArgv(List.of("/usr/bin/python3", "-c", program)).setLimits(limits).build()).getProcess();
-        return forkd.join(p.getId());
+        return runArgv(limits, List.of("/usr/bin/python3", "-c", program));
     }
 
     private static ProcessInfo run(ResourceLimits limits, String script) {
+        return runArgv(limits, List.of("sh", "-c", script));
+    }
+
+    private static ProcessInfo runArgv(ResourceLimits limits, List<String> argv) {
         ProcessInfo p = forkd.processes().spawn(SpawnRequest.newBuilder()
-                .addAllArgv(List.of("sh", "-c", script)).setLimits(limits).build()).getProcess();
+                .addAllArgv(argv).setLimits(limits).build()).getProcess();
         return forkd.join(p.getId());
     }
 
